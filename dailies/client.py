@@ -1,0 +1,377 @@
+"""The one HTTP client for the OpenAI Videos API, speaking the wire format of `openai`'s `client.videos`.
+
+Why our own and not the SDK: we need streamed downloads that resume, a create that is never sent
+twice, retry decisions we can test, and the server's poll hint on every retrieve. The client is an
+`httpx.Client` underneath and, like it, can be shared between threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from dailies.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    error_for_status,
+    retry_after_seconds,
+)
+from dailies.jobs import FileRecord
+from dailies.videos_spec import POLL_AFTER_HEADER
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, capped, deferring to the server's Retry-After."""
+
+    max_retries: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    jitter: float = 0.5
+    """Fraction of the delay drawn at random, so that many clients do not retry in step."""
+
+    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        raw = min(self.max_delay, self.base_delay * (2**attempt))
+        spread = raw * self.jitter
+        return raw - spread + (rng or random).random() * spread
+
+
+def is_retryable(error: APIError, *, idempotent: bool) -> bool:
+    """Whether a failed call may be sent again without risk of doing its work twice.
+
+    A 429 means the server refused before doing anything, and a refused connection means nothing
+    arrived: both are safe for any call. A 5xx, a timeout or a dropped connection may have reached
+    the server, so only idempotent calls (reads, deletes) retry on those; a create never does,
+    because a duplicate create is a duplicate paid job.
+    """
+    if isinstance(error, RateLimitError):
+        return error.code != "insufficient_quota"
+    if isinstance(error, APIConnectionError) and error.code == "connect_failed":
+        return True
+    if isinstance(error, ServerError | APIConnectionError):
+        return idempotent
+    return False
+
+
+@dataclass(frozen=True)
+class Polled:
+    """A retrieve answer and the server's hint for when to ask again."""
+
+    video: dict[str, Any]
+    poll_after: float | None
+
+
+Upload = tuple[str, bytes, str]
+"""(file name, content, content type) of a file to send."""
+
+
+def upload_from_path(path: str | os.PathLike[str], content_type: str | None = None) -> Upload:
+    p = Path(path)
+    guessed = content_type or _guess_type(p.name)
+    return (p.name, p.read_bytes(), guessed)
+
+
+def _guess_type(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower()
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "webp": "image/webp",
+        "mp4": "video/mp4",
+        "mov": "video/quicktime",
+    }.get(ext, "application/octet-stream")
+
+
+class VideosClient:
+    """A client for any server speaking the OpenAI Videos API (`base_url` ends in `/v1`).
+
+    The key is sent as a Bearer header and kept nowhere else: not in logs, not in `repr`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers={"User-Agent": "dailies/0.1", **auth, **(headers or {})},
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"VideosClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> VideosClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the calls ---------------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        prompt: str,
+        model: str | None = None,
+        size: str | None = None,
+        seconds: int | str | None = None,
+        input_reference: Upload | Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`POST /videos` as multipart; `input_reference` is an uploaded image or `{image_url|file_id}`."""
+        fields: dict[str, Any] = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
+        fields.update(extra or {})
+        return self._post_multipart("videos", fields, {"input_reference": input_reference})
+
+    def retrieve(self, video_id: str) -> dict[str, Any]:
+        return self.poll_once(video_id).video
+
+    def poll_once(self, video_id: str) -> Polled:
+        """`GET /videos/{id}`, with the server's `openai-poll-after-ms` hint when it sends one."""
+        response = self._request("GET", f"videos/{_segment(video_id)}", idempotent=True)
+        hint = response.headers.get(POLL_AFTER_HEADER)
+        poll_after = None
+        if hint is not None:
+            try:
+                poll_after = max(0.0, float(hint) / 1000.0)
+            except ValueError:
+                poll_after = None
+        return Polled(response.json(), poll_after)
+
+    def list_page(self, *, after: str | None = None, limit: int = 100, order: str = "desc") -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "order": order}
+        if after:
+            params["after"] = after
+        return self._request("GET", "videos", idempotent=True, params=params).json()
+
+    def list_all(self, *, order: str = "desc", limit: int = 100) -> Iterator[dict[str, Any]]:
+        """Every video, following the `after` cursor to the end."""
+        after: str | None = None
+        while True:
+            page = self.list_page(after=after, limit=limit, order=order)
+            data = page.get("data") or []
+            yield from data
+            if not page.get("has_more") or not data:
+                return
+            after = page.get("last_id") or data[-1].get("id")
+
+    def delete(self, video_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"videos/{_segment(video_id)}", idempotent=True).json()
+
+    def remix(self, video_id: str, *, prompt: str) -> dict[str, Any]:
+        return self._request(
+            "POST", f"videos/{_segment(video_id)}/remix", idempotent=False, json={"prompt": prompt}
+        ).json()
+
+    def extend(self, *, prompt: str, seconds: int | str, video: str | Upload) -> dict[str, Any]:
+        """`POST /videos/extensions`: `video` is a video id or an uploaded file."""
+        source = {"id": video} if isinstance(video, str) else video
+        return self._post_multipart("videos/extensions", {"prompt": prompt, "seconds": seconds}, {"video": source})
+
+    def edit(self, *, prompt: str, video: str | Upload) -> dict[str, Any]:
+        source = {"id": video} if isinstance(video, str) else video
+        return self._post_multipart("videos/edits", {"prompt": prompt}, {"video": source})
+
+    def create_character(self, *, name: str, video: Upload) -> dict[str, Any]:
+        return self._post_multipart("videos/characters", {"name": name}, {"video": video})
+
+    def get_character(self, character_id: str) -> dict[str, Any]:
+        return self._request("GET", f"videos/characters/{_segment(character_id)}", idempotent=True).json()
+
+    def list_models(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "models", idempotent=True).json().get("data") or [])
+
+    def moderate(self, text: str, model: str = "omni-moderation-latest") -> dict[str, Any]:
+        """`POST /moderations`: a classification only, so it is safe to retry."""
+        return self._request("POST", "moderations", idempotent=True, json={"input": text, "model": model}).json()
+
+    def download(
+        self,
+        video_id: str,
+        variant: str,
+        dest: str | os.PathLike[str],
+        *,
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> FileRecord:
+        """Stream one content variant to `dest`, atomically: temp file, length check, fsync, rename.
+
+        A connection that drops midway resumes with a Range request where the server allows it,
+        within the retry policy. `dest` never exists half-written.
+        """
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                record = self._stream_into(video_id, variant, out, on_progress)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, dest)
+            _fsync_dir(dest.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return FileRecord(path=str(dest), size=record[0], sha256=record[1], content_type=record[2])
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _stream_into(
+        self, video_id: str, variant: str, out: Any, on_progress: Callable[[int, int | None], None] | None
+    ) -> tuple[int, str, str]:
+        path = f"videos/{_segment(video_id)}/content"
+        digest = hashlib.sha256()
+        written = 0
+        total: int | None = None
+        content_type = ""
+        attempt = 0
+        while True:
+            headers = {"Accept": "application/binary"}
+            if written:
+                headers["Range"] = f"bytes={written}-"
+            try:
+                with self._http.stream("GET", path, params={"variant": variant}, headers=headers) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise _error_from_response(response)
+                    if written and response.status_code != 206:
+                        # The server ignored our Range: start over.
+                        out.seek(0)
+                        out.truncate()
+                        digest = hashlib.sha256()
+                        written = 0
+                    content_type = response.headers.get("content-type", content_type)
+                    length = response.headers.get("content-length")
+                    if length is not None and total is None:
+                        total = written + int(length)
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                        digest.update(chunk)
+                        written += len(chunk)
+                        if on_progress:
+                            on_progress(written, total)
+                if total is not None and written != total:
+                    raise APIConnectionError(
+                        f"download of {variant} ended at {written} of {total} bytes", code="incomplete_body"
+                    )
+                return written, digest.hexdigest(), content_type
+            except httpx.HTTPError as exc:
+                error: APIError = _error_from_transport(exc)
+            except APIError as exc:
+                error = exc
+            if attempt >= self.retry.max_retries or not is_retryable(error, idempotent=True):
+                raise error
+            wait = self.retry.delay(attempt, retry_after_seconds(error.headers))
+            log.info("download %s/%s interrupted (%s); resuming in %.1fs", video_id, variant, error, wait)
+            self._sleep(wait)
+            attempt += 1
+
+    def _post_multipart(
+        self, path: str, fields: Mapping[str, Any], attachments: Mapping[str, Upload | Mapping[str, str] | None]
+    ) -> dict[str, Any]:
+        """Send a multipart body as the SDK does: nested objects become `name[key]` fields."""
+        parts: list[tuple[str, Any]] = [
+            (name, (None, str(value))) for name, value in fields.items() if value is not None
+        ]
+        for name, value in attachments.items():
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                parts.extend((f"{name}[{key}]", (None, str(v))) for key, v in value.items())
+            else:
+                parts.append((name, value))
+        return self._request("POST", path, idempotent=False, files=parts).json()
+
+    def _request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                error = _error_from_transport(exc)
+            else:
+                if response.status_code < 400:
+                    return response
+                error = _error_from_response(response)
+            if attempt >= self.retry.max_retries or not is_retryable(error, idempotent=idempotent):
+                raise error
+            wait = self.retry.delay(attempt, retry_after_seconds(error.headers))
+            log.info("%s %s failed (%s); retry %d in %.2fs", method, path, error, attempt + 1, wait)
+            self._sleep(wait)
+            attempt += 1
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment: ids that try to climb the URL are refused, not encoded."""
+    if not value or "/" in value or "\\" in value or value in {".", ".."} or "?" in value or "#" in value:
+        raise ValidationError(f"not a valid id: {value!r}")
+    return value
+
+
+def _error_from_response(response: httpx.Response) -> APIError:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:500]
+    return error_for_status(response.status_code, body, response.headers)
+
+
+def _error_from_transport(exc: httpx.HTTPError) -> APIError:
+    if isinstance(exc, httpx.TimeoutException):
+        code = "connect_failed" if isinstance(exc, httpx.ConnectTimeout) else "timeout"
+        return APITimeoutError(f"the server did not answer in time ({type(exc).__name__})", code=code)
+    if isinstance(exc, httpx.ConnectError):
+        return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
+    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,162 @@
+"""Everything that can go wrong, as exceptions a page can explain to a person.
+
+API errors keep the server's status, code, param and message so the History table can show the
+server's own words; local refusals (validation, moderation, budget) say what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DailiesError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class RequestRefused(DailiesError):
+    """We refused a request before anything left the machine. Nothing was sent or written."""
+
+
+class ValidationError(RequestRefused):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ModerationBlocked(RequestRefused):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("The prompt was blocked before sending: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
+class BudgetExceeded(RequestRefused):
+    pass
+
+
+class NotSupported(DailiesError):
+    """The provider does not offer this operation."""
+
+
+class APIError(DailiesError):
+    """An error answer from a provider, with what the server said."""
+
+    status_code: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.code = code
+        self.param = param
+        self.type = type
+        self.headers = dict(headers or {})
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [f"{self.status_code}" if self.status_code else None, self.code, self.message]
+        return " · ".join(p for p in parts if p)
+
+
+class BadRequestError(APIError):
+    status_code = 400
+
+
+class AuthenticationError(APIError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIError):
+    status_code = 403
+
+
+class NotFoundError(APIError):
+    status_code = 404
+
+
+class ConflictError(APIError):
+    status_code = 409
+
+
+class UnprocessableEntityError(APIError):
+    status_code = 422
+
+
+class RateLimitError(APIError):
+    status_code = 429
+
+    @property
+    def retry_after(self) -> float | None:
+        return retry_after_seconds(self.headers)
+
+
+class ServerError(APIError):
+    """A 5xx: the server failed; an idempotent call may be retried."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached (refused, reset, DNS) or dropped the connection."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer in time."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status_code: int, body: Any, headers: Mapping[str, str]) -> APIError:
+    """Build the typed error for an HTTP error answer, reading OpenAI's `{"error": {...}}` shape."""
+    detail: dict[str, Any] = {}
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            detail = err
+        elif isinstance(err, str):
+            detail = {"message": err}
+    message = str(detail.get("message") or (body if isinstance(body, str) and body else f"HTTP {status_code}"))
+    cls = _BY_STATUS.get(status_code, ServerError if status_code >= 500 else APIError)
+    return cls(
+        message,
+        status_code=status_code,
+        code=detail.get("code"),
+        param=detail.get("param"),
+        type=detail.get("type"),
+        headers=headers,
+        body=body,
+    )
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint, from `retry-after-ms` or `retry-after` (seconds; dates are ignored)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = lowered.get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(raw) * scale
+        except ValueError:
+            continue
+        if value >= 0:
+            return value
+    return None

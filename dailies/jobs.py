@@ -1,0 +1,231 @@
+"""The job record: the one language the provider, store, tracker and pages all speak.
+
+A job is our record of one video we asked a provider for. It keeps the provider's id beside our own
+so that a job survives a provider being swapped out, and it keeps what the team thinks of a take
+(rating, notes, tags, pick) next to how it was made (prompt, parameters, lineage).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life, from our side of the wire.
+
+    The API's four words are kept, with two of ours: `downloading` (the provider finished, we are
+    fetching the files; a job is `completed` only once its files are on disk and verified) and
+    `timed_out` (we stopped waiting; a re-check may bring it back).
+    """
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    DOWNLOADING = "downloading"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_active(self) -> bool:
+        """The tracker still has work to do for this job."""
+        return self in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return not self.is_active
+
+
+ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
+
+
+class JobKind(StrEnum):
+    GENERATE = "generate"
+    REMIX = "remix"
+    EXTEND = "extend"
+    EDIT = "edit"
+
+
+# Status words that gateways speaking this API use for other vendors (LiteLLM's Veo route says
+# `processing`, Runway says `succeeded`, ...), folded onto our lifecycle. An unknown word is treated
+# as still running, so a job is never dropped because a vendor invented a new word.
+_STATUS_WORDS: dict[str, JobStatus] = {
+    **dict.fromkeys(
+        ("queued", "pending", "submitted", "created", "not_started", "waiting", "scheduled"),
+        JobStatus.QUEUED,
+    ),
+    **dict.fromkeys(
+        ("in_progress", "processing", "running", "generating", "started", "rendering", "active"),
+        JobStatus.IN_PROGRESS,
+    ),
+    **dict.fromkeys(
+        ("completed", "succeeded", "success", "successful", "done", "finished", "ready", "complete"),
+        JobStatus.COMPLETED,
+    ),
+    **dict.fromkeys(
+        (
+            "failed",
+            "failure",
+            "error",
+            "errored",
+            "cancelled",
+            "canceled",
+            "rejected",
+            "expired",
+            "aborted",
+            "timed_out",
+            "timeout",
+        ),
+        JobStatus.FAILED,
+    ),
+}
+
+
+def status_from_provider(word: str | None) -> JobStatus:
+    """Map a provider's status word onto our lifecycle (unknown words count as still running)."""
+    if not word:
+        return JobStatus.QUEUED
+    return _STATUS_WORDS.get(word.strip().lower().replace("-", "_").replace(" ", "_"), JobStatus.IN_PROGRESS)
+
+
+_id_lock = threading.Lock()
+_last_id_ms = 0
+
+
+def new_job_id() -> str:
+    """A sortable id: creation time in milliseconds, then randomness (`job_` + 12 + 8 hex digits)."""
+    global _last_id_ms
+    with _id_lock:
+        now = max(int(time.time() * 1000), _last_id_ms + 1)
+        _last_id_ms = now
+    return f"job_{now:012x}{os.urandom(4).hex()}"
+
+
+@dataclass
+class FileRecord:
+    """A file we downloaded and verified: where it is (relative to the media folder) and its digest."""
+
+    path: str
+    size: int
+    sha256: str
+    content_type: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class JobError:
+    """The server's reason, kept as it said it."""
+
+    message: str
+    code: str | None = None
+    param: str | None = None
+    type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> JobError | None:
+        if not data:
+            return None
+        return cls(
+            message=str(data.get("message") or data.get("code") or "unknown error"),
+            code=data.get("code"),
+            param=data.get("param"),
+            type=data.get("type"),
+        )
+
+
+@dataclass
+class Job:
+    """One video we asked a provider for, and everything we know about it."""
+
+    id: str
+    provider: str
+    model: str
+    prompt: str
+    kind: JobKind = JobKind.GENERATE
+    size: str = ""
+    seconds: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    """What was asked beyond prompt/model/size/seconds: reference file name, seed, edit source..."""
+
+    remote_id: str | None = None
+    status: JobStatus = JobStatus.QUEUED
+    progress: int = 0
+    error: JobError | None = None
+
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+    completed_at: float | None = None
+    expires_at: float | None = None
+    deadline_at: float | None = None
+
+    source_job_id: str | None = None
+    group_id: str | None = None
+    axes: dict[str, str] = field(default_factory=dict)
+
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    cost_estimate: float = 0.0
+
+    rating: int | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    picked: bool = False
+
+    remote: dict[str, Any] = field(default_factory=dict)
+    """The provider's last video object as it sent it, unknown fields included."""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.is_active
+
+    @property
+    def has_video(self) -> bool:
+        return "video" in self.files
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = str(self.kind)
+        data["status"] = str(self.status)
+        data["error"] = self.error.to_dict() if self.error else None
+        data["files"] = {name: rec.to_dict() for name, rec in self.files.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["kind"] = JobKind(values.get("kind", JobKind.GENERATE))
+        values["status"] = JobStatus(values.get("status", JobStatus.QUEUED))
+        values["error"] = JobError.from_dict(values.get("error"))
+        values["files"] = {name: FileRecord(**rec) for name, rec in (values.get("files") or {}).items()}
+        values["params"] = dict(values.get("params") or {})
+        values["axes"] = dict(values.get("axes") or {})
+        values["tags"] = list(values.get("tags") or [])
+        values["remote"] = dict(values.get("remote") or {})
+        return cls(**values)
+
+
+@dataclass
+class JobRequest:
+    """What a user asks for, before it has been checked, priced or sent."""
+
+    prompt: str
+    model: str
+    size: str
+    seconds: int
+    kind: JobKind = JobKind.GENERATE
+    reference_path: str | None = None
+    """A reference image on disk (generate) or a source video file (extend/edit without a job)."""
+    source_job_id: str | None = None
+    group_id: str | None = None
+    axes: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    tags: list[str] = field(default_factory=list)

@@ -1,0 +1,129 @@
+"""Files on disk: where each job's video, thumbnail and spritesheet live, and how we know they're whole.
+
+Every path is built from a job id that is checked first and resolved inside the media folder, so an
+id or file name that tries to leave the folder (`../`) is refused rather than followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from dailies.errors import ValidationError
+from dailies.jobs import FileRecord
+
+VARIANT_EXT = {"video": "mp4", "thumbnail": "webp", "spritesheet": "jpg"}
+_CONTENT_EXT = {"image/webp": "webp", "image/jpeg": "jpg", "image/png": "png", "video/mp4": "mp4"}
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Refuse ids that could name anything but one file or folder of ours."""
+    if not isinstance(value, str) or not _SAFE_ID.match(value) or ".." in value:
+        raise ValidationError(f"not a valid {what}: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    duration: float
+    fps: float
+    codec: str
+    pix_fmt: str
+    frames: int
+
+
+class MediaLibrary:
+    """The media folder: one subfolder per job, one file per content variant."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def job_dir(self, job_id: str) -> Path:
+        return self._inside(self.root / check_id(job_id, "job id"))
+
+    def path_for(self, job_id: str, variant: str, content_type: str = "") -> Path:
+        if variant not in VARIANT_EXT:
+            raise ValidationError(f"unknown content variant {variant!r}; expected one of {', '.join(VARIANT_EXT)}")
+        ext = _CONTENT_EXT.get(content_type.split(";")[0].strip(), VARIANT_EXT[variant])
+        return self.job_dir(job_id) / f"{variant}.{ext}"
+
+    def resolve(self, relative: str) -> Path:
+        """A stored relative path back to an absolute one, refusing anything outside the folder."""
+        return self._inside(self.root / relative)
+
+    def relative(self, path: str | os.PathLike[str]) -> str:
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise ValidationError(f"path leaves the media folder: {path}")
+        return resolved
+
+    def verify(self, record: FileRecord) -> bool:
+        """The file is there, of the recorded size and digest."""
+        try:
+            path = self.resolve(record.path)
+        except ValidationError:
+            return False
+        if not path.is_file() or path.stat().st_size != record.size:
+            return False
+        return sha256_file(path) == record.sha256
+
+    def present(self, record: FileRecord) -> bool:
+        """A cheap check for start-up: the file is there with the recorded size."""
+        try:
+            path = self.resolve(record.path)
+        except ValidationError:
+            return False
+        return path.is_file() and path.stat().st_size == record.size
+
+    def remove_job(self, job_id: str) -> None:
+        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    def disk_usage(self) -> int:
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read a video's shape with PyAV; raises ValueError when it is not a playable video."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ValueError(f"{Path(path).name} has no video stream")
+            stream = container.streams.video[0]
+            duration = (
+                float(stream.duration * stream.time_base)
+                if stream.duration
+                else (container.duration / 1_000_000 if container.duration else 0.0)
+            )
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            return VideoInfo(
+                width=stream.codec_context.width,
+                height=stream.codec_context.height,
+                duration=duration,
+                fps=fps,
+                codec=stream.codec_context.name,
+                pix_fmt=str(stream.codec_context.pix_fmt),
+                frames=int(stream.frames or round(duration * fps)),
+            )
+    except av.FFmpegError as exc:
+        raise ValueError(f"{Path(path).name} is not a readable video: {exc}") from exc

@@ -1,0 +1,129 @@
+"""The provider seam: what the workbench needs from anyone who renders videos.
+
+Kept as small as httpx's transport seam. A provider declares what it can do as plain flags
+(`Capabilities`), so a page can hide an action instead of failing on it, and an operation it lacks
+raises `NotSupported` with a sentence a person can read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.videos_spec import (
+    DEFAULT_MODEL,
+    DEFAULT_SECONDS,
+    DEFAULT_SIZE,
+    EXTEND_SECONDS,
+    MAX_PROMPT_CHARS,
+    SECONDS,
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider accepts; validation and the pages read only this."""
+
+    models: tuple[str, ...]
+    sizes: Mapping[str, tuple[str, ...]]
+    """Sizes per model."""
+    seconds: tuple[int, ...] = SECONDS
+    extend_seconds: tuple[int, ...] = EXTEND_SECONDS
+    default_model: str = DEFAULT_MODEL
+    default_size: str = DEFAULT_SIZE
+    default_seconds: int = DEFAULT_SECONDS
+    max_prompt_chars: int = MAX_PROMPT_CHARS
+    reference_image: bool = True
+    remix: bool = True
+    extend: bool = True
+    edit: bool = True
+    characters: bool = True
+    moderation: bool = False
+    """The provider has a moderation endpoint we can ask before submitting."""
+    variants: tuple[str, ...] = ("video", "thumbnail", "spritesheet")
+    """Content variants it serves; the video is required, the others are fetched when offered."""
+
+    def sizes_for(self, model: str) -> tuple[str, ...]:
+        return tuple(self.sizes.get(model) or ())
+
+    def supports(self, kind: JobKind) -> bool:
+        return kind is JobKind.GENERATE or bool(getattr(self, str(kind)))
+
+
+@dataclass(frozen=True)
+class RemoteVideo:
+    """A provider's answer about one video, in our words, with its own words kept in `raw`."""
+
+    remote_id: str
+    status: JobStatus
+    progress: int = 0
+    error: JobError | None = None
+    model: str | None = None
+    size: str | None = None
+    seconds: int | None = None
+    created_at: float | None = None
+    completed_at: float | None = None
+    expires_at: float | None = None
+    poll_after: float | None = None
+    """Seconds the server asked us to wait before asking again."""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    owned_by: str = ""
+    is_video: bool = True
+
+
+@dataclass(frozen=True)
+class ModerationVerdict:
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    source: str = "local rules"
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    message: str
+    latency_ms: float | None = None
+
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+@runtime_checkable
+class VideoProvider(Protocol):
+    """Anyone who turns a `JobRequest` into a video. Implementations must be thread-safe."""
+
+    name: str
+    label: str
+
+    def capabilities(self) -> Capabilities: ...
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        """Send a create, remix, extend or edit (by `request.kind`). Never retried after it may have
+        reached the server, so a call that raises may still have created a job."""
+        ...
+
+    def refresh(self, remote_id: str) -> RemoteVideo: ...
+
+    def download(
+        self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
+    ) -> FileRecord: ...
+
+    def delete(self, remote_id: str) -> None: ...
+
+    def list_models(self) -> list[ModelInfo]: ...
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        """The provider's own verdict, or None when it offers no moderation endpoint."""
+        ...
+
+    def health(self) -> Health: ...
+
+    def close(self) -> None: ...

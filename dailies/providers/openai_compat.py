@@ -1,0 +1,220 @@
+"""Any server that speaks the OpenAI Videos API: the embedded engine, a LiteLLM proxy, a vendor clone.
+
+Gateways route this API to other vendors with their own habits (status words like `processing`,
+extra fields, model lists full of chat models), so everything read here is read leniently: unknown
+fields are kept, unknown status words keep a job running, and only video-looking models are offered.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dailies.client import RetryPolicy, VideosClient, upload_from_path
+from dailies.errors import APIError, NotSupported
+from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, status_from_provider
+from dailies.providers.base import (
+    Capabilities,
+    Health,
+    ModelInfo,
+    ModerationVerdict,
+    ProgressCallback,
+    RemoteVideo,
+)
+from dailies.videos_spec import MODELS, sizes_for
+
+_VIDEO_MODEL = re.compile(
+    r"sora|veo|video|preview|gen-?[34]|runway|kling|luma|ray-?\d|hunyuan|wan-?\d|pika|seedance|hailuo",
+    re.IGNORECASE,
+)
+
+
+def looks_like_video_model(model_id: str) -> bool:
+    return bool(_VIDEO_MODEL.search(model_id))
+
+
+@dataclass(frozen=True)
+class OpenAICompatibleConfig:
+    name: str
+    base_url: str
+    label: str = ""
+    api_key: str | None = None
+    moderation: bool = False
+    """Ask the server's `/moderations` before each submit (OpenAI offers it; the engine does not)."""
+    models: tuple[str, ...] = ()
+    """Models to offer when the server's list has none that look like video models."""
+    timeout_s: float = 60.0
+    max_retries: int = 3
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAICompatibleConfig(name={self.name!r}, base_url={self.base_url!r})"
+
+
+class OpenAICompatibleProvider:
+    """A provider for any base URL speaking the OpenAI Videos API. Thread-safe (one shared client)."""
+
+    def __init__(self, config: OpenAICompatibleConfig, *, client: VideosClient | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.label = config.label or config.name
+        self.client = client or VideosClient(
+            config.base_url,
+            config.api_key,
+            timeout=config.timeout_s,
+            retry=RetryPolicy(max_retries=config.max_retries),
+        )
+        self._models: tuple[str, ...] | None = None
+        self._models_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleProvider(name={self.name!r}, base_url={self.config.base_url!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- what it can do ----------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        models = self._video_models()
+        return Capabilities(
+            models=models,
+            sizes={m: sizes_for(m) for m in models},
+            default_model=models[0],
+            moderation=self.config.moderation,
+        )
+
+    def _video_models(self) -> tuple[str, ...]:
+        """Video models the server lists, cached for a minute; the configured list when none answer."""
+        if self._models is not None and time.monotonic() - self._models_at < 60:
+            return self._models
+        try:
+            listed = [m.id for m in self.list_models() if m.is_video]
+        except APIError:
+            listed = []
+        models = tuple(listed) or self.config.models or MODELS
+        self._models, self._models_at = models, time.monotonic()
+        return models
+
+    def list_models(self) -> list[ModelInfo]:
+        return [
+            ModelInfo(
+                id=str(m.get("id")),
+                owned_by=str(m.get("owned_by") or ""),
+                is_video=looks_like_video_model(str(m.get("id"))),
+            )
+            for m in self.client.list_models()
+            if m.get("id")
+        ]
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        try:
+            self.client.list_models()
+        except APIError as exc:
+            return Health(False, f"{self.label} does not answer: {exc}")
+        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        if not self.config.moderation:
+            return None
+        result = (self.client.moderate(text).get("results") or [{}])[0]
+        flagged = [name for name, hit in (result.get("categories") or {}).items() if hit]
+        allowed = not result.get("flagged")
+        return ModerationVerdict(
+            allowed, tuple(flagged or ([] if allowed else ["flagged"])), f"{self.label} moderation"
+        )
+
+    # -- the operations ----------------------------------------------------------------------------
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        extra = {"seed": request.seed} if request.seed is not None else None
+        if request.kind is JobKind.GENERATE:
+            reference = upload_from_path(request.reference_path) if request.reference_path else None
+            video = self.client.create(
+                prompt=request.prompt,
+                model=request.model,
+                size=request.size,
+                seconds=request.seconds,
+                input_reference=reference,
+                extra=extra,
+            )
+        elif request.kind is JobKind.REMIX:
+            video = self.client.remix(_need_source(source_remote_id, "remix"), prompt=request.prompt)
+        elif request.kind is JobKind.EXTEND:
+            video = self.client.extend(
+                prompt=request.prompt, seconds=request.seconds, video=self._source(request, source_remote_id)
+            )
+        elif request.kind is JobKind.EDIT:
+            video = self.client.edit(prompt=request.prompt, video=self._source(request, source_remote_id))
+        else:  # pragma: no cover - JobKind is closed
+            raise NotSupported(f"{self.label} cannot do {request.kind}")
+        return to_remote(video)
+
+    @staticmethod
+    def _source(request: JobRequest, source_remote_id: str | None) -> Any:
+        if source_remote_id:
+            return source_remote_id
+        if request.reference_path:
+            return upload_from_path(request.reference_path, "video/mp4")
+        raise NotSupported(f"a {request.kind} needs a source video: a finished job or an uploaded file")
+
+    def refresh(self, remote_id: str) -> RemoteVideo:
+        polled = self.client.poll_once(remote_id)
+        return to_remote(polled.video, poll_after=polled.poll_after)
+
+    def download(
+        self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
+    ) -> FileRecord:
+        return self.client.download(remote_id, variant, dest, on_progress=on_progress)
+
+    def delete(self, remote_id: str) -> None:
+        self.client.delete(remote_id)
+
+
+def _need_source(remote_id: str | None, what: str) -> str:
+    if not remote_id:
+        raise NotSupported(f"a {what} needs a finished source job")
+    return remote_id
+
+
+def to_remote(video: Mapping[str, Any], *, poll_after: float | None = None) -> RemoteVideo:
+    """Read a video object leniently: missing fields are None, unknown fields stay in `raw`."""
+    status = status_from_provider(str(video.get("status") or ""))
+    progress = video.get("progress")
+    try:
+        progress_value = max(0, min(100, int(float(progress)))) if progress is not None else 0
+    except (TypeError, ValueError):
+        progress_value = 0
+    seconds = video.get("seconds")
+    try:
+        seconds_value = int(float(seconds)) if seconds not in (None, "") else None
+    except (TypeError, ValueError):
+        seconds_value = None
+    error = video.get("error")
+    return RemoteVideo(
+        remote_id=str(video.get("id") or ""),
+        status=status,
+        progress=progress_value,
+        error=JobError.from_dict(error if isinstance(error, dict) else ({"message": str(error)} if error else None)),
+        model=video.get("model"),
+        size=video.get("size"),
+        seconds=seconds_value,
+        created_at=_timestamp(video.get("created_at")),
+        completed_at=_timestamp(video.get("completed_at")),
+        expires_at=_timestamp(video.get("expires_at")),
+        poll_after=poll_after,
+        raw=dict(video),
+    )
+
+
+def _timestamp(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,523 @@
+"""The studio: the one object the pages talk to. It holds the rules of submitting a take.
+
+Every submit goes the same way: validate against the provider's capabilities, check the prompt
+locally (and with the provider's moderation when it has one), price it against today's budget,
+record the job, send it, and hand it to the tracker. A request refused at any step before sending
+leaves nothing behind. A send that fails without doubt removes the record again; a send whose fate
+is unknown (a timeout, a dropped connection) keeps the job as unconfirmed, and the tracker looks for
+it at the provider rather than sending it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dailies.config import ENGINE, REMOTE, Environment, ProviderSettings, Settings, SettingsFile
+from dailies.errors import (
+    APIConnectionError,
+    APIError,
+    ModerationBlocked,
+    NotFoundError,
+    RequestRefused,
+    ServerError,
+    ValidationError,
+)
+from dailies.jobs import Job, JobError, JobKind, JobRequest, JobStatus, new_job_id
+from dailies.media import MediaLibrary
+from dailies.moderation import LocalRules
+from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
+from dailies.providers.base import Capabilities, ModerationVerdict, VideoProvider
+from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
+from dailies.store import JobStore
+from dailies.tracker import PollPolicy, Tracker
+from dailies.validation import validate_request
+
+log = logging.getLogger(__name__)
+
+REVIEW_FIELDS = frozenset({"rating", "notes", "tags", "picked"})
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a page shows before the submit button: may it go, why not, and what it costs."""
+
+    problems: tuple[str, ...]
+    verdict: ModerationVerdict
+    cost: float
+    spent_today: float
+    budget: float | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def over_budget(self) -> bool:
+        return bool(self.budget and self.budget > 0 and self.spent_today + self.cost > self.budget + 1e-9)
+
+
+@dataclass
+class LaunchResult:
+    jobs: list[Job] = field(default_factory=list)
+    errors: list[tuple[JobRequest, Exception]] = field(default_factory=list)
+
+
+class ProviderRegistry:
+    """Providers by name, built from the environment and Settings. Thread-safe."""
+
+    def __init__(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
+        self._lock = threading.Lock()
+        self._providers: dict[str, VideoProvider] = {}
+        self._prices: dict[str, PriceList] = {}
+        self.rebuild(env, settings, engine_base_url)
+
+    def rebuild(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
+        built: dict[str, tuple[VideoProvider, bool]] = {}
+        if engine_base_url:
+            built[ENGINE] = (
+                OpenAICompatibleProvider(
+                    OpenAICompatibleConfig(
+                        ENGINE,
+                        engine_base_url,
+                        label="Embedded engine (local preview renderer)",
+                        max_retries=2,
+                    )
+                ),
+                True,
+            )
+        if env.base_url:
+            host = urlsplit(env.base_url).netloc or env.base_url
+            built[REMOTE] = (
+                OpenAICompatibleProvider(
+                    OpenAICompatibleConfig(
+                        REMOTE,
+                        env.base_url,
+                        label=f"OpenAI-compatible · {host}",
+                        api_key=env.api_key,
+                        moderation=host.endswith("api.openai.com"),
+                    )
+                ),
+                False,
+            )
+        for extra in settings.extra_providers:
+            if extra.base_url and extra.name not in built:
+                built[extra.name] = (self._from_settings(extra, env), extra.free)
+        with self._lock:
+            old = self._providers
+            self._providers = {name: provider for name, (provider, _) in built.items()}
+            self._prices = {name: PriceList.from_table(settings.rates, free=free) for name, (_, free) in built.items()}
+        for name, provider in old.items():
+            if self._providers.get(name) is not provider:
+                provider.close()
+
+    @staticmethod
+    def _from_settings(extra: ProviderSettings, env: Environment) -> VideoProvider:
+        return OpenAICompatibleProvider(
+            OpenAICompatibleConfig(
+                extra.name,
+                extra.base_url,
+                label=extra.label or extra.name,
+                api_key=env.api_key,
+                moderation=extra.moderation,
+            )
+        )
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._providers)
+
+    def get(self, name: str) -> VideoProvider:
+        with self._lock:
+            provider = self._providers.get(name)
+        if provider is None:
+            raise ValidationError(
+                f"No provider named {name!r} is configured. Configured: {', '.join(self.names()) or 'none'}."
+            )
+        return provider
+
+    def prices(self, name: str) -> PriceList:
+        with self._lock:
+            return self._prices.get(name, PriceList())
+
+    def close(self) -> None:
+        with self._lock:
+            providers, self._providers = self._providers, {}
+        for provider in providers.values():
+            provider.close()
+
+
+class Studio:
+    """Submits takes, follows them up, and keeps the team's review. Share one per process."""
+
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        engine_base_url: str | None = None,
+        settings_file: SettingsFile | None = None,
+        store: JobStore | None = None,
+        media: MediaLibrary | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.env = env
+        self.home = env.home
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.engine_base_url = engine_base_url
+        self.clock = clock
+        self.settings_file = settings_file or SettingsFile(self.home / "settings.json")
+        self.settings = self.settings_file.load()
+        self.store = store or JobStore(self.home / "jobs.json")
+        self.media = media or MediaLibrary(self.home / "media")
+        self.providers = ProviderRegistry(env, self.settings, engine_base_url)
+        self.tracker = Tracker(
+            self.store,
+            self.providers.get,
+            self.media,
+            policy=PollPolicy(deadline=self.settings.deadline_minutes * 60),
+            max_workers=max(2, self.settings.max_concurrency),
+            clock=clock,
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        found = list(self.store.warnings)
+        if self.settings_file.warning:
+            found.append(self.settings_file.warning)
+        return found
+
+    def start(self) -> None:
+        self.tracker.start()
+
+    def close(self) -> None:
+        self.tracker.stop()
+        self.providers.close()
+        self.store.close()
+
+    # -- settings ----------------------------------------------------------------------------------
+
+    def save_settings(self, settings: Settings) -> None:
+        problems = LocalRules.from_settings(settings.moderation_terms, settings.moderation_patterns).invalid_patterns()
+        if problems:
+            raise ValidationError("Some moderation patterns are not valid: " + "; ".join(problems))
+        self.settings_file.save(settings)
+        self.settings = settings
+        self.providers.rebuild(self.env, settings, self.engine_base_url)
+        self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
+
+    @property
+    def active_provider_name(self) -> str:
+        names = self.providers.names()
+        chosen = self.env.provider or self.settings.active_provider
+        if chosen in names:
+            return chosen
+        return names[0] if names else ENGINE
+
+    def provider(self, name: str | None = None) -> VideoProvider:
+        return self.providers.get(name or self.active_provider_name)
+
+    def capabilities(self, name: str | None = None) -> Capabilities:
+        return self.provider(name).capabilities()
+
+    # -- before a submit ---------------------------------------------------------------------------
+
+    def local_rules(self) -> LocalRules:
+        return LocalRules.from_settings(self.settings.moderation_terms, self.settings.moderation_patterns)
+
+    def estimate(self, request: JobRequest, provider: str | None = None) -> float:
+        seconds = request.seconds
+        if request.kind in (JobKind.REMIX, JobKind.EDIT) and request.source_job_id:
+            source = self.store.get(request.source_job_id)
+            seconds = source.seconds if source else seconds
+        return self.providers.prices(provider or self.active_provider_name).estimate(
+            request.model, request.size, seconds
+        )
+
+    def spent_today(self) -> float:
+        return spend_since(self.store.all(), start_of_day(self.clock()))
+
+    def preflight(self, requests: JobRequest | Iterable[JobRequest], provider: str | None = None) -> Preflight:
+        """Check requests without sending anything: validation, local moderation, cost, budget."""
+        batch = [requests] if isinstance(requests, JobRequest) else list(requests)
+        problems: list[str] = []
+        reasons: list[str] = []
+        try:
+            caps = self.capabilities(provider)
+        except (APIError, RequestRefused) as exc:
+            caps = None
+            problems.append(str(exc))
+        for request in batch:
+            if caps is not None:
+                try:
+                    validate_request(request, caps)
+                except ValidationError as exc:
+                    problems.append(str(exc))
+            verdict = self.local_rules().check(request.prompt)
+            reasons.extend(r for r in verdict.reasons if r not in reasons)
+        if reasons:
+            problems.append("Blocked by the moderation rules: " + "; ".join(reasons))
+        cost = round(sum(self.estimate(r, provider) for r in batch), 4)
+        spent = self.spent_today()
+        budget = self.settings.daily_budget_usd
+        preflight = Preflight(
+            tuple(dict.fromkeys(problems)), ModerationVerdict(not reasons, tuple(reasons)), cost, spent, budget
+        )
+        if preflight.over_budget:
+            preflight = Preflight(
+                (
+                    *preflight.problems,
+                    f"This costs ${cost:.2f}; today's spend is ${spent:.2f} of a ${budget:.2f} budget.",
+                ),
+                preflight.verdict,
+                cost,
+                spent,
+                budget,
+            )
+        return preflight
+
+    # -- submitting --------------------------------------------------------------------------------
+
+    def submit(self, request: JobRequest, provider: str | None = None) -> Job:
+        """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError."""
+        return self._submit(request, provider or self.active_provider_name, budget_checked=False)
+
+    def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool) -> Job:
+        provider = self.provider(provider_name)
+        caps = provider.capabilities()
+        source_remote_id = self._source_remote_id(request, provider_name)
+        validate_request(request, caps)
+        self._moderate(request.prompt, provider, caps)
+        cost = self.estimate(request, provider_name)
+        if not budget_checked:
+            check_budget(cost, self.spent_today(), self.settings.daily_budget_usd)
+        now = self.clock()
+        job = Job(
+            id=new_job_id(),
+            provider=provider_name,
+            model=request.model,
+            prompt=request.prompt.strip(),
+            kind=request.kind,
+            size=request.size,
+            seconds=request.seconds,
+            params=_params_of(request),
+            source_job_id=request.source_job_id,
+            group_id=request.group_id,
+            axes=dict(request.axes),
+            tags=list(request.tags),
+            cost_estimate=cost,
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + self.tracker.policy.deadline,
+        )
+        self.store.insert(job)
+        try:
+            remote = provider.submit(request, source_remote_id=source_remote_id)
+        except APIError as exc:
+            if _may_have_arrived(exc):
+                log.warning("submit of %s unconfirmed: %s", job.id, exc)
+                job = self.store.update(
+                    job.id,
+                    error=JobError(
+                        f"The server did not confirm the job ({exc}); looking for it before anything is resent.",
+                        "unconfirmed",
+                    ),
+                )
+                self.tracker.track(job.id, first_poll_in=2.0)
+                return job
+            self.store.delete(job.id)
+            raise
+        except BaseException:
+            self.store.delete(job.id)
+            raise
+        job = self.store.update(
+            job.id,
+            remote_id=remote.remote_id,
+            status=remote.status,
+            progress=remote.progress,
+            remote=remote.raw,
+            model=remote.model or job.model,
+            seconds=remote.seconds or job.seconds,
+            size=remote.size or job.size,
+        )
+        self.tracker.track(job.id, first_poll_in=remote.poll_after)
+        return job
+
+    def launch(
+        self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None
+    ) -> LaunchResult:
+        """Submit several takes with bounded concurrency, after one check of them all together."""
+        batch = list(requests)
+        name = provider or self.active_provider_name
+        preflight = self.preflight(batch, name)
+        if not preflight.ok:
+            raise ValidationError(" ".join(preflight.problems))
+        result = LaunchResult()
+        workers = max(1, min(concurrency or self.settings.max_concurrency, len(batch) or 1))
+        with ThreadPoolExecutor(workers, thread_name_prefix="dailies-launch") as pool:
+            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for r in batch]
+            for request, future in futures:
+                try:
+                    result.jobs.append(future.result())
+                except Exception as exc:  # each take stands alone; the page lists what failed
+                    result.errors.append((request, exc))
+        return result
+
+    def _moderate(self, prompt: str, provider: VideoProvider, caps: Capabilities) -> None:
+        verdict = self.local_rules().check(prompt)
+        if not verdict.allowed:
+            raise ModerationBlocked(list(verdict.reasons))
+        if caps.moderation and self.settings.use_provider_moderation:
+            remote = provider.moderate(prompt)
+            if remote is not None and not remote.allowed:
+                raise ModerationBlocked([f"{remote.source}: {', '.join(remote.reasons)}"])
+
+    def _source_remote_id(self, request: JobRequest, provider_name: str) -> str | None:
+        """The provider's id of the source job, or None when the source must be uploaded as a file."""
+        if not request.source_job_id:
+            return None
+        source = self.store.get(request.source_job_id)
+        if source is None:
+            raise ValidationError(f"No job with id {request.source_job_id!r}.", field="source")
+        if request.kind is JobKind.REMIX and source.provider != provider_name:
+            raise ValidationError("A remix must be made by the provider that made its source.", field="source")
+        if source.status is not JobStatus.COMPLETED:
+            raise ValidationError(f"The source job is {source.status}; it must be completed first.", field="source")
+        if source.provider == provider_name and source.remote_id and not _expired(source, self.clock()):
+            return source.remote_id
+        if request.kind is JobKind.REMIX:
+            raise ValidationError("The source video has expired at the provider; remix is not possible.")
+        video = source.files.get("video")
+        if video is None:
+            raise ValidationError("The source job has no local video to upload.", field="source")
+        request.reference_path = str(self.media.resolve(video.path))
+        return None
+
+    def request_from(self, job_id: str, kind: JobKind, prompt: str, seconds: int | None = None) -> JobRequest:
+        """A remix, extension or edit of a finished job."""
+        source = self.store.require(job_id)
+        return JobRequest(
+            prompt=prompt,
+            model=source.model,
+            size=source.size,
+            seconds=seconds if seconds is not None else source.seconds,
+            kind=kind,
+            source_job_id=source.id,
+            group_id=None,
+            tags=list(source.tags),
+        )
+
+    def retry(self, job_id: str) -> Job:
+        """Send a finished or failed job's request again, as a new job."""
+        job = self.store.require(job_id)
+        request = JobRequest(
+            prompt=job.prompt,
+            model=job.model,
+            size=job.size,
+            seconds=job.seconds,
+            kind=job.kind,
+            reference_path=job.params.get("reference_path"),
+            source_job_id=job.source_job_id,
+            group_id=job.group_id,
+            axes=dict(job.axes),
+            seed=job.params.get("seed"),
+            tags=list(job.tags),
+        )
+        return self.submit(request, job.provider if job.provider in self.providers.names() else None)
+
+    # -- after a submit ----------------------------------------------------------------------------
+
+    def review(self, job_id: str, **changes: Any) -> Job:
+        """Record the team's rating, notes, tags or pick; nothing else may change this way."""
+        unknown = set(changes) - REVIEW_FIELDS
+        if unknown:
+            raise ValidationError(f"Only {', '.join(sorted(REVIEW_FIELDS))} can be reviewed, not {unknown}.")
+        if "rating" in changes and changes["rating"] is not None and not 0 <= int(changes["rating"]) <= 5:
+            raise ValidationError("A rating is 0 to 5 stars.")
+        if "tags" in changes:
+            changes["tags"] = sorted({str(t).strip() for t in changes["tags"] if str(t).strip()})
+        return self.store.update(job_id, **changes)
+
+    def redownload(self, job_id: str) -> Job:
+        job = self.store.require(job_id)
+        if job.remote_id is None or job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+            raise ValidationError("Only a finished job that the provider made can be downloaded again.")
+        job = self.store.update(job_id, status=JobStatus.DOWNLOADING, files={}, error=None)
+        self.tracker.wake(job_id)
+        return job
+
+    def recheck(self, job_id: str) -> Job:
+        return self.tracker.recheck(job_id)
+
+    def delete(self, job_id: str, *, remote: bool = True) -> Job:
+        """Delete a job here, its files, and (by default) the video at the provider."""
+        job = self.store.require(job_id)
+        if remote and job.remote_id and job.provider in self.providers.names():
+            with contextlib.suppress(NotFoundError):  # already gone there
+                self.provider(job.provider).delete(job.remote_id)
+        self.media.remove_job(job_id)
+        return self.store.delete(job_id)
+
+    def clean_up(self, older_than_days: float) -> int:
+        """Remove local files of unpicked, unrated takes older than N days. Returns the number of jobs."""
+        cutoff = self.clock() - older_than_days * 86400
+        count = 0
+        with self.store.batch():
+            for job in self.store.all():
+                if job.created_at < cutoff and job.files and not job.picked and not job.rating:
+                    self.media.remove_job(job.id)
+                    self.store.update(job.id, files={}, params={**job.params, "files_removed_at": self.clock()})
+                    count += 1
+        return count
+
+    def active_count(self) -> int:
+        return len(self.store.active())
+
+    def media_path(self, job: Job, variant: str = "video") -> Path | None:
+        record = job.files.get(variant)
+        return self.media.resolve(record.path) if record else None
+
+
+def new_group_id() -> str:
+    return f"grp_{uuid.uuid4().hex[:12]}"
+
+
+def _params_of(request: JobRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if request.reference_path:
+        params["reference_path"] = request.reference_path
+        params["reference_name"] = os.path.basename(request.reference_path)
+    if request.seed is not None:
+        params["seed"] = request.seed
+    return params
+
+
+def _may_have_arrived(error: APIError) -> bool:
+    """A timeout, a dropped connection or a 5xx: the server may have created the job."""
+    if isinstance(error, APIConnectionError):
+        return error.code != "connect_failed"
+    return isinstance(error, ServerError)
+
+
+def _expired(job: Job, now: float) -> bool:
+    return bool(job.expires_at and job.expires_at <= now)
+
+
+def axis_combinations(axes: Mapping[str, list[str]]) -> list[dict[str, str]]:
+    """Every combination of axis values, in a stable order (the first axis varies slowest)."""
+    combos: list[dict[str, str]] = [{}]
+    for name, values in axes.items():
+        clean = [v for v in dict.fromkeys(v.strip() for v in values) if v]
+        if not clean:
+            continue
+        combos = [{**combo, name: value} for combo in combos for value in clean]
+    return combos

@@ -1,0 +1,115 @@
+"""Checks of a request against what the provider accepts, with messages that name the allowed values.
+
+These run before anything is sent or written: a request that fails here changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dailies.errors import ValidationError
+from dailies.jobs import JobKind, JobRequest
+from dailies.providers.base import Capabilities
+
+MAX_REFERENCE_BYTES = 20 * 1024 * 1024
+MAX_SOURCE_VIDEO_BYTES = 200 * 1024 * 1024
+REFERENCE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+def _allowed(values: tuple[object, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def validate_prompt(prompt: str, max_chars: int) -> str:
+    text = (prompt or "").strip()
+    if not text:
+        raise ValidationError("Write a prompt first: it is empty.", field="prompt")
+    if len(text) > max_chars:
+        raise ValidationError(
+            f"The prompt is {len(text):,} characters; the limit is {max_chars:,}. Shorten it by "
+            f"{len(text) - max_chars:,}.",
+            field="prompt",
+        )
+    return text
+
+
+def validate_request(request: JobRequest, caps: Capabilities) -> None:
+    """Raise ValidationError naming what to change; return quietly when the request may be sent."""
+    validate_prompt(request.prompt, caps.max_prompt_chars)
+    if not caps.supports(request.kind):
+        raise ValidationError(f"This provider cannot {request.kind}.", field="kind")
+    if request.kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT) and not (
+        request.source_job_id or request.reference_path
+    ):
+        raise ValidationError(f"A {request.kind} needs a source video: pick a finished job.", field="source")
+    if request.kind is JobKind.GENERATE:
+        if request.model not in caps.models:
+            raise ValidationError(
+                f"Unknown model {request.model!r}. Choose one of: {_allowed(caps.models)}.", field="model"
+            )
+        sizes = caps.sizes_for(request.model)
+        if request.size not in sizes:
+            raise ValidationError(
+                f"Size {request.size!r} is not offered for {request.model}. Choose one of: {_allowed(sizes)}.",
+                field="size",
+            )
+        if request.seconds not in caps.seconds:
+            raise ValidationError(
+                f"{request.seconds} seconds is not offered. Choose one of: {_allowed(caps.seconds)} seconds.",
+                field="seconds",
+            )
+        if request.reference_path:
+            if not caps.reference_image:
+                raise ValidationError("This provider does not take a reference image.", field="reference")
+            check_reference_image(request.reference_path)
+    elif request.kind is JobKind.EXTEND and request.seconds not in caps.extend_seconds:
+        raise ValidationError(
+            f"An extension adds {_allowed(caps.extend_seconds)} seconds, not {request.seconds}.", field="seconds"
+        )
+    if request.kind in (JobKind.EXTEND, JobKind.EDIT) and request.reference_path and not request.source_job_id:
+        check_source_video(request.reference_path)
+
+
+def check_reference_image(path: str | Path) -> str:
+    """The file is a PNG, JPEG or WebP image within the size limit; returns its content type."""
+    from PIL import Image, UnidentifiedImageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValidationError(f"The reference file {p.name!r} is not there.", field="reference")
+    size = p.stat().st_size
+    if size > MAX_REFERENCE_BYTES:
+        raise ValidationError(
+            f"The reference image is {size / 2**20:.1f} MB; the limit is {MAX_REFERENCE_BYTES / 2**20:.0f} MB.",
+            field="reference",
+        )
+    try:
+        with Image.open(p) as image:
+            image.verify()
+            fmt = image.format or ""
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValidationError(
+            f"The reference file {p.name!r} is not an image we can read ({type(exc).__name__}). "
+            f"Use {', '.join(REFERENCE_FORMATS)}.",
+            field="reference",
+        ) from exc
+    if fmt not in REFERENCE_FORMATS:
+        raise ValidationError(
+            f"The reference image is {fmt or 'of an unknown format'}; use {', '.join(REFERENCE_FORMATS)}.",
+            field="reference",
+        )
+    return REFERENCE_FORMATS[fmt]
+
+
+def check_source_video(path: str | Path) -> None:
+    from dailies.media import probe_video
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValidationError(f"The source video {p.name!r} is not there.", field="reference")
+    if p.stat().st_size > MAX_SOURCE_VIDEO_BYTES:
+        raise ValidationError(f"The source video is over {MAX_SOURCE_VIDEO_BYTES / 2**20:.0f} MB.", field="reference")
+    try:
+        probe_video(p)
+    except ValueError as exc:
+        raise ValidationError(f"The source file is not a video we can read: {exc}", field="reference") from exc

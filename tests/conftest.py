@@ -1,0 +1,42 @@
+"""Shared fixtures: an isolated data folder for every test, and a real engine on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own DAILIES_HOME and no key or server from the developer's shell."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAILIES_HOME", str(home))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DAILIES_API_KEY", "DAILIES_BASE_URL", "DAILIES_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[object]:
+    """A real embedded engine serving the OpenAI Videos API on 127.0.0.1 (fast jobs)."""
+    from dailies.engine import EngineConfig, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One engine for a whole session, for tests that only read or add their own jobs."""
+    from dailies.engine import EngineConfig, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=tmp_path_factory.mktemp("shared-engine"), workers=2)) as running:
+        yield running
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    chromium = os.path.exists("/usr/bin/chromium")
+    return f"dailies: DAILIES_HOME is isolated per test; /usr/bin/chromium present: {chromium}"
