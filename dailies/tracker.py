@@ -403,10 +403,13 @@ class Tracker:
                 sched.next_at = now
                 return job
         if now - job.created_at > self.policy.unconfirmed_grace:
+            said = f" The send ended with: {job.error.message}" if job.error else ""
             return self._fail(
                 job,
                 JobError(
-                    "The provider never confirmed this job and does not list it; it was not sent again.", "unconfirmed"
+                    "The provider never confirmed this job and does not list it, so it was not sent again; "
+                    f"retry it from History.{said}",
+                    "unconfirmed",
                 ),
             )
         sched.next_at = now + self.policy.next_delay(sched.polls)

@@ -1,0 +1,160 @@
+"""`python -m dailies`: the studio without the browser, for scripts, sweeps and crash drills.
+
+It uses the same store, tracker and rules as the workbench, on the same data folder, so a sweep
+started here shows up in History, and a process killed midway resumes when started again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+
+from dailies.config import Environment
+from dailies.errors import DailiesError
+from dailies.jobs import JobRequest, JobStatus
+from dailies.studio import Studio, new_group_id
+from dailies.videos_spec import DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE
+
+
+@contextlib.contextmanager
+def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
+    """A studio on the configured provider; with no server configured, on an engine in this process."""
+    env = Environment.load()
+    if args.engine_url or env.base_url:
+        studio = Studio(env, engine_base_url=args.engine_url)
+        try:
+            yield studio
+        finally:
+            studio.close()
+        return
+    from dailies.engine import EngineConfig, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=env.home / "engine")) as running:
+        studio = Studio(env, engine_base_url=running.base_url)
+        try:
+            yield studio
+        finally:
+            studio.close()
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    with open_studio(args) as studio:
+        group = new_group_id() if args.takes > 1 else None
+        requests = [
+            JobRequest(prompt=args.prompt, model=args.model, size=args.size, seconds=args.seconds,
+                       group_id=group, axes={"take": str(i + 1)} if group else {},
+                       seed=(args.seed + i) if args.seed is not None else None)
+            for i in range(args.takes)
+        ]
+        result = studio.launch(requests, concurrency=args.concurrency)
+        for job in result.jobs:
+            print(json.dumps({"job": job.id, "remote_id": job.remote_id, "status": str(job.status)}))
+        for _, error in result.errors:
+            print(f"refused: {error}", file=sys.stderr)
+        if args.wait:
+            studio.tracker.run_until_idle(timeout=args.timeout)
+            _print_jobs(studio, [j.id for j in result.jobs])
+        return 1 if result.errors else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Resume every unfinished job and follow them to the end."""
+    with open_studio(args) as studio:
+        active = studio.tracker.resume()
+        print(f"resuming {active} job(s)", flush=True)
+        done = studio.tracker.run_until_idle(timeout=args.timeout)
+        _print_jobs(studio, [j.id for j in studio.store.all()])
+        return 0 if done else 2
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Submit N takes of one prompt and follow them to the end (the crash drill's workload)."""
+    with open_studio(args) as studio:
+        group = new_group_id()
+        requests = [
+            JobRequest(prompt=f"{args.prompt}, take {i + 1}", model=args.model, size=args.size,
+                       seconds=args.seconds, group_id=group, axes={"take": str(i + 1)})
+            for i in range(args.count)
+        ]
+        started = time.perf_counter()
+        result = studio.launch(requests, concurrency=args.concurrency)
+        print(json.dumps({"group": group, "submitted": len(result.jobs), "refused": len(result.errors)}), flush=True)
+        studio.start()
+        while studio.store.query(group_id=group, status=[JobStatus.QUEUED, JobStatus.IN_PROGRESS,
+                                                          JobStatus.DOWNLOADING]):
+            if time.perf_counter() - started > args.timeout:
+                return 2
+            time.sleep(0.2)
+        _print_jobs(studio, [j.id for j in studio.store.group(group)])
+        return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    env = Environment.load()
+    from dailies.store import JobStore
+
+    store = JobStore(env.home / "jobs.json")
+    counts: dict[str, int] = {}
+    for job in store.all():
+        counts[str(job.status)] = counts.get(str(job.status), 0) + 1
+    print(json.dumps({"home": str(env.home), "jobs": len(store), "by_status": counts, "warnings": store.warnings}))
+    return 0
+
+
+def _print_jobs(studio: Studio, ids: Sequence[str]) -> None:
+    for job_id in ids:
+        job = studio.store.require(job_id)
+        print(json.dumps({"job": job.id, "status": str(job.status), "files": sorted(job.files),
+                          "error": job.error.to_dict() if job.error else None}))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dailies", description=__doc__.splitlines()[0])
+    parser.add_argument("--engine-url", help="base URL of a running engine to use as the 'engine' provider")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def job_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", default=DEFAULT_MODEL)
+        p.add_argument("--size", default=DEFAULT_SIZE)
+        p.add_argument("--seconds", type=int, default=DEFAULT_SECONDS)
+        p.add_argument("--concurrency", type=int, default=4)
+        p.add_argument("--timeout", type=float, default=600.0)
+
+    submit = sub.add_parser("submit", help="submit takes of a prompt")
+    submit.add_argument("prompt")
+    submit.add_argument("--takes", type=int, default=1)
+    submit.add_argument("--seed", type=int)
+    submit.add_argument("--wait", action="store_true")
+    job_options(submit)
+    submit.set_defaults(func=cmd_submit)
+
+    sweep = sub.add_parser("sweep", help="submit N takes and follow them to completion")
+    sweep.add_argument("--count", type=int, default=10)
+    sweep.add_argument("--prompt", default="a lighthouse at golden hour, slow pan left")
+    job_options(sweep)
+    sweep.set_defaults(func=cmd_sweep)
+
+    watch = sub.add_parser("watch", help="resume unfinished jobs and follow them to the end")
+    watch.add_argument("--timeout", type=float, default=600.0)
+    watch.set_defaults(func=cmd_watch)
+
+    status = sub.add_parser("status", help="count jobs by status")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DailiesError as exc:
+        print(f"dailies: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
