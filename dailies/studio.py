@@ -319,6 +319,7 @@ class Studio:
             updated_at=now,
             deadline_at=now + self.tracker.policy.deadline,
         )
+        self.tracker.hold(job.id)
         self.store.insert(job)
         try:
             remote = provider.submit(request, source_remote_id=source_remote_id)
@@ -335,9 +336,11 @@ class Studio:
                 self.tracker.track(job.id, first_poll_in=2.0)
                 return job
             self.store.delete(job.id)
+            self.tracker.release(job.id)
             raise
         except BaseException:
             self.store.delete(job.id)
+            self.tracker.release(job.id)
             raise
         job = self.store.update(
             job.id,

@@ -96,6 +96,7 @@ class Tracker:
         self.stats = TrackerStats()
         self._max_workers = max_workers
         self._schedules: dict[str, _Schedule] = {}
+        self._held: set[str] = set()
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -161,9 +162,20 @@ class Tracker:
                 sched.next_at = now
             self._cond.notify_all()
 
+    def hold(self, job_id: str) -> None:
+        """Leave a job alone while its create is on the wire (it has no provider id yet, and must not be
+        mistaken for one whose answer was lost). `track` releases it."""
+        with self._cond:
+            self._held.add(job_id)
+
+    def release(self, job_id: str) -> None:
+        with self._cond:
+            self._held.discard(job_id)
+
     def track(self, job_id: str, first_poll_in: float | None = None) -> None:
         """Start following a newly submitted job."""
         with self._cond:
+            self._held.discard(job_id)
             sched = self._schedules.setdefault(job_id, _Schedule())
             sched.next_at = self.clock() + (self.policy.first if first_poll_in is None else first_poll_in)
             self._cond.notify_all()
@@ -229,7 +241,7 @@ class Tracker:
             if job is None or not job.is_active:
                 del self._schedules[job_id]
                 continue
-            if not sched.in_flight and sched.next_at <= now:
+            if not sched.in_flight and sched.next_at <= now and job_id not in self._held:
                 due.append(job_id)
         return due
 
@@ -250,7 +262,7 @@ class Tracker:
             now = self.clock()
             for job in active:
                 sched = self._schedules.setdefault(job.id, _Schedule())
-                if sched.next_at <= now:
+                if sched.next_at <= now and job.id not in self._held:
                     self.advance(job.id)
             time.sleep(0.02)
         return not self.store.active()
