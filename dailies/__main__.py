@@ -17,7 +17,7 @@ from dailies.config import Environment
 from dailies.errors import DailiesError
 from dailies.jobs import JobRequest, JobStatus
 from dailies.studio import Studio, new_group_id
-from dailies.videos_spec import DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE
+from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
 
 
 @contextlib.contextmanager
@@ -43,6 +43,7 @@ def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     with open_studio(args) as studio:
+        args.model = args.model or studio.capabilities().default_model
         group = new_group_id() if args.takes > 1 else None
         requests = [
             JobRequest(prompt=args.prompt, model=args.model, size=args.size, seconds=args.seconds,
@@ -74,6 +75,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Submit N takes of one prompt and follow them to the end (the crash drill's workload)."""
     with open_studio(args) as studio:
+        args.model = args.model or studio.capabilities().default_model
         group = new_group_id()
         requests = [
             JobRequest(prompt=f"{args.prompt}, take {i + 1}", model=args.model, size=args.size,
@@ -118,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def job_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default=DEFAULT_MODEL)
+        p.add_argument("--model", default=None, help="default: the provider's first video model")
         p.add_argument("--size", default=DEFAULT_SIZE)
         p.add_argument("--seconds", type=int, default=DEFAULT_SECONDS)
         p.add_argument("--concurrency", type=int, default=4)

@@ -17,7 +17,7 @@ from dailies.media import probe_video, sha256_file
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 
-ENGINE_MODEL = "sora-2"  # accepted by the engine as an alias of its preview model
+ENGINE_MODEL = "dailies-preview"
 
 
 def make_studio(home: Path, base_url: str, **settings) -> Studio:
@@ -72,9 +72,9 @@ def test_client_speaks_every_endpoint_of_the_engine(engine, tmp_path: Path) -> N
     character = client.create_character(name="Kite", video=upload)
     assert client.get_character(character["id"])["name"] == "Kite"
 
-    assert client.delete(created[2]["id"])["deleted"] is True
+    assert client.delete(first)["deleted"] is True
     with pytest.raises(NotFoundError):
-        client.retrieve(created[2]["id"])
+        client.retrieve(first)
     with pytest.raises(BadRequestError) as bad:
         client.create(prompt="x", model=ENGINE_MODEL, size="640x480")
     assert bad.value.param == "size" or "720x1280" in bad.value.message
@@ -96,8 +96,9 @@ def test_jobs_resume_after_a_tracker_restart(tmp_path: Path, isolated_home: Path
     every job ends completed with verified files or failed with the server's reason."""
     from dailies.engine import EngineConfig, Faults, serve_engine
 
-    config = EngineConfig(data_dir=tmp_path / "engine", workers=2, min_job_s=2.0,
-                          faults=Faults(blocked_terms=("volcano",)))
+    config = EngineConfig(
+        data_dir=tmp_path / "engine", workers=2, min_job_s=2.0, faults=Faults(blocked_terms=("volcano",))
+    )
     with serve_engine(config) as running:
         studio = make_studio(isolated_home, running.base_url)
         prompts = ["a harbour at dawn", "neon alley, handheld", "a volcano erupting at night", "snowy forest, zoom in"]
@@ -185,7 +186,7 @@ def test_refused_requests_send_nothing_and_write_nothing(engine, isolated_home: 
 def test_the_budget_refuses_a_paid_submit_that_would_exceed_it(engine, isolated_home: Path) -> None:
     """A priced provider (the engine behind a `remote` URL, with published rates) and a $1 budget."""
     env = Environment(home=isolated_home, base_url=engine.base_url, api_key=None, provider="remote")
-    SettingsFile(isolated_home / "settings.json").save(Settings(daily_budget_usd=1.0))
+    SettingsFile(isolated_home / "settings.json").save(Settings(daily_budget_usd=1.0, rates={"dailies-preview": 0.1}))
     studio = Studio(env, engine_base_url=engine.base_url)
     first = studio.submit(req(seconds=8))  # $0.80
     assert first.cost_estimate == pytest.approx(0.8)

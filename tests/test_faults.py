@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def verified(studio: Studio, job_id: str) -> bool:
     job = studio.store.require(job_id)
-    return job.status is JobStatus.COMPLETED and set(job.files) >= {"video"} and all(
-        sha256_file(studio.media.resolve(r.path)) == r.sha256 for r in job.files.values()
+    return (
+        job.status is JobStatus.COMPLETED
+        and set(job.files) >= {"video"}
+        and all(sha256_file(studio.media.resolve(r.path)) == r.sha256 for r in job.files.values())
     )
 
 
@@ -39,13 +41,16 @@ def test_fifty_jobs_through_429s_5xx_failures_and_dropped_downloads(tmp_path: Pa
     from dailies.client import VideosClient
     from dailies.engine import EngineConfig, Faults, serve_engine
 
-    faults = Faults(rate_429=0.2, retry_after_s=0.05, rate_5xx=0.1, rate_failed_jobs=0.1,
-                    rate_drop_download=0.1, seed=1234)
+    faults = Faults(
+        rate_429=0.2, retry_after_s=0.05, rate_5xx=0.1, rate_failed_jobs=0.1, rate_drop_download=0.1, seed=1234
+    )
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2, faults=faults)) as running:
         studio = Studio(Environment(home=isolated_home), engine_base_url=running.base_url)
         studio.tracker.policy = PollPolicy(first=0.3, cap=1.0, unconfirmed_grace=3.0, download_attempts=8)
-        requests = [JobRequest(prompt=f"fault run take {i}, static", model="sora-2", size="720x1280", seconds=4)
-                    for i in range(50)]
+        requests = [
+            JobRequest(prompt=f"fault run take {i}, static", model="dailies-preview", size="720x1280", seconds=4)
+            for i in range(50)
+        ]
         result = studio.launch(requests, concurrency=4)
         for _, error in result.errors:  # refused outright: the server said no before creating anything
             assert getattr(error, "status_code", None) in (429, 500, 502, 503), error
@@ -70,8 +75,16 @@ def test_fifty_jobs_through_429s_5xx_failures_and_dropped_downloads(tmp_path: Pa
 
 
 def _run_cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dailies", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dailies", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 def test_a_process_killed_mid_sweep_resumes_every_job(tmp_path: Path, isolated_home: Path) -> None:
@@ -92,7 +105,7 @@ def test_a_process_killed_mid_sweep_resumes_every_job(tmp_path: Path, isolated_h
         store.close()
 
         watch = _run_cli(["--engine-url", running.base_url, "watch", "--timeout", "240"], env)
-        out, err = watch.communicate(timeout=300)
+        _, err = watch.communicate(timeout=300)
         assert watch.returncode == 0, err
         studio = Studio(Environment(home=isolated_home), engine_base_url=running.base_url)
         assert len(studio.store) == 12
@@ -102,8 +115,10 @@ def test_a_process_killed_mid_sweep_resumes_every_job(tmp_path: Path, isolated_h
 
 def test_sessions_and_the_tracker_write_at_once_and_nothing_is_lost(engine, isolated_home: Path) -> None:
     studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
-    jobs = [studio.submit(JobRequest(prompt=f"writers take {i}", model="sora-2", size="720x1280", seconds=4))
-            for i in range(6)]
+    jobs = [
+        studio.submit(JobRequest(prompt=f"writers take {i}", model="dailies-preview", size="720x1280", seconds=4))
+        for i in range(6)
+    ]
     studio.start()
     errors: list[BaseException] = []
 

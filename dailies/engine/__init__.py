@@ -1,0 +1,141 @@
+"""The embedded engine: a local server that speaks the OpenAI Videos API and renders real MP4s.
+
+It is a preview renderer, and says so: its models are `dailies-preview` and `dailies-preview-pro`
+(Sora's model names are accepted as aliases), `/v1/models` lists them as owned by
+`dailies-local-preview`, and every frame carries a visible watermark. No weights, no network.
+
+    engine = Engine(EngineConfig(data_dir=Path(".dailies/engine")))
+    engine.start()          # worker threads; mount `engine.app` anywhere (routes are under /v1)
+    ...
+    engine.close()
+
+`serve_engine(config)` runs one on a loopback port in a background thread (tests, the CLI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .api import PREVIEW_MODEL, PREVIEW_PRO_MODEL, APIError, VideosAPI
+from .faults import FaultPlan, Faults
+from .state import JobBook
+
+__all__ = [
+    "PREVIEW_MODEL",
+    "PREVIEW_PRO_MODEL",
+    "Engine",
+    "EngineConfig",
+    "Faults",
+    "RunningEngine",
+    "create_app",
+    "serve_engine",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    data_dir: Path
+    api_key: str | None = field(default=None, repr=False)
+    """When set, every request needs `Authorization: Bearer <key>` (OpenAI-style 401 otherwise)."""
+    workers: int = 2
+    lifetime_s: int = 24 * 3600
+    """Assets expire this long after a job completes; content then answers 404 `video_expired`."""
+    min_job_s: float = 0.0
+    """Every job takes at least this long, progress rising (jobs of known render time)."""
+    poll_after_ms: int | None = None
+    """A fixed `openai-poll-after-ms` hint; None estimates the time left from the job's progress."""
+    faults: Faults = field(default_factory=Faults)
+    render_threads: int = 1
+    """Encoder threads per render; the worker pool gives the parallelism."""
+
+
+class Engine:
+    """The engine: its jobs, its workers, and `app`, a Starlette app with routes under `/v1`."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        plan = FaultPlan(config.faults)
+        self.book = JobBook(
+            Path(config.data_dir),
+            workers=config.workers,
+            lifetime_s=config.lifetime_s,
+            min_job_s=config.min_job_s,
+            faults=plan,
+            threads_per_render=config.render_threads,
+        )
+        self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms)
+        self.app = Starlette(
+            routes=self.api.routes(),
+            exception_handlers={
+                APIError: _api_error,
+                HTTPException: _http_error,
+                Exception: _server_error,
+            },
+        )
+
+    def start(self) -> None:
+        self.book.start()
+
+    def close(self) -> None:
+        self.book.close()
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return APIError(
+        exc.status_code,
+        f"{exc.detail}: {request.method} {request.url.path}",
+        code="not_found" if exc.status_code == 404 else None,
+    ).response()
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("engine error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {
+            "error": {
+                "message": f"The engine failed: {type(exc).__name__}",
+                "type": "server_error",
+                "param": None,
+                "code": "server_error",
+            }
+        },
+        status_code=500,
+    )
+
+
+def create_app(config: EngineConfig) -> Starlette:
+    """A standalone app whose lifespan starts and stops the engine's workers."""
+    engine = Engine(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine.start()
+        try:
+            yield
+        finally:
+            engine.close()
+
+    app = Starlette(lifespan=lifespan)
+    app.mount("/", engine.app)
+    app.state.engine = engine
+    return app
+
+
+from .server import RunningEngine, serve_engine  # noqa: E402  (server imports Engine from here)

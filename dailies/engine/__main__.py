@@ -1,0 +1,66 @@
+"""`python -m dailies.engine` (or `dailies-engine`): serve the engine on its own."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from . import EngineConfig, Faults, create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="dailies-engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DAILIES_HOME", ".dailies")) / "engine")
+    parser.add_argument(
+        "--api-key-env",
+        default=None,
+        help="name of an environment variable holding the key to require (never pass keys as flags)",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lifetime-s", type=int, default=24 * 3600)
+    parser.add_argument("--min-job-s", type=float, default=0.0)
+    parser.add_argument("--poll-after-ms", type=int, default=None)
+    parser.add_argument("--rate-429", type=float, default=0.0)
+    parser.add_argument("--retry-after-s", type=float, default=1.0)
+    parser.add_argument("--rate-5xx", type=float, default=0.0)
+    parser.add_argument("--rate-failed", type=float, default=0.0)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--rate-stall", type=float, default=0.0)
+    parser.add_argument("--stall-s", type=float, default=5.0)
+    parser.add_argument("--rate-drop", type=float, default=0.0)
+    parser.add_argument("--blocked-term", action="append", default=[])
+    parser.add_argument("--fault-seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    faults = Faults(
+        rate_429=args.rate_429,
+        retry_after_s=args.retry_after_s,
+        rate_5xx=args.rate_5xx,
+        rate_failed_jobs=args.rate_failed,
+        latency_ms=args.latency_ms,
+        rate_stall_download=args.rate_stall,
+        stall_s=args.stall_s,
+        rate_drop_download=args.rate_drop,
+        blocked_terms=tuple(args.blocked_term),
+        seed=args.fault_seed,
+    )
+    config = EngineConfig(
+        data_dir=args.data_dir,
+        api_key=os.environ.get(args.api_key_env) if args.api_key_env else None,
+        workers=args.workers,
+        lifetime_s=args.lifetime_s,
+        min_job_s=args.min_job_s,
+        poll_after_ms=args.poll_after_ms,
+        faults=faults,
+    )
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()
