@@ -216,7 +216,9 @@ class Encoder:
         stream = self.container.add_stream("libx264", rate=FPS)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "23", "g": str(FPS * 2)}
+        # mbtree reads frame padding that is not initialised, which makes output vary between runs; off, renders
+        # are byte-for-byte repeatable.
+        stream.options = {"preset": "veryfast", "crf": "23", "g": str(FPS * 2), "x264-params": "mbtree=0"}
         stream.codec_context.thread_count = threads
         self.stream = stream
         self.count = 0
@@ -246,18 +248,25 @@ class Encoder:
             self.container.close()
 
 
-def yuv_frame(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale and convert an RGB crop to a yuv420p plane array (swscale does the work)."""
+def yuv_frame(rgb: np.ndarray, width: int, height: int) -> av.VideoFrame:
+    """Scale and convert an RGB crop to a yuv420p frame (swscale does the work)."""
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-    return frame.reformat(width=width, height=height, format="yuv420p", interpolation="BILINEAR").to_ndarray()
+    return frame.reformat(width=width, height=height, format="yuv420p", interpolation="BILINEAR")
 
 
-def finish_frame(planes: np.ndarray, width: int, height: int, particles: Particles | None, t: float) -> av.VideoFrame:
-    luma = planes[:height]
+def luma_plane(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's Y plane as a writable array view (no copy)."""
+    plane = frame.planes[0]
+    return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+
+
+def finish_frame(frame: av.VideoFrame, particles: Particles | None, t: float) -> av.VideoFrame:
+    """Draw the moving motes and the watermark into the frame's luma, in place."""
+    luma = luma_plane(frame)
     if particles is not None:
         particles.draw(luma, t)
-    stamp(luma, width, height)
-    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    stamp(luma, frame.width, frame.height)
+    return frame
 
 
 class Particles:
@@ -305,7 +314,7 @@ def render_generate(
             x, y, cw, ch = crop_box(camera_at(t, motion, spec.seed), width, height, ww, wh)
             crop = world[y : y + ch, x : x + cw]
             if ref is not None and t < 1.0:
-                scaled = yuv_to_rgb(yuv_frame(crop, width, height))
+                scaled = yuv_frame(crop, width, height).to_ndarray(format="rgb24")
                 crop = (ref * (1.0 - t) + scaled * t).astype(np.uint8)
             yield crop
 
@@ -330,13 +339,13 @@ def encode(
     frames: int,
     pictures: Iterable[np.ndarray],
     *,
-    prefix: Iterable[np.ndarray] = (),
+    prefix: Iterable[av.VideoFrame] = (),
     prefix_frames: int = 0,
     particles: Particles | None = None,
     progress: Progress | None = None,
     threads: int = 1,
 ) -> Outputs:
-    """Encode `prefix` (yuv420p planes, as they are) then `pictures` (RGB, any size: scaled, watermarked)."""
+    """Encode `prefix` (frames, as they are) then `pictures` (RGB of any size: scaled, watermarked)."""
     total = max(1, prefix_frames + frames)
     encoder = Encoder(out / "video.mp4", width, height, total, metadata, threads)
 
@@ -345,22 +354,17 @@ def encode(
             progress(min(1.0, encoder.count / total))
 
     try:
-        for planes in prefix:
-            encoder.add(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
+        for frame in prefix:
+            encoder.add(frame)
             tick()
         for i, picture in enumerate(pictures):
-            planes = yuv_frame(picture, width, height)
-            encoder.add(finish_frame(planes, width, height, particles, (prefix_frames + i) / FPS))
+            encoder.add(finish_frame(yuv_frame(picture, width, height), particles, (prefix_frames + i) / FPS))
             tick()
         encoder.close()
     except BaseException:
         encoder.abort()
         raise
     return write_previews(encoder, out)
-
-
-def yuv_to_rgb(planes: np.ndarray) -> np.ndarray:
-    return av.VideoFrame.from_ndarray(planes, format="yuv420p").to_ndarray(format="rgb24")
 
 
 def _fit(image: Image.Image, width: int, height: int) -> np.ndarray:
@@ -397,11 +401,13 @@ def source_size(path: Path) -> tuple[int, int, float]:
         return stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2, duration
 
 
-def decode_planes(path: Path, width: int, height: int) -> Iterator[np.ndarray]:
-    """A source video's frames as yuv420p plane arrays at the given size, one at a time."""
+def decode_frames(path: Path, width: int, height: int) -> Iterator[av.VideoFrame]:
+    """A source video's frames as yuv420p at the given size, one at a time, with fresh timestamps."""
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
-            yield frame.reformat(width=width, height=height, format="yuv420p").to_ndarray()
+            out = frame.reformat(width=width, height=height, format="yuv420p")
+            out.pts = None
+            yield out
 
 
 def last_frame_rgb(path: Path, width: int, height: int) -> np.ndarray:
@@ -459,7 +465,7 @@ def render_extension(
         height,
         frames,
         crops(),
-        prefix=decode_planes(source, width, height),
+        prefix=decode_frames(source, width, height),
         prefix_frames=prefix_frames,
         progress=progress,
         threads=threads,
