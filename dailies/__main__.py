@@ -46,9 +46,15 @@ def cmd_submit(args: argparse.Namespace) -> int:
         args.model = args.model or studio.capabilities().default_model
         group = new_group_id() if args.takes > 1 else None
         requests = [
-            JobRequest(prompt=args.prompt, model=args.model, size=args.size, seconds=args.seconds,
-                       group_id=group, axes={"take": str(i + 1)} if group else {},
-                       seed=(args.seed + i) if args.seed is not None else None)
+            JobRequest(
+                prompt=args.prompt,
+                model=args.model,
+                size=args.size,
+                seconds=args.seconds,
+                group_id=group,
+                axes={"take": str(i + 1)} if group else {},
+                seed=(args.seed + i) if args.seed is not None else None,
+            )
             for i in range(args.takes)
         ]
         result = studio.launch(requests, concurrency=args.concurrency)
@@ -78,16 +84,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.model = args.model or studio.capabilities().default_model
         group = new_group_id()
         requests = [
-            JobRequest(prompt=f"{args.prompt}, take {i + 1}", model=args.model, size=args.size,
-                       seconds=args.seconds, group_id=group, axes={"take": str(i + 1)})
+            JobRequest(
+                prompt=f"{args.prompt}, take {i + 1}",
+                model=args.model,
+                size=args.size,
+                seconds=args.seconds,
+                group_id=group,
+                axes={"take": str(i + 1)},
+            )
             for i in range(args.count)
         ]
         started = time.perf_counter()
         result = studio.launch(requests, concurrency=args.concurrency)
         print(json.dumps({"group": group, "submitted": len(result.jobs), "refused": len(result.errors)}), flush=True)
         studio.start()
-        while studio.store.query(group_id=group, status=[JobStatus.QUEUED, JobStatus.IN_PROGRESS,
-                                                          JobStatus.DOWNLOADING]):
+        while studio.store.query(
+            group_id=group, status=[JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING]
+        ):
             if time.perf_counter() - started > args.timeout:
                 return 2
             time.sleep(0.2)
@@ -110,8 +123,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _print_jobs(studio: Studio, ids: Sequence[str]) -> None:
     for job_id in ids:
         job = studio.store.require(job_id)
-        print(json.dumps({"job": job.id, "status": str(job.status), "files": sorted(job.files),
-                          "error": job.error.to_dict() if job.error else None}))
+        print(
+            json.dumps(
+                {
+                    "job": job.id,
+                    "status": str(job.status),
+                    "files": sorted(job.files),
+                    "error": job.error.to_dict() if job.error else None,
+                }
+            )
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

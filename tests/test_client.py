@@ -15,14 +15,23 @@ import pytest
 from dailies import errors
 from dailies.client import RetryPolicy, VideosClient, is_retryable
 
-VIDEO = {"id": "video_1", "object": "video", "status": "queued", "progress": 0, "model": "sora-2",
-         "size": "720x1280", "seconds": "4", "created_at": 1}
+VIDEO = {
+    "id": "video_1",
+    "object": "video",
+    "status": "queued",
+    "progress": 0,
+    "model": "sora-2",
+    "size": "720x1280",
+    "seconds": "4",
+    "created_at": 1,
+}
 
 
 def make_client(handler, **kwargs) -> tuple[VideosClient, list[float]]:
     slept: list[float] = []
-    client = VideosClient("http://test/v1", "sk-secret-key-123456", transport=httpx.MockTransport(handler),
-                          sleep=slept.append, **kwargs)
+    client = VideosClient(
+        "http://test/v1", "sk-secret-key-123456", transport=httpx.MockTransport(handler), sleep=slept.append, **kwargs
+    )
     return client, slept
 
 
@@ -175,8 +184,13 @@ def test_create_sends_multipart_like_the_sdk_with_bracketed_reference_fields() -
         return httpx.Response(200, json=VIDEO)
 
     client, _ = make_client(handler)
-    client.create(prompt="a cat", model="sora-2", size="1280x720", seconds=8,
-                  input_reference={"image_url": "data:image/png;base64,AAAA"})
+    client.create(
+        prompt="a cat",
+        model="sora-2",
+        size="1280x720",
+        seconds=8,
+        input_reference={"image_url": "data:image/png;base64,AAAA"},
+    )
     body = seen["body"].decode()
     assert str(seen["content_type"]).startswith("multipart/form-data")
     assert 'name="input_reference[image_url]"' in body and 'name="seconds"\r\n\r\n8' in body
@@ -241,8 +255,11 @@ def test_a_dropped_download_resumes_with_a_range_request(tmp_path: Path) -> None
     def handler(request: httpx.Request) -> httpx.Response:
         ranges.append(request.headers.get("range"))
         if len(ranges) == 1:
-            return httpx.Response(200, headers={"content-length": str(len(payload)), "content-type": "video/mp4"},
-                                  stream=_DroppingStream(payload, 100_000))
+            return httpx.Response(
+                200,
+                headers={"content-length": str(len(payload)), "content-type": "video/mp4"},
+                stream=_DroppingStream(payload, 100_000),
+            )
         start = int(request.headers["range"].split("=")[1].rstrip("-"))
         return httpx.Response(206, content=payload[start:], headers={"content-type": "video/mp4"})
 

@@ -20,17 +20,26 @@ from dailies.videos_spec import MODELS, sizes_for
 
 @pytest.mark.parametrize(
     ("word", "status"),
-    [("queued", JobStatus.QUEUED), ("pending", JobStatus.QUEUED), ("processing", JobStatus.IN_PROGRESS),
-     ("in_progress", JobStatus.IN_PROGRESS), ("succeeded", JobStatus.COMPLETED), ("completed", JobStatus.COMPLETED),
-     ("FAILED", JobStatus.FAILED), ("cancelled", JobStatus.FAILED), ("warming-up", JobStatus.IN_PROGRESS)],
+    [
+        ("queued", JobStatus.QUEUED),
+        ("pending", JobStatus.QUEUED),
+        ("processing", JobStatus.IN_PROGRESS),
+        ("in_progress", JobStatus.IN_PROGRESS),
+        ("succeeded", JobStatus.COMPLETED),
+        ("completed", JobStatus.COMPLETED),
+        ("FAILED", JobStatus.FAILED),
+        ("cancelled", JobStatus.FAILED),
+        ("warming-up", JobStatus.IN_PROGRESS),
+    ],
 )
 def test_gateway_status_words_map_onto_the_lifecycle(word: str, status: JobStatus) -> None:
     assert status_from_provider(word) is status
 
 
 def test_a_gateways_video_object_keeps_unknown_fields() -> None:
-    remote = to_remote({"id": "v1", "status": "processing", "progress": "42.5", "seconds": "8",
-                        "vendor_job": {"region": "eu"}})
+    remote = to_remote(
+        {"id": "v1", "status": "processing", "progress": "42.5", "seconds": "8", "vendor_job": {"region": "eu"}}
+    )
     assert remote.status is JobStatus.IN_PROGRESS and remote.progress == 42 and remote.seconds == 8
     assert remote.raw["vendor_job"] == {"region": "eu"}
 
@@ -42,8 +51,13 @@ def test_only_video_models_are_offered_from_a_mixed_list() -> None:
 
 @pytest.mark.parametrize(
     ("model", "size", "seconds", "dollars"),
-    [("sora-2", "720x1280", 4, 0.40), ("sora-2", "1280x720", 12, 1.20), ("sora-2-pro", "1280x720", 8, 2.40),
-     ("sora-2-pro", "1792x1024", 8, 4.00), ("sora-2-pro-2025-10-06", "1024x1792", 4, 2.00)],
+    [
+        ("sora-2", "720x1280", 4, 0.40),
+        ("sora-2", "1280x720", 12, 1.20),
+        ("sora-2-pro", "1280x720", 8, 2.40),
+        ("sora-2-pro", "1792x1024", 8, 4.00),
+        ("sora-2-pro-2025-10-06", "1024x1792", 4, 2.00),
+    ],
 )
 def test_published_rates(model: str, size: str, seconds: int, dollars: float) -> None:
     assert PriceList().estimate(model, size, seconds) == pytest.approx(dollars)
@@ -59,8 +73,18 @@ def test_the_local_engine_is_free_and_edited_rates_round_trip() -> None:
 
 
 def test_budget_refuses_what_would_exceed_it_and_failed_jobs_are_not_billed() -> None:
-    jobs = [Job(id=f"j{i}", provider="p", model="sora-2", prompt="x", cost_estimate=1.0, created_at=100.0,
-                status=JobStatus.FAILED if i == 0 else JobStatus.COMPLETED) for i in range(3)]
+    jobs = [
+        Job(
+            id=f"j{i}",
+            provider="p",
+            model="sora-2",
+            prompt="x",
+            cost_estimate=1.0,
+            created_at=100.0,
+            status=JobStatus.FAILED if i == 0 else JobStatus.COMPLETED,
+        )
+        for i in range(3)
+    ]
     assert spend_since(jobs, 50.0) == 2.0 and spend_since(jobs, 150.0) == 0
     check_budget(1.0, 2.0, 3.0)
     with pytest.raises(BudgetExceeded, match=r"\$2.00 of a \$3.00 budget"):

@@ -14,7 +14,6 @@ from PIL import Image
 from dailies.engine import EngineConfig, Faults, serve_engine
 
 
-
 def sdk(base_url: str, key: str = "unused", **kwargs) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key=key, max_retries=0, **kwargs)
 
@@ -60,17 +59,21 @@ def test_create_and_poll_with_sora_names(client: openai.OpenAI, finished) -> Non
 def test_create_with_an_uploaded_reference_and_a_data_url(client: openai.OpenAI, running) -> None:
     import httpx
 
-    uploaded = client.videos.create(prompt="red door, zoom in",
-                                    input_reference=("door.png", png_bytes(), "image/png"))
+    uploaded = client.videos.create(prompt="red door, zoom in", input_reference=("door.png", png_bytes(), "image/png"))
     # The SDK only uploads files here; other clients send the reference object, as JSON or as
     # bracketed form fields. The engine reads both.
     data_url = "data:image/png;base64," + base64.b64encode(png_bytes((20, 200, 90))).decode()
-    as_json = httpx.post(f"{running.base_url}/videos",
-                         json={"prompt": "green door", "input_reference": {"image_url": data_url}}).json()
-    as_form = httpx.post(f"{running.base_url}/videos",
-                         files={"prompt": (None, "blue door"), "input_reference[image_url]": (None, data_url)}).json()
-    fetched = httpx.post(f"{running.base_url}/videos",
-                         json={"prompt": "x", "input_reference": {"image_url": "https://example.com/a.png"}})
+    as_json = httpx.post(
+        f"{running.base_url}/videos", json={"prompt": "green door", "input_reference": {"image_url": data_url}}
+    ).json()
+    as_form = httpx.post(
+        f"{running.base_url}/videos",
+        files={"prompt": (None, "blue door"), "input_reference[image_url]": (None, data_url)},
+    ).json()
+    fetched = httpx.post(
+        f"{running.base_url}/videos",
+        json={"prompt": "x", "input_reference": {"image_url": "https://example.com/a.png"}},
+    )
     assert fetched.status_code == 400 and "network" in fetched.json()["error"]["message"]
     for video_id in (uploaded.id, as_json["id"], as_form["id"]):
         assert client.videos.poll(video_id, poll_interval_ms=100).status == "completed"
