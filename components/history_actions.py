@@ -1,0 +1,60 @@
+"""What can be done to jobs picked in the History table."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.job_card import job_card
+from components.runtime import studio
+from dailies.errors import APIError, RequestRefused
+from dailies.jobs import JobStatus
+
+
+def selected_actions(job_ids: list[str]) -> None:
+    shared = studio()
+    jobs = [job for job in (shared.store.get(i) for i in job_ids) if job is not None]
+    st.caption(f"{len(jobs)} selected")
+    with st.container(horizontal=True, key="history_actions"):
+        if st.button("Compare", icon=":material/compare:", key="h_compare", disabled=not jobs):
+            st.switch_page("pages/compare.py", query_params={"job": jobs[0].id})
+        if st.button("Retry", icon=":material/replay:", key="h_retry"):
+            _each(jobs, shared.retry, "sent again as new jobs")
+        if st.button("Re-download", icon=":material/download:", key="h_redownload"):
+            _each([j for j in jobs if j.remote_id], shared.redownload, "queued for download")
+        if st.button("Re-check", icon=":material/refresh:", key="h_recheck"):
+            _each([j for j in jobs if j.status is JobStatus.TIMED_OUT], shared.recheck, "checked again")
+        if st.button("Delete", icon=":material/delete:", key="h_delete", type="primary"):
+            confirm_delete(job_ids)
+    for job in jobs[:4]:
+        job_card(job, key=f"h_{job.id}")
+
+
+def _each(jobs, action, done: str) -> None:
+    errors = []
+    for job in jobs:
+        try:
+            action(job.id)
+        except (RequestRefused, APIError) as exc:
+            errors.append(f"{job.id}: {exc}")
+    for error in errors:
+        st.error(error)
+    if len(jobs) > len(errors):
+        st.toast(f"{len(jobs) - len(errors)} job(s) {done}", icon=":material/check:")
+
+
+@st.dialog("Delete jobs")
+def confirm_delete(job_ids: list[str]) -> None:
+    shared = studio()
+    st.write(f"Delete {len(job_ids)} job(s) and their files here?")
+    at_provider = st.checkbox("Also delete the videos at the provider", value=True, key="delete_remote")
+    if st.button("Delete", type="primary", key="delete_confirm"):
+        errors = []
+        for job_id in job_ids:
+            try:
+                shared.delete(job_id, remote=at_provider)
+            except (APIError, KeyError) as exc:
+                errors.append(f"{job_id}: {exc}")
+        if errors:
+            st.error("\n".join(errors))
+        else:
+            st.rerun()

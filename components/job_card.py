@@ -1,0 +1,113 @@
+"""A job as a card: status and progress while it runs, then the video, its files and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from components.runtime import media_url, studio
+from dailies.errors import APIError, RequestRefused
+from dailies.jobs import Job, JobKind, JobStatus
+
+STATUS_ICON = {
+    JobStatus.QUEUED: ":material/schedule:",
+    JobStatus.IN_PROGRESS: ":material/autorenew:",
+    JobStatus.DOWNLOADING: ":material/download:",
+    JobStatus.COMPLETED: ":material/check_circle:",
+    JobStatus.FAILED: ":material/error:",
+    JobStatus.TIMED_OUT: ":material/hourglass_disabled:",
+}
+FOLLOW_UPS = {
+    JobKind.REMIX: "Same shot and motion, a new look: describe the look.",
+    JobKind.EXTEND: "What happens next: the clip continues from its last frame.",
+    JobKind.EDIT: "How to change it: black and white, mirror, warmer, faster, reverse…",
+}
+
+
+def status_line(job: Job) -> str:
+    return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {job.model} · {job.size} · " \
+           f"{job.seconds}s · ${job.cost_estimate:.2f}"
+
+
+def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:
+    """Render one job. Reads only the job record; actions go through the studio."""
+    with st.container(border=True, key=f"card_{key}"):
+        st.caption(status_line(job))
+        if show_prompt:
+            st.text(job.prompt)
+        if job.is_active:
+            label = "Downloading files…" if job.status is JobStatus.DOWNLOADING else f"{job.progress}%"
+            st.progress(job.progress / 100, text=label)
+        elif job.error:
+            problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
+            st.error(problem, icon=":material/error:")
+        if job.status is JobStatus.COMPLETED and job.has_video:
+            st.video(media_url(job), alt=f"Video of job {job.id}")
+            if actions:
+                job_actions(job, key)
+        elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
+            retry_or_recheck(job, key)
+
+
+def job_actions(job: Job, key: str) -> None:
+    shared = studio()
+    path = shared.media_path(job)
+    with st.container(horizontal=True, key=f"actions_{key}"):
+        if path is not None:
+            st.download_button("Download", data=_reader(path), file_name=f"{job.id}.mp4", mime="video/mp4",
+                               icon=":material/download:", key=f"dl_{key}", on_click="ignore")
+        for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
+            with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
+                follow_up_form(job, kind, key)
+
+
+def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
+    shared = studio()
+    caps = shared.capabilities(job.provider) if job.provider in shared.providers.names() else None
+    if caps is not None and not caps.supports(kind):
+        st.info(f"{shared.provider(job.provider).label} cannot {kind}.")
+        return
+    with st.form(f"form_{kind}_{key}", border=False):
+        prompt = st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,
+                              help=FOLLOW_UPS[kind], key=f"prompt_{kind}_{key}")
+        seconds = None
+        if kind is JobKind.EXTEND:
+            seconds = st.segmented_control("Add seconds", caps.extend_seconds if caps else (4, 8), default=4,
+                                           key=f"secs_{kind}_{key}")
+        if st.form_submit_button(f"Send {kind}", type="primary"):
+            submit_follow_up(job, kind, prompt, seconds)
+
+
+def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) -> None:
+    shared = studio()
+    try:
+        request = shared.request_from(job.id, kind, prompt, seconds)
+        new = shared.submit(request, job.provider)
+    except (RequestRefused, APIError) as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    st.session_state.setdefault("my_jobs", []).insert(0, new.id)
+    st.toast(f"{kind.capitalize()} sent: {new.id}", icon=":material/send:")
+
+
+def retry_or_recheck(job: Job, key: str) -> None:
+    shared = studio()
+    with st.container(horizontal=True, key=f"retry_{key}"):
+        if job.status is JobStatus.TIMED_OUT and st.button("Re-check", key=f"recheck_{key}",
+                                                          icon=":material/refresh:"):
+            shared.recheck(job.id)
+            st.rerun()
+        if st.button("Retry as a new job", key=f"retry_btn_{key}", icon=":material/replay:"):
+            try:
+                new = shared.retry(job.id)
+            except (RequestRefused, APIError) as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.setdefault("my_jobs", []).insert(0, new.id)
+                st.rerun()
+
+
+def _reader(path: Path):
+    """Read the file only when the download is clicked, on Streamlit's own thread."""
+    return lambda: path.read_bytes()

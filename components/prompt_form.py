@@ -1,0 +1,64 @@
+"""Pieces of the prompt form that Generate and Variants share: presets, model, size, reference."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from dailies.errors import ValidationError
+from dailies.providers.base import Capabilities
+from dailies.studio import Studio
+from dailies.validation import check_reference_image
+from dailies.videos_spec import SIZES_720P
+
+CAMERA_PRESETS = ("static", "slow pan left", "pan right", "tilt up", "zoom in", "dolly out", "orbit", "handheld")
+LIGHT_PRESETS = ("golden hour", "overcast", "night", "neon", "morning", "sunset", "fog", "underwater")
+
+
+def add_preset(key: str) -> None:
+    """Append the chosen preset to the prompt, then clear the choice so it can be picked again."""
+    choice = st.session_state.get(key)
+    if choice:
+        current = st.session_state.get("prompt", "").rstrip().rstrip(",")
+        st.session_state["prompt"] = f"{current}, {choice}" if current else choice
+    st.session_state[key] = None
+
+
+def model_choice(caps: Capabilities, key: str = "model") -> str:
+    return st.selectbox("Model", caps.models, key=key,
+                        help="Read from the provider's /v1/models; only video models are offered.")
+
+
+def size_choice(shared: Studio, caps: Capabilities, model: str, seconds: int, key: str = "size") -> str:
+    """720p sizes, and the larger ones only after an explicit opt-in that shows what they cost."""
+    sizes = caps.sizes_for(model)
+    larger = [s for s in sizes if s not in SIZES_720P]
+    high_res = False
+    if larger:
+        prices = shared.providers.prices(shared.active_provider_name)
+        costs = ", ".join(f"{s}: ${prices.estimate(model, s, seconds):.2f}" for s in larger)
+        high_res = st.toggle(f"Offer sizes above 720p ({costs} for {seconds}s)", key=f"{key}_high_res",
+                             value=shared.settings.allow_high_res)
+    offered = [s for s in sizes if high_res or s in SIZES_720P] or list(sizes)
+    default = shared.settings.default_size if shared.settings.default_size in offered else offered[0]
+    return st.segmented_control("Size", offered, default=default, key=key, required=True) or default
+
+
+def save_reference(shared: Studio, upload: UploadedFile) -> str:
+    """Keep an uploaded reference under the data folder with a generated name; refuse what isn't an image."""
+    folder = shared.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise ValidationError(f"The reference must be a PNG, JPEG or WebP image, not {upload.name!r}.")
+    path = folder / f"ref_{uuid.uuid4().hex}{suffix}"
+    path.write_bytes(upload.getvalue())
+    try:
+        check_reference_image(path)
+    except ValidationError:
+        path.unlink(missing_ok=True)
+        raise
+    return str(path)

@@ -1,0 +1,97 @@
+"""The one studio every session shares, and the URLs its files are served from.
+
+`studio()` is cached with `st.cache_resource`: one client, store and tracker per process. Where the
+engine comes from depends on how the app was started:
+- `streamlit run app.py`: the engine is mounted in this server at `/engine/v1`;
+- `DAILIES_ENGINE_URL` set (tests, or an engine run on its own): that one;
+- neither (AppTest, `streamlit run workbench.py`): an engine is started on a loopback port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import threading
+from contextlib import ExitStack
+from urllib.parse import quote
+
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from dailies.config import Environment
+from dailies.errors import ValidationError
+from dailies.jobs import Job
+from dailies.media import MediaLibrary, check_id
+from dailies.studio import Studio
+
+ENGINE_MOUNT = "/engine"
+# Under /app/static/, which st.video and st.image take as a same-origin URL (Streamlit's own static
+# serving is off); our route is matched before Streamlit's.
+FILES_PREFIX = "/app/static/takes"
+FILES_ROUTE = FILES_PREFIX + "/{job_id}/{name}"
+_FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
+
+_lock = threading.Lock()
+_created: list[Studio] = []
+_fallback_engine = ExitStack()
+
+
+def engine_url() -> str:
+    """Where the embedded engine answers, by how the app was started."""
+    if os.environ.get("DAILIES_ENGINE_URL"):
+        return os.environ["DAILIES_ENGINE_URL"].rstrip("/")
+    mount = os.environ.get("DAILIES_EMBEDDED_ENGINE")
+    if mount:
+        port = st.get_option("server.port")
+        return f"http://127.0.0.1:{port}{mount}/v1"
+    from dailies.engine import EngineConfig, serve_engine
+
+    running = _fallback_engine.enter_context(
+        serve_engine(EngineConfig(data_dir=Environment.load().home / "engine"))
+    )
+    atexit.register(_fallback_engine.close)
+    return running.base_url
+
+
+@st.cache_resource(show_spinner="Starting the studio…")
+def studio() -> Studio:
+    """The shared studio, its tracker running."""
+    with _lock:
+        shared = Studio(Environment.load(), engine_base_url=engine_url())
+        shared.start()
+        _created.append(shared)
+        return shared
+
+
+def close_studio() -> None:
+    """Stop the tracker and flush the store (called when the server stops)."""
+    with _lock:
+        while _created:
+            _created.pop().close()
+
+
+def media_url(job: Job, variant: str = "video") -> str | None:
+    """The URL a browser loads a job's file from; the digest in it busts caches when a file is fetched again."""
+    record = job.files.get(variant)
+    if record is None:
+        return None
+    name = record.path.rsplit("/", 1)[-1]
+    return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
+
+
+async def serve_media_file(request: Request) -> Response:
+    """Serve a file of the media folder (Range requests answered); anything else is a 404."""
+    job_id = request.path_params["job_id"]
+    name = request.path_params["name"]
+    try:
+        check_id(job_id, "job id")
+        if not _FILE_NAME.match(name):
+            raise ValidationError(f"not a media file name: {name!r}")
+        path = MediaLibrary(Environment.load().home / "media").job_dir(job_id) / name
+    except ValidationError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+    if not path.is_file():
+        return JSONResponse({"error": "no such file"}, status_code=404)
+    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})

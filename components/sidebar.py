@@ -1,0 +1,46 @@
+"""The sidebar every page shows: who renders, whether they answer, today's spend, what is running."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components.runtime import studio
+from dailies.providers.base import Health
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def provider_health(name: str, _stamp: int) -> Health:
+    """Ask the provider at most every 15 seconds, whatever the number of sessions and reruns."""
+    return studio().provider(name).health()
+
+
+def render_sidebar() -> None:
+    shared = studio()
+    with st.sidebar:
+        name = shared.active_provider_name
+        provider = shared.provider(name)
+        health = provider_health(name, int(time.time() // 15))
+        st.caption("Provider")
+        st.markdown(f"**{provider.label}**")
+        if health.ok:
+            st.success(f"Answers ({health.latency_ms:.0f} ms)", icon=":material/check_circle:")
+        else:
+            st.error(health.message, icon=":material/error:")
+        status_panel()
+        for warning in shared.warnings:
+            st.warning(warning, icon=":material/warning:")
+
+
+@st.fragment(run_every=3)
+def status_panel() -> None:
+    """Spend and running jobs, refreshed from the store (never from the network)."""
+    shared = studio()
+    budget = shared.settings.daily_budget_usd
+    spent = shared.spent_today()
+    left, right = st.columns(2)
+    left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
+    right.metric("Running", shared.active_count())
+    if budget:
+        st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")

@@ -1,0 +1,97 @@
+"""Generate: write a prompt, see what it will cost and whether it may go, send it, watch it arrive."""
+
+import streamlit as st
+
+from components.job_card import job_card
+from components.prompt_form import (
+    CAMERA_PRESETS,
+    LIGHT_PRESETS,
+    add_preset,
+    model_choice,
+    save_reference,
+    size_choice,
+)
+from components.runtime import studio
+from dailies.errors import APIError, RequestRefused
+from dailies.jobs import JobRequest
+from dailies.studio import new_group_id
+
+shared = studio()
+st.title("Generate")
+
+try:
+    caps = shared.capabilities()
+except APIError as exc:
+    st.error(f"The provider does not answer, so its models are unknown: {exc}", icon=":material/cloud_off:")
+    st.stop()
+
+prompt = st.text_area(
+    "Prompt", key="prompt", height=120, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
+    help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "
+         "steer the picture.",
+)
+st.caption(f"{len(prompt):,} / {caps.max_prompt_chars:,} characters")
+with st.container(horizontal=True):
+    st.pills("Camera", CAMERA_PRESETS, key="camera_preset", on_change=add_preset, args=("camera_preset",))
+    st.pills("Light", LIGHT_PRESETS, key="light_preset", on_change=add_preset, args=("light_preset",))
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    model = model_choice(caps)
+    seconds = st.segmented_control("Seconds", caps.seconds, default=shared.settings.default_seconds
+                                   if shared.settings.default_seconds in caps.seconds else caps.seconds[0],
+                                   key="seconds", required=True)
+    takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes",
+                            help="More than one: the same prompt with different seeds, as a group to compare.")
+size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
+
+reference = st.file_uploader("Reference image (optional): the opening frame", type=["png", "jpg", "jpeg", "webp"],
+                             key="reference")
+if reference is not None:
+    st.image(reference, width=160, alt="Reference image preview")
+
+group = new_group_id() if takes > 1 else None
+requests = [
+    JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
+               group_id=group, axes={"take": str(i + 1)} if group else {})
+    for i in range(int(takes))
+]
+check = shared.preflight(requests)
+with st.container(horizontal=True, vertical_alignment="center"):
+    st.metric("Estimated cost", f"${check.cost:.2f}",
+              help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
+    if prompt.strip() and check.verdict.allowed:
+        st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
+    send = st.button("Generate", type="primary", icon=":material/send:", key="send", disabled=not prompt.strip())
+for problem in check.problems if prompt.strip() else ():
+    st.error(problem, icon=":material/block:")
+
+if send:
+    try:
+        path = save_reference(shared, reference) if reference is not None else None
+        for request in requests:
+            request.reference_path = path
+        result = shared.launch(requests) if len(requests) > 1 else None
+        jobs = result.jobs if result else [shared.submit(requests[0])]
+        errors = result.errors if result else []
+    except (RequestRefused, APIError) as exc:
+        st.error(str(exc), icon=":material/block:")
+    else:
+        st.session_state.setdefault("my_jobs", [])[0:0] = [job.id for job in jobs]
+        for _, error in errors:
+            st.error(f"One take was refused: {error}", icon=":material/block:")
+
+
+@st.fragment(run_every=2)
+def my_jobs() -> None:
+    """This session's jobs, newest first, refreshed from the store."""
+    ids = st.session_state.get("my_jobs", [])[:6]
+    jobs = [job for job in (shared.store.get(i) for i in ids) if job is not None]
+    if not jobs:
+        st.caption("Your takes appear here as they render.")
+        return
+    for job in jobs:
+        job_card(job, key=job.id)
+
+
+st.subheader("Your takes")
+my_jobs()

@@ -1,0 +1,83 @@
+"""Settings: who renders, what a take costs, what may be sent, where the files are."""
+
+import dataclasses
+
+import streamlit as st
+
+from components.runtime import studio
+from dailies.config import ProviderSettings
+from dailies.errors import ValidationError
+from dailies.videos_spec import SECONDS, SIZES
+
+shared = studio()
+settings = dataclasses.replace(shared.settings)
+st.title("Settings")
+
+st.subheader("Providers")
+names = shared.providers.names()
+for name in names:
+    provider = shared.provider(name)
+    with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"provider_{name}"):
+        st.markdown(f"**{provider.label}** · `{name}`")
+        if name != "engine":
+            st.caption(f"Key: {shared.env.key_hint()} (from the environment or .streamlit/secrets.toml)")
+        if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
+            health = provider.health()
+            (st.success if health.ok else st.error)(health.message)
+settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
+                                        key="active_provider")
+with st.expander("Add an OpenAI-compatible server"):
+    st.caption("Its key is read from DAILIES_API_KEY / OPENAI_API_KEY, never stored here.")
+    new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway")
+    new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1")
+    if st.button("Add provider", key="add_provider") and new_name.strip() and new_url.strip():
+        settings.extra_providers = [*settings.extra_providers,
+                                    ProviderSettings(name=new_name.strip(), label=new_name.strip(),
+                                                     base_url=new_url.strip())]
+
+st.subheader("Defaults")
+with st.container(horizontal=True):
+    settings.default_size = st.selectbox("Size", SIZES, index=SIZES.index(settings.default_size), key="default_size")
+    settings.default_seconds = st.selectbox("Seconds", SECONDS, index=SECONDS.index(settings.default_seconds),
+                                            key="default_seconds")
+    settings.max_concurrency = st.number_input("Submit at most at once", 1, 16, settings.max_concurrency,
+                                               key="max_concurrency")
+    settings.deadline_minutes = st.number_input("Give up waiting after (minutes)", 1.0, 240.0,
+                                                float(settings.deadline_minutes), key="deadline_minutes")
+settings.allow_high_res = st.toggle("Offer sizes above 720p by default", settings.allow_high_res, key="allow_high_res")
+
+st.subheader("Budget and rates")
+settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
+                                            float(settings.daily_budget_usd), step=5.0, key="budget")
+rates = st.data_editor(
+    [{"model": key, "usd_per_second": value} for key, value in settings.rates.items()],
+    num_rows="dynamic", key="rates",
+    column_config={"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
+                   "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")},
+)
+settings.rates = {row["model"]: float(row["usd_per_second"] or 0) for row in rates if row.get("model")}
+
+st.subheader("Moderation")
+terms = st.text_area("Blocked terms, one per line", "\n".join(settings.moderation_terms), key="terms")
+settings.moderation_terms = [t for t in terms.splitlines() if t.strip()]
+settings.moderation_patterns = [p for p in st.text_area("Blocked patterns (regular expressions), one per line",
+                                                        "\n".join(settings.moderation_patterns),
+                                                        key="patterns").splitlines() if p.strip()]
+settings.use_provider_moderation = st.toggle("Also ask the provider's moderation endpoint when it has one",
+                                             settings.use_provider_moderation, key="provider_moderation")
+
+if st.button("Save settings", type="primary", icon=":material/save:", key="save_settings"):
+    try:
+        shared.save_settings(settings)
+    except ValidationError as exc:
+        st.error(str(exc), icon=":material/block:")
+    else:
+        st.success("Saved.", icon=":material/check:")
+
+st.subheader("Data folder")
+st.code(str(shared.home), language=None)
+st.metric("Media on disk", f"{shared.media.disk_usage() / 2**20:,.1f} MB")
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    days = st.number_input("Remove files of unpicked, unrated takes older than (days)", 1, 3650, 30, key="clean_days")
+    if st.button("Clean up", key="clean_up", icon=":material/cleaning_services:"):
+        st.success(f"Removed the files of {shared.clean_up(days)} job(s).")

@@ -1,0 +1,104 @@
+"""Variants: one base prompt, axes of variation, every combination rendered and reviewed side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from components.prompt_form import model_choice, size_choice
+from components.runtime import studio
+from components.variant_grid import review_frame, review_json, variant_grid
+from dailies.errors import APIError, RequestRefused
+from dailies.jobs import JobRequest
+from dailies.studio import axis_combinations, new_group_id
+
+shared = studio()
+st.title("Variants")
+
+groups = {}
+for job in shared.store.all():
+    if job.group_id and job.group_id not in groups:
+        groups[job.group_id] = f"{job.prompt[:60]} · {job.group_id}"
+launched = st.query_params.get("group")
+if just_launched := st.session_state.pop("v_show_review", None):
+    st.session_state["v_tab"] = "Review a grid"
+    st.session_state["v_group"] = just_launched
+if "v_tab" not in st.session_state:
+    st.session_state["v_tab"] = "Review a grid" if launched else "New grid"
+new_grid, existing = st.tabs(["New grid", "Review a grid"], key="v_tab", on_change="rerun")
+
+with new_grid:
+    caps = shared.capabilities()
+    base = st.text_area("Base prompt", key="v_base", placeholder="A paper boat on a pond")
+    st.caption("Axes of variation: each value is added to the base prompt. Leave an axis empty to skip it.")
+    axes_table = st.data_editor(
+        pd.DataFrame({"axis": ["lighting", "angle"], "values": ["golden hour, overcast", "aerial, eye level"]}),
+        num_rows="dynamic", key="v_axes", hide_index=True,
+        column_config={"axis": st.column_config.TextColumn("Axis", required=True),
+                       "values": st.column_config.TextColumn("Values (comma separated)")},
+    )
+    seeds = st.number_input("Takes per combination (different seeds)", 1, 4, 1, key="v_seeds")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        model = model_choice(caps, key="v_model")
+        seconds = st.segmented_control("Seconds", caps.seconds, default=caps.seconds[0], key="v_seconds",
+                                       required=True)
+    size = size_choice(shared, caps, model, int(seconds or caps.seconds[0]), key="v_size")
+
+    axes = {str(row["axis"]).strip(): str(row["values"] or "").split(",")
+            for row in axes_table.to_dict("records") if str(row.get("axis") or "").strip()}
+    if seeds > 1:
+        axes["take"] = [str(n + 1) for n in range(int(seeds))]
+    combos = axis_combinations(axes)
+    group_id = st.session_state.setdefault("v_group_draft", new_group_id())
+    requests = [
+        JobRequest(prompt=", ".join([base.strip(), *(v for a, v in combo.items() if a != "take")]), model=model,
+                   size=size, seconds=int(seconds or caps.seconds[0]), group_id=group_id, axes=combo)
+        for combo in combos
+    ]
+    if base.strip():
+        st.dataframe(pd.DataFrame([{**r.axes, "prompt": r.prompt} for r in requests]), hide_index=True,
+                     key="v_combos")
+        check = shared.preflight(requests)
+        st.metric(f"{len(requests)} takes", f"${check.cost:.2f}", help="Estimated cost of the whole grid")
+        for problem in check.problems:
+            st.error(problem, icon=":material/block:")
+        if st.button(f"Launch {len(requests)} takes", type="primary", key="v_launch", disabled=not check.ok):
+            try:
+                result = shared.launch(requests)
+            except (RequestRefused, APIError) as exc:
+                st.error(str(exc), icon=":material/block:")
+            else:
+                for _, error in result.errors:
+                    st.error(f"Refused: {error}")
+                del st.session_state["v_group_draft"]
+                st.query_params["group"] = group_id
+                st.session_state["v_show_review"] = group_id
+                st.rerun()
+
+with existing:
+    if not groups:
+        st.info("No grids yet: launch one from the first tab.")
+    else:
+        ids = list(groups)
+        if st.session_state.get("v_group") not in ids:
+            st.session_state["v_group"] = launched if launched in ids else ids[0]
+        chosen = st.selectbox("Grid", ids, format_func=groups.get, key="v_group")
+        if chosen != launched:
+            st.query_params["group"] = chosen
+        blind = st.toggle("Blind review: hide labels and shuffle", key="v_blind",
+                          value=st.query_params.get("blind") == "1")
+        st.query_params["blind"] = "1" if blind else "0"
+        st.caption("Share this grid: copy the page's address, it opens the same grid.")
+
+        @st.fragment(run_every=2 if any(j.is_active for j in shared.store.group(chosen)) else None)
+        def grid() -> None:
+            variant_grid(chosen, blind=blind)
+
+        grid()
+        if blind:
+            st.caption("Reveal the labels to export the review.")
+        else:
+            takes = shared.store.group(chosen)
+            with st.container(horizontal=True):
+                st.download_button("Export CSV", review_frame(takes).to_csv(index=False), f"{chosen}-review.csv",
+                                   "text/csv", key="v_csv", on_click="ignore", icon=":material/table:")
+                st.download_button("Export JSON", review_json(takes), f"{chosen}-review.json", "application/json",
+                                   key="v_json", on_click="ignore", icon=":material/data_object:")

@@ -1,0 +1,116 @@
+"""A new user's first session, in a real browser: generate, grid and rate, find it in History, remix, compare."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+RENDER_WAIT_MS = 90_000
+
+
+def no_broken_page(page: Page, name: str, screenshots) -> None:
+    """Screenshot the page, then fail if Streamlit shows an exception on it."""
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    exceptions = page.locator("[data-testid='stException']")
+    assert exceptions.count() == 0, f"{name} shows an exception: {exceptions.first.inner_text()[:800]}"
+
+
+def go(page: Page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+
+def wait_playable(page: Page, selector: str, count: int) -> list[float]:
+    """Wait until `count` videos under `selector` know their duration, as a browser that can play them does."""
+    page.wait_for_function(
+        """([sel, n]) => { const v = [...document.querySelectorAll(sel)];
+                          return v.length >= n && v.slice(0, n).every(x => x.readyState >= 1 && x.duration > 0); }""",
+        arg=[selector, count], timeout=RENDER_WAIT_MS,
+    )
+    return page.eval_on_selector_all(selector, "vs => vs.map(v => v.duration)")
+
+
+def test_first_session(app, page: Page, screenshots) -> None:
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
+    sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar.get_by_text("Embedded engine (local preview renderer)")).to_be_visible()
+    expect(sidebar.get_by_text(re.compile(r"Answers \(\d+ ms\)"))).to_be_visible()
+
+    # Generate a clip and see it play.
+    page.get_by_role("textbox", name="Prompt", exact=True).fill("A red kite over a beach at golden hour, slow pan left")
+    page.get_by_role("textbox", name="Prompt", exact=True).press("Control+Enter")
+    expect(page.get_by_text("Estimated cost")).to_be_visible()
+    page.get_by_role("button", name="Generate").click()
+    durations = wait_playable(page, "[data-testid='stVideo']", 1)
+    assert 3.5 < durations[0] < 4.5, durations
+    no_broken_page(page, "1-generate", screenshots)
+
+    # Remix it: the same shot, a new look.
+    page.get_by_role("button", name="Remix").first.click()
+    remix_box = page.get_by_role("dialog").get_by_role("textbox", name="Prompt", exact=True)
+    remix_box.fill("A red kite over a beach at night, neon, slow pan left")
+    page.get_by_role("button", name="Send remix").click()
+    expect(page.get_by_text(re.compile(r"remix sent", re.I))).to_be_visible()
+    wait_playable(page, "[data-testid='stVideo']", 2)
+
+    # A four-take grid, rated.
+    go(page, "Variants")
+    page.get_by_role("textbox", name="Base prompt").fill("A paper boat on a pond")
+    page.get_by_role("textbox", name="Base prompt").press("Control+Enter")
+    launch = page.get_by_role("button", name="Launch 4 takes")
+    expect(launch).to_be_enabled()
+    launch.click()
+    expect(page.get_by_role("tab", name="Review a grid", selected=True)).to_be_visible()
+    wait_playable(page, "[data-testid='stVideo']", 4)
+    first_take = page.locator("[class*='st-key-take_']").first
+    expect(first_take.get_by_text("lighting: golden hour · angle: aerial")).to_be_visible()
+    first_take.get_by_role("radio", name="4 out of 5 stars").click()
+    first_take.get_by_text("Pick").click()
+    page.wait_for_timeout(800)
+    no_broken_page(page, "2-variants", screenshots)
+
+    # The page's address is a shareable link: a new session opens the same grid, with the review kept.
+    assert "group=" in page.url
+    page.goto(page.url)
+    first_take = page.locator("[class*='st-key-take_']").first
+    expect(first_take.get_by_role("radio", name="4 out of 5 stars")).to_have_attribute("aria-checked", "true")
+    expect(first_take.get_by_role("switch", name="Pick")).to_be_checked()
+    page.get_by_text("Blind review: hide labels and shuffle").click()
+    expect(page.get_by_text("Take A", exact=True)).to_be_visible()
+    expect(page.get_by_text("lighting: golden hour · angle: aerial")).to_have_count(0)
+    no_broken_page(page, "2b-variants-blind", screenshots)
+
+    # Find every job in History, with the rating.
+    go(page, "History")
+    expect(page.get_by_text("Jobs", exact=True)).to_be_visible()
+    jobs_metric = page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
+    expect(jobs_metric).to_have_text("6")
+    no_broken_page(page, "3-history", screenshots)
+
+    # Compare the remix with its source: two players that move together.
+    go(page, "Compare")
+    players = "[data-testid='synced-video']"
+    wait_playable(page, players, 2)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll(\"{players}\")].every(v => !v.paused && v.currentTime > 0.5)",
+        timeout=20_000,
+    )
+    page.get_by_role("button", name="Pause").click()
+    times = page.eval_on_selector_all(players, "vs => vs.map(v => v.currentTime)")
+    assert abs(times[0] - times[1]) < 0.15, times
+    page.locator("[data-role='seek']").fill("250")
+    page.wait_for_timeout(300)
+    times = page.eval_on_selector_all(players, "vs => vs.map(v => v.currentTime)")
+    assert all(0.7 < t < 1.3 for t in times), times
+    expect(page.locator("[data-testid='prompt-diff'] ins").first).to_be_visible()
+    no_broken_page(page, "4-compare", screenshots)
+
+    go(page, "Settings")
+    no_broken_page(page, "5-settings", screenshots)

@@ -1,0 +1,23 @@
+"""The workbench's pages and the sidebar every page shares."""
+
+import streamlit as st
+
+from components.sidebar import render_sidebar
+
+st.set_page_config(page_title="Dailies", page_icon=":material/movie:", layout="wide")
+
+pages = st.navigation(
+    {
+        "Make": [
+            st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True),
+            st.Page("pages/variants.py", title="Variants", icon=":material/grid_view:"),
+        ],
+        "Review": [
+            st.Page("pages/history.py", title="History", icon=":material/history:"),
+            st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        ],
+        "Set up": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
+    }
+)
+render_sidebar()
+pages.run()
