@@ -24,7 +24,9 @@ def selected_actions(job_ids: list[str]) -> None:
         if st.button("Re-check", icon=":material/refresh:", key="h_recheck"):
             _each([j for j in jobs if j.status is JobStatus.TIMED_OUT], shared.recheck, "checked again")
         if st.button("Delete", icon=":material/delete:", key="h_delete", type="primary"):
-            confirm_delete(job_ids)
+            st.session_state["delete_pending"] = list(job_ids)
+    if st.session_state.get("delete_pending") == list(job_ids):
+        confirm_delete(job_ids)
     for job in jobs[:4]:
         job_card(job, key=f"h_{job.id}")
 
@@ -42,19 +44,28 @@ def _each(jobs, action, done: str) -> None:
         st.toast(f"{len(jobs) - len(errors)} job(s) {done}", icon=":material/check:")
 
 
-@st.dialog("Delete jobs")
 def confirm_delete(job_ids: list[str]) -> None:
+    """Ask once more, in place: deleting removes the files here and, if asked, the videos at the provider."""
     shared = studio()
-    st.write(f"Delete {len(job_ids)} job(s) and their files here?")
-    at_provider = st.checkbox("Also delete the videos at the provider", value=True, key="delete_remote")
-    if st.button("Delete", type="primary", key="delete_confirm"):
-        errors = []
-        for job_id in job_ids:
-            try:
-                shared.delete(job_id, remote=at_provider)
-            except (APIError, KeyError) as exc:
-                errors.append(f"{job_id}: {exc}")
-        if errors:
-            st.error("\n".join(errors))
-        else:
-            st.rerun()
+    with st.container(border=True, key="delete_confirmation"):
+        st.warning(f"Delete {len(job_ids)} job(s) and their files here? This cannot be undone.",
+                   icon=":material/delete_forever:")
+        at_provider = st.checkbox("Also delete the videos at the provider", value=True, key="delete_remote")
+        with st.container(horizontal=True):
+            confirmed = st.button(f"Delete {len(job_ids)} job(s)", type="primary", key="delete_confirm")
+            if st.button("Cancel", key="delete_cancel"):
+                st.session_state.pop("delete_pending", None)
+                st.rerun()
+    if not confirmed:
+        return
+    errors = []
+    for job_id in job_ids:
+        try:
+            shared.delete(job_id, remote=at_provider)
+        except (APIError, KeyError) as exc:
+            errors.append(f"{job_id}: {exc}")
+    st.session_state.pop("delete_pending", None)
+    if errors:
+        st.error("\n".join(errors))
+    else:
+        st.rerun()

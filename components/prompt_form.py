@@ -47,6 +47,19 @@ def size_choice(shared: Studio, caps: Capabilities, model: str, seconds: int, ke
     return st.segmented_control("Size", offered, default=default, key=key, required=True) or default
 
 
+def checked_reference(shared: Studio, upload: UploadedFile | None) -> tuple[str | None, str | None]:
+    """The saved, verified reference for this upload (saved once per file), or why it cannot be used."""
+    if upload is None:
+        return None, None
+    saved: dict[str, str] = st.session_state.setdefault("reference_saved", {})
+    if upload.file_id not in saved:
+        try:
+            saved[upload.file_id] = save_reference(shared, upload)
+        except ValidationError as exc:
+            return None, str(exc)
+    return saved[upload.file_id], None
+
+
 def save_reference(shared: Studio, upload: UploadedFile) -> str:
     """Keep an uploaded reference under the data folder with a generated name; refuse what isn't an image."""
     folder = shared.home / "uploads"

@@ -7,8 +7,8 @@ from components.prompt_form import (
     CAMERA_PRESETS,
     LIGHT_PRESETS,
     add_preset,
+    checked_reference,
     model_choice,
-    save_reference,
     size_choice,
 )
 from components.runtime import studio
@@ -46,13 +46,16 @@ size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
 
 reference = st.file_uploader("Reference image (optional): the opening frame", type=["png", "jpg", "jpeg", "webp"],
                              key="reference")
-if reference is not None:
+reference_path, reference_problem = checked_reference(shared, reference)
+if reference_problem:
+    st.error(reference_problem, icon=":material/broken_image:")
+elif reference is not None:
     st.image(reference, width=160, alt="Reference image preview")
 
 group = new_group_id() if takes > 1 else None
 requests = [
     JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
-               group_id=group, axes={"take": str(i + 1)} if group else {})
+               group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path)
     for i in range(int(takes))
 ]
 check = shared.preflight(requests)
@@ -61,15 +64,13 @@ with st.container(horizontal=True, vertical_alignment="center"):
               help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
     if prompt.strip() and check.verdict.allowed:
         st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
-    send = st.button("Generate", type="primary", icon=":material/send:", key="send", disabled=not prompt.strip())
+    send = st.button("Generate", type="primary", icon=":material/send:", key="send",
+                     disabled=not prompt.strip() or bool(reference_problem))
 for problem in check.problems if prompt.strip() else ():
     st.error(problem, icon=":material/block:")
 
 if send:
     try:
-        path = save_reference(shared, reference) if reference is not None else None
-        for request in requests:
-            request.reference_path = path
         result = shared.launch(requests) if len(requests) > 1 else None
         jobs = result.jobs if result else [shared.submit(requests[0])]
         errors = result.errors if result else []

@@ -1,0 +1,105 @@
+"""Generate: the form, its checks before anything is sent, and a take arriving."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+from conftest import no_exception
+from PIL import Image
+
+PROMPT = "A lighthouse on a cliff at golden hour"
+
+
+def remote_count(engine) -> int:
+    return len(httpx.get(f"{engine.base_url}/videos", params={"limit": 100}).json()["data"])
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (72, 128), (200, 120, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_form_reads_models_from_the_provider_and_defaults_to_720p(open_page) -> None:
+    at = no_exception(open_page("generate.py"))
+    assert at.selectbox(key="model").options == ["dailies-preview", "dailies-preview-pro"]
+    assert at.segmented_control(key="size").value == "720x1280"
+    assert set(at.segmented_control(key="size").options) == {"720x1280", "1280x720"}
+    assert at.button(key="send").disabled, "nothing to send without a prompt"
+
+
+def test_larger_sizes_need_an_opt_in_that_shows_their_cost(open_page) -> None:
+    at = open_page("generate.py")
+    at.selectbox(key="model").select("dailies-preview-pro").run()
+    opt_in = at.toggle(key="size_high_res")
+    assert "1792x1024" in opt_in.label and "$" in opt_in.label
+    assert "1792x1024" not in at.segmented_control(key="size").options
+    opt_in.set_value(True).run()
+    assert "1792x1024" in at.segmented_control(key="size").options
+
+
+def test_presets_add_to_the_prompt_with_one_click(open_page) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input("A kite over a beach").run()
+    at.pills(key="camera_preset").set_value("orbit").run()
+    at.pills(key="light_preset").set_value("neon").run()
+    assert at.text_area(key="prompt").value == "A kite over a beach, orbit, neon"
+    assert any("/ 4,000 characters" in c.value for c in at.caption)
+
+
+def test_a_blocked_prompt_says_why_and_sends_nothing(open_page, studio_of, engine) -> None:
+    at = open_page("generate.py")
+    settings = studio_of().settings
+    settings.moderation_terms = ["forbidden"]
+    studio_of().save_settings(settings)
+    at.text_area(key="prompt").input("a forbidden shot of a lighthouse").run()
+    assert any("forbidden" in e.value for e in at.error)
+    at.button(key="send").click().run()
+    assert any("forbidden" in e.value for e in at.error)
+    assert len(studio_of().store) == 0 and remote_count(engine) == 0
+
+
+def test_a_prompt_over_the_limit_is_refused_with_the_limit_named(open_page, studio_of, engine) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input("a" * 4001).run()
+    assert any("4000" in e.value or "4,000" in e.value for e in at.error)
+    at.button(key="send").click().run()
+    assert len(studio_of().store) == 0 and remote_count(engine) == 0
+
+
+def test_a_reference_that_is_not_an_image_is_refused_before_any_submit(open_page, studio_of, engine) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input(PROMPT).run()
+    at.file_uploader(key="reference").upload("frame.png", b"this is not a picture", "image/png").run()
+    assert any("not an image" in e.value for e in at.error)
+    assert at.button(key="send").disabled
+    assert not list((studio_of().home / "uploads").glob("*")), "the refused file is not kept"
+    assert remote_count(engine) == 0
+
+
+def test_a_take_is_sent_then_plays_with_its_files(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input(PROMPT).run()
+    at.file_uploader(key="reference").upload("opening.png", png_bytes(), "image/png").run()
+    assert not at.error
+    assert at.metric[0].value == "$0.00"
+    at.button(key="send").click().run()
+    no_exception(at)
+    (job,) = studio_of().store.all()
+    assert job.prompt == PROMPT and job.size == "720x1280" and job.params.get("reference_name")
+    assert studio_of().tracker.run_until_idle(timeout=60)
+    at.run()
+    assert studio_of().store.require(job.id).status == "completed"
+    assert at.get("video"), "the finished take plays on the page"
+    assert any(b.label == "Download" for b in at.get("download_button"))
+
+
+def test_several_takes_become_a_group(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input(PROMPT).run()
+    at.number_input(key="takes").set_value(3).run()
+    at.button(key="send").click().run()
+    jobs = studio_of().store.all()
+    assert len(jobs) == 3 and len({j.group_id for j in jobs}) == 1
+    assert sorted(j.axes["take"] for j in jobs) == ["1", "2", "3"]

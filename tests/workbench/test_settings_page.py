@@ -1,0 +1,72 @@
+"""Settings: providers and their connection test, defaults, budget, rates, moderation, the data folder."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import no_exception
+
+KEY = "sk-test-secret-0123456789abcdef"
+
+
+def test_saved_settings_change_what_the_other_pages_offer(open_page, studio_of) -> None:
+    at = no_exception(open_page("settings.py"))
+    at.selectbox(key="default_size").select("1280x720")
+    at.number_input(key="budget").set_value(12.5)
+    at.text_area(key="terms").input("gore\nforbidden")
+    at.button(key="save_settings").click().run()
+    assert any(s.value == "Saved." for s in at.success)
+    saved = json.loads((studio_of().home / "settings.json").read_text())
+    assert saved["default_size"] == "1280x720" and saved["daily_budget_usd"] == 12.5
+    assert saved["moderation_terms"] == ["gore", "forbidden"]
+
+    generate = open_page("generate.py")
+    assert generate.segmented_control(key="size").value == "1280x720"
+    generate.text_area(key="prompt").input("a forbidden kite").run()
+    assert any("forbidden" in e.value for e in generate.error)
+
+
+def test_connection_test_and_the_key_is_never_shown_or_stored(open_page, studio_of, engine, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    at = no_exception(open_page("settings.py"))
+    assert at.selectbox(key="active_provider").options == ["engine", "remote"]
+    at.button(key="test_remote").click().run()
+    assert any("answers" in s.value for s in at.success)
+    at.selectbox(key="active_provider").select("remote")
+    at.button(key="save_settings").click().run()
+    page_text = "\n".join(str(e.value) for e in at.main if hasattr(e, "value"))
+    page_text += "\n".join(c.value for c in at.caption)
+    assert KEY not in page_text
+    assert f"Key: …{KEY[-4:]}" in page_text, "the key's presence is shown by its last four characters only"
+    for path in studio_of().home.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), f"the key was written to {path}"
+
+
+def test_an_invalid_moderation_pattern_is_refused_and_nothing_is_saved(open_page, studio_of) -> None:
+    at = open_page("settings.py")
+    at.number_input(key="budget").set_value(99.0)
+    at.text_area(key="patterns").input("(unclosed")
+    at.button(key="save_settings").click().run()
+    assert any("not valid" in e.value and "(unclosed" in e.value for e in at.error)
+    path = studio_of().home / "settings.json"
+    assert not path.exists() or json.loads(path.read_text())["daily_budget_usd"] != 99.0
+    assert studio_of().settings.daily_budget_usd != 99.0
+
+
+def test_clean_up_removes_old_unreviewed_files_only(open_page, studio_of) -> None:
+    from dailies.jobs import JobRequest
+
+    shared = studio_of()
+    keep = shared.submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
+    drop = shared.submit(JobRequest(prompt="a boat", model="dailies-preview", size="720x1280", seconds=4))
+    assert shared.tracker.run_until_idle(timeout=60)
+    shared.review(keep.id, picked=True)
+    for job in (keep, drop):
+        shared.store.update(job.id, created_at=shared.store.require(job.id).created_at - 40 * 86400)
+    at = open_page("settings.py")
+    at.button(key="clean_up").click().run()
+    assert any("1 job" in s.value for s in at.success)
+    assert shared.media_path(shared.store.require(keep.id)) is not None
+    assert shared.media_path(shared.store.require(drop.id)) is None

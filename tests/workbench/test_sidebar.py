@@ -1,0 +1,55 @@
+"""The sidebar on every page: the provider and whether it answers, today's spend, running jobs."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from conftest import _pages, no_exception
+
+from dailies.engine import EngineConfig, serve_engine
+from dailies.engine.server import free_port
+from dailies.jobs import JobRequest
+
+
+def sidebar(at, kind: str) -> list:
+    """The sidebar"s elements of one kind (AppTest"s block shortcuts skip some of them)."""
+    return [element for element in at.sidebar if type(element).__name__ == kind]
+
+
+PAGES = ("generate.py", "variants.py", "history.py", "compare.py", "settings.py")
+
+
+def test_sidebar_shows_provider_spend_and_running_jobs(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    studio_of().submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
+    at = open_page("generate.py")
+    assert any("Embedded engine" in m.value for m in sidebar(at, "Markdown"))
+    assert any(s.value.startswith("Answers (") for s in sidebar(at, "Success"))
+    metrics = {m.label: m.value for m in sidebar(at, "Metric")}
+    assert metrics["Spent today"] == "$0.00" and metrics["Running"] == "1"
+
+
+@pytest.fixture
+def pages_without_engine(monkeypatch, tmp_path):
+    port = free_port("127.0.0.1")
+    monkeypatch.setenv("DAILIES_ENGINE_URL", f"http://127.0.0.1:{port}/v1")
+    for open_ in _pages():
+        yield open_, port
+
+
+def test_pages_load_and_say_so_when_the_provider_is_down_then_recover(pages_without_engine, tmp_path) -> None:
+    open_page, port = pages_without_engine
+    for page in PAGES:
+        at = no_exception(open_page(page))
+        assert at.title, f"{page} still shows itself"
+    at = open_page("generate.py")
+    assert any("does not answer" in e.value for e in sidebar(at, "Error"))
+    at.text_area(key="prompt").input("a kite over a beach").run()
+    at.button(key="send").click().run()
+    assert any("connect" in e.value.lower() or "answer" in e.value.lower() for e in at.main.error)
+
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine"), port=port):
+        st.cache_data.clear()  # the sidebar asks again at most every 15 seconds; skip the wait
+        assert any(s.value.startswith("Answers (") for s in sidebar(open_page("generate.py"), "Success"))
+        at.button(key="send").click().run()
+        assert not at.main.error
