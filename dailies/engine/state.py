@@ -227,6 +227,10 @@ class JobBook:
         scratch = Path(tempfile.mkdtemp(prefix=f".{job.id}.", dir=self.videos_dir))
 
         def progress(fraction: float) -> None:
+            # A paced job reports the share of its known duration, so that progress (and the poll
+            # hint made from it) tells the truth about when it will finish.
+            if self.min_job_s > 0 and job.started_at is not None:
+                fraction = min(fraction, (time.time() - job.started_at) / self.min_job_s)
             with self._lock:
                 job.progress = max(job.progress, min(98, int(fraction * 100 * (0.5 if fail else 1))))
 
