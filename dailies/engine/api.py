@@ -283,12 +283,16 @@ class VideosAPI:
         return JSONResponse(job.public(), headers=headers)
 
     def _poll_hint(self, job: EngineJob) -> int:
-        """When to ask again: the configured value, or the time left at the job's rate so far."""
+        """When to ask again: the configured value, the time a paced job has left, or else the time left
+        at the job's rate so far."""
         if self.poll_after_ms is not None:
             return self.poll_after_ms
         if job.status == "queued" or not job.started_at or job.progress <= 1:
             return 1000
         elapsed = time.time() - job.started_at
+        paced_left = self.book.min_job_s - elapsed
+        if paced_left > 0.25:  # a job of known duration: the time it has left is known exactly
+            return int(min(5000, paced_left * 1000))
         remaining = elapsed * (100 - job.progress) / max(job.progress, 1)
         return int(min(5000, max(250, remaining * 1000)))
 
