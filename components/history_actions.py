@@ -36,7 +36,7 @@ def _each(jobs, action, done: str) -> None:
     for job in jobs:
         try:
             action(job.id)
-        except (RequestRefused, APIError) as exc:
+        except (RequestRefused, APIError, KeyError) as exc:  # KeyError: deleted meanwhile in another session
             errors.append(f"{job.id}: {exc}")
     for error in errors:
         st.error(error)

@@ -44,6 +44,11 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             st.error(problem, icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
             st.video(media_url(job), alt=f"Video of job {job.id}")
+            if "thumbnail" in job.files or "spritesheet" in job.files:
+                with st.expander("Thumbnail and spritesheet", icon=":material/photo_library:"):
+                    for variant in ("thumbnail", "spritesheet"):
+                        if variant in job.files:
+                            st.image(media_url(job, variant), caption=variant.capitalize())
             if actions:
                 job_actions(job, key)
         elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
@@ -60,6 +65,25 @@ def job_actions(job: Job, key: str) -> None:
         for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
             with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
                 follow_up_form(job, kind, key)
+        with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
+            takes_form(job, key)
+
+
+def takes_form(job: Job, key: str) -> None:
+    """More takes of the same request with new seeds, as a group to review side by side on Variants."""
+    shared = studio()
+    with st.form(f"form_takes_{key}", border=False):
+        count = st.number_input("Takes", min_value=2, max_value=8, value=4, key=f"takes_n_{key}")
+        if st.form_submit_button("Send takes", type="primary"):
+            try:
+                result = shared.launch(shared.takes_of(job.id, int(count)), provider=job.provider)
+            except (RequestRefused, APIError) as exc:
+                st.error(str(exc), icon=":material/block:")
+                return
+            for _, error in result.errors:
+                st.error(f"One take was refused: {error}", icon=":material/block:")
+            if result.jobs:
+                st.switch_page("pages/variants.py", query_params={"group": result.jobs[0].group_id})
 
 
 def follow_up_form(job: Job, kind: JobKind, key: str) -> None:

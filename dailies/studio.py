@@ -437,6 +437,19 @@ class Studio:
         )
         return self.submit(request, job.provider if job.provider in self.providers.names() else None)
 
+    def takes_of(self, job_id: str, count: int) -> list[JobRequest]:
+        """`count` new takes of a generated job (same request, fresh seeds) as one variant group."""
+        job = self.store.require(job_id)
+        if job.kind is not JobKind.GENERATE:
+            raise ValidationError(f"Takes are made of generated clips; {job.id} is a {job.kind}.")
+        group = new_group_id()
+        return [
+            JobRequest(prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds,
+                       reference_path=job.params.get("reference_path"), group_id=group,
+                       axes={"take": str(n + 1)}, tags=list(job.tags))
+            for n in range(count)
+        ]
+
     # -- after a submit ----------------------------------------------------------------------------
 
     def review(self, job_id: str, **changes: Any) -> Job:

@@ -103,3 +103,19 @@ def test_several_takes_become_a_group(open_page, studio_of) -> None:
     jobs = studio_of().store.all()
     assert len(jobs) == 3 and len({j.group_id for j in jobs}) == 1
     assert sorted(j.axes["take"] for j in jobs) == ["1", "2", "3"]
+
+
+def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    at.text_area(key="prompt").input(PROMPT).run()
+    at.button(key="send").click().run()
+    (job,) = studio_of().store.all()
+    assert studio_of().tracker.run_until_idle(timeout=60)
+    at.run()
+    assert len(at.image) == 2, "the thumbnail and the spritesheet are shown with the video"
+    at.number_input(key=f"takes_n_{job.id}").set_value(3)
+    next(b for b in at.button if b.label == "Send takes").click().run()
+    takes = [j for j in studio_of().store.all() if j.id != job.id]
+    assert len(takes) == 3 and len({t.group_id for t in takes}) == 1
+    assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
+    assert at.title[0].value == "Variants", "the new takes open as a grid"
