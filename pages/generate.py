@@ -25,6 +25,10 @@ except APIError as exc:
     st.error(f"The provider does not answer, so its models are unknown: {exc}", icon=":material/cloud_off:")
     st.stop()
 
+if not caps.models_listed:
+    st.warning("The provider did not list its video models, so the known Sora 2 models are offered; "
+               "a submit tells whether it takes them.", icon=":material/cloud_off:")
+
 prompt = st.text_area(
     "Prompt", key="prompt", height=120, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
     help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "

@@ -45,6 +45,8 @@ class Capabilities:
     """The provider has a moderation endpoint we can ask before submitting."""
     variants: tuple[str, ...] = ("video", "thumbnail", "spritesheet")
     """Content variants it serves; the video is required, the others are fetched when offered."""
+    models_listed: bool = True
+    """False when the provider did not list its video models and `models` is the configured fallback."""
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())

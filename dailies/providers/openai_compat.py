@@ -69,6 +69,7 @@ class OpenAICompatibleProvider:
         )
         self._models: tuple[str, ...] | None = None
         self._models_at = 0.0
+        self._models_listed = False
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleProvider(name={self.name!r}, base_url={self.config.base_url!r})"
@@ -82,6 +83,7 @@ class OpenAICompatibleProvider:
         models = self._video_models()
         return Capabilities(
             models=models,
+            models_listed=self._models_listed,
             sizes={m: sizes_for(m) for m in models},
             default_model=models[0],
             moderation=self.config.moderation,
@@ -89,14 +91,15 @@ class OpenAICompatibleProvider:
 
     def _video_models(self) -> tuple[str, ...]:
         """Video models the server lists, cached for a minute; the configured list when none answer."""
-        if self._models is not None and time.monotonic() - self._models_at < 60:
+        fresh_for = 60 if self._models_listed else 5  # a failed listing is asked again soon
+        if self._models is not None and time.monotonic() - self._models_at < fresh_for:
             return self._models
         try:
             listed = [m.id for m in self.list_models() if m.is_video]
         except APIError:
             listed = []
         models = tuple(listed) or self.config.models or MODELS
-        self._models, self._models_at = models, time.monotonic()
+        self._models, self._models_at, self._models_listed = models, time.monotonic(), bool(listed)
         return models
 
     def list_models(self) -> list[ModelInfo]:

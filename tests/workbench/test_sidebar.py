@@ -44,6 +44,8 @@ def test_pages_load_and_say_so_when_the_provider_is_down_then_recover(pages_with
         assert at.title, f"{page} still shows itself"
     at = open_page("generate.py")
     assert any("does not answer" in e.value for e in sidebar(at, "Error"))
+    assert any("did not list its video models" in w.value for w in at.warning)
+    assert at.selectbox(key="model").options[:2] == ["sora-2", "sora-2-pro"], "a clear fallback"
     at.text_area(key="prompt").input("a kite over a beach").run()
     at.button(key="send").click().run()
     assert any("connect" in e.value.lower() or "answer" in e.value.lower() for e in at.main.error)
