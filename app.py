@@ -9,18 +9,25 @@ images play from URLs with Range support, never from bytes held in server memory
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
 from starlette.routing import Mount, Route
+from streamlit.runtime.pages_manager import PagesManager
 
 from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig
 
 HERE = Path(__file__).resolve().parent
+# `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
+# old-style multipage app until a session first runs `workbench.py`, so that a link straight to
+# /variants after a restart would run that page alone, without the sidebar.
+PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
 engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine"))
 
@@ -31,11 +38,22 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     from components.runtime import close_studio
 
     engine.start()
+    # Resume unfinished jobs now, not when the first page is opened: the tracker is the studio's.
+    threading.Thread(target=_resume_jobs, name="dailies-resume", daemon=True).start()
     try:
         yield
     finally:
         close_studio()
         engine.close()
+
+
+def _resume_jobs() -> None:
+    """Build the shared studio (and start its tracker) outside any session."""
+    from components.runtime import studio
+
+    # Outside a script run Streamlit warns once that there is no session; here that is the point.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    studio()
 
 
 app = st.App(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 
 import pandas as pd
@@ -15,6 +16,17 @@ from dailies.jobs import Job
 
 def label(job: Job) -> str:
     return " · ".join(f"{axis}: {value}" for axis, value in job.axes.items()) or job.id
+
+
+def base_prompt(prompts: list[str]) -> str:
+    """What the takes of a grid share: the words before their axis values."""
+    if not prompts:
+        return ""
+    shared = os.path.commonprefix(prompts)  # noqa: RUF071 (character-wise is what is wanted here)
+    if all(p == shared for p in prompts):  # takes of one prompt with different seeds
+        return shared
+    cut = max(shared.rfind(","), shared.rfind(" "))  # end on a whole word, before the first difference
+    return shared[:cut].strip(" ,") if cut > 0 else shared.strip()
 
 
 def blind_order(jobs: list[Job], salt: str) -> list[Job]:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from components.prompt_form import model_choice, size_choice
 from components.runtime import studio
-from components.variant_grid import review_frame, review_json, variant_grid
+from components.variant_grid import base_prompt, review_frame, review_json, variant_grid
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.studio import axis_combinations, new_group_id
@@ -13,10 +13,12 @@ from dailies.studio import axis_combinations, new_group_id
 shared = studio()
 st.title("Variants")
 
-groups = {}
-for job in shared.store.all():
-    if job.group_id and job.group_id not in groups:
-        groups[job.group_id] = f"{job.prompt[:60]} · {job.group_id}"
+prompts_of: dict[str, list[str]] = {}
+for job in shared.store.all():  # newest first, so the newest grid is offered first
+    if job.group_id:
+        prompts_of.setdefault(job.group_id, []).append(job.prompt)
+groups = {group: f"{base_prompt(prompts)[:60]} · {len(prompts)} takes · {group}"
+          for group, prompts in prompts_of.items()}
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
     st.session_state["v_tab"] = "Review a grid"
