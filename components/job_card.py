@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from components.runtime import media_url, studio
@@ -56,12 +54,10 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
 
 
 def job_actions(job: Job, key: str) -> None:
-    shared = studio()
-    path = shared.media_path(job)
+    url = media_url(job)
     with st.container(horizontal=True, key=f"actions_{key}"):
-        if path is not None:
-            st.download_button("Download", data=_reader(path), file_name=f"{job.id}.mp4", mime="video/mp4",
-                               icon=":material/download:", key=f"dl_{key}", on_click="ignore")
+        if url is not None:  # served from disk by the app, never held in this process's memory
+            st.link_button("Download", f"{url}&download=1", icon=":material/download:")
         for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
             with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
                 follow_up_form(job, kind, key)
@@ -130,8 +126,3 @@ def retry_or_recheck(job: Job, key: str) -> None:
             else:
                 st.session_state.setdefault("my_jobs", []).insert(0, new.id)
                 st.rerun()
-
-
-def _reader(path: Path):
-    """Read the file only when the download is clicked, on Streamlit's own thread."""
-    return lambda: path.read_bytes()

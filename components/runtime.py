@@ -82,7 +82,7 @@ def media_url(job: Job, variant: str = "video") -> str | None:
 
 
 async def serve_media_file(request: Request) -> Response:
-    """Serve a file of the media folder (Range requests answered); anything else is a 404."""
+    """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     job_id = request.path_params["job_id"]
     name = request.path_params["name"]
     try:
@@ -94,4 +94,7 @@ async def serve_media_file(request: Request) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=404)
     if not path.is_file():
         return JSONResponse({"error": "no such file"}, status_code=404)
-    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
+    # `?download=1` saves the file under a telling name instead of playing it in the tab.
+    attachment = {"filename": f"{job_id}-{name}", "content_disposition_type": "attachment"}
+    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"},
+                        **(attachment if request.query_params.get("download") else {}))

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import start_app, stop_app
 from playwright.sync_api import expect
+from running_app import start_app, stop_app
 
 from dailies.media import sha256_file
 

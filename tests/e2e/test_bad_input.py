@@ -8,8 +8,8 @@ import re
 
 import httpx
 import pytest
-from conftest import start_app, stop_app
 from playwright.sync_api import Page, expect
+from running_app import start_app, stop_app
 
 from dailies.engine import EngineConfig, serve_engine
 

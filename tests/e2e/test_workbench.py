@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -49,6 +50,13 @@ def test_first_session(app, page: Page, screenshots) -> None:
     page.get_by_role("button", name="Generate").click()
     durations = wait_playable(page, "[data-testid='stVideo']", 1)
     assert 3.5 < durations[0] < 4.5, durations
+    src = page.eval_on_selector("[data-testid='stVideo']", "v => v.currentSrc")
+    assert "/app/static/takes/" in src, src
+    part = httpx.get(src, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100, "seeking needs Range requests"
+    saved = httpx.get(src + "&download=1")
+    assert saved.headers["content-disposition"].startswith("attachment;")
+    assert saved.content.startswith(part.content) and saved.content[4:8] == b"ftyp"
     no_broken_page(page, "1-generate", screenshots)
 
     # Remix it: the same shot, a new look.

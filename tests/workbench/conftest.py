@@ -3,43 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
+from page_helpers import open_pages
 from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[2]
-WORKBENCH = str(ROOT / "workbench.py")
 
 
 @pytest.fixture
 def open_page(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """Open a page of the workbench as a new session would; the studio is fresh for each test."""
     monkeypatch.setenv("DAILIES_ENGINE_URL", engine.base_url)
-    yield from _pages()
-
-
-def _pages() -> Iterator[Callable[..., AppTest]]:
-    from components.runtime import close_studio
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-    def open_(page: str, query: dict[str, str] | None = None, timeout: float = 30) -> AppTest:
-        at = AppTest.from_file(WORKBENCH, default_timeout=timeout)
-        for name, value in (query or {}).items():
-            at.query_params[name] = value
-        if page != "generate.py":  # the default page
-            at.switch_page(f"pages/{page}")
-        return at.run()
-
-    try:
-        yield open_
-    finally:
-        close_studio()
-        st.cache_resource.clear()
-        st.cache_data.clear()
+    yield from open_pages()
 
 
 @pytest.fixture
@@ -48,8 +22,3 @@ def studio_of(open_page):
     from components.runtime import studio
 
     return studio
-
-
-def no_exception(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at

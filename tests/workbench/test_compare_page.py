@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import no_exception
+from page_helpers import no_exception
 
 from dailies.jobs import JobKind, JobRequest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import httpx
-from conftest import no_exception
+from page_helpers import no_exception
 from PIL import Image
 
 PROMPT = "A lighthouse on a cliff at golden hour"
@@ -92,7 +92,10 @@ def test_a_take_is_sent_then_plays_with_its_files(open_page, studio_of) -> None:
     at.run()
     assert studio_of().store.require(job.id).status == "completed"
     assert at.get("video"), "the finished take plays on the page"
-    assert any(b.label == "Download" for b in at.get("download_button"))
+    finished = studio_of().store.require(job.id)
+    (download,) = [b for b in at.get("link_button") if b.proto.label == "Download"]
+    digest = finished.files["video"].sha256[:12]
+    assert download.proto.url == f"/app/static/takes/{job.id}/video.mp4?v={digest}&download=1"
 
 
 def test_several_takes_become_a_group(open_page, studio_of) -> None:

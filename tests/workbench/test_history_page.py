@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import no_exception
+from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id

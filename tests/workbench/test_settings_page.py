@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import no_exception
+from page_helpers import no_exception
 
 KEY = "sk-test-secret-0123456789abcdef"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from conftest import _pages, no_exception
+from page_helpers import no_exception, open_pages
 
 from dailies.engine import EngineConfig, serve_engine
 from dailies.engine.server import free_port
@@ -33,7 +33,7 @@ def test_sidebar_shows_provider_spend_and_running_jobs(open_page, studio_of) -> 
 def pages_without_engine(monkeypatch, tmp_path):
     port = free_port("127.0.0.1")
     monkeypatch.setenv("DAILIES_ENGINE_URL", f"http://127.0.0.1:{port}/v1")
-    for open_ in _pages():
+    for open_ in open_pages():
         yield open_, port
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from conftest import no_exception
+from page_helpers import no_exception
 
 
 def launch_default_grid(at):
