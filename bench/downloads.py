@@ -20,7 +20,6 @@ file is checked against the source's sha256 on disk after each run.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import resource
@@ -34,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import table, write
+from bench.report import cli, table, write
 from bench.sweeps import EngineProcess
 from dailies.client import VideosClient
 from dailies.media import sha256_file
@@ -220,6 +219,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    cli(run, __doc__)

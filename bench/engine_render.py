@@ -12,7 +12,6 @@ the encoder's own buffers), and once under tracemalloc for the peak of Python an
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import resource
 import tempfile
@@ -22,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.report import table, write
+from bench.report import cli, table, write
 
 SIZES_FULL = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 SIZES_QUICK = ("720x1280", "1280x720")
@@ -112,6 +111,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    cli(run, __doc__)

@@ -19,7 +19,6 @@ in-process engine's `JobBook._finish` (the video object's own `completed_at` is 
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any
 import httpx
 import openai
 
-from bench.report import table, write
+from bench.report import cli, table, write
 from dailies.client import RetryPolicy, VideosClient
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine import EngineConfig, serve_engine
@@ -245,6 +244,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    cli(run, __doc__)

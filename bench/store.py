@@ -7,7 +7,6 @@ only); "update" is a status change (written through at once: one atomic whole-fi
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.report import table, write
+from bench.report import cli, table, write
 from dailies.jobs import FileRecord, Job, JobKind, JobStatus, new_job_id
 from dailies.store import JobStore
 
@@ -151,6 +150,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    cli(run, __doc__)

@@ -18,7 +18,6 @@ engine, its renders and the client share them, so expect the best wall / serial 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -31,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import table, write
+from bench.report import cli, table, write
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.server import free_port
 from dailies.jobs import Job, JobRequest, JobStatus
@@ -198,6 +197,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    run(parser.parse_args().quick)
+    cli(run, __doc__)
