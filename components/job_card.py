@@ -23,6 +23,11 @@ FOLLOW_UPS = {
 }
 
 
+def is_portrait(job: Job) -> bool:
+    width, _, height = job.size.partition("x")
+    return width.isdigit() and height.isdigit() and int(width) < int(height)
+
+
 def status_line(job: Job) -> str:
     return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {job.model} · {job.size} · " \
            f"{job.seconds}s · ${job.cost_estimate:.2f}"
@@ -41,7 +46,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
             st.error(problem, icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
-            st.video(media_url(job), alt=f"Video of job {job.id}")
+            st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if is_portrait(job) else "stretch")
             if "thumbnail" in job.files or "spritesheet" in job.files:
                 with st.expander("Thumbnail and spritesheet", icon=":material/photo_library:"):
                     for variant in ("thumbnail", "spritesheet"):

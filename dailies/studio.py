@@ -11,8 +11,10 @@ it at the provider rather than sending it twice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -214,6 +216,27 @@ class Studio:
         self.settings = settings
         self.providers.rebuild(self.env, settings, self.engine_base_url)
         self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
+
+    def add_provider(self, name: str, base_url: str) -> None:
+        """Offer another OpenAI-compatible server; its key comes from the environment, never from here."""
+        name, base_url = name.strip(), base_url.strip().rstrip("/")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
+            raise ValidationError("A provider name is 1 to 32 lower-case letters, digits, - or _, such as 'gateway'.")
+        if name in self.providers.names() or name in (ENGINE, REMOTE):
+            raise ValidationError(f"There is already a provider called {name!r}.")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
+            raise ValidationError("The base URL must be http(s)://host[:port]/path, with no user or key in it, "
+                                  f"such as http://localhost:4000/v1; not {base_url!r}.")
+        extra = [*self.settings.extra_providers, ProviderSettings(name=name, label=name, base_url=base_url)]
+        self.save_settings(dataclasses.replace(self.settings, extra_providers=extra))
+
+    def remove_provider(self, name: str) -> None:
+        extra = [p for p in self.settings.extra_providers if p.name != name]
+        if len(extra) == len(self.settings.extra_providers):
+            raise ValidationError(f"{name!r} is not a provider added in Settings.")
+        active = ENGINE if self.settings.active_provider == name else self.settings.active_provider
+        self.save_settings(dataclasses.replace(self.settings, extra_providers=extra, active_provider=active))
 
     @property
     def active_provider_name(self) -> str:

@@ -5,7 +5,6 @@ import dataclasses
 import streamlit as st
 
 from components.runtime import studio
-from dailies.config import ProviderSettings
 from dailies.errors import ValidationError
 from dailies.videos_spec import SECONDS, SIZES
 
@@ -27,13 +26,23 @@ for name in names:
 settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
                                         key="active_provider")
 with st.expander("Add an OpenAI-compatible server"):
-    st.caption("Its key is read from DAILIES_API_KEY / OPENAI_API_KEY, never stored here.")
+    st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from DAILIES_API_KEY / "
+               "OPENAI_API_KEY, never stored here.")
     new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway")
     new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1")
-    if st.button("Add provider", key="add_provider") and new_name.strip() and new_url.strip():
-        settings.extra_providers = [*settings.extra_providers,
-                                    ProviderSettings(name=new_name.strip(), label=new_name.strip(),
-                                                     base_url=new_url.strip())]
+    if st.button("Add provider", key="add_provider", icon=":material/add:"):
+        try:
+            shared.add_provider(new_name, new_url)
+        except ValidationError as exc:
+            st.error(str(exc), icon=":material/block:")
+        else:
+            st.rerun()
+    added = [p.name for p in shared.settings.extra_providers]
+    if added:
+        gone = st.selectbox("Remove an added provider", added, index=None, key="remove_provider")
+        if gone and st.button(f"Remove {gone}", key="remove_provider_btn", icon=":material/delete:"):
+            shared.remove_provider(gone)
+            st.rerun()
 
 st.subheader("Defaults")
 with st.container(horizontal=True):

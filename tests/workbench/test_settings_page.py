@@ -70,3 +70,25 @@ def test_clean_up_removes_old_unreviewed_files_only(open_page, studio_of) -> Non
     assert any("1 job" in s.value for s in at.success)
     assert shared.media_path(shared.store.require(keep.id)) is not None
     assert shared.media_path(shared.store.require(drop.id)) is None
+
+
+def test_another_server_is_added_checked_and_removed(open_page, studio_of, engine) -> None:
+    at = open_page("settings.py")
+    at.text_input(key="new_provider_name").input("gateway")
+    at.text_input(key="new_provider_url").input("ftp://user:pw@host/v1")
+    at.button(key="add_provider").click().run()
+    assert any("must be http(s)" in e.value for e in at.error)
+    assert not (studio_of().home / "settings.json").exists(), "a refused server is not saved"
+
+    at.text_input(key="new_provider_url").input(engine.base_url)
+    at.button(key="add_provider").click().run()
+    no_exception(at)
+    assert at.selectbox(key="active_provider").options == ["engine", "gateway"]
+    saved = json.loads((studio_of().home / "settings.json").read_text())
+    assert saved["extra_providers"][0]["base_url"] == engine.base_url
+    at.button(key="test_gateway").click().run()
+    assert any("answers" in s.value for s in at.success)
+
+    at.selectbox(key="remove_provider").select("gateway").run()
+    at.button(key="remove_provider_btn").click().run()
+    assert at.selectbox(key="active_provider").options == ["engine"]
