@@ -217,8 +217,10 @@ class VideosClient:
     def get_character(self, character_id: str) -> dict[str, Any]:
         return self._request("GET", f"videos/characters/{_segment(character_id)}", idempotent=True).json()
 
-    def list_models(self) -> list[dict[str, Any]]:
-        return list(self._request("GET", "models", idempotent=True).json().get("data") or [])
+    def list_models(self, *, timeout: float | None = None, retry: bool = True) -> list[dict[str, Any]]:
+        """`GET /models`. Pages ask with a short `timeout` and no retries, so a slow server cannot hold a page."""
+        extra: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))} if timeout else {}
+        return list(self._request("GET", "models", idempotent=retry, **extra).json().get("data") or [])
 
     def moderate(self, text: str, model: str = "omni-moderation-latest") -> dict[str, Any]:
         """`POST /moderations`: a classification only, so it is safe to retry."""

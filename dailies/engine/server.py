@@ -46,11 +46,12 @@ def serve_engine(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -
     engine.start()
     thread.start()
     running = RunningEngine(engine, host, port)
-    deadline = time.monotonic() + 15
+    slowness = config.faults.latency_ms / 1000  # an engine made slow on purpose still has to start
+    deadline = time.monotonic() + 15 + slowness
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
     while True:
         try:
-            httpx.get(f"{running.base_url}/models", headers=headers, timeout=1.0)
+            httpx.get(f"{running.base_url}/models", headers=headers, timeout=1.0 + slowness)
             break
         except httpx.HTTPError:
             if time.monotonic() > deadline or not thread.is_alive():

@@ -37,6 +37,9 @@ def looks_like_video_model(model_id: str) -> bool:
     return bool(_VIDEO_MODEL.search(model_id))
 
 
+PAGE_TIMEOUT_S = 4.0
+"""What a page waits for the provider's model list or health: a slow server is reported, not waited on."""
+
 @dataclass(frozen=True)
 class OpenAICompatibleConfig:
     name: str
@@ -109,14 +112,14 @@ class OpenAICompatibleProvider:
                 owned_by=str(m.get("owned_by") or ""),
                 is_video=looks_like_video_model(str(m.get("id"))),
             )
-            for m in self.client.list_models()
+            for m in self.client.list_models(timeout=PAGE_TIMEOUT_S, retry=False)
             if m.get("id")
         ]
 
     def health(self) -> Health:
         started = time.perf_counter()
         try:
-            self.client.list_models()
+            self.client.list_models(timeout=PAGE_TIMEOUT_S, retry=False)
         except APIError as exc:
             return Health(False, f"{self.label} does not answer: {exc}")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)

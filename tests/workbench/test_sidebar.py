@@ -55,3 +55,22 @@ def test_pages_load_and_say_so_when_the_provider_is_down_then_recover(pages_with
         assert any(s.value.startswith("Answers (") for s in sidebar(open_page("generate.py"), "Success"))
         at.button(key="send").click().run()
         assert not at.main.error
+
+
+@pytest.fixture
+def pages_on_a_slow_engine(monkeypatch, tmp_path):
+    from dailies.engine import Faults
+
+    config = EngineConfig(data_dir=tmp_path / "slow-engine", faults=Faults(latency_ms=6000))
+    with serve_engine(config) as slow:
+        monkeypatch.setenv("DAILIES_ENGINE_URL", slow.base_url)
+        yield from open_pages()
+
+
+def test_a_slow_provider_is_reported_not_waited_on(pages_on_a_slow_engine) -> None:
+    """Every call to the engine takes 6 s; a page asks with a 4 s limit and no retries, so it opens
+    well inside AppTest's 20 s limit and says what is wrong."""
+    at = no_exception(pages_on_a_slow_engine("generate.py", timeout=20))
+    (problem,) = sidebar(at, "Error")
+    assert "does not answer" in problem.value and "in time" in problem.value
+    assert any("did not list its video models" in w.value for w in at.warning)
