@@ -117,6 +117,10 @@ def test_first_session(app, page: Page, screenshots) -> None:
     page.wait_for_timeout(300)
     times = page.eval_on_selector_all(players, "vs => vs.map(v => v.currentTime)")
     assert all(0.7 < t < 1.3 for t in times), times
+    page.locator("[data-role='speed']").select_option("2.0")
+    page.locator("[data-role='loop']").check()
+    state = page.eval_on_selector_all(players, "vs => vs.map(v => [v.playbackRate, v.loop])")
+    assert state == [[2, True], [2, True]], state
     expect(page.locator("[data-testid='prompt-diff'] ins").first).to_be_visible()
     no_broken_page(page, "4-compare", screenshots)
 
