@@ -53,9 +53,20 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
                         if variant in job.files:
                             st.image(media_url(job, variant), caption=variant.capitalize())
             if actions:
+                job_tags(job, key)
                 job_actions(job, key)
         elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
             retry_or_recheck(job, key)
+
+
+def job_tags(job: Job, key: str) -> None:
+    """Tags the team files takes under (client, shot, round…); any tag used before is offered."""
+    shared = studio()
+    tags_key = f"tags_{key}"
+    st.session_state.setdefault(tags_key, list(job.tags))
+    known = sorted({tag for other in shared.store.all() for tag in other.tags} | set(st.session_state[tags_key]))
+    st.multiselect("Tags", known, key=tags_key, accept_new_options=True, placeholder="Add tags",
+                   on_change=lambda: shared.review(job.id, tags=st.session_state[tags_key]))
 
 
 def job_actions(job: Job, key: str) -> None:

@@ -55,6 +55,7 @@ def filter_frame(
     since: dt.date | None = None,
     until: dt.date | None = None,
     text: str = "",
+    tags: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The rows that match every filter given (empty filters match everything)."""
     mask = pd.Series(True, index=frame.index)
@@ -73,6 +74,9 @@ def filter_frame(
         mask &= frame["prompt"].str.contains(needle, case=False, regex=False) | frame["id"].str.contains(
             needle, case=False, regex=False
         )
+    if tags:
+        wanted = set(tags)
+        mask &= frame["tags"].map(lambda have: bool(wanted.intersection(have)))
     return frame[mask]
 
 

@@ -22,6 +22,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
     models = st.multiselect("Model", sorted({j.model for j in shared.store.all()}), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")
+    tags = st.multiselect("Tags", sorted({t for j in shared.store.all() for t in j.tags}), key="f_tags")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
 
 
@@ -29,7 +30,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 def table() -> None:
     frame = history_frame(shared.store.version, len(shared.store))
     since, until = (*dates, None, None)[:2] if dates else (None, None)
-    shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text)
+    shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
+                         tags=tags)
     left, middle, right = st.columns(3)
     left.metric("Jobs", f"{len(shown):,}", help=f"{len(frame):,} in all")
     middle.metric("Spend", f"${shown['cost'].sum():,.2f}")

@@ -116,6 +116,8 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert studio_of().tracker.run_until_idle(timeout=60)
     at.run()
     assert len(at.image) == 2, "the thumbnail and the spritesheet are shown with the video"
+    at.multiselect(key=f"tags_{job.id}").set_value(["round 2", "client-a"]).run()
+    assert studio_of().store.require(job.id).tags == ["client-a", "round 2"]
     at.number_input(key=f"takes_n_{job.id}").set_value(3)
     next(b for b in at.button if b.label == "Send takes").click().run()
     takes = [j for j in studio_of().store.all() if j.id != job.id]

@@ -23,7 +23,8 @@ def arrange(store) -> dict[str, Job]:
     return {
         "old": seed(store, prompt="harbour at dawn", created_at=now - 3 * DAY, cost_estimate=0.4),
         "failed": seed(store, prompt="volcano at night", status=JobStatus.FAILED, cost_estimate=1.2),
-        "remix": seed(store, prompt="harbour at dusk, neon", kind=JobKind.REMIX, cost_estimate=0.8, rating=5),
+        "remix": seed(store, prompt="harbour at dusk, neon", kind=JobKind.REMIX, cost_estimate=0.8, rating=5,
+                      tags=["client-a"]),
         "running": seed(store, prompt="<b>bold</b> kite", status=JobStatus.IN_PROGRESS, progress=40),
     }
 
@@ -54,6 +55,9 @@ def test_filters_narrow_the_table_and_its_totals(open_page, studio_of) -> None:
     at.multiselect(key="f_kind").unselect("remix").run()
     at.multiselect(key="f_status").select("failed").run()
     assert list(at.dataframe[0].value["id"]) == [jobs["failed"].id]
+    at.multiselect(key="f_status").unselect("failed").run()
+    at.multiselect(key="f_tags").select("client-a").run()
+    assert list(at.dataframe[0].value["id"]) == [jobs["remix"].id]
 
 
 def selected(job_ids: list[str]) -> None:
