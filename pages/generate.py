@@ -68,12 +68,14 @@ with st.container(horizontal=True, vertical_alignment="center"):
               help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
     if prompt.strip() and check.verdict.allowed:
         st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
-    send = st.button("Generate", type="primary", icon=":material/send:", key="send",
-                     disabled=not prompt.strip() or bool(reference_problem))
+    # Not disabled while the prompt is empty: a prompt just typed is committed by this very click.
+    send = st.button("Generate", type="primary", icon=":material/send:", key="send", disabled=bool(reference_problem))
 for problem in check.problems if prompt.strip() else ():
     st.error(problem, icon=":material/block:")
 
-if send:
+if send and not prompt.strip():
+    st.error("Write a prompt first: what should the clip show?", icon=":material/edit:")
+elif send:
     try:
         result = shared.launch(requests) if len(requests) > 1 else None
         jobs = result.jobs if result else [shared.submit(requests[0])]

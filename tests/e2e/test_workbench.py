@@ -44,9 +44,9 @@ def test_first_session(app, page: Page, screenshots) -> None:
     expect(sidebar.get_by_text(re.compile(r"Answers \(\d+ ms\)"))).to_be_visible()
 
     # Generate a clip and see it play.
-    page.get_by_role("textbox", name="Prompt", exact=True).fill("A red kite over a beach at golden hour, slow pan left")
-    page.get_by_role("textbox", name="Prompt", exact=True).press("Control+Enter")
     expect(page.get_by_text("Estimated cost")).to_be_visible()
+    # Type and click at once, as people do: the click itself commits the prompt.
+    page.get_by_role("textbox", name="Prompt", exact=True).fill("A red kite over a beach at golden hour, slow pan left")
     page.get_by_role("button", name="Generate").click()
     durations = wait_playable(page, "[data-testid='stVideo']", 1)
     assert 3.5 < durations[0] < 4.5, durations

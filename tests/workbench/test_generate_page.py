@@ -21,12 +21,15 @@ def png_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def test_the_form_reads_models_from_the_provider_and_defaults_to_720p(open_page) -> None:
+def test_the_form_reads_models_from_the_provider_and_defaults_to_720p(open_page, studio_of) -> None:
     at = no_exception(open_page("generate.py"))
     assert at.selectbox(key="model").options == ["dailies-preview", "dailies-preview-pro"]
     assert at.segmented_control(key="size").value == "720x1280"
     assert set(at.segmented_control(key="size").options) == {"720x1280", "1280x720"}
-    assert at.button(key="send").disabled, "nothing to send without a prompt"
+    at.text_area(key="prompt").input("   ").run()
+    at.button(key="send").click().run()
+    assert any("Write a prompt first" in e.value for e in at.error), "nothing to send without a prompt"
+    assert len(studio_of().store) == 0
 
 
 def test_larger_sizes_need_an_opt_in_that_shows_their_cost(open_page) -> None:
