@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.runtime import media_url, studio
+from components.runtime import media_url, studio, team_tags
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobKind, JobStatus
 
@@ -21,11 +21,6 @@ FOLLOW_UPS = {
     JobKind.EXTEND: "What happens next: the clip continues from its last frame.",
     JobKind.EDIT: "How to change it: black and white, mirror, warmer, faster, reverse…",
 }
-
-
-def is_portrait(job: Job) -> bool:
-    width, _, height = job.size.partition("x")
-    return width.isdigit() and height.isdigit() and int(width) < int(height)
 
 
 def status_line(job: Job) -> str:
@@ -46,7 +41,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
             st.error(problem, icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
-            st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if is_portrait(job) else "stretch")
+            st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if job.is_portrait else "stretch")
             if "thumbnail" in job.files or "spritesheet" in job.files:
                 with st.expander("Thumbnail and spritesheet", icon=":material/photo_library:"):
                     for variant in ("thumbnail", "spritesheet"):
@@ -64,7 +59,7 @@ def job_tags(job: Job, key: str) -> None:
     shared = studio()
     tags_key = f"tags_{key}"
     st.session_state.setdefault(tags_key, list(job.tags))
-    known = sorted({tag for other in shared.store.all() for tag in other.tags} | set(st.session_state[tags_key]))
+    known = sorted(set(team_tags(shared.store.version)) | set(st.session_state[tags_key]))
     st.multiselect("Tags", known, key=tags_key, accept_new_options=True, placeholder="Add tags",
                    on_change=lambda: shared.review(job.id, tags=st.session_state[tags_key]))
 

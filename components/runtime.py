@@ -10,6 +10,7 @@ engine comes from depends on how the app was started:
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import re
 import threading
@@ -23,7 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from dailies.config import Environment
 from dailies.errors import ValidationError
 from dailies.jobs import Job
-from dailies.media import MediaLibrary, check_id
+from dailies.media import MediaLibrary
 from dailies.studio import Studio
 
 ENGINE_MOUNT = "/engine"
@@ -72,6 +73,24 @@ def close_studio() -> None:
             _created.pop().close()
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def team_tags(store_version: int) -> list[str]:
+    """Every tag in use, worked out once per version of the store rather than on every rerun."""
+    return sorted({tag for job in studio().store.all() for tag in job.tags})
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def team_models(store_version: int) -> list[str]:
+    """Every model a job was made with, once per version of the store."""
+    return sorted({job.model for job in studio().store.all()})
+
+
+@functools.cache
+def _media_library() -> MediaLibrary:
+    """The media folder of this server, read from the environment once rather than per request."""
+    return MediaLibrary(Environment.load().home / "media")
+
+
 def media_url(job: Job, variant: str = "video") -> str | None:
     """The URL a browser loads a job's file from; the digest in it busts caches when a file is fetched again."""
     record = job.files.get(variant)
@@ -86,10 +105,9 @@ async def serve_media_file(request: Request) -> Response:
     job_id = request.path_params["job_id"]
     name = request.path_params["name"]
     try:
-        check_id(job_id, "job id")
         if not _FILE_NAME.match(name):
             raise ValidationError(f"not a media file name: {name!r}")
-        path = MediaLibrary(Environment.load().home / "media").job_dir(job_id) / name
+        path = _media_library().job_dir(job_id) / name  # job_dir refuses ids that would leave the folder
     except ValidationError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     if not path.is_file():

@@ -89,7 +89,7 @@ def variant_grid(group_id: str, *, blind: bool) -> None:
         st.info("No takes in this group yet.")
         return
     ordered = blind_order(jobs, st.session_state.setdefault("blind_salt", random.random().hex())) if blind else jobs
-    portrait = all(int(w) < int(h) for w, h in (job.size.split("x") for job in ordered if "x" in job.size))
+    portrait = all(job.is_portrait for job in ordered)
     grid = st.grid(min(len(ordered), 4) if portrait else (2 if len(ordered) <= 4 else 3), gap="small")
     with grid:
         for position, job in enumerate(ordered):

@@ -190,6 +190,11 @@ class Job:
     def has_video(self) -> bool:
         return "video" in self.files
 
+    @property
+    def is_portrait(self) -> bool:
+        width, _, height = self.size.partition("x")
+        return width.isdigit() and height.isdigit() and int(width) < int(height)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = str(self.kind)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.history_actions import selected_actions
-from components.runtime import media_url, studio
+from components.runtime import media_url, studio, team_models, team_tags
 from dailies.history import filter_frame, jobs_frame, per_day
 from dailies.jobs import JobKind, JobStatus
 
@@ -20,9 +20,9 @@ def history_frame(version: int, count: int):
 with st.container(horizontal=True, vertical_alignment="bottom"):
     statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status")
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
-    models = st.multiselect("Model", sorted({j.model for j in shared.store.all()}), key="f_model")
+    models = st.multiselect("Model", team_models(shared.store.version), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")
-    tags = st.multiselect("Tags", sorted({t for j in shared.store.all() for t in j.tags}), key="f_tags")
+    tags = st.multiselect("Tags", team_tags(shared.store.version), key="f_tags")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
 
 
