@@ -14,6 +14,8 @@ from dailies.providers.base import Capabilities
 MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 MAX_SOURCE_VIDEO_BYTES = 200 * 1024 * 1024
 REFERENCE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+REFERENCE_SUFFIXES = ("png", "jpg", "jpeg", "webp")
+"""File name endings an upload of those formats may have."""
 
 
 def _allowed(values: tuple[object, ...]) -> str:

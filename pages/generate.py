@@ -15,6 +15,7 @@ from components.runtime import studio
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.studio import new_group_id
+from dailies.validation import REFERENCE_SUFFIXES
 
 shared = studio()
 st.title("Generate")
@@ -48,7 +49,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                             help="More than one: the same prompt with different seeds, as a group to compare.")
 size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
 
-reference = st.file_uploader("Reference image (optional): the opening frame", type=["png", "jpg", "jpeg", "webp"],
+reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
                              key="reference")
 reference_path, reference_problem = checked_reference(shared, reference)
 if reference_problem:
