@@ -86,39 +86,30 @@ def fill_random(path: Path, size_mb: int) -> str:
 
 def methods(base_url: str, video_id: str) -> dict[str, Fetch]:
     ours = VideosClient(base_url)
-    plain = httpx.Client(timeout=60)
+    plain_client = httpx.Client(timeout=60)
     url = f"{base_url}/videos/{video_id}/content"
 
     def with_ours(_: str, dest: Path) -> None:
         ours.download(video_id, "video", dest)
 
-    def plain_to_file(_: str, dest: Path) -> None:
-        with plain.stream("GET", url, params={"variant": "video"}) as response, open(dest, "wb") as out:
-            response.raise_for_status()
-            for chunk in response.iter_bytes():
-                out.write(chunk)
-
-    def plain_to_file_hashed(_: str, dest: Path) -> None:
+    def plain(dest: Path | str, *, hashed: bool = False) -> None:
+        """httpx streaming, to a file or /dev/null; `hashed` adds what our client also does: sha256 and fsync."""
         digest = hashlib.sha256()
-        with plain.stream("GET", url, params={"variant": "video"}) as response, open(dest, "wb") as out:
+        with plain_client.stream("GET", url, params={"variant": "video"}) as response, open(dest, "wb") as out:
             response.raise_for_status()
             for chunk in response.iter_bytes():
                 out.write(chunk)
-                digest.update(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-
-    def plain_to_null(_: str, dest: Path) -> None:
-        with plain.stream("GET", url, params={"variant": "video"}) as response, open(os.devnull, "wb") as out:
-            response.raise_for_status()
-            for chunk in response.iter_bytes():
-                out.write(chunk)
+                if hashed:
+                    digest.update(chunk)
+            if hashed:
+                out.flush()
+                os.fsync(out.fileno())
 
     return {
         "dailies VideosClient.download": with_ours,
-        "plain httpx → file": plain_to_file,
-        "plain httpx → file + sha256 + fsync": plain_to_file_hashed,
-        "plain httpx → /dev/null": plain_to_null,
+        "plain httpx → file": lambda _, dest: plain(dest),
+        "plain httpx → file + sha256 + fsync": lambda _, dest: plain(dest, hashed=True),
+        "plain httpx → /dev/null": lambda _, dest: plain(os.devnull),
     }
 
 
