@@ -202,14 +202,24 @@ class VideosClient:
             "POST", f"videos/{_segment(video_id)}/remix", idempotent=False, json={"prompt": prompt}
         ).json()
 
-    def extend(self, *, prompt: str, seconds: int | str, video: str | Upload) -> dict[str, Any]:
-        """`POST /videos/extensions`: `video` is a video id or an uploaded file."""
-        source = {"id": video} if isinstance(video, str) else video
-        return self._post_multipart("videos/extensions", {"prompt": prompt, "seconds": seconds}, {"video": source})
+    def extend(
+        self, *, prompt: str, seconds: int | str, video: str | Upload, model: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /videos/extensions`: `video` is a video id (sent as JSON) or an uploaded file (multipart)."""
+        return self._post_source("videos/extensions", {"prompt": prompt, "seconds": seconds, "model": model}, video)
 
-    def edit(self, *, prompt: str, video: str | Upload) -> dict[str, Any]:
-        source = {"id": video} if isinstance(video, str) else video
-        return self._post_multipart("videos/edits", {"prompt": prompt}, {"video": source})
+    def edit(self, *, prompt: str, video: str | Upload, model: str | None = None) -> dict[str, Any]:
+        """`POST /videos/edits`, with the source as in `extend`."""
+        return self._post_source("videos/edits", {"prompt": prompt, "model": model}, video)
+
+    def _post_source(self, path: str, fields: Mapping[str, Any], video: str | Upload) -> dict[str, Any]:
+        """A by-id source goes as JSON `{"video": {"id": ...}}`: the API takes both forms, but gateways
+        (LiteLLM's proxy) drop a multipart `video[id]` field. A file can only go as multipart."""
+        if isinstance(video, str):
+            body = {name: str(value) for name, value in fields.items() if value is not None}
+            body["video"] = {"id": video}
+            return self._request("POST", path, idempotent=False, json=body).json()
+        return self._post_multipart(path, fields, {"video": video})
 
     def create_character(self, *, name: str, video: Upload) -> dict[str, Any]:
         return self._post_multipart("videos/characters", {"name": name}, {"video": video})

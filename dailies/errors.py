@@ -65,8 +65,10 @@ class APIError(DailiesError):
         self.body = body
 
     def __str__(self) -> str:
-        parts = [f"{self.status_code}" if self.status_code else None, self.code, self.message]
-        return " · ".join(p for p in parts if p)
+        status = str(self.status_code) if self.status_code else None
+        # Gateways often echo the status as the code ("500"); say each thing once.
+        code = self.code if self.code and str(self.code) != status else None
+        return " · ".join(p for p in (status, code, self.message) if p)
 
 
 class BadRequestError(APIError):
@@ -125,7 +127,11 @@ _BY_STATUS: dict[int, type[APIError]] = {
 
 
 def error_for_status(status_code: int, body: Any, headers: Mapping[str, str]) -> APIError:
-    """Build the typed error for an HTTP error answer, reading OpenAI's `{"error": {...}}` shape."""
+    """Build the typed error for an HTTP error answer.
+
+    Reads OpenAI's `{"error": {...}}` shape and FastAPI's `{"detail": ...}` (what LiteLLM's proxy and
+    many vendor clones answer with: a sentence, or a list of field errors).
+    """
     detail: dict[str, Any] = {}
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -133,6 +139,8 @@ def error_for_status(status_code: int, body: Any, headers: Mapping[str, str]) ->
             detail = err
         elif isinstance(err, str):
             detail = {"message": err}
+        if not detail.get("message") and "detail" in body:
+            detail = {**detail, "message": _detail_text(body["detail"])}
     message = str(detail.get("message") or (body if isinstance(body, str) and body else f"HTTP {status_code}"))
     cls = _BY_STATUS.get(status_code, ServerError if status_code >= 500 else APIError)
     return cls(
@@ -144,6 +152,22 @@ def error_for_status(status_code: int, body: Any, headers: Mapping[str, str]) ->
         headers=headers,
         body=body,
     )
+
+
+def _detail_text(detail: Any) -> str:
+    """FastAPI's `detail`: a string, or a list of `{"loc": [...], "msg": ...}` field errors."""
+    if isinstance(detail, list):
+        said = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc") or () if p != "body")
+                said.append(f"{where}: {item.get('msg')}" if where else str(item.get("msg")))
+            else:
+                said.append(str(item))
+        return "; ".join(said)
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("msg") or detail)
+    return str(detail)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -101,6 +101,46 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"GIF8", "image/gif"),
+    (8, b"WEBP", "image/webp"),
+    (4, b"ftyp", "video/mp4"),
+)
+
+
+def sniff_type(path: str | os.PathLike[str]) -> str | None:
+    """What a file is by its first bytes, whatever the server's Content-Type said (gateways mislabel)."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    for offset, magic, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    return None
+
+
+def make_thumbnail(video: str | os.PathLike[str], dest: str | os.PathLike[str], *, width: int = 480) -> FileRecord:
+    """A WEBP still from the video's first frame, for providers that serve no thumbnail of their own.
+
+    Written like a download (temp file, rename) so a half-made thumbnail is never recorded.
+    """
+    import av
+
+    dest = Path(dest)
+    try:
+        with av.open(str(video)) as container:
+            frame = next(container.decode(video=0))
+    except (av.FFmpegError, StopIteration) as exc:
+        raise ValueError(f"{Path(video).name} has no frame to make a thumbnail from") from exc
+    image = frame.to_image()
+    image.thumbnail((width, width))
+    tmp = dest.with_name(f".{dest.name}.part")
+    image.save(tmp, format="WEBP", quality=80)
+    tmp.replace(dest)
+    return FileRecord(path=str(dest), size=dest.stat().st_size, sha256=sha256_file(dest), content_type="image/webp")
+
+
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     """Read a video's shape with PyAV; raises ValueError when it is not a playable video."""
     import av

@@ -8,6 +8,7 @@ slow provider does not hold up the others, and a restart resumes everything from
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -18,11 +19,15 @@ from typing import Any
 
 from dailies.errors import APIError, NotFoundError, RateLimitError, retry_after_seconds
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobStatus
-from dailies.media import MediaLibrary, probe_video
+from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.store import JobStore
 
 log = logging.getLogger(__name__)
+
+
+class WrongContent(ValueError):
+    """A content variant came back as something else (a gateway that ignores `variant`): not kept."""
 
 
 @dataclass(frozen=True)
@@ -361,6 +366,11 @@ class Tracker:
                     if variant == "video":
                         raise
                     log.info("%s has no %s; skipping it", job.id, variant)
+                except WrongContent as exc:
+                    log.info("%s: %s; not kept", job.id, exc)
+                    getattr(provider, "drop_variant", lambda _v: None)(variant)
+            if "thumbnail" not in files and "video" in files:
+                files["thumbnail"] = self._local_thumbnail(job, files["video"])
         except NotFoundError as exc:
             return self._fail(
                 job, JobError(f"The video could not be downloaded: {exc.message}", exc.code or "not_found")
@@ -384,12 +394,23 @@ class Tracker:
         dest = self.media.path_for(job.id, variant)
         self._count(job.id, self._schedules.setdefault(job.id, _Schedule()))
         record = provider.download(job.remote_id, variant, dest)
+        if variant != "video":
+            found = sniff_type(dest)
+            if found is None or not found.startswith("image/"):
+                dest.unlink(missing_ok=True)
+                raise WrongContent(f"the provider's {variant} is {found or 'not an image'}")
+            record = dataclasses.replace(record, content_type=found)
         final = self.media.path_for(job.id, variant, record.content_type)
         if final != dest:
             dest.replace(final)
         if variant == "video":
             probe_video(final)  # raises ValueError when the bytes are not a playable video
         return FileRecord(self.media.relative(final), record.size, record.sha256, record.content_type)
+
+    def _local_thumbnail(self, job: Job, video: FileRecord) -> FileRecord:
+        """Every take gets a thumbnail: made from its video when the provider serves none (or a wrong one)."""
+        record = make_thumbnail(self.media.resolve(video.path), self.media.path_for(job.id, "thumbnail", "image/webp"))
+        return dataclasses.replace(record, path=self.media.relative(record.path))
 
     def _unconfirmed(self, job: Job, sched: _Schedule, now: float) -> Job:
         """A job whose create never answered (the app died mid-submit, or the answer was lost).

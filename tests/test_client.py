@@ -198,18 +198,41 @@ def test_create_sends_multipart_like_the_sdk_with_bracketed_reference_fields() -
     assert "sk-secret" not in repr(client)
 
 
-def test_extend_by_id_and_by_upload() -> None:
-    bodies = []
+def test_extend_and_edit_by_id_go_as_json_with_the_model_and_uploads_as_multipart() -> None:
+    """LiteLLM's proxy drops a multipart `video[id]` (and routes by `model`), so by-id sources go as JSON."""
+    seen: list[tuple[str, bytes]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(request.read())
+        seen.append((request.headers["content-type"], request.read()))
         return httpx.Response(200, json=VIDEO)
 
     client, _ = make_client(handler)
-    client.extend(prompt="more", seconds=4, video="video_0")
+    client.extend(prompt="more", seconds=4, video="video_0", model="sora-2")
+    client.edit(prompt="bluer", video="video_0", model="sora-2")
     client.extend(prompt="more", seconds=4, video=("clip.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4"))
-    assert b'name="video[id]"\r\n\r\nvideo_0' in bodies[0]
-    assert b'filename="clip.mp4"' in bodies[1]
+    assert seen[0][0] == "application/json"
+    assert json.loads(seen[0][1]) == {"prompt": "more", "seconds": "4", "model": "sora-2", "video": {"id": "video_0"}}
+    assert json.loads(seen[1][1]) == {"prompt": "bluer", "model": "sora-2", "video": {"id": "video_0"}}
+    assert seen[2][0].startswith("multipart/form-data") and b'filename="clip.mp4"' in seen[2][1]
+
+
+def test_fastapi_detail_is_read_and_a_status_echoed_as_code_is_said_once() -> None:
+    answers = iter([
+        httpx.Response(405, json={"detail": "Method Not Allowed"}),
+        httpx.Response(422, json={"detail": [{"loc": ["body", "prompt"], "msg": "Field required"}]}),
+        httpx.Response(500, json={"error": {"message": "litellm.InternalServerError: boom", "code": "500"}}),
+    ])
+    client, _ = make_client(lambda request: next(answers))
+    said = []
+    for _ in range(3):
+        with pytest.raises(errors.APIError) as caught:
+            _ = client.delete("video_0") if not said else client.remix("video_0", prompt="x")
+        said.append(str(caught.value))
+    assert said == [
+        "405 · Method Not Allowed",
+        "422 · prompt: Field required",
+        "500 · litellm.InternalServerError: boom",
+    ]
 
 
 def test_list_all_follows_the_cursor_to_the_end() -> None:

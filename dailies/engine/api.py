@@ -31,6 +31,8 @@ from .state import EngineJob, JobBook, expired, new_id, random_seed
 
 PREVIEW_MODEL = "dailies-preview"
 PREVIEW_PRO_MODEL = "dailies-preview-pro"
+ENGINE_MODELS: tuple[str, ...] = (PREVIEW_MODEL, PREVIEW_PRO_MODEL, "sora-2", "sora-2-pro")
+"""What `/v1/models` lists: our preview names first, then Sora's, all rendered as local previews."""
 OWNER = "dailies-local-preview"
 MAX_PROMPT = 4000
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -62,13 +64,15 @@ class APIError(Exception):
 
 
 def resolve_model(requested: str | None) -> str:
-    """Our preview model for a requested id; Sora's names are accepted so Sora clients run unchanged."""
+    """The model a request named, echoed back as the OpenAI API does, when the engine renders it.
+
+    The engine renders every model it lists as a preview; Sora's names are listed and accepted so
+    that code written against Sora 2 runs unchanged and sees its own model name in every answer.
+    """
     model = (requested or "sora-2").strip()
-    if model in (PREVIEW_MODEL, PREVIEW_PRO_MODEL):
+    if model in ENGINE_MODELS or model in MODELS:
         return model
-    if model in MODELS:
-        return PREVIEW_PRO_MODEL if "-pro" in model else PREVIEW_MODEL
-    allowed = ", ".join((PREVIEW_MODEL, PREVIEW_PRO_MODEL, *MODELS))
+    allowed = ", ".join(dict.fromkeys((*ENGINE_MODELS, *MODELS)))
     raise APIError(400, f"Invalid model '{model}'. Supported models: {allowed}.", code="invalid_model", param="model")
 
 
@@ -169,8 +173,9 @@ class VideosAPI:
     async def models(self, request: Request) -> Response:
         await self._guard(request, faults=False)
         data = [
-            {"id": m, "object": "model", "created": self.started, "owned_by": OWNER}
-            for m in (PREVIEW_MODEL, PREVIEW_PRO_MODEL)
+            {"id": m, "object": "model", "created": self.started, "owned_by": OWNER,
+             "description": "a local preview render by the Dailies engine, not the vendor's model"}
+            for m in ENGINE_MODELS
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -217,7 +222,7 @@ class VideosAPI:
         source_path, source = await self._source_video(body.get("video"))
         width, height, duration = _probe(source_path)
         total = round(duration) + added
-        model = source.model if source else PREVIEW_MODEL
+        model = _model_of(body, source)
         job = self._new_job("extend", model, prompt, f"{width}x{height}", total, body)
         job.extra["added_seconds"] = added
         job.source_id = source.id if source else None
@@ -233,7 +238,7 @@ class VideosAPI:
         prompt = _prompt(body)
         source_path, source = await self._source_video(body.get("video"))
         width, height, duration = _probe(source_path)
-        model = source.model if source else PREVIEW_MODEL
+        model = _model_of(body, source)
         job = self._new_job("edit", model, prompt, f"{width}x{height}", max(1, round(duration)), body)
         job.source_id = source.id if source else None
         job.source_path = str(source_path)
@@ -431,6 +436,14 @@ class VideosAPI:
 
 
 # -- parsing ------------------------------------------------------------------------------------------
+
+
+def _model_of(body: dict[str, Any], source: EngineJob | None) -> str:
+    """An extension or edit keeps its source's model unless the request names one (gateways route by it)."""
+    named = _text(body.get("model"))
+    if named:
+        return resolve_model(named)
+    return source.model if source else PREVIEW_MODEL
 
 
 def _text(value: Any) -> str:

@@ -47,6 +47,12 @@ class Capabilities:
     """Content variants it serves; the video is required, the others are fetched when offered."""
     models_listed: bool = True
     """False when the provider did not list its video models and `models` is the configured fallback."""
+    delete: bool = True
+    """Videos can be deleted at the provider."""
+    list_videos: bool = True
+    """The provider lists its videos (how a job whose create answer was lost is found again)."""
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    """What the provider said when it turned an operation away, by operation, for the pages to show."""
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())

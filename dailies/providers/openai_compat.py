@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from dailies.client import RetryPolicy, VideosClient, upload_from_path
-from dailies.errors import APIError, NotSupported
+from dailies.errors import APIError, BadRequestError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, status_from_provider
 from dailies.providers.base import (
     Capabilities,
@@ -73,6 +74,10 @@ class OpenAICompatibleProvider:
         self._models: tuple[str, ...] | None = None
         self._models_at = 0.0
         self._models_listed = False
+        self._lock = threading.Lock()
+        self._refused: dict[str, str] = {}
+        """Operations the server turned away as unsupported, with its words: learned once, never looped on."""
+        self._variants: tuple[str, ...] = ("video", "thumbnail", "spritesheet")
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleProvider(name={self.name!r}, base_url={self.config.base_url!r})"
@@ -84,13 +89,56 @@ class OpenAICompatibleProvider:
 
     def capabilities(self) -> Capabilities:
         models = self._video_models()
+        refused = self.refused()
         return Capabilities(
             models=models,
             models_listed=self._models_listed,
             sizes={m: sizes_for(m) for m in models},
             default_model=models[0],
             moderation=self.config.moderation,
+            remix="remix" not in refused,
+            extend="extend" not in refused,
+            edit="edit" not in refused,
+            delete="delete" not in refused,
+            list_videos="list" not in refused,
+            variants=self._variants,
+            unsupported=refused,
         )
+
+    def refused(self) -> dict[str, str]:
+        """What the server said when it turned an operation away, by operation."""
+        with self._lock:
+            return dict(self._refused)
+
+    def _learn_refusal(self, operation: str, exc: APIError) -> NotSupported | None:
+        """A `NotSupported` to raise instead of `exc` when `exc` says the route itself is not offered.
+
+        A 405, or a 404 that names no video (FastAPI's bare `{"detail": "Not Found"}`), means there is
+        no such route; a 400 to a list (which carries nothing of ours to be wrong) means the server
+        cannot list. Either way, asking again would only get the same answer.
+        """
+        route_missing = exc.status_code == 405 or (exc.status_code == 404 and _bare_not_found(exc.body))
+        cannot_list = operation == "list" and isinstance(exc, BadRequestError)
+        if not (route_missing or cannot_list):
+            return None
+        offer = _OPERATION_WORDS[operation]
+        said = f"{self.label} does not offer {offer} (it answered {exc.status_code}: {exc.message})"
+        with self._lock:
+            self._refused[operation] = said
+        return NotSupported(said)
+
+    def _check_offered(self, operation: str) -> None:
+        said = self.refused().get(operation)
+        if said:
+            raise NotSupported(said)
+
+    def drop_variant(self, variant: str) -> None:
+        """The server answered `variant` with something else (LiteLLM sends the MP4 for every variant):
+        stop asking for it; the tracker makes a thumbnail locally instead."""
+        if variant == "video":
+            return
+        with self._lock:
+            self._variants = tuple(v for v in self._variants if v != variant)
 
     def _video_models(self) -> tuple[str, ...]:
         """Video models the server lists, cached for a minute; the configured list when none answer."""
@@ -149,13 +197,14 @@ class OpenAICompatibleProvider:
                 extra=extra,
             )
         elif request.kind is JobKind.REMIX:
-            video = self.client.remix(_need_source(source_remote_id, "remix"), prompt=request.prompt)
+            video = self._offered("remix", self.client.remix, _need_source(source_remote_id, "remix"),
+                                  prompt=request.prompt)
         elif request.kind is JobKind.EXTEND:
-            video = self.client.extend(
-                prompt=request.prompt, seconds=request.seconds, video=self._source(request, source_remote_id)
-            )
+            video = self._offered("extend", self.client.extend, prompt=request.prompt, seconds=request.seconds,
+                                  video=self._source(request, source_remote_id), model=request.model)
         elif request.kind is JobKind.EDIT:
-            video = self.client.edit(prompt=request.prompt, video=self._source(request, source_remote_id))
+            video = self._offered("edit", self.client.edit, prompt=request.prompt,
+                                  video=self._source(request, source_remote_id), model=request.model)
         else:  # pragma: no cover - JobKind is closed
             raise NotSupported(f"{self.label} cannot do {request.kind}")
         return to_remote(video)
@@ -178,7 +227,40 @@ class OpenAICompatibleProvider:
         return self.client.download(remote_id, variant, dest, on_progress=on_progress)
 
     def delete(self, remote_id: str) -> None:
-        self.client.delete(remote_id)
+        self._offered("delete", self.client.delete, remote_id)
+
+    def list_videos(self) -> Iterator[dict[str, Any]]:
+        """Every video the server lists, newest first; `NotSupported` when it lists none (LiteLLM)."""
+        self._check_offered("list")
+        try:
+            yield from self.client.list_all(order="desc")
+        except APIError as exc:
+            raise (self._learn_refusal("list", exc) or exc) from exc
+
+    def _offered(self, operation: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run `call` unless the server already refused `operation`; learn a refusal when it answers one."""
+        self._check_offered(operation)
+        try:
+            return call(*args, **kwargs)
+        except APIError as exc:
+            refusal = self._learn_refusal(operation, exc)
+            if refusal is not None:
+                raise refusal from exc
+            raise
+
+
+_OPERATION_WORDS = {
+    "list": "a list of its videos",
+    "delete": "deleting videos",
+    "remix": "remixes",
+    "extend": "extensions",
+    "edit": "edits",
+}
+
+
+def _bare_not_found(body: Any) -> bool:
+    """FastAPI's answer for a path with no route, as opposed to the API's `{"error": ...}` for an unknown id."""
+    return isinstance(body, dict) and "error" not in body and str(body.get("detail", "")).lower() == "not found"
 
 
 def _need_source(remote_id: str | None, what: str) -> str:

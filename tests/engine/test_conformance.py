@@ -42,18 +42,30 @@ def finished(client: openai.OpenAI):
     return client.videos.poll(video.id, poll_interval_ms=100)
 
 
-def test_models_say_they_are_previews(client: openai.OpenAI) -> None:
+def test_models_say_they_are_previews_and_list_soras_names(client: openai.OpenAI) -> None:
+    """The Sora quick-start greps the model list for `sora`: the engine lists Sora's names as its previews."""
     models = list(client.models.list())
-    assert {m.id for m in models} == {"dailies-preview", "dailies-preview-pro"}
+    assert [m.id for m in models] == ["dailies-preview", "dailies-preview-pro", "sora-2", "sora-2-pro"]
     assert all(m.owned_by == "dailies-local-preview" for m in models)
+
+
+def test_the_sora_quick_start_runs_and_its_six_seconds_get_a_clear_400(running) -> None:
+    import httpx
+
+    listed = httpx.get(f"{running.base_url}/models").text
+    assert "sora-2" in listed
+    answer = httpx.post(f"{running.base_url}/videos", files={"model": (None, "sora-2"), "prompt": (None, "a kite"),
+                                                             "seconds": (None, "6"), "size": (None, "1280x720")})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "Invalid seconds '6'. Supported values: 4, 8, 12."
 
 
 def test_create_and_poll_with_sora_names(client: openai.OpenAI, finished) -> None:
     assert finished.status == "completed" and finished.progress == 100
-    assert finished.model == "dailies-preview" and finished.size == "720x1280" and finished.seconds == "4"
+    assert finished.model == "sora-2" and finished.size == "720x1280" and finished.seconds == "4"
     assert finished.expires_at and finished.completed_at >= finished.created_at
     pro = client.videos.create(prompt="wide desert, static", model="sora-2-pro", size="1792x1024")
-    assert pro.model == "dailies-preview-pro" and pro.status in ("queued", "in_progress")
+    assert pro.model == "sora-2-pro" and pro.status in ("queued", "in_progress")
 
 
 def test_create_with_an_uploaded_reference_and_a_data_url(client: openai.OpenAI, running) -> None:
