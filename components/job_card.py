@@ -97,7 +97,7 @@ def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
     shared = studio()
     caps = shared.capabilities(job.provider) if job.provider in shared.providers.names() else None
     if caps is not None and not caps.supports(kind):
-        st.info(f"{shared.provider(job.provider).label} cannot {kind}.")
+        st.text(caps.unsupported.get(str(kind)) or f"{shared.provider(job.provider).label} cannot {kind}.")
         return
     with st.form(f"form_{kind}_{key}", border=False):
         prompt = st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,

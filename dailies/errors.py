@@ -34,8 +34,8 @@ class BudgetExceeded(RequestRefused):
     pass
 
 
-class NotSupported(DailiesError):
-    """The provider does not offer this operation."""
+class NotSupported(RequestRefused):
+    """The provider does not offer this operation (we know, or its server just said so): nothing was made."""
 
 
 class APIError(DailiesError):

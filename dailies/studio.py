@@ -31,6 +31,7 @@ from dailies.errors import (
     APIError,
     ModerationBlocked,
     NotFoundError,
+    NotSupported,
     RequestRefused,
     ServerError,
     ValidationError,
@@ -501,7 +502,8 @@ class Studio:
         """Delete a job here, its files, and (by default) the video at the provider."""
         job = self.store.require(job_id)
         if remote and job.remote_id and job.provider in self.providers.names():
-            with contextlib.suppress(NotFoundError):  # already gone there
+            # Already gone there, or a provider that cannot delete (its capabilities say so to the pages).
+            with contextlib.suppress(NotFoundError, NotSupported):
                 self.provider(job.provider).delete(job.remote_id)
         self.media.remove_job(job_id)
         return self.store.delete(job_id)
