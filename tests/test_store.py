@@ -1,16 +1,18 @@
-"""The job store on a real TinyDB file: atomic writes, batching, concurrency, corruption, queries."""
+"""The job store on a real journal file: durable writes, batching, migration, damage, queries, leases."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id
-from dailies.store import SCHEMA_VERSION, JobStore
+from dailies.journal import encode
+from dailies.store import SCHEMA_VERSION, JobStore, ReadOnlyStoreError
 
 
 def make_job(prompt: str = "a red fox in snow", **kwargs) -> Job:
@@ -31,28 +33,63 @@ def test_jobs_survive_a_restart_with_every_field(tmp_path: Path) -> None:
     assert again.axes == {"lighting": "neon"} and again.tags == ["hero"] and again.notes == "nice <b>"
 
 
-def test_the_file_records_a_schema_version(tmp_path: Path) -> None:
+def journal_lines(path: Path) -> list[dict]:
+    return [json.loads(line[9:]) for line in path.read_bytes().splitlines()]
+
+
+def test_the_journal_records_its_schema_version_first(tmp_path: Path) -> None:
     JobStore(tmp_path / "jobs.json").insert(make_job())
-    data = json.loads((tmp_path / "jobs.json").read_text())
-    assert data["_meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert journal_lines(tmp_path / "jobs.journal")[0] == {"schema": SCHEMA_VERSION}
 
 
-def test_a_crash_during_a_write_leaves_the_previous_file_intact(tmp_path: Path, monkeypatch) -> None:
+def test_a_write_that_fails_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    """Neither on disk nor in memory: a later write must not save the failed one's changes."""
     path = tmp_path / "jobs.json"
     store = JobStore(path)
     first = store.insert(make_job("first"))
-    before = path.read_bytes()
+    before = (tmp_path / "jobs.journal").read_bytes()
 
     def crash(*args, **kwargs):
         raise OSError("disk died mid-write")
 
-    monkeypatch.setattr(os, "replace", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError):
         store.insert(make_job("second"))
+    with pytest.raises(OSError):
+        store.update(first.id, notes="lost with the disk")
     monkeypatch.undo()
-    assert path.read_bytes() == before
-    assert [j.id for j in reopen(path).all()] == [first.id]
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")], "no temp file left behind"
+    assert (tmp_path / "jobs.journal").read_bytes() == before
+    assert [j.prompt for j in store.all()] == ["first"] and store.require(first.id).notes == ""
+    store.update(first.id, rating=5)
+    again = reopen(path)
+    assert [j.prompt for j in again.all()] == ["first"]
+    assert again.require(first.id).rating == 5 and again.require(first.id).notes == ""
+
+
+def test_a_failed_batch_is_taken_back_from_memory(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.json")
+    kept = store.insert(make_job("kept"))
+    with pytest.raises(RuntimeError), store.batch():
+        store.insert(make_job("half a launch"))
+        store.update(kept.id, notes="half a review")
+        raise RuntimeError("the launch broke")
+    assert [j.prompt for j in store.all()] == ["kept"] and store.require(kept.id).notes == ""
+    store.update(kept.id, rating=3)
+    assert [(j.prompt, j.notes, j.rating) for j in reopen(tmp_path / "jobs.json").all()] == [("kept", "", 3)]
+
+
+def test_a_jobs_json_of_the_old_format_is_migrated_and_kept_beside(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    jobs = [make_job(f"old take {i}", rating=i % 5 or None, tags=["hero"]) for i in range(5)]
+    old = {"jobs": {str(i + 1): job.to_dict() for i, job in enumerate(jobs)}, "_meta": {"1": {"schema_version": 1}}}
+    path.write_text(json.dumps(old))
+    store = JobStore(path)
+    assert not store.warnings
+    assert {j.id: j for j in store.all()} == {j.id: j for j in jobs}
+    assert not path.exists() and json.loads((tmp_path / "jobs.json.before-journal").read_text()) == old
+    store.update(jobs[0].id, notes="after the move")
+    again = reopen(path)
+    assert len(again) == 5 and again.require(jobs[0].id).notes == "after the move"
 
 
 def test_a_corrupt_file_is_kept_aside_with_a_warning_and_the_store_starts(tmp_path: Path) -> None:
@@ -65,6 +102,67 @@ def test_a_corrupt_file_is_kept_aside_with_a_warning_and_the_store_starts(tmp_pa
     assert len(backups) == 1 and backups[0].read_text().startswith('{"jobs"')
     store.insert(make_job())
     assert len(reopen(path)) == 1
+
+
+def test_a_store_of_a_newer_schema_opens_read_only_and_is_never_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    job = store.insert(make_job("made by a newer Dailies"))
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(encode({"schema": SCHEMA_VERSION + 1}) + b"".join(lines[1:]))
+    before = journal.read_bytes()
+    newer = JobStore(path)
+    assert newer.read_only and "newer Dailies" in newer.warnings[0] and "read-only" in newer.warnings[0]
+    assert newer.require(job.id).prompt == "made by a newer Dailies"
+    with pytest.raises(ReadOnlyStoreError):
+        newer.update(job.id, rating=1)
+    with pytest.raises(ReadOnlyStoreError):
+        newer.insert(make_job())
+    assert journal.read_bytes() == before and newer.require(job.id).rating is None
+
+
+def test_an_old_format_file_of_a_newer_schema_is_read_but_not_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    job = make_job("from the future")
+    path.write_text(json.dumps({"jobs": {"1": job.to_dict()}, "_meta": {"1": {"schema_version": 99}}}))
+    before = path.read_bytes()
+    store = JobStore(path)
+    assert store.read_only and store.require(job.id).prompt == "from the future"
+    with pytest.raises(ReadOnlyStoreError):
+        store.update(job.id, rating=2)
+    assert path.read_bytes() == before and not (tmp_path / "jobs.journal").exists()
+
+
+def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    kept = [store.insert(make_job(f"take {i}")) for i in range(3)]
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + encode({"t": "jobs", "k": "job_torn", "set": make_job().to_dict()})[:40])
+    opened = JobStore(path)
+    assert sorted(j.id for j in opened.all()) == sorted(j.id for j in kept)
+    later = opened.insert(make_job("after the tear"))
+    again = reopen(path)
+    assert sorted(j.id for j in again.all()) == sorted([*(j.id for j in kept), later.id])
+    assert again._journal.damaged_lines == 0
+
+
+def test_a_damaged_line_in_the_middle_costs_that_line_only(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    jobs = [store.insert(make_job(f"take {i}")) for i in range(3)]
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"take 1", b"take X")  # the checksum no longer matches
+    journal.write_bytes(b"".join(lines))
+    again = reopen(path)
+    assert sorted(j.prompt for j in again.all()) == ["take 0", "take 2"]
+    assert again.get(jobs[0].id) and again.get(jobs[2].id)
 
 
 def test_a_progress_tick_does_not_rewrite_the_file_but_a_status_change_does(tmp_path: Path) -> None:
@@ -118,7 +216,7 @@ def test_many_writers_lose_no_update(tmp_path: Path) -> None:
     for job in jobs:
         again = loaded.require(job.id)
         assert again.notes == "note 14" and again.progress == 14
-    json.loads((tmp_path / "jobs.json").read_text())  # never corrupt
+    assert loaded._journal.damaged_lines == 0  # never corrupt
 
 
 def test_queries_by_status_group_text_and_lineage(tmp_path: Path) -> None:
@@ -145,3 +243,67 @@ def test_duplicate_ids_are_refused_and_nothing_is_written(tmp_path: Path) -> Non
     with pytest.raises(ValueError):
         store.insert(job)
     assert store.file_writes == writes and len(store) == 1
+
+
+def test_two_stores_on_one_folder_keep_each_others_fields(tmp_path: Path) -> None:
+    """The tracker in one process and a rating in another: both survive, whoever writes last."""
+    app = JobStore(tmp_path / "jobs.json")
+    cli = JobStore(tmp_path / "jobs.json")
+    job = app.insert(make_job())
+    cli.refresh()
+    cli.update(job.id, rating=5, notes="the one")
+    app.update(job.id, status=JobStatus.COMPLETED, progress=100)
+    app.refresh()
+    cli.refresh()
+    for seen in (app.require(job.id), cli.require(job.id), reopen(tmp_path / "jobs.json").require(job.id)):
+        assert (seen.status, seen.progress, seen.rating, seen.notes) == (JobStatus.COMPLETED, 100, 5, "the one")
+
+
+def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None:
+    writer = JobStore(tmp_path / "jobs.json")
+    reader = JobStore(tmp_path / "jobs.json")
+    version = reader.version
+    job = writer.insert(make_job("seen from afar"))
+    assert wait_for(lambda: reader.get(job.id) is not None)
+    assert reader.version > version
+    writer.delete(job.id)
+    assert wait_for(lambda: reader.get(job.id) is None)
+
+
+def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path, follow=False)
+    follower = JobStore(path)
+    jobs = store.insert_many([make_job(f"take {i}") for i in range(20)])
+    for n in range(10):
+        for job in jobs:
+            store.update(job.id, notes=f"pass {n}")
+    grown = (tmp_path / "jobs.journal").stat().st_size
+    store.compact()
+    assert (tmp_path / "jobs.journal").stat().st_size < grown / 3
+    store.update(jobs[0].id, rating=4)
+    assert wait_for(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4)
+    for seen in (follower, reopen(path)):
+        assert sorted((j.prompt, j.notes) for j in seen.all()) == sorted((j.prompt, "pass 9") for j in jobs)
+
+
+def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
+    app = JobStore(tmp_path / "jobs.json")
+    cli = JobStore(tmp_path / "jobs.json")
+    job = app.insert(make_job())
+    assert app.claim(job.id, "app", ttl=0.5)
+    assert not cli.claim(job.id, "cli", ttl=0.5), "a running lease is the owner's"
+    assert app.claim(job.id, "app", ttl=0.5), "the owner renews"
+    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30))
+    assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
+    cli.release(job.id, "cli")
+    assert app.claim(job.id, "app", ttl=30)
+
+
+def wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
