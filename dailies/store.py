@@ -331,7 +331,10 @@ class JobStore:
             changes.setdefault("updated_at", time.time())
             new = dataclasses.replace(job, **changes)
             data = new.to_dict()
-            self._write([{"t": JOBS_TABLE, "k": job_id, "set": {k: data[k] for k in changes}}], {job_id: new})
+            records = [{"t": JOBS_TABLE, "k": job_id, "set": {k: data[k] for k in changes}}]
+            if not new.is_active and job_id in self._journal.table(LEASES_TABLE):
+                records.append({"t": LEASES_TABLE, "k": job_id, "del": 1})  # a finished job needs no owner
+            self._write(records, {job_id: new})
             if "progress" in changes:
                 self._progress.pop(job_id, None)
             return new

@@ -67,8 +67,31 @@ def endless(store: JobStore) -> None:
         i += 1
 
 
+def app(home: Path, engine_url: str, count: int) -> None:
+    """Like the app: one studio with its tracker running, a few takes launched, until told to stop."""
+    from dailies.config import Environment
+    from dailies.jobs import JobRequest
+    from dailies.studio import Studio
+    from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
+
+    studio = Studio(Environment.load(), engine_base_url=engine_url)
+    studio.start()
+    model = studio.capabilities().default_model
+    takes = [JobRequest(f"app take {i}", model, DEFAULT_SIZE, DEFAULT_SECONDS) for i in range(count)]
+    result = studio.launch(takes)
+    print(f"submitted {len(result.jobs)}", flush=True)
+    deadline = time.monotonic() + 240
+    while not (home / "stop").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(f"downloads {studio.tracker.stats.downloads}", flush=True)
+    studio.close()
+
+
 def main() -> None:
     mode, home = sys.argv[1], Path(sys.argv[2])
+    if mode == "app":
+        app(home, sys.argv[3], int(sys.argv[4]))
+        return
     store = JobStore(home / "jobs.json")
     if mode == "writer":
         wait_for_go(home)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dailies.jobs import Job, JobStatus, new_job_id
@@ -130,3 +132,63 @@ def test_two_cli_sweeps_on_one_folder_keep_both_sweeps_jobs(tmp_path: Path, engi
         assert all(j.status is JobStatus.COMPLETED and j.has_video for j in jobs), [(j.status, j.error) for j in jobs]
     reported = [json.loads(line)["job"] for out, _ in outputs for line in out.splitlines()[1:]]
     assert sorted(reported) == sorted(j.id for j in store.all())
+
+
+def test_an_app_and_a_cli_on_one_folder_download_each_job_once(tmp_path: Path) -> None:
+    """Two trackers see every job; the lease in the store lets one of them work on each."""
+    home = tmp_path / "home"
+    with counting_engine(tmp_path / "engine") as (url, downloads):
+        app = start_worker(home, "app", url, "4")
+        first = app.stdout.readline().strip()
+        assert first == "submitted 4", app.communicate(timeout=30)
+        sweep = run_cli(home, "--engine-url", url, "sweep", "--count", "4", "--timeout", "240")
+        _, err = sweep.communicate(timeout=300)
+        assert sweep.returncode == 0, err
+        store = JobStore(home / "jobs.json")
+        deadline = time.monotonic() + 120
+        while store.active() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (home / "stop").touch()
+        _, app_err = app.communicate(timeout=60)
+        assert app.returncode == 0, app_err
+        jobs = store.all()
+        assert len(jobs) == 8 and all(j.status is JobStatus.COMPLETED and j.has_video for j in jobs)
+        assert {j.remote_id: downloads.get(j.remote_id, 0) for j in jobs} == {j.remote_id: 1 for j in jobs}
+        assert not store._journal.table("leases"), "a finished job keeps no owner"
+
+
+@contextlib.contextmanager
+def counting_engine(folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """A real engine on loopback that counts the video downloads of each video."""
+    import threading
+
+    import uvicorn
+
+    from dailies.engine import Engine, EngineConfig
+    from dailies.engine.server import free_port
+
+    engine = Engine(EngineConfig(data_dir=folder, workers=2, min_job_s=2.0))
+    downloads: dict[str, int] = {}
+
+    async def counting(scope, receive, send):
+        parts = scope.get("path", "").strip("/").split("/")
+        query = scope.get("query_string", b"")
+        if parts[-1:] == ["content"] and (b"variant=" not in query or b"variant=video" in query):
+            downloads[parts[-2]] = downloads.get(parts[-2], 0) + 1
+        await engine.app(scope, receive, send)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    engine.start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield url, downloads
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        engine.close()
