@@ -110,7 +110,7 @@ class JobStore:
             version = int(found.get("schema_version", 0))
             jobs: dict[str, dict[str, Any]] = {}
             for doc_id, doc in (data.get(JOBS_TABLE) or {}).items():
-                doc = _migrate(dict(doc), version)
+                doc = _migrate(doc, version)
                 jobs[str(doc.get("id") or f"legacy-{doc_id}")] = doc
             if version > SCHEMA_VERSION:
                 # Written by a newer Dailies: read it, never rewrite it as an older one.
@@ -126,7 +126,7 @@ class JobStore:
             self._rebuild(key)
         schema = self._journal.file_schema
         if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
-            migrated = {k: _migrate(dict(doc), schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
+            migrated = {k: _migrate(doc, schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
             self._journal.compact({**self._journal.tables, JOBS_TABLE: migrated}, SCHEMA_VERSION)
 
     def _rebuild(self, key: str) -> None:
@@ -137,7 +137,7 @@ class JobStore:
             self._progress.pop(key, None)
             return
         try:
-            job = Job.from_dict(_migrate(dict(doc), self._journal.file_schema or SCHEMA_VERSION))
+            job = Job.from_dict(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
         except (TypeError, ValueError, KeyError) as exc:
             self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
             return
@@ -439,6 +439,9 @@ def _follow(ref: weakref.ReferenceType[JobStore], closed: threading.Event) -> No
 
 
 def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    if version >= SCHEMA_VERSION:
+        return doc
+    doc = dict(doc)
     for step in MIGRATIONS[version:SCHEMA_VERSION]:
         doc = step(doc)
     return doc
