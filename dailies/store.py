@@ -152,7 +152,7 @@ class JobStore:
     def _on_change(self, changed: Changed) -> None:
         """Another process wrote (seen while catching up): rebuild what it touched."""
         keys = set(self._journal.table(JOBS_TABLE)) | set(self._jobs) if changed is None else changed.get(JOBS_TABLE)
-        if changed is None or keys or changed.get(LEASES_TABLE):
+        if changed is None or changed:
             for key in keys or ():
                 if key not in self._pending_ids:
                     self._rebuild(key)
@@ -393,6 +393,14 @@ class JobStore:
             if (self._journal.table(LEASES_TABLE).get(job_id) or {}).get("owner") == owner:
                 self._journal.append([{"t": LEASES_TABLE, "k": job_id, "del": 1}])
 
+    # -- other tables ------------------------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        """Another table of plain records in the same journal (boards, reviews): the same guarantees."""
+        if name in (JOBS_TABLE, LEASES_TABLE):
+            raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
+        return Table(self, name)
+
     # -- upkeep ------------------------------------------------------------------------------------
 
     def compact(self) -> None:
@@ -417,6 +425,42 @@ class JobStore:
     @property
     def file_size(self) -> int:
         return self._journal.size
+
+
+class Table:
+    """A table of plain JSON records under string keys, kept in the store's journal.
+
+    Writes are field-level, durable when they return and seen by other processes within a tenth of
+    a second, like jobs. Choose keys that cannot collide between processes (`new_job_id`-style ids).
+    Records handed out are copies.
+    """
+
+    def __init__(self, store: JobStore, name: str) -> None:
+        self._store = store
+        self._journal = store._journal
+        self.name = name
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        found = self._journal.table(self.name).get(key)
+        return json.loads(json.dumps(found)) if found is not None else None
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        return json.loads(json.dumps(self._journal.table(self.name)))
+
+    def __len__(self) -> int:
+        return len(self._journal.table(self.name))
+
+    def set(self, key: str, **fields: Any) -> None:
+        """Create the record or change the given fields of it (other fields stay as they are)."""
+        with self._journal.writing():
+            self._journal.append([{"t": self.name, "k": key, "set": fields}])
+        self._store.version += 1
+
+    def delete(self, key: str) -> None:
+        with self._journal.writing():
+            if key in self._journal.table(self.name):
+                self._journal.append([{"t": self.name, "k": key, "del": 1}])
+        self._store.version += 1
 
 
 class _Discard(Exception):

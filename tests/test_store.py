@@ -300,6 +300,22 @@ def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
     assert app.claim(job.id, "app", ttl=30)
 
 
+def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> None:
+    """Boards or reviews later: records in their own table, merged by field across processes' stores."""
+    one = JobStore(tmp_path / "jobs.json").table("boards")
+    two = JobStore(tmp_path / "jobs.json").table("boards")
+    one.set("board_1", title="Harbour at dawn", shots=["job_a"])
+    assert wait_for(lambda: two.get("board_1") is not None)
+    two.set("board_1", status="approved")
+    one.set("board_1", title="Harbour at dusk")
+    fresh = reopen(tmp_path / "jobs.json")
+    board = fresh.table("boards").get("board_1")
+    assert board == {"title": "Harbour at dusk", "shots": ["job_a"], "status": "approved"}
+    assert len(fresh) == 0, "no job appears from another table"
+    with pytest.raises(ValueError):
+        fresh.table("jobs")
+
+
 def wait_for(condition, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
