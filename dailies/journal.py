@@ -110,6 +110,8 @@ class Journal:
         self._ino: int | None = None
         self._offset = 0
         self._base_size = 0
+        self._lines = 0
+        """Records read or written since the file was loaded or compacted (garbage grows with them)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.lock:
             self._load()
@@ -182,6 +184,7 @@ class Journal:
         self.file_schema = None
         self._ino = ino
         self._offset = 0
+        self._lines = 0
         self._read_new(fd)
         self._base_size = self._offset
 
@@ -208,6 +211,7 @@ class Journal:
                     log.warning("%s: skipped a damaged line", self.path.name)
                     continue
                 self._apply(record, changed)
+                self._lines += 1
             self._offset += end
         return changed
 
@@ -295,6 +299,7 @@ class Journal:
         finally:
             os.close(fd)
         self._offset += len(payload)
+        self._lines += len(records)
         self.appends += 1
         changed: dict[str, set[str]] = {}
         for record in records:
@@ -311,7 +316,12 @@ class Journal:
 
     @property
     def needs_compaction(self) -> bool:
-        return self._offset > max(self.compact_min_bytes, self.compact_ratio * self._base_size)
+        """When the file has doubled and most of it is changes to records (not new records)."""
+        documents = sum(len(table) for table in self.tables.values())
+        return (
+            self._offset > max(self.compact_min_bytes, self.compact_ratio * self._base_size)
+            and self._lines > self.compact_ratio * documents
+        )
 
     def compact(self, tables: Tables | None = None, schema: int | None = None) -> None:
         """Rewrite the journal as one line per document (or as `tables`, for a migration).
@@ -344,6 +354,7 @@ class Journal:
             migrated = tables is not self.tables
             self.tables, self.file_schema = tables, schema
             self._ino, self._offset, self._base_size = st.st_ino, st.st_size, st.st_size
+            self._lines = sum(len(table) for table in tables.values())
             self.compactions += 1
             if migrated:
                 for listener in self.listeners:

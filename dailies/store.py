@@ -75,7 +75,7 @@ class JobStore:
         self._progress: dict[str, int] = {}
         self._jobs: dict[str, Job] = {}
         self._closed = threading.Event()
-        if not self._journal.exists and self.path.exists():
+        if not self._journal.size and self.path.exists():
             self._migrate_legacy()
         if self._journal.read_only:
             self.warnings.append(self._journal.read_only_message())
@@ -93,7 +93,7 @@ class JobStore:
     def _migrate_legacy(self) -> None:
         """Turn a TinyDB `jobs.json` of the format before the journal into the journal, losing nothing."""
         with self._journal.writing():
-            if self._journal.exists:  # another process migrated it while we waited for the lock
+            if self._journal.size:  # another process migrated it while we waited for the lock
                 return
             try:
                 data = _read_legacy(self.path)
