@@ -393,6 +393,15 @@ class JobStore:
             if (self._journal.table(LEASES_TABLE).get(job_id) or {}).get("owner") == owner:
                 self._journal.append([{"t": LEASES_TABLE, "k": job_id, "del": 1}])
 
+    def release_all(self, owner: str) -> int:
+        """Give up every lease of `owner` (its process is stopping), so others take the jobs over now."""
+        if not any(lease.get("owner") == owner for lease in self._journal.table(LEASES_TABLE).values()):
+            return 0
+        with self._journal.writing():
+            mine = [k for k, lease in self._journal.table(LEASES_TABLE).items() if lease.get("owner") == owner]
+            self._journal.append([{"t": LEASES_TABLE, "k": key, "del": 1} for key in mine])
+            return len(mine)
+
     # -- other tables ------------------------------------------------------------------------------
 
     def table(self, name: str) -> Table:

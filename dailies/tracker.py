@@ -12,6 +12,7 @@ owner stopped is taken over by another process's tracker once the lease lapses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -142,6 +143,8 @@ class Tracker:
         self._thread = None
         self._pool = None
         self.store.flush()
+        with contextlib.suppress(Exception):  # a read-only store, say; the leases then lapse by themselves
+            self.store.release_all(self.owner)  # another process's tracker may take these jobs now
 
     def resume(self) -> int:
         """Schedule every unfinished job now, and send finished jobs with a missing file back to download."""

@@ -298,6 +298,10 @@ def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
     assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
     cli.release(job.id, "cli")
     assert app.claim(job.id, "app", ttl=30)
+    other = app.insert(make_job())
+    assert app.claim(other.id, "app", ttl=30)
+    assert app.release_all("app") == 2, "a stopping process gives its jobs up"
+    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30))
 
 
 def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> None:
