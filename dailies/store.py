@@ -22,8 +22,10 @@ import dataclasses
 import json
 import logging
 import os
+import socket
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -368,7 +370,7 @@ class JobStore:
         return dict(found) if found else None
 
     def claim(self, job_id: str, owner: str, ttl: float) -> bool:
-        """Take or renew the job's lease for `ttl` seconds; False while another owner's lease runs.
+        """Take or renew the job's lease for `ttl` seconds; False while another live owner's lease runs.
 
         Atomic across processes (checked and written under the journal's lock). A lease of ours with
         more than half its time left is kept without a write, so a tracker may claim on every step.
@@ -380,10 +382,20 @@ class JobStore:
         with self._journal.writing():
             current = self._journal.table(LEASES_TABLE).get(job_id)
             now = time.time()
-            if current and current.get("owner") != owner and float(current.get("until", 0)) > now:
+            if (
+                current
+                and current.get("owner") != owner
+                and float(current.get("until", 0)) > now
+                and not _owner_gone(str(current.get("owner")))
+            ):
                 return False
             self._journal.append([{"t": LEASES_TABLE, "k": job_id, "set": {"owner": owner, "until": now + ttl}}])
             return True
+
+    @staticmethod
+    def new_owner() -> str:
+        """A lease owner's name: this machine, this process, and a random part (for several per process)."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def release(self, job_id: str, owner: str) -> None:
         """Give the job's lease up (its work is done), when it is ours."""
@@ -489,6 +501,22 @@ def _follow(ref: weakref.ReferenceType[JobStore], closed: threading.Event) -> No
         except Exception:  # keep following; the next look may succeed
             log.exception("following %s failed", store.journal_path)
         del store
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether a lease's owner was a process of this machine that no longer runs (killed, crashed):
+    its jobs need not wait for the lease to lapse."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:

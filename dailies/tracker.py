@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -110,7 +107,7 @@ class Tracker:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = JobStore.new_owner()
         """This tracker's name on the jobs it works on (their lease in the store)."""
         self.lease_s = lease_s
         self._next_adoption = 0.0

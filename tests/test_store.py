@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -302,6 +303,24 @@ def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
     assert app.claim(other.id, "app", ttl=30)
     assert app.release_all("app") == 2, "a stopping process gives its jobs up"
     assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30))
+
+
+def test_a_lease_of_a_process_that_died_is_taken_at_once(tmp_path: Path) -> None:
+    """A killed app's jobs are resumed by the next process without waiting for the lease to lapse."""
+    store = JobStore(tmp_path / "jobs.json")
+    job = store.insert(make_job())
+    dead_owner = JobStore.new_owner().split(":")[0] + f":{_ended_pid()}:0"
+    live_owner = JobStore.new_owner()
+    assert store.claim(job.id, dead_owner, ttl=3600)
+    assert store.claim(job.id, live_owner, ttl=3600), "the dead owner's lease does not hold"
+    assert not store.claim(job.id, JobStore.new_owner(), ttl=3600), "a live owner's lease does"
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and been reaped), so no process has it now."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> None:
