@@ -67,6 +67,33 @@ def test_a_write_that_fails_leaves_nothing_behind(tmp_path: Path, monkeypatch) -
     assert again.require(first.id).rating == 5 and again.require(first.id).notes == ""
 
 
+def test_reads_do_not_wait_for_a_write_in_progress(tmp_path: Path, monkeypatch) -> None:
+    """A page reads the snapshot while a writer holds the lock through its fsync."""
+    store = JobStore(tmp_path / "jobs.json")
+    job = store.insert(make_job("a red fox in snow"))
+    in_fsync, finish = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        in_fsync.set()
+        finish.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    writer = threading.Thread(target=lambda: store.update(job.id, rating=5))
+    writer.start()
+    assert in_fsync.wait(5)
+    seen: list[tuple] = []
+    reader = threading.Thread(target=lambda: seen.append((store.get(job.id), store.all(), store.query(text="fox"))))
+    reader.start()
+    reader.join(5)
+    assert seen, "a read waited for the writer"
+    assert seen[0][0].rating is None, "the snapshot shows a write once it is durable, not before"
+    finish.set()
+    writer.join(5)
+    assert store.require(job.id).rating == 5
+
+
 def test_a_failed_batch_is_taken_back_from_memory(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.json")
     kept = store.insert(make_job("kept"))
