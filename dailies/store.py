@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
-from dailies.journal import Changed, Journal, ReadOnlyStoreError, Record
+from dailies.journal import Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
 __all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
 
@@ -124,8 +124,9 @@ class JobStore:
 
     def _load_snapshot(self) -> None:
         self._jobs = {}
-        for key in list(self._journal.table(JOBS_TABLE)):
-            self._rebuild(key)
+        with gc_paused(freeze=True):
+            for key in list(self._journal.table(JOBS_TABLE)):
+                self._rebuild(key)
         schema = self._journal.file_schema
         if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
             migrated = {k: _migrate(doc, schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
@@ -155,9 +156,10 @@ class JobStore:
         """Another process wrote (seen while catching up): rebuild what it touched."""
         keys = set(self._journal.table(JOBS_TABLE)) | set(self._jobs) if changed is None else changed.get(JOBS_TABLE)
         if changed is None or changed:
-            for key in keys or ():
-                if key not in self._pending_ids:
-                    self._rebuild(key)
+            with gc_paused():
+                for key in keys or ():
+                    if key not in self._pending_ids:
+                        self._rebuild(key)
             self.version += 1
 
     # -- reading (from the snapshot, without a lock) -----------------------------------------------
@@ -317,7 +319,7 @@ class JobStore:
 
     def insert_many(self, jobs: Iterable[Job]) -> list[Job]:
         jobs = list(jobs)
-        with self._writing():
+        with self._writing(), gc_paused():
             known = self._journal.table(JOBS_TABLE)
             for job in jobs:
                 if job.id in self._jobs or job.id in known:

@@ -304,6 +304,9 @@ class Tracker:
             lease = self.store.lease(job_id) or {}
             sched.next_at = now + min(max(float(lease.get("until", 0)) - time.time(), 0.5), self.lease_s)
             return job  # another process's tracker works on it; ask again when its lease may have lapsed
+        job = self.store.get(job_id)  # as the claim found it: its last owner may have just finished it
+        if job is None or not job.is_active:
+            return job
         if job.remote_id is None:
             return self._unconfirmed(job, sched, now)
         if job.status is JobStatus.DOWNLOADING:
