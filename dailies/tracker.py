@@ -306,6 +306,7 @@ class Tracker:
             return job  # another process's tracker works on it; ask again when its lease may have lapsed
         job = self.store.get(job_id)  # as the claim found it: its last owner may have just finished it
         if job is None or not job.is_active:
+            self.store.release(job_id, self.owner)
             return job
         if job.remote_id is None:
             return self._unconfirmed(job, sched, now)

@@ -151,6 +151,7 @@ def test_an_app_and_a_cli_on_one_folder_download_each_job_once(tmp_path: Path) -
         (home / "stop").touch()
         _, app_err = app.communicate(timeout=60)
         assert app.returncode == 0, app_err
+        store.refresh()  # both processes have ended: read all they wrote
         jobs = store.all()
         assert len(jobs) == 8 and all(j.status is JobStatus.COMPLETED and j.has_video for j in jobs)
         assert {j.remote_id: downloads.get(j.remote_id, 0) for j in jobs} == {j.remote_id: 1 for j in jobs}
