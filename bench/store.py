@@ -164,15 +164,11 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
         store.insert_many(jobs)
     bulk = time.perf_counter() - started
     repeats = 3 if count >= 100_000 else 7
-    opened: list[Any] = []
     reopen_as_loaded = None
     if journal:  # one line per job, as the bulk load appended them; then as a compacted store holds them
-        reopen_as_loaded = median_time(lambda: opened.append(open_store()), 3)
+        reopen_as_loaded = median_time(lambda: open_store().close(), 3)
         store.compact()
-    reopen = median_time(lambda: opened.append(open_store()), 3)
-    for other in opened:
-        other.close()
-    opened.clear()
+    reopen = median_time(lambda: open_store().close(), 3)
     insert = median_time(lambda: store.insert(synthetic_jobs(1, seed=random.randrange(10**6))[0]), repeats)
     target = jobs[count // 2].id
     update = median_time(lambda: store.update(target, status=JobStatus.FAILED), repeats * 3 if journal else repeats)

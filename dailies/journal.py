@@ -203,12 +203,14 @@ class Journal:
         except FileNotFoundError:
             return
         try:
-            self._load_from(fd, os.fstat(fd).st_ino)
+            self._load_from(fd, os.fstat(fd).st_ino, freeze=True)
         finally:
             os.close(fd)
 
-    def _load_from(self, fd: int, ino: int) -> None:
-        with gc_paused(freeze=True):
+    def _load_from(self, fd: int, ino: int, *, freeze: bool = False) -> None:
+        """Load the whole file; `freeze` at open only (what is frozen is never collected, and a
+        process opens its store once, when little else exists)."""
+        with gc_paused(freeze=freeze):
             self._load_records(fd, ino)
 
     def _load_records(self, fd: int, ino: int) -> None:
