@@ -214,16 +214,19 @@ class Journal:
             self._load_records(fd, ino)
 
     def _load_records(self, fd: int, ino: int) -> None:
-        self.tables = {}
+        fresh: Tables = {}
         self.file_schema = None
         self._ino = ino
         self._offset = 0
         self._lines = 0
-        self._read_new(fd)
+        self._read_new(fd, fresh)
+        self.tables = fresh  # swapped in whole: a lock-free reader never sees a half-loaded table
         self._base_size = self._offset
 
-    def _read_new(self, fd: int) -> dict[str, set[str]]:
-        """Apply the complete lines past our offset; a last line without its newline is left for later."""
+    def _read_new(self, fd: int, tables: Tables | None = None) -> dict[str, set[str]]:
+        """Apply the complete lines past our offset (to `tables`, by default ours); a last line
+        without its newline is left for later."""
+        tables = self.tables if tables is None else tables
         chunks = []
         pos = self._offset
         while True:
@@ -244,18 +247,18 @@ class Journal:
                     self.damaged_lines += 1
                     log.warning("%s: skipped a damaged line", self.path.name)
                     continue
-                self._lines += self._apply(record, changed)
+                self._lines += self._apply(record, changed, tables)
             self._offset += end
         return changed
 
-    def _apply(self, record: Record, changed: dict[str, set[str]]) -> int:
-        """Apply one record; returns how many documents it wrote."""
+    def _apply(self, record: Record, changed: dict[str, set[str]], tables: Tables | None = None) -> int:
+        """Apply one record (to `tables`, by default ours); returns how many documents it wrote."""
         table_name = record.get("t")
         if table_name is None:
             if "schema" in record:
                 self.file_schema = int(record["schema"])
             return 0
-        table = self.tables.setdefault(table_name, {})
+        table = (self.tables if tables is None else tables).setdefault(table_name, {})
         docs = record.get("docs")
         if docs is not None:
             table.update(docs)
