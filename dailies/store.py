@@ -276,6 +276,8 @@ class JobStore:
                         if ok and pending:
                             with self._journal.writing():
                                 self._journal.append(pending)
+                            for key in touched:  # with what other processes wrote meanwhile, field by field
+                                self._rebuild(key)
                         elif not ok:
                             raise _Discard
                     except BaseException as exc:

@@ -287,6 +287,18 @@ def test_two_stores_on_one_folder_keep_each_others_fields(tmp_path: Path) -> Non
         assert (seen.status, seen.progress, seen.rating, seen.notes) == (JobStatus.COMPLETED, 100, 5, "the one")
 
 
+def test_a_batch_keeps_what_another_process_wrote_meanwhile(tmp_path: Path) -> None:
+    app = JobStore(tmp_path / "jobs.json", follow=False)
+    cli = JobStore(tmp_path / "jobs.json", follow=False)
+    job = app.insert(make_job())
+    cli.refresh()
+    with app.batch():
+        app.update(job.id, status=JobStatus.IN_PROGRESS)
+        cli.update(job.id, rating=4)
+    seen = app.require(job.id)
+    assert (seen.status, seen.rating) == (JobStatus.IN_PROGRESS, 4)
+
+
 def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None:
     writer = JobStore(tmp_path / "jobs.json")
     reader = JobStore(tmp_path / "jobs.json")
