@@ -123,10 +123,16 @@ class JobStore:
             log.info("migrated %d jobs from %s to %s", len(jobs), self.path.name, self.journal_path.name)
 
     def _load_snapshot(self) -> None:
-        self._jobs = {}
-        with gc_paused(freeze=True):
-            for key in list(self._journal.table(JOBS_TABLE)):
-                self._rebuild(key)
+        jobs: dict[str, Job] = {}
+        schema = self._journal.file_schema or SCHEMA_VERSION
+        from_dict = Job.from_dict
+        with gc_paused(freeze=True):  # the one loop that decides how fast a store of 100,000 jobs opens
+            for key, doc in self._journal.table(JOBS_TABLE).items():
+                try:
+                    jobs[key] = from_dict(_migrate(doc, schema))
+                except (TypeError, ValueError, KeyError) as exc:
+                    self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
+        self._jobs = jobs
         schema = self._journal.file_schema
         if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
             migrated = {k: _migrate(doc, schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
