@@ -40,7 +40,7 @@ from dailies.filelock import FileLock
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Changed", "Journal", "ReadOnlyStoreError", "Record", "gc_paused"]
+__all__ = ["FREEZE_AT", "Changed", "Journal", "ReadOnlyStoreError", "Record", "gc_paused"]
 
 Record = dict[str, Any]
 Changed = dict[str, set[str]] | None
@@ -53,22 +53,33 @@ COMPACT_CHUNK = 256
 """Documents per line in a compacted journal: few enough that a damaged line costs little."""
 
 
+FREEZE_AT = 10_000
+"""Records loaded at open from which the snapshot is frozen out of the collector's sight."""
+
+
+class GCPause:
+    freeze = False
+    """Set inside the pause to freeze what exists at its end (see `gc_paused`)."""
+
+
 @contextlib.contextmanager
-def gc_paused(*, freeze: bool = False) -> Iterator[None]:
+def gc_paused() -> Iterator[GCPause]:
     """Hold the cyclic garbage collector off while many objects that live on are made at once.
 
     Loading 100,000 records makes millions of dicts, and each collection the allocations trigger
     walks all of them again: at 100,000 jobs the collector alone tripled the time to open the store.
     Nothing made here is garbage, so the pause loses nothing; reference counting still frees memory.
-    With `freeze`, what exists at the end is moved out of the collector's sight for good (a loaded
-    snapshot holds no reference cycles), so later collections do not walk it again.
+    When the body sets `freeze`, what exists at the end is moved out of the collector's sight for
+    good (a loaded snapshot holds no reference cycles), so later collections do not walk it again;
+    done for large stores at open only, since whatever garbage exists then is never collected.
     """
     was_enabled = gc.isenabled()
     gc.disable()
+    pause = GCPause()
     try:
-        yield
+        yield pause
     finally:
-        if freeze:
+        if pause.freeze:
             gc.freeze()
         if was_enabled:
             gc.enable()
@@ -210,8 +221,9 @@ class Journal:
     def _load_from(self, fd: int, ino: int, *, freeze: bool = False) -> None:
         """Load the whole file; `freeze` at open only (what is frozen is never collected, and a
         process opens its store once, when little else exists)."""
-        with gc_paused(freeze=freeze):
+        with gc_paused() as pause:
             self._load_records(fd, ino)
+            pause.freeze = freeze and self._lines >= FREEZE_AT
 
     def _load_records(self, fd: int, ino: int) -> None:
         fresh: Tables = {}

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
-from dailies.journal import Changed, Journal, ReadOnlyStoreError, Record, gc_paused
+from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
 __all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
 
@@ -126,12 +126,13 @@ class JobStore:
         jobs: dict[str, Job] = {}
         schema = self._journal.file_schema or SCHEMA_VERSION
         from_dict = Job.from_dict
-        with gc_paused(freeze=True):  # the one loop that decides how fast a store of 100,000 jobs opens
+        with gc_paused() as pause:  # the one loop that decides how fast a store of 100,000 jobs opens
             for key, doc in self._journal.table(JOBS_TABLE).items():
                 try:
                     jobs[key] = from_dict(_migrate(doc, schema))
                 except (TypeError, ValueError, KeyError) as exc:
                     self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
+            pause.freeze = len(jobs) >= FREEZE_AT
         self._jobs = jobs
         schema = self._journal.file_schema
         if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
