@@ -21,7 +21,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file
 from dailies.config import Environment
-from dailies.engine import Engine, EngineConfig
+from dailies.engine import Engine, EngineConfig, EngineFolderBusy
 
 HERE = Path(__file__).resolve().parent
 # `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
@@ -37,14 +37,29 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Start the engine's workers with the server, and stop them and the tracker with it."""
     from components.runtime import close_studio
 
-    engine.start()
+    started = _start_engine()
     # Resume unfinished jobs now, not when the first page is opened: the tracker is the studio's.
     threading.Thread(target=_resume_jobs, name="dailies-resume", daemon=True).start()
     try:
         yield
     finally:
         close_studio()
-        engine.close()
+        if started:
+            engine.close()
+
+
+def _start_engine() -> bool:
+    """Start the mounted engine; when another process's engine has the folder, use that one instead."""
+    port = st.get_option("server.port")
+    try:
+        engine.start(f"http://127.0.0.1:{port}{ENGINE_MOUNT}/v1")
+    except EngineFolderBusy as busy:
+        if not busy.url:
+            raise
+        logging.getLogger(__name__).warning("%s This app uses it.", busy)
+        os.environ["DAILIES_ENGINE_URL"] = busy.url
+        return False
+    return True
 
 
 def _resume_jobs() -> None:

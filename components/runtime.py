@@ -4,7 +4,8 @@
 engine comes from depends on how the app was started:
 - `streamlit run app.py`: the engine is mounted in this server at `/engine/v1`;
 - `DAILIES_ENGINE_URL` set (tests, or an engine run on its own): that one;
-- neither (AppTest, `streamlit run workbench.py`): an engine is started on a loopback port.
+- neither (AppTest, `streamlit run workbench.py`): the engine another process runs on the data
+  folder, or else one started here on a loopback port.
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ def engine_url() -> str:
         port = st.get_option("server.port")
         return f"http://127.0.0.1:{port}{mount}/v1"
     from dailies.engine import EngineConfig, serve_engine
+    from dailies.engine.folder import running_engine
 
-    running = _fallback_engine.enter_context(
-        serve_engine(EngineConfig(data_dir=Environment.load().home / "engine"))
-    )
+    folder = Environment.load().home / "engine"
+    busy, url = running_engine(folder)
+    if busy and url:  # another process runs this folder's engine: one engine per folder, so use it
+        return url.rstrip("/")
+    running = _fallback_engine.enter_context(serve_engine(EngineConfig(data_dir=folder)))
     atexit.register(_fallback_engine.close)
     return running.base_url
 

@@ -12,6 +12,9 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
 
 from dailies.config import Environment
 from dailies.errors import DailiesError
@@ -22,10 +25,15 @@ from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
 
 @contextlib.contextmanager
 def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
-    """A studio on the configured provider; with no server configured, on an engine in this process."""
+    """A studio on the configured provider; with no server configured, on the engine of this data folder.
+
+    When an app (or another CLI) already runs the engine of this data folder, that engine is used:
+    two engines never share one folder. Otherwise an engine is started in this process.
+    """
     env = Environment.load()
-    if args.engine_url or env.base_url:
-        studio = Studio(env, engine_base_url=args.engine_url)
+    engine_url = args.engine_url or (None if env.base_url else running_engine_url(env.home / "engine"))
+    if engine_url or env.base_url:
+        studio = Studio(env, engine_base_url=engine_url)
         try:
             yield studio
         finally:
@@ -39,6 +47,32 @@ def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
             yield studio
         finally:
             studio.close()
+
+
+def running_engine_url(folder: Path) -> str | None:
+    """The URL of the engine another process runs on `folder`, or None when none runs there.
+
+    Raises `DailiesError`, saying why, when one runs there but cannot be used from here.
+    """
+    from dailies.engine.folder import running_engine
+
+    running, url = running_engine(folder)
+    if not running:
+        return None
+    if not url:
+        raise DailiesError(
+            f"An engine is running on {folder} but has not said where it answers (it may be starting). "
+            "Try again in a moment, or pass --engine-url."
+        )
+    try:
+        httpx.get(f"{url}/models", timeout=5.0)
+    except httpx.HTTPError as exc:
+        raise DailiesError(
+            f"The engine running on {folder} says it answers at {url}, but it does not ({exc}). "
+            "Pass --engine-url, or stop that process."
+        ) from exc
+    print(f"dailies: using the engine already running on this data folder at {url}", file=sys.stderr)
+    return url
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ so that a job survives a provider being swapped out, and it keeps what the team 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -205,7 +206,7 @@ class Job:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
-        known = {f.name for f in fields(cls)}
+        known = _field_names(cls)  # worked out once: a store opens 100,000 of these
         values = {k: v for k, v in data.items() if k in known}
         values["kind"] = JobKind(values.get("kind", JobKind.GENERATE))
         values["status"] = JobStatus(values.get("status", JobStatus.QUEUED))
@@ -234,3 +235,8 @@ class JobRequest:
     axes: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     tags: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))

@@ -1,13 +1,18 @@
-"""The job store: TinyDB on disk, an in-memory snapshot in front of it, one lock around both.
+"""The job store: a journal on disk that many processes share, an in-memory snapshot in front of it.
 
-TinyDB rewrites its whole file on every write and does so in place, with no locking. So:
-- every write goes through one lock and an atomic storage (temp file, fsync, `os.replace`), so a
-  crash leaves the old file or the new one, never half of one;
-- reads are served from an in-memory snapshot and never touch the disk;
+Any number of processes (the app, a CLI sweep, a second app) may open one data folder:
+- every write appends only the fields it changed to `jobs.journal` (see `dailies.journal`) under an
+  inter-process lock, and is durable when it returns, so no process's jobs, reviews or files are
+  lost to another's write;
+- each process follows the others from a background thread (new lines within a tenth of a second);
+- reads are served from an in-memory snapshot that a writer never holds locked while it writes;
 - a progress tick changes only the snapshot; status, files and review data are written at once;
-- `batch()` groups many writes into one rewrite (a variant launch, a tracker tick).
-A `jobs.json` that cannot be read is moved aside as a backup and the store starts empty, with a
-warning the app shows, rather than refusing to start.
+- `batch()` groups many writes into one append (a variant launch, a tracker tick);
+- a job is worked on by one process at a time: `claim` records a lease (owner, expiry) in the
+  `leases` table under the same lock, and another process may take the job when the lease lapses.
+A `jobs.json` in the format before the journal is migrated on first open and kept beside as
+`jobs.json.before-journal`. A file that cannot be read is moved aside with a warning the app shows,
+and a store written by a newer schema opens read-only rather than be rewritten as an older one.
 """
 
 from __future__ import annotations
@@ -17,165 +22,154 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
+import socket
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-from tinydb.storages import Storage
-from tinydb.table import Document
-
 from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
+from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
+
+__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 JOBS_TABLE = "jobs"
-META_TABLE = "_meta"
+LEASES_TABLE = "leases"
+META_TABLE = "_meta"  # in the TinyDB files before the journal
 
 # Ordered, idempotent migrations: MIGRATIONS[n] takes a job document from schema n to n + 1.
 MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     lambda doc: doc,  # 0 -> 1: the first schema
 ]
 
+FOLLOW_INTERVAL_S = 0.1
+"""How often a store looks for what other processes wrote (a `stat`, and the new lines when any)."""
+
 
 class CorruptStoreError(Exception):
     pass
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that keeps the data in memory and replaces the file atomically on write.
-
-    `read()` returns the in-memory tables, so TinyDB's per-operation read costs nothing; `write()`
-    serialises once. While `deferred` is set, writes only mark the data dirty, and `flush()` writes.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], **_: Any) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._data: dict[str, Any] | None = None
-        self.deferred = False
-        self.dirty = False
-        self.writes = 0
-
-    def read(self) -> dict[str, Any] | None:
-        if self._data is None:
-            self._data = self._load()
-        return self._data
-
-    def _load(self) -> dict[str, Any]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        if not text.strip():
-            return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CorruptStoreError(f"{self.path} is not valid JSON ({exc})") from exc
-        if not isinstance(data, dict):
-            raise CorruptStoreError(f"{self.path} does not hold TinyDB tables")
-        return data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        self.dirty = True
-        if not self.deferred:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.dirty or self._data is None:
-            return
-        payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(payload)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        self.dirty = False
-        self.writes += 1
-
-    def close(self) -> None:
-        self.flush()
-
-
 class JobStore:
-    """Every job the team made. Safe to share between threads (Streamlit sessions and the tracker).
+    """Every job the team made. Safe to share between threads, and between processes on one folder.
 
-    Jobs handed out are snapshots: change them with `update`, never in place.
+    `path` names the store (`<home>/jobs.json`); the data lives in `jobs.journal` beside it. Jobs
+    handed out are snapshots: change them with `update`, never in place.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, follow: bool = True, compact_ratio: float = 2.0) -> None:
         self.path = Path(path)
+        self.journal_path = self.path.with_suffix(".journal")
         self.warnings: list[str] = []
-        self._lock = threading.RLock()
-        self._batch_depth = 0
         self.version = 0
-        """Bumped on every change, so a page can cache what it derived from the store."""
-        self._db = self._open()
-        self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        self._table = self._db.table(JOBS_TABLE, cache_size=0)
+        """Bumped on every change (ours or another process's), so a page can cache what it derived."""
+        self._journal = Journal(self.journal_path, schema=SCHEMA_VERSION, compact_ratio=compact_ratio)
+        self._lock = self._journal.lock
+        self._batch_depth = 0
+        self._pending: list[Record] = []
+        self._pending_ids: set[str] = set()
+        self._progress: dict[str, int] = {}
         self._jobs: dict[str, Job] = {}
-        self._doc_ids: dict[str, int] = {}
+        self._closed = threading.Event()
+        if not self._journal.size and self.path.exists():
+            self._migrate_legacy()
+        if self._journal.read_only:
+            self.warnings.append(self._journal.read_only_message())
         self._load_snapshot()
-
-    def _open(self) -> TinyDB:
-        db = TinyDB(self.path, storage=AtomicJSONStorage)
-        try:
-            db.storage.read()
-        except CorruptStoreError as exc:
-            backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-            os.replace(self.path, backup)
-            self.warnings.append(
-                f"The job store could not be read ({exc}). It was kept aside as {backup.name} "
-                "and a new, empty store was started."
+        self._journal.listeners.append(self._on_change)
+        self._follower: threading.Thread | None = None
+        if follow:
+            self._follower = threading.Thread(
+                target=_follow, args=(weakref.ref(self), self._closed), name="dailies-store-follow", daemon=True
             )
-            log.warning(self.warnings[-1])
-            db = TinyDB(self.path, storage=AtomicJSONStorage)
-        return db
+            self._follower.start()
+
+    # -- opening -----------------------------------------------------------------------------------
+
+    def _migrate_legacy(self) -> None:
+        """Turn a TinyDB `jobs.json` of the format before the journal into the journal, losing nothing."""
+        with self._journal.writing():
+            if self._journal.size:  # another process migrated it while we waited for the lock
+                return
+            try:
+                data = _read_legacy(self.path)
+            except CorruptStoreError as exc:
+                backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+                os.replace(self.path, backup)
+                self.warnings.append(
+                    f"The job store could not be read ({exc}). It was kept aside as {backup.name} "
+                    "and a new, empty store was started."
+                )
+                log.warning(self.warnings[-1])
+                return
+            found = (data.get(META_TABLE) or {}).get("1") or {}
+            version = int(found.get("schema_version", 0))
+            jobs: dict[str, dict[str, Any]] = {}
+            for doc_id, doc in (data.get(JOBS_TABLE) or {}).items():
+                doc = _migrate(doc, version)
+                jobs[str(doc.get("id") or f"legacy-{doc_id}")] = doc
+            if version > SCHEMA_VERSION:
+                # Written by a newer Dailies: read it, never rewrite it as an older one.
+                self._journal.tables, self._journal.file_schema = {JOBS_TABLE: jobs}, version
+                return
+            self._journal.compact({JOBS_TABLE: jobs}, SCHEMA_VERSION)
+            os.replace(self.path, self.path.with_name(self.path.name + ".before-journal"))
+            log.info("migrated %d jobs from %s to %s", len(jobs), self.path.name, self.journal_path.name)
 
     def _load_snapshot(self) -> None:
-        meta = self._db.table(META_TABLE, cache_size=0)
-        found = meta.get(doc_id=1)
-        version = int(found.get("schema_version", 0)) if found else 0
-        if version > SCHEMA_VERSION:
-            self.warnings.append(
-                f"{self.path.name} was written by a newer Dailies (schema {version}); "
-                "unknown fields are kept but may not show."
-            )
-        migrated: dict[int, dict[str, Any]] = {}
-        for doc in self._table.all():
-            doc_key = doc.doc_id
-            data = dict(doc)
-            for step in MIGRATIONS[version:SCHEMA_VERSION]:
-                data = step(data)
-            try:
-                job = Job.from_dict(data)
-            except (TypeError, ValueError) as exc:
-                self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
-                continue
-            self._jobs[job.id] = job
-            self._doc_ids[job.id] = int(doc_key)
-            if version < SCHEMA_VERSION:
-                migrated[int(doc_key)] = job.to_dict()
-        if version != SCHEMA_VERSION or found is None:
-            with self.batch():
-                for doc_id, data in migrated.items():
-                    self._table.upsert(Document(data, doc_id=doc_id))
-                meta.upsert(Document({"schema_version": SCHEMA_VERSION}, doc_id=1))
-        self._next_doc_id = max(self._doc_ids.values(), default=0) + 1
+        jobs: dict[str, Job] = {}
+        schema = self._journal.file_schema or SCHEMA_VERSION
+        from_dict = Job.from_dict
+        with gc_paused() as pause:  # the one loop that decides how fast a store of 100,000 jobs opens
+            for key, doc in self._journal.table(JOBS_TABLE).items():
+                try:
+                    jobs[key] = from_dict(_migrate(doc, schema))
+                except (TypeError, ValueError, KeyError) as exc:
+                    self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
+            pause.freeze = len(jobs) >= FREEZE_AT
+        self._jobs = jobs
+        schema = self._journal.file_schema
+        if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
+            migrated = {k: _migrate(doc, schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
+            self._journal.compact({**self._journal.tables, JOBS_TABLE: migrated}, SCHEMA_VERSION)
 
-    # -- reading (from the snapshot) ---------------------------------------------------------------
+    def _rebuild(self, key: str) -> None:
+        """The snapshot's job for one key, from the journal's document (and our own progress tick)."""
+        doc = self._journal.table(JOBS_TABLE).get(key)
+        if doc is None:
+            self._jobs.pop(key, None)
+            self._progress.pop(key, None)
+            return
+        try:
+            job = Job.from_dict(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
+        except (TypeError, ValueError, KeyError) as exc:
+            self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
+            return
+        tick = self._progress.get(key)
+        if tick is not None:
+            if job.is_active and tick > job.progress:
+                job = dataclasses.replace(job, progress=tick)
+            else:
+                del self._progress[key]
+        self._jobs[key] = job
+
+    def _on_change(self, changed: Changed) -> None:
+        """Another process wrote (seen while catching up): rebuild what it touched."""
+        keys = set(self._journal.table(JOBS_TABLE)) | set(self._jobs) if changed is None else changed.get(JOBS_TABLE)
+        if changed is None or changed:
+            with gc_paused():
+                for key in keys or ():
+                    if key not in self._pending_ids:
+                        self._rebuild(key)
+            self.version += 1
+
+    # -- reading (from the snapshot, without a lock) -----------------------------------------------
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -188,8 +182,7 @@ class JobStore:
 
     def all(self) -> list[Job]:
         """All jobs, newest first."""
-        with self._lock:
-            jobs = list(self._jobs.values())
+        jobs = list(self._jobs.values())  # one C-level copy: atomic under the GIL, so no lock is needed
         jobs.sort(key=lambda j: j.created_at, reverse=True)
         return jobs
 
@@ -236,16 +229,16 @@ class JobStore:
 
     def lineage(self, job_id: str) -> list[Job]:
         """The job's root source and every remix, extension and edit made from it, root first."""
-        with self._lock:
-            root = self.require(job_id)
-            seen = {root.id}
-            while root.source_job_id and root.source_job_id in self._jobs and root.source_job_id not in seen:
-                root = self._jobs[root.source_job_id]
-                seen.add(root.id)
-            children: dict[str, list[Job]] = {}
-            for job in self._jobs.values():
-                if job.source_job_id:
-                    children.setdefault(job.source_job_id, []).append(job)
+        jobs = dict(self._jobs)
+        root = self.require(job_id)
+        seen = {root.id}
+        while root.source_job_id and root.source_job_id in jobs and root.source_job_id not in seen:
+            root = jobs[root.source_job_id]
+            seen.add(root.id)
+        children: dict[str, list[Job]] = {}
+        for job in jobs.values():
+            if job.source_job_id:
+                children.setdefault(job.source_job_id, []).append(job)
         ordered: list[Job] = []
         stack = [root]
         visited: set[str] = set()
@@ -258,21 +251,76 @@ class JobStore:
             stack[0:0] = sorted(children.get(job.id, []), key=lambda j: j.created_at)
         return ordered
 
+    @property
+    def read_only(self) -> bool:
+        return self._journal.read_only
+
+    def refresh(self) -> None:
+        """Catch up with other processes now (the follower does this every tenth of a second)."""
+        self._journal.refresh()
+
     # -- writing -----------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes into one file rewrite. Nested batches flush once, at the outermost exit."""
+        """Group writes into one append. Nested batches write once, at the outermost exit.
+
+        Inside, the snapshot shows the batch's changes at once; when the append fails they are
+        taken back, so nothing of a failed batch is left for a later write to save.
+        """
         with self._lock:
             self._batch_depth += 1
-            self._storage.deferred = True
+            ok = False
             try:
                 yield
+                ok = True
             finally:
                 self._batch_depth -= 1
                 if self._batch_depth == 0:
-                    self._storage.deferred = False
-                    self._storage.flush()
+                    pending, touched = self._pending, self._pending_ids
+                    self._pending, self._pending_ids = [], set()
+                    try:
+                        if ok and pending:
+                            with self._journal.writing():
+                                self._journal.append(pending)
+                            for key in touched:  # with what other processes wrote meanwhile, field by field
+                                self._rebuild(key)
+                        elif not ok:
+                            raise _Discard
+                    except BaseException as exc:
+                        for key in touched:
+                            self._progress.pop(key, None)
+                            self._rebuild(key)
+                        self.version += 1
+                        if not isinstance(exc, _Discard):
+                            raise
+
+    def _write(self, records: list[Record], new: dict[str, Job | None]) -> None:
+        """Append records (now, or at the end of the batch), then show `new` in the snapshot."""
+        if self._batch_depth:
+            if self._journal.read_only:
+                raise ReadOnlyStoreError(self._journal.read_only_message())
+            self._pending.extend(records)
+            self._pending_ids.update(new)
+        else:
+            self._journal.append(records)
+        for key, job in new.items():
+            if job is None:
+                self._jobs.pop(key, None)
+                self._progress.pop(key, None)
+            else:
+                self._jobs[key] = job
+        self.version += 1
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The inter-process lock for a write now; inside a batch only this process's (it writes at the end)."""
+        with self._lock:
+            if self._batch_depth:
+                yield
+            else:
+                with self._journal.writing():
+                    yield
 
     def insert(self, job: Job) -> Job:
         self.insert_many([job])
@@ -280,64 +328,229 @@ class JobStore:
 
     def insert_many(self, jobs: Iterable[Job]) -> list[Job]:
         jobs = list(jobs)
-        with self._lock:
+        with self._writing(), gc_paused():
+            known = self._journal.table(JOBS_TABLE)
             for job in jobs:
-                if job.id in self._jobs:
+                if job.id in self._jobs or job.id in known:
                     raise ValueError(f"a job with id {job.id!r} already exists")
-            docs = []
-            for job in jobs:
-                doc_id = self._next_doc_id
-                self._next_doc_id += 1
-                docs.append(Document(job.to_dict(), doc_id=doc_id))
-                self._doc_ids[job.id] = doc_id
-            self._table.insert_multiple(docs)
-            for job in jobs:
-                self._jobs[job.id] = job
-            self.version += 1
+            records = [{"t": JOBS_TABLE, "k": job.id, "set": job.to_dict()} for job in jobs]
+            self._write(records, {job.id: job for job in jobs})
         return jobs
 
     def update(self, job_id: str, **changes: Any) -> Job:
-        """Change fields of a job and write it through at once."""
-        with self._lock:
-            job = self._replace(job_id, changes)
-            self._table.update(job.to_dict(), doc_ids=[self._doc_ids[job_id]])
-            return job
+        """Change fields of a job and write them (only them) through at once."""
+        with self._writing():
+            job = self.require(job_id)
+            changes.setdefault("updated_at", time.time())
+            new = dataclasses.replace(job, **changes)
+            data = new.to_dict()
+            records = [{"t": JOBS_TABLE, "k": job_id, "set": {k: data[k] for k in changes}}]
+            if not new.is_active and job_id in self._journal.table(LEASES_TABLE):
+                records.append({"t": LEASES_TABLE, "k": job_id, "del": 1})  # a finished job needs no owner
+            self._write(records, {job_id: new})
+            if "progress" in changes:
+                self._progress.pop(job_id, None)
+            return new
 
     def set_progress(self, job_id: str, progress: int) -> Job | None:
-        """A progress tick: the snapshot only, no file rewrite. Status changes use `update`."""
+        """A progress tick: the snapshot only, no write. Status changes use `update`."""
         with self._lock:
-            if job_id not in self._jobs:
+            job = self._jobs.get(job_id)
+            if job is None:
                 return None
-            return self._replace(job_id, {"progress": progress})
-
-    def _replace(self, job_id: str, changes: dict[str, Any]) -> Job:
-        job = self.require(job_id)
-        changes.setdefault("updated_at", time.time())
-        new = dataclasses.replace(job, **changes)
-        self._jobs[job_id] = new
-        self.version += 1
-        return new
+            new = dataclasses.replace(job, progress=progress, updated_at=time.time())
+            self._jobs[job_id] = new
+            self._progress[job_id] = progress
+            self.version += 1
+            return new
 
     def delete(self, job_id: str) -> Job:
-        with self._lock:
+        with self._writing():
             job = self.require(job_id)
-            self._table.remove(doc_ids=[self._doc_ids.pop(job_id)])
-            del self._jobs[job_id]
-            self.version += 1
+            records = [{"t": JOBS_TABLE, "k": job_id, "del": 1}]
+            if job_id in self._journal.table(LEASES_TABLE):
+                records.append({"t": LEASES_TABLE, "k": job_id, "del": 1})
+            self._write(records, {job_id: None})
             return job
 
-    def flush(self) -> None:
+    # -- leases: one process at a time works on a job ----------------------------------------------
+
+    def lease(self, job_id: str) -> dict[str, Any] | None:
+        """The job's lease as last seen (`owner`, `until`), or None."""
+        found = self._journal.table(LEASES_TABLE).get(job_id)
+        return dict(found) if found else None
+
+    def claim(self, job_id: str, owner: str, ttl: float) -> bool:
+        """Take or renew the job's lease for `ttl` seconds; False while another live owner's lease runs.
+
+        Atomic across processes (checked and written under the journal's lock). A lease of ours with
+        more than half its time left is kept without a write, so a tracker may claim on every step.
+        """
+        now = time.time()
+        seen = self._journal.table(LEASES_TABLE).get(job_id)
+        if seen and seen.get("owner") == owner and float(seen.get("until", 0)) - now > ttl / 2:
+            return True
+        with self._journal.writing():
+            current = self._journal.table(LEASES_TABLE).get(job_id)
+            now = time.time()
+            if (
+                current
+                and current.get("owner") != owner
+                and float(current.get("until", 0)) > now
+                and not _owner_gone(str(current.get("owner")))
+            ):
+                return False
+            self._journal.append([{"t": LEASES_TABLE, "k": job_id, "set": {"owner": owner, "until": now + ttl}}])
+            return True
+
+    @staticmethod
+    def new_owner() -> str:
+        """A lease owner's name: this machine, this process, and a random part (for several per process)."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def release(self, job_id: str, owner: str) -> None:
+        """Give the job's lease up (its work is done), when it is ours."""
+        if (self._journal.table(LEASES_TABLE).get(job_id) or {}).get("owner") != owner:
+            return
+        with self._journal.writing():
+            if (self._journal.table(LEASES_TABLE).get(job_id) or {}).get("owner") == owner:
+                self._journal.append([{"t": LEASES_TABLE, "k": job_id, "del": 1}])
+
+    def release_all(self, owner: str) -> int:
+        """Give up every lease of `owner` (its process is stopping), so others take the jobs over now."""
+        if not any(lease.get("owner") == owner for lease in self._journal.table(LEASES_TABLE).values()):
+            return 0
+        with self._journal.writing():
+            mine = [k for k, lease in self._journal.table(LEASES_TABLE).items() if lease.get("owner") == owner]
+            self._journal.append([{"t": LEASES_TABLE, "k": key, "del": 1} for key in mine])
+            return len(mine)
+
+    # -- other tables ------------------------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        """Another table of plain records in the same journal (boards, reviews): the same guarantees."""
+        if name in (JOBS_TABLE, LEASES_TABLE):
+            raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
+        return Table(self, name)
+
+    # -- upkeep ------------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """Rewrite the journal as one line per record (the follower does this when it has doubled)."""
         with self._lock:
-            self._storage.flush()
+            if self._batch_depth == 0:
+                self._journal.compact()
+
+    def flush(self) -> None:
+        """Nothing to do: a write is durable when it returns. Kept for callers that flush on stop."""
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._closed.set()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(timeout=5)
 
     @property
     def file_writes(self) -> int:
-        """How many times the file has been rewritten (for benchmarks and tests of batching)."""
-        return self._storage.writes
+        """How many appends this store made (for benchmarks and tests of batching)."""
+        return self._journal.appends
+
+    @property
+    def file_size(self) -> int:
+        return self._journal.size
+
+
+class Table:
+    """A table of plain JSON records under string keys, kept in the store's journal.
+
+    Writes are field-level, durable when they return and seen by other processes within a tenth of
+    a second, like jobs. Choose keys that cannot collide between processes (`new_job_id`-style ids).
+    Records handed out are copies.
+    """
+
+    def __init__(self, store: JobStore, name: str) -> None:
+        self._store = store
+        self._journal = store._journal
+        self.name = name
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        found = self._journal.table(self.name).get(key)
+        return json.loads(json.dumps(found)) if found is not None else None
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        return json.loads(json.dumps(self._journal.table(self.name)))
+
+    def __len__(self) -> int:
+        return len(self._journal.table(self.name))
+
+    def set(self, key: str, **fields: Any) -> None:
+        """Create the record or change the given fields of it (other fields stay as they are)."""
+        with self._journal.writing():
+            self._journal.append([{"t": self.name, "k": key, "set": fields}])
+        self._store.version += 1
+
+    def delete(self, key: str) -> None:
+        with self._journal.writing():
+            if key in self._journal.table(self.name):
+                self._journal.append([{"t": self.name, "k": key, "del": 1}])
+        self._store.version += 1
+
+
+class _Discard(Exception):
+    """A batch left by an exception: its changes are taken back and the exception goes on."""
+
+
+def _follow(ref: weakref.ReferenceType[JobStore], closed: threading.Event) -> None:
+    """Keep a store up with other processes' writes, and compact its journal when it has doubled."""
+    while not closed.wait(FOLLOW_INTERVAL_S):
+        store = ref()
+        if store is None:
+            return
+        try:
+            store.refresh()
+            if store._journal.needs_compaction and not store.read_only:
+                store.compact()
+        except Exception:  # keep following; the next look may succeed
+            log.exception("following %s failed", store.journal_path)
+        del store
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether a lease's owner was a process of this machine that no longer runs (killed, crashed):
+    its jobs need not wait for the lease to lapse."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    if version >= SCHEMA_VERSION:
+        return doc
+    doc = dict(doc)
+    for step in MIGRATIONS[version:SCHEMA_VERSION]:
+        doc = step(doc)
+    return doc
+
+
+def _read_legacy(path: Path) -> dict[str, Any]:
+    """The TinyDB JSON file of the format before the journal."""
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorruptStoreError(f"{path} is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CorruptStoreError(f"{path} does not hold TinyDB tables")
+    return data
 
 
 def _as_set(value: Any) -> set[Any] | None:

@@ -4,10 +4,15 @@ It is the only writer of job status. Each job has its own schedule: the server's
 one (`openai-poll-after-ms`, Retry-After), otherwise an estimate from the job's progress rate, and
 otherwise a backoff that starts short and grows to a cap. Work runs on a small thread pool, so one
 slow provider does not hold up the others, and a restart resumes everything from the store.
+
+Several processes may track one data folder (the app, a CLI sweep): a job is worked on by the one
+that holds its lease in the store (claimed before each step, renewed while it works). A job whose
+owner stopped is taken over by another process's tracker once the lease lapses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -92,6 +97,7 @@ class Tracker:
         policy: PollPolicy | None = None,
         max_workers: int = 4,
         clock: Callable[[], float] = time.time,
+        lease_s: float = 30.0,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -106,6 +112,10 @@ class Tracker:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self.owner = JobStore.new_owner()
+        """This tracker's name on the jobs it works on (their lease in the store)."""
+        self.lease_s = lease_s
+        self._next_adoption = 0.0
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -135,6 +145,8 @@ class Tracker:
         self._thread = None
         self._pool = None
         self.store.flush()
+        with contextlib.suppress(Exception):  # a read-only store, say; the leases then lapse by themselves
+            self.store.release_all(self.owner)  # another process's tracker may take these jobs now
 
     def resume(self) -> int:
         """Schedule every unfinished job now, and send finished jobs with a missing file back to download."""
@@ -172,6 +184,7 @@ class Tracker:
         mistaken for one whose answer was lost). `track` releases it."""
         with self._cond:
             self._held.add(job_id)
+        self.store.claim(job_id, self.owner, self.lease_s)  # no other process's tracker touches it meanwhile
 
     def release(self, job_id: str) -> None:
         with self._cond:
@@ -206,6 +219,7 @@ class Tracker:
             with self._cond:
                 if self._stopping:
                     return
+                self._adopt_others()
                 due = self._due_jobs()
                 if not due:
                     self._cond.wait(timeout=self._time_to_next())
@@ -237,6 +251,16 @@ class Tracker:
                 self._cond.notify_all()
 
         return done
+
+    def _adopt_others(self) -> None:
+        """Now and then, schedule active jobs this tracker does not follow (another process's, which
+        it may take over when their lease lapses). Call with `_cond` held."""
+        now = self.clock()
+        if now < self._next_adoption:
+            return
+        self._next_adoption = now + self.lease_s / 4
+        for job in self.store.active():
+            self._schedules.setdefault(job.id, _Schedule(next_at=now))
 
     def _due_jobs(self) -> list[str]:
         now = self.clock()
@@ -281,6 +305,14 @@ class Tracker:
             return job
         sched = self._schedules.setdefault(job_id, _Schedule())
         now = self.clock()
+        if not self.store.claim(job_id, self.owner, self.lease_s):
+            lease = self.store.lease(job_id) or {}
+            sched.next_at = now + min(max(float(lease.get("until", 0)) - time.time(), 0.5), self.lease_s)
+            return job  # another process's tracker works on it; ask again when its lease may have lapsed
+        job = self.store.get(job_id)  # as the claim found it: its last owner may have just finished it
+        if job is None or not job.is_active:
+            self.store.release(job_id, self.owner)
+            return job
         if job.remote_id is None:
             return self._unconfirmed(job, sched, now)
         if job.status is JobStatus.DOWNLOADING:
@@ -392,6 +424,7 @@ class Tracker:
     def _fetch(self, provider: VideoProvider, job: Job, variant: str) -> FileRecord:
         assert job.remote_id is not None
         dest = self.media.path_for(job.id, variant)
+        self.store.claim(job.id, self.owner, self.lease_s)  # renewed while a long download runs
         self._count(job.id, self._schedules.setdefault(job.id, _Schedule()))
         record = provider.download(job.remote_id, variant, dest)
         if variant != "video":

@@ -1,16 +1,19 @@
-"""The job store on a real TinyDB file: atomic writes, batching, concurrency, corruption, queries."""
+"""The job store on a real journal file: durable writes, batching, migration, damage, queries, leases."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id
-from dailies.store import SCHEMA_VERSION, JobStore
+from dailies.journal import encode
+from dailies.store import SCHEMA_VERSION, JobStore, ReadOnlyStoreError
 
 
 def make_job(prompt: str = "a red fox in snow", **kwargs) -> Job:
@@ -31,28 +34,90 @@ def test_jobs_survive_a_restart_with_every_field(tmp_path: Path) -> None:
     assert again.axes == {"lighting": "neon"} and again.tags == ["hero"] and again.notes == "nice <b>"
 
 
-def test_the_file_records_a_schema_version(tmp_path: Path) -> None:
+def journal_lines(path: Path) -> list[dict]:
+    return [json.loads(line[9:]) for line in path.read_bytes().splitlines()]
+
+
+def test_the_journal_records_its_schema_version_first(tmp_path: Path) -> None:
     JobStore(tmp_path / "jobs.json").insert(make_job())
-    data = json.loads((tmp_path / "jobs.json").read_text())
-    assert data["_meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert journal_lines(tmp_path / "jobs.journal")[0] == {"schema": SCHEMA_VERSION}
 
 
-def test_a_crash_during_a_write_leaves_the_previous_file_intact(tmp_path: Path, monkeypatch) -> None:
+def test_a_write_that_fails_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    """Neither on disk nor in memory: a later write must not save the failed one's changes."""
     path = tmp_path / "jobs.json"
     store = JobStore(path)
     first = store.insert(make_job("first"))
-    before = path.read_bytes()
+    before = (tmp_path / "jobs.journal").read_bytes()
 
     def crash(*args, **kwargs):
         raise OSError("disk died mid-write")
 
-    monkeypatch.setattr(os, "replace", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError):
         store.insert(make_job("second"))
+    with pytest.raises(OSError):
+        store.update(first.id, notes="lost with the disk")
     monkeypatch.undo()
-    assert path.read_bytes() == before
-    assert [j.id for j in reopen(path).all()] == [first.id]
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")], "no temp file left behind"
+    assert (tmp_path / "jobs.journal").read_bytes() == before
+    assert [j.prompt for j in store.all()] == ["first"] and store.require(first.id).notes == ""
+    store.update(first.id, rating=5)
+    again = reopen(path)
+    assert [j.prompt for j in again.all()] == ["first"]
+    assert again.require(first.id).rating == 5 and again.require(first.id).notes == ""
+
+
+def test_reads_do_not_wait_for_a_write_in_progress(tmp_path: Path, monkeypatch) -> None:
+    """A page reads the snapshot while a writer holds the lock through its fsync."""
+    store = JobStore(tmp_path / "jobs.json")
+    job = store.insert(make_job("a red fox in snow"))
+    in_fsync, finish = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        in_fsync.set()
+        finish.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    writer = threading.Thread(target=lambda: store.update(job.id, rating=5))
+    writer.start()
+    assert in_fsync.wait(5)
+    seen: list[tuple] = []
+    reader = threading.Thread(target=lambda: seen.append((store.get(job.id), store.all(), store.query(text="fox"))))
+    reader.start()
+    reader.join(5)
+    assert seen, "a read waited for the writer"
+    assert seen[0][0].rating is None, "the snapshot shows a write once it is durable, not before"
+    finish.set()
+    writer.join(5)
+    assert store.require(job.id).rating == 5
+
+
+def test_a_failed_batch_is_taken_back_from_memory(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.json")
+    kept = store.insert(make_job("kept"))
+    with pytest.raises(RuntimeError), store.batch():
+        store.insert(make_job("half a launch"))
+        store.update(kept.id, notes="half a review")
+        raise RuntimeError("the launch broke")
+    assert [j.prompt for j in store.all()] == ["kept"] and store.require(kept.id).notes == ""
+    store.update(kept.id, rating=3)
+    assert [(j.prompt, j.notes, j.rating) for j in reopen(tmp_path / "jobs.json").all()] == [("kept", "", 3)]
+
+
+def test_a_jobs_json_of_the_old_format_is_migrated_and_kept_beside(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    jobs = [make_job(f"old take {i}", rating=i % 5 or None, tags=["hero"]) for i in range(5)]
+    old = {"jobs": {str(i + 1): job.to_dict() for i, job in enumerate(jobs)}, "_meta": {"1": {"schema_version": 1}}}
+    path.write_text(json.dumps(old))
+    store = JobStore(path)
+    assert not store.warnings
+    assert {j.id: j for j in store.all()} == {j.id: j for j in jobs}
+    assert not path.exists() and json.loads((tmp_path / "jobs.json.before-journal").read_text()) == old
+    store.update(jobs[0].id, notes="after the move")
+    again = reopen(path)
+    assert len(again) == 5 and again.require(jobs[0].id).notes == "after the move"
 
 
 def test_a_corrupt_file_is_kept_aside_with_a_warning_and_the_store_starts(tmp_path: Path) -> None:
@@ -65,6 +130,67 @@ def test_a_corrupt_file_is_kept_aside_with_a_warning_and_the_store_starts(tmp_pa
     assert len(backups) == 1 and backups[0].read_text().startswith('{"jobs"')
     store.insert(make_job())
     assert len(reopen(path)) == 1
+
+
+def test_a_store_of_a_newer_schema_opens_read_only_and_is_never_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    job = store.insert(make_job("made by a newer Dailies"))
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(encode({"schema": SCHEMA_VERSION + 1}) + b"".join(lines[1:]))
+    before = journal.read_bytes()
+    newer = JobStore(path)
+    assert newer.read_only and "newer Dailies" in newer.warnings[0] and "read-only" in newer.warnings[0]
+    assert newer.require(job.id).prompt == "made by a newer Dailies"
+    with pytest.raises(ReadOnlyStoreError):
+        newer.update(job.id, rating=1)
+    with pytest.raises(ReadOnlyStoreError):
+        newer.insert(make_job())
+    assert journal.read_bytes() == before and newer.require(job.id).rating is None
+
+
+def test_an_old_format_file_of_a_newer_schema_is_read_but_not_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    job = make_job("from the future")
+    path.write_text(json.dumps({"jobs": {"1": job.to_dict()}, "_meta": {"1": {"schema_version": 99}}}))
+    before = path.read_bytes()
+    store = JobStore(path)
+    assert store.read_only and store.require(job.id).prompt == "from the future"
+    with pytest.raises(ReadOnlyStoreError):
+        store.update(job.id, rating=2)
+    assert path.read_bytes() == before and not (tmp_path / "jobs.journal").exists()
+
+
+def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    kept = [store.insert(make_job(f"take {i}")) for i in range(3)]
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + encode({"t": "jobs", "k": "job_torn", "set": make_job().to_dict()})[:40])
+    opened = JobStore(path)
+    assert sorted(j.id for j in opened.all()) == sorted(j.id for j in kept)
+    later = opened.insert(make_job("after the tear"))
+    again = reopen(path)
+    assert sorted(j.id for j in again.all()) == sorted([*(j.id for j in kept), later.id])
+    assert again._journal.damaged_lines == 0
+
+
+def test_a_damaged_line_in_the_middle_costs_that_line_only(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path)
+    jobs = [store.insert(make_job(f"take {i}")) for i in range(3)]
+    store.close()
+    journal = tmp_path / "jobs.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"take 1", b"take X")  # the checksum no longer matches
+    journal.write_bytes(b"".join(lines))
+    again = reopen(path)
+    assert sorted(j.prompt for j in again.all()) == ["take 0", "take 2"]
+    assert again.get(jobs[0].id) and again.get(jobs[2].id)
 
 
 def test_a_progress_tick_does_not_rewrite_the_file_but_a_status_change_does(tmp_path: Path) -> None:
@@ -118,7 +244,7 @@ def test_many_writers_lose_no_update(tmp_path: Path) -> None:
     for job in jobs:
         again = loaded.require(job.id)
         assert again.notes == "note 14" and again.progress == 14
-    json.loads((tmp_path / "jobs.json").read_text())  # never corrupt
+    assert loaded._journal.damaged_lines == 0  # never corrupt
 
 
 def test_queries_by_status_group_text_and_lineage(tmp_path: Path) -> None:
@@ -145,3 +271,117 @@ def test_duplicate_ids_are_refused_and_nothing_is_written(tmp_path: Path) -> Non
     with pytest.raises(ValueError):
         store.insert(job)
     assert store.file_writes == writes and len(store) == 1
+
+
+def test_two_stores_on_one_folder_keep_each_others_fields(tmp_path: Path) -> None:
+    """The tracker in one process and a rating in another: both survive, whoever writes last."""
+    app = JobStore(tmp_path / "jobs.json")
+    cli = JobStore(tmp_path / "jobs.json")
+    job = app.insert(make_job())
+    cli.refresh()
+    cli.update(job.id, rating=5, notes="the one")
+    app.update(job.id, status=JobStatus.COMPLETED, progress=100)
+    app.refresh()
+    cli.refresh()
+    for seen in (app.require(job.id), cli.require(job.id), reopen(tmp_path / "jobs.json").require(job.id)):
+        assert (seen.status, seen.progress, seen.rating, seen.notes) == (JobStatus.COMPLETED, 100, 5, "the one")
+
+
+def test_a_batch_keeps_what_another_process_wrote_meanwhile(tmp_path: Path) -> None:
+    app = JobStore(tmp_path / "jobs.json", follow=False)
+    cli = JobStore(tmp_path / "jobs.json", follow=False)
+    job = app.insert(make_job())
+    cli.refresh()
+    with app.batch():
+        app.update(job.id, status=JobStatus.IN_PROGRESS)
+        cli.update(job.id, rating=4)
+    seen = app.require(job.id)
+    assert (seen.status, seen.rating) == (JobStatus.IN_PROGRESS, 4)
+
+
+def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None:
+    writer = JobStore(tmp_path / "jobs.json")
+    reader = JobStore(tmp_path / "jobs.json")
+    version = reader.version
+    job = writer.insert(make_job("seen from afar"))
+    assert wait_for(lambda: reader.get(job.id) is not None)
+    assert reader.version > version
+    writer.delete(job.id)
+    assert wait_for(lambda: reader.get(job.id) is None)
+
+
+def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store = JobStore(path, follow=False)
+    follower = JobStore(path)
+    jobs = store.insert_many([make_job(f"take {i}") for i in range(20)])
+    for n in range(10):
+        for job in jobs:
+            store.update(job.id, notes=f"pass {n}")
+    grown = (tmp_path / "jobs.journal").stat().st_size
+    store.compact()
+    assert (tmp_path / "jobs.journal").stat().st_size < grown / 3
+    store.update(jobs[0].id, rating=4)
+    assert wait_for(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4)
+    for seen in (follower, reopen(path)):
+        assert sorted((j.prompt, j.notes) for j in seen.all()) == sorted((j.prompt, "pass 9") for j in jobs)
+
+
+def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
+    app = JobStore(tmp_path / "jobs.json")
+    cli = JobStore(tmp_path / "jobs.json")
+    job = app.insert(make_job())
+    assert app.claim(job.id, "app", ttl=0.5)
+    assert not cli.claim(job.id, "cli", ttl=0.5), "a running lease is the owner's"
+    assert app.claim(job.id, "app", ttl=0.5), "the owner renews"
+    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30))
+    assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
+    cli.release(job.id, "cli")
+    assert app.claim(job.id, "app", ttl=30)
+    other = app.insert(make_job())
+    assert app.claim(other.id, "app", ttl=30)
+    assert app.release_all("app") == 2, "a stopping process gives its jobs up"
+    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30))
+
+
+def test_a_lease_of_a_process_that_died_is_taken_at_once(tmp_path: Path) -> None:
+    """A killed app's jobs are resumed by the next process without waiting for the lease to lapse."""
+    store = JobStore(tmp_path / "jobs.json")
+    job = store.insert(make_job())
+    dead_owner = JobStore.new_owner().split(":")[0] + f":{_ended_pid()}:0"
+    live_owner = JobStore.new_owner()
+    assert store.claim(job.id, dead_owner, ttl=3600)
+    assert store.claim(job.id, live_owner, ttl=3600), "the dead owner's lease does not hold"
+    assert not store.claim(job.id, JobStore.new_owner(), ttl=3600), "a live owner's lease does"
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and been reaped), so no process has it now."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> None:
+    """Boards or reviews later: records in their own table, merged by field across processes' stores."""
+    one = JobStore(tmp_path / "jobs.json").table("boards")
+    two = JobStore(tmp_path / "jobs.json").table("boards")
+    one.set("board_1", title="Harbour at dawn", shots=["job_a"])
+    assert wait_for(lambda: two.get("board_1") is not None)
+    two.set("board_1", status="approved")
+    one.set("board_1", title="Harbour at dusk")
+    fresh = reopen(tmp_path / "jobs.json")
+    board = fresh.table("boards").get("board_1")
+    assert board == {"title": "Harbour at dusk", "shots": ["job_a"], "status": "approved"}
+    assert len(fresh) == 0, "no job appears from another table"
+    with pytest.raises(ValueError):
+        fresh.table("jobs")
+
+
+def wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 
 from .api import PREVIEW_MODEL, PREVIEW_PRO_MODEL, APIError, VideosAPI
 from .faults import FaultPlan, Faults
+from .folder import EngineFolder, EngineFolderBusy
 from .state import JobBook
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PREVIEW_PRO_MODEL",
     "Engine",
     "EngineConfig",
+    "EngineFolderBusy",
     "Faults",
     "RunningEngine",
     "create_app",
@@ -65,6 +67,7 @@ class Engine:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
+        self.folder = EngineFolder(config.data_dir)
         plan = FaultPlan(config.faults)
         self.book = JobBook(
             Path(config.data_dir),
@@ -84,11 +87,23 @@ class Engine:
             },
         )
 
-    def start(self) -> None:
-        self.book.start()
+    def start(self, base_url: str | None = None) -> None:
+        """Take the engine folder (`EngineFolderBusy` when another engine has it) and start rendering.
+
+        `base_url`, where this engine answers, is recorded in the folder for other processes to find.
+        """
+        self.folder.acquire()
+        try:
+            if base_url:
+                self.folder.publish(base_url)
+            self.book.start()
+        except BaseException:
+            self.folder.release()
+            raise
 
     def close(self) -> None:
         self.book.close()
+        self.folder.release()
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -120,13 +135,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(config: EngineConfig) -> Starlette:
-    """A standalone app whose lifespan starts and stops the engine's workers."""
+def create_app(config: EngineConfig, base_url: str | None = None) -> Starlette:
+    """A standalone app whose lifespan starts and stops the engine's workers (answering at `base_url`)."""
     engine = Engine(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine.start()
+        engine.start(base_url)
         try:
             yield
         finally:

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> None:
         poll_after_ms=args.poll_after_ms,
         faults=faults,
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    public_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
+    app = create_app(config, base_url=f"http://{public_host}:{args.port}/v1")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ def serve_engine(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -
                 engine.close()
                 raise RuntimeError(f"the engine did not start on {host}:{port}") from None
             time.sleep(0.05)
+    engine.folder.publish(running.base_url)  # now that it answers: a CLI next to it may use it
     try:
         yield running
     finally:

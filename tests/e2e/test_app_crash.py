@@ -3,7 +3,6 @@ and started again on the same data folder: the store loads and every take resume
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -13,16 +12,18 @@ import pytest
 from playwright.sync_api import expect
 from running_app import start_app, stop_app
 
+from dailies.journal import Journal
 from dailies.media import sha256_file
+from dailies.store import SCHEMA_VERSION
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
 def jobs_on_disk(home: Path) -> dict[str, dict]:
-    try:
-        return json.loads((home / "jobs.json").read_text()).get("jobs", {})
-    except (FileNotFoundError, json.JSONDecodeError) as exc:  # the file is replaced atomically: never half
-        raise AssertionError(f"jobs.json unreadable: {exc}") from exc
+    """The jobs as the store's journal holds them (read as another process would, without the app)."""
+    journal = Journal(home / "jobs.journal", schema=SCHEMA_VERSION)
+    assert journal.damaged_lines == 0
+    return journal.table("jobs")
 
 
 def test_the_app_killed_mid_sweep_resumes_every_take(tmp_path: Path, browser, screenshots) -> None:
@@ -43,7 +44,7 @@ def test_the_app_killed_mid_sweep_resumes_every_take(tmp_path: Path, browser, sc
         launch.click()
         deadline = time.monotonic() + 60
         while True:  # kill once the sweep is under way: some takes done or rendering, others not
-            jobs = jobs_on_disk(home) if (home / "jobs.json").exists() else {}
+            jobs = jobs_on_disk(home) if (home / "jobs.journal").exists() else {}
             done = sum(j["status"] == "completed" for j in jobs.values())
             if (len(jobs) == 8 and 1 <= done < 8) or time.monotonic() > deadline:
                 break
