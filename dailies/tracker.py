@@ -74,6 +74,8 @@ class _Schedule:
     last_progress: tuple[float, int] | None = None
     last_error: str | None = None
     in_flight: bool = False
+    listed: bool = False
+    """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
 
 
 @dataclass
@@ -437,9 +439,10 @@ class Tracker:
         """A job whose create never answered (the app died mid-submit, or the answer was lost).
 
         Look for it among the provider's videos and adopt it when found; never send it again. When the
-        provider cannot list, or its list keeps failing, until the job's grace period (or its deadline)
-        is over, the job needs a look: it may exist and be paid for. When the provider listed its videos
-        and the job was not among them, it was never made, and it fails.
+        provider cannot list, or its list keeps failing (three times in a row once the job's grace
+        period is over, or at its deadline), the job needs a look: it may exist and be paid for. When
+        the provider listed its videos after the send and the job was not among them, it was never
+        made, and it fails once the grace period is over.
         """
         give_up_at = self._give_up_at(job)
         provider = self.providers(job.provider)
@@ -451,38 +454,51 @@ class Tracker:
                                          "found there automatically.")
         except APIError as exc:
             self._count(job.id, sched, error=exc)
-            if now >= give_up_at:
+            sched.failures += 1
+            past_deadline = now >= self._deadline(job)
+            if now >= give_up_at and sched.listed:
+                return self._not_made(job)
+            if past_deadline or (now >= give_up_at and sched.failures >= 3):
                 return self._needs_look(job, f"The provider's list of videos kept failing ({exc}).")
-            sched.next_at = min(now + self.policy.next_delay(sched.polls), give_up_at)
-            sched.polls += 1
+            sched.next_at = now + self.policy.next_delay(sched.failures)
+            if now < give_up_at:
+                sched.next_at = min(sched.next_at, give_up_at)
             return self.store.get(job.id) or job
+        sched.failures = 0
         self._count(job.id, sched)
         current = self.store.get(job.id)
         if current is None or current.remote_id is not None or not current.is_active:
             sched.next_at = now
             return current
+        sched.listed = True
         if now >= give_up_at:
-            said = f" The send ended with: {job.error.message}" if job.error else ""
-            return self._fail(
-                current,
-                JobError(
-                    "The provider never confirmed this job and does not list it, so it was not made and was "
-                    f"not sent again; retry it from History.{said}",
-                    "unconfirmed",
-                ),
-            )
+            return self._not_made(current)
         if adopted:  # others were found: look again soon for the rest, which may simply be slower
             sched.polls = 0
         sched.next_at = min(now + self.policy.next_delay(sched.polls), give_up_at)
         sched.polls += 1
         return current
 
+    def _not_made(self, job: Job) -> Job:
+        """The provider listed its videos after the send and this job was not among them: never made."""
+        said = f" The send ended with: {job.error.message}" if job.error else ""
+        return self._fail(
+            job,
+            JobError(
+                "The provider never confirmed this job and does not list it, so it was not made and was "
+                f"not sent again; retry it from History.{said}",
+                "unconfirmed",
+            ),
+        )
+
     def _give_up_at(self, job: Job) -> float:
         """When looking for an unconfirmed job stops: its grace period from the send (or the last
         re-check), and never later than its deadline."""
         looked_from = float(job.params.get("looked_from") or job.created_at)
-        deadline = job.deadline_at if job.deadline_at is not None else job.created_at + self.policy.deadline
-        return min(looked_from + self.policy.unconfirmed_grace, deadline)
+        return min(looked_from + self.policy.unconfirmed_grace, self._deadline(job))
+
+    def _deadline(self, job: Job) -> float:
+        return job.deadline_at if job.deadline_at is not None else job.created_at + self.policy.deadline
 
     def _needs_look(self, job: Job, why: str) -> Job:
         said = f" The send ended with: {job.error.message}" if job.error and job.error.code == "unconfirmed" else ""

@@ -178,6 +178,38 @@ def test_a_list_that_keeps_failing_ends_in_needs_a_look_at_the_deadline(isolated
     studio.close()
 
 
+def test_a_job_a_full_list_showed_missing_fails_even_if_a_later_list_fails(isolated_home: Path) -> None:
+    """Error path (MockTransport): the list answered once without the job (it was never made), then
+    failed when the grace ran out. The one answer is enough: the job fails as not made, rather than
+    asking a person to look for a video that the provider said it does not have."""
+    list_up = [True]
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(503, json={"error": {"message": "overloaded"}})
+        if request.url.path.endswith("/videos"):
+            if list_up[0]:
+                return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
+            return httpx.Response(503, json={"error": {"message": "list is down"}})
+        return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
+
+    now = [1_000_000.0]
+    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0])
+    studio.tracker.policy = PollPolicy(unconfirmed_grace=60.0)
+    studio.provider().client = VideosClient(
+        "http://gateway.test/v1", transport=httpx.MockTransport(gateway), retry=RetryPolicy(max_retries=0)
+    )
+    job = studio.submit(req())
+    assert job.error.code == "unconfirmed", "a 5xx to a create may have made it: kept"
+    now[0] += 5
+    assert studio.tracker.advance(job.id).status is JobStatus.QUEUED
+    list_up[0] = False
+    now[0] += 60
+    failed = studio.tracker.advance(job.id)
+    assert failed.status is JobStatus.FAILED and failed.error.code == "unconfirmed"
+    studio.close()
+
+
 def test_an_answer_that_cannot_be_read_keeps_the_job_unconfirmed(isolated_home: Path) -> None:
     """Error path (MockTransport): the server took the create and answered something unreadable. It may
     have made the job, so the job is kept, unconfirmed, never deleted."""
