@@ -17,7 +17,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dailies.errors import APIError, NotFoundError, NotSupported, RateLimitError, retry_after_seconds
+from dailies.errors import (
+    APIError,
+    NotFoundError,
+    NotSupported,
+    RateLimitError,
+    RequestRefused,
+    retry_after_seconds,
+)
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
@@ -445,14 +452,13 @@ class Tracker:
         made, and it fails once the grace period is over.
         """
         give_up_at = self._give_up_at(job)
-        provider = self.providers(job.provider)
         try:
-            adopted = self._reconcile(provider, job.provider)
+            adopted = self._reconcile(self.providers(job.provider), job.provider)
         except NotSupported as exc:
             self._count(job.id, sched, error=exc)
             return self._needs_look(job, f"The provider cannot list its videos ({exc}), so this job cannot be "
                                          "found there automatically.")
-        except APIError as exc:
+        except (APIError, RequestRefused) as exc:  # refused: its provider is no longer configured
             self._count(job.id, sched, error=exc)
             sched.failures += 1
             past_deadline = now >= self._deadline(job)

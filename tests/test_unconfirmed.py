@@ -210,6 +210,19 @@ def test_a_job_a_full_list_showed_missing_fails_even_if_a_later_list_fails(isola
     studio.close()
 
 
+def test_an_unconfirmed_job_whose_provider_was_removed_needs_a_look_at_its_deadline(isolated_home: Path) -> None:
+    """Its provider was removed in Settings: it cannot be looked for, and it does not stay queued."""
+    now = [1_000_000.0]
+    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0])
+    job = studio.store.insert(Job(id="job_gone", provider="gateway", model="dailies-preview", prompt="a kite",
+                                  size="720x1280", seconds=4, created_at=now[0], deadline_at=now[0] + 60))
+    assert studio.tracker.advance(job.id).status is JobStatus.QUEUED, "it may be added back"
+    now[0] += 61
+    looked = studio.tracker.advance(job.id)
+    assert looked.status is JobStatus.NEEDS_LOOK and "gateway" in looked.error.message
+    studio.close()
+
+
 def test_an_answer_that_cannot_be_read_keeps_the_job_unconfirmed(isolated_home: Path) -> None:
     """Error path (MockTransport): the server took the create and answered something unreadable. It may
     have made the job, so the job is kept, unconfirmed, never deleted."""
