@@ -22,7 +22,8 @@ def selected_actions(job_ids: list[str]) -> None:
         if st.button("Re-download", icon=":material/download:", key="h_redownload"):
             _each([j for j in jobs if j.remote_id], shared.redownload, "queued for download")
         if st.button("Re-check", icon=":material/refresh:", key="h_recheck"):
-            _each([j for j in jobs if j.status is JobStatus.TIMED_OUT], shared.recheck, "checked again")
+            _each([j for j in jobs if j.status in (JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK)], shared.recheck,
+                  "checked again")
         if st.button("Delete", icon=":material/delete:", key="h_delete", type="primary"):
             st.session_state["delete_pending"] = list(job_ids)
     if st.session_state.get("delete_pending") == list(job_ids):

@@ -15,6 +15,7 @@ STATUS_ICON = {
     JobStatus.COMPLETED: ":material/check_circle:",
     JobStatus.FAILED: ":material/error:",
     JobStatus.TIMED_OUT: ":material/hourglass_disabled:",
+    JobStatus.NEEDS_LOOK: ":material/help:",
 }
 FOLLOW_UPS = {
     JobKind.REMIX: "Same shot and motion, a new look: describe the look.",
@@ -24,7 +25,7 @@ FOLLOW_UPS = {
 
 
 def status_line(job: Job) -> str:
-    return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {job.model} · {job.size} · " \
+    return f"{STATUS_ICON[job.status]} {job.status.label} · {job.kind} · {job.model} · {job.size} · " \
            f"{job.seconds}s · ${job.cost_estimate:.2f}"
 
 
@@ -37,6 +38,8 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
         if job.is_active:
             label = "Downloading files…" if job.status is JobStatus.DOWNLOADING else f"{job.progress}%"
             st.progress(job.progress / 100, text=label)
+        elif job.status is JobStatus.NEEDS_LOOK and job.error:
+            st.warning(job.error.message, icon=":material/help:")
         elif job.error:
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
             st.error(problem, icon=":material/error:")
@@ -50,6 +53,8 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             if actions:
                 job_tags(job, key)
                 job_actions(job, key)
+        elif actions and job.status is JobStatus.NEEDS_LOOK:
+            needs_look_actions(job, key)
         elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
             retry_or_recheck(job, key)
 
@@ -137,3 +142,34 @@ def retry_or_recheck(job: Job, key: str) -> None:
             else:
                 st.session_state.setdefault("my_jobs", []).insert(0, new.id)
                 st.rerun()
+
+
+def needs_look_actions(job: Job, key: str) -> None:
+    """A job the provider never confirmed and cannot find: it may exist and be paid for, so a person decides."""
+    shared = studio()
+    with st.container(horizontal=True, key=f"look_{key}"):
+        if st.button("Re-check", key=f"look_recheck_{key}", icon=":material/refresh:"):
+            shared.recheck(job.id)
+            st.rerun()
+        if st.button("Mark failed", key=f"look_fail_{key}", icon=":material/block:"):
+            shared.mark_failed(job.id)
+            st.rerun()
+        with (st.popover("Attach video id", icon=":material/link:", key=f"look_attach_pop_{key}"),
+              st.form(f"look_attach_{key}", border=False)):
+            remote_id = st.text_input("The provider's video id", placeholder="video_123",
+                                      help="From the provider's console or logs, if it made this video.",
+                                      key=f"look_attach_id_{key}")
+            attach = st.form_submit_button("Attach", type="primary")
+        with st.popover("Retry knowingly", icon=":material/replay:", key=f"look_retry_pop_{key}"):
+            sure = st.checkbox("It may already be made: I accept paying for it twice", key=f"look_sure_{key}")
+            retry = st.button("Send it again", key=f"look_retry_{key}", disabled=not sure, type="primary")
+    try:
+        if attach:
+            shared.attach(job.id, remote_id)
+            st.rerun()
+        if retry:
+            new = shared.retry(job.id, knowingly=True)
+            st.session_state.setdefault("my_jobs", []).insert(0, new.id)
+            st.rerun()
+    except (RequestRefused, APIError) as exc:
+        st.error(str(exc), icon=":material/block:")

@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from components.runtime import studio
+from dailies.jobs import JobStatus
 from dailies.providers.base import Health
 
 
@@ -42,5 +43,10 @@ def status_panel() -> None:
     left, right = st.columns(2)
     left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
     right.metric("Running", shared.active_count())
+    unsure = len(shared.store.query(status=JobStatus.NEEDS_LOOK))
+    if unsure:
+        st.warning(f"{unsure} job{'s' if unsure > 1 else ''} need{'' if unsure > 1 else 's'} a look: the provider "
+                   "never confirmed and cannot find them. Filter History by status \"needs a look\".",
+                   icon=":material/help:")
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")

@@ -19,9 +19,12 @@ from typing import Any
 class JobStatus(StrEnum):
     """Where a job is in its life, from our side of the wire.
 
-    The API's four words are kept, with two of ours: `downloading` (the provider finished, we are
-    fetching the files; a job is `completed` only once its files are on disk and verified) and
-    `timed_out` (we stopped waiting; a re-check may bring it back).
+    The API's four words are kept, with three of ours: `downloading` (the provider finished, we are
+    fetching the files; a job is `completed` only once its files are on disk and verified),
+    `timed_out` (we stopped waiting; a re-check may bring it back) and `needs_look` (its create was
+    never confirmed and the provider cannot tell us whether it made it: it may exist and be paid for,
+    so it is neither failed nor sent again until a person re-checks it, attaches the provider's id,
+    marks it failed, or retries it knowing it may pay twice).
     """
 
     QUEUED = "queued"
@@ -30,6 +33,12 @@ class JobStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    NEEDS_LOOK = "needs_look"
+
+    @property
+    def label(self) -> str:
+        """The status as the pages say it."""
+        return "needs a look" if self is JobStatus.NEEDS_LOOK else self.replace("_", " ")
 
     @property
     def is_active(self) -> bool:

@@ -75,7 +75,8 @@ class PriceList:
 
 
 BILLED_STATUSES = frozenset(
-    {JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING, JobStatus.COMPLETED, JobStatus.TIMED_OUT}
+    {JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING, JobStatus.COMPLETED, JobStatus.TIMED_OUT,
+     JobStatus.NEEDS_LOOK}
 )
 
 
@@ -85,7 +86,8 @@ def start_of_day(now: float | None = None) -> float:
 
 
 def spend_since(jobs: Iterable[Job], since: float) -> float:
-    """Estimated spend of jobs created since `since`; failed jobs are not billed."""
+    """Estimated spend of jobs created since `since`; failed jobs are not billed (a job that needs a look
+    may have been made, so it counts)."""
     return round(sum(j.cost_estimate for j in jobs if j.created_at >= since and j.status in BILLED_STATUSES), 4)
 
 

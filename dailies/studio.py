@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -86,6 +87,12 @@ class ProviderRegistry:
         self.rebuild(env, settings, engine_base_url)
 
     def rebuild(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
+        """Build the providers Settings describe, replacing only those whose configuration changed.
+
+        A provider is never closed here: another session or the tracker may be mid-call on it (a create
+        cut off that way may still have been made, and paid for). An unchanged provider is kept as it
+        is; a changed or removed one is retired, and its connections close once nothing holds it.
+        """
         built: dict[str, tuple[VideoProvider, bool]] = {}
         if engine_base_url:
             built[ENGINE] = (
@@ -118,11 +125,18 @@ class ProviderRegistry:
                 built[extra.name] = (self._from_settings(extra, env), extra.free)
         with self._lock:
             old = self._providers
-            self._providers = {name: provider for name, (provider, _) in built.items()}
+            kept: dict[str, VideoProvider] = {}
+            for name, (provider, _) in built.items():
+                if _same_provider(old.get(name), provider):
+                    provider.close()  # never used: the one already serving sessions and the tracker stays
+                    kept[name] = old[name]
+                else:
+                    kept[name] = provider
+            self._providers = kept
             self._prices = {name: PriceList.from_table(settings.rates, free=free) for name, (_, free) in built.items()}
         for name, provider in old.items():
-            if self._providers.get(name) is not provider:
-                provider.close()
+            if kept.get(name) is not provider:
+                _retire(provider)
 
     @staticmethod
     def _from_settings(extra: ProviderSettings, env: Environment) -> VideoProvider:
@@ -347,25 +361,24 @@ class Studio:
         self.store.insert(job)
         try:
             remote = provider.submit(request, source_remote_id=source_remote_id)
-        except APIError as exc:
-            if _may_have_arrived(exc):
-                log.warning("submit of %s unconfirmed: %s", job.id, exc)
-                job = self.store.update(
-                    job.id,
-                    error=JobError(
-                        f"The server did not confirm the job ({exc}); looking for it before anything is resent.",
-                        "unconfirmed",
-                    ),
-                )
-                self.tracker.track(job.id, first_poll_in=2.0)
+        except BaseException as exc:
+            if not _may_have_arrived(exc):
+                self.store.delete(job.id)
+                self.tracker.release(job.id)
+                raise
+            log.warning("submit of %s unconfirmed: %s", job.id, exc)
+            said = str(exc) or type(exc).__name__
+            job = self.store.update(
+                job.id,
+                error=JobError(
+                    f"The server did not confirm the job ({said}); looking for it before anything is resent.",
+                    "unconfirmed",
+                ),
+            )
+            self.tracker.track(job.id, first_poll_in=2.0)
+            if isinstance(exc, Exception):
                 return job
-            self.store.delete(job.id)
-            self.tracker.release(job.id)
-            raise
-        except BaseException:
-            self.store.delete(job.id)
-            self.tracker.release(job.id)
-            raise
+            raise  # an interrupt or exit goes on; the job stays, unconfirmed
         job = self.store.update(
             job.id,
             remote_id=remote.remote_id,
@@ -443,9 +456,18 @@ class Studio:
             tags=list(source.tags),
         )
 
-    def retry(self, job_id: str) -> Job:
-        """Send a finished or failed job's request again, as a new job."""
+    def retry(self, job_id: str, *, knowingly: bool = False) -> Job:
+        """Send a finished or failed job's request again, as a new job.
+
+        A job that needs a look may have been made (and paid for) at the provider, so it is sent again
+        only `knowingly`; it is then marked failed, naming the job that replaced it.
+        """
         job = self.store.require(job_id)
+        if job.status is JobStatus.NEEDS_LOOK and not knowingly:
+            raise ValidationError(
+                f"{job.id} may have been made at the provider: sending it again may pay for it twice. "
+                "Re-check it or attach its video id first, or retry it knowingly."
+            )
         request = JobRequest(
             prompt=job.prompt,
             model=job.model,
@@ -459,7 +481,11 @@ class Studio:
             seed=job.params.get("seed"),
             tags=list(job.tags),
         )
-        return self.submit(request, job.provider if job.provider in self.providers.names() else None)
+        new = self.submit(request, job.provider if job.provider in self.providers.names() else None)
+        if job.status is JobStatus.NEEDS_LOOK:
+            self.store.update(job.id, status=JobStatus.FAILED, error=JobError(
+                f"Sent again knowingly as {new.id}; the provider may still have made this one.", "retried"))
+        return new
 
     def takes_of(self, job_id: str, count: int) -> list[JobRequest]:
         """`count` new takes of a generated job (same request, fresh seeds) as one variant group."""
@@ -497,6 +523,42 @@ class Studio:
 
     def recheck(self, job_id: str) -> Job:
         return self.tracker.recheck(job_id)
+
+    def mark_failed(self, job_id: str) -> Job:
+        """A person's word that a job that needs a look (or timed out) was not made: it stops counting."""
+        job = self.store.require(job_id)
+        if job.status not in (JobStatus.NEEDS_LOOK, JobStatus.TIMED_OUT):
+            raise ValidationError(f"Only a job that needs a look or timed out can be marked failed; {job.id} is "
+                                  f"{job.status.label}.")
+        before = f" ({job.error.message})" if job.error else ""
+        return self.store.update(job_id, status=JobStatus.FAILED,
+                                 error=JobError(f"Marked failed by hand{before}", "marked_failed"))
+
+    def attach(self, job_id: str, remote_id: str) -> Job:
+        """Give a job that needs a look the provider's id for its video (found in the provider's console).
+
+        The id is checked with the provider first and must not belong to another job; then the tracker
+        follows the video as if the create had answered.
+        """
+        job = self.store.require(job_id)
+        remote_id = remote_id.strip()
+        if job.remote_id is not None or job.status is not JobStatus.NEEDS_LOOK:
+            raise ValidationError(f"Only a job that needs a look can be given a video id; {job.id} is "
+                                  f"{job.status.label}.")
+        if not remote_id:
+            raise ValidationError("Paste the provider's id of the video, such as video_123.", field="remote_id")
+        owner = next((j for j in self.store.all() if j.remote_id == remote_id), None)
+        if owner is not None:
+            raise ValidationError(f"{remote_id} already belongs to {owner.id}.", field="remote_id")
+        try:
+            remote = self.provider(job.provider).refresh(remote_id)
+        except NotFoundError as exc:
+            raise ValidationError(f"The provider has no video {remote_id!r}: {exc.message}", field="remote_id") from exc
+        job = self.store.update(job_id, remote_id=remote.remote_id or remote_id, status=JobStatus.QUEUED, error=None,
+                                deadline_at=self.clock() + self.tracker.policy.deadline,
+                                params={**job.params, "attached": True})
+        self.tracker.track(job.id, first_poll_in=0.0)
+        return job
 
     def delete(self, job_id: str, *, remote: bool = True) -> Job:
         """Delete a job here, its files, and (by default) the video at the provider."""
@@ -542,11 +604,35 @@ def _params_of(request: JobRequest) -> dict[str, Any]:
     return params
 
 
-def _may_have_arrived(error: APIError) -> bool:
-    """A timeout, a dropped connection or a 5xx: the server may have created the job."""
+def _may_have_arrived(error: BaseException) -> bool:
+    """Whether a failed send may still have made the job at the server (and so must be kept, unconfirmed).
+
+    Only a refusal proves nothing was made: ours before sending (validation, a missing file), a
+    connection that never opened, or the server's own 4xx answer. Anything else (a timeout, a dropped
+    or closed connection, a 5xx, an answer we could not read, an interrupt) may have arrived.
+    """
+    if isinstance(error, RequestRefused | NotSupported):
+        return False
+    if isinstance(error, OSError) and not isinstance(error, ConnectionError | TimeoutError):
+        return False  # a file we could not read before sending
     if isinstance(error, APIConnectionError):
         return error.code != "connect_failed"
-    return isinstance(error, ServerError)
+    if isinstance(error, APIError):
+        return isinstance(error, ServerError) or error.status_code is None or error.status_code in (408, 499)
+    return True
+
+
+def _same_provider(old: VideoProvider | None, new: VideoProvider) -> bool:
+    """The same kind of provider with the same configuration (base URL, key, label...): keep the old one."""
+    config = getattr(new, "config", None)
+    return old is not None and type(old) is type(new) and config is not None and getattr(old, "config", None) == config
+
+
+def _retire(provider: VideoProvider) -> None:
+    """Close a replaced provider's connections once nothing uses it any more (the last call returned)."""
+    client = getattr(provider, "client", None)
+    if client is not None and hasattr(client, "close"):
+        weakref.finalize(provider, client.close)
 
 
 def _expired(job: Job, now: float) -> bool:

@@ -17,13 +17,20 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dailies.errors import APIError, NotFoundError, RateLimitError, retry_after_seconds
-from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobStatus
+from dailies.errors import (
+    APIError,
+    NotFoundError,
+    NotSupported,
+    RateLimitError,
+    RequestRefused,
+    retry_after_seconds,
+)
+from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.store import JobStore
@@ -48,7 +55,13 @@ class PollPolicy:
     download_attempts: int = 6
     """Downloads of a finished job tried this many times before it is marked failed."""
     unconfirmed_grace: float = 120.0
-    """A job with no provider id this old (its create never answered) is reconciled or failed."""
+    """How long a job whose create never answered is looked for at the provider (never past its deadline).
+    Then it is failed when the provider listed its videos and it was not among them, and otherwise it
+    needs a look: the provider may have made it, and only a person can find out."""
+    adopt_window: float = 180.0
+    """A listed video made up to this long after a job was sent may be that job's (uploads and queues)."""
+    clock_slack: float = 10.0
+    """...and one made up to this long before it, for a provider whose clock runs behind ours."""
 
     def next_delay(self, polls: int, *, hint: float | None = None, eta: float | None = None) -> float:
         """The wait before poll number `polls + 1`.
@@ -73,6 +86,8 @@ class _Schedule:
     last_progress: tuple[float, int] | None = None
     last_error: str | None = None
     in_flight: bool = False
+    listed: bool = False
+    """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
 
 
 @dataclass
@@ -108,6 +123,8 @@ class Tracker:
         self._max_workers = max_workers
         self._schedules: dict[str, _Schedule] = {}
         self._held: set[str] = set()
+        self._adopting = threading.Lock()
+        """Held while unconfirmed jobs are matched to listed videos, so no video is adopted twice."""
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -199,10 +216,23 @@ class Tracker:
             self._cond.notify_all()
 
     def recheck(self, job_id: str) -> Job:
-        """Give a timed-out (or failed-to-download) job another deadline and ask about it now."""
+        """Give a timed-out, failed-to-download or needs-a-look job another deadline and ask about it now.
+
+        A job that needs a look is looked for at the provider again, for another grace period.
+        """
         job = self.store.require(job_id)
-        status = JobStatus.DOWNLOADING if job.status is JobStatus.COMPLETED else JobStatus.IN_PROGRESS
-        job = self.store.update(job_id, status=status, error=None, deadline_at=self.clock() + self.policy.deadline)
+        now = self.clock()
+        if job.remote_id is None:
+            job = self.store.update(
+                job_id,
+                status=JobStatus.QUEUED,
+                error=None,
+                deadline_at=now + self.policy.deadline,
+                params={**job.params, "looked_from": now},
+            )
+        else:
+            status = JobStatus.DOWNLOADING if job.status is JobStatus.COMPLETED else JobStatus.IN_PROGRESS
+            job = self.store.update(job_id, status=status, error=None, deadline_at=now + self.policy.deadline)
         with self._cond:
             self._schedules[job_id] = _Schedule(next_at=self.clock())
             self._cond.notify_all()
@@ -448,39 +478,162 @@ class Tracker:
     def _unconfirmed(self, job: Job, sched: _Schedule, now: float) -> Job:
         """A job whose create never answered (the app died mid-submit, or the answer was lost).
 
-        Look for it at the provider among videos made since, with the same prompt, that no job of
-        ours claims; adopt it if found, else fail it after a grace period. Never send it again.
+        Look for it among the provider's videos and adopt it when found; never send it again. When the
+        provider cannot list, or its list keeps failing (three times in a row once the job's grace
+        period is over, or at its deadline), the job needs a look: it may exist and be paid for. When
+        the provider listed its videos after the send and the job was not among them, it was never
+        made, and it fails once the grace period is over.
         """
-        provider = self.providers(job.provider)
-        claimed = {j.remote_id for j in self.store.all() if j.remote_id}
+        give_up_at = self._give_up_at(job)
         try:
-            client = getattr(provider, "client", None)
-            candidates = list(client.list_all(order="desc")) if client is not None else []
-        except APIError as exc:
+            adopted = self._reconcile(self.providers(job.provider), job.provider)
+        except NotSupported as exc:
             self._count(job.id, sched, error=exc)
-            sched.next_at = now + self.policy.next_delay(sched.polls)
-            sched.polls += 1
-            return job
-        for video in candidates:
-            created = float(video.get("created_at") or 0)
-            if video.get("id") not in claimed and video.get("prompt") == job.prompt and created >= job.created_at - 5:
-                log.info("adopting %s for unconfirmed job %s", video.get("id"), job.id)
-                job = self.store.update(job.id, remote_id=str(video["id"]), status=JobStatus.QUEUED)
-                sched.next_at = now
-                return job
-        if now - job.created_at > self.policy.unconfirmed_grace:
-            said = f" The send ended with: {job.error.message}" if job.error else ""
-            return self._fail(
-                job,
-                JobError(
-                    "The provider never confirmed this job and does not list it, so it was not sent again; "
-                    f"retry it from History.{said}",
-                    "unconfirmed",
-                ),
-            )
-        sched.next_at = now + self.policy.next_delay(sched.polls)
+            return self._needs_look(job, f"The provider cannot list its videos ({exc}), so this job cannot be "
+                                         "found there automatically.")
+        except (APIError, RequestRefused) as exc:  # refused: its provider is no longer configured
+            self._count(job.id, sched, error=exc)
+            sched.failures += 1
+            past_deadline = now >= self._deadline(job)
+            if now >= give_up_at and sched.listed:
+                return self._not_made(job)
+            if past_deadline or (now >= give_up_at and sched.failures >= 3):
+                return self._needs_look(job, f"The provider's list of videos kept failing ({exc}).")
+            sched.next_at = now + self.policy.next_delay(sched.failures)
+            if now < give_up_at:
+                sched.next_at = min(sched.next_at, give_up_at)
+            return self.store.get(job.id) or job
+        sched.failures = 0
+        self._count(job.id, sched)
+        current = self.store.get(job.id)
+        if current is None or current.remote_id is not None or not current.is_active:
+            sched.next_at = now
+            return current
+        sched.listed = True
+        if now >= give_up_at:
+            return self._not_made(current)
+        if adopted:  # others were found: look again soon for the rest, which may simply be slower
+            sched.polls = 0
+        sched.next_at = min(now + self.policy.next_delay(sched.polls), give_up_at)
         sched.polls += 1
-        return job
+        return current
+
+    def _not_made(self, job: Job) -> Job:
+        """The provider listed its videos after the send and this job was not among them: never made."""
+        said = f" The send ended with: {job.error.message}" if job.error else ""
+        return self._fail(
+            job,
+            JobError(
+                "The provider never confirmed this job and does not list it, so it was not made and was "
+                f"not sent again; retry it from History.{said}",
+                "unconfirmed",
+            ),
+        )
+
+    def _give_up_at(self, job: Job) -> float:
+        """When looking for an unconfirmed job stops: its grace period from the send (or the last
+        re-check), and never later than its deadline."""
+        looked_from = float(job.params.get("looked_from") or job.created_at)
+        return min(looked_from + self.policy.unconfirmed_grace, self._deadline(job))
+
+    def _deadline(self, job: Job) -> float:
+        return job.deadline_at if job.deadline_at is not None else job.created_at + self.policy.deadline
+
+    def _needs_look(self, job: Job, why: str) -> Job:
+        said = f" The send ended with: {job.error.message}" if job.error and job.error.code == "unconfirmed" else ""
+        return self.store.update(
+            job.id,
+            status=JobStatus.NEEDS_LOOK,
+            error=JobError(
+                f"{why} It may exist at the provider and be paid for, so it was not sent again: re-check it, "
+                "attach the provider's video id, mark it failed, or retry it knowing it may be made twice."
+                f"{said}",
+                "needs_look",
+            ),
+        )
+
+    def _reconcile(self, provider: VideoProvider, name: str) -> set[str]:
+        """Match every unconfirmed job of one provider to the videos it lists; returns the adopted job ids.
+
+        A video is a job's when everything sent agrees (prompt, model, size, seconds, kind and source)
+        and it was made around the job's send time. Pairs are taken closest in time first, under one
+        lock and against the store's claims, so takes of one prompt each adopt their own video and no
+        video is adopted twice. A video that could be the answer of a create still on the wire is left
+        for that create.
+        """
+        with self._adopting:
+            waiting = [
+                j for j in self.store.active() if j.provider == name and j.remote_id is None and j.id not in self._held
+            ]
+            if not waiting:
+                return set()
+            on_wire = [j for j in map(self.store.get, list(self._held)) if j is not None and j.provider == name]
+            claimed = {j.remote_id for j in self.store.all() if j.remote_id}
+            oldest = min(j.created_at for j in waiting) - self.policy.clock_slack
+            videos: list[tuple[float, dict[str, Any]]] = []
+            older_in_a_row = 0
+            for video in _list_videos(provider):
+                created = _number(video.get("created_at"))
+                if created is not None and created < oldest:
+                    older_in_a_row += 1
+                    if older_in_a_row >= 100:  # a page of older videos: newest-first lists hold none of ours
+                        break
+                    continue
+                older_in_a_row = 0
+                if created is not None and video.get("id") and str(video["id"]) not in claimed:
+                    videos.append((created, video))
+            pairs = sorted(
+                (abs(created - job.created_at), job.created_at, n, job, video)
+                for job in waiting
+                for n, (created, video) in enumerate(videos)
+                if self._could_be(job, video, created)
+            )
+            adopted: dict[str, str] = {}
+            for _, _, _, job, video in pairs:
+                remote_id = str(video["id"])
+                if job.id in adopted or remote_id in adopted.values():
+                    continue
+                if any(self._could_be(other, video, _number(video.get("created_at")) or 0.0) for other in on_wire):
+                    continue
+                log.info("adopting %s for unconfirmed job %s", remote_id, job.id)
+                self.store.update(
+                    job.id,
+                    remote_id=remote_id,
+                    status=JobStatus.QUEUED,
+                    error=None,
+                    params={**job.params, "adopted": True},
+                )
+                adopted[job.id] = remote_id
+            if adopted:
+                with self._cond:
+                    for job_id in adopted:
+                        self._schedules.setdefault(job_id, _Schedule()).next_at = self.clock()
+                    self._cond.notify_all()
+            return set(adopted)
+
+    def _could_be(self, job: Job, video: dict[str, Any], created: float) -> bool:
+        """Whether a listed video agrees with everything this job sent, and was made around its send."""
+        if not job.created_at - self.policy.clock_slack <= created <= job.created_at + self.policy.adopt_window:
+            return False
+        if str(video.get("prompt") or "").strip() != job.prompt.strip():
+            return False
+        model = str(video.get("model") or "")
+        if model and job.model and model.rsplit("/", 1)[-1] != job.model.rsplit("/", 1)[-1]:
+            return False
+        size = str(video.get("size") or "")
+        if size and job.size and size != job.size:
+            return False
+        source = self.store.get(job.source_job_id) if job.source_job_id else None
+        seconds = _number(video.get("seconds"))
+        expected: float | None = job.seconds or None
+        if job.kind is JobKind.EXTEND:  # the answer is the whole clip: the source and what was added
+            expected = source.seconds + job.seconds if source is not None else None
+        if seconds is not None and expected is not None and seconds != expected:
+            return False
+        remixed_from = video.get("remixed_from_video_id")
+        if job.kind is JobKind.REMIX:
+            return "remixed_from_video_id" not in video or (source is not None and remixed_from == source.remote_id)
+        return not remixed_from
 
     def _fail(self, job: Job, error: JobError, remote: dict[str, Any] | None = None) -> Job:
         extra = {"remote": remote} if remote is not None else {}
@@ -493,3 +646,21 @@ class Tracker:
         if error is not None:
             self.stats.errors += 1
             sched.last_error = str(error)
+
+
+def _list_videos(provider: VideoProvider) -> Iterator[dict[str, Any]]:
+    """The provider's videos, newest first; `NotSupported` when it has no way to list them."""
+    listing = getattr(provider, "list_videos", None)
+    if listing is not None:
+        return iter(listing())
+    client = getattr(provider, "client", None)
+    if client is not None and hasattr(client, "list_all"):
+        return iter(client.list_all(order="desc"))
+    raise NotSupported(f"{getattr(provider, 'label', provider)} has no list of videos")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

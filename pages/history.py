@@ -18,7 +18,8 @@ def history_frame(version: int, count: int):
 
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status")
+    statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status",
+                              format_func=lambda s: JobStatus(s).label)
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
     models = st.multiselect("Model", team_models(shared.store.version), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")

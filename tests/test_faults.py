@@ -145,3 +145,41 @@ def test_sessions_and_the_tracker_write_at_once_and_nothing_is_lost(engine, isol
         again = loaded.require(job.id)
         assert again.status is JobStatus.COMPLETED, "the tracker's status writes were not lost"
         assert again.notes.endswith("round 9") and len(again.tags) == 1, "the sessions' writes were not lost"
+
+
+def test_takes_of_one_prompt_through_lost_answers_and_5xx_each_keep_their_own_video(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """Twelve takes of one prompt, sent four at a time; half the creates lose their answer after making
+    the job, some are refused with 5xx first. Every take ends with its own video or fails as never made;
+    no video is adopted twice, none is left unclaimed, none is made twice."""
+    from dailies.engine import EngineConfig, Faults, serve_engine
+
+    faults = Faults(rate_lost_create=0.5, rate_5xx=0.1, seed=99)
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2, faults=faults)) as running:
+        studio = Studio(Environment(home=isolated_home), engine_base_url=running.base_url)
+        studio.tracker.policy = PollPolicy(first=0.2, cap=0.5, unconfirmed_grace=10.0)
+        studio.start()
+        takes = [
+            JobRequest(prompt="one prompt, many takes", model="dailies-preview", size="720x1280", seconds=4,
+                       axes={"take": str(n)})
+            for n in range(12)
+        ]
+        result = studio.launch(takes, concurrency=4)
+        assert not result.errors, "a 5xx or a lost answer keeps the take, unconfirmed"
+        assert any(j.remote_id is None for j in result.jobs), "some answers were lost"
+        deadline = time.time() + 180
+        while studio.store.active() and time.time() < deadline:
+            time.sleep(0.2)
+        studio.close()
+
+        jobs = studio.store.all()
+        assert len(jobs) == 12
+        made = sorted(v.id for v in running.engine.book.listed())
+        adopted = sorted(j.remote_id for j in jobs if j.remote_id)
+        assert adopted == made, "each video made is one job's, and no job shares one"
+        for job in jobs:
+            if job.remote_id:
+                assert verified(studio, job.id), job
+            else:
+                assert job.status is JobStatus.FAILED and job.error.code == "unconfirmed", job

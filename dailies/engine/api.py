@@ -198,7 +198,7 @@ class VideosAPI:
         reference = await _reference(body.get("input_reference"), self.book.uploads_dir)
         job = self._new_job("generate", model, prompt, size, seconds, body)
         job.reference_path = reference
-        return JSONResponse(self.book.add(job).public())
+        return self._created(self.book.add(job))
 
     async def remix(self, request: Request) -> Response:
         await self._guard(request)
@@ -212,7 +212,7 @@ class VideosAPI:
         job.look_prompt = prompt
         job.remixed_from_video_id = source.id
         job.reference_path = source.reference_path
-        return JSONResponse(self.book.add(job).public())
+        return self._created(self.book.add(job))
 
     async def extend(self, request: Request) -> Response:
         await self._guard(request)
@@ -229,8 +229,7 @@ class VideosAPI:
         job.source_path = str(source_path)
         job.look_prompt = prompt
         job.motion_prompt = prompt
-        self.book.add(job)
-        return JSONResponse(job.public())
+        return self._created(self.book.add(job))
 
     async def edit(self, request: Request) -> Response:
         await self._guard(request)
@@ -242,10 +241,13 @@ class VideosAPI:
         job = self._new_job("edit", model, prompt, f"{width}x{height}", max(1, round(duration)), body)
         job.source_id = source.id if source else None
         job.source_path = str(source_path)
-        return JSONResponse(self.book.add(job).public())
+        return self._created(self.book.add(job))
 
     async def list(self, request: Request) -> Response:
         await self._guard(request)
+        if self.plan.faults.refuse_list:
+            raise APIError(400, "Listing videos is not supported by this server (injected fault).",
+                           code="list_not_supported")
         params = request.query_params
         order = params.get("order", "desc")
         if order not in ("asc", "desc"):
@@ -376,6 +378,12 @@ class VideosAPI:
         return JSONResponse(record)
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _created(self, job: EngineJob) -> Response:
+        """The answer to a create, or (as a fault) a connection dropped after the job was made."""
+        if self.plan.lose_create_answer():
+            return _dropped_answer()
+        return JSONResponse(job.public())
 
     def _new_job(self, kind: str, model: str, prompt: str, size: str, seconds: int, body: dict[str, Any]) -> EngineJob:
         seed_field = _text(body.get("seed"))
@@ -580,3 +588,13 @@ def _faulty_stream(path: Path, media_type: str, fault: str, stall_s: float) -> R
             yield handle.read()
 
     return StreamingResponse(body(), media_type=media_type, headers={"content-length": str(size)})
+
+
+def _dropped_answer() -> Response:
+    """Headers promising a body, then the connection dropped: the answer to a create is lost."""
+
+    async def body() -> AsyncIterator[bytes]:
+        raise ConnectionAbortedError("injected fault: the answer to a create was lost")
+        yield b""  # pragma: no cover - makes this an async generator
+
+    return StreamingResponse(body(), media_type="application/json", headers={"content-length": "512"})

@@ -29,6 +29,12 @@ class Faults:
     stall_s: float = 5.0
     rate_drop_download: float = 0.0
     """Fraction of content downloads that drop the connection midway."""
+    rate_lost_create: float = 0.0
+    """Fraction of creates (generate, remix, extend, edit) that make the job, then drop the connection
+    before the answer arrives: the client cannot know whether it was made."""
+    refuse_list: bool = False
+    """Answer `GET /videos` with 400, as LiteLLM's proxy does: a job whose create answer was lost
+    cannot be found by listing."""
     blocked_terms: tuple[str, ...] = ()
     """A prompt mentioning one of these fails with code `moderation_blocked`."""
     seed: int | None = None
@@ -73,6 +79,9 @@ class FaultPlan:
         if self._draw(self.faults.rate_stall_download):
             return "stall"
         return None
+
+    def lose_create_answer(self) -> bool:
+        return self._draw(self.faults.rate_lost_create)
 
     def blocked_term(self, prompt: str) -> str | None:
         lowered = prompt.lower()

@@ -1,0 +1,67 @@
+"""A job that needs a look, as the team meets it: labelled on its card, counted in the sidebar, found
+by History's status filter, and settled from its card (mark failed, attach an id, retry knowingly)."""
+
+from __future__ import annotations
+
+from page_helpers import no_exception
+from streamlit.testing.v1 import AppTest
+
+from dailies.jobs import Job, JobError, JobStatus, new_job_id
+
+
+def unsure(store, prompt: str = "a lighthouse in fog") -> Job:
+    return store.insert(Job(
+        id=new_job_id(), provider="engine", model="dailies-preview", prompt=prompt, size="720x1280", seconds=4,
+        status=JobStatus.NEEDS_LOOK, cost_estimate=0.4,
+        error=JobError("The provider cannot list its videos, so this job cannot be found there.", "needs_look"),
+    ))
+
+
+def card(job_id: str) -> None:
+    from components.job_card import job_card
+    from components.runtime import studio
+
+    job_card(studio().store.require(job_id), key="t")
+
+
+def test_history_filters_by_needs_a_look_and_the_sidebar_counts_them(open_page, studio_of) -> None:
+    open_page("generate.py")
+    store = studio_of().store
+    job = unsure(store)
+    store.insert(Job(id=new_job_id(), provider="engine", model="dailies-preview", prompt="done", size="720x1280",
+                     seconds=4, status=JobStatus.COMPLETED, progress=100))
+    at = no_exception(open_page("generate.py"))
+    warnings = [e.value for e in at.sidebar if type(e).__name__ == "Warning"]  # fragments included
+    assert any("1 job needs a look" in w for w in warnings), warnings
+    at = no_exception(open_page("history.py"))
+    status_filter = at.multiselect(key="f_status")
+    assert "needs a look" in status_filter.options, "shown in words"
+    status_filter.select("needs_look").run()
+    assert list(at.dataframe[0].value["id"]) == [job.id]
+
+
+def test_the_card_labels_it_and_offers_what_a_person_can_do(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    job = unsure(shared.store)
+    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    assert "needs a look" in at.caption[0].value
+    assert "cannot list" in at.warning[0].value, "the reason is shown as a warning, not an error"
+
+    at.text_input(key="look_attach_id_t").input("video_nosuchvideo")
+    at.button(key="FormSubmitter:look_attach_t-Attach").click().run()
+    assert any("no video" in e.value for e in at.error)
+    assert shared.store.require(job.id).status is JobStatus.NEEDS_LOOK, "a wrong id changes nothing"
+
+    assert at.button(key="look_retry_t").disabled, "sending again needs the person's word"
+    at.checkbox(key="look_sure_t").check().run()
+    at.button(key="look_retry_t").click().run()
+    again = [j for j in shared.store.all() if j.prompt == job.prompt and j.id != job.id]
+    assert len(again) == 1 and again[0].status is not JobStatus.NEEDS_LOOK
+    assert shared.store.require(job.id).status is JobStatus.FAILED
+
+    other = unsure(shared.store, "a second one")
+    at = AppTest.from_function(card, args=(other.id,), default_timeout=30).run()
+    at.button(key="look_fail_t").click().run()
+    marked = shared.store.require(other.id)
+    assert marked.status is JobStatus.FAILED and marked.error.code == "marked_failed"
