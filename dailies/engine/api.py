@@ -193,7 +193,7 @@ class VideosAPI:
         reference = await _reference(body.get("input_reference"), self.book.uploads_dir)
         job = self._new_job("generate", model, prompt, size, seconds, body)
         job.reference_path = reference
-        return JSONResponse(self.book.add(job).public())
+        return JSONResponse(self._public(self.book.add(job)))
 
     async def remix(self, request: Request) -> Response:
         await self._guard(request)
@@ -207,7 +207,7 @@ class VideosAPI:
         job.look_prompt = prompt
         job.remixed_from_video_id = source.id
         job.reference_path = source.reference_path
-        return JSONResponse(self.book.add(job).public())
+        return JSONResponse(self._public(self.book.add(job)))
 
     async def extend(self, request: Request) -> Response:
         await self._guard(request)
@@ -225,7 +225,7 @@ class VideosAPI:
         job.look_prompt = prompt
         job.motion_prompt = prompt
         self.book.add(job)
-        return JSONResponse(job.public())
+        return JSONResponse(self._public(job))
 
     async def edit(self, request: Request) -> Response:
         await self._guard(request)
@@ -237,7 +237,7 @@ class VideosAPI:
         job = self._new_job("edit", model, prompt, f"{width}x{height}", max(1, round(duration)), body)
         job.source_id = source.id if source else None
         job.source_path = str(source_path)
-        return JSONResponse(self.book.add(job).public())
+        return JSONResponse(self._public(self.book.add(job)))
 
     async def list(self, request: Request) -> Response:
         await self._guard(request)
@@ -263,7 +263,7 @@ class VideosAPI:
                 )
             jobs = jobs[ids.index(after) + 1 :]
         page = jobs[:limit]
-        data = [j.public() for j in page]
+        data = [self._public(j) for j in page]
         return JSONResponse(
             {
                 "object": "list",
@@ -278,9 +278,16 @@ class VideosAPI:
         await self._guard(request)
         job = self._find(request.path_params["video_id"])
         headers = {}
-        if job.status in ("queued", "in_progress"):
+        if job.status in ("queued", "in_progress") and not self.plan.faults.omit_poll_hint:
             headers["openai-poll-after-ms"] = str(self._poll_hint(job))
-        return JSONResponse(job.public(), headers=headers)
+        return JSONResponse(self._public(job), headers=headers)
+
+    def _public(self, job: EngineJob) -> dict[str, Any]:
+        """The video object as this engine reports it (progress 0 until done, when told to hide it)."""
+        video = job.public()
+        if self.plan.faults.hide_progress and job.status in ("queued", "in_progress"):
+            video["progress"] = 0
+        return video
 
     def _poll_hint(self, job: EngineJob) -> int:
         """When to ask again: the configured value, the time a paced job has left, or else the time left
@@ -290,9 +297,10 @@ class VideosAPI:
         if job.status == "queued" or not job.started_at or job.progress <= 1:
             return 1000
         elapsed = time.time() - job.started_at
-        paced_left = self.book.min_job_s - elapsed
-        if paced_left > 0.25:  # a job of known duration: the time it has left is known exactly
-            return int(min(5000, paced_left * 1000))
+        paced_s = self.book.job_seconds(job)
+        if paced_s > 0:  # a job of known duration: the time it has left is known exactly, and once
+            # it is up the job is only finishing (its progress, held at 98, would say 2 % more to go)
+            return int(min(5000, max(250, (paced_s - elapsed) * 1000)))
         remaining = elapsed * (100 - job.progress) / max(job.progress, 1)
         return int(min(5000, max(250, remaining * 1000)))
 
