@@ -297,10 +297,11 @@ class VideosAPI:
         if job.status == "queued" or not job.started_at or job.progress <= 1:
             return 1000
         elapsed = time.time() - job.started_at
-        paced_s = self.book.job_seconds(job)
-        if paced_s > 0:  # a job of known duration: the time it has left is known exactly, and once
-            # it is up the job is only finishing (its progress, held at 98, would say 2 % more to go)
-            return int(min(5000, max(250, (paced_s - elapsed) * 1000)))
+        paced_left = self.book.job_seconds(job) - elapsed
+        if paced_left > 0:  # a job of known duration: the time it has left is known exactly
+            return int(min(5000, max(250, paced_left * 1000)))
+        if self.book.job_seconds(job) > 0 and job.progress >= 98:
+            return 250  # its time is up and its render done: it is only finishing (98 % would say 2 % to go)
         remaining = elapsed * (100 - job.progress) / max(job.progress, 1)
         return int(min(5000, max(250, remaining * 1000)))
 
