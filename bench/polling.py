@@ -69,6 +69,8 @@ JOB_S_FULL, JOB_S_QUICK = (20.0, 90.0), (6.0, 20.0)
 JOBS_FULL, JOBS_QUICK = 6, 3
 STAGGER_FULL_S, STAGGER_QUICK_S = 2.5, 2.5
 MAX_MEDIAN_DELAY_S = 1.0
+MAX_CLEAN_OVERRUN_S = 1.0
+"""A job finishing later than this past its drawn time means the engine's renders were starved of CPU."""
 SDK, OURS = "openai SDK videos.poll", "dailies Tracker"
 MODEL, SIZE, SECONDS = "dailies-preview", "720x1280", 4
 COLUMNS = [
@@ -320,6 +322,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     )
     results = checks(rows)
     print(f"longest overrun of a job past its drawn time: {overrun:.2f}s (renders starved of CPU if large)")
+    if overrun > MAX_CLEAN_OVERRUN_S:
+        print(
+            "warning: renders were starved of CPU, so job times and progress were not what the servers promised; "
+            "the delays measure the busy machine as much as the clients (rerun when the cores are quieter)"
+        )
     for c in results:
         bound = c["median_delay_within_bound"]
         verdict = (
@@ -335,6 +342,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "rows": rows,
         "checks": results,
         "max_overrun_s": overrun,
+        "renders_starved": overrun > MAX_CLEAN_OVERRUN_S,
         "goal": GOAL,
         "goal_met": all(c["met"] for c in results),
     }
