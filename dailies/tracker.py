@@ -83,7 +83,8 @@ class _Schedule:
     polls: int = 0
     requests: int = 0
     failures: int = 0
-    last_progress: tuple[float, int] | None = None
+    progress_since: tuple[float, int] | None = None
+    """(time, progress) when the job's progress was first seen above 0: where its rate is measured from."""
     last_error: str | None = None
     in_flight: bool = False
     listed: bool = False
@@ -405,13 +406,23 @@ class Tracker:
 
     @staticmethod
     def _eta(sched: _Schedule, now: float, progress: int) -> float | None:
-        """Seconds left at the job's recent rate of progress, when it has moved since the last poll."""
-        previous = sched.last_progress
-        sched.last_progress = (now, progress)
-        if previous is None or progress <= previous[1] or progress >= 100:
+        """Seconds left at the job's rate of progress since it was first seen moving, or None.
+
+        The rate is taken over the whole span since that first sighting, not between the last two
+        polls: progress comes in whole percent, and over a short gap that rounding (or a provider
+        holding at 98 % while it finishes) would swing the estimate, or lose it, right at the end.
+        Reported progress is rounded down, so the job is taken to be half a percent further on.
+        """
+        if progress <= 0 or progress >= 100:
             return None
-        rate = (progress - previous[1]) / max(now - previous[0], 1e-3)
-        return (100 - progress) / rate
+        since = sched.progress_since
+        if since is None or progress < since[1]:
+            sched.progress_since = (now, progress)
+            return None
+        if progress == since[1]:
+            return None
+        rate = (progress - since[1]) / max(now - since[0], 1e-3)
+        return max(0.0, (100 - progress - 0.5) / rate)
 
     def _download(self, job: Job, sched: _Schedule) -> Job:
         assert job.remote_id is not None

@@ -12,10 +12,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from until import wait_until
 
 from dailies.config import Environment
 from dailies.jobs import JobRequest, JobStatus
@@ -95,7 +95,11 @@ def test_a_process_killed_mid_sweep_resumes_every_job(tmp_path: Path, isolated_h
         sweep = _run_cli(["--engine-url", running.base_url, "sweep", "--count", "12", "--concurrency", "4"], env)
         first_line = sweep.stdout.readline()
         assert json.loads(first_line)["submitted"] == 12
-        time.sleep(1.5)
+        wait_until(
+            lambda: any(j.status == "completed" for j in running.engine.book.listed()),
+            60,
+            "the engine to finish a first job of the sweep",
+        )
         os.killpg(sweep.pid, signal.SIGKILL)
         sweep.wait(10)
 
@@ -135,9 +139,7 @@ def test_sessions_and_the_tracker_write_at_once_and_nothing_is_lost(engine, isol
         t.start()
     for t in threads:
         t.join()
-    deadline = time.time() + 90
-    while studio.store.active() and time.time() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: not studio.store.active(), 90, "the tracker to finish every job")
     studio.close()
     assert not errors
     loaded = JobStore(isolated_home / "jobs.json")
@@ -168,9 +170,7 @@ def test_takes_of_one_prompt_through_lost_answers_and_5xx_each_keep_their_own_vi
         result = studio.launch(takes, concurrency=4)
         assert not result.errors, "a 5xx or a lost answer keeps the take, unconfirmed"
         assert any(j.remote_id is None for j in result.jobs), "some answers were lost"
-        deadline = time.time() + 180
-        while studio.store.active() and time.time() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: not studio.store.active(), 180, "every take to finish or be adopted", interval=0.2)
         studio.close()
 
         jobs = studio.store.all()

@@ -10,6 +10,7 @@ from dailies.config import Environment
 from dailies.errors import ValidationError
 from dailies.jobs import JobKind
 from dailies.media import MediaLibrary
+from dailies.store import JobStore
 from dailies.studio import Studio
 
 
@@ -26,7 +27,7 @@ def test_an_unknown_job_id_is_named_and_nothing_changes(studio: Studio, action: 
     with pytest.raises(KeyError, match="job_nope"):
         getattr(studio, action)(*args)
     assert len(studio.store) == 0
-    assert not (studio.home / "jobs.json").exists() or "job_nope" not in (studio.home / "jobs.json").read_text()
+    assert all(job.id != "job_nope" for job in JobStore(studio.home / "jobs.json").all()), "nothing was written"
 
 
 @pytest.mark.parametrize("job_id", ["../jobs", "..", "job/../../etc", "/etc/passwd", "job\x00", ""])

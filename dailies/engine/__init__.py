@@ -55,6 +55,9 @@ class EngineConfig:
     """Assets expire this long after a job completes; content then answers 404 `video_expired`."""
     min_job_s: float = 0.0
     """Every job takes at least this long, progress rising (jobs of known render time)."""
+    job_s_range: tuple[float, float] | None = None
+    """Each job takes at least a time drawn from this range by its seed (same seeds, same job times:
+    the polling benchmark); `min_job_s` still applies."""
     poll_after_ms: int | None = None
     """A fixed `openai-poll-after-ms` hint; None estimates the time left from the job's progress."""
     faults: Faults = field(default_factory=Faults)
@@ -74,6 +77,7 @@ class Engine:
             workers=config.workers,
             lifetime_s=config.lifetime_s,
             min_job_s=config.min_job_s,
+            job_s_range=config.job_s_range,
             faults=plan,
             threads_per_render=config.render_threads,
         )

@@ -270,7 +270,7 @@ class VideosAPI:
                 )
             jobs = jobs[ids.index(after) + 1 :]
         page = jobs[:limit]
-        data = [j.public() for j in page]
+        data = [self._public(j) for j in page]
         return JSONResponse(
             {
                 "object": "list",
@@ -285,9 +285,16 @@ class VideosAPI:
         await self._guard(request)
         job = self._find(request.path_params["video_id"])
         headers = {}
-        if job.status in ("queued", "in_progress"):
+        if job.status in ("queued", "in_progress") and not self.plan.faults.omit_poll_hint:
             headers["openai-poll-after-ms"] = str(self._poll_hint(job))
-        return JSONResponse(job.public(), headers=headers)
+        return JSONResponse(self._public(job), headers=headers)
+
+    def _public(self, job: EngineJob) -> dict[str, Any]:
+        """The video object as this engine reports it (progress 0 until done, when told to hide it)."""
+        video = job.public()
+        if self.plan.faults.hide_progress and job.status in ("queued", "in_progress"):
+            video["progress"] = 0
+        return video
 
     def _poll_hint(self, job: EngineJob) -> int:
         """When to ask again: the configured value, the time a paced job has left, or else the time left
@@ -297,9 +304,11 @@ class VideosAPI:
         if job.status == "queued" or not job.started_at or job.progress <= 1:
             return 1000
         elapsed = time.time() - job.started_at
-        paced_left = self.book.min_job_s - elapsed
-        if paced_left > 0.25:  # a job of known duration: the time it has left is known exactly
-            return int(min(5000, paced_left * 1000))
+        paced_left = self.book.job_seconds(job) - elapsed
+        if paced_left > 0:  # a job of known duration: the time it has left is known exactly
+            return int(min(5000, max(250, paced_left * 1000)))
+        if self.book.job_seconds(job) > 0 and job.progress >= 98:
+            return 250  # its time is up and its render done: it is only finishing (98 % would say 2 % to go)
         remaining = elapsed * (100 - job.progress) / max(job.progress, 1)
         return int(min(5000, max(250, remaining * 1000)))
 
@@ -383,7 +392,7 @@ class VideosAPI:
         """The answer to a create, or (as a fault) a connection dropped after the job was made."""
         if self.plan.lose_create_answer():
             return _dropped_answer()
-        return JSONResponse(job.public())
+        return JSONResponse(self._public(job))
 
     def _new_job(self, kind: str, model: str, prompt: str, size: str, seconds: int, body: dict[str, Any]) -> EngineJob:
         seed_field = _text(body.get("seed"))

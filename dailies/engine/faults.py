@@ -37,6 +37,10 @@ class Faults:
     cannot be found by listing."""
     blocked_terms: tuple[str, ...] = ()
     """A prompt mentioning one of these fails with code `moderation_blocked`."""
+    omit_poll_hint: bool = False
+    """Send no `openai-poll-after-ms` header, as a provider that gives no hint (the polling benchmark)."""
+    hide_progress: bool = False
+    """Report progress 0 until a job is done, as a provider that reports none (the polling benchmark)."""
     seed: int | None = None
 
     @property

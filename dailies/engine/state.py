@@ -88,6 +88,7 @@ class JobBook:
         lifetime_s: int,
         min_job_s: float,
         faults: FaultPlan,
+        job_s_range: tuple[float, float] | None = None,
         threads_per_render: int = 1,
     ) -> None:
         self.data_dir = data_dir
@@ -98,6 +99,7 @@ class JobBook:
         self.index_path = data_dir / "index.json"
         self.lifetime_s = lifetime_s
         self.min_job_s = min_job_s
+        self.job_s_range = job_s_range
         self.faults = faults
         self.threads_per_render = threads_per_render
         self.worker_count = max(1, workers)
@@ -223,14 +225,15 @@ class JobBook:
             )
             return
         fail = self.faults.fail_job()
+        paced_s = self.job_seconds(job)
         out = self.folder(job.id)
         scratch = Path(tempfile.mkdtemp(prefix=f".{job.id}.", dir=self.videos_dir))
 
         def progress(fraction: float) -> None:
             # A paced job reports the share of its known duration, so that progress (and the poll
             # hint made from it) tells the truth about when it will finish.
-            if self.min_job_s > 0 and job.started_at is not None:
-                fraction = min(fraction, (time.time() - job.started_at) / self.min_job_s)
+            if paced_s > 0 and job.started_at is not None:
+                fraction = min(fraction, (time.time() - job.started_at) / paced_s)
             with self._lock:
                 job.progress = max(job.progress, min(98, int(fraction * 100 * (0.5 if fail else 1))))
 
@@ -245,7 +248,7 @@ class JobBook:
                     },
                 )
                 return
-            self._pace(job, self.min_job_s)
+            self._pace(job, paced_s)
             shutil.rmtree(out, ignore_errors=True)
             os.replace(scratch, out)
         finally:
@@ -277,6 +280,13 @@ class JobBook:
             render_edit(Path(job.source_path or ""), job.prompt, scratch, metadata, progress=progress, threads=threads)
         else:
             raise ValueError(f"unknown kind {job.kind}")
+
+    def job_seconds(self, job: EngineJob) -> float:
+        """The least time this job takes: `min_job_s`, or more when a range is set (drawn from its seed)."""
+        if self.job_s_range is None:
+            return self.min_job_s
+        low, high = self.job_s_range
+        return max(self.min_job_s, low + (high - low) * random.Random(job.seed).random())
 
     def _pace(self, job: EngineJob, seconds: float) -> None:
         """Hold a job in progress until it has taken `seconds` since it started, progress rising."""

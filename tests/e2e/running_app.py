@@ -46,6 +46,11 @@ def start_app(home: Path, log: Path, extra_env: dict[str, str] | None = None) ->
     raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
 
 
+def wait_for_run(page) -> None:
+    """Wait until the page's script run has finished (Streamlit marks its root `notRunning`)."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=30_000)
+
+
 def stop_app(process: subprocess.Popen) -> None:
     process.terminate()
     try:

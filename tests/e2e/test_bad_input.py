@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from running_app import start_app, stop_app
+from running_app import start_app, stop_app, wait_for_run
 
 from dailies.engine import EngineConfig, serve_engine
 
@@ -87,7 +87,7 @@ def test_a_key_appears_nowhere_in_data_logs_or_pages(tmp_path, browser, screensh
             for title in ("Variants", "History", "Compare", "Settings"):
                 page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
                 expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
-                page.wait_for_timeout(500)
+                wait_for_run(page)
                 seen.append(page.content())
             expect(page.get_by_text(f"Key: …{KEY[-4:]}", exact=False)).to_be_visible()
             page.screenshot(path=str(screenshots / "bad-input-key-settings.png"))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from running_app import wait_for_run
+from until import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -14,11 +17,17 @@ RENDER_WAIT_MS = 90_000
 
 
 def no_broken_page(page: Page, name: str, screenshots) -> None:
-    """Screenshot the page, then fail if Streamlit shows an exception on it."""
-    page.wait_for_timeout(300)
+    """Once its script run has finished, screenshot the page, then fail if Streamlit shows an exception on it."""
+    wait_for_run(page)
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     exceptions = page.locator("[data-testid='stException']")
     assert exceptions.count() == 0, f"{name} shows an exception: {exceptions.first.inner_text()[:800]}"
+
+
+def jobs_on_disk(home) -> dict[str, dict]:
+    """The app's saved jobs, read as the file is (it is replaced atomically, so never half-written)."""
+    path = home / "jobs.json"
+    return json.loads(path.read_text()).get("jobs", {}) if path.exists() else {}
 
 
 def go(page: Page, title: str) -> None:
@@ -80,7 +89,11 @@ def test_first_session(app, page: Page, screenshots) -> None:
     expect(first_take.get_by_text("lighting: golden hour · angle: aerial")).to_be_visible()
     first_take.get_by_role("radio", name="4 out of 5 stars").click()
     first_take.get_by_text("Pick").click()
-    page.wait_for_timeout(800)
+    wait_until(
+        lambda: any(j.get("rating") == 4 and j.get("picked") for j in jobs_on_disk(app.home).values()),
+        30,
+        "the rating and the pick to be saved",
+    )
     no_broken_page(page, "2-variants", screenshots)
 
     # The page's address is a shareable link: a new session opens the same grid, with the review kept.
@@ -114,7 +127,10 @@ def test_first_session(app, page: Page, screenshots) -> None:
     times = page.eval_on_selector_all(players, "vs => vs.map(v => v.currentTime)")
     assert abs(times[0] - times[1]) < 0.15, times
     page.locator("[data-role='seek']").fill("250")
-    page.wait_for_timeout(300)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll(\"{players}\")].every(v => Math.abs(v.currentTime - 1) < 0.3)",
+        timeout=10_000,
+    )
     times = page.eval_on_selector_all(players, "vs => vs.map(v => v.currentTime)")
     assert all(0.7 < t < 1.3 for t in times), times
     page.locator("[data-role='speed']").select_option("2.0")

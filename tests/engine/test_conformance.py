@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 from pathlib import Path
 
 import openai
 import pytest
 from PIL import Image
+from until import wait_until
 
 from dailies.engine import EngineConfig, Faults, serve_engine
 
@@ -191,15 +191,54 @@ def test_expired_content_is_a_clear_404(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path, lifetime_s=0)) as engine:
         client = sdk(engine.base_url)
         video = client.videos.poll(client.videos.create(prompt="short lived").id, poll_interval_ms=100)
-        time.sleep(0.01)
         with pytest.raises(openai.NotFoundError, match="expired"):
             client.videos.download_content(video.id)
 
 
-def test_the_poll_hint_is_sent_while_running(running) -> None:
+def test_the_poll_hint_is_sent_while_running(tmp_path: Path) -> None:
+    """A job that takes at least 3 s is still running when asked about at once, and every answer about
+    a running job says when to ask again; a finished job's answer does not."""
     import httpx
 
-    created = httpx.post(f"{running.base_url}/videos", files={"prompt": (None, "hint me")}).json()
-    response = httpx.get(f"{running.base_url}/videos/{created['id']}")
-    if response.json()["status"] in ("queued", "in_progress"):
+    with serve_engine(EngineConfig(data_dir=tmp_path, min_job_s=3.0)) as engine:
+        created = httpx.post(f"{engine.base_url}/videos", files={"prompt": (None, "hint me")}).json()
+        response = httpx.get(f"{engine.base_url}/videos/{created['id']}")
+        assert response.json()["status"] in ("queued", "in_progress")
         assert 250 <= int(response.headers["openai-poll-after-ms"]) <= 5000
+        done = sdk(engine.base_url).videos.poll(created["id"], poll_interval_ms=100)
+        assert done.status == "completed"
+        assert "openai-poll-after-ms" not in httpx.get(f"{engine.base_url}/videos/{created['id']}").headers
+
+
+def test_a_server_without_hint_or_progress_can_be_played(tmp_path: Path) -> None:
+    """The polling benchmark's servers: opt-in faults drop the poll hint and hold progress at 0 until done."""
+    import httpx
+
+    faults = Faults(omit_poll_hint=True, hide_progress=True)
+    with serve_engine(EngineConfig(data_dir=tmp_path, min_job_s=3.0, faults=faults)) as engine:
+        created = httpx.post(f"{engine.base_url}/videos", files={"prompt": (None, "no hint")}).json()
+        running_job = engine.engine.book.get(created["id"])
+        wait_until(lambda: running_job.progress > 1, 30, "the engine to render part of the job")
+        response = httpx.get(f"{engine.base_url}/videos/{created['id']}")
+        assert response.json()["status"] == "in_progress"
+        assert response.json()["progress"] == 0
+        assert "openai-poll-after-ms" not in response.headers
+        done = sdk(engine.base_url).videos.poll(created["id"], poll_interval_ms=100)
+        assert (done.status, done.progress) == ("completed", 100)
+
+
+def test_job_times_drawn_from_a_range_follow_the_seed(tmp_path: Path) -> None:
+    """The same seed gives the same job time, inside the range (so two clients can be raced fairly)."""
+    import httpx
+
+    config = EngineConfig(data_dir=tmp_path, job_s_range=(20.0, 90.0), workers=1)
+    with serve_engine(config) as engine:
+        ids = [
+            httpx.post(f"{engine.base_url}/videos", files={"prompt": (None, f"take {n}"), "seed": (None, seed)}).json()[
+                "id"
+            ]
+            for n, seed in enumerate(("7", "7", "8"))
+        ]
+        times = [engine.engine.book.job_seconds(engine.engine.book.get(video_id)) for video_id in ids]
+    assert times[0] == times[1] != times[2]
+    assert all(20.0 <= t <= 90.0 for t in times)

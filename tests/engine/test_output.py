@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import av
 import httpx
 import numpy as np
 import pytest
+from until import wait_until
 
 from dailies.client import VideosClient
 from dailies.engine import EngineConfig, Faults, serve_engine
@@ -27,13 +27,13 @@ def client(running) -> VideosClient:
 
 
 def finish(client: VideosClient, video: dict, timeout: float = 60) -> dict:
-    deadline = time.time() + timeout
-    while True:
-        video = client.retrieve(video["id"])
-        if video["status"] in ("completed", "failed"):
-            return video
-        assert time.time() < deadline, video
-        time.sleep(0.1)
+    video_id = video["id"]
+
+    def final() -> dict | None:
+        latest = client.retrieve(video_id)
+        return latest if latest["status"] in ("completed", "failed") else None
+
+    return wait_until(final, timeout, f"{video_id} to finish")
 
 
 def fetch(client: VideosClient, video: dict, folder: Path) -> Path:

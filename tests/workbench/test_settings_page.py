@@ -6,6 +6,8 @@ import json
 
 from page_helpers import no_exception
 
+from dailies.config import SettingsFile
+
 KEY = "sk-test-secret-0123456789abcdef"
 
 
@@ -51,7 +53,7 @@ def test_an_invalid_moderation_pattern_is_refused_and_nothing_is_saved(open_page
     at.button(key="save_settings").click().run()
     assert any("not valid" in e.value and "(unclosed" in e.value for e in at.error)
     path = studio_of().home / "settings.json"
-    assert not path.exists() or json.loads(path.read_text())["daily_budget_usd"] != 99.0
+    assert SettingsFile(path).load().daily_budget_usd != 99.0, "the refused settings were not written"
     assert studio_of().settings.daily_budget_usd != 99.0
 
 
