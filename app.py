@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import streamlit as st
 from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
-from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file
+from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig
 
@@ -29,7 +30,12 @@ HERE = Path(__file__).resolve().parent
 # /variants after a restart would run that page alone, without the sidebar.
 PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
-engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine"))
+# The mounted engine answers only the studio of this process: a token made per start, never shown or stored,
+# so that a web page a team member visits cannot start renders or read prompts (see HostGuard too).
+_engine_token = secrets.token_urlsafe(32)
+set_engine_token(_engine_token)
+engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine", api_key=_engine_token,
+                             allowed_hosts=served_hosts()))
 
 
 @contextlib.asynccontextmanager

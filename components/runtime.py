@@ -21,7 +21,7 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from dailies.config import Environment
+from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
@@ -37,6 +37,28 @@ _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 _lock = threading.Lock()
 _created: list[Studio] = []
 _fallback_engine = ExitStack()
+_engine_token: str | None = None
+
+
+def set_engine_token(token: str) -> None:
+    """Hand the mounted engine's token (made per start by `app.py`) to the studio; nothing else reads it."""
+    global _engine_token
+    _engine_token = token
+
+
+def served_hosts() -> tuple[str, ...]:
+    """Names this server answers to besides loopback ones: the configured `server.address`/`browser.serverAddress`.
+
+    A request carrying any other `Host` comes from a name someone rebound to this machine (DNS rebinding).
+    """
+    names = (st.get_option("server.address"), st.get_option("browser.serverAddress"))
+    return tuple(sorted({str(name).strip("[]") for name in names if name}))
+
+
+def host_allowed(request: Request) -> bool:
+    """Whether the request's `Host` names this server."""
+    host = host_of(request.headers.get("host", ""))
+    return is_loopback_host(host) or host.lower() in {name.lower() for name in served_hosts()}
 
 
 def engine_url() -> str:
@@ -60,7 +82,9 @@ def engine_url() -> str:
 def studio() -> Studio:
     """The shared studio, its tracker running."""
     with _lock:
-        shared = Studio(Environment.load(), engine_base_url=engine_url())
+        url = engine_url()
+        mounted = bool(os.environ.get("DAILIES_EMBEDDED_ENGINE")) and not os.environ.get("DAILIES_ENGINE_URL")
+        shared = Studio(Environment.load(), engine_base_url=url, engine_api_key=_engine_token if mounted else None)
         shared.start()
         _created.append(shared)
         return shared
@@ -102,6 +126,8 @@ def media_url(job: Job, variant: str = "video") -> str | None:
 
 async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
+    if not host_allowed(request):
+        return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
     job_id = request.path_params["job_id"]
     name = request.path_params["name"]
     try:

@@ -101,7 +101,10 @@ class UnkeyedProvider(OpenAICompatibleProvider):
 class ProviderRegistry:
     """Providers by name, built from the environment and Settings. Thread-safe."""
 
-    def __init__(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
+    def __init__(
+        self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None
+    ) -> None:
+        self._engine_key = engine_api_key
         self._lock = threading.Lock()
         self._providers: dict[str, VideoProvider] = {}
         self._prices: dict[str, PriceList] = {}
@@ -116,6 +119,7 @@ class ProviderRegistry:
                         ENGINE,
                         engine_base_url,
                         label="Embedded engine (local preview renderer)",
+                        api_key=self._engine_key,
                         max_retries=2,
                     )
                 ),
@@ -203,7 +207,9 @@ class Studio:
         store: JobStore | None = None,
         media: MediaLibrary | None = None,
         clock: Callable[[], float] = time.time,
+        engine_api_key: str | None = None,
     ) -> None:
+        """`engine_api_key`: the token the mounted engine was started with; held here, never shown."""
         self.env = env
         self.home = env.home
         self.home.mkdir(parents=True, exist_ok=True)
@@ -213,7 +219,7 @@ class Studio:
         self.settings = self.settings_file.load()
         self.store = store or JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
-        self.providers = ProviderRegistry(env, self.settings, engine_base_url)
+        self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key)
         self.tracker = Tracker(
             self.store,
             self.providers.get,

@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         min_job_s=args.min_job_s,
         poll_after_ms=args.poll_after_ms,
         faults=faults,
+        # Bound to every interface, the engine cannot know its names: any Host is answered (use --api-key-env).
+        allowed_hosts=("*",) if args.host in ("0.0.0.0", "::", "") else (args.host,),
     )
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
 
