@@ -155,3 +155,29 @@ def test_plain_http_is_refused_beyond_loopback(isolated_home: Path, url: str) ->
 def test_loopback_names() -> None:
     assert all(map(is_loopback_host, ["localhost", "127.0.0.1", "127.9.9.9", "::1", "[::1]", "app.localhost"]))
     assert not any(map(is_loopback_host, ["0.0.0.0", "10.0.0.1", "evil.example", "localhost.evil.example", ""]))
+
+
+CATASTROPHIC = "(a|aa)+$"
+
+
+def test_a_catastrophic_pattern_is_cut_off_and_the_prompt_is_held_back_saying_why() -> None:
+    from dailies.moderation import PATTERN_TIMEOUT_S, LocalRules
+
+    verdict = LocalRules(terms=(), patterns=(CATASTROPHIC,)).check("a" * 40 + "!")
+    assert not verdict.allowed
+    assert verdict.reasons == (f"could not be checked against /{CATASTROPHIC}/ within {PATTERN_TIMEOUT_S:g} s "
+                               "(simplify the pattern in Settings)",)
+    assert LocalRules(terms=(), patterns=("a{3}",)).check("a kite").allowed
+
+
+def test_settings_refuses_a_pattern_that_can_hang(isolated_home: Path) -> None:
+    import dataclasses
+
+    shared = _studio(isolated_home)
+    try:
+        with pytest.raises(ValidationError, match="takes more than"):
+            shared.save_settings(dataclasses.replace(shared.settings, moderation_patterns=[CATASTROPHIC]))
+        shared.save_settings(dataclasses.replace(shared.settings, moderation_patterns=[r"\bkite\b"]))
+    finally:
+        shared.close()
+    assert json.loads((isolated_home / "settings.json").read_text())["moderation_patterns"] == [r"\bkite\b"]
