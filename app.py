@@ -20,6 +20,7 @@ import streamlit as st
 from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
+from components.access import ACCESS_ROUTE, access_page, announce
 from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig
@@ -43,6 +44,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Start the engine's workers with the server, and stop them and the tracker with it."""
     from components.runtime import close_studio
 
+    announce()
     engine.start()
     # Resume unfinished jobs now, not when the first page is opened: the tracker is the studio's.
     threading.Thread(target=_resume_jobs, name="dailies-resume", daemon=True).start()
@@ -64,6 +66,7 @@ def _resume_jobs() -> None:
 
 app = st.App(
     HERE / "workbench.py",
-    routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file)],
+    routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file),
+            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"])],
     lifespan=lifespan,
 )

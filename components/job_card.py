@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.runtime import media_url, studio, team_tags
+from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobKind, JobStatus
 
@@ -39,7 +40,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             st.progress(job.progress / 100, text=label)
         elif job.error:
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
-            st.error(problem, icon=":material/error:")
+            st.error(plain(problem), icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
             st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if job.is_portrait else "stretch")
             if "thumbnail" in job.files or "spritesheet" in job.files:
@@ -85,10 +86,10 @@ def takes_form(job: Job, key: str) -> None:
             try:
                 result = shared.launch(shared.takes_of(job.id, int(count)), provider=job.provider)
             except (RequestRefused, APIError) as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(plain(exc), icon=":material/block:")
                 return
             for _, error in result.errors:
-                st.error(f"One take was refused: {error}", icon=":material/block:")
+                st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
             if result.jobs:
                 st.switch_page("pages/variants.py", query_params={"group": result.jobs[0].group_id})
 
@@ -97,7 +98,7 @@ def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
     shared = studio()
     caps = shared.capabilities(job.provider) if job.provider in shared.providers.names() else None
     if caps is not None and not caps.supports(kind):
-        st.info(f"{shared.provider(job.provider).label} cannot {kind}.")
+        st.info(f"{plain(shared.provider(job.provider).label)} cannot {kind}.")
         return
     with st.form(f"form_{kind}_{key}", border=False):
         prompt = st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,
@@ -116,7 +117,7 @@ def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) 
         request = shared.request_from(job.id, kind, prompt, seconds)
         new = shared.submit(request, job.provider)
     except (RequestRefused, APIError) as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
         return
     st.session_state.setdefault("my_jobs", []).insert(0, new.id)
     st.toast(f"{kind.capitalize()} sent: {new.id}", icon=":material/send:")
@@ -133,7 +134,7 @@ def retry_or_recheck(job: Job, key: str) -> None:
             try:
                 new = shared.retry(job.id)
             except (RequestRefused, APIError) as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
             else:
                 st.session_state.setdefault("my_jobs", []).insert(0, new.id)
                 st.rerun()

@@ -21,6 +21,7 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from components.access import media_allowed
 from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
 from dailies.jobs import Job
@@ -128,6 +129,8 @@ async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     if not host_allowed(request):
         return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
+    if not media_allowed(request):
+        return JSONResponse({"error": "sign in first (DAILIES_ACCESS_TOKEN)"}, status_code=401)
     job_id = request.path_params["job_id"]
     name = request.path_params["name"]
     try:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import re
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of them turns off
-# links, images, emphasis, code, headings, lists, tables, HTML, Streamlit's :color[…] and :icon: directives
-# and $math$. Newlines become spaces: a caption or label is one line.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|:~$=\"'&/])")
+# Backslash-escaping these turns off links and images ([…](…), ![…](…), <…>), emphasis, code, headings,
+# tables, strikethrough, $math$, Streamlit's :color[…] and :icon: directives, and GFM's bare-URL and e-mail
+# autolinks (http\://…, user\@host); "www." and a leading list marker are broken up separately. Other
+# punctuation, and a colon before a space ("lighting: dusk"), is left alone so that messages read as
+# written. Newlines become spaces: one line of text.
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|~$!@]|:(?=\S))")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_LIST_MARKER = re.compile(r"^([-+=]|\d+(?=[.)]))")
 
 
 def plain(text: object) -> str:
     """`text` as literal characters in any markdown-rendering Streamlit element."""
-    return _MARKUP.sub(r"\\\1", " ".join(str(text).split()))
+    flat = _MARKUP.sub(r"\\\1", " ".join(str(text).split()))
+    return _LIST_MARKER.sub(lambda m: m[0] + "\\" if m[0][0].isdigit() else "\\" + m[0], _WWW.sub(r"\1\\.", flat))

@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from components.access import bound_beyond_loopback
 from components.runtime import studio
 from components.text import plain
 from dailies.config import REMOTE, key_hint
@@ -13,6 +14,10 @@ from dailies.videos_spec import SECONDS, SIZES
 shared = studio()
 settings = dataclasses.replace(shared.settings)
 st.title("Settings")
+if bound_beyond_loopback():
+    st.warning(f"This workbench is bound to {st.get_option('server.address') or 'every interface'}, beyond "
+               "loopback: people on other machines can reach it, and sign in with DAILIES_ACCESS_TOKEN.",
+               icon=":material/public:")
 
 st.subheader("Providers")
 names = shared.providers.names()
@@ -42,7 +47,7 @@ with st.expander("Add an OpenAI-compatible server"):
         try:
             shared.add_provider(new_name, new_url, new_key)
         except ValidationError as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(plain(exc), icon=":material/block:")
         else:
             st.rerun()
     added = [p.name for p in shared.settings.extra_providers]
@@ -87,7 +92,7 @@ if st.button("Save settings", type="primary", icon=":material/save:", key="save_
     try:
         shared.save_settings(settings)
     except ValidationError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
     else:
         st.success("Saved.", icon=":material/check:")
 
