@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from running_app import start_streamlit, stop_app
 
 from dailies.jobs import Job, JobError, JobStatus
@@ -51,6 +52,7 @@ def test_a_foreign_host_is_refused_by_the_engine_and_the_media_route(app_url: st
 
 
 ACCESS = "team-access-token-for-the-test"
+EXPOSED_LOG: list = []
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +61,17 @@ def exposed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("exposed")
     process, url = start_streamlit(home / "data", home / "app.log", "--server.address", "0.0.0.0",
                                    env={"DAILIES_ACCESS_TOKEN": ACCESS})
+    EXPOSED_LOG.append(home / "app.log")
     try:
         yield url
     finally:
         stop_app(process)
+
+
+def test_beyond_loopback_the_start_says_so(exposed_url: str) -> None:
+    log = EXPOSED_LOG[-1].read_text()
+    assert "bound to 0.0.0.0 (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required" in log
+    assert ACCESS not in log
 
 
 def test_beyond_loopback_no_file_is_served_without_the_access_token(exposed_url: str) -> None:
@@ -101,7 +110,7 @@ def test_markdown_written_by_people_or_providers_makes_no_link_or_image(app_url:
         take.get_by_text("The provider said:", exact=False).wait_for()
         take.get_by_text(f"{LINK}: {IMAGE}", exact=False).wait_for()
         take.get_by_text(f"a boat {IMAGE} {LINK}", exact=False).wait_for()
-        assert take.get_by_placeholder("Notes").input_value() == LINK
+        expect(take.get_by_placeholder("Notes")).to_have_value(LINK)
         main = page.locator("section.stMain")
         assert main.locator("a[href*='evil.example']").count() == 0
         assert main.locator("img[src*='evil.example']").count() == 0
