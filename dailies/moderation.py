@@ -80,6 +80,6 @@ class LocalRules:
                 continue
             except TimeoutError:
                 # Held back rather than let through: the rule could not say whether the prompt matches.
-                reasons.append(f"could not be checked against /{pattern}/ within {PATTERN_TIMEOUT_S:g} s "
-                               "(simplify the pattern in Settings)")
+                reasons.append(f"could not be checked against /{pattern}/ in time (the bound is "
+                               f"{PATTERN_TIMEOUT_S:g} s of matching; simplify the pattern in Settings)")
         return ModerationVerdict(not reasons, tuple(reasons), "local rules")
