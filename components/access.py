@@ -97,7 +97,11 @@ input,button{{font-size:1rem;padding:.4rem;margin:.3rem 0}}</style>
 
 async def access_page(request: Request) -> Response:
     """`GET /access`: the sign-in form. `POST`: check the token, set the cookie, go to the workbench."""
-    token = Environment.load().access_token
+    from components.runtime import host_allowed  # runtime imports this module for the media route
+
+    if not host_allowed(request):
+        return HTMLResponse("This server does not answer for that host.", status_code=421)
+    token = _server_token()
     if not token:
         return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message=html.escape(
             "Sign-in is not set up: DAILIES_ACCESS_TOKEN is not set on the server.")), status_code=503)
