@@ -25,8 +25,8 @@ FOLLOW_UPS = {
 
 
 def status_line(job: Job) -> str:
-    return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {job.model} · {job.size} · " \
-           f"{job.seconds}s · ${job.cost_estimate:.2f}"
+    return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {plain(job.model)} · " \
+           f"{job.size} · {job.seconds}s · ${job.cost_estimate:.2f}"
 
 
 def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:
