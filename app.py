@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +20,8 @@ import streamlit as st
 from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
-from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file
+from components.access import ACCESS_ROUTE, access_page, announce
+from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig, EngineFolderBusy
 
@@ -29,7 +31,12 @@ HERE = Path(__file__).resolve().parent
 # /variants after a restart would run that page alone, without the sidebar.
 PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
-engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine"))
+# The mounted engine answers only the studio of this process: a token made per start, never shown or stored,
+# so that a web page a team member visits cannot start renders or read prompts (see HostGuard too).
+_engine_token = secrets.token_urlsafe(32)
+set_engine_token(_engine_token)
+engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine", api_key=_engine_token,
+                             allowed_hosts=served_hosts()))
 
 
 @contextlib.asynccontextmanager
@@ -37,6 +44,7 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Start the engine's workers with the server, and stop them and the tracker with it."""
     from components.runtime import close_studio
 
+    announce()
     started = _start_engine()
     # Resume unfinished jobs now, not when the first page is opened: the tracker is the studio's.
     threading.Thread(target=_resume_jobs, name="dailies-resume", daemon=True).start()
@@ -58,6 +66,8 @@ def _start_engine() -> bool:
             raise
         logging.getLogger(__name__).warning("%s This app uses it.", busy)
         os.environ["DAILIES_ENGINE_URL"] = busy.url
+        if busy.key:
+            os.environ["DAILIES_ENGINE_KEY"] = busy.key
         return False
     return True
 
@@ -73,6 +83,7 @@ def _resume_jobs() -> None:
 
 app = st.App(
     HERE / "workbench.py",
-    routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file)],
+    routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file),
+            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"])],
     lifespan=lifespan,
 )

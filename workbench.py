@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from components.access import require_access
 from components.sidebar import render_sidebar
 
 st.set_page_config(page_title="Dailies", page_icon=":material/movie:", layout="wide")
+require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
 
 pages = st.navigation(
     {

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.job_card import job_card
 from components.runtime import studio
+from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobStatus
 
@@ -40,7 +41,7 @@ def _each(jobs, action, done: str) -> None:
         except (RequestRefused, APIError, KeyError) as exc:  # KeyError: deleted meanwhile in another session
             errors.append(f"{job.id}: {exc}")
     for error in errors:
-        st.error(error)
+        st.error(plain(error))
     if len(jobs) > len(errors):
         st.toast(f"{len(jobs) - len(errors)} job(s) {done}", icon=":material/check:")
 
@@ -67,6 +68,6 @@ def confirm_delete(job_ids: list[str]) -> None:
             errors.append(f"{job_id}: {exc}")
     st.session_state.pop("delete_pending", None)
     if errors:
-        st.error("\n".join(errors))
+        st.error("  \n".join(plain(e) for e in errors))
     else:
         st.rerun()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.runtime import media_url, studio, team_tags
+from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobKind, JobStatus
 
@@ -25,8 +26,8 @@ FOLLOW_UPS = {
 
 
 def status_line(job: Job) -> str:
-    return f"{STATUS_ICON[job.status]} {job.status.label} · {job.kind} · {job.model} · {job.size} · " \
-           f"{job.seconds}s · ${job.cost_estimate:.2f}"
+    return f"{STATUS_ICON[job.status]} {job.status.label} · {job.kind} · {plain(job.model)} · " \
+           f"{job.size} · {job.seconds}s · ${job.cost_estimate:.2f}"
 
 
 def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:
@@ -42,7 +43,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             st.warning(job.error.message, icon=":material/help:")
         elif job.error:
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
-            st.error(problem, icon=":material/error:")
+            st.error(plain(problem), icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
             st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if job.is_portrait else "stretch")
             if "thumbnail" in job.files or "spritesheet" in job.files:
@@ -90,10 +91,10 @@ def takes_form(job: Job, key: str) -> None:
             try:
                 result = shared.launch(shared.takes_of(job.id, int(count)), provider=job.provider)
             except (RequestRefused, APIError) as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(plain(exc), icon=":material/block:")
                 return
             for _, error in result.errors:
-                st.error(f"One take was refused: {error}", icon=":material/block:")
+                st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
             if result.jobs:
                 st.switch_page("pages/variants.py", query_params={"group": result.jobs[0].group_id})
 
@@ -102,7 +103,7 @@ def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
     shared = studio()
     caps = shared.capabilities(job.provider) if job.provider in shared.providers.names() else None
     if caps is not None and not caps.supports(kind):
-        st.text(caps.unsupported.get(str(kind)) or f"{shared.provider(job.provider).label} cannot {kind}.")
+        st.text(caps.unsupported.get(str(kind)) or f"{plain(shared.provider(job.provider).label)} cannot {kind}.")
         return
     with st.form(f"form_{kind}_{key}", border=False):
         prompt = st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,
@@ -121,7 +122,7 @@ def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) 
         request = shared.request_from(job.id, kind, prompt, seconds)
         new = shared.submit(request, job.provider)
     except (RequestRefused, APIError) as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
         return
     st.session_state.setdefault("my_jobs", []).insert(0, new.id)
     st.toast(f"{kind.capitalize()} sent: {new.id}", icon=":material/send:")
@@ -138,7 +139,7 @@ def retry_or_recheck(job: Job, key: str) -> None:
             try:
                 new = shared.retry(job.id)
             except (RequestRefused, APIError) as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
             else:
                 st.session_state.setdefault("my_jobs", []).insert(0, new.id)
                 st.rerun()

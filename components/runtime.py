@@ -22,7 +22,8 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from dailies.config import Environment
+from components.access import media_allowed
+from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
@@ -38,33 +39,56 @@ _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 _lock = threading.Lock()
 _created: list[Studio] = []
 _fallback_engine = ExitStack()
+_engine_token: str | None = None
 
 
-def engine_url() -> str:
-    """Where the embedded engine answers, by how the app was started."""
+def set_engine_token(token: str) -> None:
+    """Hand the mounted engine's token (made per start by `app.py`) to the studio; nothing else reads it."""
+    global _engine_token
+    _engine_token = token
+
+
+def served_hosts() -> tuple[str, ...]:
+    """Names this server answers to besides loopback ones: the configured `server.address`/`browser.serverAddress`.
+
+    A request carrying any other `Host` comes from a name someone rebound to this machine (DNS rebinding).
+    """
+    names = (st.get_option("server.address"), st.get_option("browser.serverAddress"))
+    return tuple(sorted({str(name).strip("[]") for name in names if name}))
+
+
+def host_allowed(request: Request) -> bool:
+    """Whether the request's `Host` names this server."""
+    host = host_of(request.headers.get("host", ""))
+    return is_loopback_host(host) or host.lower() in {name.lower() for name in served_hosts()}
+
+
+def engine_url() -> tuple[str, str | None]:
+    """Where the embedded engine answers, by how the app was started, and the key it wants."""
     if os.environ.get("DAILIES_ENGINE_URL"):
-        return os.environ["DAILIES_ENGINE_URL"].rstrip("/")
+        return os.environ["DAILIES_ENGINE_URL"].rstrip("/"), os.environ.get("DAILIES_ENGINE_KEY")
     mount = os.environ.get("DAILIES_EMBEDDED_ENGINE")
     if mount:
         port = st.get_option("server.port")
-        return f"http://127.0.0.1:{port}{mount}/v1"
+        return f"http://127.0.0.1:{port}{mount}/v1", _engine_token
     from dailies.engine import EngineConfig, serve_engine
     from dailies.engine.folder import running_engine
 
     folder = Environment.load().home / "engine"
-    busy, url = running_engine(folder)
+    busy, url, key = running_engine(folder)
     if busy and url:  # another process runs this folder's engine: one engine per folder, so use it
-        return url.rstrip("/")
+        return url.rstrip("/"), key
     running = _fallback_engine.enter_context(serve_engine(EngineConfig(data_dir=folder)))
     atexit.register(_fallback_engine.close)
-    return running.base_url
+    return running.base_url, None
 
 
 @st.cache_resource(show_spinner="Starting the studio…")
 def studio() -> Studio:
     """The shared studio, its tracker running."""
     with _lock:
-        shared = Studio(Environment.load(), engine_base_url=engine_url())
+        url, key = engine_url()
+        shared = Studio(Environment.load(), engine_base_url=url, engine_api_key=key)
         shared.start()
         _created.append(shared)
         return shared
@@ -106,6 +130,10 @@ def media_url(job: Job, variant: str = "video") -> str | None:
 
 async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
+    if not host_allowed(request):
+        return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
+    if not media_allowed(request):
+        return JSONResponse({"error": "sign in first (DAILIES_ACCESS_TOKEN)"}, status_code=401)
     job_id = request.path_params["job_id"]
     name = request.path_params["name"]
     try:

@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from components.runtime import studio
+from components.text import plain
 from dailies.jobs import JobStatus
 from dailies.providers.base import Health
 
@@ -24,14 +25,14 @@ def render_sidebar() -> None:
         provider = shared.provider(name)
         health = provider_health(name, int(time.time() // 15))
         st.caption("Provider")
-        st.markdown(f"**{provider.label}**")
+        st.markdown(f"**{plain(provider.label)}**")
         if health.ok:
             st.success(f"Answers ({health.latency_ms:.0f} ms)", icon=":material/check_circle:")
         else:
-            st.error(health.message, icon=":material/error:")
+            st.error(plain(health.message), icon=":material/error:")
         status_panel()
         for warning in shared.warnings:
-            st.warning(warning, icon=":material/warning:")
+            st.warning(plain(warning), icon=":material/warning:")
 
 
 @st.fragment(run_every=3)

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components.runtime import media_url, studio
+from components.text import plain
 from dailies.jobs import Job
 
 
@@ -64,13 +65,13 @@ def save_review(job_id: str, field: str, key: str) -> None:
 
 def take_tile(job: Job, position: int, *, blind: bool) -> None:
     with st.container(border=True, key=f"take_{job.id}"):
-        st.markdown(f"**Take {chr(65 + position)}**" if blind else f"**{label(job)}**")
+        st.markdown(f"**Take {chr(65 + position)}**" if blind else f"**{plain(label(job))}**")
         if job.status == "completed" and job.has_video:
             st.video(media_url(job), alt=f"Take {position + 1}")
         elif job.is_active:
             st.progress(job.progress / 100, text=f"{job.status.replace('_', ' ')} {job.progress}%")
         else:
-            st.error(job.error.message if job.error else str(job.status))
+            st.error(plain(job.error.message) if job.error else str(job.status))
         stars_key, notes_key, pick_key = f"stars_{job.id}", f"notes_{job.id}", f"pick_{job.id}"
         st.session_state.setdefault(stars_key, job.rating - 1 if job.rating else None)
         st.feedback("stars", key=stars_key, on_change=save_review, args=(job.id, "rating", stars_key))
@@ -80,7 +81,7 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
         st.session_state.setdefault(pick_key, job.picked)
         st.toggle("Pick", key=pick_key, on_change=save_review, args=(job.id, "picked", pick_key))
         if not blind:
-            st.caption(job.prompt)
+            st.caption(plain(job.prompt))
 
 
 def variant_grid(group_id: str, *, blind: bool) -> None:

@@ -31,9 +31,11 @@ def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
     two engines never share one folder. Otherwise an engine is started in this process.
     """
     env = Environment.load()
-    engine_url = args.engine_url or (None if env.base_url else running_engine_url(env.home / "engine"))
+    engine_url, engine_key = args.engine_url, None
+    if not engine_url and not env.base_url:
+        engine_url, engine_key = running_engine_url(env.home / "engine")
     if engine_url or env.base_url:
-        studio = Studio(env, engine_base_url=engine_url)
+        studio = Studio(env, engine_base_url=engine_url, engine_api_key=engine_key)
         try:
             yield studio
         finally:
@@ -49,30 +51,32 @@ def open_studio(args: argparse.Namespace) -> Iterator[Studio]:
             studio.close()
 
 
-def running_engine_url(folder: Path) -> str | None:
-    """The URL of the engine another process runs on `folder`, or None when none runs there.
+def running_engine_url(folder: Path) -> tuple[str | None, str | None]:
+    """The URL of the engine another process runs on `folder` and the key it wants, or None when none
+    runs there.
 
     Raises `DailiesError`, saying why, when one runs there but cannot be used from here.
     """
     from dailies.engine.folder import running_engine
 
-    running, url = running_engine(folder)
+    running, url, key = running_engine(folder)
     if not running:
-        return None
+        return None, None
     if not url:
         raise DailiesError(
             f"An engine is running on {folder} but has not said where it answers (it may be starting). "
             "Try again in a moment, or pass --engine-url."
         )
     try:
-        httpx.get(f"{url}/models", timeout=5.0)
+        answer = httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=5.0)
+        answer.raise_for_status()
     except httpx.HTTPError as exc:
         raise DailiesError(
             f"The engine running on {folder} says it answers at {url}, but it does not ({exc}). "
             "Pass --engine-url, or stop that process."
         ) from exc
     print(f"dailies: using the engine already running on this data folder at {url}", file=sys.stderr)
-    return url
+    return url, key
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

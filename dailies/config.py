@@ -8,8 +8,10 @@ a key: a provider names the environment variable or secret its key comes from.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -32,7 +34,12 @@ class Environment:
     home: Path
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    """The `remote` provider's key (`DAILIES_API_KEY` / `OPENAI_API_KEY`); no other provider is sent it."""
     provider: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    """`DAILIES_ACCESS_TOKEN`: what a person enters once when the app is bound beyond loopback."""
+    values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Every variable and secret, so that a provider added in Settings can name the one its key is in."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, secrets_path: str | Path | None = None) -> Environment:
@@ -49,18 +56,71 @@ class Environment:
                     return str(value)
             return None
 
+        values = {str(k): str(v) for k, v in secrets.items() if v}
+        values.update({k: v for k, v in env.items() if v})
         return cls(
             home=Path(pick("DAILIES_HOME") or ".dailies").expanduser().resolve(),
             base_url=pick("DAILIES_BASE_URL", "OPENAI_BASE_URL"),
             api_key=pick("DAILIES_API_KEY", "OPENAI_API_KEY"),
             provider=pick("DAILIES_PROVIDER"),
+            access_token=pick("DAILIES_ACCESS_TOKEN"),
+            values=values,
         )
 
+    def key_named(self, name: str) -> str | None:
+        """The value of the variable or secret `name` (the environment first), or None when unset."""
+        if not name:
+            return None
+        return self.values.get(name) or self.values.get(name.lower()) or None
+
     def key_hint(self) -> str:
-        """What the pages may show of the key: its presence and last four characters, never more."""
-        if not self.api_key:
-            return "no key"
-        return f"…{self.api_key[-4:]}" if len(self.api_key) > 12 else "set"
+        """What the pages may show of the remote key."""
+        return key_hint(self.api_key)
+
+
+def key_hint(key: str | None) -> str:
+    """What the pages may show of a key: its presence and last four characters, never more."""
+    if not key:
+        return "no key"
+    return f"…{key[-4:]}" if len(key) > 12 else "set"
+
+
+REMOTE_KEY_NAMES = ("DAILIES_API_KEY", "OPENAI_API_KEY")
+_KEY_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,62}_API_KEY")
+
+
+def check_key_name(name: str) -> str | None:
+    """Why `name` cannot hold an added provider's key, or None when it can.
+
+    Only variables named `…_API_KEY` qualify, and not the `remote` provider's: whoever can open
+    Settings could otherwise send the team's key, or any other secret of the server, to a URL of theirs.
+    """
+    if not _KEY_NAME.fullmatch(name):
+        return (f"The key variable must be an upper-case name ending in _API_KEY, such as GATEWAY_API_KEY; "
+                f"not {name!r}.")
+    if name in REMOTE_KEY_NAMES:
+        return (f"{name} is the key of the remote provider (DAILIES_BASE_URL) and is not sent anywhere else; "
+                "name a variable of this provider's own, such as GATEWAY_API_KEY.")
+    return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (a name or address, brackets allowed) is this machine: localhost, 127.0.0.0/8, ::1."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_of(netloc: str) -> str:
+    """The host part of a `host[:port]` or `[v6]:port` Host header or URL netloc."""
+    netloc = netloc.strip().rsplit("@", 1)[-1]
+    if netloc.startswith("["):
+        return netloc[1:].split("]", 1)[0]
+    return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
 
 
 def read_secrets(path: str | Path) -> dict[str, Any]:
@@ -83,7 +143,8 @@ class ProviderSettings:
     kind: str = "openai_compat"
     base_url: str = ""
     """Empty for the embedded engine: the app knows where it mounted it."""
-    key_from: str = "DAILIES_API_KEY / OPENAI_API_KEY"
+    key_from: str = ""
+    """The name of the environment variable or secret this provider's key is in (never the key)."""
     moderation: bool = False
     free: bool = False
 

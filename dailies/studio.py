@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dailies.config import ENGINE, REMOTE, Environment, ProviderSettings, Settings, SettingsFile
+from dailies.config import (
+    ENGINE,
+    REMOTE,
+    Environment,
+    ProviderSettings,
+    Settings,
+    SettingsFile,
+    check_key_name,
+    is_loopback_host,
+)
 from dailies.errors import (
     APIConnectionError,
     APIError,
@@ -41,7 +50,7 @@ from dailies.jobs import Job, JobError, JobKind, JobRequest, JobStatus, new_job_
 from dailies.media import MediaLibrary
 from dailies.moderation import LocalRules
 from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
-from dailies.providers.base import Capabilities, ModerationVerdict, VideoProvider
+from dailies.providers.base import Capabilities, Health, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 from dailies.store import JobStore
 from dailies.tracker import PollPolicy, Tracker
@@ -77,10 +86,27 @@ class LaunchResult:
     errors: list[tuple[JobRequest, Exception]] = field(default_factory=list)
 
 
+class UnkeyedProvider(OpenAICompatibleProvider):
+    """An added provider whose key variable is unset: it says which variable to set and sends nothing."""
+
+    def __init__(self, config: OpenAICompatibleConfig, missing: str) -> None:
+        super().__init__(config)
+        self.missing = missing
+
+    def health(self) -> Health:
+        return Health(False, self.missing)
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        raise ValidationError(self.missing)
+
+
 class ProviderRegistry:
     """Providers by name, built from the environment and Settings. Thread-safe."""
 
-    def __init__(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
+    def __init__(
+        self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None
+    ) -> None:
+        self._engine_key = engine_api_key
         self._lock = threading.Lock()
         self._providers: dict[str, VideoProvider] = {}
         self._prices: dict[str, PriceList] = {}
@@ -101,6 +127,7 @@ class ProviderRegistry:
                         ENGINE,
                         engine_base_url,
                         label="Embedded engine (local preview renderer)",
+                        api_key=self._engine_key,
                         max_retries=2,
                     )
                 ),
@@ -140,15 +167,24 @@ class ProviderRegistry:
 
     @staticmethod
     def _from_settings(extra: ProviderSettings, env: Environment) -> VideoProvider:
-        return OpenAICompatibleProvider(
-            OpenAICompatibleConfig(
-                extra.name,
-                extra.base_url,
-                label=extra.label or extra.name,
-                api_key=env.api_key,
-                moderation=extra.moderation,
-            )
+        """An added provider, sent only the key in the variable named for it (never the remote's key)."""
+        config = OpenAICompatibleConfig(
+            extra.name,
+            extra.base_url,
+            label=extra.label or extra.name,
+            api_key=None,
+            moderation=extra.moderation,
         )
+        refused = check_key_name(extra.key_from) if extra.key_from else None
+        if extra.key_from and refused is None:
+            key = env.key_named(extra.key_from)
+            if key:
+                return OpenAICompatibleProvider(dataclasses.replace(config, api_key=key))
+            return UnkeyedProvider(config, f"{config.label} has no key: set {extra.key_from} in the environment "
+                                           "or .streamlit/secrets.toml, then restart the app.")
+        if refused:
+            return UnkeyedProvider(config, f"{config.label} has no usable key. {refused}")
+        return OpenAICompatibleProvider(config)
 
     def names(self) -> list[str]:
         with self._lock:
@@ -186,7 +222,9 @@ class Studio:
         store: JobStore | None = None,
         media: MediaLibrary | None = None,
         clock: Callable[[], float] = time.time,
+        engine_api_key: str | None = None,
     ) -> None:
+        """`engine_api_key`: the token the mounted engine was started with; held here, never shown."""
         self.env = env
         self.home = env.home
         self.home.mkdir(parents=True, exist_ok=True)
@@ -196,7 +234,7 @@ class Studio:
         self.settings = self.settings_file.load()
         self.store = store or JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
-        self.providers = ProviderRegistry(env, self.settings, engine_base_url)
+        self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key)
         self.tracker = Tracker(
             self.store,
             self.providers.get,
@@ -232,9 +270,13 @@ class Studio:
         self.providers.rebuild(self.env, settings, self.engine_base_url)
         self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
 
-    def add_provider(self, name: str, base_url: str) -> None:
-        """Offer another OpenAI-compatible server; its key comes from the environment, never from here."""
-        name, base_url = name.strip(), base_url.strip().rstrip("/")
+    def add_provider(self, name: str, base_url: str, key_from: str = "") -> None:
+        """Offer another OpenAI-compatible server; its key is read from the variable `key_from` names.
+
+        Settings keeps the variable's name, never the key. Plain http only reaches this machine: a key
+        or prompt sent over http to another host can be read on the way.
+        """
+        name, base_url, key_from = name.strip(), base_url.strip().rstrip("/"), key_from.strip()
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
             raise ValidationError("A provider name is 1 to 32 lower-case letters, digits, - or _, such as 'gateway'.")
         if name in self.providers.names() or name in (ENGINE, REMOTE):
@@ -243,7 +285,13 @@ class Studio:
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
             raise ValidationError("The base URL must be http(s)://host[:port]/path, with no user or key in it, "
                                   f"such as http://localhost:4000/v1; not {base_url!r}.")
-        extra = [*self.settings.extra_providers, ProviderSettings(name=name, label=name, base_url=base_url)]
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+            raise ValidationError(f"Plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); "
+                                  f"use https for {parts.hostname}.")
+        if key_from and (refused := check_key_name(key_from)):
+            raise ValidationError(refused)
+        added = ProviderSettings(name=name, label=name, base_url=base_url, key_from=key_from)
+        extra = [*self.settings.extra_providers, added]
         self.save_settings(dataclasses.replace(self.settings, extra_providers=extra))
 
     def remove_provider(self, name: str) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 from components.job_card import status_line
 from components.runtime import media_url, studio
 from components.synced_player import Clip, prompt_diff_html, synced_player
+from components.text import plain
 from dailies.jobs import Job
 
 shared = studio()
@@ -29,7 +30,7 @@ if not jobs:
 ids = [job.id for job in jobs]
 wanted = st.query_params.get("job")
 if wanted and wanted not in ids:
-    st.warning(f"There is no job {wanted!r} here; pick one below.", icon=":material/search_off:")
+    st.warning(f"There is no job {plain(repr(wanted))} here; pick one below.", icon=":material/search_off:")
 chosen_id = st.selectbox(
     "Job", ids, index=ids.index(wanted) if wanted in ids else 0, key="compare_job",
     format_func=lambda i: describe(shared.store.require(i)),

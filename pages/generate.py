@@ -12,6 +12,7 @@ from components.prompt_form import (
     size_choice,
 )
 from components.runtime import studio
+from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.studio import new_group_id
@@ -23,7 +24,7 @@ st.title("Generate")
 try:
     caps = shared.capabilities()
 except APIError as exc:
-    st.error(f"The provider does not answer, so its models are unknown: {exc}", icon=":material/cloud_off:")
+    st.error(f"The provider does not answer, so its models are unknown: {plain(exc)}", icon=":material/cloud_off:")
     st.stop()
 
 if not caps.models_listed:
@@ -53,7 +54,7 @@ reference = st.file_uploader("Reference image (optional): the opening frame", ty
                              key="reference")
 reference_path, reference_problem = checked_reference(shared, reference)
 if reference_problem:
-    st.error(reference_problem, icon=":material/broken_image:")
+    st.error(plain(reference_problem), icon=":material/broken_image:")
 elif reference is not None:
     st.image(reference, width=160, alt="Reference image preview")
 
@@ -72,7 +73,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
     # Not disabled while the prompt is empty: a prompt just typed is committed by this very click.
     send = st.button("Generate", type="primary", icon=":material/send:", key="send", disabled=bool(reference_problem))
 for problem in check.problems if prompt.strip() else ():
-    st.error(problem, icon=":material/block:")
+    st.error(plain(problem), icon=":material/block:")
 
 if send and not prompt.strip():
     st.error("Write a prompt first: what should the clip show?", icon=":material/edit:")
@@ -82,11 +83,11 @@ elif send:
         jobs = result.jobs if result else [shared.submit(requests[0])]
         errors = result.errors if result else []
     except (RequestRefused, APIError) as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
     else:
         st.session_state.setdefault("my_jobs", [])[0:0] = [job.id for job in jobs]
         for _, error in errors:
-            st.error(f"One take was refused: {error}", icon=":material/block:")
+            st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
 
 
 @st.fragment(run_every=2)

@@ -4,37 +4,50 @@ import dataclasses
 
 import streamlit as st
 
+from components.access import bound_beyond_loopback
 from components.runtime import studio
+from components.text import plain
+from dailies.config import REMOTE, key_hint
 from dailies.errors import ValidationError
 from dailies.videos_spec import SECONDS, SIZES
 
 shared = studio()
 settings = dataclasses.replace(shared.settings)
 st.title("Settings")
+if bound_beyond_loopback():
+    st.warning(f"This workbench is bound to {st.get_option('server.address') or 'every interface'}, beyond "
+               "loopback: people on other machines can reach it, and sign in with DAILIES_ACCESS_TOKEN.",
+               icon=":material/public:")
 
 st.subheader("Providers")
 names = shared.providers.names()
+key_names = {p.name: p.key_from for p in shared.settings.extra_providers}
 for name in names:
     provider = shared.provider(name)
     with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"provider_{name}"):
-        st.markdown(f"**{provider.label}** · `{name}`")
-        if name != "engine":
-            st.caption(f"Key: {shared.env.key_hint()} (from the environment or .streamlit/secrets.toml)")
+        st.markdown(f"**{plain(provider.label)}** · `{name}`")
+        if name == REMOTE:
+            st.caption(f"Key: {shared.env.key_hint()} (DAILIES_API_KEY / OPENAI_API_KEY)")
+        elif name in key_names:
+            variable = key_names[name] or "none named"
+            st.caption(f"Key: {key_hint(shared.env.key_named(key_names[name]))} (from {variable})")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
             health = provider.health()
-            (st.success if health.ok else st.error)(health.message)
+            (st.success if health.ok else st.error)(plain(health.message))
 settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
                                         key="active_provider")
 with st.expander("Add an OpenAI-compatible server"):
-    st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from DAILIES_API_KEY / "
-               "OPENAI_API_KEY, never stored here.")
+    st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from the environment "
+               "variable or secret you name here (such as GATEWAY_API_KEY); only that name is stored, and "
+               "no other key is ever sent to it. Plain http is accepted for this machine only.")
     new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway")
-    new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1")
+    new_url = st.text_input("Base URL", key="new_provider_url", placeholder="https://gateway.example.com/v1")
+    new_key = st.text_input("Key variable (empty: no key)", key="new_provider_key", placeholder="GATEWAY_API_KEY")
     if st.button("Add provider", key="add_provider", icon=":material/add:"):
         try:
-            shared.add_provider(new_name, new_url)
+            shared.add_provider(new_name, new_url, new_key)
         except ValidationError as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(plain(exc), icon=":material/block:")
         else:
             st.rerun()
     added = [p.name for p in shared.settings.extra_providers]
@@ -79,7 +92,7 @@ if st.button("Save settings", type="primary", icon=":material/save:", key="save_
     try:
         shared.save_settings(settings)
     except ValidationError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
     else:
         st.success("Saved.", icon=":material/check:")
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from components.prompt_form import model_choice, size_choice
 from components.runtime import studio
+from components.text import plain
 from components.variant_grid import base_prompt, review_frame, review_json, variant_grid
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
@@ -61,15 +62,15 @@ with new_grid:
         check = shared.preflight(requests)
         st.metric(f"{len(requests)} takes", f"${check.cost:.2f}", help="Estimated cost of the whole grid")
         for problem in check.problems:
-            st.error(problem, icon=":material/block:")
+            st.error(plain(problem), icon=":material/block:")
         if st.button(f"Launch {len(requests)} takes", type="primary", key="v_launch", disabled=not check.ok):
             try:
                 result = shared.launch(requests)
             except (RequestRefused, APIError) as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(plain(exc), icon=":material/block:")
             else:
                 for _, error in result.errors:
-                    st.error(f"Refused: {error}")
+                    st.error(f"Refused: {plain(error)}")
                 del st.session_state["v_group_draft"]
                 st.query_params["group"] = group_id
                 st.session_state["v_show_review"] = group_id

@@ -14,7 +14,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own DAILIES_HOME and no key or server from the developer's shell."""
     home = tmp_path / "home"
     monkeypatch.setenv("DAILIES_HOME", str(home))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DAILIES_API_KEY", "DAILIES_BASE_URL", "DAILIES_PROVIDER"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DAILIES_API_KEY", "DAILIES_BASE_URL", "DAILIES_PROVIDER",
+                 "DAILIES_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -22,8 +22,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dailies.config import host_of, is_loopback_host
 
 from .api import PREVIEW_MODEL, PREVIEW_PRO_MODEL, APIError, VideosAPI
 from .faults import FaultPlan, Faults
@@ -63,6 +67,8 @@ class EngineConfig:
     faults: Faults = field(default_factory=Faults)
     render_threads: int = 1
     """Encoder threads per render; the worker pool gives the parallelism."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Names a request's `Host` may carry besides loopback ones (DNS rebinding is refused); "*" allows any."""
 
 
 class Engine:
@@ -84,6 +90,7 @@ class Engine:
         self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms)
         self.app = Starlette(
             routes=self.api.routes(),
+            middleware=[Middleware(HostGuard, allowed=config.allowed_hosts)],
             exception_handlers={
                 APIError: _api_error,
                 HTTPException: _http_error,
@@ -99,7 +106,7 @@ class Engine:
         self.folder.acquire()
         try:
             if base_url:
-                self.folder.publish(base_url)
+                self.folder.publish(base_url, self.config.api_key)
             self.book.start()
         except BaseException:
             self.folder.release()
@@ -108,6 +115,38 @@ class Engine:
     def close(self) -> None:
         self.book.close()
         self.folder.release()
+
+
+class HostGuard:
+    """Refuses requests whose `Host` is not this server (DNS rebinding) or that a foreign web page sent.
+
+    A page on evil.example can make a team member's browser POST a form to 127.0.0.1, or rebind its own
+    name to 127.0.0.1 and read the answers; the first carries a foreign `Origin`, the second a foreign
+    `Host`. Clients of the API (httpx, the openai package) send neither.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.allowed = {h.lower() for h in allowed}
+
+    def allows(self, host: str) -> bool:
+        return "*" in self.allowed or is_loopback_host(host) or host.lower() in self.allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            host = host_of(headers.get("host", ""))
+            origin = headers.get("origin")
+            refusal = None
+            if not self.allows(host):
+                refusal = APIError(421, f"This engine does not answer for the host {host!r}.", code="wrong_host")
+            elif origin is not None and not self.allows(host_of(origin.split("://", 1)[-1])):
+                refusal = APIError(403, "Requests sent by another site's web page are refused.",
+                                   code="cross_origin")
+            if refusal is not None:
+                await refusal.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         min_job_s=args.min_job_s,
         poll_after_ms=args.poll_after_ms,
         faults=faults,
+        # Bound to every interface, the engine cannot know its names: any Host is answered (use --api-key-env).
+        allowed_hosts=("*",) if args.host in ("0.0.0.0", "::", "") else (args.host,),
     )
     public_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
     app = create_app(config, base_url=f"http://{public_host}:{args.port}/v1")

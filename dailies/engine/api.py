@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hmac
 import io
 import math
@@ -19,6 +20,7 @@ from typing import Any
 
 import av
 from PIL import Image, UnidentifiedImageError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -36,6 +38,14 @@ ENGINE_MODELS: tuple[str, ...] = (PREVIEW_MODEL, PREVIEW_PRO_MODEL, "sora-2", "s
 OWNER = "dailies-local-preview"
 MAX_PROMPT = 4000
 MAX_UPLOAD = 200 * 1024 * 1024
+"""The largest source video (edit, extend, character) accepted, in bytes."""
+MAX_REFERENCE = 20 * 1024 * 1024
+"""The largest input reference image, in bytes (the workbench's upload limit too)."""
+MAX_REFERENCE_PIXELS = 4096 * 4096
+"""Larger images are refused before they are decoded (a small PNG can decode to gigabytes)."""
+MAX_SOURCE_SIDE = 1920
+MAX_SOURCE_SECONDS = 60.0
+MAX_BODY = MAX_UPLOAD + 1024 * 1024
 CONTENT_TYPES = {
     "video": ("video.mp4", "video/mp4"),
     "thumbnail": ("thumbnail.webp", "image/webp"),
@@ -140,6 +150,10 @@ class VideosAPI:
     async def _body(self, request: Request) -> dict[str, Any]:
         """JSON or form fields as one dict; `a[b]` fields become nested `{"a": {"b": ...}}`."""
         content_type = request.headers.get("content-type", "")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise APIError(400, f"The request body is {int(declared) / 2**20:,.0f} MB; the limit is "
+                                f"{MAX_BODY // 2**20} MB.", code="body_too_large")
         if "application/json" in content_type:
             try:
                 data = await request.json()
@@ -198,7 +212,7 @@ class VideosAPI:
         reference = await _reference(body.get("input_reference"), self.book.uploads_dir)
         job = self._new_job("generate", model, prompt, size, seconds, body)
         job.reference_path = reference
-        return self._created(self.book.add(job))
+        return self._created(await run_in_threadpool(self.book.add, job))
 
     async def remix(self, request: Request) -> Response:
         await self._guard(request)
@@ -212,7 +226,7 @@ class VideosAPI:
         job.look_prompt = prompt
         job.remixed_from_video_id = source.id
         job.reference_path = source.reference_path
-        return self._created(self.book.add(job))
+        return self._created(await run_in_threadpool(self.book.add, job))
 
     async def extend(self, request: Request) -> Response:
         await self._guard(request)
@@ -220,7 +234,7 @@ class VideosAPI:
         prompt = _prompt(body)
         added = _seconds(body.get("seconds"), EXTEND_SECONDS, None)
         source_path, source = await self._source_video(body.get("video"))
-        width, height, duration = _probe(source_path)
+        width, height, duration = await run_in_threadpool(_probe, source_path)
         total = round(duration) + added
         model = _model_of(body, source)
         job = self._new_job("extend", model, prompt, f"{width}x{height}", total, body)
@@ -229,19 +243,19 @@ class VideosAPI:
         job.source_path = str(source_path)
         job.look_prompt = prompt
         job.motion_prompt = prompt
-        return self._created(self.book.add(job))
+        return self._created(await run_in_threadpool(self.book.add, job))
 
     async def edit(self, request: Request) -> Response:
         await self._guard(request)
         body = await self._body(request)
         prompt = _prompt(body)
         source_path, source = await self._source_video(body.get("video"))
-        width, height, duration = _probe(source_path)
+        width, height, duration = await run_in_threadpool(_probe, source_path)
         model = _model_of(body, source)
         job = self._new_job("edit", model, prompt, f"{width}x{height}", max(1, round(duration)), body)
         job.source_id = source.id if source else None
         job.source_path = str(source_path)
-        return self._created(self.book.add(job))
+        return self._created(await run_in_threadpool(self.book.add, job))
 
     async def list(self, request: Request) -> Response:
         await self._guard(request)
@@ -322,7 +336,7 @@ class VideosAPI:
                 f"Video '{video_id}' is still {job.status}; delete it once it has finished.",
                 code="video_not_finished",
             )
-        self.book.delete(video_id)
+        await run_in_threadpool(self.book.delete, video_id)
         return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
     async def content(self, request: Request) -> Response:
@@ -371,10 +385,10 @@ class VideosAPI:
         character_id = new_id("char")
         path = self.book.data_dir / "characters" / f"{character_id}.mp4"
         await _save_upload(upload, path)
-        _probe(path)
+        await run_in_threadpool(functools.partial(_probe, path, upload=True))
         record = {"id": character_id, "object": "character", "created_at": int(time.time()), "name": name}
         self.book.characters[character_id] = record
-        self.book.save()
+        await run_in_threadpool(self.book.save)
         return JSONResponse(record)
 
     async def get_character(self, request: Request) -> Response:
@@ -442,7 +456,7 @@ class VideosAPI:
         if isinstance(value, UploadFile):
             path = self.book.uploads_dir / f"{new_id('upload')}.mp4"
             await _save_upload(value, path)
-            _probe(path)
+            await run_in_threadpool(functools.partial(_probe, path, upload=True))
             return path, None
         raise APIError(
             400,
@@ -517,11 +531,13 @@ async def _save_upload(upload: UploadFile, path: Path) -> None:
             if size > MAX_UPLOAD:
                 out.close()
                 path.unlink(missing_ok=True)
-                raise APIError(413, "The upload is over 200 MB.", code="file_too_large")
+                raise APIError(400, f"The video is over {MAX_UPLOAD // 2**20} MB, the limit for a source video.",
+                               param="video", code="file_too_large")
             out.write(chunk)
 
 
-def _probe(path: Path) -> tuple[int, int, float]:
+def _probe(path: Path, *, upload: bool = False) -> tuple[int, int, float]:
+    """Width, height (even) and duration of a video; an upload beyond the source bounds is deleted and refused."""
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -530,20 +546,33 @@ def _probe(path: Path) -> tuple[int, int, float]:
             duration = (
                 float(stream.duration * stream.time_base) if stream.duration else ((container.duration or 0) / 1e6)
             )
-            return stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2, duration
+            width, height = stream.codec_context.width, stream.codec_context.height
     except av.FFmpegError as exc:
         path.unlink(missing_ok=True)
         raise APIError(
             400, "The uploaded file is not a video the engine can read.", param="video", code="invalid_video"
         ) from exc
+    problem = None
+    if upload and max(width, height) > MAX_SOURCE_SIDE:
+        problem = f"The video is {width}x{height}; the engine takes sources up to {MAX_SOURCE_SIDE} pixels a side."
+    elif upload and duration > MAX_SOURCE_SECONDS:
+        problem = f"The video is {duration:.0f} s long; the engine takes sources up to {MAX_SOURCE_SECONDS:.0f} s."
+    if problem:
+        path.unlink(missing_ok=True)
+        raise APIError(400, problem, param="video", code="video_too_large")
+    return width // 2 * 2, height // 2 * 2, duration
 
 
 async def _reference(value: Any, uploads: Path) -> str | None:
     """An input reference (uploaded image or `{image_url}` data URL) saved as a PNG; its path."""
     if value is None or value == "":
         return None
+    too_big = APIError(400, f"input_reference is over {MAX_REFERENCE // 2**20} MB, the limit for a reference "
+                            "image.", param="input_reference", code="file_too_large")
     if isinstance(value, UploadFile):
-        data = await value.read()
+        data = await value.read(MAX_REFERENCE + 1)
+        if len(data) > MAX_REFERENCE:
+            raise too_big
     elif isinstance(value, dict):
         if value.get("file_id"):
             raise APIError(
@@ -561,17 +590,28 @@ async def _reference(value: Any, uploads: Path) -> str | None:
                 param="input_reference.image_url",
                 code="unsupported_url",
             )
+        if len(url) > MAX_REFERENCE * 4 // 3 + 1024:
+            raise too_big
         try:
             data = base64.b64decode(url.split(",", 1)[1], validate=False)
         except (IndexError, binascii.Error) as exc:
             raise APIError(400, "The data URL is not valid base64.", param="input_reference.image_url") from exc
     else:
         raise APIError(400, "input_reference must be an image file or {image_url}.", param="input_reference")
+    return await run_in_threadpool(_save_reference, data, uploads)
+
+
+def _save_reference(data: bytes, uploads: Path) -> str:
+    """Decode (size checked first) and save a reference as PNG; in a worker thread, off the event loop."""
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_REFERENCE_PIXELS:
+                raise APIError(400, f"input_reference is {image.width}x{image.height}; the limit is "
+                                    f"{MAX_REFERENCE_PIXELS:,} pixels (4096x4096).",
+                               param="input_reference", code="image_too_large")
             image.load()
             picture = image.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise APIError(
             400,
             "input_reference is not an image the engine can read (PNG, JPEG or WebP).",

@@ -4,6 +4,11 @@ Two engines on one folder would each rewrite `index.json` with their own jobs an
 queue twice. So a started engine holds an exclusive lock on `engine.lock` in its folder (the kernel
 drops it when the process dies) and records the URL it answers at in `engine.url`, so that a CLI
 started next to a running app uses the app's engine instead of starting a second one.
+
+The app's mounted engine answers only requests carrying the token made at its start (so that a web
+page cannot drive it). The record holds that token too, in a file only this user can read: a process
+that can read the data folder can read every prompt and video anyway, and this lets the CLI and a
+second app on the same folder use the running engine rather than fail.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from dailies.errors import DailiesError
 from dailies.filelock import FileLock, held_exclusively
 
-__all__ = ["EngineFolder", "EngineFolderBusy", "running_engine"]
+__all__ = ["EngineFolder", "EngineFolderBusy", "EngineRecord", "running_engine"]
 
 LOCK_NAME = "engine.lock"
 URL_NAME = "engine.url"
@@ -24,14 +30,22 @@ URL_NAME = "engine.url"
 class EngineFolderBusy(DailiesError):
     """Another process's engine works on this folder."""
 
-    def __init__(self, folder: Path, url: str | None, pid: int | None) -> None:
+    def __init__(self, folder: Path, url: str | None, pid: int | None, key: str | None = None) -> None:
         where = f" and answers at {url}" if url else " and has not said where it answers"
         who = f"process {pid}" if pid else "another process"
         super().__init__(
             f"The engine folder {folder} is in use: {who} runs an engine on it{where}. "
             "Use that engine (the CLI does so by itself; or pass --engine-url), or stop it first."
         )
-        self.folder, self.url, self.pid = folder, url, pid
+        self.folder, self.url, self.pid, self.key = folder, url, pid, key
+
+
+class EngineRecord(NamedTuple):
+    """What `running_engine` found: whether an engine holds the folder, its URL and the key it wants."""
+
+    running: bool
+    url: str | None
+    key: str | None = None
 
 
 class EngineFolder:
@@ -49,16 +63,19 @@ class EngineFolder:
         """Take the folder, or raise `EngineFolderBusy` naming the engine that has it."""
         if not self._lock.acquire(blocking=False):
             record = _read_record(self.folder)
-            raise EngineFolderBusy(self.folder, record.get("url"), record.get("pid"))
+            raise EngineFolderBusy(self.folder, record.get("url"), record.get("pid"), record.get("key"))
         (self.folder / URL_NAME).unlink(missing_ok=True)  # a record left by an engine that died
 
-    def publish(self, base_url: str) -> None:
-        """Record where this engine answers (its `/v1` base URL), for other processes to find."""
+    def publish(self, base_url: str, key: str | None = None) -> None:
+        """Record where this engine answers (its `/v1` base URL) and the key it wants, for other processes
+        of this user to find."""
         if not self.held:
             raise RuntimeError("publish the URL of an engine that holds its folder")
         record = self.folder / URL_NAME
         tmp = record.with_name(f".{URL_NAME}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"url": base_url, "pid": os.getpid()}))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps({"url": base_url, "pid": os.getpid(), "key": key}))
         os.replace(tmp, record)
 
     def release(self) -> None:
@@ -67,12 +84,13 @@ class EngineFolder:
             self._lock.release()
 
 
-def running_engine(folder: str | os.PathLike[str]) -> tuple[bool, str | None]:
-    """Whether an engine holds `folder` now, and the URL it recorded (None when it has not said)."""
+def running_engine(folder: str | os.PathLike[str]) -> EngineRecord:
+    """Whether an engine holds `folder` now, the URL it recorded (None when it has not said) and its key."""
     folder = Path(folder)
     if not (folder / LOCK_NAME).exists() or not held_exclusively(folder / LOCK_NAME):
-        return False, None
-    return True, _read_record(folder).get("url")
+        return EngineRecord(False, None)
+    record = _read_record(folder)
+    return EngineRecord(True, record.get("url"), record.get("key"))
 
 
 def _read_record(folder: Path) -> dict:

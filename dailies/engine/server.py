@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -35,7 +36,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 @contextlib.contextmanager
 def serve_engine(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningEngine]:
     """Serve an engine until the block ends; yields once it answers."""
-    engine = Engine(config)
+    engine = Engine(dataclasses.replace(config, allowed_hosts=(*config.allowed_hosts, host)))
     port = port or free_port(host)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -59,7 +60,7 @@ def serve_engine(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -
                 engine.close()
                 raise RuntimeError(f"the engine did not start on {host}:{port}") from None
             time.sleep(0.05)
-    engine.folder.publish(running.base_url)  # now that it answers: a CLI next to it may use it
+    engine.folder.publish(running.base_url, config.api_key)  # now that it answers: a CLI next to it may use it
     try:
         yield running
     finally:

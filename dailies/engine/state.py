@@ -77,6 +77,9 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{int(time.time() * 1000):012x}{os.urandom(6).hex()}"
 
 
+SWEEP_EVERY_S = 60.0
+"""How often expired assets are looked for (and once at start)."""
+
 class JobBook:
     """Every job the engine knows, the render queue, and the workers. Thread-safe."""
 
@@ -108,6 +111,7 @@ class JobBook:
         self.characters: dict[str, dict[str, Any]] = {}
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
         self._load()
 
     # -- persistence -------------------------------------------------------------------------------
@@ -172,6 +176,24 @@ class JobBook:
     def folder(self, job_id: str) -> Path:
         return self.videos_dir / job_id
 
+    def sweep_expired(self, now: float | None = None) -> int:
+        """Delete the files of jobs whose assets expired (the API promised they would go); the record stays,
+        so content still answers `video_expired`. The number of jobs whose files were deleted."""
+        with self._lock:
+            gone = [job for job in self._jobs.values() if expired(job, now) and self.folder(job.id).exists()]
+        for job in gone:
+            shutil.rmtree(self.folder(job.id), ignore_errors=True)
+        return len(gone)
+
+    def _sweep_until_closed(self) -> None:
+        while True:
+            try:
+                self.sweep_expired()
+            except OSError:
+                log.exception("sweeping expired assets failed")
+            if self._stopping.wait(SWEEP_EVERY_S):
+                return
+
     def queue_position(self, job_id: str) -> int:
         return self._queue.qsize()
 
@@ -181,12 +203,15 @@ class JobBook:
         with self._lock:
             if self._threads:
                 return
+            self._stopping.clear()
             for n in range(self.worker_count):
                 thread = threading.Thread(target=self._work, name=f"dailies-engine-{n}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
+            threading.Thread(target=self._sweep_until_closed, name="dailies-engine-sweep", daemon=True).start()
 
     def close(self) -> None:
+        self._stopping.set()
         with self._lock:
             threads, self._threads = self._threads, []
         for _ in threads:

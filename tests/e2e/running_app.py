@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,3 +59,32 @@ def stop_app(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+STREAMLIT = Path(sys.executable).with_name("streamlit")
+"""Started directly, not through `scripts/start`, so that a test never reinstalls the shared venv."""
+
+
+def start_streamlit(home: Path, log: Path, *args: str, env: dict[str, str] | None = None
+                    ) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port, waited for until its health check answers."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    clean.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT), **(env or {})})
+    process = subprocess.Popen(
+        [str(STREAMLIT), "run", "app.py", "--server.headless", "true", "--server.port", str(port), *args],
+        cwd=ROOT, env=clean, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)  # polling interval of a deadline loop, not synchronisation
+    process.kill()
+    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")

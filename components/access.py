@@ -1,0 +1,117 @@
+"""Sign-in when the app is bound beyond loopback: a shared access token, entered once per browser.
+
+On 127.0.0.1 the workbench is this machine's and asks nothing. Bound to another address (`server.address`
+in `.streamlit/config.toml`, or none, which is every interface), anyone who can reach the port could
+render, read every prompt and spend the team's budget, so: `DAILIES_ACCESS_TOKEN` (environment or
+secrets) must be set, a person enters it once on `/access`, and the answer is an HttpOnly cookie holding
+a digest of the token (never the token). Pages (`require_access`, before any page runs) and the media
+route (`media_allowed`) check that cookie; without it no page content and no file is served.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import html
+import logging
+
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from dailies.config import Environment, is_loopback_host
+
+ACCESS_ROUTE = "/access"
+COOKIE = "dailies_access"
+log = logging.getLogger(__name__)
+
+
+def bound_beyond_loopback() -> bool:
+    """Whether people on other machines can reach this server (no address means every interface)."""
+    address = str(st.get_option("server.address") or "")
+    return not (address and is_loopback_host(address))
+
+
+def _digest(token: str) -> str:
+    return hmac.new(token.encode(), b"dailies-access-cookie", hashlib.sha256).hexdigest()
+
+
+def cookie_valid(value: str | None, token: str | None) -> bool:
+    """Whether a cookie value proves the access token was entered (constant-time)."""
+    return bool(token and value and hmac.compare_digest(value, _digest(token)))
+
+
+def media_allowed(request: Request) -> bool:
+    """The media route's check: loopback-bound needs nothing; beyond it, the sign-in cookie."""
+    if not bound_beyond_loopback():
+        return True
+    return cookie_valid(request.cookies.get(COOKIE), _server_token())
+
+
+@functools.cache
+def _server_token() -> str | None:
+    """The access token, read once per process (the media route must not re-read the environment per file)."""
+    return Environment.load().access_token
+
+
+def announce() -> None:
+    """Say at start when the app is reachable from other machines, and whether sign-in is set up."""
+    if not bound_beyond_loopback():
+        return
+    address = st.get_option("server.address") or "every interface"
+    if Environment.load().access_token:
+        log.warning("Dailies is bound to %s (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required.",
+                    address)
+    else:
+        log.warning("Dailies is bound to %s (beyond loopback) and DAILIES_ACCESS_TOKEN is not set: "
+                    "no page or file is served until it is.", address)
+
+
+def require_access() -> None:
+    """Stop the script run (no page runs) unless this browser signed in, when bound beyond loopback."""
+    if not bound_beyond_loopback():
+        return
+    token = Environment.load().access_token
+    if cookie_valid(st.context.cookies.get(COOKIE), token):
+        return
+    st.title("Dailies")
+    if not token:
+        st.error("This workbench is reachable from other machines, so it needs an access token: set "
+                 "DAILIES_ACCESS_TOKEN in the environment or .streamlit/secrets.toml and restart it.",
+                 icon=":material/lock:")
+    else:
+        st.info("This workbench is reachable from other machines: sign in with the team's access token.",
+                icon=":material/lock:")
+        st.link_button("Sign in", ACCESS_ROUTE, icon=":material/login:")
+    st.stop()
+
+
+_FORM = """<!doctype html><meta charset="utf-8"><title>Dailies · sign in</title>
+<style>body{{font-family:sans-serif;background:#0e1117;color:#fafafa;display:grid;place-items:center;height:90vh}}
+input,button{{font-size:1rem;padding:.4rem;margin:.3rem 0}}</style>
+<form method="post" action="{action}"><h1>Dailies</h1><p>{message}</p>
+<label>Access token<br><input type="password" name="token" autofocus required></label><br>
+<button type="submit">Sign in</button></form>"""
+
+
+async def access_page(request: Request) -> Response:
+    """`GET /access`: the sign-in form. `POST`: check the token, set the cookie, go to the workbench."""
+    from components.runtime import host_allowed  # runtime imports this module for the media route
+
+    if not host_allowed(request):
+        return HTMLResponse("This server does not answer for that host.", status_code=421)
+    token = _server_token()
+    if not token:
+        return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message=html.escape(
+            "Sign-in is not set up: DAILIES_ACCESS_TOKEN is not set on the server.")), status_code=503)
+    if request.method == "POST":
+        given = str((await request.form()).get("token") or "")
+        if hmac.compare_digest(given.encode(), token.encode()):
+            answer = RedirectResponse("/", status_code=303)
+            answer.set_cookie(COOKIE, _digest(token), httponly=True, samesite="strict",
+                              secure=request.url.scheme == "https", max_age=30 * 86400)
+            return answer
+        return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message="That is not the access token."),
+                            status_code=401)
+    return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message="Enter the team's access token once."))
