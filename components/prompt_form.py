@@ -18,6 +18,11 @@ CAMERA_PRESETS = ("static", "slow pan left", "pan right", "tilt up", "zoom in", 
 LIGHT_PRESETS = ("golden hour", "overcast", "night", "neon", "morning", "sunset", "fog", "underwater")
 
 
+def count_of(n: int, noun: str) -> str:
+    """ "1 take", "2 takes": a count with its noun agreeing."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def add_preset(key: str) -> None:
     """Append the chosen preset to the prompt, then clear the choice so it can be picked again."""
     choice = st.session_state.get(key)

@@ -5,6 +5,7 @@ These run before anything is sent or written: a request that fails here changes 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dailies.errors import ValidationError
@@ -16,6 +17,20 @@ MAX_SOURCE_VIDEO_BYTES = 200 * 1024 * 1024
 REFERENCE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 REFERENCE_SUFFIXES = ("png", "jpg", "jpeg", "webp")
 """File name endings an upload of those formats may have."""
+
+
+AXIS_SEPARATORS = re.compile(r"[,|;\n]")
+"""What people type between an axis's values: commas, pipes, semicolons or one value a line."""
+
+
+def split_axis_values(text: str | None) -> list[str]:
+    """The values typed for one axis, in order, without blanks or repeats ("dawn | dusk" is two)."""
+    values: list[str] = []
+    for part in AXIS_SEPARATORS.split(text or ""):
+        value = " ".join(part.split())
+        if value and value not in values:
+            values.append(value)
+    return values
 
 
 def _allowed(values: tuple[object, ...]) -> str:
