@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.sidebar import render_sidebar
 
-st.set_page_config(page_title="Dailies", page_icon=":material/movie:", layout="wide")
+st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 
 pages = st.navigation(
     {
