@@ -70,9 +70,7 @@ def job_actions(job: Job, key: str) -> None:
         if url is not None:  # served from disk by the app, never held in this process's memory
             st.link_button("Download", f"{url}&download=1", icon=":material/download:")
         for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
-            # Tracked (on_change), so a send can close it: no second click sends the same thing twice.
-            with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}",
-                            on_change="rerun"):
+            with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
                 follow_up_form(job, kind, key)
         with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
             takes_form(job, key)
@@ -102,33 +100,26 @@ def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
         st.info(f"{shared.provider(job.provider).label} cannot {kind}.")
         return
     with st.form(f"form_{kind}_{key}", border=False):
-        st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,
-                     help=FOLLOW_UPS[kind], key=f"prompt_{kind}_{key}")
+        prompt = st.text_area("Prompt", value="" if kind is not JobKind.REMIX else job.prompt,
+                              help=FOLLOW_UPS[kind], key=f"prompt_{kind}_{key}")
+        seconds = None
         if kind is JobKind.EXTEND:
-            st.segmented_control("Add seconds", caps.extend_seconds if caps else (4, 8), default=4,
-                                 key=f"secs_{kind}_{key}")
-        st.form_submit_button(f"Send {kind}", type="primary", on_click=submit_follow_up, args=(job, kind, key))
-    if problem := st.session_state.pop(f"problem_{kind}_{key}", None):
-        st.error(problem, icon=":material/block:")
-    if sent := st.session_state.pop(f"sent_{kind}_{key}", None):
-        st.toast(f"{kind.capitalize()} sent: {sent}", icon=":material/send:")
+            seconds = st.segmented_control("Add seconds", caps.extend_seconds if caps else (4, 8), default=4,
+                                           key=f"secs_{kind}_{key}")
+        if st.form_submit_button(f"Send {kind}", type="primary"):
+            submit_follow_up(job, kind, prompt, seconds)
 
 
-def submit_follow_up(job: Job, kind: JobKind, key: str) -> None:
-    """Send the form's request, then clear and close its pop-up; a refusal keeps what was typed, in view."""
+def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) -> None:
     shared = studio()
-    prompt = st.session_state.get(f"prompt_{kind}_{key}", "")
-    seconds = st.session_state.get(f"secs_{kind}_{key}") if kind is JobKind.EXTEND else None
     try:
         request = shared.request_from(job.id, kind, prompt, seconds)
         new = shared.submit(request, job.provider)
     except (RequestRefused, APIError) as exc:
-        st.session_state[f"problem_{kind}_{key}"] = str(exc)
+        st.error(str(exc), icon=":material/block:")
         return
     st.session_state.setdefault("my_jobs", []).insert(0, new.id)
-    st.session_state.pop(f"prompt_{kind}_{key}", None)  # back to its starting text
-    st.session_state[f"pop_{kind}_{key}"] = False
-    st.session_state[f"sent_{kind}_{key}"] = new.id  # said by the page, not from inside a callback
+    st.toast(f"{kind.capitalize()} sent: {new.id}", icon=":material/send:")
 
 
 def retry_or_recheck(job: Job, key: str) -> None:

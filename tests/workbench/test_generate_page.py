@@ -152,22 +152,3 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert len(takes) == 3 and len({t.group_id for t in takes}) == 1
     assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
     assert at.title[0].value == "Variants", "the new takes open as a grid"
-
-
-def test_a_remix_sent_from_its_pop_up_closes_and_clears_it(open_page, studio_of) -> None:
-    at = open_page("generate.py")
-    at.text_area(key="prompt").input(PROMPT).run()
-    at.button(key="send").click().run()
-    (job,) = studio_of().store.all()
-    assert studio_of().tracker.run_until_idle(timeout=60)
-    at.run()
-    pop, box = f"pop_remix_{job.id}", f"prompt_remix_{job.id}"
-    at.session_state[pop] = True  # opened, as a click on Remix does
-    at.text_area(key=box).input("A lighthouse on a cliff at night, neon")  # sent with the click, as a form does
-    next(b for b in at.button if b.label == "Send remix").click().run()
-    no_exception(at)
-    remixes = [j for j in studio_of().store.all() if j.id != job.id]
-    assert [r.prompt for r in remixes] == ["A lighthouse on a cliff at night, neon"]
-    assert at.session_state[pop] is False, "the pop-up closes after sending"
-    assert at.text_area(key=box).value == PROMPT, "and starts again from the take's prompt"
-    assert [t.value for t in at.toast] == [f"Remix sent: {remixes[0].id}"]
