@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.sidebar import render_sidebar
+from components.sidebar import render_sidebar, render_status
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 
@@ -21,3 +21,4 @@ pages = st.navigation(
 )
 render_sidebar()
 pages.run()
+render_status()

@@ -32,6 +32,10 @@ def test_after_generate_the_feedback_is_in_view_and_nothing_leaves_the_machine(a
     page.get_by_role("textbox", name="Prompt", exact=True).fill("A paper boat on a pond, golden hour")
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_text("Sent: 1 take rendering, shown on the right")).to_be_visible()
+    # The sidebar counts the queued take in the run that sent it (drawn after the page), not at its
+    # next 3 s refresh; a second is what the rest of that run may take to arrive.
+    running = page.locator("[data-testid='stSidebar'] [data-testid='stMetric']", has_text="Running")
+    expect(running.locator("[data-testid='stMetricValue']")).to_have_text("1", timeout=1000)
     # The new take's card is on screen without scrolling: its progress, then its player.
     page.wait_for_selector("[data-testid='stVideo']", timeout=90_000)
     box = page.locator("[data-testid='stVideo']").first.bounding_box()
