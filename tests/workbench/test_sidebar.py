@@ -76,4 +76,3 @@ def test_a_slow_provider_is_reported_not_waited_on(pages_on_a_slow_engine) -> No
     assert "does not answer" in problem.value and "in time" in problem.value
     assert problem.value in {e.value.removeprefix("Unreachable. ").split(" Nothing can be sent")[0]
                              for e in at.main.error}, "the page says what the sidebar says"
-
