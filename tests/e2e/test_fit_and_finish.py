@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -42,6 +43,18 @@ def test_after_generate_the_feedback_is_in_view_and_nothing_leaves_the_machine(a
     assert box is not None and page.evaluate("window.scrollY") == 0
     assert box["y"] < VIEWPORT_HEIGHT, f"the new take starts at y={box['y']:.0f}, below the fold"
     assert not outside, f"requests left loopback: {outside}"
+
+    # A remix from its pop-up: sent once, then the pop-up closes and forgets the text.
+    page.get_by_role("button", name="Remix").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("textbox", name="Prompt", exact=True).fill("A paper boat on a pond at night, neon")
+    dialog.get_by_role("button", name="Send remix").click()
+    expect(page.get_by_text(re.compile(r"^Remix sent: job_"))).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text("remix · dailies-preview", exact=False)).to_have_count(1)
+    page.get_by_role("button", name="Remix").first.click()
+    expect(page.get_by_role("dialog").get_by_role("textbox", name="Prompt", exact=True)).not_to_have_value(
+        "A paper boat on a pond at night, neon")
 
 
 def test_variants_exports_the_rating_note_and_pick_just_made(app, page: Page, tmp_path: Path) -> None:

@@ -152,3 +152,4 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert len(takes) == 3 and len({t.group_id for t in takes}) == 1
     assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
     assert at.title[0].value == "Variants", "the new takes open as a grid"
+
