@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.access import require_access
-from components.sidebar import render_sidebar
+from components.sidebar import render_sidebar, render_status
 
-st.set_page_config(page_title="Dailies", page_icon=":material/movie:", layout="wide")
+st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
 
 pages = st.navigation(
@@ -23,3 +23,4 @@ pages = st.navigation(
 )
 render_sidebar()
 pages.run()
+render_status()

@@ -32,6 +32,8 @@ def status_line(job: Job) -> str:
 
 def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:
     """Render one job. Reads only the job record; actions go through the studio."""
+    if sent := st.session_state.pop("follow_up_sent", None):  # said once the pop-up has closed
+        st.toast(sent, icon=":material/send:")
     with st.container(border=True, key=f"card_{key}"):
         st.caption(status_line(job))
         if show_prompt:
@@ -76,8 +78,10 @@ def job_actions(job: Job, key: str) -> None:
         if url is not None:  # served from disk by the app, never held in this process's memory
             st.link_button("Download", f"{url}&download=1", icon=":material/download:")
         for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
-            with st.popover(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
-                follow_up_form(job, kind, key)
+            # A dialog rather than a popover: it closes (and forgets its text) once sent, so a second
+            # click cannot send the same thing twice.
+            if st.button(str(kind).capitalize(), icon=":material/auto_fix_high:", key=f"pop_{kind}_{key}"):
+                follow_up_dialog(job, kind, key)
         with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
             takes_form(job, key)
 
@@ -97,6 +101,11 @@ def takes_form(job: Job, key: str) -> None:
                 st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
             if result.jobs:
                 st.switch_page("pages/variants.py", query_params={"group": result.jobs[0].group_id})
+
+
+@st.dialog("A new take from this one", width="medium")
+def follow_up_dialog(job: Job, kind: JobKind, key: str) -> None:
+    follow_up_form(job, kind, key)
 
 
 def follow_up_form(job: Job, kind: JobKind, key: str) -> None:
@@ -125,7 +134,8 @@ def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) 
         st.error(plain(exc), icon=":material/block:")
         return
     st.session_state.setdefault("my_jobs", []).insert(0, new.id)
-    st.toast(f"{kind.capitalize()} sent: {new.id}", icon=":material/send:")
+    st.session_state["follow_up_sent"] = f"{kind.capitalize()} sent: {new.id}"
+    st.rerun()  # closes the dialog
 
 
 def retry_or_recheck(job: Job, key: str) -> None:

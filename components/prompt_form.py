@@ -11,11 +11,16 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from dailies.errors import ValidationError
 from dailies.providers.base import Capabilities
 from dailies.studio import Studio
-from dailies.validation import REFERENCE_SUFFIXES, check_reference_image
+from dailies.validation import READABLE_FORMATS, REFERENCE_SUFFIXES, check_reference_image
 from dailies.videos_spec import SIZES_720P
 
 CAMERA_PRESETS = ("static", "slow pan left", "pan right", "tilt up", "zoom in", "dolly out", "orbit", "handheld")
 LIGHT_PRESETS = ("golden hour", "overcast", "night", "neon", "morning", "sunset", "fog", "underwater")
+
+
+def count_of(n: int, noun: str) -> str:
+    """ "1 take", "2 takes": a count with its noun agreeing."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def add_preset(key: str) -> None:
@@ -66,11 +71,11 @@ def save_reference(shared: Studio, upload: UploadedFile) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(upload.name).suffix.lower()
     if suffix.lstrip(".") not in REFERENCE_SUFFIXES:
-        raise ValidationError(f"The reference must be a PNG, JPEG or WebP image, not {upload.name!r}.")
+        raise ValidationError(f"The reference must be a {READABLE_FORMATS} image, not {upload.name!r}.")
     path = folder / f"ref_{uuid.uuid4().hex}{suffix}"
     path.write_bytes(upload.getvalue())
     try:
-        check_reference_image(path)
+        check_reference_image(path, shown_name=upload.name)
     except ValidationError:
         path.unlink(missing_ok=True)
         raise

@@ -30,20 +30,25 @@ def render_sidebar() -> None:
             st.success(f"Answers ({health.latency_ms:.0f} ms)", icon=":material/check_circle:")
         else:
             st.error(plain(health.message), icon=":material/error:")
-        status_panel()
         for warning in shared.warnings:
             st.warning(plain(warning), icon=":material/warning:")
 
 
+def render_status() -> None:
+    """Spend and running jobs, drawn after the page so a take sent by this very run is counted."""
+    with st.sidebar:
+        status_panel()
+
+
 @st.fragment(run_every=3)
 def status_panel() -> None:
-    """Spend and running jobs, refreshed from the store (never from the network)."""
+    """Spend and running jobs (queued ones too), refreshed from the store (never from the network)."""
     shared = studio()
     budget = shared.settings.daily_budget_usd
     spent = shared.spent_today()
     left, right = st.columns(2)
     left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
-    right.metric("Running", shared.active_count())
+    right.metric("Running", shared.active_count(), help="Takes queued or rendering, on every page and tab")
     unsure = len(shared.store.query(status=JobStatus.NEEDS_LOOK))
     if unsure:
         st.warning(f"{unsure} job{'s' if unsure > 1 else ''} need{'' if unsure > 1 else 's'} a look: the provider "

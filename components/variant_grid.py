@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import random
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +14,7 @@ import streamlit as st
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.jobs import Job
+from dailies.validation import split_axis_values
 
 
 def label(job: Job) -> str:
@@ -38,22 +40,65 @@ def blind_order(jobs: list[Job], salt: str) -> list[Job]:
     return shuffled
 
 
+def review_rows(jobs: list[Job]) -> list[dict[str, object]]:
+    """The review as it shows on screen: whole stars (blank when unrated), pick, notes as typed."""
+    axes = sorted({axis for job in jobs for axis in job.axes})
+    return [
+        {"job": job.id, "prompt": job.prompt, **{f"axis:{a}": job.axes.get(a, "") for a in axes},
+         "status": str(job.status), "rating": int(job.rating) if job.rating else None, "picked": bool(job.picked),
+         "notes": job.notes or ""}
+        for job in jobs
+    ]
+
+
 def review_frame(jobs: list[Job]) -> pd.DataFrame:
     """The review as a table: what was asked, how it came out, what the team thought."""
-    axes = sorted({axis for job in jobs for axis in job.axes})
-    return pd.DataFrame([
-        {"job": job.id, "prompt": job.prompt, **{f"axis:{a}": job.axes.get(a, "") for a in axes},
-         "status": str(job.status), "rating": job.rating, "picked": job.picked, "notes": job.notes}
-        for job in jobs
-    ])
+    frame = pd.DataFrame(review_rows(jobs))
+    if "rating" in frame:
+        frame["rating"] = frame["rating"].astype("Int64")  # 4, not 4.0; blank when unrated
+    return frame
 
 
 def review_json(jobs: list[Job]) -> str:
-    return json.dumps([
-        {"job": job.id, "prompt": job.prompt, "axes": job.axes, "status": str(job.status), "rating": job.rating,
-         "picked": job.picked, "notes": job.notes, "remote_id": job.remote_id}
-        for job in jobs
-    ], indent=2)
+    rows = review_rows(jobs)
+    for row, job in zip(rows, jobs, strict=True):
+        axes = {key.removeprefix("axis:"): row.pop(key) for key in list(row) if key.startswith("axis:")}
+        row.update(axes={a: v for a, v in axes.items() if a in job.axes}, remote_id=job.remote_id)
+    return json.dumps(rows, indent=2)
+
+
+def review_exports(group_id: str, *, blind: bool) -> None:
+    """CSV and JSON of the grid as it stands now; hidden in blind review, where labels are the point."""
+    if blind:
+        st.caption("Reveal the labels to export the review.")
+        return
+    takes = studio().store.group(group_id)
+    with st.container(horizontal=True):
+        st.download_button("Export CSV", review_frame(takes).to_csv(index=False), f"{group_id}-review.csv",
+                           "text/csv", key="v_csv", on_click="ignore", icon=":material/table:")
+        st.download_button("Export JSON", review_json(takes), f"{group_id}-review.json", "application/json",
+                           key="v_json", on_click="ignore", icon=":material/data_object:")
+
+
+def axes_from_table(rows: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:
+    """Named axes with at least one value, the values split however they were typed."""
+    axes: dict[str, list[str]] = {}
+    for row in rows:
+        name = row.get("axis")
+        values = split_axis_values(row.get("values") if isinstance(row.get("values"), str) else "")
+        if isinstance(name, str) and name.strip() and values:
+            axes[name.strip()] = values
+    return axes
+
+
+def axis_chips(axes: Mapping[str, list[str]]) -> None:
+    """Each axis's values as chips, so what was understood from the typing is plain to see."""
+    if not axes:
+        st.caption("No axis has values yet: the grid is the base prompt alone.")
+        return
+    with st.container(horizontal=True):
+        for name, values in axes.items():
+            st.pills(f"{plain(name)} ({len(values)})", [plain(v) for v in values], disabled=True)
 
 
 def save_review(job_id: str, field: str, key: str) -> None:

@@ -184,3 +184,20 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         if value >= 0:
             return value
     return None
+
+
+def plain_reason(exc: APIError) -> str:
+    """Why a provider could not be used, in words for a person: no status codes or class names."""
+    if isinstance(exc, APITimeoutError):
+        return "it did not answer in time (it may be down, overloaded or behind a firewall)"
+    if isinstance(exc, APIConnectionError):
+        if exc.code == "connect_failed":
+            return "nothing answers at its address (is it running, and is the address in Settings right?)"
+        return "the connection dropped before it answered"
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return "it refused the API key (check the key in Settings)"
+    if getattr(exc, "status_code", None) == 404:
+        return "its address answers but is not a videos API (check the base URL, which usually ends in /v1)"
+    if isinstance(exc, ServerError):
+        return "it answered with a server error"
+    return exc.message or str(exc)

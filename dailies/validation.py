@@ -5,6 +5,7 @@ These run before anything is sent or written: a request that fails here changes 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from dailies.errors import ValidationError
@@ -14,12 +15,32 @@ from dailies.providers.base import Capabilities
 MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 MAX_SOURCE_VIDEO_BYTES = 200 * 1024 * 1024
 REFERENCE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+READABLE_FORMATS = "PNG, JPEG or WebP"
 REFERENCE_SUFFIXES = ("png", "jpg", "jpeg", "webp")
 """File name endings an upload of those formats may have."""
 
 
+AXIS_SEPARATORS = re.compile(r"[,|;\n]")
+"""What people type between an axis's values: commas, pipes, semicolons or one value a line."""
+
+
+def split_axis_values(text: str | None) -> list[str]:
+    """The values typed for one axis, in order, without blanks or repeats ("dawn | dusk" is two)."""
+    values: list[str] = []
+    for part in AXIS_SEPARATORS.split(text or ""):
+        value = " ".join(part.split())
+        if value and value not in values:
+            values.append(value)
+    return values
+
+
 def _allowed(values: tuple[object, ...]) -> str:
     return ", ".join(str(v) for v in values)
+
+
+def prompt_length(prompt: str | None) -> int:
+    """The length the limit applies to (what is sent: the prompt without surrounding blanks)."""
+    return len((prompt or "").strip())
 
 
 def validate_prompt(prompt: str, max_chars: int) -> str:
@@ -72,17 +93,23 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
         check_source_video(request.reference_path)
 
 
-def check_reference_image(path: str | Path) -> str:
-    """The file is a PNG, JPEG or WebP image within the size limit; returns its content type."""
+def check_reference_image(path: str | Path, shown_name: str | None = None) -> str:
+    """The file is a PNG, JPEG or WebP image within the size limit; returns its content type.
+
+    `shown_name` is the name the person knows the file by (an upload is kept under a generated
+    name), so the message names their file and not ours.
+    """
     from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
+    name = shown_name or p.name
     if not p.is_file():
-        raise ValidationError(f"The reference file {p.name!r} is not there.", field="reference")
+        raise ValidationError(f"The reference file {name!r} is not there.", field="reference")
     size = p.stat().st_size
     if size > MAX_REFERENCE_BYTES:
         raise ValidationError(
-            f"The reference image is {size / 2**20:.1f} MB; the limit is {MAX_REFERENCE_BYTES / 2**20:.0f} MB.",
+            f"The reference image {name!r} is {size / 2**20:.1f} MB; "
+            f"the limit is {MAX_REFERENCE_BYTES / 2**20:.0f} MB.",
             field="reference",
         )
     try:
@@ -91,13 +118,14 @@ def check_reference_image(path: str | Path) -> str:
             fmt = image.format or ""
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValidationError(
-            f"The reference file {p.name!r} is not an image we can read ({type(exc).__name__}). "
-            f"Use {', '.join(REFERENCE_FORMATS)}.",
+            f"{name!r} is not an image (or is damaged), whatever its name says. Choose a {READABLE_FORMATS} "
+            "image.",
             field="reference",
         ) from exc
     if fmt not in REFERENCE_FORMATS:
         raise ValidationError(
-            f"The reference image is {fmt or 'of an unknown format'}; use {', '.join(REFERENCE_FORMATS)}.",
+            f"{name!r} is a {fmt or 'kind of'} image this provider does not take. Choose a {READABLE_FORMATS} "
+            "image.",
             field="reference",
         )
     return REFERENCE_FORMATS[fmt]

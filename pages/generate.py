@@ -1,5 +1,7 @@
 """Generate: write a prompt, see what it will cost and whether it may go, send it, watch it arrive."""
 
+import time
+
 import streamlit as st
 
 from components.job_card import job_card
@@ -8,86 +10,105 @@ from components.prompt_form import (
     LIGHT_PRESETS,
     add_preset,
     checked_reference,
+    count_of,
     model_choice,
     size_choice,
 )
 from components.runtime import studio
+from components.sidebar import provider_health
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.studio import new_group_id
-from dailies.validation import REFERENCE_SUFFIXES
+from dailies.validation import REFERENCE_SUFFIXES, prompt_length
 
 shared = studio()
 st.title("Generate")
 
+# The same answer the sidebar shows (asked at most every 15 s): an unreachable provider is said to be
+# unreachable, in the Settings test's words, rather than looking like a model-list problem.
+health = provider_health(shared.active_provider_name, int(time.time() // 15))
 try:
     caps = shared.capabilities()
 except APIError as exc:
     st.error(f"The provider does not answer, so its models are unknown: {plain(exc)}", icon=":material/cloud_off:")
     st.stop()
 
-if not caps.models_listed:
-    st.warning("The provider did not list its video models, so the known Sora 2 models are offered; "
-               "a submit tells whether it takes them.", icon=":material/cloud_off:")
+form, takes_column = st.columns([3, 2], gap="large")
+with form:
+    if not health.ok:
+        st.error(f"Unreachable. {plain(health.message)} Nothing can be sent until it answers; "
+                 "Settings → Test connection asks again.", icon=":material/cloud_off:")
+    elif not caps.models_listed:
+        st.warning("The provider did not list its video models, so the known Sora 2 models are offered; "
+                   "a submit tells whether it takes them.", icon=":material/cloud_off:")
 
-prompt = st.text_area(
-    "Prompt", key="prompt", height=120, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
-    help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "
-         "steer the picture.",
-)
-st.caption(f"{len(prompt):,} / {caps.max_prompt_chars:,} characters")
-with st.container(horizontal=True):
-    st.pills("Camera", CAMERA_PRESETS, key="camera_preset", on_change=add_preset, args=("camera_preset",))
-    st.pills("Light", LIGHT_PRESETS, key="light_preset", on_change=add_preset, args=("light_preset",))
+    prompt = st.text_area(
+        "Prompt", key="prompt", height=120, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
+        help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "
+             "steer the picture.",
+    )
+    st.caption(f"{prompt_length(prompt):,} / {caps.max_prompt_chars:,} characters")
+    with st.container(horizontal=True):
+        st.pills("Camera", CAMERA_PRESETS, key="camera_preset", on_change=add_preset, args=("camera_preset",))
+        st.pills("Light", LIGHT_PRESETS, key="light_preset", on_change=add_preset, args=("light_preset",))
 
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    model = model_choice(caps)
-    seconds = st.segmented_control("Seconds", caps.seconds, default=shared.settings.default_seconds
-                                   if shared.settings.default_seconds in caps.seconds else caps.seconds[0],
-                                   key="seconds", required=True)
-    takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes",
-                            help="More than one: the same prompt with different seeds, as a group to compare.")
-size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        model = model_choice(caps)
+        seconds = st.segmented_control("Seconds", caps.seconds, default=shared.settings.default_seconds
+                                       if shared.settings.default_seconds in caps.seconds else caps.seconds[0],
+                                       key="seconds", required=True)
+        takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes",
+                                help="More than one: the same prompt with different seeds, as a group to compare.")
+    size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
 
-reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
-                             key="reference")
-reference_path, reference_problem = checked_reference(shared, reference)
-if reference_problem:
-    st.error(plain(reference_problem), icon=":material/broken_image:")
-elif reference is not None:
-    st.image(reference, width=160, alt="Reference image preview")
+    reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
+                                 key="reference")
+    reference_path, reference_problem = checked_reference(shared, reference)
+    if reference_problem:
+        st.error(plain(reference_problem), icon=":material/broken_image:")
+    elif reference is not None:
+        st.image(reference, width=160, alt="Reference image preview")
 
-group = new_group_id() if takes > 1 else None
-requests = [
-    JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
-               group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path)
-    for i in range(int(takes))
-]
-check = shared.preflight(requests)
-with st.container(horizontal=True, vertical_alignment="center"):
-    st.metric("Estimated cost", f"${check.cost:.2f}",
-              help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
-    if prompt.strip() and check.verdict.allowed:
-        st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
-    # Not disabled while the prompt is empty: a prompt just typed is committed by this very click.
-    send = st.button("Generate", type="primary", icon=":material/send:", key="send", disabled=bool(reference_problem))
-for problem in check.problems if prompt.strip() else ():
-    st.error(plain(problem), icon=":material/block:")
+    group = new_group_id() if takes > 1 else None
+    requests = [
+        JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
+                   group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path)
+        for i in range(int(takes))
+    ]
+    check = shared.preflight(requests)
+    # One state: while a problem stands it is shown once, nothing says all is well, and sending is off.
+    blocking = list(check.problems) if prompt.strip() else []
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.metric("Estimated cost", f"${check.cost:.2f}",
+                  help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
+        if prompt.strip() and not blocking and check.verdict.allowed:
+            st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
+        # Not disabled while the prompt is empty: a prompt just typed is committed by this very click.
+        send = st.button(f"Generate {count_of(int(takes), 'take')}" if takes > 1 else "Generate", type="primary",
+                         icon=":material/send:", key="send",
+                         disabled=bool(reference_problem or blocking or not health.ok))
+    for problem in blocking:
+        st.error(plain(problem), icon=":material/block:")
 
-if send and not prompt.strip():
-    st.error("Write a prompt first: what should the clip show?", icon=":material/edit:")
-elif send:
-    try:
-        result = shared.launch(requests) if len(requests) > 1 else None
-        jobs = result.jobs if result else [shared.submit(requests[0])]
-        errors = result.errors if result else []
-    except (RequestRefused, APIError) as exc:
-        st.error(plain(exc), icon=":material/block:")
-    else:
-        st.session_state.setdefault("my_jobs", [])[0:0] = [job.id for job in jobs]
-        for _, error in errors:
-            st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
+    if send and not prompt.strip():
+        st.error("Write a prompt first: what should the clip show?", icon=":material/edit:")
+    elif send and not blocking:  # a click that commits a prompt with a problem only shows the problem
+        try:
+            result = shared.launch(requests) if len(requests) > 1 else None
+            jobs = result.jobs if result else [shared.submit(requests[0])]
+            errors = result.errors if result else []
+        except (RequestRefused, APIError) as exc:
+            st.error(plain(exc), icon=":material/block:")
+        else:
+            st.session_state.setdefault("my_jobs", [])[0:0] = [job.id for job in jobs]
+            if jobs:
+                st.toast(f"Sent: {count_of(len(jobs), 'take')} rendering, shown on the right",
+                         icon=":material/send:")
+            if group and jobs:
+                st.session_state["my_group"] = group
+            for _, error in errors:
+                st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
 
 
 @st.fragment(run_every=2)
@@ -102,5 +123,11 @@ def my_jobs() -> None:
         job_card(job, key=job.id)
 
 
-st.subheader("Your takes")
-my_jobs()
+with takes_column:
+    st.subheader("Your takes")
+    latest_group = st.session_state.get("my_group")
+    if latest_group and st.button("Review these takes", icon=":material/grid_view:", key="review_group",
+                                  help="Open the takes of the last run side by side in Variants"):
+        st.session_state["v_show_review"] = latest_group
+        st.switch_page("pages/variants.py", query_params={"group": latest_group})
+    my_jobs()

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from components.prompt_form import model_choice, size_choice
+from components.prompt_form import count_of, model_choice, size_choice
 from components.runtime import studio
 from components.text import plain
-from components.variant_grid import base_prompt, review_frame, review_json, variant_grid
+from components.variant_grid import axes_from_table, axis_chips, base_prompt, review_exports, variant_grid
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.studio import axis_combinations, new_group_id
@@ -18,7 +18,7 @@ prompts_of: dict[str, list[str]] = {}
 for job in shared.store.all():  # newest first, so the newest grid is offered first
     if job.group_id:
         prompts_of.setdefault(job.group_id, []).append(job.prompt)
-groups = {group: f"{base_prompt(prompts)[:60]} · {len(prompts)} takes · {group}"
+groups = {group: f"{base_prompt(prompts)[:60]} · {count_of(len(prompts), 'take')} · {group}"
           for group, prompts in prompts_of.items()}
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
@@ -36,8 +36,10 @@ with new_grid:
         pd.DataFrame({"axis": ["lighting", "angle"], "values": ["golden hour, overcast", "aerial, eye level"]}),
         num_rows="dynamic", key="v_axes", hide_index=True,
         column_config={"axis": st.column_config.TextColumn("Axis", required=True),
-                       "values": st.column_config.TextColumn("Values (comma separated)")},
+                       "values": st.column_config.TextColumn("Values (separate with , or | or a new line)")},
     )
+    axes = axes_from_table(axes_table.to_dict("records"))
+    axis_chips(axes)
     seeds = st.number_input("Takes per combination (different seeds)", 1, 4, 1, key="v_seeds")
     with st.container(horizontal=True, vertical_alignment="bottom"):
         model = model_choice(caps, key="v_model")
@@ -45,8 +47,6 @@ with new_grid:
                                        required=True)
     size = size_choice(shared, caps, model, int(seconds or caps.seconds[0]), key="v_size")
 
-    axes = {str(row["axis"]).strip(): str(row["values"] or "").split(",")
-            for row in axes_table.to_dict("records") if str(row.get("axis") or "").strip()}
     if seeds > 1:
         axes["take"] = [str(n + 1) for n in range(int(seeds))]
     combos = axis_combinations(axes)
@@ -56,25 +56,30 @@ with new_grid:
                    size=size, seconds=int(seconds or caps.seconds[0]), group_id=group_id, axes=combo)
         for combo in combos
     ]
-    if base.strip():
+    check = shared.preflight(requests) if base.strip() else None
+    if check:
         st.dataframe(pd.DataFrame([{**r.axes, "prompt": r.prompt} for r in requests]), hide_index=True,
                      key="v_combos")
-        check = shared.preflight(requests)
-        st.metric(f"{len(requests)} takes", f"${check.cost:.2f}", help="Estimated cost of the whole grid")
+        st.metric(count_of(len(requests), "take"), f"${check.cost:.2f}", help="Estimated cost of the whole grid")
         for problem in check.problems:
             st.error(plain(problem), icon=":material/block:")
-        if st.button(f"Launch {len(requests)} takes", type="primary", key="v_launch", disabled=not check.ok):
-            try:
-                result = shared.launch(requests)
-            except (RequestRefused, APIError) as exc:
-                st.error(plain(exc), icon=":material/block:")
-            else:
-                for _, error in result.errors:
-                    st.error(f"Refused: {plain(error)}")
-                del st.session_state["v_group_draft"]
-                st.query_params["group"] = group_id
-                st.session_state["v_show_review"] = group_id
-                st.rerun()
+    why_not = "Write a base prompt first." if check is None else None if check.ok else "Fix the problem above first."
+    launch = st.button(f"Launch {count_of(len(requests), 'take')}", type="primary", key="v_launch",
+                       disabled=why_not is not None, help=why_not)
+    if why_not:
+        st.caption(why_not)
+    if launch:
+        try:
+            result = shared.launch(requests)
+        except (RequestRefused, APIError) as exc:
+            st.error(plain(exc), icon=":material/block:")
+        else:
+            for _, error in result.errors:
+                st.error(f"Refused: {plain(error)}")
+            del st.session_state["v_group_draft"]
+            st.query_params["group"] = group_id
+            st.session_state["v_show_review"] = group_id
+            st.rerun()
 
 with existing:
     if not groups:
@@ -94,14 +99,7 @@ with existing:
         @st.fragment(run_every=2 if any(j.is_active for j in shared.store.group(chosen)) else None)
         def grid() -> None:
             variant_grid(chosen, blind=blind)
+            # In the fragment, so a rating, note or pick made here is in the very next export.
+            review_exports(chosen, blind=blind)
 
         grid()
-        if blind:
-            st.caption("Reveal the labels to export the review.")
-        else:
-            takes = shared.store.group(chosen)
-            with st.container(horizontal=True):
-                st.download_button("Export CSV", review_frame(takes).to_csv(index=False), f"{chosen}-review.csv",
-                                   "text/csv", key="v_csv", on_click="ignore", icon=":material/table:")
-                st.download_button("Export JSON", review_json(takes), f"{chosen}-review.json", "application/json",
-                                   key="v_json", on_click="ignore", icon=":material/data_object:")

@@ -26,7 +26,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE, EXTEND_SECONDS, MODELS, SECONDS, SIZES, sizes_for
+from dailies.videos_spec import (
+    DEFAULT_SECONDS,
+    DEFAULT_SIZE,
+    EXTEND_SECONDS,
+    MAX_PROMPT_CHARS,
+    MODELS,
+    SECONDS,
+    SIZES,
+    sizes_for,
+)
 
 from .faults import FaultPlan
 from .state import EngineJob, JobBook, expired, new_id, random_seed
@@ -36,7 +45,6 @@ PREVIEW_PRO_MODEL = "dailies-preview-pro"
 ENGINE_MODELS: tuple[str, ...] = (PREVIEW_MODEL, PREVIEW_PRO_MODEL, "sora-2", "sora-2-pro")
 """What `/v1/models` lists: our preview names first, then Sora's, all rendered as local previews."""
 OWNER = "dailies-local-preview"
-MAX_PROMPT = 4000
 MAX_UPLOAD = 200 * 1024 * 1024
 """The largest source video (edit, extend, character) accepted, in bytes."""
 MAX_REFERENCE = 20 * 1024 * 1024
@@ -487,10 +495,10 @@ def _prompt(body: dict[str, Any]) -> str:
     prompt = _text(body.get("prompt")).strip()
     if not prompt:
         raise APIError(400, "A prompt is required and must not be empty.", param="prompt", code="missing_prompt")
-    if len(prompt) > MAX_PROMPT:
+    if len(prompt) > MAX_PROMPT_CHARS:
         raise APIError(
             400,
-            f"The prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}.",
+            f"The prompt is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}.",
             param="prompt",
             code="prompt_too_long",
         )

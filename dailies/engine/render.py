@@ -106,18 +106,63 @@ def paint_world(spec: RenderSpec) -> np.ndarray:
         else:
             draw.polygon([(x, horizon + 2), (x + w / 2, horizon - h), (x + w, horizon + 2)], fill=shade)
         x += w * rng.uniform(0.7, 1.3)
-    # The subject's caption, in the middle of the world, so the camera frames it.
-    font = _font(max(18, spec.height // 14))
-    text = look.caption or "untitled"
-    box = draw.textbbox((0, 0), text, font=font)
+    # The subject's caption, in the middle of the world, so the camera frames it; wrapped and scaled
+    # to the frame's width, so a portrait frame shows the whole prompt rather than its first words.
+    font, lines = caption_layout(look.caption or "untitled", spec.width, spec.height)
+    text = "\n".join(lines)
+    spacing = max(4, font.size // 4) if isinstance(font, ImageFont.FreeTypeFont) else 4
+    box = draw.multiline_textbbox((0, 0), text, font=font, spacing=spacing, align="center")
     tw, th = box[2] - box[0], box[3] - box[1]
     cx, cy = ww / 2 - tw / 2, wh * 0.5 - th / 2
-    pad = th * 0.5
+    pad = max(8, (font.size if isinstance(font, ImageFont.FreeTypeFont) else 12) * 0.4)
     draw.rounded_rectangle(
         (cx - pad, cy - pad, cx + tw + pad, cy + th + pad), radius=pad, fill=_mix(look.sky_bottom, (0, 0, 0), 0.6)
     )
-    draw.text((cx - box[0], cy - box[1]), text, font=font, fill=accent)
+    draw.multiline_text((cx - box[0], cy - box[1]), text, font=font, fill=accent, spacing=spacing, align="center")
     return np.asarray(image)
+
+
+CAPTION_WIDTH = 0.8
+"""The share of the frame's width the caption may take, so it stays inside the frame as the camera moves."""
+
+
+def caption_layout(
+    text: str, width: int, height: int
+) -> tuple[ImageFont.ImageFont | ImageFont.FreeTypeFont, list[str]]:
+    """The caption's font and lines: words wrapped to fit the frame, the font shrunk until they do.
+
+    The font starts from the frame's height (as before, so landscape takes look the same) and is
+    shrunk for narrow frames, down to a floor that stays legible; a single word wider than the
+    frame at that floor is the only thing that may still be cut.
+    """
+    limit = width * CAPTION_WIDTH
+    words = text.split() or ["untitled"]
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    size = max(18, height // 14)
+    floor = max(14, min(width, height) // 30)
+    while True:
+        font = _font(size)
+        lines = _wrap(words, font, probe, limit)
+        fits = all(_text_width(probe, line, font) <= limit for line in lines)
+        if (fits and len(lines) <= 3) or size <= floor:
+            return font, lines
+        size = max(floor, int(size * 0.9))
+
+
+def _wrap(words: list[str], font: ImageFont.ImageFont | ImageFont.FreeTypeFont, probe: ImageDraw.ImageDraw,
+          limit: float) -> list[str]:
+    lines: list[str] = []
+    for word in words:
+        if lines and _text_width(probe, f"{lines[-1]} {word}", font) <= limit:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _text_width(probe: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> float:
+    box = probe.textbbox((0, 0), text, font=font)
+    return box[2] - box[0]
 
 
 def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:

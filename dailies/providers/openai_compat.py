@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dailies.client import RetryPolicy, VideosClient, upload_from_path
-from dailies.errors import APIError, BadRequestError, NotSupported
+from dailies.errors import APIError, BadRequestError, NotSupported, plain_reason
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, status_from_provider
 from dailies.providers.base import (
     Capabilities,
@@ -169,7 +169,7 @@ class OpenAICompatibleProvider:
         try:
             self.client.list_models(timeout=PAGE_TIMEOUT_S, retry=False)
         except APIError as exc:
-            return Health(False, f"{self.label} does not answer: {exc}")
+            return Health(False, f"{self.label} does not answer: {plain_reason(exc)}.")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
 
     def moderate(self, text: str) -> ModerationVerdict | None:

@@ -177,3 +177,26 @@ def test_renders_stream_frames_rather_than_holding_them(tmp_path: Path) -> None:
     outputs = render.render_generate(spec, tmp_path, {}, progress=seen.append)
     assert outputs.frames == 12 * FPS
     assert seen == sorted(seen) and len(seen) >= 12 * FPS // 12 - 1
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (1024, 1792), (1280, 720)])
+def test_the_caption_fits_the_frame_in_portrait_and_landscape(size: tuple[int, int], tmp_path: Path) -> None:
+    """At 720x1280 the caption was cut to "paper boat on a po": every word now shows, within the frame."""
+    from PIL import Image, ImageDraw
+
+    from dailies.engine import render
+    from dailies.engine.look import caption_of
+
+    width, height = size
+    caption = caption_of("A paper boat on a pond, golden hour")
+    font, lines = render.caption_layout(caption, width, height)
+    assert " ".join(lines) == caption == "A paper boat on a pond"
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    widths = [probe.textbbox((0, 0), line, font=font)[2] - probe.textbbox((0, 0), line, font=font)[0]
+              for line in lines]
+    assert max(widths) <= width * 0.8, (size, lines, widths)
+    assert font.size >= 18, "still readable"
+    # And a portrait take really renders with that caption painted.
+    spec = render.RenderSpec(width, height, 1, 7, "A paper boat on a pond", "A paper boat on a pond")
+    world = render.paint_world(spec)
+    assert world.shape[1] >= width

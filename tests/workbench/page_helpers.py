@@ -38,3 +38,33 @@ def open_pages() -> Iterator[Callable[..., AppTest]]:
 def no_exception(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+class Downloads:
+    """The bytes each download button offers, as the browser would receive them when clicked.
+
+    AppTest keeps a download's data in an in-memory media store that it discards after each run, so
+    the data is recorded as it is stored, keyed by the id the button's URL carries.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, bytes] = {}
+
+    def of(self, button) -> bytes:
+        file_id = button.proto.url.rsplit("/", 1)[-1].split(".", 1)[0]
+        return self.by_id[file_id]
+
+
+def record_downloads(monkeypatch) -> Downloads:
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    downloads = Downloads()
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = store(self, path_or_data, mimetype, kind, filename)
+        downloads.by_id[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    return downloads

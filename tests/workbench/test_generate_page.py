@@ -58,24 +58,42 @@ def test_a_blocked_prompt_says_why_and_sends_nothing(open_page, studio_of, engin
     studio_of().save_settings(settings)
     at.text_area(key="prompt").input("a forbidden shot of a lighthouse").run()
     assert any("forbidden" in e.value for e in at.error)
-    at.button(key="send").click().run()
-    assert any("forbidden" in e.value for e in at.error)
+    assert at.button(key="send").disabled and not at.main.success, "one state: blocked, and nothing to click"
     assert len(studio_of().store) == 0 and remote_count(engine) == 0
 
 
-def test_a_prompt_over_the_limit_is_refused_with_the_limit_named(open_page, studio_of, engine) -> None:
+def test_a_prompt_over_the_limit_is_one_clear_state_and_cannot_be_sent(open_page, studio_of, engine) -> None:
     at = open_page("generate.py")
-    at.text_area(key="prompt").input("a" * 4001).run()
-    assert any("the limit is 4,000" in e.value for e in at.error)
-    at.button(key="send").click().run()
+    at.text_area(key="prompt").input("a" * 5000 + "\n").run()
+    assert any(c.value == "5,000 / 4,000 characters" for c in at.caption), "the counter counts what is sent"
+    (error,) = at.main.error
+    assert "5,000 characters" in error.value and "4,000" in error.value
+    assert not at.main.success, "nothing says all is well beside the error"
+    assert at.button(key="send").disabled
+    at.run()
+    assert len(at.main.error) == 1, "a rerun does not add the error again"
     assert len(studio_of().store) == 0 and remote_count(engine) == 0
+    at.text_area(key="prompt").input("a" * 4000 + "  ").run()
+    assert any(c.value == "4,000 / 4,000 characters" for c in at.caption)
+    assert not at.main.error and not at.button(key="send").disabled
+
+
+def test_one_prompt_limit_for_the_workbench_and_the_engine() -> None:
+    from dailies.engine import api
+    from dailies.videos_spec import MAX_PROMPT_CHARS
+
+    assert not hasattr(api, "MAX_PROMPT"), "the engine uses the one limit"
+    assert api.MAX_PROMPT_CHARS is MAX_PROMPT_CHARS
 
 
 def test_a_reference_that_is_not_an_image_is_refused_before_any_submit(open_page, studio_of, engine) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input(PROMPT).run()
-    at.file_uploader(key="reference").upload("frame.png", b"this is not a picture", "image/png").run()
-    assert any("not an image" in e.value for e in at.error)
+    at.file_uploader(key="reference").upload("fake.png", b"this is not a picture", "image/png").run()
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("'fake.png' is not an image"), message
+    assert "PNG, JPEG or WebP" in message
+    assert "ref_" not in message and "Error" not in message, "no temp file, no exception class"
     assert at.button(key="send").disabled
     assert not list((studio_of().home / "uploads").glob("*")), "the refused file is not kept"
     assert remote_count(engine) == 0
@@ -89,6 +107,7 @@ def test_a_take_is_sent_then_plays_with_its_files(open_page, studio_of) -> None:
     assert at.metric[0].value == "$0.00"
     at.button(key="send").click().run()
     no_exception(at)
+    assert [t.value for t in at.toast] == ["Sent: 1 take rendering, shown on the right"]
     (job,) = studio_of().store.all()
     assert job.prompt == PROMPT and job.size == "720x1280" and job.params.get("reference_name")
     assert studio_of().tracker.run_until_idle(timeout=60)
@@ -105,10 +124,16 @@ def test_several_takes_become_a_group(open_page, studio_of) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input(PROMPT).run()
     at.number_input(key="takes").set_value(3).run()
+    assert at.button(key="send").label == "Generate 3 takes"
     at.button(key="send").click().run()
     jobs = studio_of().store.all()
     assert len(jobs) == 3 and len({j.group_id for j in jobs}) == 1
     assert sorted(j.axes["take"] for j in jobs) == ["1", "2", "3"]
+    assert [t.value for t in at.toast] == ["Sent: 3 takes rendering, shown on the right"]
+    at.button(key="review_group").click().run()
+    no_exception(at)
+    assert at.title[0].value == "Variants", "the takes open as a grid"
+    assert at.selectbox(key="v_group").value == jobs[0].group_id
 
 
 def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> None:
@@ -127,3 +152,4 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert len(takes) == 3 and len({t.group_id for t in takes}) == 1
     assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
     assert at.title[0].value == "Variants", "the new takes open as a grid"
+

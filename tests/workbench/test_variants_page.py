@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
-from page_helpers import no_exception
+from page_helpers import no_exception, record_downloads
 
 
 def launch_default_grid(at):
@@ -47,7 +48,8 @@ def test_a_grid_over_budget_cannot_launch(open_page, studio_of, engine, monkeypa
     assert len(studio_of().store) == 0
 
 
-def test_launch_opens_the_grid_and_the_review_is_kept_and_exported(open_page, studio_of) -> None:
+def test_launch_opens_the_grid_and_the_review_is_kept_and_exported(open_page, studio_of, monkeypatch) -> None:
+    downloads = record_downloads(monkeypatch)
     at = launch_default_grid(open_page("variants.py"))
     at.button(key="v_launch").click().run()
     no_exception(at)
@@ -65,14 +67,46 @@ def test_launch_opens_the_grid_and_the_review_is_kept_and_exported(open_page, st
     kept = studio_of().store.require(first.id)
     assert (kept.rating, kept.notes, kept.picked) == (4, "the best light", True)
 
+    # What the buttons offer now, without a reload: exactly what the tiles show.
     exported = {b.label: b for b in at.get("download_button")}
     assert {"Export CSV", "Export JSON"} <= set(exported)
-    from components.variant_grid import review_frame
-
-    review = review_frame(studio_of().store.group(group))
+    csv_text = downloads.of(exported["Export CSV"]).decode()
+    review = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
     row = review[review["job"] == first.id].iloc[0]
-    assert (row["rating"], row["picked"], row["axis:lighting"]) == (4, True, "golden hour")
-    assert pd.read_csv(io.StringIO(review.to_csv(index=False)))["rating"].notna().sum() == 1
+    assert (row["rating"], row["picked"], row["notes"], row["axis:lighting"]) == (
+        "4", "True", "the best light", "golden hour"), csv_text
+    others = review[review["job"] != first.id]
+    assert set(others["rating"]) == {""} and set(others["picked"]) == {"False"}, "unrated is blank, not None"
+    as_json = json.loads(downloads.of(exported["Export JSON"]))
+    mine = next(r for r in as_json if r["job"] == first.id)
+    assert (mine["rating"], mine["picked"], mine["notes"]) == (4, True, "the best light")
+    assert mine["axes"] == first.axes
+
+
+def test_values_typed_with_pipes_or_new_lines_are_separate_values(open_page) -> None:
+    at = open_page("variants.py")
+    at.text_area(key="v_base").input("A paper boat on a pond").run()
+    assert at.button(key="v_launch").label == "Launch 4 takes"
+    pills = {p.label: p.options for p in at.get("pills") if "(" in p.label}
+    assert pills == {"lighting (2)": ["golden hour", "overcast"], "angle (2)": ["aerial", "eye level"]}
+    from components.variant_grid import axes_from_table
+
+    assert axes_from_table([{"axis": "time", "values": "dawn | dusk"}]) == {"time": ["dawn", "dusk"]}
+    assert axes_from_table([{"axis": "time", "values": "dawn\ndusk,noon"}]) == {"time": ["dawn", "dusk", "noon"]}
+    assert axes_from_table([{"axis": "time", "values": None}, {"axis": None, "values": "x"}]) == {}
+
+
+def test_one_take_is_singular_and_launch_is_there_before_the_grid_is_valid(open_page, studio_of) -> None:
+    at = open_page("variants.py")
+    launch = at.button(key="v_launch")
+    assert launch.disabled and launch.help == "Write a base prompt first."
+    assert any(c.value == "Write a base prompt first." for c in at.caption)
+    at.text_area(key="v_base").input("A paper boat on a pond").run()
+    assert not at.button(key="v_launch").disabled
+    from components.prompt_form import count_of
+
+    assert (count_of(1, "take"), count_of(2, "take")) == ("1 take", "2 takes")
+    assert len(studio_of().store) == 0
 
 
 def test_a_shared_link_opens_the_same_grid_and_blind_mode_hides_labels(open_page, studio_of) -> None:
