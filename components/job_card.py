@@ -23,9 +23,14 @@ FOLLOW_UPS = {
 }
 
 
+def seconds_label(job: Job) -> str:
+    """The take's length as its player will show it: probed from the file (7.92s), else as asked (8s)."""
+    return f"{round(job.duration, 2):g}s"
+
+
 def status_line(job: Job) -> str:
     return f"{STATUS_ICON[job.status]} {job.status.replace('_', ' ')} · {job.kind} · {job.model} · {job.size} · " \
-           f"{job.seconds}s · ${job.cost_estimate:.2f}"
+           f"{seconds_label(job)} · ${job.cost_estimate:.2f}"
 
 
 def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:

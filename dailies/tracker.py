@@ -387,9 +387,9 @@ class Tracker:
         final = self.media.path_for(job.id, variant, record.content_type)
         if final != dest:
             dest.replace(final)
-        if variant == "video":
-            probe_video(final)  # raises ValueError when the bytes are not a playable video
-        return FileRecord(self.media.relative(final), record.size, record.sha256, record.content_type)
+        # Probing raises ValueError when the bytes are not a playable video; the length it reads is kept.
+        duration = round(probe_video(final).duration, 3) if variant == "video" else None
+        return FileRecord(self.media.relative(final), record.size, record.sha256, record.content_type, duration)
 
     def _unconfirmed(self, job: Job, sched: _Schedule, now: float) -> Job:
         """A job whose create never answered (the app died mid-submit, or the answer was lost).
