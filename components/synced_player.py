@@ -51,6 +51,8 @@ _SCRIPT = """
   const leader = () => videos.reduce((a, b) => dur(b) > dur(a) ? b : a, videos[0]);
   const fmt = t => (t || 0).toFixed(2) + "s";
   let playing = false;
+  // A clip as long as the leader loops with it (Loop); a shorter one loops on its own if so chosen.
+  const wantsLoop = v => dur(leader()) - dur(v) < 0.05 ? loop.checked : shorter.value === "loop";
   const show = () => {
     const d = longest(), t = leader().currentTime;
     if (d) seek.value = Math.round((t / d) * 1000);
@@ -66,7 +68,7 @@ _SCRIPT = """
       if (!d) continue;
       const past = t >= d - END;
       const want = past ? (looping ? t %% d : d - END) : t;
-      v.loop = looping;
+      v.loop = wantsLoop(v);
       if (force || Math.abs(v.currentTime - want) > 0.05) v.currentTime = want;
       if (playing && !(past && !looping)) { if (v.paused) v.play().catch(() => {}); }
       else if (!v.paused) v.pause();
@@ -87,7 +89,7 @@ _SCRIPT = """
     follow(true); show();
   });
   speed.addEventListener("change", () => videos.forEach(v => { v.playbackRate = Number(speed.value); }));
-  loop.addEventListener("change", () => { leader().loop = loop.checked; });
+  loop.addEventListener("change", () => videos.forEach(v => { v.loop = wantsLoop(v); }));
   shorter.addEventListener("change", () => follow(true));
   for (const v of videos) {
     v.addEventListener("timeupdate", () => { if (v === leader()) { show(); if (playing) follow(false); } });
@@ -96,7 +98,7 @@ _SCRIPT = """
       playing = false; videos.forEach(x => x.pause()); play.textContent = "Play"; show();
     });
     v.addEventListener("loadedmetadata", () => {
-      videos.forEach(x => { x.loop = x === leader() ? loop.checked : shorter.value === "loop"; });
+      videos.forEach(x => { x.loop = wantsLoop(x); });
       show();
     });
   }

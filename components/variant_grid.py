@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components.runtime import media_url, studio
+from dailies.compare import takes_param
 from dailies.jobs import Job
 
 
@@ -94,3 +95,5 @@ def variant_grid(group_id: str, *, blind: bool) -> None:
     with grid:
         for position, job in enumerate(ordered):
             take_tile(job, position, blind=blind)
+    if len(picks := [job.id for job in jobs if job.picked and job.has_video]) > 1 and not blind:  # → Compare
+        st.page_link("pages/compare.py", label="Compare the picks", query_params={"takes": takes_param(picks)})

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from dailies.jobs import Job
 from dailies.store import JobStore
 
-__all__ = ["MAX_TAKES", "MIN_TAKES", "Selection", "lineage_takes", "parse_takes", "recent_takes", "resolve",
-           "takes_param"]
+__all__ = ["MAX_TAKES", "MIN_TAKES", "Selection", "latest_family", "lineage_takes", "parse_takes", "recent_takes",
+           "resolve", "takes_param"]
 
 MIN_TAKES = 2
 MAX_TAKES = 4
@@ -69,6 +69,14 @@ def lineage_takes(store: JobStore, job_id: str) -> list[str]:
     if len(playable) > MAX_TAKES and job_id in playable[MAX_TAKES:]:
         return [*playable[: MAX_TAKES - 1], job_id]
     return playable[:MAX_TAKES]
+
+
+def latest_family(store: JobStore) -> list[str]:
+    """What to play when nothing was asked for: the newest remix, extension or edit with its lineage."""
+    for job in store.all():
+        if job.source_job_id and job.has_video:
+            return lineage_takes(store, job.id)
+    return []
 
 
 def recent_takes(jobs: Iterable[Job], limit: int = 200) -> list[str]:

@@ -9,7 +9,7 @@ import streamlit as st
 from components.job_card import seconds_label, status_line
 from components.runtime import media_url, studio
 from components.synced_player import Clip, prompt_diff_html, synced_player
-from dailies.compare import MAX_TAKES, lineage_takes, parse_takes, recent_takes, resolve, takes_param
+from dailies.compare import MAX_TAKES, latest_family, lineage_takes, parse_takes, recent_takes, resolve, takes_param
 from dailies.jobs import Job
 
 shared = studio()
@@ -46,7 +46,7 @@ if not asked and job_link:
         asked = lineage_takes(shared.store, job_link) or [job_link]
 link = takes_param(asked)
 if "compare_pick" not in st.session_state or (link and link != st.session_state.get("compare_link")):
-    found = resolve(shared.store, asked or st.session_state.get("compare_last", []))
+    found = resolve(shared.store, asked or st.session_state.get("compare_last") or latest_family(shared.store))
     for job_id in found.unknown:
         st.warning(f"There is no take {job_id!r} here (deleted, or from another workbench).",
                    icon=":material/search_off:")

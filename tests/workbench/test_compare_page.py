@@ -24,6 +24,8 @@ def players(at) -> str:
 def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     at = open_page("generate.py")
     source, remix, edit = make_lineage(studio_of())
+    at = no_exception(open_page("compare.py"))  # from the sidebar, nothing asked: the newest family plays
+    assert at.multiselect(key="compare_pick").value == [source.id, remix.id, edit.id]
     at = no_exception(open_page("compare.py", query={"job": remix.id}))
     lineage = at.dataframe[0].value
     assert list(lineage["job"]) == [source.id, remix.id, edit.id]
@@ -76,3 +78,21 @@ def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> N
     studio_of().submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
     at.run()
     assert any("Pick two to four takes" in i.value for i in at.info)
+
+
+def test_a_grids_picks_link_to_compare(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a kite at dusk", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
+    assert shared.tracker.run_until_idle(timeout=90)
+    group = grid.jobs[0].group_id
+    at = no_exception(open_page("variants.py", query={"group": group}))
+    assert not [link for link in at.get("page_link") if link.proto.label == "Compare the picks"], "no picks yet"
+    first, _, third = grid.jobs
+    for job in (first, third):
+        shared.review(job.id, picked=True)
+    at.run()
+    (link,) = [link for link in at.get("page_link") if link.proto.label == "Compare the picks"]
+    assert link.proto.query_string == f"takes={first.id}%2C{third.id}"
+    assert link.proto.page.endswith("compare")
