@@ -96,5 +96,5 @@ if clips:
         for job in lineage:
             st.caption(status_line(job))
     else:
-        st.button("Play this lineage", icon=":material/account_tree:", key="compare_play_lineage",
+        st.button("Compare the whole lineage", icon=":material/account_tree:", key="compare_play_lineage",
                   on_click=play_lineage, args=(of,))

@@ -143,3 +143,27 @@ def test_siblings_of_a_grid_play_from_a_shared_link(compared: ComparedApp, page:
     wait_for(page, "v.length === 3 && v.every(x => !x.paused && x.currentTime > 0.5)")
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
+
+
+def test_history_selection_opens_compare(compared: ComparedApp, page: Page, screenshots) -> None:
+    """History → pick two sibling takes of a grid (the newest two rows) → Compare: both play."""
+    page.goto(f"{compared.url}/history")
+    expect(page.get_by_role("heading", name="History", level=1)).to_be_visible()
+    grid = page.locator("[data-testid='stDataFrame']").first
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    assert box is not None
+    row_height = 35  # the table's header and each row; the row markers are its first column
+    for row in (1, 2):
+        page.mouse.click(box["x"] + 18, box["y"] + row * row_height + row_height / 2)
+        expect(page.locator("[class*='st-key-history_actions']").get_by_text(f"{row} selected")).to_be_visible()
+    expect(page.locator("[class*='st-key-card_h_']")).to_have_count(0)
+    page.screenshot(path=str(screenshots / "history-actions.png"))
+    page.locator("[class*='st-key-history_actions']").get_by_role("button", name="Compare 2").click()
+    expect(page.get_by_role("heading", name="Compare", level=1)).to_be_visible()
+    page.wait_for_function(
+        f"""() => {{ const v = [...document.querySelectorAll("{PLAYERS}")];
+                    return v.length === 2 && v.every(x => x.readyState >= 1 && x.duration > 0); }}""",
+        timeout=90_000,
+    )
+    assert sorted(page.url.split("takes=")[1].replace("%2C", ",").split(",")) == sorted(compared.siblings)
