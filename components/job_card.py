@@ -79,6 +79,8 @@ def job_actions(job: Job, key: str) -> None:
                 follow_up_form(job, kind, key)
         with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
             takes_form(job, key)
+        if job.source_job_id:  # a remix, extension or edit: beside what it was made from
+            st.page_link("pages/compare.py", label="Compare", icon=":material/compare:", query_params={"job": job.id})
 
 
 def takes_form(job: Job, key: str) -> None:

@@ -44,6 +44,14 @@ def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     at.button(key="compare_play_lineage").click().run()  # a take's lineage, from the section under the players
     assert at.multiselect(key="compare_pick").value == [source.id, remix.id, edit.id]
 
+    # A follow-up's card links to its lineage here, wherever the card shows (History's single pick here).
+    at = open_page("history.py")
+    row = list(at.dataframe[0].value["id"]).index(remix.id)
+    at.session_state["history_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    no_exception(at.run())
+    (link,) = [link for link in at.get("page_link") if link.proto.label == "Compare"]
+    assert link.proto.query_string == f"job={remix.id}" and link.proto.page.endswith("compare")
+
 
 def test_any_takes_named_in_the_address_play_siblings_included(open_page, studio_of) -> None:
     at = open_page("generate.py")
