@@ -7,6 +7,7 @@ nothing. Now the selection is a plain list of job ids, carried in the page's add
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -14,11 +15,12 @@ from dailies.jobs import Job
 from dailies.store import JobStore
 
 __all__ = ["MAX_TAKES", "MIN_TAKES", "Selection", "latest_family", "lineage_takes", "parse_takes", "recent_takes",
-           "resolve", "takes_param"]
+           "resolve", "shown_id", "takes_param"]
 
 MIN_TAKES = 2
 MAX_TAKES = 4
 """Four players side by side is as many as a 1440 px window shows at a size worth judging."""
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 def parse_takes(value: str | Iterable[str] | None) -> list[str]:
@@ -27,6 +29,12 @@ def parse_takes(value: str | Iterable[str] | None) -> list[str]:
         return []
     parts = value.split(",") if isinstance(value, str) else [p for item in value for p in item.split(",")]
     return list(dict.fromkeys(part.strip() for part in parts if part.strip()))
+
+
+def shown_id(value: str) -> str:
+    """An id from an address, as a page may repeat it: a job id is letters, digits and `_.-`; anything
+    else (markdown, HTML, a path) is not repeated, so a crafted link cannot put its text on the page."""
+    return value if _ID.match(value) else "(not a job id)"
 
 
 def takes_param(job_ids: Iterable[str]) -> str:

@@ -9,7 +9,16 @@ import streamlit as st
 from components.job_card import seconds_label, status_line
 from components.runtime import media_url, studio
 from components.synced_player import Clip, prompt_diff_html, synced_player
-from dailies.compare import MAX_TAKES, latest_family, lineage_takes, parse_takes, recent_takes, resolve, takes_param
+from dailies.compare import (
+    MAX_TAKES,
+    latest_family,
+    lineage_takes,
+    parse_takes,
+    recent_takes,
+    resolve,
+    shown_id,
+    takes_param,
+)
 from dailies.jobs import Job
 
 shared = studio()
@@ -41,14 +50,14 @@ asked = parse_takes(st.query_params.get("takes"))
 job_link = st.query_params.get("job")
 if not asked and job_link:
     if shared.store.get(job_link) is None:
-        st.warning(f"There is no job {job_link!r} here; pick takes below.", icon=":material/search_off:")
+        st.warning(f"There is no job `{shown_id(job_link)}` here; pick takes below.", icon=":material/search_off:")
     else:
         asked = lineage_takes(shared.store, job_link) or [job_link]
 link = takes_param(asked)
 if "compare_pick" not in st.session_state or (link and link != st.session_state.get("compare_link")):
     found = resolve(shared.store, asked or st.session_state.get("compare_last") or latest_family(shared.store))
     for job_id in found.unknown:
-        st.warning(f"There is no take {job_id!r} here (deleted, or from another workbench).",
+        st.warning(f"There is no take `{shown_id(job_id)}` here (deleted, or from another workbench).",
                    icon=":material/search_off:")
     for job in found.not_ready:
         st.info(f"{job.id} has no video yet ({job.status.replace('_', ' ')}); it plays here once it has one.",

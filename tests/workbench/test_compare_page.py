@@ -78,6 +78,7 @@ def test_an_unknown_job_in_the_link_is_said_plainly(open_page, studio_of) -> Non
     studio_of().submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
     at = no_exception(open_page("compare.py", query={"job": "../../etc/passwd"}))
     assert any("no job" in w.value for w in at.warning)
+    assert not any("passwd" in w.value for w in at.warning), "a crafted link's text is not repeated on the page"
 
 
 def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> None:
