@@ -110,7 +110,7 @@ _STYLE = """
 .synced {display:flex; flex-direction:column; gap:.5rem; font-family:inherit;}
 .synced .row {display:flex; gap:.75rem; justify-content:center; align-items:flex-start;}
 .synced figure {margin:0; flex:1 1 0; min-width:0; display:flex; flex-direction:column; align-items:center;}
-.synced video {display:block; max-width:100%; max-height:calc(100vh - 16rem); border-radius:.5rem;
+.synced video {display:block; max-width:100%; max-height:calc(100vh - 24rem); border-radius:.5rem;
                background:#000;}
 .synced figcaption {font-size:.85rem; opacity:.8; margin-top:.25rem; white-space:pre-wrap; align-self:stretch;}
 .synced .bar {display:flex; gap:.75rem; align-items:center; flex-wrap:wrap; position:sticky; bottom:0; z-index:1;

@@ -130,6 +130,7 @@ def test_portrait_players_keep_the_controls_on_screen(compared: ComparedApp, pag
         size = video.bounding_box()
         assert size is not None and size["height"] < VIEWPORT_HEIGHT * 0.8, size
         assert size["width"] < size["height"], "portrait takes keep their shape"
+        assert size["y"] + size["height"] <= box["y"], "opened at the top, the players fit above their controls"
     # Scrolled to the players, the whole of them and their controls fit in the window.
     page.locator(".synced").scroll_into_view_if_needed()
     page.eval_on_selector(".synced", "el => el.scrollIntoView({block: 'start'})")
