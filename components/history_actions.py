@@ -1,4 +1,9 @@
-"""What can be done to jobs picked in the History table."""
+"""What can be done to jobs picked in the History table: one compact bar, not a stack of cards.
+
+Picking several rows used to stack a full card (player, tags, follow-ups) per row under the table;
+now one bar says how many each action applies to, and only a single picked row opens its card, for
+remix, extend and edit. Compare opens the Compare page with the picked takes in its address.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,43 @@ import streamlit as st
 from components.job_card import job_card
 from components.runtime import studio
 from components.text import plain
+from dailies.compare import MAX_TAKES, MIN_TAKES, takes_param
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobStatus
 
 
 def selected_actions(job_ids: list[str]) -> None:
+    """The bar for the picked rows (ids in table order); kept to this signature, which History calls."""
     shared = studio()
     jobs = [job for job in (shared.store.get(i) for i in job_ids) if job is not None]
-    st.caption(f"{len(jobs)} selected")
-    with st.container(horizontal=True, key="history_actions"):
-        if st.button("Compare", icon=":material/compare:", key="h_compare", disabled=not jobs):
-            st.switch_page("pages/compare.py", query_params={"job": jobs[0].id})
-        if st.button("Retry", icon=":material/replay:", key="h_retry"):
+    playable = [job.id for job in jobs if job.has_video]
+    downloadable = [job for job in jobs if job.remote_id]
+    timed_out = [job for job in jobs if job.status in (JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK)]
+    comparable = len(jobs) == 1 or MIN_TAKES <= len(playable) <= MAX_TAKES
+    with st.container(horizontal=True, key="history_actions", vertical_alignment="center", gap="small"):
+        st.markdown(f"**{len(jobs)} selected**")
+        if st.button(f"Compare {len(playable)}" if len(jobs) > 1 else "Compare", icon=":material/compare:",
+                     key="h_compare", disabled=not comparable,
+                     help="Play these takes side by side" if comparable else
+                     f"Compare plays {MIN_TAKES} to {MAX_TAKES} takes; {len(playable)} of these have a video"):
+            query = {"takes": takes_param(playable)} if len(jobs) > 1 else {"job": jobs[0].id}
+            st.switch_page("pages/compare.py", query_params=query)
+        if st.button(f"Retry {len(jobs)}", icon=":material/replay:", key="h_retry", help="Send again as new jobs"):
             _each(jobs, shared.retry, "sent again as new jobs")
-        if st.button("Re-download", icon=":material/download:", key="h_redownload"):
-            _each([j for j in jobs if j.remote_id], shared.redownload, "queued for download")
-        if st.button("Re-check", icon=":material/refresh:", key="h_recheck"):
-            _each([j for j in jobs if j.status in (JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK)], shared.recheck,
-                  "checked again")
-        if st.button("Delete", icon=":material/delete:", key="h_delete", type="primary"):
+        if st.button(f"Re-download {len(downloadable)}", icon=":material/download:", key="h_redownload",
+                     disabled=not downloadable):
+            _each(downloadable, shared.redownload, "queued for download")
+        if st.button(f"Re-check {len(timed_out)}", icon=":material/refresh:", key="h_recheck", disabled=not timed_out,
+                     help="Ask the provider again about jobs that timed out or need a look"):
+            _each(timed_out, shared.recheck, "checked again")
+        if st.button(f"Delete {len(jobs)}", icon=":material/delete:", key="h_delete", type="primary"):
             st.session_state["delete_pending"] = list(job_ids)
     if st.session_state.get("delete_pending") == list(job_ids):
         confirm_delete(job_ids)
-    for job in jobs[:4]:
-        job_card(job, key=f"h_{job.id}")
+    if len(jobs) == 1:
+        job_card(jobs[0], key=f"h_{jobs[0].id}")
+    elif jobs:
+        st.caption("Select a single row to remix, extend or edit it.")
 
 
 def _each(jobs, action, done: str) -> None:

@@ -25,9 +25,14 @@ FOLLOW_UPS = {
 }
 
 
+def seconds_label(job: Job) -> str:
+    """The take's length as its player will show it: probed from the file (7.92s), else as asked (8s)."""
+    return f"{round(job.duration, 2):g}s"
+
+
 def status_line(job: Job) -> str:
     return f"{STATUS_ICON[job.status]} {job.status.label} · {job.kind} · {plain(job.model)} · " \
-           f"{job.size} · {job.seconds}s · ${job.cost_estimate:.2f}"
+           f"{job.size} · {seconds_label(job)} · ${job.cost_estimate:.2f}"
 
 
 def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = True) -> None:
@@ -84,6 +89,8 @@ def job_actions(job: Job, key: str) -> None:
                 follow_up_dialog(job, kind, key)
         with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
             takes_form(job, key)
+        if job.source_job_id:  # a remix, extension or edit: beside what it was made from
+            st.page_link("pages/compare.py", label="Compare", icon=":material/compare:", query_params={"job": job.id})
 
 
 def takes_form(job: Job, key: str) -> None:

@@ -2,9 +2,13 @@
 
 Streamlit's `st.video` players are independent, which is useless for judging a remix against its
 source frame by frame. This is a small HTML component (`st.html` with its script allowed): one
-control bar drives every `<video>`; the first is the leader and the others follow it, corrected
-when they drift more than a twentieth of a second. The page's text (labels, ids) is escaped, so a
-prompt holding HTML shows as text.
+control bar drives every `<video>`. The longest clip leads (an extension runs past its source), and
+the others follow its clock, corrected when they drift more than a twentieth of a second; past its
+own end a shorter clip holds its last frame, or loops if the team chose so. Seeking and playing go
+on from where the clock stands, never from 0, and a clip is never told to play past its end (a
+browser restarts an ended video from 0). Players are sized to the window's height and the control
+bar sticks to the bottom of the window, so portrait takes never push the controls off screen. The
+page's text (labels, ids) is escaped, so a prompt holding HTML shows as text.
 """
 
 from __future__ import annotations
@@ -33,50 +37,84 @@ _SCRIPT = """
   if (!root || root.dataset.wired) return;
   root.dataset.wired = "1";
   const videos = [...root.querySelectorAll("video")];
-  const leader = videos[0];
   const play = root.querySelector("[data-role=play]");
   const seek = root.querySelector("[data-role=seek]");
   const clock = root.querySelector("[data-role=clock]");
   const speed = root.querySelector("[data-role=speed]");
   const loop = root.querySelector("[data-role=loop]");
-  const longest = () => Math.max(...videos.map(v => v.duration || 0));
+  const shorter = root.querySelector("[data-role=shorter]");
+  const bar = root.querySelector(".bar");  // opaque in the theme's colour: it sticks over the players
+  bar.style.background = getComputedStyle(document.querySelector(".stApp") || document.body).backgroundColor;
+  const END = 0.01;  // how far before its end a held clip waits: its last frame, and never "ended"
+  const dur = v => (isFinite(v.duration) && v.duration > 0) ? v.duration : 0;
+  const longest = () => Math.max(0, ...videos.map(dur));
+  const leader = () => videos.reduce((a, b) => dur(b) > dur(a) ? b : a, videos[0]);
   const fmt = t => (t || 0).toFixed(2) + "s";
-  const follow = () => {
-    for (const v of videos.slice(1)) {
-      const want = Math.min(leader.currentTime, (v.duration || Infinity) - 0.01);
-      if (Math.abs(v.currentTime - want) > 0.05) v.currentTime = Math.max(0, want);
+  let playing = false;
+  // A clip as long as the leader loops with it (Loop); a shorter one loops on its own if so chosen.
+  const wantsLoop = v => dur(leader()) - dur(v) < 0.05 ? loop.checked : shorter.value === "loop";
+  const show = () => {
+    const d = longest(), t = leader().currentTime;
+    if (d) seek.value = Math.round((t / d) * 1000);
+    clock.textContent = fmt(t) + " / " + fmt(d);
+    root.dataset.leader = String(videos.indexOf(leader()));
+  };
+  // Put every follower where the leader's clock says; play it only while that is inside the clip.
+  const follow = (force) => {
+    const lead = leader(), t = lead.currentTime, looping = shorter.value === "loop";
+    for (const v of videos) {
+      if (v === lead) continue;
+      const d = dur(v);
+      if (!d) continue;
+      const past = t >= d - END;
+      const want = past ? (looping ? t %% d : d - END) : t;
+      v.loop = wantsLoop(v);
+      if (force || Math.abs(v.currentTime - want) > 0.05) v.currentTime = want;
+      if (playing && !(past && !looping)) { if (v.paused) v.play().catch(() => {}); }
+      else if (!v.paused) v.pause();
     }
   };
-  const all = f => videos.forEach(f);
   play.addEventListener("click", () => {
-    if (leader.paused) { follow(); all(v => v.play().catch(() => {})); play.textContent = "Pause"; }
-    else { all(v => v.pause()); follow(); play.textContent = "Play"; }
+    const lead = leader();
+    if (!playing) {
+      if (lead.ended || lead.currentTime >= dur(lead) - END) lead.currentTime = 0;  // the end: play again
+      playing = true; follow(true); lead.play().catch(() => {}); play.textContent = "Pause";
+    } else {
+      playing = false; videos.forEach(v => v.pause()); follow(true); play.textContent = "Play";
+    }
   });
   seek.addEventListener("input", () => {
-    const t = (seek.value / 1000) * longest();
-    all(v => { v.currentTime = Math.min(t, Math.max(0, (v.duration || t) - 0.01)); });
+    const lead = leader(), d = dur(lead);
+    lead.currentTime = Math.min((seek.value / 1000) * d, Math.max(0, d - END));
+    follow(true); show();
   });
-  speed.addEventListener("change", () => all(v => { v.playbackRate = Number(speed.value); }));
-  loop.addEventListener("change", () => all(v => { v.loop = loop.checked; }));
-  leader.addEventListener("timeupdate", () => {
-    const d = longest();
-    if (d) seek.value = Math.round((leader.currentTime / d) * 1000);
-    clock.textContent = fmt(leader.currentTime) + " / " + fmt(d);
-    if (!leader.paused) follow();
-  });
-  leader.addEventListener("ended", () => { if (!loop.checked) { all(v => v.pause()); play.textContent = "Play"; } });
-  leader.addEventListener("loadedmetadata", () => { clock.textContent = fmt(0) + " / " + fmt(longest()); });
+  speed.addEventListener("change", () => videos.forEach(v => { v.playbackRate = Number(speed.value); }));
+  loop.addEventListener("change", () => videos.forEach(v => { v.loop = wantsLoop(v); }));
+  shorter.addEventListener("change", () => follow(true));
+  for (const v of videos) {
+    v.addEventListener("timeupdate", () => { if (v === leader()) { show(); if (playing) follow(false); } });
+    v.addEventListener("ended", () => {
+      if (v !== leader() || loop.checked) return;
+      playing = false; videos.forEach(x => x.pause()); play.textContent = "Play"; show();
+    });
+    v.addEventListener("loadedmetadata", () => {
+      videos.forEach(x => { x.loop = wantsLoop(x); });
+      show();
+    });
+  }
 })();
 """
 
 _STYLE = """
 <style>
 .synced {display:flex; flex-direction:column; gap:.5rem; font-family:inherit;}
-.synced .row {display:grid; grid-template-columns:repeat(%(n)d, minmax(0, 1fr)); gap:.75rem;}
-.synced figure {margin:0;}
-.synced video {width:100%%; border-radius:.5rem; background:#000;}
-.synced figcaption {font-size:.85rem; opacity:.8; margin-top:.25rem; white-space:pre-wrap;}
-.synced .bar {display:flex; gap:.75rem; align-items:center; flex-wrap:wrap;}
+.synced .row {display:flex; gap:.75rem; justify-content:center; align-items:flex-start;}
+.synced figure {margin:0; flex:1 1 0; min-width:0; display:flex; flex-direction:column; align-items:center;}
+.synced video {display:block; max-width:100%; max-height:calc(100vh - 24rem); border-radius:.5rem;
+               background:#000;}
+.synced figcaption {font-size:.85rem; opacity:.8; margin-top:.25rem; white-space:pre-wrap; align-self:stretch;}
+.synced .bar {display:flex; gap:.75rem; align-items:center; flex-wrap:wrap; position:sticky; bottom:0; z-index:1;
+              padding:.4rem 0;}
 .synced .bar input[type=range] {flex:1; min-width:10rem;}
 .synced button {padding:.25rem .9rem; border-radius:.5rem; border:1px solid rgba(128,128,128,.5);
                 background:transparent; color:inherit; cursor:pointer;}
@@ -99,10 +137,12 @@ def synced_player_html(clips: list[Clip], *, element_id: str | None = None) -> s
         '<input type="range" data-role="seek" min="0" max="1000" value="0" aria-label="Seek">'
         '<span data-role="clock">0.00s</span>'
         f'<label>Speed <select data-role="speed">{speeds}</select></label>'
-        '<label><input type="checkbox" data-role="loop"> Loop</label></div>'
+        '<label><input type="checkbox" data-role="loop"> Loop</label>'
+        '<label>Shorter clips <select data-role="shorter"><option value="hold" selected>hold last frame</option>'
+        '<option value="loop">loop</option></select></label></div>'
     )
     return (
-        _STYLE % {"n": max(1, len(clips))}
+        _STYLE
         + f'<div class="synced" id="{element_id}"><div class="row">{figures}</div>{controls}</div>'
         + f"<script>{_SCRIPT % {'id': json.dumps(element_id)}}</script>"
     )

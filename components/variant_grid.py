@@ -13,6 +13,7 @@ import streamlit as st
 
 from components.runtime import media_url, studio
 from components.text import plain
+from dailies.compare import takes_param
 from dailies.jobs import Job
 from dailies.validation import split_axis_values
 
@@ -114,7 +115,7 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
         if job.status == "completed" and job.has_video:
             st.video(media_url(job), alt=f"Take {position + 1}")
         elif job.is_active:
-            st.progress(job.progress / 100, text=f"{job.status.replace('_', ' ')} {job.progress}%")
+            st.progress(job.progress / 100, text=f"{job.status.label} {job.progress}%")
         else:
             st.error(plain(job.error.message) if job.error else str(job.status))
         stars_key, notes_key, pick_key = f"stars_{job.id}", f"notes_{job.id}", f"pick_{job.id}"
@@ -140,3 +141,5 @@ def variant_grid(group_id: str, *, blind: bool) -> None:
     with grid:
         for position, job in enumerate(ordered):
             take_tile(job, position, blind=blind)
+    if len(picks := [job.id for job in jobs if job.picked and job.has_video]) > 1 and not blind:  # → Compare
+        st.page_link("pages/compare.py", label="Compare the picks", query_params={"takes": takes_param(picks)})

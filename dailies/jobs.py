@@ -123,6 +123,10 @@ class FileRecord:
     size: int
     sha256: str
     content_type: str = ""
+    duration: float | None = None
+    """Seconds of video as probed from the file when it was verified (a model may round the length it
+    was asked for: an 8 s extension of a 4 s clip can come back 7.92 s); None for other files and for
+    records made before it was kept."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,6 +203,12 @@ class Job:
     @property
     def has_video(self) -> bool:
         return "video" in self.files
+
+    @property
+    def duration(self) -> float:
+        """How long the take really is: the probed length of its video, else the seconds asked for."""
+        record = self.files.get("video")
+        return record.duration if record is not None and record.duration else float(self.seconds)
 
     @property
     def is_portrait(self) -> bool:

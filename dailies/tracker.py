@@ -477,9 +477,9 @@ class Tracker:
         final = self.media.path_for(job.id, variant, record.content_type)
         if final != dest:
             dest.replace(final)
-        if variant == "video":
-            probe_video(final)  # raises ValueError when the bytes are not a playable video
-        return FileRecord(self.media.relative(final), record.size, record.sha256, record.content_type)
+        # Probing raises ValueError when the bytes are not a playable video; the length it reads is kept.
+        duration = round(probe_video(final).duration, 3) if variant == "video" else None
+        return FileRecord(self.media.relative(final), record.size, record.sha256, record.content_type, duration)
 
     def _local_thumbnail(self, job: Job, video: FileRecord) -> FileRecord:
         """Every take gets a thumbnail: made from its video when the provider serves none (or a wrong one)."""

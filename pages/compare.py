@@ -1,76 +1,109 @@
-"""Compare: a job's lineage (its source and every remix, extension and edit), played side by side in sync."""
+"""Compare: any two to four takes played side by side in sync, with the prompts' differences and a take's lineage.
+
+The address holds the selection (`?takes=id1,id2,id3`), so a comparison can be shared; `?job=id`
+opens that job's lineage. History's selection and a Variants grid's picks link here the same way.
+"""
 
 import streamlit as st
 
-from components.job_card import status_line
+from components.job_card import seconds_label, status_line
 from components.runtime import media_url, studio
 from components.synced_player import Clip, prompt_diff_html, synced_player
-from components.text import plain
+from dailies.compare import (
+    MAX_TAKES,
+    latest_family,
+    lineage_takes,
+    parse_takes,
+    recent_takes,
+    resolve,
+    shown_id,
+    takes_param,
+)
 from dailies.jobs import Job
 
 shared = studio()
 st.title("Compare")
 
 
-def describe(job: Job) -> str:
-    return f"{job.kind} · {job.id} · {job.prompt[:60]}{'…' if len(job.prompt) > 60 else ''}"
+@st.cache_data(max_entries=2, show_spinner=False)
+def recent(version: int) -> list[str]:
+    """The newest playable takes, worked out once per version of the store."""
+    return recent_takes(shared.store.all())
 
 
-def with_family(jobs: list[Job]) -> list[Job]:
-    """Jobs that have a source or a follow-up come first: they are what there is to compare."""
-    related = {job.source_job_id for job in jobs if job.source_job_id} | {j.id for j in jobs if j.source_job_id}
-    return sorted(jobs, key=lambda job: (job.id not in related, -job.created_at))
+def describe(job_id: str) -> str:
+    job = shared.store.require(job_id)
+    prompt = job.prompt[:50] + ("…" if len(job.prompt) > 50 else "")
+    return " · ".join([str(job.kind), *job.axes.values(), job.id, prompt])
 
 
-jobs = with_family(shared.store.all())
-if not jobs:
-    st.info("No jobs yet: make one on Generate, then remix, extend or edit it.")
+def play_lineage(job_id: str) -> None:
+    st.session_state["compare_pick"] = lineage_takes(shared.store, job_id)
+
+
+if not len(shared.store):
+    st.info("No jobs yet: make one on Generate, then remix, extend or edit it, or make a grid on Variants.")
     st.stop()
 
-ids = [job.id for job in jobs]
-wanted = st.query_params.get("job")
-if wanted and wanted not in ids:
-    st.warning(f"There is no job {plain(repr(wanted))} here; pick one below.", icon=":material/search_off:")
-chosen_id = st.selectbox(
-    "Job", ids, index=ids.index(wanted) if wanted in ids else 0, key="compare_job",
-    format_func=lambda i: describe(shared.store.require(i)),
-)
-st.query_params["job"] = chosen_id
+# The address decides when it changed (a shared link, History, a grid); otherwise the picks stand.
+asked = parse_takes(st.query_params.get("takes"))
+job_link = st.query_params.get("job")
+if not asked and job_link:
+    if shared.store.get(job_link) is None:
+        st.warning(f"There is no job `{shown_id(job_link)}` here; pick takes below.", icon=":material/search_off:")
+    else:
+        asked = lineage_takes(shared.store, job_link) or [job_link]
+link = takes_param(asked)
+if "compare_pick" not in st.session_state or (link and link != st.session_state.get("compare_link")):
+    found = resolve(shared.store, asked or st.session_state.get("compare_last") or latest_family(shared.store))
+    for job_id in found.unknown:
+        st.warning(f"There is no take `{shown_id(job_id)}` here (deleted, or from another workbench).",
+                   icon=":material/search_off:")
+    for job in found.not_ready:
+        st.info(f"{job.id} has no video yet ({job.status.label}); it plays here once it has one.",
+                icon=":material/hourglass_top:")
+    st.session_state["compare_pick"] = [job.id for job in found.playable]
+chosen = [i for i in st.session_state["compare_pick"] if shared.store.get(i) is not None]  # gone: deleted meanwhile
+st.session_state["compare_pick"] = chosen
+options = list(dict.fromkeys([*chosen, *recent(shared.store.version)]))
+picked = st.multiselect("Takes to play side by side", options, key="compare_pick", format_func=describe,
+                        max_selections=MAX_TAKES, placeholder="Pick two to four takes")
+st.query_params.pop("job", None)
+st.session_state["compare_last"], st.session_state["compare_link"] = picked, takes_param(picked)
+if picked:
+    st.query_params["takes"] = takes_param(picked)
+else:
+    st.query_params.pop("takes", None)
 
-lineage = shared.store.lineage(chosen_id)
-by_id = {job.id: job for job in lineage}
-depth: dict[str, int] = {}
-for job in lineage:
-    depth[job.id] = depth.get(job.source_job_id, -1) + 1 if job.source_job_id in by_id else 0
-
-st.subheader("Lineage")
-st.dataframe(
-    [{"": "└ " * depth[j.id] + str(j.kind), "job": j.id, "status": str(j.status), "seconds": j.seconds,
-      "prompt": j.prompt} for j in lineage],
-    hide_index=True, key="lineage_table", column_config={"prompt": st.column_config.TextColumn(width="large")},
-)
-
-playable = [job for job in lineage if job.has_video]
-if len(playable) < 2:
-    st.info("Once this job has a finished remix, extension or edit (or a source), they play here side by side.",
-            icon=":material/compare:")
-    for job in lineage:
-        st.caption(status_line(job))
-    st.stop()
-
-default = [playable[0].id] + ([chosen_id] if chosen_id != playable[0].id and chosen_id in by_id
-                              and by_id[chosen_id].has_video else [playable[-1].id])
-picked = st.multiselect("Play side by side", [job.id for job in playable], default=default, key="compare_pick",
-                        format_func=lambda i: describe(by_id[i]), max_selections=4)
-clips = [by_id[i] for i in picked]
+clips: list[Job] = [shared.store.require(i) for i in picked]
 if len(clips) < 2:
-    st.warning("Pick at least two takes to compare.")
-    st.stop()
+    st.info("Pick two to four takes to play side by side: here, from History's selection, from a Variants grid's "
+            "picks, or from a take's lineage below.", icon=":material/compare:")
+else:
+    synced_player([Clip(label=f"{job.kind} · {job.id}", url=media_url(job) or "",
+                        caption=f"{seconds_label(job)} · {job.size}") for job in clips], key="compare")
+    st.subheader("What changed in the prompt")
+    for job in clips[1:]:
+        st.caption(f"{clips[0].id} → {job.id} ({job.kind})")
+        st.html(prompt_diff_html(clips[0].prompt, job.prompt))
 
-synced_player([Clip(label=f"{job.kind} · {job.id}", url=media_url(job) or "", caption=f"{job.seconds}s · {job.size}")
-               for job in clips], key="compare")
-
-st.subheader("What changed in the prompt")
-for job in clips[1:]:
-    st.caption(f"{clips[0].id} → {job.id} ({job.kind})")
-    st.html(prompt_diff_html(clips[0].prompt, job.prompt))
+if clips:
+    st.subheader("Lineage")
+    of = st.selectbox("Lineage of", [job.id for job in clips], format_func=describe, key="compare_lineage_of")
+    lineage = shared.store.lineage(of)
+    by_id = {job.id: job for job in lineage}
+    depth: dict[str, int] = {}
+    for job in lineage:
+        depth[job.id] = depth.get(job.source_job_id, -1) + 1 if job.source_job_id in by_id else 0
+    st.dataframe(
+        [{"": "└ " * depth[j.id] + str(j.kind), "job": j.id, "status": str(j.status), "seconds": seconds_label(j),
+          "prompt": j.prompt} for j in lineage],
+        hide_index=True, key="lineage_table", column_config={"prompt": st.column_config.TextColumn(width="large")},
+    )
+    if len(lineage_takes(shared.store, of)) < 2:
+        st.caption("Nothing else to play in this lineage yet: remix, extend or edit the take.")
+        for job in lineage:
+            st.caption(status_line(job))
+    else:
+        st.button("Compare the whole lineage", icon=":material/account_tree:", key="compare_play_lineage",
+                  on_click=play_lineage, args=(of,))

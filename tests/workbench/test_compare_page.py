@@ -1,4 +1,4 @@
-"""Compare: a job's lineage, and its takes in synchronised players with the prompts' differences."""
+"""Compare: any two to four takes (named in the address), a job's lineage, synchronised players, prompt differences."""
 
 from __future__ import annotations
 
@@ -17,23 +17,60 @@ def make_lineage(shared):
     return source, remix, edit
 
 
-def test_lineage_and_synchronised_players(open_page, studio_of) -> None:
+def players(at) -> str:
+    return next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
+
+
+def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     at = open_page("generate.py")
     source, remix, edit = make_lineage(studio_of())
+    at = no_exception(open_page("compare.py"))  # from the sidebar, nothing asked: the newest family plays
+    assert at.multiselect(key="compare_pick").value == [source.id, remix.id, edit.id]
     at = no_exception(open_page("compare.py", query={"job": remix.id}))
     lineage = at.dataframe[0].value
     assert list(lineage["job"]) == [source.id, remix.id, edit.id]
     assert list(lineage[""]) == ["generate", "└ remix", "└ edit"]
-    assert at.multiselect(key="compare_pick").value == [source.id, remix.id]
-    player = next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
-    assert player.count('data-testid="synced-video"') == 2
-    assert f"/app/static/takes/{source.id}/video.mp4" in player and f"/app/static/takes/{remix.id}/" in player
+    assert at.multiselect(key="compare_pick").value == [source.id, remix.id, edit.id], "three related takes, three play"
+    assert players(at).count('data-testid="synced-video"') == 3
+    assert f"/app/static/takes/{source.id}/video.mp4" in players(at) and f"/app/static/takes/{remix.id}/" in players(at)
+    assert at.query_params["takes"] == f"{source.id},{remix.id},{edit.id}", "the address holds the selection"
     diff = next(h.value for h in at.html if "prompt-diff" in h.value)
     assert "<del" in diff and "golden hour" in diff and "<ins" in diff and "neon" in diff
 
-    at.multiselect(key="compare_pick").select(edit.id).run()
-    player = next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
-    assert player.count('data-testid="synced-video"') == 3
+    at.multiselect(key="compare_pick").unselect(edit.id).run()
+    assert players(at).count('data-testid="synced-video"') == 2
+    assert at.query_params["takes"] == f"{source.id},{remix.id}"
+
+    at.button(key="compare_play_lineage").click().run()  # a take's lineage, from the section under the players
+    assert at.multiselect(key="compare_pick").value == [source.id, remix.id, edit.id]
+
+    # A follow-up's card links to its lineage here, wherever the card shows (History's single pick here).
+    at = open_page("history.py")
+    row = list(at.dataframe[0].value["id"]).index(remix.id)
+    at.session_state["history_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    no_exception(at.run())
+    (link,) = [link for link in at.get("page_link") if link.proto.label == "Compare"]
+    assert link.proto.query_string == f"job={remix.id}" and link.proto.page.endswith("compare")
+
+
+def test_any_takes_named_in_the_address_play_siblings_included(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a paper boat on a pond", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
+    assert shared.tracker.run_until_idle(timeout=90)
+    first, second, third = (job.id for job in grid.jobs)
+    at = no_exception(open_page("compare.py", query={"takes": f"{first},{third}"}))
+    assert at.multiselect(key="compare_pick").value == [first, third]
+    assert players(at).count('data-testid="synced-video"') == 2, "two siblings of a grid, no lineage between them"
+    assert not [i for i in at.info if "Pick two" in i.value]
+
+    at = no_exception(open_page("compare.py", query={"takes": f"{second},job_gone,{first},{third}"}))
+    assert any("job_gone" in w.value for w in at.warning)
+    assert at.multiselect(key="compare_pick").value == [second, first, third]
+    assert at.query_params["takes"] == f"{second},{first},{third}"
+
+    assert any("Nothing else to play in this lineage" in c.value for c in at.caption), "a grid's take has no lineage"
 
 
 def test_an_unknown_job_in_the_link_is_said_plainly(open_page, studio_of) -> None:
@@ -41,6 +78,7 @@ def test_an_unknown_job_in_the_link_is_said_plainly(open_page, studio_of) -> Non
     studio_of().submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
     at = no_exception(open_page("compare.py", query={"job": "../../etc/passwd"}))
     assert any("no job" in w.value for w in at.warning)
+    assert not any("passwd" in w.value for w in at.warning), "a crafted link's text is not repeated on the page"
 
 
 def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> None:
@@ -48,4 +86,22 @@ def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> N
     assert any("No jobs yet" in i.value for i in at.info)
     studio_of().submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
     at.run()
-    assert any("side by side" in i.value for i in at.info)
+    assert any("Pick two to four takes" in i.value for i in at.info)
+
+
+def test_a_grids_picks_link_to_compare(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a kite at dusk", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
+    assert shared.tracker.run_until_idle(timeout=90)
+    group = grid.jobs[0].group_id
+    at = no_exception(open_page("variants.py", query={"group": group}))
+    assert not [link for link in at.get("page_link") if link.proto.label == "Compare the picks"], "no picks yet"
+    first, _, third = grid.jobs
+    for job in (first, third):
+        shared.review(job.id, picked=True)
+    at.run()
+    (link,) = [link for link in at.get("page_link") if link.proto.label == "Compare the picks"]
+    assert link.proto.query_string == f"takes={first.id}%2C{third.id}"
+    assert link.proto.page.endswith("compare")

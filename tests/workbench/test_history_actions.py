@@ -1,0 +1,69 @@
+"""History's action bar: several picked rows give one compact bar, not a stack of cards; Compare takes them along."""
+
+from __future__ import annotations
+
+from page_helpers import no_exception
+from streamlit.testing.v1 import AppTest
+
+from dailies.jobs import JobRequest
+
+
+def selected(job_ids: list[str]) -> None:
+    from components.history_actions import selected_actions
+
+    selected_actions(job_ids)
+
+
+def bar_buttons(at: AppTest) -> dict[str, object]:
+    return {b.key: b for b in at.button if b.key and b.key.startswith("h_")}
+
+
+def test_several_picked_rows_give_one_compact_bar(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a paper boat on a pond", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
+    assert shared.tracker.run_until_idle(timeout=90)
+    ids = [job.id for job in grid.jobs]
+
+    at = no_exception(AppTest.from_function(selected, args=(ids,), default_timeout=30).run())
+    assert not at.get("video"), "no players stacked under the table"
+    assert not [c for c in at.get("flex_container") if "card_h_" in str(c.proto)]
+    assert not at.get("multiselect"), "no tag pickers, no follow-up forms"
+    buttons = bar_buttons(at)
+    assert buttons["h_compare"].label == "Compare 3" and not buttons["h_compare"].disabled
+    assert buttons["h_recheck"].label == "Re-check 0" and buttons["h_recheck"].disabled
+    assert any("3 selected" in m.value for m in at.markdown)
+
+    at = no_exception(AppTest.from_function(selected, args=(ids[:1],), default_timeout=30).run())
+    assert at.get("video"), "one picked row opens its card, to remix, extend or edit it"
+
+
+def test_more_takes_than_compare_plays_say_so(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a kite", model="dailies-preview", size="1280x720", seconds=4)).id, 5))
+    assert shared.tracker.run_until_idle(timeout=120)
+    at = no_exception(AppTest.from_function(selected, args=([j.id for j in grid.jobs],), default_timeout=30).run())
+    compare = bar_buttons(at)["h_compare"]
+    assert compare.disabled and "2 to 4" in compare.help
+
+
+def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
+        prompt="a kite", model="dailies-preview", size="1280x720", seconds=4)).id, 2))
+    assert shared.tracker.run_until_idle(timeout=90)
+    siblings = {job.id for job in grid.jobs}
+    at = open_page("history.py")
+    rows = [n for n, job_id in enumerate(at.dataframe[0].value["id"]) if job_id in siblings]
+    at.session_state["history_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}  # two rows picked
+    no_exception(at.run())
+    at.button(key="h_compare").click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Compare"]
+    assert set(at.query_params["takes"].split(",")) == siblings
+    player = next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
+    assert player.count('data-testid="synced-video"') == 2, "two sibling takes of a grid play side by side"
