@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from components.refresh import refresh_every, settle, store_busy
 from components.runtime import studio
 from dailies.providers.base import Health
 
@@ -28,14 +29,15 @@ def render_sidebar() -> None:
             st.success(f"Answers ({health.latency_ms:.0f} ms)", icon=":material/check_circle:")
         else:
             st.error(health.message, icon=":material/error:")
-        status_panel()
+        # Defined on every run, so the timer follows what is running now (not what ran at import).
+        live = store_busy()
+        st.fragment(status_panel, run_every=refresh_every(live, 3))(live)
         for warning in shared.warnings:
             st.warning(warning, icon=":material/warning:")
 
 
-@st.fragment(run_every=3)
-def status_panel() -> None:
-    """Spend and running jobs, refreshed from the store (never from the network)."""
+def status_panel(was_live: bool) -> None:
+    """Spend and running jobs, refreshed from the store (never from the network) while a job runs."""
     shared = studio()
     budget = shared.settings.daily_budget_usd
     spent = shared.spent_today()
@@ -44,3 +46,4 @@ def status_panel() -> None:
     right.metric("Running", shared.active_count())
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
+    settle(was_live, store_busy())

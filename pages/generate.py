@@ -11,9 +11,10 @@ from components.prompt_form import (
     model_choice,
     size_choice,
 )
+from components.refresh import refresh_every, settle
 from components.runtime import studio
 from dailies.errors import APIError, RequestRefused
-from dailies.jobs import JobRequest
+from dailies.jobs import Job, JobRequest
 from dailies.studio import new_group_id
 from dailies.validation import REFERENCE_SUFFIXES
 
@@ -89,17 +90,26 @@ elif send:
             st.error(f"One take was refused: {error}", icon=":material/block:")
 
 
-@st.fragment(run_every=2)
-def my_jobs() -> None:
-    """This session's jobs, newest first, refreshed from the store."""
+def my_recent_jobs() -> list[Job]:
+    """This session's last six jobs, newest first, as the store has them now."""
     ids = st.session_state.get("my_jobs", [])[:6]
-    jobs = [job for job in (shared.store.get(i) for i in ids) if job is not None]
+    return [job for job in (shared.store.get(i) for i in ids) if job is not None]
+
+
+mine_live = any(job.is_active for job in my_recent_jobs())
+
+
+@st.fragment(run_every=refresh_every(mine_live))
+def my_jobs(was_live: bool) -> None:
+    """This session's jobs, refreshed from the store while one of them runs."""
+    jobs = my_recent_jobs()
     if not jobs:
         st.caption("Your takes appear here as they render.")
         return
     for job in jobs:
         job_card(job, key=job.id)
+    settle(was_live, any(job.is_active for job in jobs))
 
 
 st.subheader("Your takes")
-my_jobs()
+my_jobs(mine_live)

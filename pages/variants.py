@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components.prompt_form import model_choice, size_choice
+from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.variant_grid import base_prompt, review_frame, review_json, variant_grid
 from dailies.errors import APIError, RequestRefused
@@ -90,11 +91,15 @@ with existing:
         st.query_params["blind"] = "1" if blind else "0"
         st.caption("Share this grid: copy the page's address, it opens the same grid.")
 
-        @st.fragment(run_every=2 if any(j.is_active for j in shared.store.group(chosen)) else None)
-        def grid() -> None:
-            variant_grid(chosen, blind=blind)
+        def grid_running() -> bool:
+            return any(j.is_active for j in shared.store.group(chosen))
 
-        grid()
+        @st.fragment(run_every=refresh_every(grid_running()))
+        def grid(was_live: bool) -> None:
+            variant_grid(chosen, blind=blind)
+            settle(was_live, grid_running())
+
+        grid(grid_running())
         if blind:
             st.caption("Reveal the labels to export the review.")
         else:
