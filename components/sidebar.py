@@ -17,6 +17,13 @@ def provider_health(name: str, _stamp: int) -> Health:
     return studio().provider(name).health()
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, int]:
+    """Today's spend and the running count, once per store version and day: every page shows them on every run."""
+    shared = studio()
+    return shared.spent_today(), shared.active_count()
+
+
 def render_sidebar() -> None:
     shared = studio()
     with st.sidebar:
@@ -40,10 +47,10 @@ def status_panel(was_live: bool) -> None:
     """Spend and running jobs, refreshed from the store (never from the network) while a job runs."""
     shared = studio()
     budget = shared.settings.daily_budget_usd
-    spent = shared.spent_today()
+    spent, running = store_totals(str(shared.store.path), shared.store.version, time.strftime("%Y-%m-%d"))
     left, right = st.columns(2)
     left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
-    right.metric("Running", shared.active_count())
+    right.metric("Running", running)
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
     settle(was_live, store_busy())

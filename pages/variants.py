@@ -14,12 +14,20 @@ from dailies.studio import axis_combinations, new_group_id
 shared = studio()
 st.title("Variants")
 
-prompts_of: dict[str, list[str]] = {}
-for job in shared.store.all():  # newest first, so the newest grid is offered first
-    if job.group_id:
-        prompts_of.setdefault(job.group_id, []).append(job.prompt)
-groups = {group: f"{base_prompt(prompts)[:60]} · {len(prompts)} takes · {group}"
-          for group, prompts in prompts_of.items()}
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def grids(store_path: str, store_version: int) -> dict[str, str]:
+    """Every grid with its label, newest first; worked out once per store version, not on every rerun."""
+    prompts_of: dict[str, list[str]] = {}
+    for job in shared.store.all():  # newest first, so the newest grid is offered first
+        if job.group_id:
+            prompts_of.setdefault(job.group_id, []).append(job.prompt)
+    return {group: f"{base_prompt(prompts)[:60]} · {len(prompts)} takes · {group}"
+            for group, prompts in prompts_of.items()}
+
+
+groups = grids(str(shared.store.path), shared.store.version)
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
     st.session_state["v_tab"] = "Review a grid"
