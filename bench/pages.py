@@ -253,10 +253,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         rows = [measure_pages(browser, count, Path(tmp)) for count in (SIZES_QUICK if quick else SIZES_FULL)]
         idle = measure_idle(browser, Path(tmp))
         browser.close()
-    headers = ["jobs", "store_write_s", "server_up_s", "first_interactive_s",
-               *(f"{t}_{w}_s" for t in PAGES for w in ("first", "warm")), "server_rss_mb"]
-    print(table("Pages: seconds to content on screen, headless Chromium at 1440x1000 (first open, warm median)",
-                headers, [[r[h] for h in headers] for r in rows]))
+    print(pages_table(rows))
     idle_headers = list(idle[0])
     print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window",
                 idle_headers, [[r[h] for h in idle_headers] for r in idle]))
@@ -264,9 +261,20 @@ def run(quick: bool = False) -> dict[str, Any]:
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT met'}: {goal}")
     result = {"rows": rows, "idle": idle, "goals": goals, "goal_met": all(goals.values()),
-              "goal": "; ".join(goals)}
+              "goal": "; ".join(goals), "load_average_after": os.getloadavg()}
     print(f"wrote {write('pages', result)}")
     return result
+
+
+def pages_table(rows: list[dict[str, Any]]) -> str:
+    """One line per page, first and warm open side by side for each store size."""
+    headers = ["page", *(f"{r['jobs']:,} jobs {w}" for r in rows for w in ("first", "warm"))]
+    lines = [["start → Generate interactive", *(x for r in rows for x in (r["first_interactive_s"], ""))]]
+    lines += [[title, *(r[f"{title}_{w}_s"] for r in rows for w in ("first", "warm"))] for title in PAGES]
+    lines.append(["(store written in, s)", *(x for r in rows for x in (r["store_write_s"], ""))])
+    lines.append(["(server memory after, MB)", *(x for r in rows for x in (r["server_rss_mb"], ""))])
+    return table("Pages: seconds to content on screen, headless Chromium at 1440x1000 (first open; warm: median of "
+                 f"{WARM_REPEATS})", headers, lines)
 
 
 def goals_met(rows: list[dict[str, Any]], idle: list[dict[str, Any]]) -> dict[str, bool]:

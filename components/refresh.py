@@ -4,7 +4,8 @@ A fragment with `run_every` reruns on a timer in every open tab, changed or not:
 cost most of a core. Streamlit sets a fragment's timer when the whole page runs and clears every
 timer at the next whole-page run, so a fragment is given a timer only when the page finds
 something running (`refresh_every`), and a fragment whose last job has finished asks for one
-whole-page run (`settle`), which draws the finished result and leaves the timer off.
+whole-page run (`settle`), which draws the finished result and leaves the timer off. Only the
+sidebar keeps a slow idle check, so a job started in another tab turns this tab's timers on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from components.runtime import studio
 
 LIVE_SECONDS = 2
 """How often a fragment showing a running job refreshes (a take's card turns done within this)."""
+IDLE_CHECK_SECONDS = 30
+"""How often an idle tab's sidebar looks whether another tab started something (one small rerun)."""
 
 
 def store_busy() -> bool:
@@ -34,6 +37,7 @@ def refresh_every(live: bool, seconds: float = LIVE_SECONDS) -> float | None:
 
 
 def settle(was_live: bool, live: bool) -> None:
-    """End a fragment's timer once what it showed has finished: one whole-page run turns it off."""
-    if was_live and not live:
+    """Turn a fragment's timer off once what it showed has finished, or on when something started
+    elsewhere: either way one whole-page run sets every fragment's timer anew."""
+    if was_live != live:
         st.rerun(scope="app")

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from components.refresh import refresh_every, settle, store_busy
+from components.refresh import IDLE_CHECK_SECONDS, settle, store_busy
 from components.runtime import studio
 from dailies.providers.base import Health
 
@@ -38,7 +38,8 @@ def render_sidebar() -> None:
             st.error(health.message, icon=":material/error:")
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy()
-        st.fragment(status_panel, run_every=refresh_every(live, 3))(live)
+        # Idle, it still looks every 30 s (a cached check, a few ms) so a job started in another tab is noticed.
+        st.fragment(status_panel, run_every=3 if live else IDLE_CHECK_SECONDS)(live)
         for warning in shared.warnings:
             st.warning(warning, icon=":material/warning:")
 
