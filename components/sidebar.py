@@ -38,13 +38,13 @@ def render_sidebar() -> None:
             st.error(health.message, icon=":material/error:")
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy()
-        # Idle, it still looks every 30 s (a cached check, a few ms) so a job started in another tab is noticed.
-        st.fragment(status_panel, run_every=3 if live else IDLE_CHECK_SECONDS)(live)
+        # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
+        st.fragment(status_panel, run_every=3 if live else IDLE_CHECK_SECONDS)(live, shared.store.version)
         for warning in shared.warnings:
             st.warning(warning, icon=":material/warning:")
 
 
-def status_panel(was_live: bool) -> None:
+def status_panel(was_live: bool, seen_version: int) -> None:
     """Spend and running jobs, refreshed from the store (never from the network) while a job runs."""
     shared = studio()
     budget = shared.settings.daily_budget_usd
@@ -54,4 +54,6 @@ def status_panel(was_live: bool) -> None:
     right.metric("Running", running)
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
+    if not was_live and shared.store.version != seen_version:
+        st.rerun(scope="app")  # an idle tab whose store changed elsewhere (a take rated, a job made): redraw once
     settle(was_live, store_busy())

@@ -45,3 +45,21 @@ def test_idle_tab_is_quiet_and_a_running_take_updates_without_reload(app, page: 
     before = len(sent)
     page.wait_for_timeout(QUIET_WINDOW_MS)
     assert len(sent) == before, "the refresh timer kept running after the take was done"
+
+
+def test_an_idle_tab_catches_up_with_a_job_made_in_another_tab(app, browser) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    idle, other = context.new_page(), context.new_page()
+    idle.goto(f"{app.url}/history")
+    jobs = idle.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
+    expect(jobs).to_be_visible()
+    settled(idle)
+    shown_before = int(jobs.inner_text().replace(",", ""))
+
+    other.goto(app.url)
+    other.get_by_role("textbox", name="Prompt", exact=True).fill("A kite over dunes at noon")
+    other.get_by_role("button", name="Generate", exact=True).click()
+    # The idle tab looks once a minute; nothing is clicked in it.
+    expect(jobs).to_have_text(f"{shown_before + 1:,}", timeout=120_000)
+    context.close()
