@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from components.refresh import IDLE_CHECK_SECONDS, settle, store_busy
 from components.runtime import studio
 from components.text import plain
 from dailies.jobs import JobStatus
@@ -16,6 +17,14 @@ from dailies.providers.base import Health
 def provider_health(name: str, _stamp: int) -> Health:
     """Ask the provider at most every 15 seconds, whatever the number of sessions and reruns."""
     return studio().provider(name).health()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, int, int]:
+    """Today's spend, the running count and the jobs that need a look, once per store version and day:
+    every page shows them on every run."""
+    shared = studio()
+    return shared.spent_today(), shared.active_count(), len(shared.store.query(status=JobStatus.NEEDS_LOOK))
 
 
 def render_sidebar() -> None:
@@ -36,23 +45,29 @@ def render_sidebar() -> None:
 
 def render_status() -> None:
     """Spend and running jobs, drawn after the page so a take sent by this very run is counted."""
+    shared = studio()
     with st.sidebar:
-        status_panel()
+        # Defined on every run, so the timer follows what is running now (not what ran at import).
+        live = store_busy()
+        # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
+        st.fragment(status_panel, run_every=3 if live else IDLE_CHECK_SECONDS)(live, shared.store.version)
 
 
-@st.fragment(run_every=3)
-def status_panel() -> None:
-    """Spend and running jobs (queued ones too), refreshed from the store (never from the network)."""
+def status_panel(was_live: bool, seen_version: int) -> None:
+    """Spend and running jobs (queued ones too), refreshed from the store (never from the network) while a
+    job runs, and looked at once a minute while none does."""
     shared = studio()
     budget = shared.settings.daily_budget_usd
-    spent = shared.spent_today()
+    spent, running, unsure = store_totals(str(shared.store.path), shared.store.version, time.strftime("%Y-%m-%d"))
     left, right = st.columns(2)
     left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
-    right.metric("Running", shared.active_count(), help="Takes queued or rendering, on every page and tab")
-    unsure = len(shared.store.query(status=JobStatus.NEEDS_LOOK))
+    right.metric("Running", running, help="Takes queued or rendering, on every page and tab")
     if unsure:
         st.warning(f"{unsure} job{'s' if unsure > 1 else ''} need{'' if unsure > 1 else 's'} a look: the provider "
                    "never confirmed and cannot find them. Filter History by status \"needs a look\".",
                    icon=":material/help:")
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
+    if not was_live and shared.store.version != seen_version:
+        st.rerun(scope="app")  # an idle tab whose store changed elsewhere (a take rated, a job made): redraw once
+    settle(was_live, store_busy())

@@ -14,11 +14,12 @@ from components.prompt_form import (
     model_choice,
     size_choice,
 )
+from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.sidebar import provider_health
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
-from dailies.jobs import JobRequest
+from dailies.jobs import Job, JobRequest
 from dailies.studio import new_group_id
 from dailies.validation import REFERENCE_SUFFIXES, prompt_length
 
@@ -111,16 +112,25 @@ with form:
                 st.error(f"One take was refused: {plain(error)}", icon=":material/block:")
 
 
-@st.fragment(run_every=2)
-def my_jobs() -> None:
-    """This session's jobs, newest first, refreshed from the store."""
+def my_recent_jobs() -> list[Job]:
+    """This session's last six jobs, newest first, as the store has them now."""
     ids = st.session_state.get("my_jobs", [])[:6]
-    jobs = [job for job in (shared.store.get(i) for i in ids) if job is not None]
+    return [job for job in (shared.store.get(i) for i in ids) if job is not None]
+
+
+mine_live = any(job.is_active for job in my_recent_jobs())
+
+
+@st.fragment(run_every=refresh_every(mine_live))
+def my_jobs(was_live: bool) -> None:
+    """This session's jobs, refreshed from the store while one of them runs."""
+    jobs = my_recent_jobs()
     if not jobs:
         st.caption("Your takes appear here as they render.")
         return
     for job in jobs:
         job_card(job, key=job.id)
+    settle(was_live, any(job.is_active for job in jobs))
 
 
 with takes_column:
@@ -130,4 +140,4 @@ with takes_column:
                                   help="Open the takes of the last run side by side in Variants"):
         st.session_state["v_show_review"] = latest_group
         st.switch_page("pages/variants.py", query_params={"group": latest_group})
-    my_jobs()
+    my_jobs(mine_live)

@@ -3,17 +3,20 @@
 import streamlit as st
 
 from components.history_actions import selected_actions
+from components.refresh import refresh_every, settle, store_busy
 from components.runtime import media_url, studio, team_models, team_tags
-from dailies.history import filter_frame, jobs_frame, per_day
+from dailies.history import PAGE_SIZE, filter_frame, jobs_frame, page_count, page_of, per_day, stars
 from dailies.jobs import JobKind, JobStatus
 
 shared = studio()
 st.title("History")
+RATINGS = (5, 4, 3, 2, 1, None)
+PICKED = {"Picked or not": None, "Picked": True, "Not picked": False}
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def history_frame(version: int, count: int):
-    """The table for one version of the store; rebuilt only when a job changes."""
+@st.cache_resource(max_entries=2, show_spinner=False)
+def history_frame(store_path: str, version: int):
+    """The table for one version of the store; rebuilt only when a job changes, shared by every tab (never changed)."""
     return jobs_frame(shared.store.all(), lambda job: media_url(job, "thumbnail"))
 
 
@@ -24,30 +27,41 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     models = st.multiselect("Model", team_models(shared.store.version), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")
     tags = st.multiselect("Tags", team_tags(shared.store.version), key="f_tags")
+    ratings = st.multiselect("Rating", RATINGS, format_func=lambda r: stars(r) or "Not rated", key="f_rating")
+    picked = st.selectbox("Picked", PICKED, key="f_picked")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
 
+live = store_busy()
 
-@st.fragment(run_every=3 if shared.active_count() else None)
-def table() -> None:
-    frame = history_frame(shared.store.version, len(shared.store))
+
+@st.fragment(run_every=refresh_every(live, 3))
+def table(was_live: bool) -> None:
+    frame = history_frame(str(shared.store.path), shared.store.version)
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
-                         tags=tags)
+                         tags=tags, ratings=ratings, picked=PICKED[picked])
     left, middle, right = st.columns(3)
     left.metric("Jobs", f"{len(shown):,}", help=f"{len(frame):,} in all")
     middle.metric("Spend", f"${shown['cost'].sum():,.2f}")
     right.metric("Completed", f"{int((shown['status'] == 'completed').sum()):,}")
+    pages = page_count(len(shown))
+    if st.session_state.get("h_page", 1) > pages:  # the filters left fewer pages than the one shown
+        st.session_state["h_page"] = 1
+    page = st.session_state.get("h_page", 1)
+    rows = page_of(shown, page)
     event = st.dataframe(
-        shown,
-        key="history_table",
+        rows,
+        key=f"history_table_{page}",
         on_select="rerun",
         selection_mode="multi-row",
         hide_index=True,
         height=420,
-        column_order=("thumbnail", "status", "progress", "kind", "model", "size", "seconds", "cost", "created",
-                      "rating", "tags", "prompt", "id"),
+        row_height=56,
         column_config={
             "thumbnail": st.column_config.ImageColumn("Take", width="small"),
+            "prompt": st.column_config.TextColumn("Prompt", width=460),
+            "rating": st.column_config.TextColumn("Rating"),
+            "picked": st.column_config.CheckboxColumn("Picked"),
             "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
             "status": st.column_config.TextColumn("Status"),
             "kind": st.column_config.TextColumn("Kind"),
@@ -56,23 +70,27 @@ def table() -> None:
             "seconds": st.column_config.NumberColumn("Seconds", format="%d s"),
             "cost": st.column_config.NumberColumn("Cost", format="$%.2f"),
             "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-            "rating": st.column_config.NumberColumn("Rating", format="%d ★"),
             "tags": st.column_config.ListColumn("Tags"),
-            "prompt": st.column_config.TextColumn("Prompt", width="large"),
             "id": st.column_config.TextColumn("Job"),
         },
         alt="Every job, newest first",
     )
-    chosen = [shown.index[i] for i in event.selection.rows if i < len(shown)]
-    st.download_button("Export CSV", data=shown.drop(columns=["thumbnail"]).to_csv(index=False),
-                       file_name="dailies-history.csv", mime="text/csv", icon=":material/table:",
-                       on_click="ignore", key="export_csv")
+    chosen = [rows.index[i] for i in event.selection.rows if i < len(rows)]
+    with st.container(horizontal=True, vertical_alignment="center"):
+        first = (page - 1) * PAGE_SIZE
+        st.caption(f"Rows {first + 1 if len(shown) else 0:,}–{first + len(rows):,} of {len(shown):,}")
+        st.number_input("Page", min_value=1, max_value=pages, key="h_page", width=140, disabled=pages == 1)
+        # Made only when clicked: a CSV of 100,000 rows on every rerun would cost more than the page.
+        st.download_button("Export CSV", data=lambda: shown.drop(columns=["thumbnail"]).to_csv(index=False),
+                           file_name="dailies-history.csv", mime="text/csv", icon=":material/table:",
+                           on_click="ignore", key="export_csv")
     if chosen:
         selected_actions(chosen)
     with st.expander("Jobs and spend per day"):
         daily = per_day(shown)
         st.bar_chart(daily, y="jobs", height=180)
         st.line_chart(daily, y="spend", height=180)
+    settle(was_live, store_busy())
 
 
-table()
+table(live)

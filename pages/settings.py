@@ -96,9 +96,17 @@ if st.button("Save settings", type="primary", icon=":material/save:", key="save_
     else:
         st.success("Saved.", icon=":material/check:")
 
+
+
+@st.cache_data(ttl=300, max_entries=2, show_spinner="Adding up the media folder…")
+def media_on_disk(root: str, store_version: int) -> int:
+    """The media folder's size, walked at most once per store version (or 5 minutes): 100,000 takes take seconds."""
+    return shared.media.disk_usage()
+
+
 st.subheader("Data folder")
 st.code(str(shared.home), language=None)
-st.metric("Media on disk", f"{shared.media.disk_usage() / 2**20:,.1f} MB")
+st.metric("Media on disk", f"{media_on_disk(str(shared.media.root), shared.store.version) / 2**20:,.1f} MB")
 with st.container(horizontal=True, vertical_alignment="bottom"):
     days = st.number_input("Remove files of unpicked, unrated takes older than (days)", 1, 3650, 30, key="clean_days")
     if st.button("Clean up", key="clean_up", icon=":material/cleaning_services:"):

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components.prompt_form import count_of, model_choice, size_choice
+from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from components.variant_grid import axes_from_table, axis_chips, base_prompt, review_exports, variant_grid
@@ -14,12 +15,20 @@ from dailies.studio import axis_combinations, new_group_id
 shared = studio()
 st.title("Variants")
 
-prompts_of: dict[str, list[str]] = {}
-for job in shared.store.all():  # newest first, so the newest grid is offered first
-    if job.group_id:
-        prompts_of.setdefault(job.group_id, []).append(job.prompt)
-groups = {group: f"{base_prompt(prompts)[:60]} · {count_of(len(prompts), 'take')} · {group}"
-          for group, prompts in prompts_of.items()}
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def grids(store_path: str, store_version: int) -> dict[str, str]:
+    """Every grid with its label, newest first; worked out once per store version, not on every rerun."""
+    prompts_of: dict[str, list[str]] = {}
+    for job in shared.store.all():  # newest first, so the newest grid is offered first
+        if job.group_id:
+            prompts_of.setdefault(job.group_id, []).append(job.prompt)
+    return {group: f"{base_prompt(prompts)[:60]} · {count_of(len(prompts), 'take')} · {group}"
+            for group, prompts in prompts_of.items()}
+
+
+groups = grids(str(shared.store.path), shared.store.version)
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
     st.session_state["v_tab"] = "Review a grid"
@@ -96,10 +105,14 @@ with existing:
         st.query_params["blind"] = "1" if blind else "0"
         st.caption("Share this grid: copy the page's address, it opens the same grid.")
 
-        @st.fragment(run_every=2 if any(j.is_active for j in shared.store.group(chosen)) else None)
-        def grid() -> None:
+        def grid_running() -> bool:
+            return any(j.is_active for j in shared.store.group(chosen))
+
+        @st.fragment(run_every=refresh_every(grid_running()))
+        def grid(was_live: bool) -> None:
             variant_grid(chosen, blind=blind)
             # In the fragment, so a rating, note or pick made here is in the very next export.
             review_exports(chosen, blind=blind)
+            settle(was_live, grid_running())
 
-        grid()
+        grid(grid_running())

@@ -36,7 +36,9 @@ def test_every_job_is_a_row_with_totals(open_page, studio_of) -> None:
     no_exception(at)
     table = at.dataframe[0].value
     assert list(table["id"]) == [jobs["running"].id, jobs["remix"].id, jobs["failed"].id, jobs["old"].id]
-    assert table.loc[jobs["remix"].id, "rating"] == 5
+    assert table.loc[jobs["remix"].id, "rating"] == "5 ★"
+    assert table.loc[jobs["old"].id, "rating"] == "", "no rating shows as blank, not None"
+    assert list(table.columns[:5]) == ["thumbnail", "status", "prompt", "rating", "picked"], "the prompt has room"
     assert table.loc[jobs["running"].id, "prompt"] == "<b>bold</b> kite", "prompts are data, shown as text"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Jobs"] == "4" and metrics["Spend"] == "$2.40" and metrics["Completed"] == "2"
@@ -58,6 +60,44 @@ def test_filters_narrow_the_table_and_its_totals(open_page, studio_of) -> None:
     at.multiselect(key="f_status").unselect("failed").run()
     at.multiselect(key="f_tags").select("client-a").run()
     assert list(at.dataframe[0].value["id"]) == [jobs["remix"].id]
+
+
+def test_picked_and_rating_are_columns_and_filters(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    store = studio_of().store
+    jobs = arrange(store)
+    store.update(jobs["old"].id, picked=True, rating=4)
+    at.switch_page("pages/history.py").run()
+    table = at.dataframe[0].value
+    assert table["picked"].tolist() == [False, False, False, True]
+    assert table["rating"].tolist() == ["", "5 ★", "", "4 ★"]
+    at.selectbox(key="f_picked").select("Picked").run()
+    assert list(at.dataframe[0].value["id"]) == [jobs["old"].id]
+    at.selectbox(key="f_picked").select("Not picked").run()
+    assert set(at.dataframe[0].value["id"]) == {jobs["running"].id, jobs["remix"].id, jobs["failed"].id}
+    at.selectbox(key="f_picked").select("Picked or not").run()
+    at.multiselect(key="f_rating").select(5).run()
+    assert list(at.dataframe[0].value["id"]) == [jobs["remix"].id]
+    at.multiselect(key="f_rating").select(None).run()
+    assert list(at.dataframe[0].value["id"]) == [jobs["running"].id, jobs["remix"].id, jobs["failed"].id]
+    assert {m.label: m.value for m in at.metric}["Jobs"] == "3"
+
+
+def test_a_large_history_is_sent_a_page_at_a_time(open_page, studio_of) -> None:
+    at = open_page("generate.py")
+    store = studio_of().store
+    now = time.time()
+    with store.batch():
+        made = [seed(store, prompt=f"take {i}", created_at=now - i) for i in range(250)]
+    at.switch_page("pages/history.py").run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["id"]) == [job.id for job in made[:100]], "newest first, one page"
+    assert {m.label: m.value for m in at.metric}["Jobs"] == "250", "totals count every row, not the page"
+    at.number_input(key="h_page").set_value(3).run()
+    assert list(at.dataframe[0].value["id"]) == [job.id for job in made[200:]]
+    assert any("Rows 201–250 of 250" in c.value for c in at.caption)
+    at.text_input(key="f_text").input("take 12").run()  # 12, 120–129: fewer rows than page 3 needs
+    assert [*at.dataframe[0].value["prompt"]] == ["take 12", *(f"take {i}" for i in range(120, 130))]
 
 
 def selected(job_ids: list[str]) -> None:

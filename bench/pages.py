@@ -1,0 +1,298 @@
+"""Pages: how long each page takes to show its content in headless Chromium, and what idle tabs cost.
+
+Run: `.venv/bin/python -m bench.pages` (1,000 / 10,000 / 100,000 jobs; `--quick` stops at 10,000).
+For each size a store of synthetic finished jobs is written (through `JobStore`, as the app writes
+it), the app is started as `scripts/start` starts it (`streamlit run app.py`, embedded engine), and:
+- "first interactive" is from starting the server to the Generate button on screen in a new tab;
+- each page is opened from the sidebar, as people do: "first" is its first open after the start
+  (nothing cached yet), "warm" the median of three later opens. A page counts as shown when its
+  content is on screen (History: the table and its job count; Generate: the Generate button;
+  others: the heading) and the script run has finished;
+- idle tabs: eight tabs of one page with no job running, and the server's own CPU seconds (from
+  /proc) over a 60 s window (one period of the idle tabs' check), per page, with the server's
+  memory before and after (2,000 jobs, as the issue measured them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.report import cli, table, write
+from bench.store import synthetic_jobs
+from dailies.engine.server import free_port
+from dailies.jobs import FileRecord, Job, JobStatus
+from dailies.media import sha256_file
+from dailies.store import JobStore
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+SIZES_FULL = (1_000, 10_000, 100_000)
+SIZES_QUICK = (1_000, 10_000)
+PAGES = ("History", "Variants", "Compare", "Settings", "Generate")
+WARM_REPEATS = 3
+IDLE_JOBS = 2_000
+IDLE_TABS = 8
+IDLE_SECONDS = 60.0  # one whole period of the idle tabs' once-a-minute check (components/refresh.py)
+TIMEOUT_MS = 180_000
+
+
+def finished_jobs(count: int, media: Path) -> list[Job]:
+    """The store benchmark's synthetic jobs, none running, each finished one with its files on disk.
+
+    A finished job whose files are missing is sent back to download when the app starts, and a
+    store full of downloads is not an idle one; so every finished take gets a real video and
+    thumbnail (hard links to two small files, a fresh pair every 50,000 takes: a file system allows
+    only so many links to one file).
+    """
+    jobs = []
+    for n, job in enumerate(synthetic_jobs(count)):
+        if n % 50_000 == 0:
+            video, thumbnail = _sample_files(media, n)
+            records = {"video": (video, "mp4"), "thumbnail": (thumbnail, "webp")}
+        if job.status is not JobStatus.COMPLETED:
+            jobs.append(dataclasses.replace(job, status=JobStatus.FAILED, files={}))
+            continue
+        folder = media / job.id
+        folder.mkdir()
+        files = {}
+        for variant, (source, ext) in records.items():
+            os.link(source, folder / f"{variant}.{ext}")
+            files[variant] = FileRecord(f"{job.id}/{variant}.{ext}", source.stat().st_size, sha256_file(source))
+        jobs.append(dataclasses.replace(job, files=files))
+    return jobs
+
+
+@functools.cache
+def _sample_bytes() -> tuple[bytes, bytes]:
+    """A one-second 160x90 H.264 MP4 and a WebP thumbnail, made once per run."""
+    import av
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "take.mp4"
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream("libx264", rate=24)
+            stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+            for n in range(24):
+                frame = av.VideoFrame.from_image(Image.new("RGB", (160, 90), (20 + 8 * n, 90, 160)))
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+        video = path.read_bytes()
+    thumb = io.BytesIO()
+    Image.new("RGB", (160, 90), (200, 120, 40)).save(thumb, "WEBP")
+    return video, thumb.getvalue()
+
+
+def _sample_files(media: Path, n: int) -> tuple[Path, Path]:
+    media.mkdir(parents=True, exist_ok=True)
+    video_bytes, thumb_bytes = _sample_bytes()
+    video, thumbnail = media.parent / f"sample-{n}.mp4", media.parent / f"sample-{n}.webp"
+    video.write_bytes(video_bytes)
+    thumbnail.write_bytes(thumb_bytes)
+    return video, thumbnail
+
+
+def make_home(folder: Path, count: int) -> tuple[Path, float]:
+    """A DAILIES_HOME with `count` jobs in its store and their files; returns it and the seconds it took."""
+    home = folder / f"home-{count}"
+    home.mkdir()
+    started = time.perf_counter()
+    store = JobStore(home / "jobs.json")
+    with store.batch():
+        store.insert_many(finished_jobs(count, home / "media"))
+    store.close()
+    return home, time.perf_counter() - started
+
+
+@contextmanager
+def running_app(home: Path, log: Path) -> Iterator[tuple[subprocess.Popen, str, float]]:
+    """The app as `scripts/start` runs it; yields the process, its URL and when it was started."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT)})
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not answer in 180 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield process, url, started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (its threads included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def shown(page: Any, title: str, jobs: int) -> None:
+    """Wait until `title`'s content is on screen and its script run has finished."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible(timeout=TIMEOUT_MS)
+    if title == "History":
+        expect(page.locator("[data-testid='stDataFrame']")).to_be_visible(timeout=TIMEOUT_MS)
+        count = page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
+        expect(count).to_have_text(f"{jobs:,}", timeout=TIMEOUT_MS)
+    elif title == "Generate":
+        expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_have_count(
+        1, timeout=TIMEOUT_MS)
+
+
+def open_from_sidebar(page: Any, title: str, jobs: int) -> float:
+    started = time.perf_counter()
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
+    shown(page, title, jobs)
+    return time.perf_counter() - started
+
+
+def measure_pages(browser: Any, count: int, folder: Path) -> dict[str, Any]:
+    home, write_s = make_home(folder, count)
+    row: dict[str, Any] = {"jobs": count, "store_write_s": write_s}
+    with running_app(home, folder / f"app-{count}.log") as (process, url, started):
+        row["server_up_s"] = time.perf_counter() - started
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        tab = context.new_page()
+        tab.goto(url)
+        shown(tab, "Generate", count)
+        row["first_interactive_s"] = time.perf_counter() - started
+        for title in PAGES:
+            row[f"{title}_first_s"] = open_from_sidebar(tab, title, count)
+        warm: dict[str, list[float]] = {title: [] for title in PAGES}
+        for _ in range(WARM_REPEATS):
+            for title in PAGES:
+                warm[title].append(open_from_sidebar(tab, title, count))
+        for title in PAGES:
+            row[f"{title}_warm_s"] = statistics.median(warm[title])
+        row["server_rss_mb"] = rss_mb(process.pid)
+        context.close()
+    return row
+
+
+def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
+    """Eight idle tabs per page: the server's CPU over the window, and its memory."""
+    home, _ = make_home(folder, IDLE_JOBS)
+    rows = []
+    with running_app(home, folder / "app-idle.log") as (process, url, _):
+        warmup = browser.new_context()
+        first = warmup.new_page()
+        first.goto(url)
+        shown(first, "Generate", IDLE_JOBS)
+        warmup.close()
+        for title, path in (("Generate", ""), ("Variants", "variants"), ("History", "history"),
+                            ("Compare", "compare"), ("Settings", "settings")):
+            rss_before = rss_mb(process.pid)
+            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            tabs = [context.new_page() for _ in range(IDLE_TABS)]
+            for tab in tabs:
+                tab.goto(f"{url}/{path}")
+            for tab in tabs:
+                shown(tab, title, IDLE_JOBS)
+            cpu_before = cpu_seconds(process.pid)
+            window_started = time.perf_counter()
+            time.sleep(IDLE_SECONDS)  # the measuring window itself: nothing waits on it
+            window = time.perf_counter() - window_started
+            cpu = cpu_seconds(process.pid) - cpu_before
+            rows.append({"page": title, "tabs": IDLE_TABS, "window_s": window, "server_cpu_s": cpu,
+                         "core_share_pct": 100 * cpu / window, "rss_before_mb": rss_before,
+                         "rss_with_tabs_mb": rss_mb(process.pid)})
+            context.close()
+    return rows
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        rows = [measure_pages(browser, count, Path(tmp)) for count in (SIZES_QUICK if quick else SIZES_FULL)]
+        idle = measure_idle(browser, Path(tmp))
+        browser.close()
+    print(pages_table(rows))
+    idle_headers = list(idle[0])
+    print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window",
+                idle_headers, [[r[h] for h in idle_headers] for r in idle]))
+    goals = goals_met(rows, idle)
+    for goal, met in goals.items():
+        print(f"{'met' if met else 'NOT met'}: {goal}")
+    result = {"rows": rows, "idle": idle, "goals": goals, "goal_met": all(goals.values()),
+              "goal": "; ".join(goals), "load_average_after": os.getloadavg()}
+    print(f"wrote {write('pages', result)}")
+    return result
+
+
+def pages_table(rows: list[dict[str, Any]]) -> str:
+    """One line per page, first and warm open side by side for each store size."""
+    headers = ["page", *(f"{r['jobs']:,} jobs {w}" for r in rows for w in ("first", "warm"))]
+    lines = [["start → Generate interactive", *(x for r in rows for x in (r["first_interactive_s"], ""))]]
+    lines += [[title, *(r[f"{title}_{w}_s"] for r in rows for w in ("first", "warm"))] for title in PAGES]
+    lines.append(["(store written in, s)", *(x for r in rows for x in (r["store_write_s"], ""))])
+    lines.append(["(server memory after, MB)", *(x for r in rows for x in (r["server_rss_mb"], ""))])
+    return table("Pages: seconds to content on screen, headless Chromium at 1440x1000 (first open; warm: median of "
+                 f"{WARM_REPEATS})", headers, lines)
+
+
+def goals_met(rows: list[dict[str, Any]], idle: list[dict[str, Any]]) -> dict[str, bool]:
+    """Issue 13's goals, each checked on the sizes this run measured."""
+    by_size = {r["jobs"]: r for r in rows}
+    goals = {}
+    if 10_000 in by_size:
+        goals["History warm < 1 s at 10,000 jobs"] = by_size[10_000]["History_warm_s"] < 1
+    if 100_000 in by_size:
+        goals["History warm < 3 s at 100,000 jobs"] = by_size[100_000]["History_warm_s"] < 3
+    goals["every other page warm < 1 s at every size"] = all(
+        r[f"{t}_warm_s"] < 1 for r in rows for t in PAGES if t != "History")
+    goals["first page interactive < 2 s after start at every size"] = all(r["first_interactive_s"] < 2 for r in rows)
+    goals[f"{IDLE_TABS} idle tabs on any page < 3% of a core"] = all(r["core_share_pct"] < 3 for r in idle)
+    return goals
+
+
+if __name__ == "__main__":
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} is missing: the page benchmark needs Debian's chromium")
+    cli(run, __doc__)
