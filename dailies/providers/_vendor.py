@@ -25,8 +25,13 @@ from typing import Any
 
 import httpx
 
+try:  # google-genai's transport
+    import httpx2
+except ImportError:  # pragma: no cover - installed with google-genai
+    httpx2 = None
+
 from dailies.client import _error_from_transport, _fsync_dir
-from dailies.errors import APIConnectionError, APIError, NotSupported, RequestRefused, error_for_status
+from dailies.errors import APIConnectionError, APIError, APITimeoutError, NotSupported, RequestRefused, error_for_status
 from dailies.jobs import FileRecord
 from dailies.pricing import Rate
 from dailies.providers.base import Capabilities, ProgressCallback
@@ -174,8 +179,24 @@ def http_error(status: int, message: str, *, body: Any = None, headers: Mapping[
 
 
 def transport_error(exc: BaseException) -> APIError:
-    """A transport failure in our words; a refused connection (`connect_failed`) surely created nothing."""
-    return _error_from_transport(exc) if isinstance(exc, httpx.HTTPError) else APIConnectionError(str(exc))
+    """A transport failure in our words; a refused connection (`connect_failed`) surely created nothing.
+
+    google-genai sends through `httpx2` (pydantic's fork of httpx, under its own names), so its
+    exceptions are read the same way as httpx's.
+    """
+    if isinstance(exc, httpx.HTTPError):
+        return _error_from_transport(exc)
+    if httpx2 is not None and isinstance(exc, httpx2.HTTPError):
+        if isinstance(exc, httpx2.TimeoutException):
+            code = "connect_failed" if isinstance(exc, httpx2.ConnectTimeout) else "timeout"
+            return APITimeoutError(f"the server did not answer in time ({type(exc).__name__})", code=code)
+        if isinstance(exc, httpx2.ConnectError):
+            return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
+    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")
+
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError,) + ((httpx2.HTTPError,) if httpx2 else ())
+"""What an SDK raises when the connection, not the server, failed."""
 
 
 # -- files ------------------------------------------------------------------------------------------
