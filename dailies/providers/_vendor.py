@@ -11,6 +11,10 @@ vendor's official SDK. What they have in common lives here once:
   server refused" from "the create may have arrived" (a dropped connection, a timeout, a 5xx).
 - `download_url` / `write_bytes`: the finished video into the media folder at once (vendor URLs
   expire), atomically: temp file, fsync, rename, sha256.
+
+Each vendor provider keeps its SDK client as `sdk`, never as `client`: the tracker looks for a
+`client` with `list_all` (the OpenAI-compatible one) to find a job whose create answer was lost, and
+these vendors have no such list, so a lost create is failed after the grace period, never resent.
 """
 
 from __future__ import annotations

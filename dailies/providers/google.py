@@ -98,17 +98,17 @@ class GoogleVeoProvider:
         self.models = dict(models)
         options = types.HttpOptions(base_url=base_url) if base_url else None
         if project:
-            self.client = genai.Client(vertexai=True, project=project, location=location or "us-central1",
+            self.sdk = genai.Client(vertexai=True, project=project, location=location or "us-central1",
                                        credentials=credentials, http_options=options)
         else:
             key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
-            self.client = genai.Client(vertexai=True, api_key=key, http_options=options)
+            self.sdk = genai.Client(vertexai=True, api_key=key, http_options=options)
 
     def __repr__(self) -> str:
         return f"GoogleVeoProvider(name={self.name!r})"
 
     def close(self) -> None:
-        self.client.close()
+        self.sdk.close()
 
     def capabilities(self) -> Capabilities:
         return capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED,
@@ -160,7 +160,7 @@ class GoogleVeoProvider:
                 source.image = types.Image(image_bytes=path.read_bytes(), mime_type=kind)
         else:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Veo cannot do {request.kind}."))
-        operation = self._call(self.client.models.generate_videos, model=spec.id, source=source,
+        operation = self._call(self.sdk.models.generate_videos, model=spec.id, source=source,
                                config=types.GenerateVideosConfig(**config))
         return RemoteVideo(str(operation.name), JobStatus.QUEUED, model=spec.id, size=request.size,
                            seconds=request.seconds, created_at=time.time(), raw={"name": operation.name})
@@ -218,7 +218,7 @@ class GoogleVeoProvider:
         return videos[0]
 
     def _operation(self, remote_id: str) -> types.GenerateVideosOperation:
-        return self._call(self.client.operations.get, types.GenerateVideosOperation(name=remote_id))
+        return self._call(self.sdk.operations.get, types.GenerateVideosOperation(name=remote_id))
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:

@@ -99,13 +99,13 @@ class ReplicateProvider:
         self.label = label
         self.models = dict(models)
         key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
-        self.client = replicate.Client(api_token=key, base_url=base_url)
+        self.sdk = replicate.Client(api_token=key, base_url=base_url)
 
     def __repr__(self) -> str:
         return f"ReplicateProvider(name={self.name!r})"
 
     def close(self) -> None:
-        self.client._client.close()  # the SDK exposes no close; its httpx client holds the connections
+        self.sdk._client.close()  # the SDK exposes no close; its httpx client holds the connections
 
     def capabilities(self) -> Capabilities:
         return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
@@ -120,7 +120,7 @@ class ReplicateProvider:
         """Ask for one page of predictions: a read that costs nothing and checks the token."""
         started = time.perf_counter()
         try:
-            self._call(self.client.predictions.list)
+            self._call(self.sdk.predictions.list)
         except APIError as exc:
             return Health(False, f"{self.label} does not answer: {exc}")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
@@ -144,11 +144,11 @@ class ReplicateProvider:
             model_input[names["image"]] = data_uri(request.reference_path)
         if request.seed is not None:
             model_input["seed"] = request.seed
-        prediction = self._call(self.client.predictions.create, model=spec.id, input=model_input)
+        prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input)
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
-        prediction = self._call(self.client.predictions.get, remote_id)
+        prediction = self._call(self.sdk.predictions.get, remote_id)
         found = prediction.progress
         return self._remote(prediction.dict(), progress=round(found.percentage * 100) if found else None)
 
@@ -157,7 +157,7 @@ class ReplicateProvider:
     ) -> FileRecord:
         if variant != "video":
             raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
-        output = self._call(self.client.predictions.get, remote_id).output
+        output = self._call(self.sdk.predictions.get, remote_id).output
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str):
             raise NotSupported(f"{self.label} prediction {remote_id} has no video URL in its output.")
@@ -165,7 +165,7 @@ class ReplicateProvider:
 
     def delete(self, remote_id: str) -> None:
         """Cancel the prediction (Replicate deletes finished outputs itself after an hour)."""
-        self._call(self.client.predictions.cancel, remote_id)
+        self._call(self.sdk.predictions.cancel, remote_id)
 
     def _remote(
         self, data: dict[str, Any], *, size: str | None = None, seconds: int | None = None, progress: int | None = None

@@ -106,13 +106,13 @@ class RunwayProvider:
         self.label = label
         self.models = dict(models)
         key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
-        self.client = runwayml.RunwayML(api_key=key, base_url=base_url)
+        self.sdk = runwayml.RunwayML(api_key=key, base_url=base_url)
 
     def __repr__(self) -> str:
         return f"RunwayProvider(name={self.name!r})"
 
     def close(self) -> None:
-        self.client.close()
+        self.sdk.close()
 
     def capabilities(self) -> Capabilities:
         return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
@@ -127,7 +127,7 @@ class RunwayProvider:
         """Runway has no free read besides an organisation query; ask for it, with no retries."""
         started = time.perf_counter()
         try:
-            self.client.with_options(max_retries=0, timeout=5.0).organization.retrieve()
+            self.sdk.with_options(max_retries=0, timeout=5.0).organization.retrieve()
         except (runwayml.APIError, APIError) as exc:
             return Health(False, f"{self.label} does not answer: {_ours(exc)}")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
@@ -147,7 +147,7 @@ class RunwayProvider:
         }
         if request.seed is not None:
             args["seed"] = request.seed
-        once = self.client.with_options(max_retries=0)  # a create is never sent twice
+        once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
             if request.reference_path:
                 created = once.image_to_video.create(prompt_image=data_uri(request.reference_path), **args)
@@ -191,13 +191,13 @@ class RunwayProvider:
     def delete(self, remote_id: str) -> None:
         """Cancel a running task, or delete a finished one, at Runway (`DELETE /v1/tasks/{id}`)."""
         try:
-            self.client.tasks.delete(remote_id)
+            self.sdk.tasks.delete(remote_id)
         except runwayml.APIError as exc:
             raise _ours(exc) from exc
 
     def _task(self, remote_id: str) -> dict[str, Any]:
         try:
-            return self.client.tasks.retrieve(remote_id).to_dict()
+            return self.sdk.tasks.retrieve(remote_id).to_dict()
         except runwayml.APIError as exc:
             raise _ours(exc) from exc
 

@@ -1,0 +1,69 @@
+"""The registry by kind: every kind builds through one door, keys are read then and never stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from dailies.config import ProviderSettings
+from dailies.errors import ValidationError
+from dailies.providers import registry
+from dailies.providers.base import VideoProvider
+from dailies.providers.fal import FalProvider
+from dailies.providers.google import GoogleVeoProvider
+from dailies.providers.openai_compat import OpenAICompatibleProvider
+from dailies.providers.replicate import ReplicateProvider
+from dailies.providers.runway import RunwayProvider
+from tests.fakes.runway import KEY, FakeRunway
+
+KEYS = {"FAL_KEY": "sk-fal-7731", "REPLICATE_API_TOKEN": "r8_sk-7732", "RUNWAYML_API_SECRET": "sk-rw-7733",
+        "GOOGLE_API_KEY": "sk-goog-7734"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "cls"),
+    [("fal", FalProvider), ("replicate", ReplicateProvider), ("runway", RunwayProvider),
+     ("google", GoogleVeoProvider)],
+)
+def test_each_vendor_kind_builds_from_settings_and_a_key(kind: str, cls: type) -> None:
+    provider = registry.build("mine", ProviderSettings("mine", "My vendor", kind=kind), KEYS.get)
+    assert isinstance(provider, cls) and isinstance(provider, VideoProvider)
+    assert provider.name == "mine" and provider.label == "My vendor"
+    assert "-77" not in repr(provider) and "-77" not in str(vars(provider).get("label"))
+    caps = provider.capabilities()
+    assert set(caps.models) == {r.model_prefix for r in registry.prices(kind).rates}
+    provider.close()
+
+
+@pytest.mark.parametrize("kind", ["fal", "replicate", "runway", "google"])
+def test_a_missing_key_is_named_before_anything_is_built(kind: str) -> None:
+    variables = registry.kind(kind).key_variables
+    said = registry.key_problem(kind, {}.get)
+    assert said is not None and all(v in said for v in variables)
+    with pytest.raises(registry.MissingKey) as raised:
+        registry.build(kind, {"kind": kind}, {}.get)
+    assert str(raised.value) == said
+    assert registry.key_problem(kind, {variables[-1]: "set"}.get) is None
+
+
+def test_openai_compatible_needs_a_base_url_but_no_key() -> None:
+    provider = registry.build("gw", {"kind": "openai_compat", "base_url": "http://127.0.0.1:9/v1"}, {}.get)
+    assert isinstance(provider, OpenAICompatibleProvider) and registry.key_problem("openai_compat", {}.get) is None
+    provider.close()
+    with pytest.raises(ValidationError, match="base URL"):
+        registry.build("gw", {"kind": "openai_compat"}, {}.get)
+
+
+def test_an_unknown_kind_lists_the_known_ones() -> None:
+    with pytest.raises(ValidationError, match="fal, replicate, runway, google"):
+        registry.build("x", {"kind": "pika"})
+
+
+def test_connection_test_through_the_registry() -> None:
+    with FakeRunway() as fake:
+        good = registry.build("rw", {"kind": "runway", "base_url": fake.base_url}, {"RUNWAYML_API_SECRET": KEY}.get)
+        bad = registry.build("rw", {"kind": "runway", "base_url": fake.base_url}, {"RUNWAYML_API_SECRET": "no"}.get)
+        assert registry.connection_test(good).ok
+        answer = registry.connection_test(bad)
+        assert not answer.ok and "Invalid API key" in answer.message
+        good.close()
+        bad.close()
