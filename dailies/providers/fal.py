@@ -38,35 +38,17 @@ from dailies.providers._vendor import (
     download_url,
     http_error,
     key_from,
-    rates_of,
     spec_for,
     transport_error,
     vendor_size,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import FAL
 
-KIND = "fal"
-LABEL = "fal"
-KEY_VARIABLES = ("FAL_KEY",)
-
-_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
-_WIDE_TALL_SQUARE = {**_WIDE_TALL, "960x960": "1:1"}
-MODELS: dict[str, ModelSpec] = {
-    spec.id: spec
-    for spec in (
-        ModelSpec("fal-ai/kling-video/v2.1/master", _WIDE_TALL_SQUARE, (5, 10), 0.28, image=True,
-                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
-        ModelSpec("fal-ai/veo3", _WIDE_TALL, (8,), 0.40, image=True, audio=True,
-                  options={"text": "", "image": "image-to-video", "seconds": "{}s", "audio": True}),
-        ModelSpec("fal-ai/bytedance/seedance/v1/pro", _WIDE_TALL_SQUARE, (5, 10), 0.12, image=True,
-                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
-    )
-}
-"""fal endpoints by model family: `options["text"]`/`["image"]` are the endpoint's sub-path for each
-kind of create, `["seconds"]` how the endpoint spells a duration ("5" or "8s"). Prices per second from
-fal's pricing pages as last read (Veo 3 with audio on): check and edit them in Settings."""
-
-DEFAULT_RATES = rates_of(MODELS.values())
+KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
+MODELS = FAL.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.FAL.note`)."""
+DEFAULT_RATES = FAL.default_rates
 
 _UNSUPPORTED = {
     "remix": "fal has no remix; each model has its own endpoints.",

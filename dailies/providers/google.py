@@ -37,35 +37,18 @@ from dailies.providers._vendor import (
     check_seconds,
     http_error,
     key_from,
-    rates_of,
     spec_for,
     transport_error,
     vendor_size,
     write_bytes,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import GOOGLE
 
-KIND = "google"
-LABEL = "Google Veo"
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-
-_720 = {"1280x720": "16:9", "720x1280": "9:16"}
-_720_1080 = {**_720, "1920x1080": "16:9", "1080x1920": "9:16"}
-MODELS: dict[str, ModelSpec] = {
-    spec.id: spec
-    for spec in (
-        ModelSpec("veo-3.1-generate-001", _720_1080, (4, 6, 8), 0.40, image=True, audio=True, extend=True,
-                  extend_seconds=(7,)),
-        ModelSpec("veo-3.1-fast-generate-001", _720_1080, (4, 6, 8), 0.15, image=True, audio=True, extend=True,
-                  extend_seconds=(7,)),
-        ModelSpec("veo-3.0-generate-001", _720_1080, (4, 6, 8), 0.40, image=True, audio=True),
-        ModelSpec("veo-2.0-generate-001", _720, (5, 6, 7, 8), 0.50, image=True),
-    )
-}
-"""Veo models on Vertex. Prices per second (audio on) as third-party pages report them, not verified:
-edit them in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p."""
-
-DEFAULT_RATES = rates_of(MODELS.values())
+KIND, LABEL, KEY_VARIABLES = GOOGLE.kind, GOOGLE.label, GOOGLE.key_variables
+MODELS = GOOGLE.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.GOOGLE.note`)."""
+DEFAULT_RATES = GOOGLE.default_rates
 
 _UNSUPPORTED = {
     "remix": "Veo has no remix of a finished video.",

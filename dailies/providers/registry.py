@@ -24,11 +24,15 @@ Interface:
 - `prices(kind)`: the kind's default `PriceList` (Settings edits its `to_table()`).
 - `connection_test(provider)`: the provider's `health()`, never raising, for Settings' button.
 
+Importing this module does not import the vendors' SDKs (`catalog.py` holds their data); a kind's
+SDK is imported when the first provider of that kind is built.
+
 Thread-safety: everything here is immutable data and pure functions; providers say their own.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,9 +41,9 @@ from typing import Any
 from dailies.errors import APIError, DailiesError, ValidationError
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
 from dailies.pricing import PriceList, Rate
-from dailies.providers import fal, google, replicate, runway
 from dailies.providers._vendor import MissingKey, key_from
 from dailies.providers.base import Health, VideoProvider
+from dailies.providers.catalog import FAL, GOOGLE, REPLICATE, RUNWAY, VendorCatalog
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 
 KeyLookup = Callable[[str], str | None]
@@ -76,11 +80,14 @@ def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProv
     ))
 
 
-def _vendor(module: Any, cls: type, url_arg: str) -> Callable[[str, Any, KeyLookup], VideoProvider]:
+def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str) -> Callable[[str, Any, KeyLookup], VideoProvider]:
+    """A factory that imports the vendor's module (and so its SDK) only when a provider is built."""
+
     def factory(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProvider:
-        key = key_from(module.KEY_VARIABLES, module.LABEL, key_lookup)
+        key = key_from(catalog.key_variables, catalog.label, key_lookup)
         base_url = str(_setting(settings, "base_url") or "").strip() or None
-        label = str(_setting(settings, "label") or module.LABEL)
+        label = str(_setting(settings, "label") or catalog.label)
+        cls = getattr(importlib.import_module(f"dailies.providers.{catalog.kind}"), class_name)
         return cls(name, api_key=key, label=label, **{url_arg: base_url})
 
     return factory
@@ -96,24 +103,24 @@ KINDS: dict[str, ProviderKind] = {
             OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True,
         ),
         ProviderKind(
-            fal.KIND, "fal (Kling, Veo 3, Seedance on fal's queue)", fal.KEY_VARIABLES,
+            FAL.kind, "fal (Kling, Veo 3, Seedance on fal's queue)", FAL.key_variables,
             "Text and image to video, 16:9/9:16/1:1, cancel of a queued request; no delete, extend or list.",
-            fal.DEFAULT_RATES, _vendor(fal, fal.FalProvider, "queue_url"),
+            FAL.default_rates, _vendor(FAL, "FalProvider", "queue_url"),
         ),
         ProviderKind(
-            replicate.KIND, "Replicate (Veo 3, Seedance, Kling, MiniMax)", replicate.KEY_VARIABLES,
+            REPLICATE.kind, "Replicate (Veo 3, Seedance, Kling, MiniMax)", REPLICATE.key_variables,
             "Text and image to video per model, progress from logs, cancel; no extend or remix.",
-            replicate.DEFAULT_RATES, _vendor(replicate, replicate.ReplicateProvider, "base_url"),
+            REPLICATE.default_rates, _vendor(REPLICATE, "ReplicateProvider", "base_url"),
         ),
         ProviderKind(
-            runway.KIND, "Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1)", runway.KEY_VARIABLES,
+            RUNWAY.kind, "Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1)", RUNWAY.key_variables,
             "Text and image to video, progress, cancel and delete of tasks; no extend or list.",
-            runway.DEFAULT_RATES, _vendor(runway, runway.RunwayProvider, "base_url"),
+            RUNWAY.default_rates, _vendor(RUNWAY, "RunwayProvider", "base_url"),
         ),
         ProviderKind(
-            google.KIND, "Google Veo (Vertex AI, express mode)", google.KEY_VARIABLES,
+            GOOGLE.kind, "Google Veo (Vertex AI, express mode)", GOOGLE.key_variables,
             "Text and image to video, 720p/1080p, audio, Veo 3.1 extension; no cancel, delete or list.",
-            google.DEFAULT_RATES, _vendor(google, google.GoogleVeoProvider, "base_url"),
+            GOOGLE.default_rates, _vendor(GOOGLE, "GoogleVeoProvider", "base_url"),
         ),
     )
 }

@@ -33,38 +33,17 @@ from dailies.providers._vendor import (
     download_url,
     http_error,
     key_from,
-    rates_of,
     spec_for,
     transport_error,
     vendor_size,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import REPLICATE
 
-KIND = "replicate"
-LABEL = "Replicate"
-KEY_VARIABLES = ("REPLICATE_API_TOKEN",)
-
-_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
-_WIDE_TALL_SQUARE = {**_WIDE_TALL, "960x960": "1:1"}
-MODELS: dict[str, ModelSpec] = {
-    spec.id: spec
-    for spec in (
-        ModelSpec("google/veo-3", _WIDE_TALL, (8,), 0.75, image=True, audio=True,
-                  options={"image": "image", "ratio": "aspect_ratio", "seconds": None}),
-        ModelSpec("bytedance/seedance-1-pro", _WIDE_TALL_SQUARE, (5, 10), 0.15, image=True,
-                  options={"image": "image", "ratio": "aspect_ratio", "seconds": "duration"}),
-        ModelSpec("kwaivgi/kling-v2.1", _WIDE_TALL_SQUARE, (5, 10), 0.05, text=False, image=True,
-                  options={"image": "start_image", "ratio": None, "seconds": "duration"}),
-        ModelSpec("minimax/video-01", {"1280x720": "16:9"}, (6,), 0.08, image=True,
-                  options={"image": "first_frame_image", "ratio": None, "seconds": None}),
-    )
-}
-"""Replicate video models with each one's input names. The ids, inputs and per-second prices come from
-their model pages as last read, not from an invoice (Replicate prices some models per clip or per GPU
-second): check and edit them in Settings. A model whose `ratio` input is None renders the size named
-and takes no aspect-ratio input; one whose `seconds` input is None has a fixed length."""
-
-DEFAULT_RATES = rates_of(MODELS.values())
+KIND, LABEL, KEY_VARIABLES = REPLICATE.kind, REPLICATE.label, REPLICATE.key_variables
+MODELS = REPLICATE.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.REPLICATE.note`)."""
+DEFAULT_RATES = REPLICATE.default_rates
 
 _STATUS = {
     "starting": JobStatus.QUEUED,

@@ -30,48 +30,17 @@ from dailies.providers._vendor import (
     download_url,
     http_error,
     key_from,
-    rates_of,
     spec_for,
     transport_error,
     vendor_size,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import RUNWAY
 
-KIND = "runway"
-LABEL = "Runway"
-KEY_VARIABLES = ("RUNWAYML_API_SECRET",)
-
-_LANDSCAPE_PORTRAIT = {"1280x720": "1280:720", "720x1280": "720:1280"}
-MODELS: dict[str, ModelSpec] = {
-    spec.id: spec
-    for spec in (
-        ModelSpec("gen4.5", _LANDSCAPE_PORTRAIT, tuple(range(2, 11)), 0.12, image=True),
-        ModelSpec(
-            "gen4_turbo",
-            {**_LANDSCAPE_PORTRAIT, "1104x832": "1104:832", "832x1104": "832:1104", "960x960": "960:960",
-             "1584x672": "1584:672"},
-            (5, 10),
-            0.05,
-            text=False,
-            image=True,
-        ),
-        ModelSpec(
-            "veo3.1",
-            {**_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
-            (4, 6, 8),
-            0.40,
-            image=True,
-            audio=True,
-        ),
-        ModelSpec("veo3.1_fast", {**_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
-                  (4, 6, 8), 0.15, image=True, audio=True),
-    )
-}
-"""Runway models with their ratios and durations as the SDK's create types name them. Prices are
-Runway credits per second at $0.01 a credit, from Runway's pricing page as recalled (not verified
-against an invoice): edit them in Settings."""
-
-DEFAULT_RATES = rates_of(MODELS.values())
+KIND, LABEL, KEY_VARIABLES = RUNWAY.kind, RUNWAY.label, RUNWAY.key_variables
+MODELS = RUNWAY.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.RUNWAY.note`)."""
+DEFAULT_RATES = RUNWAY.default_rates
 
 _STATUS = {
     "PENDING": JobStatus.QUEUED,

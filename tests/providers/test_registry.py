@@ -67,3 +67,23 @@ def test_connection_test_through_the_registry() -> None:
         assert not answer.ok and "Invalid API key" in answer.message
         good.close()
         bad.close()
+
+
+def test_listing_kinds_does_not_import_the_vendor_sdks() -> None:
+    """Settings lists kinds, keys and prices on every rerun; the four SDKs load only when one is built."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]  # this checkout's code first, as the app runs it
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(root), os.environ.get("PYTHONPATH"))))}
+
+    code = (
+        "import sys; from dailies.providers import registry; "
+        "[registry.prices(k) for k in registry.KINDS]; registry.key_problem('google', {}.get); "
+        "print([m for m in ('runwayml', 'replicate', 'fal_client', 'google.genai') if m in sys.modules])"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                         cwd=root, env=env)
+    assert ran.stdout.strip() == "[]"
