@@ -7,19 +7,22 @@ wired into `studio.py` at merge), so the providers are put in with `monkeypatch.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dailies.config import Environment
-from dailies.jobs import JobRequest, JobStatus
+from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
 from dailies.providers import registry
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
+from tests.fakes.google import KEY as VEO_KEY
+from tests.fakes.google import FakeVertexVeo
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
 
@@ -73,3 +76,24 @@ def test_a_lost_fal_create_is_never_resent_by_the_studio(studio: Studio, monkeyp
         final = studio.store.require(job.id)
         assert final.status is JobStatus.FAILED and "not sent again" in final.error.message
         assert len(fake.creates("/fal-ai/veo3")) == 1 and len(fake.jobs) == 1
+
+
+def test_a_veo_take_is_extended_from_the_studio(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extension is where Veo differs: the finished video goes back to Veo, and a new take comes home."""
+    with FakeVertexVeo() as fake:
+        add(studio, monkeypatch, "veo", "google", fake.base_url, VEO_KEY)
+        first = studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4),
+                              provider="veo")
+        assert studio.tracker.run_until_idle(timeout=60)
+        assert studio.store.require(first.id).status is JobStatus.COMPLETED
+
+        extension = studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7),
+                                  provider="veo")
+        assert studio.tracker.run_until_idle(timeout=60)
+        done = studio.store.require(extension.id)
+        assert done.status is JobStatus.COMPLETED, done.error
+        assert done.source_job_id == first.id and done.cost_estimate == pytest.approx(7 * 0.15)
+        sent = fake.creates(":predictLongRunning")[1].body["instances"][0]
+        first_video = studio.media.resolve(studio.store.require(first.id).files["video"].path)
+        assert base64.b64decode(sent["video"]["bytesBase64Encoded"]) == first_video.read_bytes()
+        assert probe_video(studio.media.resolve(done.files["video"].path)).codec == "h264"
