@@ -19,7 +19,9 @@ these vendors have no such list, so a lost create is failed after the grace peri
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import mimetypes
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -163,9 +165,6 @@ def check_request_shape(spec: ModelSpec, *, has_image: bool, label: str) -> None
 
 def data_uri(path: str | os.PathLike[str]) -> str:
     """A reference image as a data: URI, so nothing is uploaded to a vendor's file host first."""
-    import base64
-    import mimetypes
-
     kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
     with open(path, "rb") as handle:
         return f"data:{kind};base64,{base64.b64encode(handle.read()).decode('ascii')}"
@@ -174,12 +173,14 @@ def data_uri(path: str | os.PathLike[str]) -> str:
 # -- errors -----------------------------------------------------------------------------------------
 
 
-def http_error(status: int, message: str, *, body: Any = None, headers: Mapping[str, str] | None = None) -> APIError:
-    """An HTTP error answer as our typed error (5xx -> `ServerError`, which may have created a job)."""
-    shaped = body if isinstance(body, dict) else {"error": {"message": message}}
-    if isinstance(shaped, dict) and not (shaped.get("error") or shaped.get("detail") or shaped.get("message")):
-        shaped = {**shaped, "error": {"message": message}}
-    return error_for_status(status, shaped, headers or {})
+def http_error(
+    status: int, message: str, *, code: str | None = None, body: Any = None, headers: Mapping[str, str] | None = None
+) -> APIError:
+    """An HTTP error answer as our typed error, by status (a 5xx is a `ServerError`, which may have
+    created a job); the vendor's own body is kept in `body` as it sent it."""
+    error = error_for_status(status, {"error": {"message": message, "code": code}}, headers or {})
+    error.body = body
+    return error
 
 
 def transport_error(exc: BaseException) -> APIError:

@@ -227,7 +227,6 @@ def _remote_id(endpoint: str, request_id: str) -> str:
 
 def _ours(exc: BaseException) -> APIError:
     if isinstance(exc, fal_client.FalClientHTTPError):
-        return http_error(exc.status_code, str(exc.message)[:500], body={"detail": exc.message,
-                          "error": {"message": str(exc.message)[:500], "code": exc.error_type}},
+        return http_error(exc.status_code, str(exc.message)[:500], code=exc.error_type, body={"detail": exc.message},
                           headers=exc.response_headers)
     return transport_error(exc)

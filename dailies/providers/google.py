@@ -207,8 +207,7 @@ class GoogleVeoProvider:
         try:
             return method(*args, **kwargs)
         except genai_errors.APIError as exc:
-            details = exc.details if isinstance(exc.details, dict) else None
-            raise http_error(int(exc.code or 500), str(exc.message or exc), body=details) from exc
+            raise http_error(int(exc.code or 500), str(exc.message or exc), code=exc.status, body=exc.details) from exc
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
 

@@ -170,7 +170,7 @@ class ReplicateProvider:
         try:
             return method(*args, **kwargs)
         except ReplicateError as exc:
-            status = exc.status or 500
-            raise http_error(status, str(exc.detail or exc.title or exc), body={"detail": exc.detail}) from exc
+            raise http_error(exc.status or 500, str(exc.detail or exc.title or exc), code=exc.type,
+                             body={"title": exc.title, "detail": exc.detail}) from exc
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc

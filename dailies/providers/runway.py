@@ -185,9 +185,8 @@ def _ours(exc: BaseException) -> APIError:
     if isinstance(exc, APIError):
         return exc
     if isinstance(exc, runwayml.APIStatusError):
-        body = exc.body if isinstance(exc.body, dict) else None
-        message = str((body or {}).get("error") or exc.message)
-        return http_error(exc.status_code, message, body=body, headers=exc.response.headers)
+        said = exc.body.get("error") if isinstance(exc.body, dict) else None
+        return http_error(exc.status_code, str(said or exc.message), body=exc.body, headers=exc.response.headers)
     if isinstance(exc, runwayml.APIConnectionError):
         cause = exc.__cause__ or exc
         return transport_error(cause)

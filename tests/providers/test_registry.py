@@ -87,3 +87,32 @@ def test_listing_kinds_does_not_import_the_vendor_sdks() -> None:
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          cwd=root, env=env)
     assert ran.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("kind", "fake_path", "model", "size", "seconds", "said"),
+    [
+        ("fal", "tests.fakes.fal:FakeFal", "fal-ai/veo3", "1280x720", 8, "Invalid key"),
+        ("replicate", "tests.fakes.replicate:FakeReplicate", "google/veo-3", "1280x720", 8, "Invalid token"),
+        ("runway", "tests.fakes.runway:FakeRunway", "gen4.5", "1280x720", 5, "Invalid API key"),
+        ("google", "tests.fakes.google:FakeVertexVeo", "veo-2.0-generate-001", "1280x720", 5, "API key not valid"),
+    ],
+)
+def test_a_wrong_key_is_a_refusal_in_the_vendors_words_not_a_maybe(
+    kind: str, fake_path: str, model: str, size: str, seconds: int, said: str
+) -> None:
+    """A 401 created nothing: the studio drops the job and shows the vendor's sentence."""
+    import importlib
+
+    from dailies.errors import AuthenticationError
+    from dailies.jobs import JobRequest
+    from dailies.studio import _may_have_arrived
+
+    module, _, name = fake_path.partition(":")
+    with getattr(importlib.import_module(module), name)() as fake:
+        variable = registry.kind(kind).key_variables[0]
+        provider = registry.build(kind, {"kind": kind, "base_url": fake.base_url}, {variable: "wrong"}.get)
+        with pytest.raises(AuthenticationError, match=said) as raised:
+            provider.submit(JobRequest("a kite", model, size, seconds))
+        assert not _may_have_arrived(raised.value) and fake.jobs == {}
+        provider.close()
