@@ -190,11 +190,18 @@ class FalProvider:
         return download_url(str(url), dest, on_progress=on_progress)
 
     def delete(self, remote_id: str) -> None:
-        """Cancel the request at fal (a queued one is removed; a running one is asked to stop)."""
+        """Cancel the request at fal (a queued one is removed; a running one is asked to stop).
+
+        fal cannot delete a finished request's files: its cancel answers 400 (`ALREADY_COMPLETED`),
+        which is `NotSupported` here, so deleting a finished take deletes it locally only.
+        """
         try:
             self._handle(remote_id).cancel()
         except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
-            raise _ours(exc) from exc
+            error = _ours(exc)
+            if error.status_code in (400, 409):
+                raise NotSupported(f"{_UNSUPPORTED['delete']} ({error.message})") from exc
+            raise error from exc
 
     def _result(self, remote_id: str) -> dict[str, Any]:
         handle = self._handle(remote_id)

@@ -78,6 +78,22 @@ def test_a_lost_fal_create_is_never_resent_by_the_studio(studio: Studio, monkeyp
         assert len(fake.creates("/fal-ai/veo3")) == 1 and len(fake.jobs) == 1
 
 
+def test_a_finished_fal_take_is_deleted_here_though_fal_keeps_it(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeFal() as fake:
+        add(studio, monkeypatch, "fal", "fal", fake.base_url, FAL_KEY)
+        job = studio.submit(JobRequest("a paper boat in rain", "fal-ai/kling-video/v2.1/master", "720x1280", 5),
+                            provider="fal")
+        assert studio.tracker.run_until_idle(timeout=60)
+        folder = studio.media.job_dir(job.id)
+        assert studio.store.require(job.id).status is JobStatus.COMPLETED and folder.exists()
+
+        studio.delete(job.id)  # fal answers the cancel with ALREADY_COMPLETED: nothing to delete there
+        assert studio.store.get(job.id) is None and not folder.exists()
+        assert [r.method for r in fake.requests if r.path.endswith("/cancel")] == ["PUT"]
+
+
 def test_a_veo_take_is_extended_from_the_studio(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
     """Extension is where Veo differs: the finished video goes back to Veo, and a new take comes home."""
     with FakeVertexVeo() as fake:
