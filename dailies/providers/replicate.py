@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import replicate
+from pydantic import v1 as pydantic_v1
 from replicate.exceptions import ReplicateError
 
 from dailies.errors import APIError, NotSupported
@@ -127,7 +128,13 @@ class ReplicateProvider:
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
-        prediction = self._call(self.sdk.predictions.get, remote_id)
+        try:
+            prediction = self._call(self.sdk.predictions.get, remote_id)
+        except pydantic_v1.ValidationError:
+            # 1.0.7's model rejects status words it does not know (`aborted`: the deadline passed before
+            # the prediction started). Read the same answer as plain JSON through the SDK's client.
+            data = self._call(self.sdk._request, "GET", f"/v1/predictions/{remote_id}").json()
+            return self._remote(data)
         found = prediction.progress
         return self._remote(prediction.dict(), progress=round(found.percentage * 100) if found else None)
 
@@ -151,7 +158,9 @@ class ReplicateProvider:
     ) -> RemoteVideo:
         status = _STATUS.get(str(data.get("status")), JobStatus.IN_PROGRESS)
         error = None
-        if data.get("status") == "canceled":
+        if data.get("status") == "aborted":
+            error = JobError("Replicate aborted the prediction before it started (its deadline passed).", "aborted")
+        elif data.get("status") == "canceled":
             error = JobError("The prediction was cancelled at Replicate.", "canceled")
         elif status is JobStatus.FAILED:
             error = JobError(str(data.get("error") or "Replicate says the prediction failed"), str(data.get("status")))

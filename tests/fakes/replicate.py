@@ -10,7 +10,9 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
   pydantic model requires `id`, `model`, `version` and `status`; `version` is `"hidden"` for
   official models. `status` is `starting` | `processing` | `succeeded` | `failed` | `canceled`.
   While processing, `logs` carries a tqdm line (`" 50%|█████     | 1/2 [00:01<00:01]"`), the only
-  progress the SDK can read. `output` is one URL string for video models.
+  progress the SDK can read. `output` is one URL string for video models. `aborted` (a deadline passed
+  before the prediction started) is a status the API documents and 1.0.7's pydantic model rejects;
+  `abort_next` makes the next prediction answer it.
 - Outputs are served at `GET /outputs/{id}.mp4` with no token (standing in for replicate.delivery).
 - Errors are RFC 7807 problem details: `{"title", "detail", "status"}`.
 """
@@ -25,6 +27,12 @@ KEY = "r8_test_token"
 
 
 class FakeReplicate(FakeVendor):
+    abort_next = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aborted: set[str] = set()
+
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path.startswith("/outputs/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/outputs/").removesuffix(".mp4"))
@@ -44,6 +52,8 @@ class FakeReplicate(FakeVendor):
             if job is None:
                 return Answer(404, {"title": "Not found", "detail": "Prediction not found", "status": 404})
             if len(parts) == 3 and method == "GET":
+                if job.id in self.aborted:
+                    job.state = "aborted"
                 return Answer(200, self._prediction(self.advance(job)))
             if len(parts) == 4 and parts[3] == "cancel" and method == "POST":
                 if job.state in ("queued", "running"):
@@ -58,11 +68,14 @@ class FakeReplicate(FakeVendor):
                                 "status": 422})
         job = FakeJob(self.new_id("r8p"), model, model_input, shape_of(str(model_input.get("aspect_ratio", "16:9"))))
         lost = self.add_job(job)
+        if self.abort_next:  # answered `starting` now, `aborted` when next asked
+            self.aborted.add(job.id)
+            self.abort_next = False
         return lost or Answer(201, self._prediction(job))
 
     def _prediction(self, job: FakeJob) -> dict[str, Any]:
         status = {"queued": "starting", "running": "processing", "done": "succeeded", "failed": "failed",
-                  "cancelled": "canceled"}[job.state]
+                  "cancelled": "canceled", "aborted": "aborted"}[job.state]
         prediction: dict[str, Any] = {
             "id": job.id,
             "model": job.model,

@@ -75,6 +75,16 @@ def test_a_failed_prediction_keeps_replicates_reason(fake: FakeReplicate, provid
     assert final.status is JobStatus.FAILED and final.error and final.error.message == "CUDA out of memory"
 
 
+def test_an_aborted_prediction_fails_though_the_sdk_cannot_parse_it(
+    fake: FakeReplicate, provider: ReplicateProvider
+) -> None:
+    fake.abort_next = True
+    created = provider.submit(request("google/veo-3", "1280x720", 8))
+    final = provider.refresh(created.remote_id)
+    assert final.status is JobStatus.FAILED and final.error and final.error.code == "aborted"
+    assert final.raw["status"] == "aborted"
+
+
 @pytest.mark.parametrize(("how", "error_class"), [("drop", APIConnectionError), ("503", ServerError)])
 def test_a_lost_create_answer_is_never_sent_twice(
     fake: FakeReplicate, provider: ReplicateProvider, how: str, error_class: type[APIError]
