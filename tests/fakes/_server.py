@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -206,6 +205,3 @@ class FakeVendor:
         self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]
     ) -> Answer:  # pragma: no cover - each vendor answers
         raise NotImplementedError
-
-
-Router = Callable[[str, str, dict[str, list[str]], Any, dict[str, str]], Answer]
