@@ -144,7 +144,7 @@ _GOOGLE_MODELS: dict[str, ModelSpec] = {
 GOOGLE = VendorCatalog(
     "google",
     "Google Veo",
-    ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
     _GOOGLE_MODELS,
     """Veo models on Vertex. Prices per second (audio on) as third-party pages report them, not verified:
 edit them in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p.""",

@@ -115,7 +115,7 @@ def test_refusals_send_nothing(fake: FakeVertexVeo, provider: GoogleVeoProvider)
 def test_a_missing_key_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(MissingKey, match="set GEMINI_API_KEY or GOOGLE_API_KEY"):
+    with pytest.raises(MissingKey, match="set GOOGLE_API_KEY or GEMINI_API_KEY"):
         GoogleVeoProvider()
 
 
