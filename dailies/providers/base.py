@@ -53,9 +53,25 @@ class Capabilities:
     """The provider lists its videos (how a job whose create answer was lost is found again)."""
     unsupported: Mapping[str, str] = field(default_factory=dict)
     """What the provider said when it turned an operation away, by operation, for the pages to show."""
+    seconds_by_model: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """Durations per model where models differ (native vendors); empty means `seconds` for every model."""
+    size_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per model, our size -> the vendor's word for it (`"1280x720"` -> `"16:9"`), to show the mapping."""
+    image_models: tuple[str, ...] | None = None
+    """Models that take a reference image; None means every model does when `reference_image` is set."""
+    text_models: tuple[str, ...] | None = None
+    """Models that take a text-only prompt; None means every model."""
+    audio_models: tuple[str, ...] = ()
+    """Models that render sound with the picture."""
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())
+
+    def seconds_for(self, model: str) -> tuple[int, ...]:
+        return tuple(self.seconds_by_model.get(model) or self.seconds)
+
+    def takes_image(self, model: str) -> bool:
+        return self.reference_image and (self.image_models is None or model in self.image_models)
 
     def supports(self, kind: JobKind) -> bool:
         return kind is JobKind.GENERATE or bool(getattr(self, str(kind)))

@@ -1,0 +1,275 @@
+"""What the native vendor providers share: model catalogues, keys, errors in our words, and downloads.
+
+Each vendor module (`fal`, `replicate`, `runway`, `google`) talks to its vendor only through the
+vendor's official SDK. What they have in common lives here once:
+
+- `ModelSpec`: one model's honest abilities (sizes as the vendor names them, durations, image input,
+  audio, extension) and its price, from which `Capabilities` and a `PriceList` table are built.
+- `key_from`: the vendor's key from the environment (or a lookup), never stored; a missing key is a
+  `MissingKey` refusal that names the variable to set.
+- `api_error`: an SDK's exception as our `APIError` of the right class, so the studio can tell "the
+  server refused" from "the create may have arrived" (a dropped connection, a timeout, a 5xx).
+- `download_url` / `write_bytes`: the finished video into the media folder at once (vendor URLs
+  expire), atomically: temp file, fsync, rename, sha256.
+
+Each vendor provider keeps its SDK client as `sdk`, never as `client`: the tracker looks for a
+`client` with `list_all` (the OpenAI-compatible one) to find a job whose create answer was lost, and
+these vendors have no such list, so a lost create is failed after the grace period, never resent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+try:  # google-genai's transport
+    import httpx2
+except ImportError:  # pragma: no cover - installed with google-genai
+    httpx2 = None
+
+from dailies.client import _error_from_transport, _fsync_dir
+from dailies.errors import APIConnectionError, APIError, APITimeoutError, NotSupported, RequestRefused, error_for_status
+from dailies.jobs import FileRecord
+from dailies.pricing import Rate
+from dailies.providers.base import Capabilities, ProgressCallback
+
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class MissingKey(RequestRefused):
+    """A provider's key is not set: nothing was sent. The message names the variable to set."""
+
+    def __init__(self, label: str, variables: tuple[str, ...]) -> None:
+        names = " or ".join(variables)
+        super().__init__(f"{label} needs its API key: set {names} in the environment the app runs in.")
+        self.variables = variables
+
+
+def key_from(
+    variables: tuple[str, ...], label: str, key_lookup: Callable[[str], str | None] | None = None
+) -> str:
+    """The first of `variables` that is set (in `key_lookup`, else the environment), or `MissingKey`."""
+    lookup = key_lookup or os.environ.get
+    for name in variables:
+        value = (lookup(name) or "").strip()
+        if value:
+            return value
+    raise MissingKey(label, variables)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One vendor model, as honestly as its documentation and SDK allow us to say.
+
+    `sizes` maps our `WxH` sizes to what the vendor calls them (`"1280x720"` -> `"16:9"`), so a page
+    can show the mapping and a request is refused before sending when the model has no such shape.
+    """
+
+    id: str
+    sizes: Mapping[str, str]
+    seconds: tuple[int, ...]
+    usd_per_second: float
+    text: bool = True
+    """Takes a text-only prompt."""
+    image: bool = False
+    """Takes a reference image (image→video)."""
+    audio: bool = False
+    """Renders sound with the picture."""
+    extend: bool = False
+    extend_seconds: tuple[int, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Vendor specifics (fal endpoint ids, Replicate input names, ...)."""
+
+
+def capabilities_of(
+    specs: Iterable[ModelSpec], *, delete: bool, unsupported: Mapping[str, str], extend: bool = False
+) -> Capabilities:
+    """Capabilities from a model catalogue: sizes and seconds per model, image/audio models named."""
+    specs = list(specs)
+    seconds = tuple(sorted({s for spec in specs for s in spec.seconds}))
+    extend_seconds = tuple(sorted({s for spec in specs for s in spec.extend_seconds}))
+    first = specs[0]
+    return Capabilities(
+        models=tuple(spec.id for spec in specs),
+        sizes={spec.id: tuple(spec.sizes) for spec in specs},
+        seconds=seconds,
+        extend_seconds=extend_seconds or seconds,
+        default_model=first.id,
+        default_size=next(iter(first.sizes)),
+        default_seconds=first.seconds[0],
+        reference_image=any(spec.image for spec in specs),
+        remix=False,
+        extend=extend,
+        edit=False,
+        characters=False,
+        variants=("video",),
+        delete=delete,
+        list_videos=False,
+        unsupported=dict(unsupported),
+        seconds_by_model={spec.id: spec.seconds for spec in specs},
+        size_names={spec.id: dict(spec.sizes) for spec in specs},
+        image_models=tuple(spec.id for spec in specs if spec.image),
+        text_models=tuple(spec.id for spec in specs if spec.text),
+        audio_models=tuple(spec.id for spec in specs if spec.audio),
+    )
+
+
+def rates_of(specs: Iterable[ModelSpec]) -> tuple[Rate, ...]:
+    """Dollars per second per model, as a `PriceList` takes them (Settings edits the same table)."""
+    return tuple(Rate(spec.id, spec.usd_per_second) for spec in specs)
+
+
+def spec_for(specs: Mapping[str, ModelSpec], model: str, label: str) -> ModelSpec:
+    spec = specs.get(model)
+    if spec is None:
+        raise NotSupported(f"{label} has no model {model!r} here; choose one of: {', '.join(specs)}.")
+    return spec
+
+
+def vendor_size(spec: ModelSpec, size: str, label: str) -> str:
+    """Our size in the vendor's words, or a refusal naming the sizes this model has."""
+    named = spec.sizes.get(size)
+    if named is None:
+        raise NotSupported(
+            f"{label} {spec.id} does not render {size}; it renders "
+            + ", ".join(f"{ours} (as {theirs})" for ours, theirs in spec.sizes.items())
+            + "."
+        )
+    return named
+
+
+def check_seconds(spec: ModelSpec, seconds: int, label: str, *, extend: bool = False) -> int:
+    allowed = spec.extend_seconds if extend else spec.seconds
+    if seconds not in allowed:
+        raise NotSupported(
+            f"{label} {spec.id} makes clips of {', '.join(map(str, allowed))} seconds, not {seconds}."
+        )
+    return seconds
+
+
+def check_request_shape(spec: ModelSpec, *, has_image: bool, label: str) -> None:
+    if has_image and not spec.image:
+        raise NotSupported(f"{label} {spec.id} does not take a reference image; choose an image-to-video model.")
+    if not has_image and not spec.text:
+        raise NotSupported(f"{label} {spec.id} needs a reference image (it is an image-to-video model).")
+
+
+def data_uri(path: str | os.PathLike[str]) -> str:
+    """A reference image as a data: URI, so nothing is uploaded to a vendor's file host first."""
+    kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+    with open(path, "rb") as handle:
+        return f"data:{kind};base64,{base64.b64encode(handle.read()).decode('ascii')}"
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def http_error(
+    status: int, message: str, *, code: str | None = None, body: Any = None, headers: Mapping[str, str] | None = None
+) -> APIError:
+    """An HTTP error answer as our typed error, by status (a 5xx is a `ServerError`, which may have
+    created a job); the vendor's own body is kept in `body` as it sent it."""
+    error = error_for_status(status, {"error": {"message": message, "code": code}}, headers or {})
+    error.body = body
+    return error
+
+
+def transport_error(exc: BaseException) -> APIError:
+    """A transport failure in our words; a refused connection (`connect_failed`) surely created nothing.
+
+    google-genai sends through `httpx2` (pydantic's fork of httpx, under its own names), so its
+    exceptions are read the same way as httpx's.
+    """
+    if isinstance(exc, httpx.HTTPError):
+        return _error_from_transport(exc)
+    if httpx2 is not None and isinstance(exc, httpx2.HTTPError):
+        if isinstance(exc, httpx2.TimeoutException):
+            code = "connect_failed" if isinstance(exc, httpx2.ConnectTimeout) else "timeout"
+            return APITimeoutError(f"the server did not answer in time ({type(exc).__name__})", code=code)
+        if isinstance(exc, httpx2.ConnectError):
+            return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
+    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")
+
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError,) + ((httpx2.HTTPError,) if httpx2 else ())
+"""What an SDK raises when the connection, not the server, failed."""
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+def download_url(
+    url: str,
+    dest: str | os.PathLike[str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    http: httpx.Client | None = None,
+) -> FileRecord:
+    """Fetch a vendor's (expiring) output URL into `dest` atomically; an HTTP or transport failure is
+    an `APIError` the tracker retries. Only http(s) URLs are fetched."""
+    if not url.startswith(("https://", "http://")):
+        raise NotSupported(f"cannot fetch {url[:40]!r}: only http(s) output URLs are downloaded here")
+    client = http or httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
+    try:
+        with client.stream("GET", url, headers=dict(headers or {})) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise http_error(response.status_code, response.text[:300] or f"HTTP {response.status_code}")
+            length = response.headers.get("content-length")
+            total = int(length) if length and length.isdigit() else None
+            record = write_atomically(dest, response.iter_bytes(), on_progress=on_progress, total=total)
+            return FileRecord(record.path, record.size, record.sha256, response.headers.get("content-type", ""))
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+    finally:
+        if http is None:
+            client.close()
+
+
+def write_bytes(data: bytes, dest: str | os.PathLike[str], content_type: str = "video/mp4") -> FileRecord:
+    """Inline bytes (Veo's answer) into `dest`, the same atomic way as a download."""
+    record = write_atomically(dest, (data,), total=len(data))
+    return FileRecord(record.path, record.size, record.sha256, content_type)
+
+
+def write_atomically(
+    dest: str | os.PathLike[str],
+    chunks: Iterable[bytes],
+    *,
+    on_progress: ProgressCallback | None = None,
+    total: int | None = None,
+) -> FileRecord:
+    """Temp file beside `dest`, length check, fsync, rename, directory fsync; `dest` is never half-written."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+                written += len(chunk)
+                if on_progress:
+                    on_progress(written, total)
+            if total is not None and written != total:
+                raise APIConnectionError(f"download ended at {written} of {total} bytes", code="incomplete_body")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, dest)
+        _fsync_dir(dest.parent)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return FileRecord(path=str(dest), size=written, sha256=digest.hexdigest())

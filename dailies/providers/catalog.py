@@ -1,0 +1,151 @@
+"""The native vendors' catalogues as data: kinds, labels, key variables, models and prices.
+
+Kept apart from the provider modules so the registry, Settings and the pages can list kinds, name
+key variables and show price tables without importing four SDKs (about 1.3 s together); a vendor's
+SDK is imported only when a provider of that kind is built. Each provider module re-exports its
+catalogue as `KIND`, `LABEL`, `KEY_VARIABLES`, `MODELS` and `DEFAULT_RATES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dailies.pricing import Rate
+from dailies.providers._vendor import ModelSpec, rates_of
+
+
+@dataclass(frozen=True)
+class VendorCatalog:
+    kind: str
+    label: str
+    key_variables: tuple[str, ...]
+    """Checked in order; the first one set is the key."""
+    models: Mapping[str, ModelSpec]
+    note: str = ""
+    """Where the models and prices come from, and how sure we are."""
+
+    @property
+    def default_rates(self) -> tuple[Rate, ...]:
+        """Dollars per second per model, as `PriceList` takes them and Settings edits them."""
+        return rates_of(self.models.values())
+
+
+# -- fal ---------------------------------------------------------------------------------------------
+
+_FAL_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
+_FAL_WIDE_TALL_SQUARE = {**_FAL_WIDE_TALL, "960x960": "1:1"}
+_FAL_MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec("fal-ai/kling-video/v2.1/master", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.28, image=True,
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
+        ModelSpec("fal-ai/veo3", _FAL_WIDE_TALL, (8,), 0.40, image=True, audio=True,
+                  options={"text": "", "image": "image-to-video", "seconds": "{}s", "audio": True}),
+        ModelSpec("fal-ai/bytedance/seedance/v1/pro", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.12, image=True,
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
+    )
+}
+
+FAL = VendorCatalog(
+    "fal",
+    "fal",
+    ("FAL_KEY",),
+    _FAL_MODELS,
+    """fal endpoints by model family: `options["text"]`/`["image"]` are the endpoint's sub-path for each
+kind of create, `["seconds"]` how the endpoint spells a duration ("5" or "8s"). Prices per second from
+fal's pricing pages as last read (Veo 3 with audio on): check and edit them in Settings.""",
+)
+
+# -- replicate ---------------------------------------------------------------------------------------
+
+_REPLICATE_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
+_REPLICATE_WIDE_TALL_SQUARE = {**_REPLICATE_WIDE_TALL, "960x960": "1:1"}
+_REPLICATE_MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec("google/veo-3", _REPLICATE_WIDE_TALL, (8,), 0.75, image=True, audio=True,
+                  options={"image": "image", "ratio": "aspect_ratio", "seconds": None}),
+        ModelSpec("bytedance/seedance-1-pro", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.15, image=True,
+                  options={"image": "image", "ratio": "aspect_ratio", "seconds": "duration"}),
+        ModelSpec("kwaivgi/kling-v2.1", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.05, text=False, image=True,
+                  options={"image": "start_image", "ratio": None, "seconds": "duration"}),
+        ModelSpec("minimax/video-01", {"1280x720": "16:9"}, (6,), 0.08, image=True,
+                  options={"image": "first_frame_image", "ratio": None, "seconds": None}),
+    )
+}
+
+REPLICATE = VendorCatalog(
+    "replicate",
+    "Replicate",
+    ("REPLICATE_API_TOKEN",),
+    _REPLICATE_MODELS,
+    """Replicate video models with each one's input names. The ids, inputs and per-second prices come from
+their model pages as last read, not from an invoice (Replicate prices some models per clip or per GPU
+second): check and edit them in Settings. A model whose `ratio` input is None renders the size named
+and takes no aspect-ratio input; one whose `seconds` input is None has a fixed length.""",
+)
+
+# -- runway ------------------------------------------------------------------------------------------
+
+_RUNWAY_LANDSCAPE_PORTRAIT = {"1280x720": "1280:720", "720x1280": "720:1280"}
+_RUNWAY_MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec("gen4.5", _RUNWAY_LANDSCAPE_PORTRAIT, tuple(range(2, 11)), 0.12, image=True),
+        ModelSpec(
+            "gen4_turbo",
+            {**_RUNWAY_LANDSCAPE_PORTRAIT, "1104x832": "1104:832", "832x1104": "832:1104", "960x960": "960:960",
+             "1584x672": "1584:672"},
+            (5, 10),
+            0.05,
+            text=False,
+            image=True,
+        ),
+        ModelSpec(
+            "veo3.1",
+            {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
+            (4, 6, 8),
+            0.40,
+            image=True,
+            audio=True,
+        ),
+        ModelSpec("veo3.1_fast", {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
+                  (4, 6, 8), 0.15, image=True, audio=True),
+    )
+}
+
+RUNWAY = VendorCatalog(
+    "runway",
+    "Runway",
+    ("RUNWAYML_API_SECRET",),
+    _RUNWAY_MODELS,
+    """Runway models with their ratios and durations as the SDK's create types name them. Prices are
+Runway credits per second at $0.01 a credit, from Runway's pricing page as recalled (not verified
+against an invoice): edit them in Settings.""",
+)
+
+# -- google ------------------------------------------------------------------------------------------
+
+_GOOGLE_720 = {"1280x720": "16:9", "720x1280": "9:16"}
+_GOOGLE_720_1080 = {**_GOOGLE_720, "1920x1080": "16:9", "1080x1920": "9:16"}
+_GOOGLE_MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec("veo-3.1-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.40, image=True, audio=True, extend=True,
+                  extend_seconds=(7,)),
+        ModelSpec("veo-3.1-fast-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.15, image=True, audio=True, extend=True,
+                  extend_seconds=(7,)),
+        ModelSpec("veo-3.0-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.40, image=True, audio=True),
+        ModelSpec("veo-2.0-generate-001", _GOOGLE_720, (5, 6, 7, 8), 0.50, image=True),
+    )
+}
+
+GOOGLE = VendorCatalog(
+    "google",
+    "Google Veo",
+    ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    _GOOGLE_MODELS,
+    """Veo models on Vertex. Prices per second (audio on) as third-party pages report them, not verified:
+edit them in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p.""",
+)

@@ -1,0 +1,239 @@
+"""fal through its official SDK, `fal-client` 1.0.3: Kling, Veo, Seedance and others on fal's queue.
+
+fal's queue: `POST {queue}/{endpoint}` with the model's input answers `{request_id, status_url,
+response_url, cancel_url}`; `GET {queue}/{owner}/{alias}/requests/{id}/status` says IN_QUEUE (with
+`queue_position`), IN_PROGRESS (with `logs`) or COMPLETED (with `error` when the model failed);
+`GET .../requests/{id}` is the model's output (`{"video": {"url": ...}}`, on fal's CDN, which expires);
+`PUT .../requests/{id}/cancel` cancels. There is no percentage, no list and no delete in the SDK.
+
+The SDK's `submit` retries its POST up to ten times (on transport errors, 408/409/429, and 5xx that look
+like the ingress's), so a create whose answer is lost could be a second paid job. Creates are therefore
+sent once with the SDK's own httpx client and its own request function (`fal_client.client._request`,
+the single attempt `_maybe_retry_request` wraps); status, result and cancel use the SDK's
+`SyncRequestHandle`. Reference images go in as data URIs, so nothing is uploaded to fal's file hosts.
+
+The remote id is `{owner}/{alias}/{request_id}` (with a `workflows/` or `comfy/` prefix when the
+endpoint has one): the queue URLs of a request are rebuilt from it, as the SDK's `from_request_id` does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import fal_client
+import fal_client.client as fal_sdk
+import httpx
+
+from dailies.errors import APIError, NotSupported
+from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.providers._vendor import (
+    ModelSpec,
+    capabilities_of,
+    check_request_shape,
+    check_seconds,
+    data_uri,
+    download_url,
+    http_error,
+    key_from,
+    spec_for,
+    transport_error,
+    vendor_size,
+)
+from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import FAL
+
+KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
+MODELS = FAL.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.FAL.note`)."""
+DEFAULT_RATES = FAL.default_rates
+
+_UNSUPPORTED = {
+    "remix": "fal has no remix; each model has its own endpoints.",
+    "extend": "fal's extension endpoints are per model and not offered here yet.",
+    "edit": "fal's video-to-video endpoints are not offered here yet.",
+    "delete": "fal's SDK can cancel a request but not delete its files.",
+    "list": "fal's queue does not list requests.",
+}
+
+
+class FalProvider:
+    """fal's queue through `fal_client.SyncClient`. Thread-safe (one SDK client, shared)."""
+
+    def __init__(
+        self,
+        name: str = KIND,
+        *,
+        api_key: str | None = None,
+        queue_url: str | None = None,
+        label: str = LABEL,
+        key_lookup: Callable[[str], str | None] | None = None,
+        models: Mapping[str, ModelSpec] = MODELS,
+    ) -> None:
+        """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake)."""
+        self.name = name
+        self.label = label
+        self.models = dict(models)
+        self.sdk = fal_client.SyncClient(key=api_key or key_from(KEY_VARIABLES, label, key_lookup))
+        self._queue_url = queue_url.rstrip("/") + "/" if queue_url else None
+
+    def __repr__(self) -> str:
+        return f"FalProvider(name={self.name!r})"
+
+    @property
+    def queue_url(self) -> str:
+        return self._queue_url or fal_sdk.QUEUE_URL_FORMAT
+
+    def close(self) -> None:
+        if "_client" in self.sdk.__dict__:  # the SDK builds its httpx client on first use
+            self.sdk._client.close()
+
+    def capabilities(self) -> Capabilities:
+        return capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED)
+
+    def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(model, "fal") for model in self.models]
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        return None
+
+    def health(self) -> Health:
+        """fal has no free authenticated read in its SDK: ask for a request that does not exist.
+
+        A 404 means the queue answered and the key was accepted; a 401/403 names a bad key.
+        """
+        started = time.perf_counter()
+        try:
+            self._handle("fal-ai/any/requests/health-check").status()
+        except fal_client.FalClientHTTPError as exc:
+            if exc.status_code in (401, 403):
+                return Health(False, f"{self.label} refused the key: {exc.message}")
+        except (httpx.HTTPError, ValueError) as exc:
+            return Health(False, f"{self.label} does not answer: {transport_error(exc)}")
+        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+
+    # -- the operations ----------------------------------------------------------------------------
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        if request.kind is not JobKind.GENERATE:
+            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"fal cannot do {request.kind}."))
+        spec = spec_for(self.models, request.model, self.label)
+        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        arguments: dict[str, Any] = {
+            "prompt": request.prompt,
+            "aspect_ratio": vendor_size(spec, request.size, self.label),
+            "duration": spec.options["seconds"].format(check_seconds(spec, request.seconds, self.label)),
+        }
+        if spec.options.get("audio"):
+            arguments["generate_audio"] = True
+        if request.seed is not None:
+            arguments["seed"] = request.seed
+        kind = "image" if request.reference_path else "text"
+        if request.reference_path:
+            arguments["image_url"] = data_uri(request.reference_path)
+        endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
+        headers: dict[str, str] = {}
+        fal_sdk.add_fal_app_context_headers(headers)
+        try:  # one attempt: the SDK's submit would retry this POST
+            response = fal_sdk._request(
+                self.sdk._client, "POST", self.queue_url + endpoint, json=arguments,
+                timeout=self.sdk.default_timeout, headers=headers,
+            )
+            answer = response.json()
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            raise _ours(exc) from exc
+        except ValueError as exc:
+            raise APIError(f"{self.label} answered the create with something that is not JSON") from exc
+        return RemoteVideo(
+            _remote_id(endpoint, str(answer["request_id"])), JobStatus.QUEUED, model=spec.id, size=request.size,
+            seconds=request.seconds, created_at=time.time(), raw=dict(answer),
+        )
+
+    def refresh(self, remote_id: str) -> RemoteVideo:
+        handle = self._handle(remote_id)
+        try:
+            status = handle.status(with_logs=True)
+        except ValueError as exc:  # a status word the SDK does not know: still running, as jobs.py reads words
+            return RemoteVideo(remote_id, JobStatus.IN_PROGRESS, raw={"status": "unknown", "said": str(exc)})
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            raise _ours(exc) from exc
+        if isinstance(status, fal_client.Queued):
+            position = {"status": "IN_QUEUE", "queue_position": status.position}
+            return RemoteVideo(remote_id, JobStatus.QUEUED, raw=position)
+        if isinstance(status, fal_client.InProgress):
+            return RemoteVideo(remote_id, JobStatus.IN_PROGRESS, raw={"status": "IN_PROGRESS", "logs": status.logs})
+        assert isinstance(status, fal_client.Completed)
+        if status.error:
+            return RemoteVideo(remote_id, JobStatus.FAILED, error=JobError(status.error, status.error_type),
+                               raw={"status": "COMPLETED", "error": status.error, "error_type": status.error_type})
+        try:
+            result = self._result(remote_id)
+        except APIError as exc:
+            if exc.status_code and 400 <= exc.status_code < 500:  # the model failed; fal says why in `detail`
+                return RemoteVideo(remote_id, JobStatus.FAILED, error=JobError(exc.message, exc.code or "failed"),
+                                   raw={"status": "COMPLETED", "error": exc.message})
+            raise
+        return RemoteVideo(remote_id, JobStatus.COMPLETED, progress=100, completed_at=time.time(),
+                           raw={"status": "COMPLETED", "metrics": status.metrics, "result": result})
+
+    def download(
+        self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
+    ) -> FileRecord:
+        if variant != "video":
+            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        video = self._result(remote_id).get("video")
+        url = video.get("url") if isinstance(video, dict) else None
+        if not url:
+            raise NotSupported(f"{self.label} request {remote_id} has no video in its result.")
+        return download_url(str(url), dest, on_progress=on_progress)
+
+    def delete(self, remote_id: str) -> None:
+        """Cancel the request at fal (a queued one is removed; a running one is asked to stop).
+
+        fal cannot delete a finished request's files: its cancel answers 400 (`ALREADY_COMPLETED`),
+        which is `NotSupported` here, so deleting a finished take deletes it locally only.
+        """
+        try:
+            self._handle(remote_id).cancel()
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            error = _ours(exc)
+            if error.status_code in (400, 409):
+                raise NotSupported(f"{_UNSUPPORTED['delete']} ({error.message})") from exc
+            raise error from exc
+
+    def _result(self, remote_id: str) -> dict[str, Any]:
+        handle = self._handle(remote_id)
+        try:
+            response = fal_sdk._maybe_retry_request(
+                handle.client, "GET", handle.response_url, timeout=fal_sdk.QUEUE_POLL_TIMEOUT
+            )
+            return dict(response.json())
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            raise _ours(exc) from exc
+
+    def _handle(self, remote_id: str) -> fal_client.SyncRequestHandle:
+        """The SDK's handle for a request, its URLs rebuilt from the remote id on our queue URL."""
+        app, _, request_id = remote_id.rpartition("/")
+        if not app or not request_id:
+            raise NotSupported(f"not a fal request id: {remote_id!r}")
+        base = f"{self.queue_url}{app}/requests/{request_id}"
+        return fal_client.SyncRequestHandle(
+            request_id=request_id, response_url=base, status_url=base + "/status", cancel_url=base + "/cancel",
+            client=self.sdk._client,
+        )
+
+
+def _remote_id(endpoint: str, request_id: str) -> str:
+    """`{namespace/}{owner}/{alias}/{request_id}`: the sub-path is dropped, as the SDK does for polls."""
+    app = fal_sdk.AppId.from_endpoint_id(endpoint)
+    prefix = f"{app.namespace}/" if app.namespace else ""
+    return f"{prefix}{app.owner}/{app.alias}/{request_id}"
+
+
+def _ours(exc: BaseException) -> APIError:
+    if isinstance(exc, fal_client.FalClientHTTPError):
+        return http_error(exc.status_code, str(exc.message)[:500], code=exc.error_type, body={"detail": exc.message},
+                          headers=exc.response_headers)
+    return transport_error(exc)

@@ -1,0 +1,185 @@
+"""Replicate through its official SDK, `replicate` 1.0.7.
+
+A Replicate prediction: `POST /v1/models/{owner}/{name}/predictions {"input": {...}}` answers the
+prediction; `GET /v1/predictions/{id}` says `starting` (queued), `processing`, `succeeded` (with
+`output`: one URL, or a list of them), `failed` (with `error`) or `canceled`; `POST
+/v1/predictions/{id}/cancel` stops it. Outputs are deleted by Replicate an hour after the prediction,
+so the tracker downloads at once. Progress is only what the SDK can read from tqdm lines in `logs`.
+
+The SDK never retries a POST (its retry transport covers GET/PUT/DELETE only), so a create is sent
+once as it stands. Every model names its inputs its own way (`aspect_ratio`, `duration`,
+`start_image`, ...): the catalogue below records each model's names.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import replicate
+from pydantic import v1 as pydantic_v1
+from replicate.exceptions import ReplicateError
+
+from dailies.errors import APIError, NotSupported
+from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.providers._vendor import (
+    ModelSpec,
+    capabilities_of,
+    check_request_shape,
+    check_seconds,
+    data_uri,
+    download_url,
+    http_error,
+    key_from,
+    spec_for,
+    transport_error,
+    vendor_size,
+)
+from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import REPLICATE
+
+KIND, LABEL, KEY_VARIABLES = REPLICATE.kind, REPLICATE.label, REPLICATE.key_variables
+MODELS = REPLICATE.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.REPLICATE.note`)."""
+DEFAULT_RATES = REPLICATE.default_rates
+
+_STATUS = {
+    "starting": JobStatus.QUEUED,
+    "processing": JobStatus.IN_PROGRESS,
+    "succeeded": JobStatus.COMPLETED,
+    "failed": JobStatus.FAILED,
+    "canceled": JobStatus.FAILED,
+    "aborted": JobStatus.FAILED,
+}
+_UNSUPPORTED = {
+    "remix": "Replicate has no remix; each model takes its own inputs.",
+    "extend": "Replicate has no general extension of a finished video.",
+    "edit": "Replicate's video-to-video models are not offered here yet.",
+    "list": "Listing predictions is not used to find lost jobs here.",
+}
+
+
+class ReplicateProvider:
+    """Replicate's predictions through `replicate.Client`. Thread-safe (one SDK client, shared)."""
+
+    def __init__(
+        self,
+        name: str = KIND,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        label: str = LABEL,
+        key_lookup: Callable[[str], str | None] | None = None,
+        models: Mapping[str, ModelSpec] = MODELS,
+    ) -> None:
+        self.name = name
+        self.label = label
+        self.models = dict(models)
+        key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
+        self.sdk = replicate.Client(api_token=key, base_url=base_url)
+
+    def __repr__(self) -> str:
+        return f"ReplicateProvider(name={self.name!r})"
+
+    def close(self) -> None:
+        self.sdk._client.close()  # the SDK exposes no close; its httpx client holds the connections
+
+    def capabilities(self) -> Capabilities:
+        return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
+
+    def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(model, model.partition("/")[0]) for model in self.models]
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        return None
+
+    def health(self) -> Health:
+        """Ask for one page of predictions: a read that costs nothing and checks the token."""
+        started = time.perf_counter()
+        try:
+            self._call(self.sdk.predictions.list)
+        except APIError as exc:
+            return Health(False, f"{self.label} does not answer: {exc}")
+        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+
+    # -- the operations ----------------------------------------------------------------------------
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        if request.kind is not JobKind.GENERATE:
+            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Replicate cannot do {request.kind}."))
+        spec = spec_for(self.models, request.model, self.label)
+        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        ratio = vendor_size(spec, request.size, self.label)
+        check_seconds(spec, request.seconds, self.label)
+        names = spec.options
+        model_input: dict[str, Any] = {"prompt": request.prompt}
+        if names.get("ratio"):
+            model_input[names["ratio"]] = ratio
+        if names.get("seconds"):
+            model_input[names["seconds"]] = request.seconds
+        if request.reference_path:
+            model_input[names["image"]] = data_uri(request.reference_path)
+        if request.seed is not None:
+            model_input["seed"] = request.seed
+        prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input)
+        return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
+
+    def refresh(self, remote_id: str) -> RemoteVideo:
+        try:
+            prediction = self._call(self.sdk.predictions.get, remote_id)
+        except pydantic_v1.ValidationError:
+            # 1.0.7's model rejects status words it does not know (`aborted`: the deadline passed before
+            # the prediction started). Read the same answer as plain JSON through the SDK's client.
+            data = self._call(self.sdk._request, "GET", f"/v1/predictions/{remote_id}").json()
+            return self._remote(data)
+        found = prediction.progress
+        return self._remote(prediction.dict(), progress=round(found.percentage * 100) if found else None)
+
+    def download(
+        self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
+    ) -> FileRecord:
+        if variant != "video":
+            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        output = self._call(self.sdk.predictions.get, remote_id).output
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str):
+            raise NotSupported(f"{self.label} prediction {remote_id} has no video URL in its output.")
+        return download_url(url, dest, on_progress=on_progress)
+
+    def delete(self, remote_id: str) -> None:
+        """Cancel the prediction (Replicate deletes finished outputs itself after an hour)."""
+        self._call(self.sdk.predictions.cancel, remote_id)
+
+    def _remote(
+        self, data: dict[str, Any], *, size: str | None = None, seconds: int | None = None, progress: int | None = None
+    ) -> RemoteVideo:
+        status = _STATUS.get(str(data.get("status")), JobStatus.IN_PROGRESS)
+        error = None
+        if data.get("status") == "aborted":
+            error = JobError("Replicate aborted the prediction before it started (its deadline passed).", "aborted")
+        elif data.get("status") == "canceled":
+            error = JobError("The prediction was cancelled at Replicate.", "canceled")
+        elif status is JobStatus.FAILED:
+            error = JobError(str(data.get("error") or "Replicate says the prediction failed"), str(data.get("status")))
+        return RemoteVideo(
+            str(data["id"]),
+            status,
+            progress=100 if status is JobStatus.COMPLETED else max(0, min(100, progress or 0)),
+            error=error,
+            model=data.get("model") or None,
+            size=size,
+            seconds=seconds,
+            raw={k: v for k, v in data.items() if k != "input"},
+        )
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ReplicateError as exc:
+            raise http_error(exc.status or 500, str(exc.detail or exc.title or exc), code=exc.type,
+                             body={"title": exc.title, "detail": exc.detail}) from exc
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from exc

@@ -1,0 +1,193 @@
+"""Runway through its official SDK, `runwayml` 5.24.0.
+
+Runway's tasks: `POST /v1/text_to_video` or `/v1/image_to_video` answers `{id}`; `GET /v1/tasks/{id}`
+says PENDING/THROTTLED (queued), RUNNING (with `progress`), SUCCEEDED (`output: [url]`, signed,
+expiring in a day or two), FAILED (`failure`) or CANCELLED; `DELETE /v1/tasks/{id}` cancels a running
+task and deletes a finished one. There is no list of tasks and no extension, remix or edit here.
+
+The SDK retries any request, POSTs included, on 408/409/429/5xx without an idempotency key, so a
+create would be sent twice when its answer is lost. Creates therefore go out with `max_retries=0`
+(`with_options`); a lost answer is reported as an error the studio treats as "may have arrived".
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import runwayml
+
+from dailies.errors import APIError, NotSupported
+from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.providers._vendor import (
+    ModelSpec,
+    capabilities_of,
+    check_request_shape,
+    check_seconds,
+    data_uri,
+    download_url,
+    http_error,
+    key_from,
+    spec_for,
+    transport_error,
+    vendor_size,
+)
+from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.catalog import RUNWAY
+
+KIND, LABEL, KEY_VARIABLES = RUNWAY.kind, RUNWAY.label, RUNWAY.key_variables
+MODELS = RUNWAY.models
+"""The models this provider offers, with sizes, durations and prices (sources in `catalog.RUNWAY.note`)."""
+DEFAULT_RATES = RUNWAY.default_rates
+
+_STATUS = {
+    "PENDING": JobStatus.QUEUED,
+    "THROTTLED": JobStatus.QUEUED,
+    "RUNNING": JobStatus.IN_PROGRESS,
+    "SUCCEEDED": JobStatus.COMPLETED,
+    "FAILED": JobStatus.FAILED,
+    "CANCELLED": JobStatus.FAILED,
+}
+_UNSUPPORTED = {
+    "remix": "Runway has no remix of a finished task.",
+    "extend": "Runway's API has no extension of a finished video.",
+    "edit": "Runway's video-to-video models are not offered here yet.",
+    "list": "Runway's API does not list tasks.",
+}
+
+
+class RunwayProvider:
+    """Runway's task API through `runwayml.RunwayML`. Thread-safe (one SDK client, shared)."""
+
+    def __init__(
+        self,
+        name: str = KIND,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        label: str = LABEL,
+        key_lookup: Callable[[str], str | None] | None = None,
+        models: Mapping[str, ModelSpec] = MODELS,
+    ) -> None:
+        self.name = name
+        self.label = label
+        self.models = dict(models)
+        key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
+        self.sdk = runwayml.RunwayML(api_key=key, base_url=base_url)
+
+    def __repr__(self) -> str:
+        return f"RunwayProvider(name={self.name!r})"
+
+    def close(self) -> None:
+        self.sdk.close()
+
+    def capabilities(self) -> Capabilities:
+        return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
+
+    def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(model, "runway") for model in self.models]
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        return None
+
+    def health(self) -> Health:
+        """Runway has no free read besides an organisation query; ask for it, with no retries."""
+        started = time.perf_counter()
+        try:
+            self.sdk.with_options(max_retries=0, timeout=5.0).organization.retrieve()
+        except (runwayml.APIError, APIError) as exc:
+            return Health(False, f"{self.label} does not answer: {_ours(exc)}")
+        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+
+    # -- the operations ----------------------------------------------------------------------------
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        if request.kind is not JobKind.GENERATE:
+            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Runway cannot do {request.kind}."))
+        spec = spec_for(self.models, request.model, self.label)
+        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        args: dict[str, Any] = {
+            "model": spec.id,
+            "ratio": vendor_size(spec, request.size, self.label),
+            "duration": check_seconds(spec, request.seconds, self.label),
+            "prompt_text": request.prompt,
+        }
+        if request.seed is not None:
+            args["seed"] = request.seed
+        once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
+        try:
+            if request.reference_path:
+                created = once.image_to_video.create(prompt_image=data_uri(request.reference_path), **args)
+            else:
+                created = once.text_to_video.create(**args)
+        except runwayml.APIError as exc:
+            raise _ours(exc) from exc
+        return RemoteVideo(
+            str(created.id), JobStatus.QUEUED, model=spec.id, size=request.size, seconds=request.seconds,
+            created_at=time.time(), raw=created.to_dict(),
+        )
+
+    def refresh(self, remote_id: str) -> RemoteVideo:
+        task = self._task(remote_id)
+        status = _STATUS.get(str(task.get("status")), JobStatus.IN_PROGRESS)
+        error = None
+        if str(task.get("status")) == "FAILED":
+            error = JobError(str(task.get("failure") or "Runway says the task failed"), task.get("failureCode"))
+        elif str(task.get("status")) == "CANCELLED":
+            error = JobError("The task was cancelled at Runway.", "cancelled")
+        progress = task.get("progress")
+        return RemoteVideo(
+            remote_id,
+            status,
+            progress=100 if status is JobStatus.COMPLETED else _percent(progress),
+            error=error,
+            raw=task,
+        )
+
+    def download(
+        self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
+    ) -> FileRecord:
+        if variant != "video":
+            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        # The output URLs expire: fetch the task again for fresh ones, as Runway advises.
+        output = self._task(remote_id).get("output") or []
+        if not output:
+            raise NotSupported(f"{self.label} task {remote_id} has no output to download yet.")
+        return download_url(str(output[0]), dest, on_progress=on_progress)
+
+    def delete(self, remote_id: str) -> None:
+        """Cancel a running task, or delete a finished one, at Runway (`DELETE /v1/tasks/{id}`)."""
+        try:
+            self.sdk.tasks.delete(remote_id)
+        except runwayml.APIError as exc:
+            raise _ours(exc) from exc
+
+    def _task(self, remote_id: str) -> dict[str, Any]:
+        try:
+            return self.sdk.tasks.retrieve(remote_id).to_dict()
+        except runwayml.APIError as exc:
+            raise _ours(exc) from exc
+
+
+def _percent(progress: Any) -> int:
+    """Runway's `progress` is a fraction (0-1); a value above 1 is read as a percentage."""
+    try:
+        value = float(progress)
+    except (TypeError, ValueError):
+        return 0
+    return max(0, min(100, int(value * 100 if value <= 1 else value)))
+
+
+def _ours(exc: BaseException) -> APIError:
+    """A `runwayml` error as ours: status errors by status, connection loss as "may have arrived"."""
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, runwayml.APIStatusError):
+        said = exc.body.get("error") if isinstance(exc.body, dict) else None
+        return http_error(exc.status_code, str(said or exc.message), body=exc.body, headers=exc.response.headers)
+    if isinstance(exc, runwayml.APIConnectionError):
+        cause = exc.__cause__ or exc
+        return transport_error(cause)
+    return APIError(str(exc))

@@ -1,0 +1,96 @@
+"""A fake of fal's queue API, as `fal-client` 1.0.3 speaks it (PROVIDERS.md §1).
+
+Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
+
+- `POST /{endpoint}` (e.g. `/fal-ai/kling-video/v2.1/master/text-to-video`) with the model's input
+  (`prompt`, `aspect_ratio`, `duration`, `image_url`, ...) -> `200 {"request_id", "status_url",
+  "response_url", "cancel_url", "queue_position"}`.
+- `GET /{owner}/{alias}/requests/{id}/status?logs=1` (the endpoint's sub-path dropped, as the SDK
+  polls) -> `{"status": "IN_QUEUE", "queue_position": N}` | `{"status": "IN_PROGRESS", "logs": [...]}` |
+  `{"status": "COMPLETED", "logs": [...], "metrics": {...}}`, with `error` / `error_type` set when the
+  model failed. The SDK reads `queue_position` and `logs` with `[]`, so they are always sent.
+- `GET /{owner}/{alias}/requests/{id}` -> the model's output `{"video": {"url", "content_type",
+  "file_name", "file_size"}, "seed"}`; a failed request answers `422 {"detail": "..."}` with the
+  header `x-fal-error-type`; one not finished answers `400 {"detail": "Request is still in progress"}`.
+- `PUT /{owner}/{alias}/requests/{id}/cancel` -> `202 {"status": "CANCELLATION_REQUESTED"}`, or
+  `400 {"status": "ALREADY_COMPLETED"}`. Afterwards the status is COMPLETED with
+  `error_type: "request_cancelled"` (fal's real post-cancel status is not documented; this is a guess
+  the SDK can parse).
+- Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
+- A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
+  the SDK's own retry treats as an ingress error worth retrying.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+
+KEY = "fal-test-key:secret"
+
+
+class FakeFal(FakeVendor):
+    def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
+        if path.startswith("/files/") and method == "GET":
+            job = self.jobs.get(path.removeprefix("/files/").removesuffix(".mp4"))
+            if job is None or job.state != "done":
+                return Answer(404, {"detail": "Not found"})
+            return Answer(200, raw=self.video_bytes(job))
+        if headers.get("Authorization") != f"Key {KEY}":
+            return Answer(401, {"detail": "Invalid key"}, {"x-fal-request-id": "auth"})
+        parts = path.strip("/").split("/")
+        if "requests" in parts:
+            at = parts.index("requests")
+            app, rest = "/".join(parts[:at]), parts[at + 1 :]
+            job = self.jobs.get(rest[0]) if rest else None
+            if job is None or job.input.get("_app") != app:
+                return Answer(404, {"detail": "Request not found"})
+            if rest[1:] == ["status"] and method == "GET":
+                return Answer(200, self._status(self.advance(job)))
+            if rest[1:] == ["cancel"] and method == "PUT":
+                if job.state in ("queued", "running"):
+                    job.state = "cancelled"
+                    return Answer(202, {"status": "CANCELLATION_REQUESTED"})
+                return Answer(400, {"status": "ALREADY_COMPLETED"})
+            if not rest[1:] and method == "GET":
+                return self._result(job)
+        if method == "POST" and len(parts) >= 2:
+            return self._create("/".join(parts), body)
+        return Answer(404, {"detail": f"no route {method} {path}"})
+
+    def _create(self, endpoint: str, body: Any) -> Answer:
+        if not isinstance(body, dict) or not body.get("prompt"):
+            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required"}]})
+        if endpoint.endswith("image-to-video") and not str(body.get("image_url", "")).startswith(("data:", "https:")):
+            return Answer(422, {"detail": [{"loc": ["body", "image_url"], "msg": "field required"}]})
+        owner, alias = endpoint.split("/")[:2]
+        job = FakeJob(self.new_id("fal-"), endpoint, {**body, "_app": f"{owner}/{alias}"},
+                      shape_of(str(body.get("aspect_ratio", "16:9"))))
+        lost = self.add_job(job)
+        if lost:
+            return lost
+        base = f"{self.base_url}/{owner}/{alias}/requests/{job.id}"
+        return Answer(200, {"request_id": job.id, "status_url": base + "/status", "response_url": base,
+                            "cancel_url": base + "/cancel", "queue_position": 0})
+
+    def _status(self, job: FakeJob) -> dict[str, Any]:
+        if job.state == "queued":
+            return {"status": "IN_QUEUE", "queue_position": 0}
+        if job.state == "running":
+            return {"status": "IN_PROGRESS", "logs": [{"message": "rendering", "level": "INFO"}]}
+        done: dict[str, Any] = {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 1.2}}
+        if job.state == "failed":
+            done.update(error=job.fail_with, error_type="content_policy_violation")
+        elif job.state == "cancelled":
+            done.update(error="Request was cancelled by the user", error_type="request_cancelled")
+        return done
+
+    def _result(self, job: FakeJob) -> Answer:
+        if job.state in ("queued", "running"):
+            return Answer(400, {"detail": "Request is still in progress"})
+        if job.state != "done":
+            return Answer(422, {"detail": job.fail_with or "cancelled"}, {"x-fal-error-type": "request_failed"})
+        size = len(self.video_bytes(job))
+        return Answer(200, {"video": {"url": f"{self.base_url}/files/{job.id}.mp4", "content_type": "video/mp4",
+                                      "file_name": "output.mp4", "file_size": size}, "seed": 42})

@@ -1,0 +1,99 @@
+"""A fake of Replicate's predictions API, as `replicate` 1.0.7 speaks it (PROVIDERS.md §2).
+
+Wire format (JSON; every request carries `Authorization: Bearer <token>`):
+
+- `POST /v1/models/{owner}/{name}/predictions` `{"input": {...}}` -> `201` and the prediction.
+- `GET /v1/predictions/{id}` -> the prediction; `POST /v1/predictions/{id}/cancel` -> the prediction,
+  now `canceled` if it was still running.
+- `GET /v1/predictions` -> `{"results": [...], "next": null, "previous": null}` (the health check).
+- A prediction: `{id, model, version, status, input, output, logs, error, created_at, urls}`. The SDK's
+  pydantic model requires `id`, `model`, `version` and `status`; `version` is `"hidden"` for
+  official models. `status` is `starting` | `processing` | `succeeded` | `failed` | `canceled`.
+  While processing, `logs` carries a tqdm line (`" 50%|█████     | 1/2 [00:01<00:01]"`), the only
+  progress the SDK can read. `output` is one URL string for video models. `aborted` (a deadline passed
+  before the prediction started) is a status the API documents and 1.0.7's pydantic model rejects;
+  `abort_next` makes the next prediction answer it.
+- Outputs are served at `GET /outputs/{id}.mp4` with no token (standing in for replicate.delivery).
+- Errors are RFC 7807 problem details: `{"title", "detail", "status"}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+
+KEY = "r8_test_token"
+
+
+class FakeReplicate(FakeVendor):
+    abort_next = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aborted: set[str] = set()
+
+    def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
+        if path.startswith("/outputs/") and method == "GET":
+            job = self.jobs.get(path.removeprefix("/outputs/").removesuffix(".mp4"))
+            if job is None or job.state != "done":
+                return Answer(404, {"title": "Not found", "detail": "Not found", "status": 404})
+            return Answer(200, raw=self.video_bytes(job))
+        if headers.get("Authorization") != f"Bearer {KEY}":
+            return Answer(401, {"title": "Unauthenticated", "detail": "Invalid token.", "status": 401})
+        parts = path.strip("/").split("/")
+        if method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"] and parts[4] == "predictions":
+            return self._create(f"{parts[2]}/{parts[3]}", body)
+        if parts[:2] == ["v1", "predictions"]:
+            if len(parts) == 2 and method == "GET":
+                return Answer(200, {"results": [self._prediction(j) for j in self.jobs.values()], "next": None,
+                                    "previous": None})
+            job = self.jobs.get(parts[2]) if len(parts) >= 3 else None
+            if job is None:
+                return Answer(404, {"title": "Not found", "detail": "Prediction not found", "status": 404})
+            if len(parts) == 3 and method == "GET":
+                if job.id in self.aborted:
+                    job.state = "aborted"
+                return Answer(200, self._prediction(self.advance(job)))
+            if len(parts) == 4 and parts[3] == "cancel" and method == "POST":
+                if job.state in ("queued", "running"):
+                    job.state = "cancelled"
+                return Answer(200, self._prediction(job))
+        return Answer(404, {"title": "Not found", "detail": f"no route {method} {path}", "status": 404})
+
+    def _create(self, model: str, body: Any) -> Answer:
+        model_input = (body or {}).get("input") if isinstance(body, dict) else None
+        if not isinstance(model_input, dict) or not model_input.get("prompt"):
+            return Answer(422, {"title": "Input validation failed", "detail": "input.prompt is required",
+                                "status": 422})
+        job = FakeJob(self.new_id("r8p"), model, model_input, shape_of(str(model_input.get("aspect_ratio", "16:9"))))
+        lost = self.add_job(job)
+        if self.abort_next:  # answered `starting` now, `aborted` when next asked
+            self.aborted.add(job.id)
+            self.abort_next = False
+        return lost or Answer(201, self._prediction(job))
+
+    def _prediction(self, job: FakeJob) -> dict[str, Any]:
+        status = {"queued": "starting", "running": "processing", "done": "succeeded", "failed": "failed",
+                  "cancelled": "canceled", "aborted": "aborted"}[job.state]
+        prediction: dict[str, Any] = {
+            "id": job.id,
+            "model": job.model,
+            "version": "hidden",
+            "status": status,
+            "input": job.input,
+            "output": None,
+            "logs": "",
+            "error": None,
+            "created_at": "2026-11-28T09:00:00.000Z",
+            "urls": {"get": f"{self.base_url}/v1/predictions/{job.id}",
+                     "cancel": f"{self.base_url}/v1/predictions/{job.id}/cancel"},
+        }
+        if status == "processing":
+            pct = int(100 * job.polls / self.polls_to_finish)
+            prediction["logs"] = f"starting\n{pct:3d}%|█████     | {job.polls}/{self.polls_to_finish} [00:01<00:01]"
+        elif status == "succeeded":
+            prediction["output"] = f"{self.base_url}/outputs/{job.id}.mp4"
+        elif status == "failed":
+            prediction["error"] = job.fail_with
+        return prediction

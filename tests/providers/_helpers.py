@@ -1,0 +1,47 @@
+"""Helpers for the native-provider tests: follow a job through the real SDK until it settles."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from dailies.jobs import JobRequest, JobStatus
+from dailies.media import probe_video, sha256_file
+from dailies.providers.base import RemoteVideo, VideoProvider
+
+
+def follow(provider: VideoProvider, remote_id: str, *, max_polls: int = 20) -> list[RemoteVideo]:
+    """Refresh until the job is final; each poll advances the fake one step, so no waiting is needed."""
+    seen = [provider.refresh(remote_id)]
+    while seen[-1].status.is_active and len(seen) < max_polls:
+        seen.append(provider.refresh(remote_id))
+    assert not seen[-1].status.is_active, f"still {seen[-1].status} after {max_polls} polls"
+    return seen
+
+
+def wait_until(condition, what: str, deadline_s: float = 60.0, every_s: float = 0.05):
+    """Wait on a condition with a deadline (not a sleep standing in for synchronisation)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every_s)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def assert_real_mp4(path: Path, sha256: str) -> None:
+    """The file is a playable video and its recorded digest is the file's."""
+    assert path.is_file() and path.stat().st_size > 1000
+    assert sha256_file(path) == sha256
+    info = probe_video(path)
+    assert info.frames >= 1 and info.codec == "h264"
+
+
+def request(model: str, size: str, seconds: int, prompt: str = "a lighthouse at dusk, waves", **kw) -> JobRequest:
+    return JobRequest(prompt=prompt, model=model, size=size, seconds=seconds, **kw)
+
+
+__all__ = ["JobStatus", "assert_real_mp4", "follow", "request", "wait_until"]
