@@ -70,7 +70,13 @@ def confirm_delete(job_ids: list[str]) -> None:
     with st.container(border=True, key="delete_confirmation"):
         st.warning(f"Delete {len(job_ids)} job(s) and their files here? This cannot be undone.",
                    icon=":material/delete_forever:")
-        at_provider = st.checkbox("Also delete the videos at the provider", value=True, key="delete_remote")
+        cannot = sorted(_cannot_delete_remotely(job_ids))
+        none_can = bool(cannot) and len(cannot) == len(_providers_of(job_ids))
+        if cannot:
+            st.caption(plain(f"{', '.join(cannot)} has no delete: its takes are removed here only, and it keeps "
+                             "its own copies."))
+        at_provider = st.checkbox("Also delete the videos at the provider", value=not none_can, key="delete_remote",
+                                  disabled=none_can)
         with st.container(horizontal=True):
             confirmed = st.button(f"Delete {len(job_ids)} job(s)", type="primary", key="delete_confirm")
             if st.button("Cancel", key="delete_cancel"):
@@ -89,3 +95,16 @@ def confirm_delete(job_ids: list[str]) -> None:
         st.error("  \n".join(plain(e) for e in errors))
     else:
         st.rerun()
+
+
+def _providers_of(job_ids: list[str]) -> set[str]:
+    shared = studio()
+    return {job.provider for job in (shared.store.get(i) for i in job_ids) if job is not None and job.remote_id}
+
+
+def _cannot_delete_remotely(job_ids: list[str]) -> set[str]:
+    """Labels of the providers of these jobs that have said they have no delete (a gateway's 405)."""
+    shared = studio()
+    known = set(shared.providers.names())
+    return {shared.provider(name).label for name in _providers_of(job_ids)
+            if name in known and not shared.capabilities(name).delete}

@@ -336,6 +336,8 @@ class VideosAPI:
 
     async def delete(self, request: Request) -> Response:
         await self._guard(request)
+        if self.plan.faults.refuse_delete:  # a gateway without the route, FastAPI-style
+            return JSONResponse({"detail": "Method Not Allowed"}, status_code=405)
         video_id = request.path_params["video_id"]
         job = self._find(video_id)
         if job.status in ("queued", "in_progress"):

@@ -35,6 +35,8 @@ class Faults:
     refuse_list: bool = False
     """Answer `GET /videos` with 400, as LiteLLM's proxy does: a job whose create answer was lost
     cannot be found by listing."""
+    refuse_delete: bool = False
+    """Answer `DELETE /videos/{id}` with 405, as LiteLLM's proxy (which has no such route) does."""
     blocked_terms: tuple[str, ...] = ()
     """A prompt mentioning one of these fails with code `moderation_blocked`."""
     omit_poll_hint: bool = False

@@ -67,3 +67,34 @@ def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> 
     assert set(at.query_params["takes"].split(",")) == siblings
     player = next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
     assert player.count('data-testid="synced-video"') == 2, "two sibling takes of a grid play side by side"
+
+
+def test_delete_says_plainly_when_the_provider_has_no_delete(tmp_path, monkeypatch) -> None:
+    """A gateway without DELETE (LiteLLM answers 405): the confirmation says the takes go here only and
+    does not offer to delete at the provider; deleting still removes them here."""
+    from page_helpers import open_pages
+
+    from dailies.engine import EngineConfig, Faults, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", faults=Faults(refuse_delete=True))) as running:
+        monkeypatch.setenv("DAILIES_ENGINE_URL", running.base_url)
+        for open_page in open_pages():
+            open_page("generate.py")
+            from components.runtime import studio
+
+            shared = studio()
+            first, second = shared.launch([JobRequest(prompt=f"a kite {n}", model="dailies-preview",
+                                                      size="1280x720", seconds=4) for n in (1, 2)]).jobs
+            assert shared.tracker.run_until_idle(timeout=90)
+            shared.delete(first.id, remote=True)  # the provider answers 405 and is known to have no delete
+            assert shared.store.get(first.id) is None
+
+            at = AppTest.from_function(selected, args=([second.id],), default_timeout=30).run()
+            at.button(key="h_delete").click().run()
+            no_exception(at)
+            remote = at.checkbox(key="delete_remote")
+            assert remote.disabled and not remote.value, "no offer to delete where there is no delete"
+            assert any("has no delete" in c.value and "removed here only" in c.value for c in at.caption)
+            at.button(key="delete_confirm").click().run()
+            no_exception(at)
+            assert shared.store.get(second.id) is None
