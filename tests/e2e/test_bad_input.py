@@ -3,15 +3,13 @@ store does not stop the app, and a key never reaches the data folder, the logs o
 
 from __future__ import annotations
 
-import json
-import re
-
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from running_app import start_app, stop_app, wait_for_run
 
 from dailies.engine import EngineConfig, serve_engine
+from dailies.store import JobStore
 
 pytestmark = pytest.mark.e2e
 
@@ -97,8 +95,11 @@ def test_a_key_appears_nowhere_in_data_logs_or_pages(tmp_path, browser, screensh
     assert all(KEY not in html for html in seen), "the key is shown on a page"
     assert KEY not in log.read_text(errors="replace"), "the key is in the app's log"
     files = [p for p in home.rglob("*") if p.is_file()]
-    assert any(p.name == "jobs.json" for p in files)
+    assert any(p.name == "jobs.journal" for p in files)
     for path in files:
         assert KEY.encode() not in path.read_bytes(), f"the key was written to {path}"
-    jobs = json.loads((home / "jobs.json").read_text())
-    assert re.search(r'"status": "completed"', json.dumps(jobs))
+    store = JobStore(home / "jobs.json", follow=False)
+    try:
+        assert [str(job.status) for job in store.all()] == ["completed"], "the take was made and kept"
+    finally:
+        store.close()

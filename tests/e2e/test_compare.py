@@ -157,9 +157,9 @@ def test_history_selection_opens_compare(compared: ComparedApp, page: Page, scre
     expect(grid).to_be_visible()
     box = grid.bounding_box()
     assert box is not None
-    # The grid is drawn on a canvas: rows are found by position. 35 px is Streamlit's default height of
-    # the header and of a row (change it here if History's table sets `row_height`); markers come first.
-    row_height = 35
+    # The grid is drawn on a canvas: rows are found by position. History's table sets `row_height=56`
+    # (thumbnails), and Streamlit draws the header at the rows' height; markers come first.
+    row_height = 56
     for row in (1, 2):
         page.mouse.click(box["x"] + 18, box["y"] + row * row_height + row_height / 2)
         expect(page.locator("[class*='st-key-history_actions']").get_by_text(f"{row} selected")).to_be_visible()
