@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
@@ -10,6 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from running_app import wait_for_run
 from until import wait_until
+
+from dailies.journal import Journal
+from dailies.store import SCHEMA_VERSION
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +27,9 @@ def no_broken_page(page: Page, name: str, screenshots) -> None:
 
 
 def jobs_on_disk(home) -> dict[str, dict]:
-    """The app's saved jobs, read as the file is (it is replaced atomically, so never half-written)."""
-    path = home / "jobs.json"
-    return json.loads(path.read_text()).get("jobs", {}) if path.exists() else {}
+    """The app's saved jobs, as the store's journal holds them (read as another process would)."""
+    path = home / "jobs.journal"
+    return Journal(path, schema=SCHEMA_VERSION).table("jobs") if path.exists() else {}
 
 
 def go(page: Page, title: str) -> None:
