@@ -47,7 +47,7 @@ def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     # A follow-up's card links to its lineage here, wherever the card shows (History's single pick here).
     at = open_page("history.py")
     row = list(at.dataframe[0].value["id"]).index(remix.id)
-    at.session_state["history_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.session_state["history_table_1"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     no_exception(at.run())
     (link,) = [link for link in at.get("page_link") if link.proto.label == "Compare"]
     assert link.proto.query_string == f"job={remix.id}" and link.proto.page.endswith("compare")

@@ -59,7 +59,7 @@ def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> 
     siblings = {job.id for job in grid.jobs}
     at = open_page("history.py")
     rows = [n for n, job_id in enumerate(at.dataframe[0].value["id"]) if job_id in siblings]
-    at.session_state["history_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}  # two rows picked
+    at.session_state["history_table_1"] = {"selection": {"rows": rows, "columns": [], "cells": []}}  # two rows picked
     no_exception(at.run())
     at.button(key="h_compare").click().run()
     no_exception(at)
