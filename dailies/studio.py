@@ -311,24 +311,37 @@ class Studio:
     def preflight(self, requests: JobRequest | Iterable[JobRequest], provider: str | None = None) -> Preflight:
         """Check requests without sending anything: validation, local moderation, cost, budget."""
         batch = [requests] if isinstance(requests, JobRequest) else list(requests)
+        return self.preflight_each([(provider or self.active_provider_name, r) for r in batch])
+
+    def preflight_each(self, pairs: Iterable[tuple[str, JobRequest]]) -> Preflight:
+        """`preflight` for requests to several providers (a shoot-out): one budget for them all.
+
+        A provider's own problem (no key, no answer, a size its model lacks) names the provider when
+        the batch goes to more than one.
+        """
+        pairs = list(pairs)
+        several = len({name for name, _ in pairs}) > 1
         problems: list[str] = []
         reasons: list[str] = []
-        try:
-            caps = self.capabilities(provider)
-        except (APIError, RequestRefused) as exc:
-            caps = None
-            problems.append(str(exc))
-        for request in batch:
+        caps_of: dict[str, Capabilities | None] = {}
+        for name, request in pairs:
+            if name not in caps_of:
+                try:
+                    caps_of[name] = self.capabilities(name)
+                except (APIError, RequestRefused) as exc:
+                    caps_of[name] = None
+                    problems.append(f"{name}: {exc}" if several else str(exc))
+            caps = caps_of[name]
             if caps is not None:
                 try:
                     validate_request(request, caps)
                 except ValidationError as exc:
-                    problems.append(str(exc))
+                    problems.append(f"{name}/{request.model}: {exc}" if several else str(exc))
             verdict = self.local_rules().check(request.prompt)
             reasons.extend(r for r in verdict.reasons if r not in reasons)
         if reasons:
             problems.append("Blocked by the moderation rules: " + "; ".join(reasons))
-        cost = round(sum(self.estimate(r, provider) for r in batch), 4)
+        cost = round(sum(self.estimate(r, name) for name, r in pairs), 4)
         spent = self.spent_today()
         budget = self.settings.daily_budget_usd
         preflight = Preflight(
@@ -420,15 +433,22 @@ class Studio:
         self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None
     ) -> LaunchResult:
         """Submit several takes with bounded concurrency, after one check of them all together."""
-        batch = list(requests)
         name = provider or self.active_provider_name
-        preflight = self.preflight(batch, name)
+        return self.launch_each([(name, r) for r in requests], concurrency=concurrency)
+
+    def launch_each(self, pairs: Iterable[tuple[str, JobRequest]], *, concurrency: int | None = None) -> LaunchResult:
+        """`launch` across providers (a shoot-out): each request to its provider, after one check of all.
+
+        Nothing is sent unless every request passes (validation, moderation, one budget for the batch).
+        """
+        batch = list(pairs)
+        preflight = self.preflight_each(batch)
         if not preflight.ok:
             raise ValidationError(" ".join(preflight.problems))
         result = LaunchResult()
         workers = max(1, min(concurrency or self.settings.max_concurrency, len(batch) or 1))
         with ThreadPoolExecutor(workers, thread_name_prefix="dailies-launch") as pool:
-            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for r in batch]
+            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for name, r in batch]
             for request, future in futures:
                 try:
                     result.jobs.append(future.result())

@@ -183,3 +183,17 @@ def test_a_vendors_rates_start_from_its_catalogue_and_follow_settings(studio: St
         studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
             dataclasses.replace(rw, rates={**rw.rates, "gen4.5": 0.2})]))
         assert studio.estimate(request, "rw") == pytest.approx(1.00)
+
+
+def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_request(studio: Studio) -> None:
+    with FakeFal() as fal, FakeRunway() as runway:
+        studio.add_provider("fal", fal.base_url, kind="fal")
+        studio.add_provider("rw", runway.base_url, kind="runway")
+        pairs = [("fal", JobRequest("a kite", "fal-ai/veo3", "1280x720", 8)),
+                 ("rw", JobRequest("a kite", "gen4.5", "960x960", 5))]  # gen4.5 has no square
+        check = studio.preflight_each(pairs)
+        assert check.cost == pytest.approx(8 * 0.40 + 5 * 0.12)
+        assert len(check.problems) == 1 and check.problems[0].startswith("rw/gen4.5: ")
+        with pytest.raises(RequestRefused, match=r"rw/gen4\.5"):
+            studio.launch_each(pairs)
+        assert fal.requests == [] and runway.requests == [] and studio.store.all() == []
