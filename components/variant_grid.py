@@ -15,7 +15,7 @@ from components.runtime import media_url, studio
 from components.text import plain
 from dailies.compare import takes_param
 from dailies.jobs import Job, JobRequest
-from dailies.shootout import Fitted, Target, capabilities_by_provider, fit, targets_of
+from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
 from dailies.studio import Studio
 from dailies.validation import split_axis_values
 
@@ -174,7 +174,11 @@ def variant_grid(group_id: str, *, blind: bool) -> None:
         return
     ordered = blind_order(jobs, st.session_state.setdefault("blind_salt", random.random().hex())) if blind else jobs
     portrait = all(job.is_portrait for job in ordered)
-    grid = st.grid(min(len(ordered), 4) if portrait else (2 if len(ordered) <= 4 else 3), gap="small")
+    columns = min(len(ordered), 4) if portrait else (2 if len(ordered) <= 4 else 3)
+    models = {job.axes.get(AXIS) for job in jobs}
+    if not blind and None not in models and 1 < len(models) <= 4:
+        columns = len(models)  # a shoot-out: one column per provider/model, one row per prompt
+    grid = st.grid(columns, gap="small")
     with grid:
         for position, job in enumerate(ordered):
             take_tile(job, position, blind=blind)
