@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.providers.base import Capabilities
+from dailies.providers.registry import problem
 
 AXIS = "provider/model"
 """The axis name the takes of a shoot-out carry their provider and model under (their label)."""
@@ -138,6 +139,8 @@ def capabilities_by_provider(studio: object, names: Iterable[str]) -> dict[str, 
     found: dict[str, Capabilities | Exception] = {}
     for name in names:
         try:
+            if why := problem(studio.provider(name)):  # type: ignore[attr-defined]
+                raise ValidationError(why)
             found[name] = studio.capabilities(name)  # type: ignore[attr-defined]
         except (APIError, RequestRefused) as exc:
             found[name] = exc

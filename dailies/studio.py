@@ -327,6 +327,8 @@ class Studio:
         for name, request in pairs:
             if name not in caps_of:
                 try:
+                    if why := provider_registry.problem(self.provider(name)):
+                        raise ValidationError(why)
                     caps_of[name] = self.capabilities(name)
                 except (APIError, RequestRefused) as exc:
                     caps_of[name] = None

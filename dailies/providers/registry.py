@@ -23,6 +23,7 @@ Interface:
   unset or not allowed it is built as an `UnkeyedProvider` that says so and sends nothing.
 - `build_or_explain(...)`: the same, but a provider that cannot be built (no key, an unknown kind) comes
   back as an `Unavailable` provider that says why on every call, so the app starts and Settings shows it.
+- `problem(provider)`: why a provider built that way cannot be sent anything, or None.
 - `identity(settings, key_lookup)`: what makes two builds the same provider (kind, base URL, label, key
   variable, a digest of the key), so the studio keeps an unchanged provider rather than replacing it.
 - `key_problem(kind, key_lookup)`: the sentence `build` would raise, or None, for Settings to show
@@ -50,7 +51,7 @@ from dailies.errors import APIError, DailiesError, RequestRefused, ValidationErr
 from dailies.jobs import JobRequest
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
 from dailies.pricing import PriceList, Rate
-from dailies.providers._vendor import MissingKey, key_from
+from dailies.providers._vendor import MissingKey, capabilities_of, key_from
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.catalog import FAL, GOOGLE, REPLICATE, RUNWAY, VendorCatalog
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
@@ -96,15 +97,19 @@ class Unavailable:
     """A provider Settings describes but that cannot be built here (its key is not set, its kind is
     unknown): listed like any other, it answers every call with the sentence saying why, sends nothing."""
 
-    def __init__(self, name: str, label: str, why: RequestRefused) -> None:
+    def __init__(self, name: str, label: str, why: RequestRefused, caps: Capabilities | None = None) -> None:
         self.name, self.label, self.why = name, label, why
+        self._caps = caps
 
     def _refuse(self) -> ValidationError:
         """A fresh refusal each time (not the one exception shared by threads, its traceback growing)."""
         return ValidationError(str(self.why))
 
     def capabilities(self) -> Capabilities:
-        raise self._refuse()
+        """Its kind's catalogue, so pages that show it still draw (the studio's checks say why it cannot go)."""
+        if self._caps is None:
+            raise self._refuse()
+        return self._caps
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
         raise self._refuse()
@@ -197,6 +202,9 @@ KINDS: dict[str, ProviderKind] = {
 }
 
 
+CATALOGS: dict[str, VendorCatalog] = {catalog.kind: catalog for catalog in (FAL, REPLICATE, RUNWAY, GOOGLE)}
+
+
 def kind(name: str) -> ProviderKind:
     found = KINDS.get(name)
     if found is None:
@@ -214,7 +222,18 @@ def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.enviro
     try:
         return build(name, settings, key_lookup)
     except RequestRefused as exc:
-        return Unavailable(name, str(_setting(settings, "label") or name), exc)
+        catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
+        caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None
+        return Unavailable(name, str(_setting(settings, "label") or name), exc, caps)
+
+
+def problem(provider: VideoProvider) -> str | None:
+    """Why a provider cannot be sent anything (its key is not set...), or None when it can be tried."""
+    if isinstance(provider, Unavailable):
+        return str(provider.why)
+    if isinstance(provider, UnkeyedProvider):
+        return provider.missing
+    return None
 
 
 def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any, ...]:
@@ -266,4 +285,4 @@ def connection_test(provider: VideoProvider) -> Health:
 
 
 __all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "build", "build_or_explain",
-           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices"]
+           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices", "problem"]

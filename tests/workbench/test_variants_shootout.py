@@ -3,6 +3,8 @@ fake), each asked for what it takes, priced per provider before launch, labelled
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from page_helpers import no_exception
 
@@ -74,3 +76,24 @@ def test_a_shootout_grid_completes_labelled_by_provider_and_model(open_page, stu
 
     at.toggle(key="v_blind").set_value(True).run()
     assert not [m for m in at.markdown if "provider/model" in shown(m)], "a blind grid hides the models"
+
+
+def test_a_vendor_without_its_key_is_said_plainly_and_nothing_is_sent(open_page, studio_of, monkeypatch) -> None:
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    with FakeFal() as fake:
+        open_page("settings.py")
+        shared = studio_of()
+        shared.add_provider("fal", fake.base_url, kind="fal")
+        at = no_exception(open_page("variants.py"))
+        at.text_area(key="v_base").input("A paper boat on a pond").run()
+        no_exception(at)
+        assert not [o for o in at.multiselect(key="v_targets").options if o.startswith("fal/")]
+        assert any("fal is not offered" in shown(c) and "set FAL_KEY" in shown(c) for c in at.caption)
+
+        shared.save_settings(dataclasses.replace(shared.settings, active_provider="fal"))
+        at = no_exception(open_page("variants.py"))
+        at.text_area(key="v_base").input("A paper boat on a pond").run()
+        no_exception(at)
+        assert any("set FAL_KEY" in shown(e) for e in at.error)
+        assert at.button(key="v_launch").disabled
+        assert fake.requests == [] and len(shared.store) == 0
