@@ -126,7 +126,7 @@ class ProviderRegistry:
             wanted[REMOTE] = (remote, functools.partial(OpenAICompatibleProvider, remote),
                               PriceList.from_table(settings.rates), "openai_compat")
         for extra in settings.extra_providers:
-            if extra.name in wanted or (extra.kind == "openai_compat" and not extra.base_url):
+            if extra.name in wanted or (provider_registry.speaks_openai(extra.kind) and not extra.base_url):
                 continue
             wanted[extra.name] = (
                 provider_registry.identity(extra, env.key_named),
@@ -265,7 +265,7 @@ class Studio:
                                   f"{' or '.join(found.key_variables)}; leave the key variable empty.")
         if key_from and (refused := check_key_name(key_from)):
             raise ValidationError(refused)
-        rates = {} if kind == "openai_compat" else provider_registry.prices(kind).to_table()
+        rates = {} if found.speaks_openai else provider_registry.prices(kind).to_table()
         added = ProviderSettings(name=name, label=name, kind=kind, base_url=base_url, key_from=key_from, rates=rates)
         extra = [*self.settings.extra_providers, added]
         self.save_settings(dataclasses.replace(self.settings, extra_providers=extra))
@@ -673,7 +673,7 @@ def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:
     or the team's table for OpenAI-compatible servers."""
     if extra.rates:
         return PriceList.from_table(extra.rates, free=extra.free)
-    if extra.kind != "openai_compat" and extra.kind in provider_registry.KINDS:
+    if extra.kind in provider_registry.KINDS and not provider_registry.speaks_openai(extra.kind):
         return PriceList(provider_registry.prices(extra.kind).rates, free=extra.free)
     return PriceList.from_table(settings.rates, free=extra.free)
 

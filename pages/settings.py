@@ -54,7 +54,8 @@ with st.expander("Add a provider"):
         st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from the environment "
                    "variable or secret you name here (such as GATEWAY_API_KEY); only that name is stored, and "
                    "no other key is ever sent to it. Plain http is accepted for this machine only.")
-        new_url = st.text_input("Base URL", key="new_provider_url", placeholder="https://gateway.example.com/v1")
+        new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1"
+                                if new_kind == "litellm" else "https://gateway.example.com/v1")
         new_key = st.text_input("Key variable (empty: no key)", key="new_provider_key", placeholder="GATEWAY_API_KEY")
     else:
         variables = " or ".join(chosen_kind.key_variables)
@@ -110,7 +111,7 @@ st.caption("OpenAI-compatible servers (the remote one, and those added without r
 settings.rates = rate_table(settings.rates, "rates")
 priced = []
 for added_provider in settings.extra_providers:
-    if added_provider.kind == "openai_compat" and not added_provider.rates:
+    if registry.speaks_openai(added_provider.kind) and not added_provider.rates:
         priced.append(added_provider)
         continue
     kind = registry.KINDS.get(added_provider.kind)

@@ -70,6 +70,9 @@ class ProviderKind:
     """`(provider name, settings, key_lookup) -> provider`."""
     key_required: bool = True
     needs_base_url: bool = False
+    speaks_openai: bool = False
+    """An OpenAI Videos API server: its key is in the variable named when it was added (`key_from`), and
+    it is priced by the team's table unless it has its own."""
 
 
 def _setting(settings: Any, field: str, default: Any = None) -> Any:
@@ -173,10 +176,15 @@ KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
         ProviderKind(
-            "openai_compat", "OpenAI-compatible (OpenAI, LiteLLM gateway, the embedded engine)",
-            (),
+            "openai_compat", "OpenAI-compatible server (OpenAI, a vendor's clone, another engine)", (),
             "Whatever the server offers of the OpenAI Videos API: create, remix, extend, edit, delete, list.",
-            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True,
+            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
+        ),
+        ProviderKind(
+            "litellm", "LiteLLM gateway (its proxy in front of Veo, Runway, Azure...)", (),
+            "Create, status, download, remix, extend and edit by id (sent as JSON, with the model LiteLLM "
+            "routes by); no listing, deleting or image variants (thumbnails are made here from the video).",
+            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
         ),
         ProviderKind(
             FAL.kind, "fal (Kling, Veo 3, Seedance on fal's queue)", FAL.key_variables,
@@ -242,9 +250,7 @@ def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any
     The key itself is not kept, only a digest of it (a changed key in the environment is a new provider).
     """
     kind_name = str(_setting(settings, "kind") or "openai_compat")
-    found = KINDS.get(kind_name)
-    variables = (str(_setting(settings, "key_from") or ""),) if kind_name == "openai_compat" else (
-        found.key_variables if found else ())
+    variables = key_variables(settings)
     key = next((v for v in (key_lookup(n) for n in variables if n) if v), "")
     return (kind_name, str(_setting(settings, "base_url") or "").strip(), str(_setting(settings, "label") or ""),
             variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest())
@@ -252,12 +258,19 @@ def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any
 
 def key_variables(settings: Any) -> tuple[str, ...]:
     """The variables a provider's key is read from: its kind's, or the one named for an OpenAI-compatible server."""
-    kind_name = str(_setting(settings, "kind") or "openai_compat")
-    if kind_name == "openai_compat":
+    found = KINDS.get(str(_setting(settings, "kind") or "openai_compat"))
+    if found is None:
+        return ()
+    if found.speaks_openai:
         variable = str(_setting(settings, "key_from") or "")
         return (variable,) if variable else ()
+    return found.key_variables
+
+
+def speaks_openai(kind_name: str) -> bool:
+    """Whether a kind is an OpenAI Videos API server (keyed by a named variable, priced by the team's table)."""
     found = KINDS.get(kind_name)
-    return found.key_variables if found else ()
+    return found is not None and found.speaks_openai
 
 
 def key_problem(kind_name: str, key_lookup: KeyLookup = os.environ.get) -> str | None:
@@ -285,4 +298,4 @@ def connection_test(provider: VideoProvider) -> Health:
 
 
 __all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "build", "build_or_explain",
-           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices", "problem"]
+           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices", "problem", "speaks_openai"]

@@ -73,3 +73,23 @@ def test_a_vendor_base_url_in_plain_http_beyond_this_machine_is_refused(open_pag
     at.button(key="add_provider").click().run()
     assert any("only for this machine" in e.value for e in at.error)
     assert not (studio_of().home / "settings.json").exists(), "a refused provider is not saved"
+
+
+def test_a_litellm_gateway_is_a_kind_that_keeps_the_key_rules_of_openai_compatible_servers(
+    open_page, studio_of, engine, monkeypatch
+) -> None:
+    monkeypatch.delenv("LITELLM_API_KEY", raising=False)
+    at = open_page("settings.py")
+    at.selectbox(key="new_provider_kind").select("litellm").run()
+    at.text_input(key="new_provider_name").input("gateway")
+    at.text_input(key="new_provider_url").input(engine.base_url)
+    at.text_input(key="new_provider_key").input("OPENAI_API_KEY")
+    at.button(key="add_provider").click().run()
+    assert any("not sent anywhere else" in shown(e) for e in at.error), "the team's key cannot be named"
+    at.text_input(key="new_provider_key").input("LITELLM_API_KEY")
+    at.button(key="add_provider").click().run()
+    no_exception(at)
+    assert studio_of().providers.kind_of("gateway") == "litellm"
+    assert "Key: no key (from LITELLM_API_KEY)" in page_text(at)
+    at.button(key="test_gateway").click().run()
+    assert any("set LITELLM_API_KEY" in shown(e) for e in at.error)
