@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from tests.fakes.google import KEY as VEO_KEY
 from tests.fakes.google import FakeVertexVeo
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
+from tests.until import wait_until
 
 FAST = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, unconfirmed_grace=0.5)
 
@@ -197,3 +201,33 @@ def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_requ
         with pytest.raises(RequestRefused, match=r"rw/gen4\.5"):
             studio.launch_each(pairs)
         assert fal.requests == [] and runway.requests == [] and studio.store.all() == []
+
+
+def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio: Studio) -> None:
+    """Settings saved while a create is in flight: the create is not cut (it may be paid for), the job is
+    followed by the new provider, and the old one's connections close once nothing holds it."""
+    with FakeRunway() as fake:
+        studio.add_provider("rw", fake.base_url, kind="runway")
+        old = studio.provider("rw")
+        old_sdk, old_ref = old.sdk, weakref.ref(old)
+        del old
+        fake.hold_creates = threading.Event()
+        outcome: list[object] = []
+        sending = threading.Thread(target=lambda: outcome.append(
+            studio.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")))
+        sending.start()
+        wait_until(lambda: fake.jobs, 30, "the create to reach Runway")
+        (rw,) = studio.settings.extra_providers
+        studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
+            dataclasses.replace(rw, label="Runway (renamed)")]))
+        assert studio.provider("rw").label == "Runway (renamed)"
+        assert not old_sdk.is_closed(), "the provider a create is using is not closed under it"
+        fake.hold_creates.set()
+        sending.join(60)
+        (job,) = outcome
+        assert job.remote_id in fake.jobs, "the create in flight was confirmed"
+        assert studio.tracker.run_until_idle(timeout=60)
+        assert studio.store.require(job.id).status is JobStatus.COMPLETED
+        gc.collect()
+        assert old_ref() is None and old_sdk.is_closed(), "the retired provider's connections closed after use"
+        assert len(fake.creates("/v1/text_to_video")) == 1
