@@ -110,10 +110,13 @@ def shootout_choice(shared: Studio, first: Target, size: str, seconds: int) -> l
     Empty when none is chosen (the grid goes to the model above alone). Each target is asked for the
     size and length chosen above, fitted to what its model takes; the page shows the fitting.
     """
+    if not st.toggle("Shoot-out: send each take to several providers' models", key="v_shootout_on",
+                     help="Asks every configured provider for its models (an unreachable one can take seconds)."):
+        return []
     found = capabilities_by_provider(shared, shared.providers.names())
     targets, unavailable = targets_of(found)
     others = [t.name for t in targets if t != first]
-    chosen = st.multiselect("Shoot-out: also send each take to", others, key="v_targets",
+    chosen = st.multiselect("Also send each take to", others, key="v_targets",
                             placeholder="other providers' models (provider/model)",
                             help="One base prompt, several models: each take is labelled by provider/model "
                                  "(hidden in blind review); sizes and lengths are fitted to each model.")

@@ -4,7 +4,8 @@ Runway), each vendor reached through its official SDK pointed at a local fake of
 The fakes are started by the test (rendering real, tiny MP4s), the app is started as `streamlit run app.py`
 with a dummy key per vendor in its environment and the two vendors in its settings file (kind and base
 URL, as Settings writes them). The grid completes, every take plays, each label names its provider and
-model, three picks (one per provider) play side by side in Compare, and each fake saw only its own key.
+model, three picks (one per provider) play side by side in Compare, History narrows to one provider's takes,
+and each fake saw only its own key.
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ def test_a_grid_across_three_providers_completes_plays_and_names_each_model(shoo
     page.get_by_role("textbox", name="Base prompt").fill("A paper boat on a pond")
     page.get_by_role("textbox", name="Base prompt").press("Control+Enter")
     wait_for_run(page)
-    choose(page, "Shoot-out: also send each take to", KLING)
-    choose(page, "Shoot-out: also send each take to", GEN)
+    page.get_by_text("Shoot-out: send each take to several providers' models").click()
+    wait_for_run(page)
+    choose(page, "Also send each take to", KLING)
+    choose(page, "Also send each take to", GEN)
     # Before launch: what each model is asked for, and what each costs (engine 720x1280, 4 s by default).
     expect(page.get_by_text("720x1280 → 9:16 · 4 s → 5 s").first).to_be_attached()
     expect(page.get_by_text("720x1280 → 720:1280 · 4 s").first).to_be_attached()
@@ -118,6 +121,14 @@ def test_a_grid_across_three_providers_completes_plays_and_names_each_model(shoo
     page.wait_for_function("sel => [...document.querySelectorAll(sel)].every(v => v.currentTime > 0.3)",
                            arg=players, timeout=20_000)
     page.screenshot(path=str(screenshots / "shootout-3-compare.png"), full_page=True)
+
+    # History narrows to one provider's takes.
+    page.locator("[data-testid='stSidebarNav'] a", has_text="History").click()
+    expect(page.get_by_role("heading", name="History", level=1)).to_be_visible()
+    jobs_metric = page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
+    expect(jobs_metric).to_have_text("12")
+    choose(page, "Provider", "runway")
+    expect(jobs_metric).to_have_text("4")
 
     # Each vendor was sent its own key and nobody else's (its output downloads carry none).
     fal_seen = {r.headers.get("Authorization") for r in shootout_app.fal.requests} - {None}

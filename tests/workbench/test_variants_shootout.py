@@ -35,6 +35,8 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     at.text_area(key="v_base").input("A paper boat on a pond").run()
     at.segmented_control(key="v_seconds").set_value(8).run()
     at.segmented_control(key="v_size").set_value("1280x720").run()
+    assert not [m for m in at.multiselect if m.key == "v_targets"], "other providers are asked only when wanted"
+    at.toggle(key="v_shootout_on").set_value(True).run()
     assert f"fal/{KLING}" in at.multiselect(key="v_targets").options
     assert "fal/fal-ai/veo3" in at.multiselect(key="v_targets").options
     at.multiselect(key="v_targets").select(f"fal/{KLING}").run()
@@ -55,6 +57,7 @@ def test_a_shootout_grid_completes_labelled_by_provider_and_model(open_page, stu
     at = open_page("variants.py")
     at.text_area(key="v_base").input("A paper boat on a pond").run()
     at.number_input(key="v_seeds").set_value(1).run()
+    at.toggle(key="v_shootout_on").set_value(True).run()
     at.multiselect(key="v_targets").select(f"fal/{KLING}").run()
     at.button(key="v_launch").click().run()
     no_exception(at)
@@ -87,6 +90,7 @@ def test_a_vendor_without_its_key_is_said_plainly_and_nothing_is_sent(open_page,
         at = no_exception(open_page("variants.py"))
         at.text_area(key="v_base").input("A paper boat on a pond").run()
         no_exception(at)
+        at.toggle(key="v_shootout_on").set_value(True).run()
         assert not [o for o in at.multiselect(key="v_targets").options if o.startswith("fal/")]
         assert any("fal is not offered" in shown(c) and "set FAL_KEY" in shown(c) for c in at.caption)
 
