@@ -83,7 +83,8 @@ def test_a_grid_across_three_providers_completes_plays_and_names_each_model(shoo
     expect(page.get_by_text("720x1280 → 720:1280 · 4 s").first).to_be_attached()
     launch = page.get_by_role("button", name="Launch 12 takes")
     expect(launch).to_be_enabled()
-    page.screenshot(path=str(screenshots / "shootout-1-before-launch.png"), full_page=True)
+    launch.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "shootout-1-before-launch.png"))
     launch.click()
     expect(page.get_by_role("tab", name="Review a grid", selected=True)).to_be_visible()
 
@@ -129,6 +130,15 @@ def test_a_grid_across_three_providers_completes_plays_and_names_each_model(shoo
     expect(jobs_metric).to_have_text("12")
     choose(page, "Provider", "runway")
     expect(jobs_metric).to_have_text("4")
+
+    # Settings lists each vendor with its kind and where its key comes from, never the key.
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Settings").click()
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    expect(page.get_by_text("(from FAL_KEY)")).to_be_visible()
+    expect(page.get_by_text("(from RUNWAYML_API_SECRET)")).to_be_visible()
+    wait_for_run(page)
+    page.screenshot(path=str(screenshots / "shootout-4-settings.png"))
+    assert FAL_KEY not in page.content() and RUNWAY_KEY not in page.content()
 
     # Each vendor was sent its own key and nobody else's (its output downloads carry none).
     fal_seen = {r.headers.get("Authorization") for r in shootout_app.fal.requests} - {None}
