@@ -14,7 +14,9 @@ import streamlit as st
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.compare import takes_param
-from dailies.jobs import Job
+from dailies.jobs import Job, JobRequest
+from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
+from dailies.studio import Studio
 from dailies.validation import split_axis_values
 
 
@@ -102,6 +104,44 @@ def axis_chips(axes: Mapping[str, list[str]]) -> None:
             st.pills(f"{plain(name)} ({len(values)})", [plain(v) for v in values], disabled=True)
 
 
+def shootout_choice(shared: Studio, first: Target, size: str, seconds: int) -> list[Fitted]:
+    """Other providers' models to send the same grid to: "provider/model" becomes an axis of the grid.
+
+    Empty when none is chosen (the grid goes to the model above alone). Each target is asked for the
+    size and length chosen above, fitted to what its model takes; the page shows the fitting.
+    """
+    if not st.toggle("Shoot-out: send each take to several providers' models", key="v_shootout_on",
+                     help="Asks every configured provider for its models (an unreachable one can take seconds)."):
+        return []
+    found = capabilities_by_provider(shared, shared.providers.names())
+    targets, unavailable = targets_of(found)
+    others = [t.name for t in targets if t != first]
+    chosen = st.multiselect("Also send each take to", others, key="v_targets",
+                            placeholder="other providers' models (provider/model)",
+                            help="One base prompt, several models: each take is labelled by provider/model "
+                                 "(hidden in blind review); sizes and lengths are fitted to each model.")
+    for provider, why in unavailable.items():
+        st.caption(f"{plain(provider)} is not offered: {plain(why)}")
+    if not chosen:
+        return []
+    picked = [first, *(Target.parse(name) for name in chosen)]
+    return [fit(target, found[target.provider], size, seconds) for target in picked]  # type: ignore[arg-type]
+
+
+def shootout_prices(shared: Studio, shootout: list[Fitted], pairs: list[tuple[str, JobRequest]]) -> None:
+    """Per provider/model: what it is asked for (the fitting said), its rate and the cost of its takes."""
+    rows = []
+    for fitted in shootout:
+        target = fitted.target
+        mine = [r for name, r in pairs if name == target.provider and r.model == target.model]
+        rate = shared.providers.prices(target.provider).per_second(target.model, fitted.size)
+        rows.append({"provider/model": target.name, "sent as": fitted.mapping, "takes": len(mine),
+                     "$ per second": rate, "cost": sum(shared.estimate(r, target.provider) for r in mine)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="v_shootout",
+                 column_config={"$ per second": st.column_config.NumberColumn(format="$%.2f"),
+                                "cost": st.column_config.NumberColumn(format="$%.2f")})
+
+
 def save_review(job_id: str, field: str, key: str) -> None:
     value = st.session_state.get(key)
     if field == "rating" and value is not None:
@@ -137,7 +177,11 @@ def variant_grid(group_id: str, *, blind: bool) -> None:
         return
     ordered = blind_order(jobs, st.session_state.setdefault("blind_salt", random.random().hex())) if blind else jobs
     portrait = all(job.is_portrait for job in ordered)
-    grid = st.grid(min(len(ordered), 4) if portrait else (2 if len(ordered) <= 4 else 3), gap="small")
+    columns = min(len(ordered), 4) if portrait else (2 if len(ordered) <= 4 else 3)
+    models = {job.axes.get(AXIS) for job in jobs}
+    if not blind and None not in models and 1 < len(models) <= 4:
+        columns = len(models)  # a shoot-out: one column per provider/model, one row per prompt
+    grid = st.grid(columns, gap="small")
     with grid:
         for position, job in enumerate(ordered):
             take_tile(job, position, blind=blind)

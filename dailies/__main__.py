@@ -81,7 +81,7 @@ def running_engine_url(folder: Path) -> tuple[str | None, str | None]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     with open_studio(args) as studio:
-        args.model = args.model or studio.capabilities().default_model
+        args.model = args.model or studio.capabilities(args.provider).default_model
         group = new_group_id() if args.takes > 1 else None
         requests = [
             JobRequest(
@@ -95,7 +95,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             )
             for i in range(args.takes)
         ]
-        result = studio.launch(requests, concurrency=args.concurrency)
+        result = studio.launch(requests, concurrency=args.concurrency, provider=args.provider)
         for job in result.jobs:
             print(json.dumps({"job": job.id, "remote_id": job.remote_id, "status": str(job.status)}))
         for _, error in result.errors:
@@ -119,7 +119,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Submit N takes of one prompt and follow them to the end (the crash drill's workload)."""
     with open_studio(args) as studio:
-        args.model = args.model or studio.capabilities().default_model
+        args.model = args.model or studio.capabilities(args.provider).default_model
         group = new_group_id()
         requests = [
             JobRequest(
@@ -133,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             for i in range(args.count)
         ]
         started = time.perf_counter()
-        result = studio.launch(requests, concurrency=args.concurrency)
+        result = studio.launch(requests, concurrency=args.concurrency, provider=args.provider)
         print(json.dumps({"group": group, "submitted": len(result.jobs), "refused": len(result.errors)}), flush=True)
         studio.start()
         while studio.store.query(
@@ -143,6 +143,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 return 2
             time.sleep(0.2)
         _print_jobs(studio, [j.id for j in studio.store.group(group)])
+        return 0
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    """One line per configured provider: its kind, where its key comes from, and (with --test) its answer."""
+    from dailies.providers import registry
+
+    with open_studio(args) as studio:
+        added = {p.name: p for p in studio.settings.extra_providers}
+        failed = False
+        for name in studio.providers.names():
+            provider = studio.provider(name)
+            line: dict[str, object] = {"provider": name, "kind": studio.providers.kind_of(name),
+                                       "label": provider.label}
+            if name in added:
+                line["key_from"] = list(registry.key_variables(added[name]))
+            if isinstance(provider, registry.Unavailable):
+                line["problem"] = str(provider.why)
+                failed = True
+            if args.test:
+                health = registry.connection_test(provider)
+                line.update(ok=health.ok, answer=health.message)
+                failed = failed or not health.ok
+            print(json.dumps(line))
+        return 1 if failed and args.test else 0
+
+
+def cmd_add_provider(args: argparse.Namespace) -> int:
+    """Add a provider as Settings does: a kind, an optional base URL, a key variable's name (never a key)."""
+    with open_studio(args) as studio:
+        studio.add_provider(args.name, args.base_url or "", args.key_from or "", kind=args.kind)
+        print(json.dumps({"added": args.name, "kind": args.kind}))
         return 0
 
 
@@ -179,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def job_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--provider", default=None,
+                       help="a configured provider's name (python -m dailies providers); default: the active one")
         p.add_argument("--model", default=None, help="default: the provider's first video model")
         p.add_argument("--size", default=DEFAULT_SIZE)
         p.add_argument("--seconds", type=int, default=DEFAULT_SECONDS)
@@ -202,6 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser("watch", help="resume unfinished jobs and follow them to the end")
     watch.add_argument("--timeout", type=float, default=600.0)
     watch.set_defaults(func=cmd_watch)
+
+    providers = sub.add_parser("providers", help="list the configured providers, their kinds and keys")
+    providers.add_argument("--test", action="store_true", help="also run each provider's connection test")
+    providers.set_defaults(func=cmd_providers)
+
+    from dailies.providers.registry import KINDS
+
+    add = sub.add_parser("add-provider", help="add a provider by kind, as Settings does")
+    add.add_argument("name")
+    add.add_argument("--kind", choices=list(KINDS), default="openai_compat")
+    add.add_argument("--base-url", help="required for openai_compat; for a vendor, a proxy or local stand-in")
+    add.add_argument("--key-from", help="openai_compat only: the variable holding its key, such as GATEWAY_API_KEY")
+    add.set_defaults(func=cmd_add_provider)
 
     status = sub.add_parser("status", help="count jobs by status")
     status.set_defaults(func=cmd_status)

@@ -147,6 +147,9 @@ class ProviderSettings:
     """The name of the environment variable or secret this provider's key is in (never the key)."""
     moderation: bool = False
     free: bool = False
+    rates: dict[str, float] = field(default_factory=dict)
+    """This provider's dollars per second by model (`model` or `model@WxH`); empty: its kind's defaults
+    (a vendor) or the team's table (an OpenAI-compatible server)."""
 
 
 @dataclass

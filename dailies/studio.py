@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -50,7 +51,8 @@ from dailies.jobs import Job, JobError, JobKind, JobRequest, JobStatus, new_job_
 from dailies.media import MediaLibrary
 from dailies.moderation import LocalRules
 from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
-from dailies.providers.base import Capabilities, Health, ModerationVerdict, RemoteVideo, VideoProvider
+from dailies.providers import registry as provider_registry
+from dailies.providers.base import Capabilities, ModerationVerdict, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 from dailies.store import JobStore
 from dailies.tracker import PollPolicy, Tracker
@@ -86,22 +88,12 @@ class LaunchResult:
     errors: list[tuple[JobRequest, Exception]] = field(default_factory=list)
 
 
-class UnkeyedProvider(OpenAICompatibleProvider):
-    """An added provider whose key variable is unset: it says which variable to set and sends nothing."""
-
-    def __init__(self, config: OpenAICompatibleConfig, missing: str) -> None:
-        super().__init__(config)
-        self.missing = missing
-
-    def health(self) -> Health:
-        return Health(False, self.missing)
-
-    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        raise ValidationError(self.missing)
-
-
 class ProviderRegistry:
-    """Providers by name, built from the environment and Settings. Thread-safe."""
+    """Providers by name, built from the environment and Settings. Thread-safe.
+
+    The engine and the `remote` server come from the environment; every provider added in Settings is
+    built by its kind through `dailies.providers.registry` (the one door), with its own key only.
+    """
 
     def __init__(
         self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None
@@ -109,7 +101,9 @@ class ProviderRegistry:
         self._engine_key = engine_api_key
         self._lock = threading.Lock()
         self._providers: dict[str, VideoProvider] = {}
+        self._identities: dict[str, Any] = {}
         self._prices: dict[str, PriceList] = {}
+        self._kinds: dict[str, str] = {}
         self.rebuild(env, settings, engine_base_url)
 
     def rebuild(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
@@ -119,72 +113,40 @@ class ProviderRegistry:
         cut off that way may still have been made, and paid for). An unchanged provider is kept as it
         is; a changed or removed one is retired, and its connections close once nothing holds it.
         """
-        built: dict[str, tuple[VideoProvider, bool]] = {}
+        wanted: dict[str, tuple[Any, Callable[[], VideoProvider], PriceList, str]] = {}
         if engine_base_url:
-            built[ENGINE] = (
-                OpenAICompatibleProvider(
-                    OpenAICompatibleConfig(
-                        ENGINE,
-                        engine_base_url,
-                        label="Embedded engine (local preview renderer)",
-                        api_key=self._engine_key,
-                        max_retries=2,
-                    )
-                ),
-                True,
-            )
+            engine = OpenAICompatibleConfig(ENGINE, engine_base_url, label="Embedded engine (local preview renderer)",
+                                            api_key=self._engine_key, max_retries=2)
+            wanted[ENGINE] = (engine, functools.partial(OpenAICompatibleProvider, engine),
+                              PriceList.from_table(settings.rates, free=True), "openai_compat")
         if env.base_url:
             host = urlsplit(env.base_url).netloc or env.base_url
-            built[REMOTE] = (
-                OpenAICompatibleProvider(
-                    OpenAICompatibleConfig(
-                        REMOTE,
-                        env.base_url,
-                        label=f"OpenAI-compatible · {host}",
-                        api_key=env.api_key,
-                        moderation=host.endswith("api.openai.com"),
-                    )
-                ),
-                False,
-            )
+            remote = OpenAICompatibleConfig(REMOTE, env.base_url, label=f"OpenAI-compatible · {host}",
+                                            api_key=env.api_key, moderation=host.endswith("api.openai.com"))
+            wanted[REMOTE] = (remote, functools.partial(OpenAICompatibleProvider, remote),
+                              PriceList.from_table(settings.rates), "openai_compat")
         for extra in settings.extra_providers:
-            if extra.base_url and extra.name not in built:
-                built[extra.name] = (self._from_settings(extra, env), extra.free)
+            if extra.name in wanted or (provider_registry.speaks_openai(extra.kind) and not extra.base_url):
+                continue
+            wanted[extra.name] = (
+                provider_registry.identity(extra, env.key_named),
+                functools.partial(provider_registry.build_or_explain, extra.name, extra, env.key_named),
+                _prices_of(extra, settings),
+                extra.kind,
+            )
         with self._lock:
-            old = self._providers
+            old, old_identities = self._providers, self._identities
             kept: dict[str, VideoProvider] = {}
-            for name, (provider, _) in built.items():
-                if _same_provider(old.get(name), provider):
-                    provider.close()  # never used: the one already serving sessions and the tracker stays
-                    kept[name] = old[name]
-                else:
-                    kept[name] = provider
+            for name, (identity, make, _, _) in wanted.items():
+                same = name in old and old_identities.get(name) == identity
+                kept[name] = old[name] if same else make()
             self._providers = kept
-            self._prices = {name: PriceList.from_table(settings.rates, free=free) for name, (_, free) in built.items()}
+            self._identities = {name: identity for name, (identity, _, _, _) in wanted.items()}
+            self._prices = {name: prices for name, (_, _, prices, _) in wanted.items()}
+            self._kinds = {name: kind for name, (_, _, _, kind) in wanted.items()}
         for name, provider in old.items():
             if kept.get(name) is not provider:
                 _retire(provider)
-
-    @staticmethod
-    def _from_settings(extra: ProviderSettings, env: Environment) -> VideoProvider:
-        """An added provider, sent only the key in the variable named for it (never the remote's key)."""
-        config = OpenAICompatibleConfig(
-            extra.name,
-            extra.base_url,
-            label=extra.label or extra.name,
-            api_key=None,
-            moderation=extra.moderation,
-        )
-        refused = check_key_name(extra.key_from) if extra.key_from else None
-        if extra.key_from and refused is None:
-            key = env.key_named(extra.key_from)
-            if key:
-                return OpenAICompatibleProvider(dataclasses.replace(config, api_key=key))
-            return UnkeyedProvider(config, f"{config.label} has no key: set {extra.key_from} in the environment "
-                                           "or .streamlit/secrets.toml, then restart the app.")
-        if refused:
-            return UnkeyedProvider(config, f"{config.label} has no usable key. {refused}")
-        return OpenAICompatibleProvider(config)
 
     def names(self) -> list[str]:
         with self._lock:
@@ -202,6 +164,11 @@ class ProviderRegistry:
     def prices(self, name: str) -> PriceList:
         with self._lock:
             return self._prices.get(name, PriceList())
+
+    def kind_of(self, name: str) -> str:
+        """The provider's kind (`openai_compat`, `fal`, ...), as Settings and the shoot-out show it."""
+        with self._lock:
+            return self._kinds.get(name, "openai_compat")
 
     def close(self) -> None:
         with self._lock:
@@ -270,27 +237,36 @@ class Studio:
         self.providers.rebuild(self.env, settings, self.engine_base_url)
         self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
 
-    def add_provider(self, name: str, base_url: str, key_from: str = "") -> None:
-        """Offer another OpenAI-compatible server; its key is read from the variable `key_from` names.
+    def add_provider(self, name: str, base_url: str = "", key_from: str = "", kind: str = "openai_compat") -> None:
+        """Offer another provider of a kind (`dailies.providers.registry.KINDS`), built through the registry.
 
-        Settings keeps the variable's name, never the key. Plain http only reaches this machine: a key
-        or prompt sent over http to another host can be read on the way.
+        An OpenAI-compatible server needs a base URL, and its key is read from the variable `key_from`
+        names; a vendor's key is read from its own variables (`FAL_KEY`, ...) and its base URL is optional
+        (a proxy, or a local stand-in). Settings keeps variable names, never keys, and starts a vendor's
+        rates from its catalogue. Plain http only reaches this machine: a key or prompt sent over http to
+        another host can be read on the way.
         """
         name, base_url, key_from = name.strip(), base_url.strip().rstrip("/"), key_from.strip()
+        found = provider_registry.kind(kind)
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
             raise ValidationError("A provider name is 1 to 32 lower-case letters, digits, - or _, such as 'gateway'.")
         if name in self.providers.names() or name in (ENGINE, REMOTE):
             raise ValidationError(f"There is already a provider called {name!r}.")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
-            raise ValidationError("The base URL must be http(s)://host[:port]/path, with no user or key in it, "
-                                  f"such as http://localhost:4000/v1; not {base_url!r}.")
-        if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
-            raise ValidationError(f"Plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); "
-                                  f"use https for {parts.hostname}.")
+        if base_url or found.needs_base_url:
+            parts = urlsplit(base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
+                raise ValidationError("The base URL must be http(s)://host[:port]/path, with no user or key in it, "
+                                      f"such as http://localhost:4000/v1; not {base_url!r}.")
+            if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+                raise ValidationError(f"Plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); "
+                                      f"use https for {parts.hostname}.")
+        if key_from and found.key_variables:
+            raise ValidationError(f"A {found.label.split(' (')[0]} provider reads its key from "
+                                  f"{' or '.join(found.key_variables)}; leave the key variable empty.")
         if key_from and (refused := check_key_name(key_from)):
             raise ValidationError(refused)
-        added = ProviderSettings(name=name, label=name, base_url=base_url, key_from=key_from)
+        rates = {} if found.speaks_openai else provider_registry.prices(kind).to_table()
+        added = ProviderSettings(name=name, label=name, kind=kind, base_url=base_url, key_from=key_from, rates=rates)
         extra = [*self.settings.extra_providers, added]
         self.save_settings(dataclasses.replace(self.settings, extra_providers=extra))
 
@@ -335,24 +311,39 @@ class Studio:
     def preflight(self, requests: JobRequest | Iterable[JobRequest], provider: str | None = None) -> Preflight:
         """Check requests without sending anything: validation, local moderation, cost, budget."""
         batch = [requests] if isinstance(requests, JobRequest) else list(requests)
+        return self.preflight_each([(provider or self.active_provider_name, r) for r in batch])
+
+    def preflight_each(self, pairs: Iterable[tuple[str, JobRequest]]) -> Preflight:
+        """`preflight` for requests to several providers (a shoot-out): one budget for them all.
+
+        A provider's own problem (no key, no answer, a size its model lacks) names the provider when
+        the batch goes to more than one.
+        """
+        pairs = list(pairs)
+        several = len({name for name, _ in pairs}) > 1
         problems: list[str] = []
         reasons: list[str] = []
-        try:
-            caps = self.capabilities(provider)
-        except (APIError, RequestRefused) as exc:
-            caps = None
-            problems.append(str(exc))
-        for request in batch:
+        caps_of: dict[str, Capabilities | None] = {}
+        for name, request in pairs:
+            if name not in caps_of:
+                try:
+                    if why := provider_registry.problem(self.provider(name)):
+                        raise ValidationError(why)
+                    caps_of[name] = self.capabilities(name)
+                except (APIError, RequestRefused) as exc:
+                    caps_of[name] = None
+                    problems.append(f"{name}: {exc}" if several else str(exc))
+            caps = caps_of[name]
             if caps is not None:
                 try:
                     validate_request(request, caps)
                 except ValidationError as exc:
-                    problems.append(str(exc))
+                    problems.append(f"{name}/{request.model}: {exc}" if several else str(exc))
             verdict = self.local_rules().check(request.prompt)
             reasons.extend(r for r in verdict.reasons if r not in reasons)
         if reasons:
             problems.append("Blocked by the moderation rules: " + "; ".join(reasons))
-        cost = round(sum(self.estimate(r, provider) for r in batch), 4)
+        cost = round(sum(self.estimate(r, name) for name, r in pairs), 4)
         spent = self.spent_today()
         budget = self.settings.daily_budget_usd
         preflight = Preflight(
@@ -444,15 +435,22 @@ class Studio:
         self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None
     ) -> LaunchResult:
         """Submit several takes with bounded concurrency, after one check of them all together."""
-        batch = list(requests)
         name = provider or self.active_provider_name
-        preflight = self.preflight(batch, name)
+        return self.launch_each([(name, r) for r in requests], concurrency=concurrency)
+
+    def launch_each(self, pairs: Iterable[tuple[str, JobRequest]], *, concurrency: int | None = None) -> LaunchResult:
+        """`launch` across providers (a shoot-out): each request to its provider, after one check of all.
+
+        Nothing is sent unless every request passes (validation, moderation, one budget for the batch).
+        """
+        batch = list(pairs)
+        preflight = self.preflight_each(batch)
         if not preflight.ok:
             raise ValidationError(" ".join(preflight.problems))
         result = LaunchResult()
         workers = max(1, min(concurrency or self.settings.max_concurrency, len(batch) or 1))
         with ThreadPoolExecutor(workers, thread_name_prefix="dailies-launch") as pool:
-            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for r in batch]
+            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for name, r in batch]
             for request, future in futures:
                 try:
                     result.jobs.append(future.result())
@@ -670,17 +668,37 @@ def _may_have_arrived(error: BaseException) -> bool:
     return True
 
 
-def _same_provider(old: VideoProvider | None, new: VideoProvider) -> bool:
-    """The same kind of provider with the same configuration (base URL, key, label...): keep the old one."""
-    config = getattr(new, "config", None)
-    return old is not None and type(old) is type(new) and config is not None and getattr(old, "config", None) == config
+def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:
+    """An added provider's rates: its own table when Settings has one, else its kind's defaults (a vendor)
+    or the team's table for OpenAI-compatible servers."""
+    if extra.rates:
+        return PriceList.from_table(extra.rates, free=extra.free)
+    if extra.kind in provider_registry.KINDS and not provider_registry.speaks_openai(extra.kind):
+        return PriceList(provider_registry.prices(extra.kind).rates, free=extra.free)
+    return PriceList.from_table(settings.rates, free=extra.free)
 
 
 def _retire(provider: VideoProvider) -> None:
-    """Close a replaced provider's connections once nothing uses it any more (the last call returned)."""
+    """Close a replaced provider's connections once nothing uses it any more (the last call returned).
+
+    The finalizer holds the connections' owner (the httpx client, or a vendor SDK's client), never the
+    provider itself, which would keep it alive.
+    """
     client = getattr(provider, "client", None)
     if client is not None and hasattr(client, "close"):
         weakref.finalize(provider, client.close)
+        return
+    sdk = getattr(provider, "sdk", None)
+    if sdk is not None:
+        weakref.finalize(provider, _close_sdk, sdk)
+
+
+def _close_sdk(sdk: Any) -> None:
+    """Close a vendor SDK's connections: its own `close`, or the httpx client fal's builds on first use."""
+    if callable(getattr(sdk, "close", None)):
+        sdk.close()
+    elif "_client" in getattr(sdk, "__dict__", {}):
+        sdk._client.close()
 
 
 def _expired(job: Job, now: float) -> bool:

@@ -1,5 +1,6 @@
 """History: every take the team made, filterable, with totals, a chart, and actions on selected rows."""
 
+import pandas as pd
 import streamlit as st
 
 from components.history_actions import selected_actions
@@ -20,7 +21,16 @@ def history_frame(store_path: str, version: int):
     return jobs_frame(shared.store.all(), lambda job: media_url(job, "thumbnail"))
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def provider_of(store_path: str, version: int) -> pd.Series:
+    """Each job's provider by job id, for the provider filter; once per store version (never changed)."""
+    jobs = shared.store.all()
+    return pd.Series([job.provider for job in jobs], index=[job.id for job in jobs], dtype="object")
+
+
 with st.container(horizontal=True, vertical_alignment="bottom"):
+    providers = st.multiselect("Provider", sorted({*provider_of(str(shared.store.path), shared.store.version),
+                                                   *shared.providers.names()}), key="f_provider")
     statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status",
                               format_func=lambda s: JobStatus(s).label)
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
@@ -40,6 +50,8 @@ def table(was_live: bool) -> None:
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
                          tags=tags, ratings=ratings, picked=PICKED[picked])
+    if providers:
+        shown = shown[provider_of(str(shared.store.path), shared.store.version).reindex(shown.index).isin(providers)]
     left, middle, right = st.columns(3)
     left.metric("Jobs", f"{len(shown):,}", help=f"{len(frame):,} in all")
     middle.metric("Spend", f"${shown['cost'].sum():,.2f}")

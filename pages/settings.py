@@ -9,6 +9,7 @@ from components.runtime import studio
 from components.text import plain
 from dailies.config import REMOTE, key_hint
 from dailies.errors import ValidationError
+from dailies.providers import registry
 from dailies.videos_spec import SECONDS, SIZES
 
 shared = studio()
@@ -21,31 +22,54 @@ if bound_beyond_loopback():
 
 st.subheader("Providers")
 names = shared.providers.names()
-key_names = {p.name: p.key_from for p in shared.settings.extra_providers}
+added_by_name = {p.name: p for p in shared.settings.extra_providers}
 for name in names:
     provider = shared.provider(name)
+    kind = registry.KINDS.get(shared.providers.kind_of(name))
     with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"provider_{name}"):
         st.markdown(f"**{plain(provider.label)}** · `{name}`")
+        if kind is not None and name in added_by_name:
+            st.caption(plain(kind.label))
         if name == REMOTE:
             st.caption(f"Key: {shared.env.key_hint()} (DAILIES_API_KEY / OPENAI_API_KEY)")
-        elif name in key_names:
-            variable = key_names[name] or "none named"
-            st.caption(f"Key: {key_hint(shared.env.key_named(key_names[name]))} (from {variable})")
+        elif name in added_by_name:
+            variables = registry.key_variables(added_by_name[name])
+            key = next((k for k in map(shared.env.key_named, variables) if k), None)
+            st.caption(f"Key: {key_hint(key)} (from {' or '.join(variables) or 'none named'})")
+        if isinstance(provider, registry.Unavailable):
+            st.warning(plain(provider.why), icon=":material/key_off:")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
-            health = provider.health()
+            health = registry.connection_test(provider)
             (st.success if health.ok else st.error)(plain(health.message))
 settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
                                         key="active_provider")
-with st.expander("Add an OpenAI-compatible server"):
-    st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from the environment "
-               "variable or secret you name here (such as GATEWAY_API_KEY); only that name is stored, and "
-               "no other key is ever sent to it. Plain http is accepted for this machine only.")
-    new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway")
-    new_url = st.text_input("Base URL", key="new_provider_url", placeholder="https://gateway.example.com/v1")
-    new_key = st.text_input("Key variable (empty: no key)", key="new_provider_key", placeholder="GATEWAY_API_KEY")
+with st.expander("Add a provider"):
+    new_kind = st.selectbox("Kind", list(registry.KINDS), key="new_provider_kind",
+                            format_func=lambda k: registry.KINDS[k].label)
+    chosen_kind = registry.KINDS[new_kind]
+    st.caption(plain(chosen_kind.supports))
+    new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway" if chosen_kind.needs_base_url
+                             else new_kind)
+    if chosen_kind.needs_base_url:
+        st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from the environment "
+                   "variable or secret you name here (such as GATEWAY_API_KEY); only that name is stored, and "
+                   "no other key is ever sent to it. Plain http is accepted for this machine only.")
+        new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1"
+                                if new_kind == "litellm" else "https://gateway.example.com/v1")
+        new_key = st.text_input("Key variable (empty: no key)", key="new_provider_key", placeholder="GATEWAY_API_KEY")
+    else:
+        variables = " or ".join(chosen_kind.key_variables)
+        missing = registry.key_problem(new_kind, shared.env.key_named)
+        st.caption(f"Its key is read from {variables} (the environment or .streamlit/secrets.toml), never stored, "
+                   "and sent to this vendor only.")
+        if missing:
+            st.warning(f"{plain(missing)} Then restart the app.", icon=":material/key_off:")
+        new_url = st.text_input("Base URL (empty: the vendor's own API)", key="new_provider_url",
+                                placeholder="a proxy, or a local stand-in: http://127.0.0.1:9000")
+        new_key = ""
     if st.button("Add provider", key="add_provider", icon=":material/add:"):
         try:
-            shared.add_provider(new_name, new_url, new_key)
+            shared.add_provider(new_name, new_url, new_key, kind=new_kind)
         except ValidationError as exc:
             st.error(plain(exc), icon=":material/block:")
         else:
@@ -71,13 +95,31 @@ settings.allow_high_res = st.toggle("Offer sizes above 720p by default", setting
 st.subheader("Budget and rates")
 settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
                                             float(settings.daily_budget_usd), step=5.0, key="budget")
-rates = st.data_editor(
-    [{"model": key, "usd_per_second": value} for key, value in settings.rates.items()],
-    num_rows="dynamic", key="rates",
-    column_config={"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
-                   "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")},
-)
-settings.rates = {row["model"]: float(row["usd_per_second"] or 0) for row in rates if row.get("model")}
+RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
+                "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")}
+
+
+def rate_table(table: dict[str, float], key: str) -> dict[str, float]:
+    """A provider's rates, edited as rows of model and dollars per second."""
+    rows = st.data_editor([{"model": model, "usd_per_second": value} for model, value in table.items()],
+                          num_rows="dynamic", key=key, column_config=RATE_COLUMNS)
+    return {row["model"]: float(row["usd_per_second"] or 0) for row in rows if row.get("model")}
+
+
+st.caption("OpenAI-compatible servers (the remote one, and those added without rates of their own); "
+           "the embedded engine is free.")
+settings.rates = rate_table(settings.rates, "rates")
+priced = []
+for added_provider in settings.extra_providers:
+    if registry.speaks_openai(added_provider.kind) and not added_provider.rates:
+        priced.append(added_provider)
+        continue
+    kind = registry.KINDS.get(added_provider.kind)
+    st.caption(f"{plain(added_provider.name)} ({plain(kind.label if kind else added_provider.kind)}): from the "
+               "vendor's pricing pages as last read, not an invoice; check them.")
+    table = added_provider.rates or (registry.prices(added_provider.kind).to_table() if kind else {})
+    priced.append(dataclasses.replace(added_provider, rates=rate_table(table, f"rates_{added_provider.name}")))
+settings.extra_providers = priced
 
 st.subheader("Moderation")
 terms = st.text_area("Blocked terms, one per line", "\n".join(settings.moderation_terms), key="terms")

@@ -7,9 +7,18 @@ from components.prompt_form import count_of, model_choice, size_choice
 from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
-from components.variant_grid import axes_from_table, axis_chips, base_prompt, review_exports, variant_grid
+from components.variant_grid import (
+    axes_from_table,
+    axis_chips,
+    base_prompt,
+    review_exports,
+    shootout_choice,
+    shootout_prices,
+    variant_grid,
+)
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
+from dailies.shootout import AXIS, Target
 from dailies.studio import axis_combinations, new_group_id
 
 shared = studio()
@@ -54,21 +63,31 @@ with new_grid:
         model = model_choice(caps, key="v_model")
         seconds = st.segmented_control("Seconds", caps.seconds, default=caps.seconds[0], key="v_seconds",
                                        required=True)
-    size = size_choice(shared, caps, model, int(seconds or caps.seconds[0]), key="v_size")
-
+    seconds = int(seconds or caps.seconds[0])
+    size = size_choice(shared, caps, model, seconds, key="v_size")
+    shootout = shootout_choice(shared, Target(shared.active_provider_name, model), size, seconds)
     if seeds > 1:
         axes["take"] = [str(n + 1) for n in range(int(seeds))]
+    if shootout:
+        axes[AXIS] = [fitted.target.name for fitted in shootout]
+    fitted_of = {fitted.target.name: fitted for fitted in shootout}
     combos = axis_combinations(axes)
     group_id = st.session_state.setdefault("v_group_draft", new_group_id())
-    requests = [
-        JobRequest(prompt=", ".join([base.strip(), *(v for a, v in combo.items() if a != "take")]), model=model,
-                   size=size, seconds=int(seconds or caps.seconds[0]), group_id=group_id, axes=combo)
-        for combo in combos
-    ]
-    check = shared.preflight(requests) if base.strip() else None
+    pairs = []
+    for combo in combos:
+        fitted = fitted_of.get(combo.get(AXIS, ""))
+        target = fitted.target if fitted else Target(shared.active_provider_name, model)
+        pairs.append((target.provider, JobRequest(
+            prompt=", ".join([base.strip(), *(v for a, v in combo.items() if a not in ("take", AXIS))]),
+            model=target.model, size=fitted.size if fitted else size,
+            seconds=fitted.seconds if fitted else seconds, group_id=group_id, axes=combo)))
+    requests = [request for _, request in pairs]
+    check = shared.preflight_each(pairs) if base.strip() else None
     if check:
         st.dataframe(pd.DataFrame([{**r.axes, "prompt": r.prompt} for r in requests]), hide_index=True,
                      key="v_combos")
+        if shootout:
+            shootout_prices(shared, shootout, pairs)
         st.metric(count_of(len(requests), "take"), f"${check.cost:.2f}", help="Estimated cost of the whole grid")
         for problem in check.problems:
             st.error(plain(problem), icon=":material/block:")
@@ -79,7 +98,7 @@ with new_grid:
         st.caption(why_not)
     if launch:
         try:
-            result = shared.launch(requests)
+            result = shared.launch_each(pairs)
         except (RequestRefused, APIError) as exc:
             st.error(plain(exc), icon=":material/block:")
         else:

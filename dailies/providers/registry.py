@@ -14,11 +14,18 @@ Interface:
   `supports` (a sentence for Settings and the README), `default_rates` (dollars per second per model,
   as `pricing.Rate`s) and `factory`.
 - `build(name, settings, key_lookup=os.environ.get) -> VideoProvider`: `settings` is any object or
-  mapping with `kind` and optionally `label`, `base_url`, `moderation` (config's `ProviderSettings`
-  fits). Keys are read through `key_lookup` at build time and never stored in settings; a kind whose key
-  is missing raises `MissingKey` (a `RequestRefused`) whose message names the variable to set, and
-  nothing is sent anywhere. For a vendor kind, `base_url` replaces the vendor's API host (a proxy, or a
-  local fake in tests).
+  mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation` (config's
+  `ProviderSettings` fits). Keys are read through `key_lookup` at build time and never stored in
+  settings; a kind whose key is missing raises `MissingKey` (a `RequestRefused`) whose message names the
+  variable to set, and nothing is sent anywhere. For a vendor kind, `base_url` replaces the vendor's API
+  host (a proxy, or a local fake in tests). An OpenAI-compatible server gets only the key in the variable
+  its `key_from` names (an upper-case `..._API_KEY`, never the `remote` provider's): with that variable
+  unset or not allowed it is built as an `UnkeyedProvider` that says so and sends nothing.
+- `build_or_explain(...)`: the same, but a provider that cannot be built (no key, an unknown kind) comes
+  back as an `Unavailable` provider that says why on every call, so the app starts and Settings shows it.
+- `problem(provider)`: why a provider built that way cannot be sent anything, or None.
+- `identity(settings, key_lookup)`: what makes two builds the same provider (kind, base URL, label, key
+  variable, a digest of the key), so the studio keeps an unchanged provider rather than replacing it.
 - `key_problem(kind, key_lookup)`: the sentence `build` would raise, or None, for Settings to show
   before anyone presses a button.
 - `prices(kind)`: the kind's default `PriceList` (Settings edits its `to_table()`).
@@ -32,17 +39,20 @@ Thread-safety: everything here is immutable data and pure functions; providers s
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dailies.errors import APIError, DailiesError, ValidationError
+from dailies.config import check_key_name
+from dailies.errors import APIError, DailiesError, RequestRefused, ValidationError
+from dailies.jobs import JobRequest
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
 from dailies.pricing import PriceList, Rate
-from dailies.providers._vendor import MissingKey, key_from
-from dailies.providers.base import Health, VideoProvider
+from dailies.providers._vendor import MissingKey, capabilities_of, key_from
+from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.catalog import FAL, GOOGLE, REPLICATE, RUNWAY, VendorCatalog
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 
@@ -60,6 +70,9 @@ class ProviderKind:
     """`(provider name, settings, key_lookup) -> provider`."""
     key_required: bool = True
     needs_base_url: bool = False
+    speaks_openai: bool = False
+    """An OpenAI Videos API server: its key is in the variable named when it was added (`key_from`), and
+    it is priced by the team's table unless it has its own."""
 
 
 def _setting(settings: Any, field: str, default: Any = None) -> Any:
@@ -68,16 +81,82 @@ def _setting(settings: Any, field: str, default: Any = None) -> Any:
     return getattr(settings, field, default)
 
 
+class UnkeyedProvider(OpenAICompatibleProvider):
+    """An added server whose key variable is unset (or not allowed): it says which variable to set and
+    sends nothing."""
+
+    def __init__(self, config: OpenAICompatibleConfig, missing: str) -> None:
+        super().__init__(config)
+        self.missing = missing
+
+    def health(self) -> Health:
+        return Health(False, self.missing)
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        raise ValidationError(self.missing)
+
+
+class Unavailable:
+    """A provider Settings describes but that cannot be built here (its key is not set, its kind is
+    unknown): listed like any other, it answers every call with the sentence saying why, sends nothing."""
+
+    def __init__(self, name: str, label: str, why: RequestRefused, caps: Capabilities | None = None) -> None:
+        self.name, self.label, self.why = name, label, why
+        self._caps = caps
+
+    def _refuse(self) -> ValidationError:
+        """A fresh refusal each time (not the one exception shared by threads, its traceback growing)."""
+        return ValidationError(str(self.why))
+
+    def capabilities(self) -> Capabilities:
+        """Its kind's catalogue, so pages that show it still draw (the studio's checks say why it cannot go)."""
+        if self._caps is None:
+            raise self._refuse()
+        return self._caps
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        raise self._refuse()
+
+    def refresh(self, remote_id: str) -> RemoteVideo:
+        raise self._refuse()
+
+    def download(self, remote_id: str, variant: str, dest: Any, on_progress: Any = None) -> Any:
+        raise self._refuse()
+
+    def delete(self, remote_id: str) -> None:
+        raise self._refuse()
+
+    def list_models(self) -> list[ModelInfo]:
+        raise self._refuse()
+
+    def moderate(self, text: str) -> ModerationVerdict | None:
+        return None
+
+    def health(self) -> Health:
+        return Health(False, str(self.why))
+
+    def close(self) -> None:
+        return None
+
+
 def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProvider:
     base_url = str(_setting(settings, "base_url") or "").strip()
     if not base_url:
         raise ValidationError("An OpenAI-compatible provider needs a base URL (e.g. http://localhost:4000/v1).",
                               field="base_url")
-    key = next((v for v in (key_lookup(n) for n in KINDS["openai_compat"].key_variables) if v), None)
+    config = OpenAICompatibleConfig(name, base_url, label=str(_setting(settings, "label") or name),
+                                    moderation=bool(_setting(settings, "moderation", False)))
+    variable = str(_setting(settings, "key_from") or "").strip()
+    if not variable:
+        return OpenAICompatibleProvider(config)
+    if refused := check_key_name(variable):
+        return UnkeyedProvider(config, f"{config.label} has no usable key. {refused}")
+    key = key_lookup(variable)
+    if not key:
+        return UnkeyedProvider(config, f"{config.label} has no key: set {variable} in the environment or "
+                                       ".streamlit/secrets.toml, then restart the app.")
     return OpenAICompatibleProvider(OpenAICompatibleConfig(
-        name, base_url, label=str(_setting(settings, "label") or name), api_key=key,
-        moderation=bool(_setting(settings, "moderation", False)),
-    ))
+        config.name, config.base_url, label=config.label, api_key=key, moderation=config.moderation))
 
 
 def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str) -> Callable[[str, Any, KeyLookup], VideoProvider]:
@@ -97,10 +176,15 @@ KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
         ProviderKind(
-            "openai_compat", "OpenAI-compatible (OpenAI, LiteLLM gateway, the embedded engine)",
-            ("DAILIES_API_KEY", "OPENAI_API_KEY"),
+            "openai_compat", "OpenAI-compatible server (OpenAI, a vendor's clone, another engine)", (),
             "Whatever the server offers of the OpenAI Videos API: create, remix, extend, edit, delete, list.",
-            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True,
+            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
+        ),
+        ProviderKind(
+            "litellm", "LiteLLM gateway (its proxy in front of Veo, Runway, Azure...)", (),
+            "Create, status, download, remix, extend and edit by id (sent as JSON, with the model LiteLLM "
+            "routes by); no listing, deleting or image variants (thumbnails are made here from the video).",
+            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
         ),
         ProviderKind(
             FAL.kind, "fal (Kling, Veo 3, Seedance on fal's queue)", FAL.key_variables,
@@ -126,6 +210,9 @@ KINDS: dict[str, ProviderKind] = {
 }
 
 
+CATALOGS: dict[str, VendorCatalog] = {catalog.kind: catalog for catalog in (FAL, REPLICATE, RUNWAY, GOOGLE)}
+
+
 def kind(name: str) -> ProviderKind:
     found = KINDS.get(name)
     if found is None:
@@ -136,6 +223,54 @@ def kind(name: str) -> ProviderKind:
 def build(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> VideoProvider:
     """A provider of `settings.kind` named `name`, its key read now through `key_lookup`."""
     return kind(str(_setting(settings, "kind") or "openai_compat")).factory(name, settings, key_lookup)
+
+
+def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> VideoProvider:
+    """`build`, or an `Unavailable` provider saying why it could not be built (nothing is sent by it)."""
+    try:
+        return build(name, settings, key_lookup)
+    except RequestRefused as exc:
+        catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
+        caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None
+        return Unavailable(name, str(_setting(settings, "label") or name), exc, caps)
+
+
+def problem(provider: VideoProvider) -> str | None:
+    """Why a provider cannot be sent anything (its key is not set...), or None when it can be tried."""
+    if isinstance(provider, Unavailable):
+        return str(provider.why)
+    if isinstance(provider, UnkeyedProvider):
+        return provider.missing
+    return None
+
+
+def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any, ...]:
+    """What makes two builds of a provider the same: equal identities, keep the one already serving.
+
+    The key itself is not kept, only a digest of it (a changed key in the environment is a new provider).
+    """
+    kind_name = str(_setting(settings, "kind") or "openai_compat")
+    variables = key_variables(settings)
+    key = next((v for v in (key_lookup(n) for n in variables if n) if v), "")
+    return (kind_name, str(_setting(settings, "base_url") or "").strip(), str(_setting(settings, "label") or ""),
+            variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest())
+
+
+def key_variables(settings: Any) -> tuple[str, ...]:
+    """The variables a provider's key is read from: its kind's, or the one named for an OpenAI-compatible server."""
+    found = KINDS.get(str(_setting(settings, "kind") or "openai_compat"))
+    if found is None:
+        return ()
+    if found.speaks_openai:
+        variable = str(_setting(settings, "key_from") or "")
+        return (variable,) if variable else ()
+    return found.key_variables
+
+
+def speaks_openai(kind_name: str) -> bool:
+    """Whether a kind is an OpenAI Videos API server (keyed by a named variable, priced by the team's table)."""
+    found = KINDS.get(kind_name)
+    return found is not None and found.speaks_openai
 
 
 def key_problem(kind_name: str, key_lookup: KeyLookup = os.environ.get) -> str | None:
@@ -162,4 +297,5 @@ def connection_test(provider: VideoProvider) -> Health:
         return Health(False, f"{provider.label} does not answer: {exc}")
 
 
-__all__ = ["KINDS", "MissingKey", "ProviderKind", "build", "connection_test", "key_problem", "kind", "prices"]
+__all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "build", "build_or_explain",
+           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices", "problem", "speaks_openai"]

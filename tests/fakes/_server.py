@@ -90,6 +90,9 @@ class FakeVendor:
         """"drop" closes the connection after recording the job; "503" answers 503 after recording it."""
         self.fail_next: str | None = None
         """The next job created fails with this message."""
+        self.hold_creates: threading.Event | None = None
+        """When set to an event, a create is recorded, then answered only once the event is set (a create
+        still in flight while a test changes something)."""
         self.lock = threading.RLock()
         self._count = 0
         self._server: ThreadingHTTPServer | None = None
@@ -174,6 +177,9 @@ class FakeVendor:
                 job.fail_with, self.fail_next = self.fail_next, None
             self.jobs[job.id] = job
             lose, self.lose_next_create = self.lose_next_create, None
+            hold = self.hold_creates
+        if hold is not None:
+            hold.wait(60)
         if lose == "drop":
             return Answer(drop=True)
         if lose == "503":

@@ -6,6 +6,7 @@ import pytest
 
 from dailies.config import ProviderSettings
 from dailies.errors import ValidationError
+from dailies.jobs import JobRequest
 from dailies.providers import registry
 from dailies.providers.base import VideoProvider
 from dailies.providers.fal import FalProvider
@@ -116,3 +117,25 @@ def test_a_wrong_key_is_a_refusal_in_the_vendors_words_not_a_maybe(
             provider.submit(JobRequest("a kite", model, size, seconds))
         assert not _may_have_arrived(raised.value) and fake.jobs == {}
         provider.close()
+
+
+def test_identity_tells_a_changed_provider_from_an_unchanged_one_without_holding_the_key() -> None:
+    fal = ProviderSettings("fal", "fal", kind="fal", base_url="http://127.0.0.1:9")
+    same = registry.identity(fal, {"FAL_KEY": "sk-fal-7731"}.get)
+    assert same == registry.identity(ProviderSettings("fal", "fal", kind="fal", base_url="http://127.0.0.1:9"),
+                                     {"FAL_KEY": "sk-fal-7731"}.get)
+    assert same != registry.identity(fal, {"FAL_KEY": "sk-fal-other"}.get), "a new key is a new provider"
+    assert same != registry.identity(ProviderSettings("fal", "renamed", kind="fal", base_url="http://127.0.0.1:9"),
+                                     {"FAL_KEY": "sk-fal-7731"}.get)
+    assert "sk-fal-7731" not in repr(same)
+
+
+def test_build_or_explain_lists_a_keyless_vendor_with_its_catalogue_and_sends_nothing() -> None:
+    provider = registry.build_or_explain("veo", ProviderSettings("veo", "veo", kind="google"), {}.get)
+    assert isinstance(provider, registry.Unavailable)
+    said = registry.problem(provider)
+    assert said is not None and "GOOGLE_API_KEY" in said and "GEMINI_API_KEY" in said
+    assert "veo-3.1-generate-001" in provider.capabilities().models
+    assert not registry.connection_test(provider).ok
+    with pytest.raises(ValidationError, match="GOOGLE_API_KEY"):
+        provider.submit(JobRequest("a kite", "veo-3.0-generate-001", "1280x720", 8))

@@ -1,19 +1,24 @@
 """The studio end to end with native vendors: submit, follow, download, review and delete, through the
 real SDKs and the real tracker, store and media folder, against the local vendor fakes.
 
-`ProviderRegistry` has no public way to add a provider built outside it yet (the registry by kind is
-wired into `studio.py` at merge), so the providers are put in with `monkeypatch.setitem` on its table.
+Providers are added as Settings adds them (`Studio.add_provider` with a kind and a base URL pointing the
+SDK at its fake); keys come from the studio's environment, as the app reads them.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import gc
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dailies.config import Environment
+from dailies.errors import RequestRefused
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
 from dailies.providers import registry
@@ -25,23 +30,27 @@ from tests.fakes.google import KEY as VEO_KEY
 from tests.fakes.google import FakeVertexVeo
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
+from tests.until import wait_until
 
 FAST = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, unconfirmed_grace=0.5)
 
 
+KEYS = {"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY, "GOOGLE_API_KEY": VEO_KEY}
+
+
 @pytest.fixture
 def studio(isolated_home: Path) -> Iterator[Studio]:
-    made = Studio(Environment(home=isolated_home))
+    made = Studio(Environment(home=isolated_home, values=KEYS))
     made.tracker.policy = FAST
     yield made
     made.close()
 
 
 def add(studio: Studio, monkeypatch: pytest.MonkeyPatch, name: str, kind: str, base_url: str, key: str) -> None:
-    variable = registry.kind(kind).key_variables[0]
-    provider = registry.build(name, {"kind": kind, "base_url": base_url}, {variable: key}.get)
-    monkeypatch.setitem(studio.providers._providers, name, provider)
-    monkeypatch.setitem(studio.providers._prices, name, registry.prices(kind))
+    """Add a vendor provider the way Settings does; its key is the one in the studio's environment."""
+    assert studio.env.key_named(registry.kind(kind).key_variables[0]) == key
+    studio.add_provider(name, base_url, kind=kind)
+    assert studio.providers.kind_of(name) == kind
 
 
 def test_a_runway_take_ends_with_verified_files_and_its_price(
@@ -73,7 +82,7 @@ def test_a_lost_fal_create_is_never_resent_by_the_studio(studio: Studio, monkeyp
         assert job.remote_id is None and job.error and job.error.code == "unconfirmed"
         assert studio.tracker.run_until_idle(timeout=30)
 
-        final = studio.store.require(job.id)  # fal cannot list its requests: the job may exist, so a person looks
+        final = studio.store.require(job.id)  # it may exist at fal and be paid for: a person looks
         assert final.status is JobStatus.NEEDS_LOOK and "not sent again" in final.error.message
         assert len(fake.creates("/fal-ai/veo3")) == 1 and len(fake.jobs) == 1
 
@@ -113,3 +122,112 @@ def test_a_veo_take_is_extended_from_the_studio(studio: Studio, monkeypatch: pyt
         first_video = studio.media.resolve(studio.store.require(first.id).files["video"].path)
         assert base64.b64decode(sent["video"]["bytesBase64Encoded"]) == first_video.read_bytes()
         assert probe_video(studio.media.resolve(done.files["video"].path)).codec == "h264"
+
+
+def test_a_vendor_without_its_key_says_which_variable_to_set_and_sends_nothing(isolated_home: Path) -> None:
+    shared = Studio(Environment(home=isolated_home, values={"OPENAI_API_KEY": "sk-team-0000", "FAL_KEY": FAL_KEY}))
+    try:
+        with FakeRunway() as fake:
+            shared.add_provider("runway", fake.base_url, kind="runway")
+            said = registry.connection_test(shared.provider("runway")).message
+            assert "set RUNWAYML_API_SECRET" in said
+            with pytest.raises(RequestRefused, match="set RUNWAYML_API_SECRET"):
+                shared.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="runway")
+            check = shared.preflight(JobRequest("a kite", "gen4.5", "1280x720", 5), "runway")
+            assert any("RUNWAYML_API_SECRET" in p for p in check.problems)
+            assert fake.requests == [] and shared.store.all() == []
+    finally:
+        shared.close()
+
+
+def test_each_vendor_is_sent_only_its_own_key(isolated_home: Path) -> None:
+    env = Environment(home=isolated_home, api_key="sk-team-secret-1111",
+                      values={**KEYS, "OPENAI_API_KEY": "sk-team-secret-1111", "GATEWAY_API_KEY": "sk-gw-2222"})
+    shared = Studio(env)
+    shared.tracker.policy = FAST
+    try:
+        with FakeFal() as fal, FakeRunway() as runway:
+            shared.add_provider("fal", fal.base_url, kind="fal")
+            shared.add_provider("rw", runway.base_url, kind="runway")
+            shared.submit(JobRequest("a kite", "fal-ai/kling-video/v2.1/master", "1280x720", 5), provider="fal")
+            shared.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")
+            assert shared.tracker.run_until_idle(timeout=60)
+            # Every request that carried a key carried its own vendor's (downloads of outputs carry none).
+            seen = {name: {r.headers.get("Authorization") for r in fake.requests} - {None}
+                    for name, fake in (("fal", fal), ("rw", runway))}
+        assert seen == {"fal": {f"Key {FAL_KEY}"}, "rw": {f"Bearer {RUNWAY_KEY}"}}
+        saved = (isolated_home / "settings.json").read_text()
+        assert all(key not in saved for key in env.values.values())
+        assert [p.kind for p in shared.settings.extra_providers] == ["fal", "runway"]
+    finally:
+        shared.close()
+
+
+def test_rebuilding_keeps_an_unchanged_vendor_and_replaces_a_changed_one(studio: Studio) -> None:
+    with FakeFal() as fake, FakeFal() as moved:
+        studio.add_provider("fal", fake.base_url, kind="fal")
+        first = studio.provider("fal")
+        studio.save_settings(dataclasses.replace(studio.settings, daily_budget_usd=40.0))
+        assert studio.provider("fal") is first, "an unchanged provider is kept, not rebuilt"
+        (fal,) = studio.settings.extra_providers
+        studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
+            dataclasses.replace(fal, base_url=moved.base_url)]))
+        assert studio.provider("fal") is not first
+        studio.submit(JobRequest("a kite", "fal-ai/veo3", "1280x720", 8), provider="fal")
+        assert moved.jobs and not fake.jobs
+
+
+def test_a_vendors_rates_start_from_its_catalogue_and_follow_settings(studio: Studio) -> None:
+    with FakeRunway() as fake:
+        studio.add_provider("rw", fake.base_url, kind="runway")
+        request = JobRequest("a kite", "gen4.5", "1280x720", 5)
+        assert studio.settings.extra_providers[0].rates["gen4.5"] == pytest.approx(0.12)
+        assert studio.estimate(request, "rw") == pytest.approx(0.60)
+        (rw,) = studio.settings.extra_providers
+        studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
+            dataclasses.replace(rw, rates={**rw.rates, "gen4.5": 0.2})]))
+        assert studio.estimate(request, "rw") == pytest.approx(1.00)
+
+
+def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_request(studio: Studio) -> None:
+    with FakeFal() as fal, FakeRunway() as runway:
+        studio.add_provider("fal", fal.base_url, kind="fal")
+        studio.add_provider("rw", runway.base_url, kind="runway")
+        pairs = [("fal", JobRequest("a kite", "fal-ai/veo3", "1280x720", 8)),
+                 ("rw", JobRequest("a kite", "gen4.5", "960x960", 5))]  # gen4.5 has no square
+        check = studio.preflight_each(pairs)
+        assert check.cost == pytest.approx(8 * 0.40 + 5 * 0.12)
+        assert len(check.problems) == 1 and check.problems[0].startswith("rw/gen4.5: ")
+        with pytest.raises(RequestRefused, match=r"rw/gen4\.5"):
+            studio.launch_each(pairs)
+        assert fal.requests == [] and runway.requests == [] and studio.store.all() == []
+
+
+def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio: Studio) -> None:
+    """Settings saved while a create is in flight: the create is not cut (it may be paid for), the job is
+    followed by the new provider, and the old one's connections close once nothing holds it."""
+    with FakeRunway() as fake:
+        studio.add_provider("rw", fake.base_url, kind="runway")
+        old = studio.provider("rw")
+        old_sdk, old_ref = old.sdk, weakref.ref(old)
+        del old
+        fake.hold_creates = threading.Event()
+        outcome: list[object] = []
+        sending = threading.Thread(target=lambda: outcome.append(
+            studio.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")))
+        sending.start()
+        wait_until(lambda: fake.jobs, 30, "the create to reach Runway")
+        (rw,) = studio.settings.extra_providers
+        studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
+            dataclasses.replace(rw, label="Runway (renamed)")]))
+        assert studio.provider("rw").label == "Runway (renamed)"
+        assert not old_sdk.is_closed(), "the provider a create is using is not closed under it"
+        fake.hold_creates.set()
+        sending.join(60)
+        (job,) = outcome
+        assert job.remote_id in fake.jobs, "the create in flight was confirmed"
+        assert studio.tracker.run_until_idle(timeout=60)
+        assert studio.store.require(job.id).status is JobStatus.COMPLETED
+        gc.collect()
+        assert old_ref() is None and old_sdk.is_closed(), "the retired provider's connections closed after use"
+        assert len(fake.creates("/v1/text_to_video")) == 1

@@ -1,0 +1,42 @@
+"""The shoot-out's fitting: what each model is asked for when one grid goes to several, and how it is said."""
+
+from __future__ import annotations
+
+import pytest
+
+from dailies.errors import ValidationError
+from dailies.providers._vendor import capabilities_of
+from dailies.providers.catalog import FAL, GOOGLE, RUNWAY
+from dailies.shootout import Target, fit, fit_seconds, fit_size, targets_of
+
+
+def caps(catalog):
+    return capabilities_of(catalog.models.values(), delete=False, unsupported={})
+
+
+def test_a_model_is_asked_for_its_own_shape_and_never_a_longer_clip() -> None:
+    kling = fit(Target("fal", "fal-ai/kling-video/v2.1/master"), caps(FAL), "1280x720", 8)
+    assert (kling.size, kling.seconds, kling.vendor_size) == ("1280x720", 5, "16:9")
+    assert kling.mapping == "1280x720 → 16:9 · 8 s → 5 s"
+    gen = fit(Target("runway", "gen4.5"), caps(RUNWAY), "720x1280", 8)
+    assert gen.mapping == "720x1280 → 720:1280 · 8 s"
+    veo2 = fit(Target("veo", "veo-2.0-generate-001"), caps(GOOGLE), "1080x1920", 4)
+    assert (veo2.size, veo2.seconds) == ("720x1280", 5), "portrait stays portrait; too short: its shortest"
+    assert veo2.mapping == "1080x1920 → 9:16 (720x1280) · 4 s → 5 s"
+
+
+def test_fitting_rules() -> None:
+    assert fit_size(["1280x720", "720x1280", "960x960"], "1792x1024") == "1280x720"
+    assert fit_size(["1280x720", "720x1280"], "960x960") == "1280x720", "no square: the model's first size"
+    assert fit_seconds((5, 10), 12) == 10 and fit_seconds((4, 6, 8), 8) == 8 and fit_seconds((8,), 4) == 8
+    with pytest.raises(ValidationError):
+        fit_size([], "1280x720")
+
+
+def test_targets_are_text_models_and_a_provider_without_a_key_says_why() -> None:
+    targets, unavailable = targets_of({"rw": caps(RUNWAY), "fal": ValidationError("set FAL_KEY")})
+    assert Target("rw", "gen4.5") in targets and Target("rw", "gen4_turbo") not in targets  # image only
+    assert unavailable == {"fal": "set FAL_KEY"}
+    assert Target.parse("fal/fal-ai/veo3") == Target("fal", "fal-ai/veo3")
+    with pytest.raises(ValidationError, match="provider/model"):
+        Target.parse("sora-2")
