@@ -14,6 +14,7 @@ import random
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .look import EditOps, Look, Motion, read_edit, read_look
 
 FPS = 24
+FRAME_TIME_BASE = Fraction(1, FPS)
 WATERMARK = "DAILIES PREVIEW · local engine"
 ENGINE_NAME = "dailies-engine (procedural preview renderer)"
 WORLD_SCALE = 1.6
@@ -278,7 +280,9 @@ class Encoder:
         if self.count in self._sprite_at:
             sh = max(2, round(SPRITE_WIDTH * self.height / self.width))
             self.sprites.append(frame.reformat(width=SPRITE_WIDTH, height=sh, format="rgb24").to_ndarray())
-        frame.pts = self.count
+        # Frames copied from a source video (an extension's first part) carry the source's time base; the
+        # count is in frames of this stream, so say so, or those frames all land at time 0.
+        frame.pts, frame.time_base = self.count, FRAME_TIME_BASE
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
         self.count += 1
