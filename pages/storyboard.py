@@ -61,6 +61,13 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         board = boards.update(board.id, takes_per_shot=int(takes), crossfade=float(fade))
 
 
+def assemble_board() -> None:
+    try:
+        boards.assemble(board_id)
+    except (RequestRefused, ValueError) as exc:
+        st.session_state["sb_problem"] = str(exc)
+
+
 def board_running() -> bool:
     return any(state.running for state in boards.states(boards.get(board_id)))
 
@@ -91,7 +98,8 @@ def board_body(was_live: bool) -> None:
     why_not = ("Every shot has its takes; retake a shot to make more." if not still else
                "The shots left wait for a pick of the shot before them." if not ready else
                None if whole.ok else "Fix the problem above first.")
-    if st.button(f"Launch {len(ready)} shot{'s' * (len(ready) != 1)} × {current.takes_per_shot} takes",
+    label = f"Launch {len(ready)} shot{'s' * (len(ready) != 1)} × {current.takes_per_shot} takes" if ready else "Launch"
+    if st.button(label,
                  type="primary", key="sb_launch", disabled=why_not is not None, help=why_not):
         try:
             boards.launch(board_id)
@@ -105,14 +113,9 @@ def board_body(was_live: bool) -> None:
     st.subheader("Assembly")
     missing = boards.assembly_missing(current)
     assembled = boards.assembly(current)
-    if st.button("Assemble" if assembled is None else "Assemble again", key="sb_assemble",
-                 disabled=bool(missing), help=f"Pick a finished take of {', '.join(missing)} first." if missing
-                 else "Join the picked takes, in order, into one MP4"):
-        try:
-            current = boards.assemble(board_id)
-        except (RequestRefused, ValueError) as exc:
-            st.error(plain(exc), icon=":material/block:")
-        assembled = boards.assembly(current)
+    st.button("Assemble" if assembled is None else "Assemble again", key="sb_assemble", on_click=assemble_board,
+              disabled=bool(missing), help=f"Pick a finished take of {', '.join(missing)} first." if missing
+              else "Join the picked takes, in order, into one MP4")
     if missing:
         st.caption(f"Pick a finished take of {plain(', '.join(missing))} to assemble.")
     if assembled is not None:
