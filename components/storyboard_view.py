@@ -61,7 +61,8 @@ def _reference(board_id: str, shot_id: str, key: str) -> None:
         return
     folder = storyboards().folder / board_id
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{shot_id}-reference{Path(upload.name).suffix.lower()[:6]}"
+    suffix = Path(upload.name).suffix.lower()
+    path = folder / f"{shot_id}-reference{suffix if suffix in ('.png', '.jpg', '.jpeg', '.webp') else '.img'}"
     path.write_bytes(upload.getvalue())
     try:
         check_reference_image(path, upload.name)

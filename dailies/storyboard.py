@@ -324,10 +324,14 @@ class Storyboards:
                           seconds=int(shot.seconds), reference_path=shot.reference_path if shot.continuity == NONE
                           else None)
 
-    def preflight(self, board: Board, shots: Iterable[Shot] | None = None) -> Preflight:
-        """The cost and problems of `shots` (every shot by default) × takes per shot, before anything is sent."""
+    def preflight(self, board: Board, shots: Iterable[Shot] | None = None, *,
+                  takes: dict[str, int] | None = None) -> Preflight:
+        """The cost and problems of `shots` (every shot by default), each × its takes (`takes` by shot id,
+        else the board's takes per shot), before anything is sent."""
         chosen = list(board.shots if shots is None else shots)
-        requests = [self._pricing_request(board, shot) for shot in chosen for _ in range(board.takes_per_shot)]
+        counts = takes or {}
+        requests = [self._pricing_request(board, shot) for shot in chosen
+                    for _ in range(counts.get(shot.id, board.takes_per_shot))]
         problems: list[str] = []
         caps = self.studio.capabilities()
         for shot in chosen:
@@ -392,7 +396,8 @@ class Storyboards:
         count = takes or board.takes_per_shot
         _check_takes(count)
         still = {s.id for s in self.remaining(board)} | {s.id for s in chosen}
-        check = self.preflight(board, [s for s in board.shots if s.id in still])
+        check = self.preflight(board, [s for s in board.shots if s.id in still],
+                               takes={shot.id: count for shot in chosen})
         if not check.ok:
             raise ValidationError(" ".join(check.problems))
         requests: list[tuple[Shot, list[JobRequest]]] = [(shot, self._requests(board, shot, count))

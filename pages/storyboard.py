@@ -114,7 +114,7 @@ def board_body(was_live: bool) -> None:
     missing = boards.assembly_missing(current)
     assembled = boards.assembly(current)
     st.button("Assemble" if assembled is None else "Assemble again", key="sb_assemble", on_click=assemble_board,
-              disabled=bool(missing), help=f"Pick a finished take of {', '.join(missing)} first." if missing
+              disabled=bool(missing), help=f"Pick a finished take of {plain(', '.join(missing))} first." if missing
               else "Join the picked takes, in order, into one MP4")
     if missing:
         st.caption(f"Pick a finished take of {plain(', '.join(missing))} to assemble.")

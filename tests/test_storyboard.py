@@ -126,6 +126,14 @@ def test_the_whole_boards_cost_is_checked_against_the_budget_and_nothing_is_sent
             boards.launch(board.id)
         assert len(studio.store) == 0
         assert all(not s.takes for s in boards.get(board.id).shots)
+
+        # One shot fits ($0.80); then a retake is priced at its own one take ($0.40), over what is left.
+        board = boards.delete_shot(board.id, board.shots[1].id)
+        board = boards.launch(board.id)
+        assert len(board.shots[0].takes) == 2 and studio.spent_today() == pytest.approx(0.8)
+        with pytest.raises(ValidationError, match=r"costs \$0.40"):
+            boards.retake(board.id, board.shots[0].id)
+        assert len(studio.store) == 2
     finally:
         studio.close()
 
