@@ -145,18 +145,25 @@ class Board:
         return [shot.picked for shot in self.shots]
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        """The stored record: each shot a field of its own (`shot:<id>`) and `order` listing them, so that
+        two people (or processes) editing different shots of one board both keep their change."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "shots"}
         data["style"] = self.style.to_dict()
+        data["assembled_from"] = list(self.assembled_from)
+        data["order"] = [shot.id for shot in self.shots]
+        data.update({f"shot:{shot.id}": dataclasses.asdict(shot) for shot in self.shots})
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Board:
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in dataclasses.fields(cls)} - {"shots"}
         values = {k: v for k, v in data.items() if k in known}
         values["style"] = Style.from_dict(values.get("style"))
-        values["shots"] = [Shot.from_dict(s) for s in values.get("shots") or []]
         values["assembled_from"] = list(values.get("assembled_from") or [])
-        return cls(**values)
+        shots = [Shot.from_dict(data[f"shot:{sid}"]) for sid in data.get("order") or [] if f"shot:{sid}" in data]
+        board = cls(**values, shots=shots)
+        board._stored = data  # what was read, so that a save writes only the fields that changed
+        return board
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,12 @@ class Storyboards:
         return Board.from_dict(data)
 
     def save(self, board: Board) -> Board:
+        """Write the fields of the board that changed since it was read (all of them for a new board)."""
         board.updated_at = time.time()
-        self.table.set(board.id, **board.to_dict())
+        record = board.to_dict()
+        stored: dict[str, Any] = getattr(board, "_stored", None) or {}
+        self.table.set(board.id, **{k: v for k, v in record.items() if stored.get(k) != v})
+        board._stored = record
         return board
 
     # -- making and changing a board ----------------------------------------------------------
@@ -232,8 +243,8 @@ class Storyboards:
         if not title:
             raise ValidationError("A board needs a title.", field="title")
         _check_takes(takes_per_shot)
-        caps = self.studio.capabilities()
-        board = Board(new_board_id(), title, style or Style(), model=model or caps.default_model, size=size,
+        model = model or self.studio.capabilities().default_model
+        board = Board(new_board_id(), title, style or Style(), model=model, size=size,
                       takes_per_shot=takes_per_shot)
         return self.save(board)
 
@@ -248,7 +259,10 @@ class Storyboards:
             raise ValidationError("A board needs a title.", field="title")
         if "crossfade" in changes and not 0 <= float(changes["crossfade"]) <= 2:
             raise ValidationError("A crossfade is 0 to 2 seconds.", field="crossfade")
-        return self.save(dataclasses.replace(self.get(board_id), **changes))
+        board = self.get(board_id)
+        for name, value in changes.items():
+            setattr(board, name, value)
+        return self.save(board)
 
     def add_shot(self, board_id: str, prompt: str = "", *, name: str = "", seconds: int = 4, camera: str = "",
                  continuity: str = NONE, reference_path: str | None = None) -> Board:
@@ -299,6 +313,7 @@ class Storyboards:
         """The board as a new version: same shots, takes and picks, so it can change without losing this one."""
         source = self.get(board_id)
         copy = Board.from_dict(json.loads(json.dumps(source.to_dict())))
+        copy._stored = None  # a new record: every field is written
         copy.id, copy.version, copy.parent_id = new_board_id(), source.version + 1, source.id
         copy.assembly_id, copy.assembled_from = None, []
         copy.created_at = time.time()

@@ -258,3 +258,29 @@ def test_handoff_timeline_zip_and_contact_sheet_read_back(boards: Storyboards) -
     assert sheet.format == "PNG" and sheet.width >= 3 * 360
     pixels = np.asarray(sheet.convert("RGB"))
     assert pixels[60:200, 20:360].std() > 10  # a frame, not blank paper
+
+
+
+def test_edits_of_different_shots_from_two_stores_on_one_folder_both_survive(tmp_path: Path) -> None:
+    """Two stores on one data folder (as two processes have), each saving a board it read before the
+    other's save: a shot is a field of its own, so neither edit is lost."""
+    home = tmp_path / "home"
+    one, two = Studio(Environment(home=home)), Studio(Environment(home=home))
+    try:
+        first, second = Storyboards(one), Storyboards(two)
+        board = first.add_shot(first.add_shot(first.create("Shared", model="m").id, "a").id, "b")
+        wait_until(lambda: second.table.get(board.id) is not None and len(second.get(board.id).shots) == 2, 5,
+                   "the other store to see the board")
+        mine, theirs = first.get(board.id), second.get(board.id)  # both read before either writes
+        mine.shots[0].prompt = "edited here"
+        first.save(mine)
+        theirs.shots[1].prompt = "edited there"
+        theirs.shots[1].seconds = 8
+        second.save(theirs)
+        for boards in (first, second):
+            wait_until(lambda b=boards: [s.prompt for s in b.get(board.id).shots] == ["edited here", "edited there"],
+                       5, "both edits in both stores")
+        assert first.get(board.id).shots[1].seconds == 8
+    finally:
+        one.close()
+        two.close()

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from running_app import start_streamlit, stop_app, wait_for_run
 
 from dailies.store import JobStore
+from dailies.storyboard import Board
 
 pytestmark = pytest.mark.e2e
 
@@ -94,9 +95,9 @@ def test_a_three_shot_board_with_continuity_is_assembled_and_handed_off(board_ap
                            timeout=30_000)
     store = JobStore(home / "jobs.json", follow=False)
     try:
-        board = next(iter(store.table("boards").all().values()))
-        picks = [store.require(s["picked"]) for s in board["shots"]]
-        assembled = store.require(board["assembly_id"])
+        board = Board.from_dict(next(iter(store.table("boards").all().values())))
+        picks = [store.require(s.picked) for s in board.shots]
+        assembled = store.require(board.assembly_id)
     finally:
         store.close()
     assert [p.axes["take"] for p in picks] == ["2", "2", "2"]
