@@ -98,3 +98,27 @@ def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, stud
     otio_button = next(b for b in at.get("download_button") if b.label == "Timeline (.otio)")
     timeline = otio.adapters.read_from_string(downloads.of(otio_button).decode(), "otio_json")
     assert [c.name for c in timeline.find_clips()] == ["Shot 1", "Shot 2"]
+
+
+def test_a_board_over_budget_shows_its_cost_and_cannot_launch(open_page, studio_of, engine, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    settings = studio_of().settings
+    settings.active_provider = "remote"
+    settings.rates = {**settings.rates, "dailies-preview": 1.0}
+    settings.daily_budget_usd = 10.0
+    studio_of().save_settings(settings)
+    at = new_board(open_page, "Dear")
+    board_id = at.selectbox(key="sb_board").value
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_area(key=f"sb_prompt_{first}").input("the kite lifts off").run()
+    at.button(key="sb_add").click().run()
+    second = shot_ids(studio_of, board_id)[1]
+    at.text_area(key=f"sb_prompt_{second}").input("the kite lands").run()
+    at.segmented_control(key=f"sb_seconds_{second}").set_value(8).run()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Whole board"] == "$24.00"  # (4 s + 8 s) × 2 takes × $1 a second
+    assert any("budget" in e.value for e in at.error)
+    assert at.button(key="sb_launch").disabled
+    assert len(studio_of().store) == 0
