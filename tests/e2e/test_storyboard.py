@@ -119,3 +119,22 @@ def test_a_three_shot_board_with_continuity_is_assembled_and_handed_off(board_ap
     assert [c.name for c in clips] == ["Shot 1", "Shot 2", "Shot 3"]
     assert [c.metadata["dailies"]["job_id"] for c in clips] == [p.id for p in picks]
     assert [c.metadata["dailies"]["prompt"].split(".")[0] for c in clips] == PROMPTS
+
+    # A retake of shot 2 alone; picking its new take makes the assembly again.
+    page.locator("[class*='st-key-sb_retake_']").nth(1).get_by_role("button", name="Retake").click()
+    settled(page)
+    wait_for_takes(page, 1, 3)
+    pick(page, 1, "Take 3")
+    expect(page.get_by_text(f"job {assembled.id}")).to_have_count(0, timeout=60_000)  # the new assembly shows
+    store = JobStore(home / "jobs.json", follow=False)
+    try:
+        again = Board.from_dict(store.table("boards").get(board.id))
+        reassembled = store.require(again.assembly_id)
+    finally:
+        store.close()
+    assert [len(s.takes) for s in again.shots] == [2, 3, 2]
+    assert again.shots[1].picked == again.shots[1].takes[2]
+    assert reassembled.id != assembled.id and reassembled.params["picks"] == again.picks
+    expect(page.get_by_text(f"job {reassembled.id}")).to_be_visible()
+    expect(page.get_by_text("Started from an earlier take of the shot before")).to_be_visible()  # shot 3
+
