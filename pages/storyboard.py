@@ -44,6 +44,11 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     if st.button("Duplicate as a new version", icon=":material/file_copy:", key="sb_version"):
         st.session_state["sb_goto"] = boards.duplicate(board.id).id
         st.rerun()
+    with st.popover("Delete board", icon=":material/delete:"):
+        st.caption("The board goes; its takes and assemblies stay in History.")
+        if st.button("Delete this board", type="primary", key="sb_delete_board"):
+            boards.delete(board.id)
+            st.rerun()
 
 with st.expander("Style: applied to every shot's prompt", expanded=not board.style.text()):
     with st.form(f"sb_style_{board.id}", border=False):

@@ -63,6 +63,10 @@ def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_pa
     copy = at.selectbox(key="sb_board").value
     assert copy != board_id and "v2" in at.selectbox(key="sb_board").format_func(copy)
 
+    at.button(key="sb_delete_board").click().run()
+    no_exception(at)
+    assert at.selectbox(key="sb_board").options == [at.selectbox(key="sb_board").format_func(board_id)]
+
 
 def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, studio_of, monkeypatch) -> None:
     downloads = record_downloads(monkeypatch)
