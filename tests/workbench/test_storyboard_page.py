@@ -16,10 +16,14 @@ def new_board(open_page, title: str = "Kite on the beach"):
     return no_exception(at)
 
 
-def shot_ids(studio_of, board_id: str) -> list[str]:
+def board_of(studio_of, board_id: str):
     from dailies.storyboard import Storyboards
 
-    return [s.id for s in Storyboards(studio_of()).get(board_id).shots]
+    return Storyboards(studio_of()).get(board_id)
+
+
+def shot_ids(studio_of, board_id: str) -> list[str]:
+    return [s.id for s in board_of(studio_of, board_id).shots]
 
 
 def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_page, studio_of) -> None:
@@ -57,6 +61,10 @@ def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_pa
     assert metrics["Whole board"] == "$0.00"  # the engine is free; priced boards: tests/test_storyboard.py
     assert at.button(key="sb_launch").label == "Launch 1 shot × 2 takes"  # the chained shot waits
     assert len(studio_of().store) == 0
+
+    at.selectbox(key=f"sb_size_{board_id}").set_value("720x1280").run()
+    no_exception(at)
+    assert board_of(studio_of, board_id).size == "720x1280"
 
     at.button(key="sb_version").click().run()
     no_exception(at)
