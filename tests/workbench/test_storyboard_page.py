@@ -134,3 +134,17 @@ def test_a_board_over_budget_shows_its_cost_and_cannot_launch(open_page, studio_
     assert any("budget" in e.value for e in at.error)
     assert at.button(key="sb_launch").disabled
     assert len(studio_of().store) == 0
+
+
+def test_words_people_wrote_are_shown_as_text(open_page, studio_of) -> None:
+    at = new_board(open_page, "[Board](https://evil.example)")
+    board_id = at.selectbox(key="sb_board").value
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_input(key=f"sb_name_{first}").input("![x](https://evil.example/p.png)").run()
+    at.text_area(key=f"sb_prompt_{first}").input("a kite [here](https://evil.example)").run()
+    at.button(key="sb_add").click().run()
+    no_exception(at)
+    shown = [c.value for c in at.caption] + [i.value for i in at.info]
+    assert any(r"a kite \[here\](https\://evil.example)" in text for text in shown), shown
+    assert any(r"Cut \!\[x\](https\://evil.example/p.png) → Shot 2" in text for text in shown), shown
+    assert not any("](https://evil" in text for text in shown)
