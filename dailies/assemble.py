@@ -9,7 +9,8 @@ Both are about the frames either side of a cut, so they live together:
 - `cut_delta_e` is the mean colour difference (CIE76 ΔE in CIELAB) between the last frame of one
   clip and the first of the next: about 1-3 for a cut the eye does not see, 10 and more for a jump
   in light or grade.
-Only the video stream is kept; sound is not joined yet.
+Sound is joined with the picture: copied along with it when every clip has the same, re-encoded
+(AAC) otherwise, with silence for a clip that has none.
 """
 
 from __future__ import annotations
@@ -60,14 +61,21 @@ class _Params:
     time_base: Fraction
     rate: Fraction | None
     extradata: bytes
+    sound: tuple[str, int, str, str, bytes] | None
+    """The audio stream's codec, sample rate, layout, sample format and extradata; None without sound."""
 
 
 def _params(path: Path) -> _Params:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         cc = stream.codec_context
+        sound = None
+        if container.streams.audio:
+            ac = container.streams.audio[0].codec_context
+            sound = (ac.name, ac.sample_rate, ac.layout.name, ac.format.name, bytes(ac.extradata or b""))
         return _Params(cc.name, cc.width, cc.height, str(cc.pix_fmt), Fraction(stream.time_base),
-                       Fraction(stream.average_rate) if stream.average_rate else None, bytes(cc.extradata or b""))
+                       Fraction(stream.average_rate) if stream.average_rate else None, bytes(cc.extradata or b""),
+                       sound)
 
 
 def copy_refusal(clips: Sequence[Clip], crossfade: float = 0.0) -> str | None:
@@ -106,45 +114,69 @@ def join(clips: Sequence[Clip], out: Path, *, crossfade: float = 0.0, force_reen
 
 
 def _copy(clips: Sequence[Clip], out: Path) -> tuple[int, float]:
-    """Concatenate by copying packets, each clip's timestamps moved past the end of the one before."""
+    """Concatenate by copying packets, each clip's timestamps moved past the end of the one before.
+
+    Sound (when every clip has the same) is moved by the same time as the picture, so it stays in
+    sync; where a clip's sound runs past its picture, the overlap into the next clip is dropped.
+    """
     frames = 0
-    offset = 0  # in the clips' (shared) time base
+    offset = Fraction(0)  # seconds: where the next clip starts
+    last_sound_dts: int | None = None
     with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
-        ostream = None
-        time_base = None
+        vout = aout = None
         for clip in clips:
             with av.open(str(clip.path)) as source:
-                istream = source.streams.video[0]
-                if ostream is None:
-                    ostream = output.add_stream_from_template(istream)
-                    time_base = istream.time_base
+                video = source.streams.video[0]
+                audio = source.streams.audio[0] if source.streams.audio else None
+                if vout is None:
+                    vout = output.add_stream_from_template(video)
+                    aout = output.add_stream_from_template(audio) if audio is not None else None
+                vshift = round(offset / video.time_base) - (video.start_time or 0)
+                ashift = round(offset / audio.time_base) - (audio.start_time or 0) if audio is not None else 0
                 end = offset
-                start = None
-                for packet in source.demux(istream):
+                for packet in source.demux(*(s for s in (video, audio) if s is not None)):
                     if packet.dts is None or packet.pts is None:
-                        continue  # the demuxer's empty packet at the end
-                    if start is None:
-                        start = packet.pts
-                    packet.pts += offset - start
-                    packet.dts += offset - start
-                    end = max(end, packet.pts + (packet.duration or 0))
-                    packet.stream = ostream
+                        continue  # the demuxer's empty packet at the end of a stream
+                    if packet.stream is video:
+                        packet.pts += vshift
+                        packet.dts += vshift
+                        end = max(end, (packet.pts + (packet.duration or 0)) * video.time_base)
+                        packet.stream = vout
+                        frames += 1
+                    else:
+                        packet.pts += ashift
+                        packet.dts += ashift
+                        if last_sound_dts is not None and packet.dts <= last_sound_dts:
+                            continue
+                        last_sound_dts = packet.dts
+                        packet.stream = aout
                     output.mux(packet)
-                    frames += 1
                 offset = end
-    return frames, float(offset * time_base) if time_base is not None else 0.0
+    return frames, float(offset)
+
+
+SAMPLE_RATE = 48_000
+AUDIO_FRAME = 1024
 
 
 def _reencode(clips: Sequence[Clip], out: Path, crossfade: float) -> tuple[int, float]:
-    """Decode every clip and encode one stream, blending `crossfade` seconds across each cut."""
+    """Decode every clip and encode one stream at 24 fps, blending `crossfade` seconds across each cut.
+
+    With sound in any clip, the sound is re-encoded too (AAC, 48 kHz stereo): each clip's own for as
+    long as its picture shows, silence for a clip without any.
+    """
     first = _params(clips[0].path)
     width, height = first.width // 2 * 2, first.height // 2 * 2
     overlap = max(0, round(crossfade * FPS))
+    lengths = [_frame_count(clip) for clip in clips]
+    sound = any(_params(clip.path).sound for clip in clips)
     with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         stream = output.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "veryfast", "crf": "20", "g": str(FPS * 2)}
+        audio = output.add_stream("aac", rate=SAMPLE_RATE, layout="stereo") if sound else None
         count = 0
+        samples = 0
 
         def write(rgb: np.ndarray) -> None:
             nonlocal count
@@ -156,7 +188,10 @@ def _reencode(clips: Sequence[Clip], out: Path, crossfade: float) -> tuple[int, 
 
         tail: deque[np.ndarray] = deque()
         for index, clip in enumerate(clips):
-            incoming = _frames(clip, width, height)
+            if audio is not None:  # this clip's sound, for as long as its picture shows before the next cut
+                shown = max(0, lengths[index] - (overlap if index < len(clips) - 1 else 0))
+                samples = _write_sound(output, audio, clip, round(shown * SAMPLE_RATE / FPS), samples)
+            incoming = _frames(clip, width, height, lengths[index])
             if index and tail:  # the last frames of the clip before dissolve into this one's first
                 held = list(tail)
                 tail.clear()
@@ -173,16 +208,83 @@ def _reencode(clips: Sequence[Clip], out: Path, crossfade: float) -> tuple[int, 
             write(tail.popleft())
         for packet in stream.encode():
             output.mux(packet)
+        if audio is not None:
+            for packet in audio.encode():
+                output.mux(packet)
     return count, count / FPS
 
 
-def _frames(clip: Clip, width: int, height: int) -> Iterator[np.ndarray]:
-    """A clip's frames from `clip.start` on, as RGB at the given size."""
+def _frame_count(clip: Clip) -> int:
+    """How many frames at 24 fps the clip gives from `clip.start` to its end."""
+    with av.open(str(clip.path)) as container:
+        stream = container.streams.video[0]
+        rate = stream.guessed_rate or stream.average_rate
+        if stream.frames and rate:  # frames are the truth: timestamps may run short of them
+            duration = stream.frames / float(rate)
+        elif stream.duration:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / 1_000_000
+        else:
+            duration = sum(1 for _ in container.decode(stream)) / float(stream.average_rate or FPS)
+    return max(1, round((duration - clip.start) * FPS))
+
+
+def _frames(clip: Clip, width: int, height: int, count: int) -> Iterator[np.ndarray]:
+    """Exactly `count` frames of the clip from `clip.start`, at 24 fps (a frame shows until the next one's
+    time), as RGB at the given size: a 30 fps clip keeps its length rather than playing 25% slower."""
+    made = 0
+    held: av.VideoFrame | None = None  # the latest frame decoded: what shows until the next one's time
+    rgb: np.ndarray | None = None
     with av.open(str(clip.path)) as container:
         for frame in container.decode(video=0):
-            if frame.time is not None and frame.time < clip.start - 0.5 / FPS:
-                continue
-            yield frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+            time_ = frame.time if frame.time is not None else clip.start + made / FPS
+            while held is not None and made < count and clip.start + made / FPS < time_ - 0.25 / FPS:
+                if rgb is None:
+                    rgb = held.reformat(width=width, height=height, format="rgb24").to_ndarray()
+                yield rgb
+                made += 1
+            if made >= count:
+                return
+            held, rgb = frame, None
+    while held is not None and made < count:
+        if rgb is None:
+            rgb = held.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        yield rgb
+        made += 1
+
+
+def _write_sound(output: av.container.OutputContainer, stream: av.AudioStream, clip: Clip, wanted: int,
+                 written: int) -> int:
+    """Encode `wanted` samples of the clip's sound from `clip.start` (silence where it has none or runs
+    short); returns the samples written so far."""
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
+    parts: list[np.ndarray] = []
+    have = 0
+    with av.open(str(clip.path)) as container:
+        if container.streams.audio:
+            skip = round(clip.start * SAMPLE_RATE)
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    data = out.to_ndarray()
+                    if skip:
+                        cut = min(skip, data.shape[1])
+                        data, skip = data[:, cut:], skip - cut
+                    parts.append(data)
+                    have += data.shape[1]
+                if have >= wanted:
+                    break
+    pcm = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0), np.float32)
+    pcm = np.pad(pcm[:, :wanted], ((0, 0), (0, max(0, wanted - pcm.shape[1]))))
+    for at in range(0, wanted, AUDIO_FRAME):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[:, at:at + AUDIO_FRAME], np.float32),
+                                           format="fltp", layout="stereo")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = written
+        written += frame.samples
+        for packet in stream.encode(frame):
+            output.mux(packet)
+    return written
 
 
 # -- frames either side of a cut ----------------------------------------------------------------------

@@ -66,3 +66,64 @@ def test_delta_e_is_zero_for_the_same_frame_and_low_for_a_chained_cut(tmp_path: 
     chained = render(tmp_path, "chained", seed=2, prompt="the kite climbs", reference=Image.fromarray(rgb))
     unchained = render(tmp_path, "unchained", seed=3, prompt="the kite climbs")
     assert cut_delta_e(Clip(first), Clip(chained)) < 3 < cut_delta_e(Clip(first), Clip(unchained))
+
+
+def clip_with(path: Path, *, seconds: float = 1.0, fps: int = 24, tone: float | None = None,
+              colour: tuple[int, int, int] = (200, 80, 40)) -> Path:
+    """A small MP4 as vendors send them: H.264 at `fps`, with an AAC tone when `tone` (Hz) is given."""
+    with av.open(str(path), "w", format="mp4") as output:
+        video = output.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        audio = output.add_stream("aac", rate=48_000, layout="stereo") if tone else None
+        for i in range(round(seconds * fps)):
+            rgb = np.full((180, 320, 3), colour, np.uint8)
+            rgb[:, (i * 5) % 320] = 255
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            output.mux(video.encode(frame))
+        output.mux(video.encode())
+        if audio is not None:
+            total = round(seconds * 48_000)
+            wave = (0.3 * np.sin(2 * np.pi * tone * np.arange(total) / 48_000)).astype(np.float32)
+            for at in range(0, total, 1024):
+                chunk = np.ascontiguousarray(np.stack([wave[at:at + 1024]] * 2))
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                frame.sample_rate, frame.pts = 48_000, at
+                output.mux(audio.encode(frame))
+            output.mux(audio.encode())
+    return path
+
+
+def sound_of(path: Path) -> np.ndarray:
+    """The file's sound as mono float samples at 48 kHz."""
+    with av.open(str(path)) as container:
+        assert container.streams.audio, "no sound in the joined file"
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=48_000)
+        parts = [out.to_ndarray()[0] for frame in container.decode(audio=0) for out in resampler.resample(frame)]
+    return np.concatenate(parts)
+
+
+def test_sound_is_copied_with_the_picture_and_stays_in_step(tmp_path: Path) -> None:
+    clips = [Clip(clip_with(tmp_path / f"c{n}.mp4", tone=440 + 220 * n)) for n in range(3)]
+    result = join(clips, tmp_path / "out.mp4")
+    assert result.method == "copy"
+    sound = sound_of(result.path)
+    assert len(sound) / 48_000 == pytest.approx(3.0, abs=0.05)
+    assert probe_video(result.path).duration == pytest.approx(3.0, abs=1 / 24)
+    # The second second is the second clip's tone (660 Hz), not the first's.
+    middle = sound[60_000:84_000]
+    spectrum = np.abs(np.fft.rfft(middle))
+    assert np.fft.rfftfreq(len(middle), 1 / 48_000)[spectrum.argmax()] == pytest.approx(660, abs=5)
+
+
+def test_a_clip_without_sound_is_silence_and_other_frame_rates_keep_their_length(tmp_path: Path) -> None:
+    clips = [Clip(clip_with(tmp_path / "a.mp4", tone=440)), Clip(clip_with(tmp_path / "b.mp4", fps=30)),
+             Clip(clip_with(tmp_path / "c.mp4", tone=880))]
+    result = join(clips, tmp_path / "out.mp4")
+    assert result.method == "reencode" and "sound" in result.reason
+    info = probe_video(result.path)
+    assert (info.fps, info.frames) == (24, 72)  # the 30 fps second still lasts one second
+    sound = sound_of(result.path)
+    assert len(sound) / 48_000 == pytest.approx(3.0, abs=0.05)
+    loud = [float(np.sqrt(np.mean(sound[s * 48_000 + 4_800:(s + 1) * 48_000 - 4_800] ** 2))) for s in range(3)]
+    assert loud[0] > 0.1 and loud[2] > 0.1 and loud[1] < 0.01
