@@ -284,3 +284,21 @@ def test_edits_of_different_shots_from_two_stores_on_one_folder_both_survive(tmp
     finally:
         one.close()
         two.close()
+
+
+def test_an_assembly_whose_file_went_missing_is_failed_at_start_not_fetched(tmp_path: Path) -> None:
+    from dailies.jobs import FileRecord, Job, new_job_id
+
+    home = tmp_path / "home"
+    studio = Studio(Environment(home=home))
+    job = Job(id=new_job_id(), provider="storyboard", model="pyav", prompt="Board (v1): Shot 1", kind=JobKind.ASSEMBLE,
+              status=JobStatus.COMPLETED, files={"video": FileRecord(f"{'x' * 4}/video.mp4", 10, "00")})
+    studio.store.insert(job)
+    studio.close()
+    again = Studio(Environment(home=home))
+    try:
+        again.tracker.resume()
+        found = again.store.require(job.id)
+        assert found.status is JobStatus.FAILED and "assemble the board again" in found.error.message
+    finally:
+        again.close()
