@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.prompt_form import count_of
 from components.refresh import refresh_every, settle
 from components.runtime import media_url, studio
 from components.storyboard_view import cut_line, handoff_downloads, shot_editor, shot_takes, storyboards
@@ -26,7 +27,7 @@ with st.popover("New board", icon=":material/add:"), st.form("sb_new", clear_on_
 
 if goto := st.session_state.pop("sb_goto", None):  # a board just made by a button below the chooser
     st.session_state["sb_board"] = goto
-every = {board.id: f"{board.title} · v{board.version} · {len(board.shots)} shots" for board in boards.all()}
+every = {board.id: f"{board.title} · v{board.version} · {count_of(len(board.shots), 'shot')}" for board in boards.all()}
 if not every:
     st.info("No boards yet: make one with New board.")
     st.stop()
@@ -52,9 +53,10 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 
 with st.expander("Style: applied to every shot's prompt", expanded=not board.style.text()):
     with st.form(f"sb_style_{board.id}", border=False):
-        values = {name: st.text_input(label.capitalize(), getattr(board.style, name),
-                                     key=f"sb_style_{board.id}_{name}")
-                  for name, label in STYLE_LABELS.items()}
+        with st.container(horizontal=True):
+            values = {name: st.text_input(label.capitalize(), getattr(board.style, name),
+                                         key=f"sb_style_{board.id}_{name}")
+                      for name, label in STYLE_LABELS.items()}
         saved = st.form_submit_button("Save style")
     if saved:
         board = boards.update(board.id, style=Style(**values))
