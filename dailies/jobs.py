@@ -58,6 +58,8 @@ class JobKind(StrEnum):
     REMIX = "remix"
     EXTEND = "extend"
     EDIT = "edit"
+    ASSEMBLE = "assemble"
+    """Takes joined into one video here (a storyboard's assembly), not made by a provider."""
 
 
 # Status words that gateways speaking this API use for other vendors (LiteLLM's Veo route says

@@ -177,6 +177,10 @@ class Tracker:
                     and not job.params.get("files_removed_at")
                     and not self._files_present(job)
                 ):
+                    if job.kind is JobKind.ASSEMBLE:  # joined here, not made by a provider: nothing to fetch
+                        self.store.update(job.id, status=JobStatus.FAILED, error=JobError(
+                            "The assembled file is missing; assemble the board again.", "missing_file"))
+                        continue
                     self.store.update(job.id, status=JobStatus.DOWNLOADING)
                     job = self.store.require(job.id)
                 if job.status in ACTIVE_STATUSES:

@@ -116,18 +116,27 @@ def _has(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", text) is not None
 
 
+_GRADE = re.compile(r"(?<![a-z])(?:colou?r grade|grade|palette)\s*:\s*([^;.\n]*)")
+"""A "colour grade: …" clause (a storyboard's style block writes one): its palette and colour win over
+words elsewhere in the prompt, so every shot of a board keeps the board's grade."""
+
+
 def read_look(prompt: str) -> Look:
     text = " ".join(prompt.lower().split())
+    graded = _GRADE.search(text)
+    places = (graded.group(1), text) if graded else (text,)
     palette_name, palette = "default", DEFAULT_PALETTE
-    for name, colours in PALETTES.items():
-        if _has(text, name):
-            palette_name, palette = name, colours
+    accent: RGB | None = None
+    for place in places:
+        found = next(((name, colours) for name, colours in PALETTES.items() if _has(place, name)), None)
+        if found:
+            palette_name, palette = found
             break
-    accent = palette[2]
-    for name, colour in COLOURS.items():
-        if _has(text, name):
-            accent = colour
+    for place in places:
+        accent = next((colour for name, colour in COLOURS.items() if _has(place, name)), None)
+        if accent:
             break
+    accent = accent or palette[2]
     motion = Motion()
     for name, (px, py, zoom, orbit, handheld) in MOTIONS.items():
         if _has(text, name):

@@ -74,7 +74,7 @@ class Capabilities:
         return self.reference_image and (self.image_models is None or model in self.image_models)
 
     def supports(self, kind: JobKind) -> bool:
-        return kind is JobKind.GENERATE or bool(getattr(self, str(kind)))
+        return kind is JobKind.GENERATE or bool(getattr(self, str(kind), False))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""Storyboard: a board made and edited on the page, its cost before launch, takes picked, the continuity
+figure on the board, an assembly, and the timeline offered for download."""
+
+from __future__ import annotations
+
+import opentimelineio as otio
+from page_helpers import no_exception, record_downloads
+
+
+def new_board(open_page, title: str = "Kite on the beach"):
+    at = open_page("storyboard.py")
+    assert any("No boards yet" in i.value for i in at.info)
+    form_title = next(t for t in at.text_input if t.label == "Title")
+    form_title.input(title)
+    next(b for b in at.button if b.label == "Create").click().run()
+    return no_exception(at)
+
+
+def board_of(studio_of, board_id: str):
+    from dailies.storyboard import Storyboards
+
+    return Storyboards(studio_of()).get(board_id)
+
+
+def shot_ids(studio_of, board_id: str) -> list[str]:
+    return [s.id for s in board_of(studio_of, board_id).shots]
+
+
+def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_page, studio_of) -> None:
+    at = new_board(open_page)
+    board_id = at.selectbox(key="sb_board").value
+    assert at.query_params["board"] in (board_id, [board_id])
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_input(key=f"sb_style_{board_id}_grade").input("golden hour")
+    at.text_input(key=f"sb_style_{board_id}_subject").input("a red kite")
+    next(b for b in at.button if b.label == "Save style").click().run()
+    at.text_area(key=f"sb_prompt_{first}").input("the kite lifts off").run()
+    at.text_input(key=f"sb_camera_{first}").input("slow pan left").run()
+    no_exception(at)
+    assert any("Sent as: the kite lifts off, camera: slow pan left. subject: a red kite; colour grade: golden hour"
+               in c.value for c in at.caption)
+
+    at.button(key="sb_add").click().run()
+    at.button(key=f"sb_dup_{first}").click().run()
+    ids = shot_ids(studio_of, board_id)
+    assert len(ids) == 3 and ids[0] == first
+    at.button(key=f"sb_down_{first}").click().run()
+    assert shot_ids(studio_of, board_id)[1] == first
+    at.button(key=f"sb_del_{ids[1]}").click().run()  # the copy
+    ids = shot_ids(studio_of, board_id)
+    assert ids[0] == first and len(ids) == 2
+    # The empty shot is named as the problem and the launch is off; nothing was sent.
+    assert any("write what happens in the shot" in e.value for e in at.error)
+    assert at.button(key="sb_launch").disabled
+    assert len(studio_of().store) == 0
+
+    at.text_area(key=f"sb_prompt_{ids[1]}").input("the kite over the dunes").run()
+    at.selectbox(key=f"sb_cont_{ids[1]}").set_value("last_frame").run()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Whole board"] == "$0.00"  # the engine is free; priced boards: tests/test_storyboard.py
+    assert at.button(key="sb_launch").label == "Launch 1 shot × 2 takes"  # the chained shot waits
+    assert len(studio_of().store) == 0
+
+    at.selectbox(key=f"sb_size_{board_id}").set_value("720x1280").run()
+    no_exception(at)
+    assert board_of(studio_of, board_id).size == "720x1280"
+
+    at.button(key="sb_version").click().run()
+    no_exception(at)
+    copy = at.selectbox(key="sb_board").value
+    assert copy != board_id and "v2" in at.selectbox(key="sb_board").format_func(copy)
+
+    at.button(key="sb_delete_board").click().run()
+    no_exception(at)
+    assert at.selectbox(key="sb_board").options == [at.selectbox(key="sb_board").format_func(board_id)]
+
+
+def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, studio_of, monkeypatch) -> None:
+    downloads = record_downloads(monkeypatch)
+    at = new_board(open_page, "Two shots")
+    board_id = at.selectbox(key="sb_board").value
+    at.number_input(key=f"sb_takes_{board_id}").set_value(1).run()
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_area(key=f"sb_prompt_{first}").input("the kite lifts off").run()
+    at.button(key="sb_add").click().run()
+    second = shot_ids(studio_of, board_id)[1]
+    at.text_area(key=f"sb_prompt_{second}").input("the kite lands").run()
+    at.selectbox(key=f"sb_cont_{second}").set_value("last_frame").run()
+    at.button(key="sb_launch").click().run()
+    no_exception(at)
+    assert len(studio_of().store) == 1
+    assert studio_of().tracker.run_until_idle(timeout=90)
+    at.run()
+    take = studio_of().store.all()[0].id
+    at.segmented_control(key=f"sb_pick_{first}_1").set_value(take).run()
+    at.button(key="sb_launch").click().run()
+    assert studio_of().tracker.run_until_idle(timeout=90)
+    at.run()
+    chained = next(j.id for j in studio_of().store.all() if j.id != take)
+    at.segmented_control(key=f"sb_pick_{second}_1").set_value(chained).run()
+    no_exception(at)
+    cut = next(c.value for c in at.caption if c.value.startswith("Cut Shot 1"))
+    assert "(chained;" in cut and "ΔE" in cut
+
+    at.button(key="sb_assemble").click().run()
+    no_exception(at)
+    assert len(at.get("video")) == 3  # two takes and the assembly
+    assert any("packets were copied" in c.value for c in at.caption)
+    otio_button = next(b for b in at.get("download_button") if b.label == "Timeline (.otio)")
+    timeline = otio.adapters.read_from_string(downloads.of(otio_button).decode(), "otio_json")
+    assert [c.name for c in timeline.find_clips()] == ["Shot 1", "Shot 2"]
+
+
+def test_a_board_over_budget_shows_its_cost_and_cannot_launch(open_page, studio_of, engine, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    settings = studio_of().settings
+    settings.active_provider = "remote"
+    settings.rates = {**settings.rates, "dailies-preview": 1.0}
+    settings.daily_budget_usd = 10.0
+    studio_of().save_settings(settings)
+    at = new_board(open_page, "Dear")
+    board_id = at.selectbox(key="sb_board").value
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_area(key=f"sb_prompt_{first}").input("the kite lifts off").run()
+    at.button(key="sb_add").click().run()
+    second = shot_ids(studio_of, board_id)[1]
+    at.text_area(key=f"sb_prompt_{second}").input("the kite lands").run()
+    at.segmented_control(key=f"sb_seconds_{second}").set_value(8).run()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Whole board"] == "$24.00"  # (4 s + 8 s) × 2 takes × $1 a second
+    assert any("budget" in e.value for e in at.error)
+    assert at.button(key="sb_launch").disabled
+    assert len(studio_of().store) == 0
+
+
+def test_words_people_wrote_are_shown_as_text(open_page, studio_of) -> None:
+    at = new_board(open_page, "[Board](https://evil.example)")
+    board_id = at.selectbox(key="sb_board").value
+    first = shot_ids(studio_of, board_id)[0]
+    at.text_input(key=f"sb_name_{first}").input("![x](https://evil.example/p.png)").run()
+    at.text_area(key=f"sb_prompt_{first}").input("a kite [here](https://evil.example)").run()
+    at.button(key="sb_add").click().run()
+    no_exception(at)
+    shown = [c.value for c in at.caption] + [i.value for i in at.info]
+    assert any(r"a kite \[here\](https\://evil.example)" in text for text in shown), shown
+    assert any(r"Cut \!\[x\](https\://evil.example/p.png) → Shot 2" in text for text in shown), shown
+    assert not any("](https://evil" in text for text in shown)
