@@ -22,6 +22,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from components.access import ACCESS_ROUTE, access_page, announce
 from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
+from components.webhook_route import HOOKS_ROUTE, receive_webhook
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig, EngineFolderBusy
 
@@ -84,6 +85,7 @@ def _resume_jobs() -> None:
 app = st.App(
     HERE / "workbench.py",
     routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file),
-            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"])],
+            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"]),
+            Route(HOOKS_ROUTE, receive_webhook, methods=["POST"])],
     lifespan=lifespan,
 )

@@ -62,6 +62,10 @@ class PollPolicy:
     """A listed video made up to this long after a job was sent may be that job's (uploads and queues)."""
     clock_slack: float = 10.0
     """...and one made up to this long before it, for a provider whose clock runs behind ours."""
+    safety_net: float = 60.0
+    """While a provider's webhook deliveries arrive, its jobs are polled only this often (events do the rest)."""
+    quiet_after: float = 600.0
+    """A provider whose last verified delivery is older than this is polled on the normal schedule again."""
 
     def next_delay(self, polls: int, *, hint: float | None = None, eta: float | None = None) -> float:
         """The wait before poll number `polls + 1`.
@@ -89,6 +93,8 @@ class _Schedule:
     in_flight: bool = False
     listed: bool = False
     """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
+    pushed: str | None = None
+    """The status a verified webhook event reported for this job ("completed" or "failed"), not yet acted on."""
 
 
 @dataclass
@@ -134,6 +140,8 @@ class Tracker:
         """This tracker's name on the jobs it works on (their lease in the store)."""
         self.lease_s = lease_s
         self._next_adoption = 0.0
+        self._deliveries: dict[str, float] = {}
+        """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -197,6 +205,49 @@ class Tracker:
                 sched.next_at = now
             self._cond.notify_all()
 
+    # -- webhooks: events first, polling as the safety net ---------------------------------------------
+
+    def delivery_arrived(self, provider: str) -> None:
+        """A verified webhook delivery came from `provider`: its jobs are polled only as a safety net now."""
+        with self._cond:
+            self._deliveries[provider] = self.clock()
+
+    def pushing(self, provider: str) -> bool:
+        """Whether `provider`'s deliveries arrive (one within `quiet_after`), so polling it can slow down."""
+        last = self._deliveries.get(provider)
+        return last is not None and self.clock() - last < self.policy.quiet_after
+
+    def nudge(self, provider: str, remote_id: str, status: str) -> str | None:
+        """A verified event says the provider's video `remote_id` is now `status`: act on that job at once.
+
+        A `completed` job goes straight to its download (no status request: the signed event said so);
+        a `failed` one is asked about once, for its reason. Returns the job's id, or None when no active
+        job here has that video (another data folder's, or already finished: nothing to do).
+        """
+        self.delivery_arrived(provider)
+        job = next((j for j in self.store.active() if j.provider == provider and j.remote_id == remote_id), None)
+        if job is None:
+            return None
+        with self._cond:
+            sched = self._schedules.setdefault(job.id, _Schedule())
+            sched.pushed = status if status in ("completed", "failed") else None
+            sched.next_at = self.clock()
+            self._cond.notify_all()
+        return job.id
+
+    def _next_poll(self, job: Job, delay: float) -> float:
+        """When to poll a job again: `delay` from now, or the safety net's interval while events arrive."""
+        if self.pushing(job.provider):
+            delay = max(delay, self.policy.safety_net)
+        return self.clock() + delay
+
+    def _missed_event(self, job: Job, sched: _Schedule) -> None:
+        """A poll found a job finished that no event announced: deliveries are not arriving (lost, or the
+        endpoint is gone), so this provider goes back to the normal schedule until the next one does."""
+        if sched.pushed is None and self._deliveries.pop(job.provider, None) is not None:
+            log.warning("no webhook event came for %s's finished job %s; polling %s normally again",
+                        job.provider, job.id, job.provider)
+
     def hold(self, job_id: str) -> None:
         """Leave a job alone while its create is on the wire (it has no provider id yet, and must not be
         mistaken for one whose answer was lost). `track` releases it."""
@@ -213,7 +264,9 @@ class Tracker:
         with self._cond:
             self._held.discard(job_id)
             sched = self._schedules.setdefault(job_id, _Schedule())
-            sched.next_at = self.clock() + (self.policy.first if first_poll_in is None else first_poll_in)
+            first = self.policy.first if first_poll_in is None else first_poll_in
+            job = self.store.get(job_id)
+            sched.next_at = self._next_poll(job, first) if job is not None else self.clock() + first
             self._cond.notify_all()
 
     def recheck(self, job_id: str) -> Job:
@@ -358,6 +411,10 @@ class Tracker:
                     code="timed_out",
                 ),
             )
+        if sched.pushed == "completed":
+            sched.pushed = None
+            job = self.store.update(job.id, status=JobStatus.DOWNLOADING, progress=100, completed_at=now)
+            return self._download(job, sched)
         provider = self.providers(job.provider)
         try:
             remote = provider.refresh(job.remote_id)
@@ -372,6 +429,9 @@ class Tracker:
         self._count(job_id, sched)
         sched.failures = 0
         sched.last_error = None
+        if remote.status in (JobStatus.COMPLETED, JobStatus.FAILED) and self.pushing(job.provider):
+            self._missed_event(job, sched)
+        sched.pushed = None
         return self._apply(job, remote, sched)
 
     def _apply(self, job: Job, remote: RemoteVideo, sched: _Schedule) -> Job:
@@ -401,7 +461,7 @@ class Tracker:
         elif remote.progress != job.progress:
             job = self.store.set_progress(job.id, remote.progress) or job
         sched.polls += 1
-        sched.next_at = now + self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta)
+        sched.next_at = self._next_poll(job, self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta))
         return job
 
     @staticmethod
