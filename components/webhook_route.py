@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -27,10 +28,6 @@ def public_url() -> str | None:
     return Environment.load().values.get("DAILIES_PUBLIC_URL") or None
 
 
-def hooks_book() -> WebhookBook:
-    return WebhookBook(studio().home)
-
-
 @functools.cache
 def receiver() -> WebhookReceiver:
     """The one receiver of this process, telling the shared studio's tracker."""
@@ -38,7 +35,8 @@ def receiver() -> WebhookReceiver:
     return WebhookReceiver(WebhookBook(shared.home), shared.tracker)
 
 
-def _host_ok(request: Request) -> bool:
+def host_ok(request: Request) -> bool:
+    """Whether the request's `Host` names this server, or the public URL providers and scripts reach it at."""
     if host_allowed(request):
         return True
     public = public_url()
@@ -47,7 +45,7 @@ def _host_ok(request: Request) -> bool:
 
 async def receive_webhook(request: Request) -> Response:
     """Verify one delivery and hand it to the tracker; the answer says why a refused one was refused."""
-    if not _host_ok(request):
+    if not host_ok(request):
         return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
     if request.headers.get("origin") is not None:
         return JSONResponse({"error": "requests sent by a web page are refused"}, status_code=403)
@@ -55,7 +53,5 @@ async def receive_webhook(request: Request) -> Response:
     if declared.isdigit() and int(declared) > MAX_BODY:
         return JSONResponse({"error": "the delivery is too large"}, status_code=413)
     body = await request.body()
-    from starlette.concurrency import run_in_threadpool
-
     outcome = await run_in_threadpool(receiver().receive, request.path_params["provider"], body, request.headers)
     return JSONResponse({"message": outcome.message}, status_code=outcome.status)
