@@ -63,7 +63,10 @@ class PollPolicy:
     clock_slack: float = 10.0
     """...and one made up to this long before it, for a provider whose clock runs behind ours."""
     safety_net: float = 60.0
-    """While a provider's webhook deliveries arrive, its jobs are polled only this often (events do the rest)."""
+    """While a provider's webhook deliveries arrive, a job of it is asked about at most this often, and only
+    once the deliveries have been quiet this long (one within it proves the endpoint, secret and sender work)."""
+    safety_cap: float = 300.0
+    """...but never less often than this per job, however busy the deliveries: what a lost event can cost."""
     quiet_after: float = 600.0
     """A provider whose last verified delivery is older than this is polled on the normal schedule again."""
 
@@ -95,6 +98,8 @@ class _Schedule:
     """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
     pushed: str | None = None
     """The status a verified webhook event reported for this job ("completed" or "failed"), not yet acted on."""
+    asked_at: float = 0.0
+    """When the provider was last asked about this job (or it was sent): where the safety cap counts from."""
 
 
 @dataclass
@@ -241,6 +246,19 @@ class Tracker:
             delay = max(delay, self.policy.safety_net)
         return self.clock() + delay
 
+    def _deferred(self, job: Job, sched: _Schedule, now: float) -> bool:
+        """Put off a safety-net poll while the provider's deliveries keep arriving (see `PollPolicy.safety_net`):
+        until they have been quiet for `safety_net`, and never past `safety_cap` since the job was last asked."""
+        last = self._deliveries.get(job.provider)
+        if sched.pushed is not None or last is None or not self.pushing(job.provider):
+            return False
+        quiet_at = last + self.policy.safety_net
+        latest = sched.asked_at + self.policy.safety_cap
+        if now >= quiet_at or now >= latest:
+            return False
+        sched.next_at = min(quiet_at, latest)
+        return True
+
     def _missed_event(self, job: Job, sched: _Schedule) -> None:
         """A poll found a job finished that no event announced: deliveries are not arriving (lost, or the
         endpoint is gone), so this provider goes back to the normal schedule until the next one does."""
@@ -266,6 +284,7 @@ class Tracker:
             sched = self._schedules.setdefault(job_id, _Schedule())
             first = self.policy.first if first_poll_in is None else first_poll_in
             job = self.store.get(job_id)
+            sched.asked_at = self.clock()
             sched.next_at = self._next_poll(job, first) if job is not None else self.clock() + first
             self._cond.notify_all()
 
@@ -411,11 +430,14 @@ class Tracker:
                     code="timed_out",
                 ),
             )
+        if self._deferred(job, sched, now):
+            return job
         if sched.pushed == "completed":
             sched.pushed = None
             job = self.store.update(job.id, status=JobStatus.DOWNLOADING, progress=100, completed_at=now)
             return self._download(job, sched)
         provider = self.providers(job.provider)
+        sched.asked_at = now
         try:
             remote = provider.refresh(job.remote_id)
         except NotFoundError as exc:

@@ -56,13 +56,15 @@ def receiver_server(receiver: WebhookReceiver) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def hooked_studio(tmp_path: Path, faults: WebhookFaults | None = None, safety_net: float = 60.0):
+def hooked_studio(tmp_path: Path, faults: WebhookFaults | None = None, safety_net: float = 60.0,
+                  safety_cap: float = 300.0):
     """Engine (3 s jobs) + studio with its tracker running + receiver, registered and proven by a test event."""
     config = EngineConfig(data_dir=tmp_path / "engine", workers=2, min_job_s=3.0, webhook_policy=FAST,
                           webhook_faults=faults or WebhookFaults())
     with serve_engine(config) as engine:
         studio = Studio(Environment(home=tmp_path / "home"), engine_base_url=engine.base_url)
-        studio.tracker.policy = dataclasses.replace(studio.tracker.policy, safety_net=safety_net)
+        studio.tracker.policy = dataclasses.replace(studio.tracker.policy, safety_net=safety_net,
+                                                    safety_cap=safety_cap)
         studio.start()
         book = WebhookBook(studio.home)
         try:
@@ -107,7 +109,8 @@ def test_finished_takes_arrive_by_webhook_with_no_status_requests(tmp_path: Path
 def test_a_lost_and_a_duplicated_event_change_only_the_timing(tmp_path: Path) -> None:
     # Seed 1: the first event is dropped; every other one is delivered twice.
     faults = WebhookFaults(rate_drop=0.5, rate_duplicate=1.0, seed=1)
-    with hooked_studio(tmp_path, faults, safety_net=2.0) as (studio, engine, _book):
+    # The other takes' events keep arriving, so the safety net waits for its cap (4 s here) to ask about it.
+    with hooked_studio(tmp_path, faults, safety_net=2.0, safety_cap=4.0) as (studio, engine, _book):
         jobs = [studio.submit(take(n)) for n in range(3)]
         for job in jobs:
             wait_until(lambda: complete_with_files(studio, job.id), 120, f"{job.id} to complete")  # noqa: B023
@@ -210,3 +213,24 @@ def test_a_tampered_body_or_an_unknown_provider_is_refused(checked) -> None:
     assert receiver.receive("fal", EVENT.encode(), headers).status == 404
     assert receiver.receive("../etc", EVENT.encode(), headers).status == 404
     assert told.nudges == []
+
+
+def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_path: Path) -> None:
+    from dailies.jobs import Job
+    from dailies.media import MediaLibrary
+    from dailies.store import JobStore
+    from dailies.tracker import PollPolicy, Tracker
+
+    now = [1_000_000.0]
+    store = JobStore(tmp_path / "jobs.journal")
+    tracker = Tracker(store, lambda name: None, MediaLibrary(tmp_path / "media"), clock=lambda: now[0],
+                      policy=PollPolicy(safety_net=60.0, quiet_after=600.0))
+    job = store.insert(Job(id="job_1", provider="engine", model="m", prompt="p", remote_id="video_1"))
+    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "no deliveries: the normal schedule"
+    tracker.delivery_arrived("engine")
+    assert tracker.pushing("engine") and not tracker.pushing("fal")
+    assert tracker._next_poll(job, 1.0) == now[0] + 60.0, "deliveries arrive: the safety net"
+    now[0] += 601.0
+    assert not tracker.pushing("engine")
+    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "deliveries stopped: the normal schedule again"
+    store.close()
