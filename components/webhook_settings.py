@@ -70,8 +70,10 @@ def webhook_section(shared: Studio) -> None:
                 if st.button("Send a test event", key=f"webhook_test_{name}", icon=":material/send:"):
                     _test(shared, name, registration.endpoint_id)
                 if st.button("Remove", key=f"webhook_remove_{name}", icon=":material/link_off:"):
-                    client = shared.provider(name).client if name in offering else None
-                    unregister(book, name, client) if client else book.remove(name)
+                    if name in offering:
+                        unregister(book, name, shared.provider(name).client)
+                    else:  # the provider is gone from Settings: forget the endpoint here
+                        book.remove(name)
                     st.rerun()
     choices = [name for name in offering if name not in registered]
     if not choices:

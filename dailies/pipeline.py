@@ -98,7 +98,9 @@ class Pipeline:
         self._keys = studio.store.table(IDEMPOTENCY_TABLE)
         self._callbacks = studio.store.table(CALLBACK_TABLE)
         self._lock = threading.Lock()
-        self._sending: set[str] = set()
+        self._pending: set[str] | None = None
+        """Takes whose callback is not done yet (None: read the table); re-read now and then for other processes."""
+        self._pending_read_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.backoff_first_s, self.backoff_cap_s, self.attempts = 1.0, 60.0, 8
@@ -204,6 +206,9 @@ class Pipeline:
         if order.callback_url:
             self._callbacks.set(job.id, url=order.callback_url, event_id="evt_" + secrets.token_hex(16),
                                 attempts=0, next_at=0.0, state="waiting")
+            with self._lock:
+                if self._pending is not None:
+                    self._pending.add(job.id)
         return job, cost, True
 
     def _replay(self, known: dict[str, Any], body_digest: str) -> tuple[Job, float, bool]:
@@ -212,7 +217,7 @@ class Pipeline:
         if known.get("state") == "made":
             job = self.studio.store.require(str(known["job_id"]))
             return job, job.cost_estimate, False
-        if known.get("state") == "sending":
+        if known.get("state") == "sending" and time.time() - float(known.get("at") or 0) < 300:
             raise Conflict("The first request with this Idempotency-Key is still being sent; ask again shortly.")
         raise Conflict("The first request with this Idempotency-Key may or may not have made a take "
                        f"({known.get('error')}); look in History before ordering it again with a new key.")
@@ -266,8 +271,19 @@ class Pipeline:
         """Send every callback whose take has ended and whose time has come; returns how many were tried."""
         now = time.time()
         tried = 0
-        for job_id, record in self._callbacks.all().items():
-            if record.get("state") not in ("waiting", "retrying") or float(record.get("next_at") or 0) > now:
+        with self._lock:
+            if self._pending is None or now - self._pending_read_at > 30:  # orders of other processes, a restart
+                records = self._callbacks.all().items()
+                self._pending = {k for k, r in records if r.get("state") in ("waiting", "retrying")}
+                self._pending_read_at = now
+            pending = list(self._pending)
+        for job_id in pending:
+            record = self._callbacks.get(job_id)
+            if record is None or record.get("state") not in ("waiting", "retrying"):
+                with self._lock:
+                    self._pending.discard(job_id)
+                continue
+            if float(record.get("next_at") or 0) > now:
                 continue
             job = self.studio.store.get(job_id)
             if job is None or job.status not in FINISHED:
