@@ -5,6 +5,10 @@ one (`openai-poll-after-ms`, Retry-After), otherwise an estimate from the job's 
 otherwise a backoff that starts short and grows to a cap. Work runs on a small thread pool, so one
 slow provider does not hold up the others, and a restart resumes everything from the store.
 
+A provider that sends webhooks (`dailies/webhooks.py`) is listened to instead: a verified event makes
+the tracker act on that job at once (`nudge`), and while deliveries arrive its jobs are polled only as
+a safety net, back on the normal schedule when they stop.
+
 Several processes may track one data folder (the app, a CLI sweep): a job is worked on by the one
 that holds its lease in the store (claimed before each step, renewed while it works). A job whose
 owner stopped is taken over by another process's tracker once the lease lapses.
