@@ -152,3 +152,32 @@ def test_the_receiver_refuses_bad_deliveries(app: App) -> None:
     assert httpx.post(hooks, content=b"{}", headers={**headers, "Origin": "https://evil.example"}).status_code == 403
     assert httpx.post(hooks, content=b"{}", headers={**headers, "Host": "evil.example"}).status_code == 421
     assert httpx.post(f"{app.url}/hooks/nobody", content=b"{}", headers=headers).status_code == 404
+
+
+def png(size=(720, 1280)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 160)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_reference_image_goes_as_an_upload_or_a_data_url(app: App) -> None:
+    import base64
+
+    before = len(app.engine.engine.book.listed())
+    uploaded = app.api("POST", "/takes", data={"prompt": "the blue card, slowly zooming", "seconds": "4",
+                                               "size": "720x1280", "tags": "ref"},
+                       files={"reference": ("card.png", png(), "image/png")})
+    assert uploaded.status_code == 201, uploaded.text
+    inline = "data:image/png;base64," + base64.b64encode(png()).decode()
+    by_url = app.api("POST", "/takes", json={"prompt": "the blue card, panning", "seconds": 4, "size": "720x1280",
+                                              "reference_url": inline})
+    assert by_url.status_code == 201, by_url.text
+    made = app.engine.engine.book.listed()
+    assert len(made) == before + 2
+    assert all(job.reference_path for job in made if job.prompt.startswith("the blue card"))
+    local = app.api("POST", "/takes", json={"prompt": "x", "seconds": 4, "reference_url": "https://127.0.0.1/a.png"})
+    assert local.status_code == 400 and "private network" in local.json()["error"]["message"]
