@@ -21,7 +21,9 @@ from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
 from components.access import ACCESS_ROUTE, access_page, announce
+from components.pipeline_route import PIPELINE_ROUTES, pipeline
 from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
+from components.webhook_route import HOOKS_ROUTE, receive_webhook
 from dailies.config import Environment
 from dailies.engine import Engine, EngineConfig, EngineFolderBusy
 
@@ -79,11 +81,13 @@ def _resume_jobs() -> None:
     # Outside a script run Streamlit warns once that there is no session; here that is the point.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     studio()
+    pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting for a request
 
 
 app = st.App(
     HERE / "workbench.py",
     routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file),
-            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"])],
+            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"]),
+            Route(HOOKS_ROUTE, receive_webhook, methods=["POST"]), *PIPELINE_ROUTES],
     lifespan=lifespan,
 )

@@ -14,6 +14,7 @@ pages = st.navigation(
             st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True),
             st.Page("pages/variants.py", title="Variants", icon=":material/grid_view:"),
             st.Page("pages/storyboard.py", title="Storyboard", icon=":material/view_timeline:"),
+            st.Page("pages/batch.py", title="Batch", icon=":material/upload_file:"),
         ],
         "Review": [
             st.Page("pages/history.py", title="History", icon=":material/history:"),

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("polling", "sweeps", "store", "downloads", "engine_render", "pages", "assemble")
+BENCHMARKS = ("polling", "webhooks", "sweeps", "store", "downloads", "engine_render", "pages", "assemble")
 
 
 def main() -> None:

@@ -227,6 +227,25 @@ class VideosClient:
     def get_character(self, character_id: str) -> dict[str, Any]:
         return self._request("GET", f"videos/characters/{_segment(character_id)}", idempotent=True).json()
 
+    # Webhook endpoints (`/webhook_endpoints`, the SDK's `client.webhooks`): where a provider sends its events.
+
+    def create_webhook_endpoint(self, *, url: str, name: str, event_types: list[str]) -> dict[str, Any]:
+        """Register `url`; the answer holds the `signing_secret`, shown only this once. Never retried."""
+        body = {"url": url, "name": name, "event_types": event_types}
+        return self._request("POST", "webhook_endpoints", idempotent=False, json=body).json()
+
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        """The endpoints registered with this provider (the first page, newest first: at most 100)."""
+        return self._request("GET", "webhook_endpoints", idempotent=True, params={"limit": 100}).json()["data"]
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"webhook_endpoints/{_segment(endpoint_id)}", idempotent=True).json()
+
+    def test_webhook_endpoint(self, endpoint_id: str, event_type: str = "video.completed") -> dict[str, Any]:
+        """Ask the provider to send one sample event now; its answer says what our endpoint replied."""
+        return self._request("POST", f"webhook_endpoints/{_segment(endpoint_id)}/test", idempotent=False,
+                             json={"event_type": event_type}).json()
+
     def list_models(self, *, timeout: float | None = None, retry: bool = True) -> list[dict[str, Any]]:
         """`GET /models`. Pages ask with a short `timeout` and no retries, so a slow server cannot hold a page."""
         extra: dict[str, Any] = {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))} if timeout else {}

@@ -5,6 +5,10 @@ one (`openai-poll-after-ms`, Retry-After), otherwise an estimate from the job's 
 otherwise a backoff that starts short and grows to a cap. Work runs on a small thread pool, so one
 slow provider does not hold up the others, and a restart resumes everything from the store.
 
+A provider that sends webhooks (`dailies/webhooks.py`) is listened to instead: a verified event makes
+the tracker act on that job at once (`nudge`), and while deliveries arrive its jobs are polled only as
+a safety net, back on the normal schedule when they stop.
+
 Several processes may track one data folder (the app, a CLI sweep): a job is worked on by the one
 that holds its lease in the store (claimed before each step, renewed while it works). A job whose
 owner stopped is taken over by another process's tracker once the lease lapses.
@@ -62,6 +66,13 @@ class PollPolicy:
     """A listed video made up to this long after a job was sent may be that job's (uploads and queues)."""
     clock_slack: float = 10.0
     """...and one made up to this long before it, for a provider whose clock runs behind ours."""
+    safety_net: float = 60.0
+    """While a provider's webhook deliveries arrive, a job of it is asked about at most this often, and only
+    once the deliveries have been quiet this long (one within it proves the endpoint, secret and sender work)."""
+    safety_cap: float = 300.0
+    """...but never less often than this per job, however busy the deliveries: what a lost event can cost."""
+    quiet_after: float = 600.0
+    """A provider whose last verified delivery is older than this is polled on the normal schedule again."""
 
     def next_delay(self, polls: int, *, hint: float | None = None, eta: float | None = None) -> float:
         """The wait before poll number `polls + 1`.
@@ -89,6 +100,10 @@ class _Schedule:
     in_flight: bool = False
     listed: bool = False
     """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
+    pushed: str | None = None
+    """The status a verified webhook event reported for this job ("completed" or "failed"), not yet acted on."""
+    asked_at: float = 0.0
+    """When the provider was last asked about this job (or it was sent): where the safety cap counts from."""
 
 
 @dataclass
@@ -134,6 +149,8 @@ class Tracker:
         """This tracker's name on the jobs it works on (their lease in the store)."""
         self.lease_s = lease_s
         self._next_adoption = 0.0
+        self._deliveries: dict[str, float] = {}
+        """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -201,6 +218,62 @@ class Tracker:
                 sched.next_at = now
             self._cond.notify_all()
 
+    # -- webhooks: events first, polling as the safety net ---------------------------------------------
+
+    def delivery_arrived(self, provider: str) -> None:
+        """A verified webhook delivery came from `provider`: its jobs are polled only as a safety net now."""
+        with self._cond:
+            self._deliveries[provider] = self.clock()
+
+    def pushing(self, provider: str) -> bool:
+        """Whether `provider`'s deliveries arrive (one within `quiet_after`), so polling it can slow down."""
+        last = self._deliveries.get(provider)
+        return last is not None and self.clock() - last < self.policy.quiet_after
+
+    def nudge(self, provider: str, remote_id: str, status: str) -> str | None:
+        """A verified event says the provider's video `remote_id` is now `status`: act on that job at once.
+
+        A `completed` job goes straight to its download (no status request: the signed event said so);
+        a `failed` one is asked about once, for its reason. Returns the job's id, or None when no active
+        job here has that video (another data folder's, or already finished: nothing to do).
+        """
+        self.delivery_arrived(provider)
+        job = next((j for j in self.store.active() if j.provider == provider and j.remote_id == remote_id), None)
+        if job is None:
+            return None
+        with self._cond:
+            sched = self._schedules.setdefault(job.id, _Schedule())
+            sched.pushed = status if status in ("completed", "failed") else None
+            sched.next_at = self.clock()
+            self._cond.notify_all()
+        return job.id
+
+    def _next_poll(self, job: Job, delay: float) -> float:
+        """When to poll a job again: `delay` from now, or the safety net's interval while events arrive."""
+        if self.pushing(job.provider):
+            delay = max(delay, self.policy.safety_net)
+        return self.clock() + delay
+
+    def _deferred(self, job: Job, sched: _Schedule, now: float) -> bool:
+        """Put off a safety-net poll while the provider's deliveries keep arriving (see `PollPolicy.safety_net`):
+        until they have been quiet for `safety_net`, and never past `safety_cap` since the job was last asked."""
+        last = self._deliveries.get(job.provider)
+        if sched.pushed is not None or last is None or not self.pushing(job.provider):
+            return False
+        quiet_at = last + self.policy.safety_net
+        latest = sched.asked_at + self.policy.safety_cap
+        if now >= quiet_at or now >= latest:
+            return False
+        sched.next_at = min(quiet_at, latest)
+        return True
+
+    def _missed_event(self, job: Job, sched: _Schedule) -> None:
+        """A poll found a job finished that no event announced: deliveries are not arriving (lost, or the
+        endpoint is gone), so this provider goes back to the normal schedule until the next one does."""
+        if sched.pushed is None and self._deliveries.pop(job.provider, None) is not None:
+            log.warning("no webhook event came for %s's finished job %s; polling %s normally again",
+                        job.provider, job.id, job.provider)
+
     def hold(self, job_id: str) -> None:
         """Leave a job alone while its create is on the wire (it has no provider id yet, and must not be
         mistaken for one whose answer was lost). `track` releases it."""
@@ -217,7 +290,10 @@ class Tracker:
         with self._cond:
             self._held.discard(job_id)
             sched = self._schedules.setdefault(job_id, _Schedule())
-            sched.next_at = self.clock() + (self.policy.first if first_poll_in is None else first_poll_in)
+            first = self.policy.first if first_poll_in is None else first_poll_in
+            job = self.store.get(job_id)
+            sched.asked_at = self.clock()
+            sched.next_at = self._next_poll(job, first) if job is not None else self.clock() + first
             self._cond.notify_all()
 
     def recheck(self, job_id: str) -> Job:
@@ -362,7 +438,14 @@ class Tracker:
                     code="timed_out",
                 ),
             )
+        if self._deferred(job, sched, now):
+            return job
+        if sched.pushed == "completed":
+            sched.pushed = None
+            job = self.store.update(job.id, status=JobStatus.DOWNLOADING, progress=100, completed_at=now)
+            return self._download(job, sched)
         provider = self.providers(job.provider)
+        sched.asked_at = now
         try:
             remote = provider.refresh(job.remote_id)
         except NotFoundError as exc:
@@ -376,6 +459,9 @@ class Tracker:
         self._count(job_id, sched)
         sched.failures = 0
         sched.last_error = None
+        if remote.status in (JobStatus.COMPLETED, JobStatus.FAILED) and self.pushing(job.provider):
+            self._missed_event(job, sched)
+        sched.pushed = None
         return self._apply(job, remote, sched)
 
     def _apply(self, job: Job, remote: RemoteVideo, sched: _Schedule) -> Job:
@@ -405,7 +491,7 @@ class Tracker:
         elif remote.progress != job.progress:
             job = self.store.set_progress(job.id, remote.progress) or job
         sched.polls += 1
-        sched.next_at = now + self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta)
+        sched.next_at = self._next_poll(job, self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta))
         return job
 
     @staticmethod

@@ -7,6 +7,7 @@ import streamlit as st
 from components.access import bound_beyond_loopback
 from components.runtime import studio
 from components.text import plain
+from components.webhook_settings import webhook_section
 from dailies.config import REMOTE, key_hint
 from dailies.errors import ValidationError
 from dailies.providers import registry
@@ -137,6 +138,8 @@ if st.button("Save settings", type="primary", icon=":material/save:", key="save_
         st.error(plain(exc), icon=":material/block:")
     else:
         st.success("Saved.", icon=":material/check:")
+
+webhook_section(shared)
 
 
 

@@ -33,15 +33,18 @@ from .api import PREVIEW_MODEL, PREVIEW_PRO_MODEL, APIError, VideosAPI
 from .faults import FaultPlan, Faults
 from .folder import EngineFolder, EngineFolderBusy
 from .state import JobBook
+from .webhooks import DeliveryPolicy, EngineWebhooks, WebhookFaults
 
 __all__ = [
     "PREVIEW_MODEL",
     "PREVIEW_PRO_MODEL",
+    "DeliveryPolicy",
     "Engine",
     "EngineConfig",
     "EngineFolderBusy",
     "Faults",
     "RunningEngine",
+    "WebhookFaults",
     "create_app",
     "serve_engine",
 ]
@@ -69,6 +72,10 @@ class EngineConfig:
     """Encoder threads per render; the worker pool gives the parallelism."""
     allowed_hosts: tuple[str, ...] = ()
     """Names a request's `Host` may carry besides loopback ones (DNS rebinding is refused); "*" allows any."""
+    webhook_faults: WebhookFaults = field(default_factory=WebhookFaults)
+    """Deliveries dropped, delayed, duplicated or reordered on purpose (see `webhooks.py`)."""
+    webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    """How often and how long a failing delivery is retried."""
 
 
 class Engine:
@@ -88,8 +95,10 @@ class Engine:
             threads_per_render=config.render_threads,
         )
         self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms)
+        self.webhooks = EngineWebhooks(Path(config.data_dir), config.webhook_faults, config.webhook_policy)
+        self.book.on_finish = self.webhooks.job_finished
         self.app = Starlette(
-            routes=self.api.routes(),
+            routes=[*self.api.routes(), *self.webhooks.routes(self.api._guard, self.api._body)],
             middleware=[Middleware(HostGuard, allowed=config.allowed_hosts)],
             exception_handlers={
                 APIError: _api_error,
@@ -108,12 +117,14 @@ class Engine:
             if base_url:
                 self.folder.publish(base_url, self.config.api_key)
             self.book.start()
+            self.webhooks.start()
         except BaseException:
             self.folder.release()
             raise
 
     def close(self) -> None:
         self.book.close()
+        self.webhooks.close()
         self.folder.release()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from . import EngineConfig, Faults, create_app
+from . import EngineConfig, Faults, WebhookFaults, create_app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-drop", type=float, default=0.0)
     parser.add_argument("--blocked-term", action="append", default=[])
     parser.add_argument("--fault-seed", type=int, default=None)
+    parser.add_argument("--webhook-drop", type=float, default=0.0, help="fraction of webhook events never sent")
+    parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="wait before each event's first attempt")
+    parser.add_argument("--webhook-duplicate", type=float, default=0.0, help="fraction of events sent twice")
+    parser.add_argument("--webhook-reorder", type=float, default=0.0, help="fraction held until the next event")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     faults = Faults(
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
         min_job_s=args.min_job_s,
         poll_after_ms=args.poll_after_ms,
         faults=faults,
+        webhook_faults=WebhookFaults(rate_drop=args.webhook_drop, delay_s=args.webhook_delay_s,
+                                     rate_duplicate=args.webhook_duplicate, rate_reorder=args.webhook_reorder,
+                                     seed=args.fault_seed),
         # Bound to every interface, the engine cannot know its names: any Host is answered (use --api-key-env).
         allowed_hosts=("*",) if args.host in ("0.0.0.0", "::", "") else (args.host,),
     )

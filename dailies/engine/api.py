@@ -14,6 +14,7 @@ import hmac
 import io
 import math
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,8 @@ class VideosAPI:
         self._key = api_key
         self.poll_after_ms = poll_after_ms
         self.started = int(time.time())
+        self.status_requests: Counter[str] = Counter()
+        """Status requests (`GET /v1/videos/{id}`) answered per video: what polling costs (tests, benchmarks)."""
 
     def routes(self) -> list[Route]:
         return [
@@ -306,6 +309,7 @@ class VideosAPI:
     async def retrieve(self, request: Request) -> Response:
         await self._guard(request)
         job = self._find(request.path_params["video_id"])
+        self.status_requests[job.id] += 1
         headers = {}
         if job.status in ("queued", "in_progress") and not self.plan.faults.omit_poll_hint:
             headers["openai-poll-after-ms"] = str(self._poll_hint(job))

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,8 @@ class JobBook:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self.on_finish: Callable[[EngineJob], None] | None = None
+        """Told of each job that completes or fails (the engine's webhook deliveries)."""
         self._load()
 
     # -- persistence -------------------------------------------------------------------------------
@@ -334,6 +337,8 @@ class JobBook:
                 job.status, job.progress = "completed", 100
                 job.expires_at = now + self.lifetime_s
             self.save()
+        if self.on_finish is not None:
+            self.on_finish(job)
 
 
 def random_seed() -> int:

@@ -1,0 +1,109 @@
+"""Settings → Webhooks: our endpoint at each provider that offers webhooks, its last delivery, register / remove.
+
+A provider that speaks the OpenAI API's `/webhook_endpoints` (the engine, OpenAI, a gateway that passes
+them on) can tell us when a take finishes instead of being asked; polling it then slows to a safety
+net. Providers reach the app at `DAILIES_PUBLIC_URL` (a tunnel or a reverse proxy); the embedded engine
+and other providers on this machine reach it on loopback.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from components.text import plain
+from components.webhook_route import public_url
+from dailies.config import is_loopback_host
+from dailies.errors import APIError, DailiesError
+from dailies.studio import Studio
+from dailies.webhooks import LastDelivery, WebhookBook, register, unregister
+
+
+def _offers_webhooks(provider: object) -> bool:
+    return hasattr(getattr(provider, "client", None), "create_webhook_endpoint")
+
+
+def _default_base(provider: object) -> str:
+    """Where this provider reaches the app: on loopback for one on this machine, else the public URL."""
+    base = str(getattr(getattr(provider, "client", None), "base_url", ""))
+    if is_loopback_host(urlsplit(base).hostname or ""):
+        return f"http://127.0.0.1:{st.get_option('server.port')}"
+    return public_url() or ""
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def _delivery_line(last: LastDelivery | None) -> str:
+    if last is None:
+        return "No delivery yet."
+    return f"Last delivery {_ago(time.time() - last.at)}: {last.outcome}."
+
+
+def webhook_section(shared: Studio) -> None:
+    """The Webhooks section of Settings."""
+    st.subheader("Webhooks")
+    st.caption("A provider that sends webhooks says when a take finishes, so the app fetches it at once and "
+               "asks that provider only about once a minute per job, as a safety net, while deliveries arrive. "
+               "Providers outside this machine reach the app at DAILIES_PUBLIC_URL (a tunnel or a reverse "
+               "proxy; see the README). Each delivery's signature is checked; its secret stays in the data "
+               "folder, readable by this user only.")
+    book = WebhookBook(shared.home)
+    offering = [name for name in shared.providers.names() if _offers_webhooks(shared.provider(name))]
+    registered = book.registrations()
+    for name, registration in registered.items():
+        with st.container(border=True, key=f"webhook_{name}"):
+            slowed = shared.tracker.pushing(name)
+            st.markdown(f"**{plain(name)}** delivers to")
+            st.code(registration.url, language=None)
+            st.caption(f"Endpoint {plain(registration.endpoint_id)} · "
+                       f"{plain(_delivery_line(book.last_delivery(name)))} · "
+                       + ("polling slowed to the safety net" if slowed else "polling on its normal schedule"))
+            with st.container(horizontal=True):
+                if st.button("Send a test event", key=f"webhook_test_{name}", icon=":material/send:"):
+                    _test(shared, name, registration.endpoint_id)
+                if st.button("Remove", key=f"webhook_remove_{name}", icon=":material/link_off:"):
+                    if name in offering:
+                        unregister(book, name, shared.provider(name).client)
+                    else:  # the provider is gone from Settings: forget the endpoint here
+                        book.remove(name)
+                    st.rerun()
+    choices = [name for name in offering if name not in registered]
+    if not choices:
+        if not offering:
+            st.caption("No configured provider offers webhooks (`/webhook_endpoints`).")
+        return
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        name = st.selectbox("Provider", choices, key="webhook_provider")
+        base = st.text_input("Reached at", _default_base(shared.provider(name)), key=f"webhook_base_{name}",
+                             placeholder="https://dailies.example.com",
+                             help="The app's address as the provider reaches it; /hooks/<provider> is added.")
+        if st.button("Register", key="webhook_register", icon=":material/webhook:"):
+            try:
+                registration = register(book, name, shared.provider(name).client, base)
+            except (DailiesError, KeyError) as exc:
+                st.error(plain(f"Not registered: {exc}"), icon=":material/block:")
+            else:
+                _test(shared, name, registration.endpoint_id)
+                st.rerun()
+
+
+def _test(shared: Studio, name: str, endpoint_id: str) -> None:
+    """Ask the provider for a sample event; a 2xx from our receiver proves the whole path (and the secret)."""
+    try:
+        answer = shared.provider(name).client.test_webhook_endpoint(endpoint_id)
+    except APIError as exc:
+        st.toast(plain(f"The test event did not arrive: {exc}"), icon=":material/error:")
+        return
+    code = int(answer.get("status_code") or 0)
+    if 200 <= code < 300:
+        st.toast(f"The test event arrived and was verified ({code}).", icon=":material/check:")
+    else:
+        st.toast(f"The receiver answered {code} to the test event.", icon=":material/error:")

@@ -1,0 +1,373 @@
+"""The pipeline API's rules: takes ordered by scripts and CMS hooks, under the same rules as the pages.
+
+A take ordered here is checked, moderated, priced and budgeted by the same `Studio` as the Generate
+page (nothing is sent while a problem stands), and followed by the same tracker. An `Idempotency-Key`
+makes a retried order return the first take, never a second paid one (the keys live in the store's
+journal, so a restart or a second app process knows them). A take ordered with a `callback_url` is
+announced there when it ends, signed the Standard Webhooks way with `DAILIES_CALLBACK_SECRET` and
+retried with backoff until the receiver answers 2xx.
+
+The HTTP side (routes, bearer token, Host checks) is `components/pipeline_route.py`; this module
+imports neither Streamlit nor Starlette.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from standardwebhooks import Webhook
+
+from dailies.config import is_loopback_host
+from dailies.errors import RequestRefused, ValidationError
+from dailies.jobs import Job, JobRequest, JobStatus
+from dailies.studio import Studio
+from dailies.validation import MAX_REFERENCE_BYTES, check_reference_image
+
+log = logging.getLogger(__name__)
+
+TOKEN_VAR = "DAILIES_API_TOKEN"
+CALLBACK_SECRET_VAR = "DAILIES_CALLBACK_SECRET"
+IDEMPOTENCY_TABLE = "api_idempotency"
+CALLBACK_TABLE = "api_callbacks"
+FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url"}
+FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
+"""A take in one of these is announced to its callback (a needs-look one needs a person: said so)."""
+
+
+class Conflict(RequestRefused):
+    """An `Idempotency-Key` reused with another body, or while its first request is still being sent."""
+
+
+class Refusal(RequestRefused):
+    """What the pages would refuse (validation, moderation, budget), every reason at once, with the price."""
+
+    def __init__(self, problems: tuple[str, ...], cost: float) -> None:
+        super().__init__(" ".join(problems))
+        self.problems, self.cost = problems, cost
+
+
+@dataclass(frozen=True)
+class Order:
+    """A checked order: what to render, where, and whom to tell."""
+
+    request: JobRequest
+    provider: str
+    callback_url: str | None
+
+
+def token_matches(header: str | None, token: str | None) -> bool:
+    """Whether `Authorization: Bearer <token>` carries the API token (constant time; no token, no access)."""
+    given = (header or "")[7:] if (header or "").lower().startswith("bearer ") else ""
+    return bool(token and given) and hmac.compare_digest(given.encode(), str(token).encode())
+
+
+def check_callback_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"callback_url {url!r} is not an http(s) URL.", field="callback_url")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValidationError("callback_url must use https (plain http only for this machine).", field="callback_url")
+    return url.strip()
+
+
+class Pipeline:
+    """Orders, looks and callbacks over one studio. Thread-safe; `start`/`close` run the callback sender."""
+
+    def __init__(self, studio: Studio, *, callback_secret: str | None = None,
+                 fetch: Callable[[str], bytes] | None = None) -> None:
+        self.studio = studio
+        self.callback_secret = callback_secret
+        self._fetch = fetch or fetch_public_image
+        self._keys = studio.store.table(IDEMPOTENCY_TABLE)
+        self._callbacks = studio.store.table(CALLBACK_TABLE)
+        self._lock = threading.Lock()
+        self._pending: set[str] | None = None
+        """Takes whose callback is not done yet (None: read the table); re-read now and then for other processes."""
+        self._pending_read_at = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.backoff_first_s, self.backoff_cap_s, self.attempts = 1.0, 60.0, 8
+
+    # -- ordering ----------------------------------------------------------------------------------
+
+    def parse(self, fields: Mapping[str, Any], upload: tuple[str, bytes] | None = None) -> Order:
+        """Read and check an order's fields (JSON or form) into a request; ValidationError says what is wrong."""
+        unknown = sorted(set(fields) - FIELDS - {"reference"})
+        if unknown:
+            raise ValidationError(f"Unknown field(s): {', '.join(unknown)}. Known: {', '.join(sorted(FIELDS))}.")
+        prompt = fields.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValidationError("prompt is required: the text of the take.", field="prompt")
+        provider = str(fields.get("provider") or self.studio.active_provider_name)
+        names = self.studio.providers.names()
+        if provider not in names:
+            raise ValidationError(f"Unknown provider {provider!r}. Configured: {', '.join(names)}.", field="provider")
+        caps = self.studio.capabilities(provider)
+        settings = self.studio.settings
+        model = str(fields.get("model") or caps.default_model)
+        size = str(fields.get("size") or settings.default_size)
+        seconds = _whole_number(fields.get("seconds"), settings.default_seconds)
+        tags = _tags(fields.get("tags"))
+        callback = fields.get("callback_url")
+        callback_url = check_callback_url(str(callback)) if callback else None
+        if callback_url and not self.callback_secret:
+            raise ValidationError(f"callback_url needs {CALLBACK_SECRET_VAR} (a whsec_... secret) set on the server, "
+                                  "to sign the callbacks with.", field="callback_url")
+        reference_path = None
+        if upload is not None or fields.get("reference_url"):
+            name, data = upload if upload is not None else self._reference_from_url(str(fields["reference_url"]))
+            reference_path = self._save_reference(name, data)
+        request = JobRequest(prompt=prompt, model=model, size=size, seconds=seconds, tags=tags,
+                             reference_path=reference_path)
+        return Order(request, provider, callback_url)
+
+    def _reference_from_url(self, url: str) -> tuple[str, bytes]:
+        if url.startswith("data:"):
+            try:
+                header, encoded = url.split(",", 1)
+                if ";base64" not in header:
+                    raise ValueError
+                data = base64.b64decode(encoded, validate=True)
+            except (ValueError, binascii.Error):
+                raise ValidationError("reference_url is a data: URL that is not base64.", field="reference_url") \
+                    from None
+            return "reference", data
+        return urlsplit(url).path.rsplit("/", 1)[-1] or "reference", self._fetch(url)
+
+    def _save_reference(self, name: str, data: bytes) -> str:
+        if len(data) > MAX_REFERENCE_BYTES:
+            raise ValidationError(f"The reference image is {len(data) / 2**20:.1f} MB; the limit is "
+                                  f"{MAX_REFERENCE_BYTES / 2**20:.0f} MB.", field="reference")
+        folder = self.studio.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"ref_{uuid.uuid4().hex}"
+        path.write_bytes(data)
+        try:
+            content_type = check_reference_image(path, shown_name=name)
+        except ValidationError:
+            path.unlink(missing_ok=True)
+            raise
+        final = path.with_suffix({"image/png": ".png", "image/webp": ".webp"}.get(content_type, ".jpg"))
+        path.replace(final)
+        return str(final)
+
+    def estimate(self, order: Order) -> tuple[float, tuple[str, ...]]:
+        """The price, and every reason the pages would refuse it (validation, moderation, budget)."""
+        preflight = self.studio.preflight(order.request, order.provider)
+        return preflight.cost, preflight.problems
+
+    def order(self, order: Order, idempotency_key: str | None, body_digest: str) -> tuple[Job, float, bool]:
+        """Submit once per key: (the take, its estimate, whether it was made by this call).
+
+        Raises RequestRefused (nothing sent) with every problem, Conflict for a reused key, APIError when
+        the provider refused the send.
+        """
+        key = hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else None
+        if key:
+            with self._lock:
+                known = self._keys.get(key)
+                if known is not None:
+                    return self._replay(known, body_digest)
+                self._keys.set(key, state="sending", digest=body_digest, at=time.time())
+        try:
+            cost, problems = self.estimate(order)
+            if problems:
+                raise Refusal(problems, cost)
+            job = self.studio.submit(order.request, order.provider)
+        except Exception:
+            # The studio raises only when nothing was made (a send that may have arrived comes back as an
+            # unconfirmed take instead): the same key may be sent again once the problem is fixed.
+            if key:
+                self._keys.delete(key)
+            raise
+        except BaseException as exc:  # an interrupt midway: the take may exist
+            if key:
+                self._keys.set(key, state="unknown", error=type(exc).__name__)
+            raise
+        if key:
+            self._keys.set(key, state="made", job_id=job.id)
+        if order.callback_url:
+            self._callbacks.set(job.id, url=order.callback_url, event_id="evt_" + secrets.token_hex(16),
+                                attempts=0, next_at=0.0, state="waiting")
+            with self._lock:
+                if self._pending is not None:
+                    self._pending.add(job.id)
+        return job, cost, True
+
+    def _replay(self, known: dict[str, Any], body_digest: str) -> tuple[Job, float, bool]:
+        if known.get("digest") != body_digest:
+            raise Conflict("This Idempotency-Key was used with another body; use a new key for a new take.")
+        if known.get("state") == "made":
+            job = self.studio.store.require(str(known["job_id"]))
+            return job, job.cost_estimate, False
+        if known.get("state") == "sending" and time.time() - float(known.get("at") or 0) < 300:
+            raise Conflict("The first request with this Idempotency-Key is still being sent; ask again shortly.")
+        raise Conflict("The first request with this Idempotency-Key may or may not have made a take "
+                       f"({known.get('error')}); look in History before ordering it again with a new key.")
+
+    # -- looking -----------------------------------------------------------------------------------
+
+    def takes(self, *, tag: str | None = None, status: str | None = None, limit: int = 100) -> list[Job]:
+        jobs = [j for j in self.studio.store.all() if (not tag or tag in j.tags) and (not status or j.status == status)]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)[:limit]
+
+    def view(self, job: Job, file_url: Callable[[Job, str], str], cost: float | None = None) -> dict[str, Any]:
+        """A take as the API shows it: status, progress, file URLs, price, and what went wrong."""
+        body: dict[str, Any] = {
+            "id": job.id, "object": "take", "status": str(job.status), "progress": job.progress,
+            "prompt": job.prompt, "model": job.model, "size": job.size, "seconds": job.seconds,
+            "provider": job.provider, "provider_video_id": job.remote_id, "tags": list(job.tags),
+            "created_at": job.created_at, "completed_at": job.completed_at,
+            "estimate_usd": round(job.cost_estimate if cost is None else cost, 4),
+            "files": {variant: file_url(job, variant) for variant in job.files} if job.status == "completed" else {},
+            "error": {"message": job.error.message, "code": job.error.code} if job.error else None,
+        }
+        callback = self._callbacks.get(job.id)
+        if callback:
+            body["callback"] = {"state": callback.get("state"), "attempts": callback.get("attempts"),
+                                "last_status": callback.get("last_status")}
+        return body
+
+    # -- callbacks ---------------------------------------------------------------------------------
+
+    def start(self, file_url: Callable[[Job, str], str]) -> None:
+        """Send callbacks in the background: each take with a `callback_url`, once it has ended."""
+        self._file_url = file_url
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="dailies-callbacks", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10.0, follow_redirects=False) as client:
+            while not self._stop.wait(0.25):
+                try:
+                    self.send_due(client)
+                except Exception:  # one bad record must not stop every later callback
+                    log.exception("sending callbacks failed")
+
+    def send_due(self, client: httpx.Client) -> int:
+        """Send every callback whose take has ended and whose time has come; returns how many were tried."""
+        now = time.time()
+        tried = 0
+        with self._lock:
+            if self._pending is None or now - self._pending_read_at > 30:  # orders of other processes, a restart
+                records = self._callbacks.all().items()
+                self._pending = {k for k, r in records if r.get("state") in ("waiting", "retrying")}
+                self._pending_read_at = now
+            pending = list(self._pending)
+        for job_id in pending:
+            record = self._callbacks.get(job_id)
+            if record is None or record.get("state") not in ("waiting", "retrying"):
+                with self._lock:
+                    self._pending.discard(job_id)
+                continue
+            if float(record.get("next_at") or 0) > now:
+                continue
+            job = self.studio.store.get(job_id)
+            if job is None or job.status not in FINISHED:
+                continue
+            tried += 1
+            self._send(client, job, record)
+        return tried
+
+    def _send(self, client: httpx.Client, job: Job, record: dict[str, Any]) -> None:
+        assert self.callback_secret
+        event_type = "take.completed" if job.status is JobStatus.COMPLETED else "take.failed"
+        payload = json.dumps({"id": record["event_id"], "object": "event", "type": event_type,
+                              "created_at": int(time.time()), "data": self.view(job, self._file_url)})
+        stamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
+        headers = {"webhook-id": record["event_id"], "webhook-timestamp": str(int(stamp.timestamp())),
+                   "webhook-signature": Webhook(self.callback_secret).sign(record["event_id"], stamp, payload),
+                   "content-type": "application/json", "user-agent": "dailies-callbacks/1"}
+        attempts = int(record.get("attempts") or 0) + 1
+        try:
+            status: int | None = client.post(record["url"], content=payload.encode(), headers=headers).status_code
+        except httpx.HTTPError as exc:
+            status = None
+            log.info("callback for %s to %s failed: %s", job.id, record["url"], exc)
+        if status is not None and 200 <= status < 300:
+            self._callbacks.set(job.id, state="sent", attempts=attempts, last_status=status)
+            return
+        if attempts >= self.attempts:
+            self._callbacks.set(job.id, state="gave_up", attempts=attempts, last_status=status)
+            return
+        wait = min(self.backoff_first_s * 2 ** (attempts - 1), self.backoff_cap_s)
+        self._callbacks.set(job.id, state="retrying", attempts=attempts, last_status=status,
+                            next_at=time.time() + wait)
+
+
+def body_digest(fields: Mapping[str, Any], upload: tuple[str, bytes] | None) -> str:
+    """What makes two orders the same order (for `Idempotency-Key`): their fields and uploaded bytes."""
+    digest = hashlib.sha256(json.dumps(dict(fields), sort_keys=True, default=str).encode())
+    if upload is not None:
+        digest.update(upload[1])
+    return digest.hexdigest()
+
+
+def fetch_public_image(url: str) -> bytes:
+    """Fetch a reference image from a public https URL (never this machine or a private network)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValidationError("reference_url must be an https URL or a data: URL.", field="reference_url")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError as exc:
+        raise ValidationError(f"reference_url's host {parts.hostname!r} could not be found.",
+                              field="reference_url") from exc
+    if not all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses):
+        raise ValidationError("reference_url points at this machine or a private network; send the image "
+                              "itself instead.", field="reference_url")
+    try:
+        with httpx.stream("GET", url, timeout=20.0, follow_redirects=False) as answer:
+            if answer.status_code != 200:
+                raise ValidationError(f"reference_url answered {answer.status_code}.", field="reference_url")
+            data = b""
+            for chunk in answer.iter_bytes():
+                data += chunk
+                if len(data) > MAX_REFERENCE_BYTES:
+                    raise ValidationError("The reference image is over the size limit.", field="reference")
+            return data
+    except httpx.HTTPError as exc:
+        raise ValidationError(f"reference_url could not be fetched: {exc}", field="reference_url") from exc
+
+
+def _whole_number(value: Any, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ValidationError(f"seconds must be a whole number, not {value!r}.", field="seconds") from None
+    return number
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [t for t in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ValidationError("tags must be a list of strings (or one comma-separated string).", field="tags")
+    return list(dict.fromkeys(t.strip() for t in value if t.strip()))

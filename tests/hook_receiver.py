@@ -1,0 +1,52 @@
+"""A webhook receiver on loopback for tests: records every request and answers what the test says."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from until import wait_until
+
+from dailies.engine.server import free_port
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class HookReceiver:
+    url: str
+    received: list[Received] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    """Statuses to answer, in order; once used up, 200."""
+
+    async def handle(self, request: Request) -> Response:
+        self.received.append(Received(await request.body(), {k.lower(): v for k, v in request.headers.items()}))
+        status = self.answers.pop(0) if self.answers else 200
+        return Response("{}", status_code=status, media_type="application/json")
+
+
+@contextlib.contextmanager
+def hook_receiver(path: str = "/hook") -> Iterator[HookReceiver]:
+    port = free_port()
+    receiver = HookReceiver(f"http://127.0.0.1:{port}{path}")
+    app = Starlette(routes=[Route(path, receiver.handle, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 10, "the test receiver to start")
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -1,0 +1,236 @@
+"""Webhooks end to end in one process: the engine on loopback delivers signed events over real HTTP to
+the receiver (the same `WebhookReceiver` the app mounts at /hooks/<provider>), which tells the real
+tracker; and the receiver's refusals (bad signature, stale timestamp, replay) one by one."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+from standardwebhooks import Webhook
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from until import wait_until
+
+from dailies.config import Environment
+from dailies.engine import DeliveryPolicy, EngineConfig, WebhookFaults, serve_engine
+from dailies.engine.server import free_port
+from dailies.errors import ValidationError
+from dailies.jobs import JobRequest, JobStatus
+from dailies.media import sha256_file
+from dailies.studio import Studio
+from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register, unregister
+
+FAST = DeliveryPolicy(attempts=5, first_s=0.2, growth=2.0, cap_s=2.0)
+
+
+@contextlib.contextmanager
+def receiver_server(receiver: WebhookReceiver) -> Iterator[str]:
+    """The receiver behind a real HTTP server on loopback; yields the base URL providers deliver to."""
+
+    async def handle(request: Request) -> JSONResponse:
+        outcome = receiver.receive(request.path_params["provider"], await request.body(), request.headers)
+        return JSONResponse({"message": outcome.message}, status_code=outcome.status)
+
+    port = free_port()
+    app = Starlette(routes=[Route("/hooks/{provider}", handle, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 10, "the receiver to start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@contextlib.contextmanager
+def hooked_studio(tmp_path: Path, faults: WebhookFaults | None = None, safety_net: float = 60.0,
+                  safety_cap: float = 300.0):
+    """Engine (3 s jobs) + studio with its tracker running + receiver, registered and proven by a test event."""
+    config = EngineConfig(data_dir=tmp_path / "engine", workers=2, min_job_s=3.0, webhook_policy=FAST,
+                          webhook_faults=faults or WebhookFaults())
+    with serve_engine(config) as engine:
+        studio = Studio(Environment(home=tmp_path / "home"), engine_base_url=engine.base_url)
+        studio.tracker.policy = dataclasses.replace(studio.tracker.policy, safety_net=safety_net,
+                                                    safety_cap=safety_cap)
+        studio.start()
+        book = WebhookBook(studio.home)
+        try:
+            with receiver_server(WebhookReceiver(book, studio.tracker)) as base:
+                client = studio.provider("engine").client
+                registration = register(book, "engine", client, base)
+                assert client.test_webhook_endpoint(registration.endpoint_id)["status_code"] == 200
+                yield studio, engine, book
+        finally:
+            studio.close()
+
+
+def take(n: int) -> JobRequest:
+    return JobRequest(prompt=f"take {n}: a paper boat on a pond", model="dailies-preview", size="720x1280", seconds=4)
+
+
+def complete_with_files(studio: Studio, job_id: str) -> bool:
+    job = studio.store.require(job_id)
+    return job.status is JobStatus.COMPLETED and "video" in job.files
+
+
+def test_finished_takes_arrive_by_webhook_with_no_status_requests(tmp_path: Path) -> None:
+    with hooked_studio(tmp_path) as (studio, engine, book):
+        assert studio.tracker.pushing("engine"), "the test event counts as a delivery"
+        jobs = [studio.submit(take(n)) for n in range(3)]
+        for job in jobs:
+            wait_until(lambda: complete_with_files(studio, job.id), 90, f"{job.id} to complete")  # noqa: B023
+        for job in jobs:
+            done = studio.store.require(job.id)
+            video = studio.media.resolve(done.files["video"].path)
+            assert sha256_file(video) == done.files["video"].sha256
+        asked = {job.remote_id: engine.engine.api.status_requests[job.remote_id] for job in jobs}
+        assert asked == {job.remote_id: 0 for job in jobs}, "the events replaced polling entirely"
+        last = book.last_delivery("engine")
+        assert last is not None and last.event_type == "video.completed" and last.job_id in {j.id for j in jobs}
+        stored = (studio.home / "webhooks.json")
+        assert stored.stat().st_mode & 0o077 == 0, "the signing secret is readable by its user only"
+        secret = book.registration("engine").secret
+        assert secret not in (studio.home / "jobs.journal").read_text()
+
+
+def test_a_lost_and_a_duplicated_event_change_only_the_timing(tmp_path: Path) -> None:
+    # Seed 1: the first event is dropped; every other one is delivered twice.
+    faults = WebhookFaults(rate_drop=0.5, rate_duplicate=1.0, seed=1)
+    # The other takes' events keep arriving, so the safety net waits for its cap (4 s here) to ask about it.
+    with hooked_studio(tmp_path, faults, safety_net=2.0, safety_cap=4.0) as (studio, engine, _book):
+        jobs = [studio.submit(take(n)) for n in range(3)]
+        for job in jobs:
+            wait_until(lambda: complete_with_files(studio, job.id), 120, f"{job.id} to complete")  # noqa: B023
+        done = [studio.store.require(j.id) for j in jobs]
+        assert all(j.status is JobStatus.COMPLETED and j.error is None for j in done)
+        assert all(sha256_file(studio.media.resolve(j.files["video"].path)) == j.files["video"].sha256 for j in done)
+        polled = [j for j in done if engine.engine.api.status_requests[j.remote_id] > 0]
+        assert polled, "the job whose event was lost was found by the safety-net poll"
+        sent = [r for r in engine.engine.webhooks.log if r.event_type.startswith("video.") and r.status_code == 200]
+        assert len(sent) > len({r.event_id for r in sent}), "duplicates were delivered (and answered 2xx)"
+
+
+def test_registering_again_replaces_the_endpoint_and_removing_deletes_it(tmp_path: Path) -> None:
+    with hooked_studio(tmp_path) as (studio, _engine, book):
+        client = studio.provider("engine").client
+        first = book.registration("engine")
+        second = register(book, "engine", client, first.url.rsplit("/hooks/", 1)[0])
+        assert [e["id"] for e in client.list_webhook_endpoints()] == [second.endpoint_id]
+        unregister(book, "engine", client)
+        assert book.registration("engine") is None
+        assert client.list_webhook_endpoints() == []
+        with pytest.raises(ValidationError, match="https"):
+            register(book, "engine", client, "http://dailies.example.com")
+
+
+# -- the receiver's refusals --------------------------------------------------------------------------------
+
+
+class Told:
+    """What the receiver told the tracker (this test is about the receiver's checks, not the tracker)."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[str] = []
+        self.nudges: list[tuple[str, str, str]] = []
+
+    def delivery_arrived(self, provider: str) -> None:
+        self.deliveries.append(provider)
+
+    def nudge(self, provider: str, remote_id: str, status: str) -> str | None:
+        self.nudges.append((provider, remote_id, status))
+        return "job_1"
+
+
+SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
+
+
+def signed(body: str, msg_id: str = "evt_1", at: float | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = datetime.fromtimestamp(int(at if at is not None else time.time()), tz=UTC)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(stamp.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, stamp, body)}
+
+
+@pytest.fixture
+def checked(tmp_path: Path) -> tuple[WebhookReceiver, Told]:
+    book = WebhookBook(tmp_path)
+    book.put(Registration("engine", "whep_1", "http://127.0.0.1:1/hooks/engine", SECRET, time.time()))
+    told = Told()
+    return WebhookReceiver(book, told), told
+
+
+EVENT = json.dumps({"id": "evt_1", "object": "event", "created_at": 1, "type": "video.completed",
+                    "data": {"id": "video_9"}})
+
+
+def test_a_good_delivery_nudges_the_tracker_once_and_a_replay_is_ignored(checked) -> None:
+    receiver, told = checked
+    first = receiver.receive("engine", EVENT.encode(), signed(EVENT))
+    assert (first.status, told.nudges) == (200, [("engine", "video_9", "completed")])
+    again = receiver.receive("engine", EVENT.encode(), signed(EVENT))  # same webhook-id, freshly signed
+    assert again.status == 200 and "Already received" in again.message
+    assert told.nudges == [("engine", "video_9", "completed")]
+    assert receiver.book.last_delivery("engine").job_id == "job_1"
+
+
+@pytest.mark.parametrize(
+    ("case", "headers", "why"),
+    [
+        ("bad signature", signed(EVENT, secret="whsec_" + "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0xMjM0NTY="),
+         "No matching signature"),
+        ("stale timestamp", signed(EVENT, at=time.time() - 3600), "too old"),
+        ("from the future", signed(EVENT, at=time.time() + 3600), "too new"),
+        ("no headers", {}, "Missing required headers"),
+        ("garbled signature", {**signed(EVENT), "webhook-signature": "garbage"}, "malformed"),
+    ],
+)
+def test_bad_deliveries_are_refused_and_nothing_is_told(checked, case: str, headers: dict[str, str], why: str
+                                                        ) -> None:
+    receiver, told = checked
+    outcome = receiver.receive("engine", EVENT.encode(), headers)
+    assert outcome.status == 401 and why in outcome.message, case
+    assert told.nudges == [] and told.deliveries == []
+    assert receiver.book.last_delivery("engine") is None
+
+
+def test_a_tampered_body_or_an_unknown_provider_is_refused(checked) -> None:
+    receiver, told = checked
+    headers = signed(EVENT)
+    tampered = EVENT.replace("video_9", "video_666")
+    assert receiver.receive("engine", tampered.encode(), headers).status == 401
+    assert receiver.receive("fal", EVENT.encode(), headers).status == 404
+    assert receiver.receive("../etc", EVENT.encode(), headers).status == 404
+    assert told.nudges == []
+
+
+def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_path: Path) -> None:
+    from dailies.jobs import Job
+    from dailies.media import MediaLibrary
+    from dailies.store import JobStore
+    from dailies.tracker import PollPolicy, Tracker
+
+    now = [1_000_000.0]
+    store = JobStore(tmp_path / "jobs.journal")
+    tracker = Tracker(store, lambda name: None, MediaLibrary(tmp_path / "media"), clock=lambda: now[0],
+                      policy=PollPolicy(safety_net=60.0, quiet_after=600.0))
+    job = store.insert(Job(id="job_1", provider="engine", model="m", prompt="p", remote_id="video_1"))
+    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "no deliveries: the normal schedule"
+    tracker.delivery_arrived("engine")
+    assert tracker.pushing("engine") and not tracker.pushing("fal")
+    assert tracker._next_poll(job, 1.0) == now[0] + 60.0, "deliveries arrive: the safety net"
+    now[0] += 601.0
+    assert not tracker.pushing("engine")
+    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "deliveries stopped: the normal schedule again"
+    store.close()
