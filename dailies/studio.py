@@ -243,6 +243,9 @@ class Studio:
             max_workers=max(2, self.settings.max_concurrency),
             clock=clock,
         )
+        self.person: Callable[[], str | None] = lambda: None
+        """Who is asking, when the caller does not say: the app sets it to read the session's person (a
+        signed-in user or a name given in the tab); the CLI leaves it saying nobody."""
 
     @property
     def warnings(self) -> list[str]:
@@ -373,11 +376,15 @@ class Studio:
 
     # -- submitting --------------------------------------------------------------------------------
 
-    def submit(self, request: JobRequest, provider: str | None = None) -> Job:
-        """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError."""
-        return self._submit(request, provider or self.active_provider_name, budget_checked=False)
+    def submit(self, request: JobRequest, provider: str | None = None, *, made_by: str | None = None) -> Job:
+        """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError.
 
-    def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool) -> Job:
+        `made_by`: who launched it (by default whoever `person` says is asking), kept on the job."""
+        return self._submit(request, provider or self.active_provider_name, budget_checked=False,
+                            made_by=made_by or self.person())
+
+    def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool,
+                made_by: str | None = None) -> Job:
         provider = self.provider(provider_name)
         caps = provider.capabilities()
         source_remote_id = self._source_remote_id(request, provider_name)
@@ -404,6 +411,7 @@ class Studio:
             created_at=now,
             updated_at=now,
             deadline_at=now + self.tracker.policy.deadline,
+            made_by=made_by or "",
         )
         self.tracker.hold(job.id)
         self.store.insert(job)
@@ -441,10 +449,12 @@ class Studio:
         return job
 
     def launch(
-        self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None
+        self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None,
+        made_by: str | None = None,
     ) -> LaunchResult:
         """Submit several takes with bounded concurrency, after one check of them all together."""
         batch = list(requests)
+        who = made_by or self.person()  # asked here: the pool's threads do not know the session
         name = provider or self.active_provider_name
         preflight = self.preflight(batch, name)
         if not preflight.ok:
@@ -452,7 +462,7 @@ class Studio:
         result = LaunchResult()
         workers = max(1, min(concurrency or self.settings.max_concurrency, len(batch) or 1))
         with ThreadPoolExecutor(workers, thread_name_prefix="dailies-launch") as pool:
-            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for r in batch]
+            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True, made_by=who)) for r in batch]
             for request, future in futures:
                 try:
                     result.jobs.append(future.result())
