@@ -76,6 +76,8 @@ def who_line() -> None:
         st.caption(f"Signed in as **{plain(person)}**")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
         return
+    if st.session_state.get(NAME) and not st.session_state.get(NAME_INPUT):  # given on a page (a review link)
+        st.session_state[NAME_INPUT] = st.session_state[NAME]
     st.session_state.setdefault(NAME_INPUT, st.session_state.get(NAME, ""))
     st.text_input("Your name", key=NAME_INPUT, on_change=_keep_name, placeholder="Who is making and reviewing",
                   help="Kept in this browser tab only, to say who launched a take and who reviewed it. "

@@ -35,7 +35,7 @@ def show_results(found: Round) -> None:
         st.warning(plain(sentence), icon=":material/balance:")
 
     st.subheader("Ranking")
-    st.table(results_table(results), hide_index=True)
+    st.table(results_table(results).style.format(precision=2, na_rep="–"), hide_index=True)
 
     if results.effects:
         st.subheader("What each axis did")
@@ -44,8 +44,8 @@ def show_results(found: Round) -> None:
                    "all scores." if found.mode == "scores" else
                    "Each value's share of the choices its takes were in that it won, against the share overall.")
         st.bar_chart(effects.assign(value=effects["axis"] + ": " + effects["value"]), x="value", y="effect",
-                     color="axis", horizontal=True, height=60 + 36 * len(effects))
-        st.table(effects, hide_index=True)
+                     color="axis", horizontal=True, height=120 + 44 * len(effects))
+        st.table(effects.style.format(precision=2), hide_index=True)
 
     if results.notes:
         st.subheader("Notes")
