@@ -141,3 +141,21 @@ def test_the_sidebar_says_who_is_working(open_page, studio_of) -> None:
     at.session_state["person"] = "Ann"
     no_exception(at.run())
     assert "Working as **Ann** (a name, not a sign-in)" in [c.value for c in at.sidebar.caption]
+
+
+def test_history_selection_opens_a_round_on_those_takes(open_page, studio_of, grid) -> None:
+    takes = [j.id for j in studio_of().store.group(grid)][:3]
+    at = open_page("review.py", {"takes": ",".join(takes)})
+    assert at.segmented_control(key="rv_source").value == "Chosen takes"
+    assert at.multiselect(key="rv_takes").value == takes
+    at.segmented_control(key="rv_mode").set_value("pairwise").run()
+    at.button(key="rv_start").click().run()
+    no_exception(at)
+    (found,) = ReviewBook(studio_of().store).rounds()
+    assert (found.takes, found.mode, found.created_by) == (takes, "pairwise", "")
+
+
+def test_a_grid_links_to_a_round_on_it(open_page, grid) -> None:
+    at = no_exception(open_page("variants.py", {"group": grid}))
+    (link,) = [link for link in at.get("page_link") if link.proto.label.startswith("Start a review round")]
+    assert link.proto.page.endswith("review") and f"group={grid}" in link.proto.query_string
