@@ -9,6 +9,10 @@ any name, and the sidebar says so.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -45,6 +49,41 @@ def current_person() -> str | None:
     if get_script_run_ctx(suppress_warning=True) is None:
         return None
     return signed_in_as() or (str(st.session_state.get(NAME) or "").strip() or None)
+
+
+USER_COOKIE = "_streamlit_user"
+"""The cookie Streamlit's sign-in sets (signed with `[auth] cookie_secret`), read by `user_from_cookies`."""
+
+
+def user_from_cookies(cookies: Mapping[str, str]) -> dict[str, Any] | None:
+    """The signed-in user that Streamlit's sign-in cookie names, checked against its signature, or None.
+
+    For routes outside a script run (the media files), where `st.user` does not exist. This reads
+    Streamlit's own cookie with Streamlit's own functions (internal in 1.67:
+    `tests/test_identity.py` signs a cookie through them and fails loudly when they move).
+    """
+    from streamlit.auth_util import get_cookie_with_chunks
+    from streamlit.web.server.server_util import get_cookie_secret
+    from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
+
+    secret = get_cookie_secret()
+
+    def one(name: str) -> bytes | None:
+        value = cookies.get(name)
+        return None if value is None else decode_signed_value(secret, name, value.encode("latin-1"))
+
+    try:
+        raw = get_cookie_with_chunks(one, USER_COOKIE)
+        payload = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) and payload.get("is_logged_in") else None
+
+
+def cookie_signed_in(cookies: Mapping[str, str]) -> bool:
+    """Whether the cookies carry a signed-in user the allow-list lets in (the media route's check)."""
+    user = user_from_cookies(cookies) if auth_configured() else None
+    return bool(user) and allow_list().allows(user.get("email"), verified=user.get("email_verified", True) is not False)
 
 
 def require_sign_in() -> None:
