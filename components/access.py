@@ -71,8 +71,8 @@ def announce() -> None:
         log.warning("Dailies is bound to %s (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required.",
                     address)
     else:
-        log.warning("Dailies is bound to %s (beyond loopback) and DAILIES_ACCESS_TOKEN is not set: "
-                    "no page or file is served until it is.", address)
+        log.warning("Dailies is bound to %s (beyond loopback) and no sign-in is configured: no page or file is "
+                    "served until [auth] is set in .streamlit/secrets.toml or DAILIES_ACCESS_TOKEN is.", address)
 
 
 def require_access() -> None:
