@@ -140,6 +140,8 @@ def test_three_reviewers_score_a_grid_blind_and_the_results_add_up(app: RunningA
         organiser.locator("[data-testid='stSidebarNav']").get_by_role("link", name="Review results").click()
         wait_for_run(organiser)
         organiser.get_by_text("Ranking").wait_for()
+        organiser.locator("[data-testid='stTable']").nth(2).locator("tbody tr").first.wait_for()  # the notes, last
+        wait_for_run(organiser)
         organiser.screenshot(path=str(screenshots / "review-results.png"), full_page=True)
 
         # By hand: each take's mean and spread over the three reviewers, highest mean first.
@@ -179,3 +181,38 @@ def test_three_reviewers_score_a_grid_blind_and_the_results_add_up(app: RunningA
     finally:
         store.close()
         organiser_context.close()
+
+
+def test_a_reviewer_chooses_in_pairs_with_synced_players(app: RunningApp, browser, screenshots: Path) -> None:
+    """A pairwise round on three of the grid's takes: each pair plays side by side, one button each side."""
+    store = JobStore(app.home / "jobs.json")
+    try:
+        takes = [job.id for job in store.all() if job.has_video][:3]
+        if len(takes) < 3:
+            pytest.skip("needs the grid the test above renders")
+        book = ReviewBook(store)
+        found = book.start(takes, mode="pairwise", blind=True, created_by="Olga")
+        context, page = new_tab(browser)
+        page.goto(f"{app.url}/review?round={found.id}")
+        wait_for_run(page)
+        page.locator("[data-testid='stMain']").get_by_role("textbox", name="Your name").fill("Dee")
+        page.locator("[data-testid='stMain']").get_by_role("textbox", name="Your name").press("Enter")
+        pairs = book.pairs_for(found.id, "Dee")
+        prefer = {take: rank for rank, take in enumerate(takes)}  # Dee prefers the earlier take of each pair
+        for number, (left, right) in enumerate(pairs):
+            page.get_by_text(f"Pair {number + 1} of 3").wait_for()
+            wait_for_run(page)
+            assert page.locator("video").count() == 2
+            if number == 0:
+                page.screenshot(path=str(screenshots / "review-pairs.png"), full_page=True)
+            side = "Left" if prefer[left] < prefer[right] else "Right"
+            page.get_by_role("button", name=f"{side} is better").click()
+        page.get_by_text("your review is in").wait_for()
+        context.close()
+        store.refresh()
+        results = book.results(found.id)
+        assert [(t.take, t.wins, t.comparisons) for t in results.takes] == [
+            (takes[0], 2, 2), (takes[1], 1, 2), (takes[2], 0, 2)]
+        assert "Too few reviews to call" in results.certainty.sentence
+    finally:
+        store.close()
