@@ -73,10 +73,10 @@ def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int,
     """Two takes side by side in sync, and a button under each to choose it."""
     left, right = pair
     st.progress(number / total, text=f"Pair {number + 1} of {total}")
-    jobs = [studio().store.require(take) for take in pair]
+    jobs = [studio().store.get(take) for take in pair]  # None: deleted since the round began
     names = ["Left", "Right"] if found.blind else [take_label(take) for take in pair]
-    synced_player([Clip(label=name, url=media_url(job) or "") for name, job in zip(names, jobs, strict=True)],
-                  key=f"pair_{found.id}_{number}")
+    synced_player([Clip(label=name, url=(media_url(job) if job else None) or "")
+                   for name, job in zip(names, jobs, strict=True)], key=f"pair_{found.id}_{number}")
     with st.container(horizontal=True):
         st.button(f"{names[0]} is better", key="choose_left", on_click=_choose, args=(found.id, reviewer, pair, left),
                   icon=":material/arrow_back:", width="stretch")

@@ -122,7 +122,7 @@ else:
                f"{'pairs' if found.mode == 'pairwise' else 'scores'} · started by "
                f"{plain(found.created_by or 'someone')}")
     st.text_input("Share this link with the reviewers", f"{st.context.url}?round={found.id}", disabled=True,
-                  key="rv_link")
+                  key=f"rv_link_{found.id}")  # keyed by round: a widget's kept value would show another round's
     reviewer = current_person()
     if not reviewer:
         ask_name()

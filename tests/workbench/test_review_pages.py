@@ -53,7 +53,7 @@ def test_an_organiser_starts_a_blind_round_on_a_grid_and_it_is_shared_by_link(op
     assert (found.blind, found.mode, found.created_by, found.title) == (True, "scores", "Olga", "Which light?")
     assert set(found.takes) == {job.id for job in studio_of().store.group(grid)}
     assert at.query_params["round"] in (found.id, [found.id])
-    assert at.text_input(key="rv_link").value.endswith(f"?round={found.id}")
+    assert at.text_input(key=f"rv_link_{found.id}").value.endswith(f"?round={found.id}")
 
 
 def test_a_reviewer_scores_blind_submits_and_only_then_sees_results(open_page, studio_of, grid) -> None:
