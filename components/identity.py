@@ -34,7 +34,14 @@ def auth_configured() -> bool:
 
 
 def allow_list() -> AllowList:
-    return AllowList.parse(Environment.load().key_named(ALLOW_VARIABLE))
+    """The allow-list from the environment, else from the secrets Streamlit loaded (any `secrets.files`)."""
+    text = Environment.load().key_named(ALLOW_VARIABLE)
+    if not text:
+        try:
+            text = str(st.secrets.get(ALLOW_VARIABLE) or "")
+        except Exception:  # no secrets file at all
+            text = ""
+    return AllowList.parse(text)
 
 
 def signed_in_as() -> str | None:

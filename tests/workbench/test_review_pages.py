@@ -159,3 +159,32 @@ def test_a_grid_links_to_a_round_on_it(open_page, grid) -> None:
     at = no_exception(open_page("variants.py", {"group": grid}))
     (link,) = [link for link in at.get("page_link") if link.proto.label.startswith("Start a review round")]
     assert link.proto.page.endswith("review") and f"group={grid}" in link.proto.query_string
+
+
+def test_results_export_as_csv_and_json(open_page, studio_of, grid, monkeypatch) -> None:
+    import io
+    import json
+
+    import pandas as pd
+    from page_helpers import record_downloads
+
+    downloads = record_downloads(monkeypatch)
+    shared = studio_of()
+    book = ReviewBook(shared.store)
+    takes = [j.id for j in shared.store.group(grid)]
+    found = book.start(takes, created_by="Olga")
+    for reviewer, best in (("Ann", 0), ("Bo", 0), ("Cy", 1)):
+        for position, take in enumerate(takes):
+            book.score(found.id, reviewer, take, stars=5 if position == best else 1, note="ok" if position else "")
+        book.submit(found.id, reviewer)
+    at = as_person(open_page, "Olga", "review_results.py", {"round": found.id})
+    buttons = {b.label: b for b in at.get("download_button")}
+    ranking = pd.read_csv(io.StringIO(downloads.of(buttons["Export CSV"]).decode()))
+    assert list(ranking["job"][:2]) == [takes[0], takes[1]]
+    assert ranking.loc[0, "mean"] == pytest.approx(11 / 3, abs=0.01) and ranking.loc[0, "reviews"] == 3
+    scores = pd.read_csv(io.StringIO(downloads.of(buttons["Export every score (CSV)"]).decode()))
+    assert len(scores) == 12 and set(scores["reviewer"]) == {"Ann", "Bo", "Cy"}
+    data = json.loads(downloads.of(buttons["Export JSON"]))
+    assert data["round"]["id"] == found.id and len(data["records"]) == 12
+    assert data["labels"][takes[0]].startswith("light: dusk · angle: aerial")
+    assert {e["axis"] for e in data["axis_effects"]} == {"light", "angle"}

@@ -55,3 +55,13 @@ def test_a_signed_in_person_is_named_in_the_sidebar_and_on_their_jobs(signed, st
     assert [job.made_by for job in studio_of().store.all()] == ["bo@freelance.net"]
     assert studio_of().submit(JobRequest(prompt="from a script", model="dailies-preview", size="720x1280",
                                          seconds=4)).made_by == "", "outside a session nobody is assumed"
+
+
+def test_the_allow_list_may_live_in_the_secrets_streamlit_loaded(open_page, monkeypatch) -> None:
+    open_page("generate.py")
+    monkeypatch.delenv("DAILIES_SIGN_IN_ALLOW", raising=False)
+    at = AppTest.from_file(WORKBENCH, default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.secrets["DAILIES_SIGN_IN_ALLOW"] = "studio.org"
+    at.user = {"is_logged_in": True, "email": "ann@example.com"}
+    assert "is not allowed in this workbench" in no_exception(at.run()).error[0].value
