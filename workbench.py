@@ -3,10 +3,14 @@
 import streamlit as st
 
 from components.access import require_access
+from components.identity import current_person, require_sign_in
+from components.runtime import studio
 from components.sidebar import render_sidebar, render_status
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
+require_sign_in()  # with [auth] in secrets: nothing below runs until the person signs in and is allowed
+studio().person = current_person  # every job records who launched it
 
 pages = st.navigation(
     {
@@ -19,6 +23,8 @@ pages = st.navigation(
         "Review": [
             st.Page("pages/history.py", title="History", icon=":material/history:"),
             st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+            st.Page("pages/review.py", title="Review rounds", icon=":material/how_to_vote:"),
+            st.Page("pages/review_results.py", title="Review results", icon=":material/leaderboard:"),
         ],
         "Set up": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
     }

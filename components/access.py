@@ -43,10 +43,13 @@ def cookie_valid(value: str | None, token: str | None) -> bool:
 
 
 def media_allowed(request: Request) -> bool:
-    """The media route's check: loopback-bound needs nothing; beyond it, the sign-in cookie."""
+    """The media route's check: loopback-bound needs nothing; beyond it, the access cookie, or a signed-in
+    (and allowed) user when sign-in (`[auth]`) is configured."""
     if not bound_beyond_loopback():
         return True
-    return cookie_valid(request.cookies.get(COOKIE), _server_token())
+    from components.identity import cookie_signed_in
+
+    return cookie_valid(request.cookies.get(COOKIE), _server_token()) or cookie_signed_in(request.cookies)
 
 
 @functools.cache
@@ -60,26 +63,34 @@ def announce() -> None:
     if not bound_beyond_loopback():
         return
     address = st.get_option("server.address") or "every interface"
-    if Environment.load().access_token:
+    from components.identity import auth_configured
+
+    if auth_configured():
+        log.warning("Dailies is bound to %s (beyond loopback): sign-in through [auth] is required.", address)
+    elif Environment.load().access_token:
         log.warning("Dailies is bound to %s (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required.",
                     address)
     else:
-        log.warning("Dailies is bound to %s (beyond loopback) and DAILIES_ACCESS_TOKEN is not set: "
-                    "no page or file is served until it is.", address)
+        log.warning("Dailies is bound to %s (beyond loopback) and no sign-in is configured: no page or file is "
+                    "served until [auth] is set in .streamlit/secrets.toml or DAILIES_ACCESS_TOKEN is.", address)
 
 
 def require_access() -> None:
     """Stop the script run (no page runs) unless this browser signed in, when bound beyond loopback."""
     if not bound_beyond_loopback():
         return
+    from components.identity import auth_configured
+
+    if auth_configured():
+        return  # sign-in (st.login) is configured: `require_sign_in` asks for it
     token = Environment.load().access_token
     if cookie_valid(st.context.cookies.get(COOKIE), token):
         return
     st.title("Dailies")
     if not token:
-        st.error("This workbench is reachable from other machines, so it needs an access token: set "
-                 "DAILIES_ACCESS_TOKEN in the environment or .streamlit/secrets.toml and restart it.",
-                 icon=":material/lock:")
+        st.error("This workbench is reachable from other machines, so it needs sign-in: configure `[auth]` "
+                 "(OpenID Connect) in .streamlit/secrets.toml, or set DAILIES_ACCESS_TOKEN in the environment or "
+                 "secrets, and restart it. See the README's \"Sign-in\".", icon=":material/lock:")
     else:
         st.info("This workbench is reachable from other machines: sign in with the team's access token.",
                 icon=":material/lock:")

@@ -33,6 +33,9 @@ def selected_actions(job_ids: list[str]) -> None:
                      f"Compare plays {MIN_TAKES} to {MAX_TAKES} takes; {len(playable)} of these have a video"):
             query = {"takes": takes_param(playable)} if len(jobs) > 1 else {"job": jobs[0].id}
             st.switch_page("pages/compare.py", query_params=query)
+        if st.button(f"Review {len(playable)}", icon=":material/how_to_vote:", key="h_review",
+                     disabled=len(playable) < 2, help="Start a review round on these takes: many people score them"):
+            st.switch_page("pages/review.py", query_params={"takes": takes_param(playable)})
         if st.button(f"Retry {len(jobs)}", icon=":material/replay:", key="h_retry", help="Send again as new jobs"):
             _each(jobs, shared.retry, "sent again as new jobs")
         if st.button(f"Re-download {len(downloadable)}", icon=":material/download:", key="h_redownload",

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from components.identity import who_line
 from components.refresh import IDLE_CHECK_SECONDS, settle, store_busy
 from components.runtime import studio
 from components.text import plain
@@ -30,6 +31,7 @@ def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, 
 def render_sidebar() -> None:
     shared = studio()
     with st.sidebar:
+        who_line()
         name = shared.active_provider_name
         provider = shared.provider(name)
         health = provider_health(name, int(time.time() // 15))

@@ -14,10 +14,10 @@ import pandas as pd
 from dailies.jobs import Job
 
 COLUMNS = ("thumbnail", "status", "progress", "kind", "model", "size", "seconds", "cost", "created", "rating",
-           "tags", "picked", "prompt", "group", "id")
+           "tags", "picked", "prompt", "group", "made_by", "id")
 # What the History table shows, in order: the prompt early, so it has room at 1440 px.
 SHOWN = ("thumbnail", "status", "prompt", "rating", "picked", "tags", "progress", "kind", "model", "size", "seconds",
-         "cost", "created", "id")
+         "cost", "created", "made_by", "id")
 PAGE_SIZE = 100
 
 
@@ -39,6 +39,7 @@ def jobs_frame(jobs: Iterable[Job], thumb_url: Callable[[Job], str | None] | Non
             job.picked,
             job.prompt,
             job.group_id or "",
+            job.made_by,
             job.id,
         )
         for job in jobs
@@ -62,10 +63,12 @@ def filter_frame(
     tags: Sequence[str] = (),
     ratings: Sequence[int | None] = (),
     picked: bool | None = None,
+    people: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The rows that match every filter given (empty filters match everything).
 
-    `ratings` may hold None for "not rated yet"; `picked` None means picked or not.
+    `ratings` may hold None for "not rated yet"; `picked` None means picked or not; `people` are who
+    launched the jobs ("" for jobs nobody was recorded for: older ones, the command line).
     """
     mask = pd.Series(True, index=frame.index)
     if statuses:
@@ -92,6 +95,8 @@ def filter_frame(
         mask &= (rated | frame["rating"].isna()) if None in ratings else rated
     if picked is not None:
         mask &= frame["picked"] == picked
+    if people:
+        mask &= frame["made_by"].isin(people)
     return frame[mask]
 
 
@@ -127,3 +132,14 @@ def per_day(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"jobs": [], "spend": []})
     days = frame["created"].dt.floor("D")
     return frame.groupby(days).agg(jobs=("id", "size"), spend=("cost", "sum"))
+
+
+def per_person(frame: pd.DataFrame) -> pd.DataFrame:
+    """Jobs and spend per person who launched them, the biggest spender first."""
+    who = frame["made_by"].replace("", NOBODY)
+    found = frame.groupby(who).agg(jobs=("id", "size"), spend=("cost", "sum"))
+    return found.sort_values(["spend", "jobs"], ascending=False).rename_axis("person")
+
+
+NOBODY = "(not recorded)"
+"""How a job without a recorded person is named: made before people were recorded, or from the command line."""

@@ -198,6 +198,10 @@ class Job:
     remote: dict[str, Any] = field(default_factory=dict)
     """The provider's last video object as it sent it, unknown fields included."""
 
+    made_by: str = ""
+    """Who launched it: the signed-in user's e-mail, or the name given in the browser tab (not
+    authentication); empty for jobs made before this was kept, or from the command line."""
+
     @property
     def is_active(self) -> bool:
         return self.status.is_active

@@ -210,6 +210,9 @@ class Studio:
             max_workers=max(2, self.settings.max_concurrency),
             clock=clock,
         )
+        self.person: Callable[[], str | None] = lambda: None
+        """Who is asking, when the caller does not say: the app sets it to read the session's person (a
+        signed-in user or a name given in the tab); the CLI leaves it saying nobody."""
 
     @property
     def warnings(self) -> list[str]:
@@ -364,11 +367,15 @@ class Studio:
 
     # -- submitting --------------------------------------------------------------------------------
 
-    def submit(self, request: JobRequest, provider: str | None = None) -> Job:
-        """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError."""
-        return self._submit(request, provider or self.active_provider_name, budget_checked=False)
+    def submit(self, request: JobRequest, provider: str | None = None, *, made_by: str | None = None) -> Job:
+        """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError.
 
-    def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool) -> Job:
+        `made_by`: who launched it (by default whoever `person` says is asking), kept on the job."""
+        return self._submit(request, provider or self.active_provider_name, budget_checked=False,
+                            made_by=made_by or self.person())
+
+    def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool,
+                made_by: str | None = None) -> Job:
         provider = self.provider(provider_name)
         caps = provider.capabilities()
         source_remote_id = self._source_remote_id(request, provider_name)
@@ -395,6 +402,7 @@ class Studio:
             created_at=now,
             updated_at=now,
             deadline_at=now + self.tracker.policy.deadline,
+            made_by=made_by or "",
         )
         self.tracker.hold(job.id)
         self.store.insert(job)
@@ -432,25 +440,28 @@ class Studio:
         return job
 
     def launch(
-        self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None
+        self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None,
+        made_by: str | None = None,
     ) -> LaunchResult:
         """Submit several takes with bounded concurrency, after one check of them all together."""
         name = provider or self.active_provider_name
-        return self.launch_each([(name, r) for r in requests], concurrency=concurrency)
+        return self.launch_each([(name, r) for r in requests], concurrency=concurrency, made_by=made_by)
 
-    def launch_each(self, pairs: Iterable[tuple[str, JobRequest]], *, concurrency: int | None = None) -> LaunchResult:
+    def launch_each(self, pairs: Iterable[tuple[str, JobRequest]], *, concurrency: int | None = None,
+                    made_by: str | None = None) -> LaunchResult:
         """`launch` across providers (a shoot-out): each request to its provider, after one check of all.
 
         Nothing is sent unless every request passes (validation, moderation, one budget for the batch).
         """
         batch = list(pairs)
+        who = made_by or self.person()  # asked here: the pool's threads do not know the session
         preflight = self.preflight_each(batch)
         if not preflight.ok:
             raise ValidationError(" ".join(preflight.problems))
         result = LaunchResult()
         workers = max(1, min(concurrency or self.settings.max_concurrency, len(batch) or 1))
         with ThreadPoolExecutor(workers, thread_name_prefix="dailies-launch") as pool:
-            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True)) for name, r in batch]
+            futures = [(r, pool.submit(self._submit, r, name, budget_checked=True, made_by=who)) for name, r in batch]
             for request, future in futures:
                 try:
                     result.jobs.append(future.result())

@@ -6,7 +6,7 @@ import streamlit as st
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
 from components.runtime import media_url, studio, team_models, team_tags
-from dailies.history import PAGE_SIZE, filter_frame, jobs_frame, page_count, page_of, per_day, stars
+from dailies.history import NOBODY, PAGE_SIZE, filter_frame, jobs_frame, page_count, page_of, per_day, per_person, stars
 from dailies.jobs import JobKind, JobStatus
 
 shared = studio()
@@ -40,6 +40,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     ratings = st.multiselect("Rating", RATINGS, format_func=lambda r: stars(r) or "Not rated", key="f_rating")
     picked = st.selectbox("Picked", PICKED, key="f_picked")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
+    makers = sorted(set(history_frame(str(shared.store.path), shared.store.version)["made_by"]))
+    people = st.multiselect("Made by", makers, format_func=lambda p: p or NOBODY, key="f_people")
 
 live = store_busy()
 
@@ -49,7 +51,7 @@ def table(was_live: bool) -> None:
     frame = history_frame(str(shared.store.path), shared.store.version)
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
-                         tags=tags, ratings=ratings, picked=PICKED[picked])
+                         tags=tags, ratings=ratings, picked=PICKED[picked], people=people)
     if providers:
         shown = shown[provider_of(str(shared.store.path), shared.store.version).reindex(shown.index).isin(providers)]
     left, middle, right = st.columns(3)
@@ -83,6 +85,7 @@ def table(was_live: bool) -> None:
             "cost": st.column_config.NumberColumn("Cost", format="$%.2f"),
             "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
             "tags": st.column_config.ListColumn("Tags"),
+            "made_by": st.column_config.TextColumn("Made by"),
             "id": st.column_config.TextColumn("Job"),
         },
         alt="Every job, newest first",
@@ -102,6 +105,9 @@ def table(was_live: bool) -> None:
         daily = per_day(shown)
         st.bar_chart(daily, y="jobs", height=180)
         st.line_chart(daily, y="spend", height=180)
+    with st.expander("Jobs and spend per person"):
+        st.dataframe(per_person(shown), key="per_person", column_config={
+            "spend": st.column_config.NumberColumn("Spend", format="$%.2f"), "jobs": "Jobs"})
     settle(was_live, store_busy())
 
 

@@ -123,6 +123,8 @@ with existing:
                           value=st.query_params.get("blind") == "1")
         st.query_params["blind"] = "1" if blind else "0"
         st.caption("Share this grid: copy the page's address, it opens the same grid.")
+        st.page_link("pages/review.py", label="Start a review round on this grid (many reviewers, blind)",
+                     query_params={"group": chosen}, icon=":material/how_to_vote:")
 
         def grid_running() -> bool:
             return any(j.is_active for j in shared.store.group(chosen))

@@ -1,0 +1,129 @@
+"""The pieces of the review pages: a take to score, a pair to choose from, and the results as tables.
+
+A blind round shows a reviewer "Take 1…n" in their own shuffled order, with no axis labels, model or
+prompt; a labelled round shows them. Results reveal the labels (a reviewer sees them only after
+submitting). Labels, notes and names are people's text, so they go through `plain()` or into tables.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from components.runtime import media_url, studio
+from components.synced_player import Clip, synced_player
+from components.text import plain
+from dailies.errors import ValidationError
+from dailies.reviews import ReviewBook, Round, RoundResults
+
+
+def book() -> ReviewBook:
+    """The review rounds of the shared store (a light view: every read goes to the store's snapshot)."""
+    return ReviewBook(studio().store)
+
+
+def take_label(job_id: str) -> str:
+    """What a take is, in the words of its grid: its axis values, else its id; with its model."""
+    job = studio().store.get(job_id)
+    if job is None:
+        return f"{job_id} (deleted)"
+    axes = " · ".join(f"{axis}: {value}" for axis, value in job.axes.items())
+    return f"{axes or job.id} ({job.model})"
+
+
+def _save_score(round_id: str, reviewer: str, take: str, stars_key: str, note_key: str) -> None:
+    stars = st.session_state.get(stars_key)
+    try:
+        book().score(round_id, reviewer, take, stars=None if stars is None else int(stars) + 1,
+                     note=str(st.session_state.get(note_key) or ""))
+    except ValidationError as exc:
+        st.session_state["review_problem"] = str(exc)
+
+
+def score_tile(found: Round, reviewer: str, take: str, position: int, saved: dict) -> None:
+    """One take to score: the player, the stars and a note (kept as a draft at once, counted on submit)."""
+    job = studio().store.get(take)
+    with st.container(border=True, key=f"review_take_{position + 1}"):
+        st.markdown(f"**Take {position + 1}**" if found.blind else f"**{plain(take_label(take))}**")
+        if job is not None and job.has_video:
+            st.video(media_url(job))
+        else:
+            st.warning("This take's video is gone (deleted); score the others.")
+        stars_key, note_key = f"rs_{found.id}_{take}", f"rn_{found.id}_{take}"
+        st.session_state.setdefault(stars_key, saved["stars"] - 1 if saved.get("stars") else None)
+        st.session_state.setdefault(note_key, saved.get("note", ""))
+        args = (found.id, reviewer, take, stars_key, note_key)
+        st.feedback("stars", key=stars_key, on_change=_save_score, args=args)
+        st.text_input("Note", key=note_key, on_change=_save_score, args=args, placeholder="A note (optional)",
+                      label_visibility="collapsed")
+        if not found.blind and job is not None:
+            st.caption(plain(job.prompt))
+
+
+def _choose(round_id: str, reviewer: str, pair: tuple[str, str], winner: str) -> None:
+    try:
+        book().choose(round_id, reviewer, pair, winner)
+    except ValidationError as exc:
+        st.session_state["review_problem"] = str(exc)
+
+
+def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int, total: int) -> None:
+    """Two takes side by side in sync, and a button under each to choose it."""
+    left, right = pair
+    st.progress(number / total, text=f"Pair {number + 1} of {total}")
+    jobs = [studio().store.get(take) for take in pair]  # None: deleted since the round began
+    names = ["Left", "Right"] if found.blind else [take_label(take) for take in pair]
+    synced_player([Clip(label=name, url=(media_url(job) if job else None) or "")
+                   for name, job in zip(names, jobs, strict=True)], key=f"pair_{found.id}_{number}")
+    with st.container(horizontal=True):
+        st.button(f"{names[0]} is better", key="choose_left", on_click=_choose, args=(found.id, reviewer, pair, left),
+                  icon=":material/arrow_back:", width="stretch")
+        st.button(f"{names[1]} is better", key="choose_right", on_click=_choose,
+                  args=(found.id, reviewer, pair, right), icon=":material/arrow_forward:", width="stretch")
+
+
+def results_table(results: RoundResults) -> pd.DataFrame:
+    """The ranking as the page shows and exports it: one row per take."""
+    rows = []
+    for take in results.takes:
+        row = {"rank": take.rank, "take": take_label(take.take), "job": take.take}
+        if results.round.mode == "pairwise":
+            row.update(wins=take.wins, comparisons=take.comparisons,
+                       strength=None if take.strength is None else round(take.strength, 2))
+        else:
+            row.update(mean=None if take.mean is None else round(take.mean, 2), reviews=take.count,
+                       spread=None if take.spread is None else round(take.spread, 2))
+        row["95% interval"] = f"{take.low:.2f}–{take.high:.2f}" if take.low is not None else "too few reviews"
+        row["picked"] = "winner" if results.round.winner == take.take else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def effects_table(results: RoundResults) -> pd.DataFrame:
+    what = "share of choices won" if results.round.mode == "pairwise" else "mean stars"
+    return pd.DataFrame([{"axis": e.axis, "value": e.value, what: round(e.mean, 2), "effect": round(e.effect, 2),
+                          "scores": e.count} for e in results.effects])
+
+
+def raw_records(found: Round) -> pd.DataFrame:
+    """Every counted record, one row per reviewer and take (or pair), for the export."""
+    rows = [{"reviewer": r["reviewer"], "take": r.get("take", ""), "stars": r.get("stars"), "note": r.get("note", ""),
+             "pair": "~".join(r.get("pair", [])), "chose": r.get("winner", "")} for r in book().records(found.id)]
+    return pd.DataFrame(rows)
+
+
+def exports(results: RoundResults) -> None:
+    found = results.round
+    ranking = results_table(results)
+    raw = raw_records(found)
+    data = {**results.to_dict(), "labels": {take: take_label(take) for take in found.takes},
+            "records": raw.to_dict("records")}
+    with st.container(horizontal=True):
+        st.download_button("Export CSV", ranking.to_csv(index=False), f"{found.id}-results.csv", "text/csv",
+                           key="rr_csv", on_click="ignore", icon=":material/table:")
+        st.download_button("Export every score (CSV)", raw.to_csv(index=False), f"{found.id}-scores.csv", "text/csv",
+                           key="rr_raw", on_click="ignore", icon=":material/table_rows:")
+        st.download_button("Export JSON", json.dumps(data, indent=2, default=str), f"{found.id}-results.json",
+                           "application/json", key="rr_json", on_click="ignore", icon=":material/data_object:")

@@ -1,0 +1,135 @@
+"""Sign-in in the browser against a real OpenID Connect provider on loopback (`oidc-provider-mock`): the
+workbench bound beyond loopback shows nothing until sign-in, an address on the allow-list gets in (and
+its takes are served), one off it is refused; and bound beyond loopback with no sign-in configured at
+all, the app refuses to serve and says how to configure it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from running_app import ROOT, STREAMLIT, stop_app, wait_for_run
+
+from dailies.engine.server import free_port
+
+MEDIA = "/app/static/takes/job_nothing/video.mp4"  # no such file: 404 when let in, 401 when not
+
+
+def start(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` bound to every interface; the port is chosen first (the redirect URI names it)."""
+    port = int((env or {}).pop("PORT", 0) or free_port())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    clean.update({"DAILIES_HOME": str(home / "data"), "PYTHONPATH": str(ROOT), **(env or {})})
+    log = home / "app.log"
+    process = subprocess.Popen(
+        [str(STREAMLIT), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "0.0.0.0", *args],
+        cwd=ROOT, env=clean, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)  # polling interval of a deadline loop, not synchronisation
+    process.kill()
+    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread() as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def signed_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    home = tmp_path_factory.mktemp("signed")
+    port = free_port()
+    secrets_file = home / "secrets.toml"
+    secrets_file.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_hex(16)}"\n'
+        'client_id = "dailies"\n'
+        'client_secret = "not-a-real-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
+    process, url = start(home, "--secrets.files", str(secrets_file),
+                         env={"PORT": str(port), "DAILIES_SIGN_IN_ALLOW": "example.com"})
+    try:
+        yield url, home
+    finally:
+        stop_app(process)
+
+
+def sign_in(browser, url: str, who: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_text("Sign in with your team account").wait_for()
+    assert page.locator(".st-key-prompt").count() == 0, "no page content before sign-in"
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("input[name=sub]").fill(who)  # the provider's own page
+    page.get_by_role("button", name="Authorize").click()
+    return context, page
+
+
+def test_a_team_address_signs_in_through_the_provider(signed_app, browser) -> None:
+    url, home = signed_app
+    assert "sign-in through [auth] is required" in (home / "app.log").read_text()
+    context, page = sign_in(browser, url, "ann@example.com")
+    try:
+        page.locator(".st-key-prompt").wait_for()
+        wait_for_run(page)
+        page.locator("[data-testid='stSidebar']").get_by_text("Signed in as ann@example.com").wait_for()
+        assert page.locator("[data-testid='stSidebar']").get_by_role("textbox", name="Your name").count() == 0
+        assert context.request.get(url + MEDIA).status == 404, "signed in, the media route looks for the file"
+        assert httpx.get(url + MEDIA).status_code == 401, "without the cookie it refuses"
+        page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="End session").click()  # the provider asks, then sends the browser back
+        page.get_by_text("Sign in with your team account").wait_for()
+        assert context.request.get(url + MEDIA).status == 401, "signed out, the files are refused again"
+    finally:
+        context.close()
+
+
+def test_an_address_off_the_allow_list_is_refused(signed_app, browser) -> None:
+    url, _ = signed_app
+    context, page = sign_in(browser, url, "eve@elsewhere.org")
+    try:
+        page.get_by_text("is not allowed in this workbench").wait_for()
+        assert page.locator(".st-key-prompt").count() == 0
+        assert context.request.get(url + MEDIA).status == 401
+    finally:
+        context.close()
+
+
+def test_beyond_loopback_without_any_sign_in_nothing_is_served(tmp_path: Path, browser) -> None:
+    process, url = start(tmp_path)
+    try:
+        assert "no sign-in is configured: no page or file is served" in (tmp_path / "app.log").read_text()
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_text("reachable from other machines, so it needs sign-in", exact=False).wait_for()
+        assert "DAILIES_ACCESS_TOKEN" in page.locator("[data-testid='stAlert']").inner_text()
+        assert page.locator(".st-key-prompt").count() == 0
+        assert httpx.get(url + MEDIA).status_code == 401
+        context.close()
+    finally:
+        stop_app(process)
