@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,10 @@ MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
 FOLLOW_INTERVAL_S = 0.1
 """How often a store looks for what other processes wrote (a `stat`, and the new lines when any)."""
 
+CHANGE_LOG = 2048
+"""Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
+derived from the jobs instead of deriving it again from all of them."""
+
 
 class CorruptStoreError(Exception):
     pass
@@ -69,6 +74,8 @@ class JobStore:
         self.warnings: list[str] = []
         self.version = 0
         """Bumped on every change (ours or another process's), so a page can cache what it derived."""
+        self._changes: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=CHANGE_LOG)
+        self._version_lock = threading.Lock()
         self._journal = Journal(self.journal_path, schema=SCHEMA_VERSION, compact_ratio=compact_ratio)
         self._lock = self._journal.lock
         self._batch_depth = 0
@@ -167,7 +174,34 @@ class JobStore:
                 for key in keys or ():
                     if key not in self._pending_ids:
                         self._rebuild(key)
+            self._bump(None if changed is None else keys or ())
+
+    # -- versions ----------------------------------------------------------------------------------
+
+    def _bump(self, keys: Iterable[str] | None) -> None:
+        """A new version, and which jobs it changed (None: any may have, as after a reload)."""
+        with self._version_lock:
             self.version += 1
+            self._changes.append((self.version, None if keys is None else frozenset(keys)))
+
+    def changed_since(self, version: int) -> set[str] | None:
+        """The ids of the jobs changed (added, changed or deleted) after `version`, or None when that is
+        not known: too many versions ago, or every job may have changed (another process compacted
+        the store into something else). Read `version` before the jobs it describes."""
+        with self._version_lock:
+            if version == self.version:
+                return set()
+            entries = list(self._changes)
+            current = self.version
+        if version > current or not entries or entries[0][0] > version + 1:
+            return None
+        changed: set[str] = set()
+        for seen, keys in entries:
+            if seen > version:
+                if keys is None:
+                    return None
+                changed.update(keys)
+        return changed
 
     # -- reading (from the snapshot, without a lock) -----------------------------------------------
 
@@ -285,13 +319,14 @@ class JobStore:
                                 self._journal.append(pending)
                             for key in touched:  # with what other processes wrote meanwhile, field by field
                                 self._rebuild(key)
+                            self._bump(touched)
                         elif not ok:
                             raise _Discard
                     except BaseException as exc:
                         for key in touched:
                             self._progress.pop(key, None)
                             self._rebuild(key)
-                        self.version += 1
+                        self._bump(touched)
                         if not isinstance(exc, _Discard):
                             raise
 
@@ -310,7 +345,7 @@ class JobStore:
                 self._progress.pop(key, None)
             else:
                 self._jobs[key] = job
-        self.version += 1
+        self._bump(new)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -361,7 +396,7 @@ class JobStore:
             new = dataclasses.replace(job, progress=progress, updated_at=time.time())
             self._jobs[job_id] = new
             self._progress[job_id] = progress
-            self.version += 1
+            self._bump((job_id,))
             return new
 
     def delete(self, job_id: str) -> Job:
@@ -486,13 +521,13 @@ class Table:
         """Create the record or change the given fields of it (other fields stay as they are)."""
         with self._journal.writing():
             self._journal.append([{"t": self.name, "k": key, "set": fields}])
-        self._store.version += 1
+        self._store._bump(())
 
     def delete(self, key: str) -> None:
         with self._journal.writing():
             if key in self._journal.table(self.name):
                 self._journal.append([{"t": self.name, "k": key, "del": 1}])
-        self._store.version += 1
+        self._store._bump(())
 
 
 class _Discard(Exception):

@@ -5,7 +5,7 @@ import streamlit as st
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
 from components.runtime import media_url, studio, team_models, team_tags
-from dailies.history import PAGE_SIZE, filter_frame, jobs_frame, page_count, page_of, per_day, stars
+from dailies.history import PAGE_SIZE, LiveFrame, filter_frame, page_count, page_of, per_day, stars
 from dailies.jobs import JobKind, JobStatus
 
 shared = studio()
@@ -14,10 +14,11 @@ RATINGS = (5, 4, 3, 2, 1, None)
 PICKED = {"Picked or not": None, "Picked": True, "Not picked": False}
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def history_frame(store_path: str, version: int):
-    """The table for one version of the store; rebuilt only when a job changes, shared by every tab (never changed)."""
-    return jobs_frame(shared.store.all(), lambda job: media_url(job, "thumbnail"))
+@st.cache_resource(show_spinner=False)
+def history_frames(store_path: str) -> LiveFrame:
+    """The table, shared by every tab and kept up to date row by row as jobs change (frames handed out are never
+    changed)."""
+    return LiveFrame(shared.store, lambda job: media_url(job, "thumbnail"))
 
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -36,7 +37,7 @@ live = store_busy()
 
 @st.fragment(run_every=refresh_every(live, 3))
 def table(was_live: bool) -> None:
-    frame = history_frame(str(shared.store.path), shared.store.version)
+    frame = history_frames(str(shared.store.path)).current()
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
                          tags=tags, ratings=ratings, picked=PICKED[picked])
