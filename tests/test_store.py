@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from until import wait_until
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id
 from dailies.journal import encode
@@ -329,10 +329,10 @@ def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None
     reader = JobStore(tmp_path / "jobs.json")
     version = reader.version
     job = writer.insert(make_job("seen from afar"))
-    assert wait_for(lambda: reader.get(job.id) is not None)
+    wait_until(lambda: reader.get(job.id) is not None, 5, "the new job in the other store")
     assert reader.version > version
     writer.delete(job.id)
-    assert wait_for(lambda: reader.get(job.id) is None)
+    wait_until(lambda: reader.get(job.id) is None, 5, "the deletion in the other store")
 
 
 def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> None:
@@ -347,7 +347,8 @@ def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> N
     store.compact()
     assert (tmp_path / "jobs.journal").stat().st_size < grown / 3
     store.update(jobs[0].id, rating=4)
-    assert wait_for(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4)
+    wait_until(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4, 5,
+               "the rating written after compaction in the follower")
     for seen in (follower, reopen(path)):
         assert sorted((j.prompt, j.notes) for j in seen.all()) == sorted((j.prompt, "pass 9") for j in jobs)
 
@@ -359,14 +360,15 @@ def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
     assert app.claim(job.id, "app", ttl=0.5)
     assert not cli.claim(job.id, "cli", ttl=0.5), "a running lease is the owner's"
     assert app.claim(job.id, "app", ttl=0.5), "the owner renews"
-    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30))
+    wait_until(lambda: cli.claim(job.id, "cli", ttl=30), 5, "the app's lease to lapse")
     assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
     cli.release(job.id, "cli")
     assert app.claim(job.id, "app", ttl=30)
     other = app.insert(make_job())
     assert app.claim(other.id, "app", ttl=30)
     assert app.release_all("app") == 2, "a stopping process gives its jobs up"
-    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30))
+    wait_until(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30), 5,
+               "the released leases in the other store")
 
 
 def test_a_lease_of_a_process_that_died_is_taken_at_once(tmp_path: Path) -> None:
@@ -392,7 +394,7 @@ def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> No
     one = JobStore(tmp_path / "jobs.json").table("boards")
     two = JobStore(tmp_path / "jobs.json").table("boards")
     one.set("board_1", title="Harbour at dawn", shots=["job_a"])
-    assert wait_for(lambda: two.get("board_1") is not None)
+    wait_until(lambda: two.get("board_1") is not None, 5, "the board in the other store")
     two.set("board_1", status="approved")
     one.set("board_1", title="Harbour at dusk")
     fresh = reopen(tmp_path / "jobs.json")
@@ -402,11 +404,3 @@ def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> No
     with pytest.raises(ValueError):
         fresh.table("jobs")
 
-
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
