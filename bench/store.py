@@ -16,6 +16,7 @@ only the changed rows are built again, `dailies.history.LiveFrame`).
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
@@ -242,6 +243,7 @@ def goals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     rows = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for count in SIZES_QUICK if quick else SIZES_FULL:
             for storage in ("json (before)", "journal"):
@@ -264,7 +266,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     for name, ok in verdict["checks"].items():
         print(f"{name}: {'met' if ok else 'NOT met'} (at {verdict['at_jobs']:,} jobs)")
     print(f"goal ({goal}): {'met' if verdict['goal_met'] else 'NOT met'}")
-    result = {"rows": rows, "goal": goal, **verdict}
+    result = {"rows": rows, "goal": goal, **verdict, "load_average_before": load_before,
+              "load_average_after": os.getloadavg()}
+    print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"wrote {write('store', result)}")
     return result
 
