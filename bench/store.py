@@ -8,7 +8,9 @@ few repeats on real files in a temporary folder, for two storages side by side:
 "seen_by_other_s" is how long a second process, with the store open, takes to show a change.
 "file_mb" is after the bulk load and the updates; "compacted_mb" after a compaction (the journal's).
 "open_s" opens the store as it is after compaction (what a migrated or long-used store holds);
-"open_uncompacted_s" opens the journal as the bulk load appended it, one line per job.
+"open_uncompacted_s" opens the journal as the bulk load appended it, one line per job;
+"open_cpu_s" is the CPU time of the compacted open (threads included), which load on the machine
+does not stretch as it does the wall time.
 "history_table_s" builds History's whole table from every job (what the page does once per server);
 "history_update_s" brings that table up to date after a status change (what the page does per change:
 only the changed rows are built again, `dailies.history.LiveFrame`).
@@ -109,6 +111,17 @@ def median_time(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(samples)
 
 
+def median_cpu(fn: Callable[[], Any], repeats: int) -> float:
+    """Median CPU seconds of this process (its threads included): what the work costs whatever else
+    shares the cores, beside the wall time that a busy machine stretches."""
+    samples = []
+    for _ in range(repeats):
+        started = time.process_time()
+        fn()
+        samples.append(time.process_time() - started)
+    return statistics.median(samples)
+
+
 def history_frame_builder() -> Callable[[list[Job]], Any] | None:
     """The History page's own table builder, when the workbench is installed beside the core."""
     try:
@@ -194,6 +207,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
         reopen_as_loaded = median_time(lambda: open_store().close(), 3)
         store.compact()
     reopen = median_time(lambda: open_store().close(), 3)
+    reopen_cpu = median_cpu(lambda: open_store().close(), 3)
     insert = median_time(lambda: store.insert(synthetic_jobs(1, seed=random.randrange(10**6))[0]), repeats)
     target = jobs[count // 2].id
     update = median_time(lambda: store.update(target, status=JobStatus.FAILED), repeats * 3 if journal else repeats)
@@ -218,6 +232,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
         "compacted_mb": round(compacted_mb, 2),
         "bulk_load_s": bulk,
         "open_s": reopen,
+        "open_cpu_s": reopen_cpu,
         "open_uncompacted_s": reopen_as_loaded,
         "insert_s": insert,
         "status_update_s": update,

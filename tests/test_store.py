@@ -404,3 +404,21 @@ def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> No
     with pytest.raises(ValueError):
         fresh.table("jobs")
 
+
+
+def test_groups_sorted_lists_and_lineage_follow_every_change(tmp_path: Path) -> None:
+    """What the store works out once per version (grids, newest first, lineage) is never stale."""
+    store = JobStore(tmp_path / "jobs.json")
+    first, second = make_job("one", group_id="grp_a", created_at=1.0), make_job("two", group_id="grp_a", created_at=2.0)
+    store.insert_many([first, second])
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
+    assert [j.id for j in store.all()] == [second.id, first.id]
+    remix = store.insert(make_job("three", group_id="grp_a", created_at=3.0, source_job_id=first.id))
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id, remix.id]
+    assert [j.id for j in store.lineage(first.id)] == [first.id, remix.id]
+    store.update(second.id, rating=5)
+    assert store.group("grp_a")[1].rating == 5 and store.all()[1].rating == 5
+    store.delete(remix.id)
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
+    assert [j.id for j in store.lineage(first.id)] == [first.id]
+    assert [j.id for j in store.all()] == [second.id, first.id]
