@@ -9,7 +9,7 @@ few repeats on real files in a temporary folder, for two storages side by side:
 "file_mb" is after the bulk load and the updates; "compacted_mb" after a compaction (the journal's).
 "open_s" opens the store as it is after compaction (what a migrated or long-used store holds);
 "open_uncompacted_s" opens the journal as the bulk load appended it, one line per job;
-"open_cpu_s" is the CPU time of the compacted open (threads included), which load on the machine
+"open_cpu_s" is the CPU time of those same opens (the opening thread's), which load on the machine
 does not stretch as it does the wall time.
 "history_table_s" builds History's whole table from every job (what the page does once per server);
 "history_update_s" brings that table up to date after a status change (what the page does per change:
@@ -111,15 +111,16 @@ def median_time(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(samples)
 
 
-def median_cpu(fn: Callable[[], Any], repeats: int) -> float:
-    """Median CPU seconds of this process (its threads included): what the work costs whatever else
-    shares the cores, beside the wall time that a busy machine stretches."""
-    samples = []
+def median_wall_and_cpu(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds of the calling thread, over the same runs: the CPU
+    is what the work costs whatever else shares the cores, which stretch the wall time."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        started = time.process_time()
+        wall, cpu = time.perf_counter(), time.thread_time()
         fn()
-        samples.append(time.process_time() - started)
-    return statistics.median(samples)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.thread_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def history_frame_builder() -> Callable[[list[Job]], Any] | None:
@@ -206,8 +207,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
     if journal:  # one line per job, as the bulk load appended them; then as a compacted store holds them
         reopen_as_loaded = median_time(lambda: open_store().close(), 3)
         store.compact()
-    reopen = median_time(lambda: open_store().close(), 3)
-    reopen_cpu = median_cpu(lambda: open_store().close(), 3)
+    reopen, reopen_cpu = median_wall_and_cpu(lambda: open_store().close(), 3)
     insert = median_time(lambda: store.insert(synthetic_jobs(1, seed=random.randrange(10**6))[0]), repeats)
     target = jobs[count // 2].id
     update = median_time(lambda: store.update(target, status=JobStatus.FAILED), repeats * 3 if journal else repeats)
