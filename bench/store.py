@@ -8,11 +8,17 @@ few repeats on real files in a temporary folder, for two storages side by side:
 "seen_by_other_s" is how long a second process, with the store open, takes to show a change.
 "file_mb" is after the bulk load and the updates; "compacted_mb" after a compaction (the journal's).
 "open_s" opens the store as it is after compaction (what a migrated or long-used store holds);
-"open_uncompacted_s" opens the journal as the bulk load appended it, one line per job.
+"open_uncompacted_s" opens the journal as the bulk load appended it, one line per job;
+"open_cpu_s" is the CPU time of those same opens (the opening thread's), which load on the machine
+does not stretch as it does the wall time.
+"history_table_s" builds History's whole table from every job (what the page does once per server);
+"history_update_s" brings that table up to date after a status change (what the page does per change:
+only the changed rows are built again, `dailies.history.LiveFrame`).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
@@ -90,6 +96,7 @@ GOALS = {
     "open_s": 2.0,
     "seen_by_other_s": 0.5,
     "history_table_s": 1.0,
+    "history_update_s": 1.0,
 }
 """The journal's goals at 100,000 jobs (seconds), plus its compacted file within 1.5x of the JSON file."""
 SIZE_GOAL = 1.5
@@ -104,6 +111,18 @@ def median_time(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(samples)
 
 
+def median_wall_and_cpu(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds of the calling thread, over the same runs: the CPU
+    is what the work costs whatever else shares the cores, which stretch the wall time."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.thread_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def history_frame_builder() -> Callable[[list[Job]], Any] | None:
     """The History page's own table builder, when the workbench is installed beside the core."""
     try:
@@ -111,6 +130,26 @@ def history_frame_builder() -> Callable[[list[Job]], Any] | None:
     except ImportError:
         return None
     return jobs_frame
+
+
+def history_update(store: Any, target: str, repeats: int) -> float | None:
+    """Median seconds to bring History's table up to date after one status change (the page's way)."""
+    try:
+        from dailies.history import LiveFrame
+    except ImportError:
+        return None
+    if not isinstance(store, JobStore):
+        return None  # the storage before the journal kept no record of what changed
+    live = LiveFrame(store)
+    live.current()
+    samples = []
+    for n in range(repeats):
+        store.update(target, status=JobStatus.FAILED if n % 2 else JobStatus.COMPLETED)
+        started = time.perf_counter()
+        live.current()
+        samples.append(time.perf_counter() - started)
+    assert live.rebuilds == 1, "the table was built again instead of updated"
+    return statistics.median(samples)
 
 
 def watch(path: str) -> None:
@@ -168,7 +207,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
     if journal:  # one line per job, as the bulk load appended them; then as a compacted store holds them
         reopen_as_loaded = median_time(lambda: open_store().close(), 3)
         store.compact()
-    reopen = median_time(lambda: open_store().close(), 3)
+    reopen, reopen_cpu = median_wall_and_cpu(lambda: open_store().close(), 3)
     insert = median_time(lambda: store.insert(synthetic_jobs(1, seed=random.randrange(10**6))[0]), repeats)
     target = jobs[count // 2].id
     update = median_time(lambda: store.update(target, status=JobStatus.FAILED), repeats * 3 if journal else repeats)
@@ -178,6 +217,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
     lineage = median_time(lambda: store.lineage(target), repeats)
     build = history_frame_builder()
     frame = median_time(lambda: build(store.all()), repeats) if build else None
+    frame_update = history_update(store, target, repeats)
     seen = seen_by_other(store, path, target, 5) if journal else None
     data_file = path.with_suffix(".journal") if journal else path
     file_mb = data_file.stat().st_size / 2**20
@@ -192,6 +232,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
         "compacted_mb": round(compacted_mb, 2),
         "bulk_load_s": bulk,
         "open_s": reopen,
+        "open_cpu_s": reopen_cpu,
         "open_uncompacted_s": reopen_as_loaded,
         "insert_s": insert,
         "status_update_s": update,
@@ -200,6 +241,7 @@ def measure(count: int, folder: Path, storage: str) -> dict[str, Any]:
         "query_text_s": by_text,
         "lineage_s": lineage,
         "history_table_s": frame,
+        "history_update_s": frame_update,
         "seen_by_other_s": seen,
     }
 
@@ -216,6 +258,7 @@ def goals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     rows = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for count in SIZES_QUICK if quick else SIZES_FULL:
             for storage in ("json (before)", "journal"):
@@ -232,12 +275,15 @@ def run(quick: bool = False) -> dict[str, Any]:
     verdict = goals(rows)
     goal = (
         "journal at 100,000 jobs: status update < 10 ms, open < 2 s, another process sees a change < 0.5 s, "
-        "History table < 1 s, compacted file within 1.5x of the JSON file"
+        "History table built whole < 1 s and brought up to date after a change < 1 s, compacted file within "
+        "1.5x of the JSON file"
     )
     for name, ok in verdict["checks"].items():
         print(f"{name}: {'met' if ok else 'NOT met'} (at {verdict['at_jobs']:,} jobs)")
     print(f"goal ({goal}): {'met' if verdict['goal_met'] else 'NOT met'}")
-    result = {"rows": rows, "goal": goal, **verdict}
+    result = {"rows": rows, "goal": goal, **verdict, "load_average_before": load_before,
+              "load_average_after": os.getloadavg()}
+    print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"wrote {write('store', result)}")
     return result
 

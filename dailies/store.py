@@ -27,11 +27,12 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
+from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
 __all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
@@ -51,6 +52,10 @@ MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
 FOLLOW_INTERVAL_S = 0.1
 """How often a store looks for what other processes wrote (a `stat`, and the new lines when any)."""
 
+CHANGE_LOG = 2048
+"""Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
+derived from the jobs instead of deriving it again from all of them."""
+
 
 class CorruptStoreError(Exception):
     pass
@@ -69,6 +74,11 @@ class JobStore:
         self.warnings: list[str] = []
         self.version = 0
         """Bumped on every change (ours or another process's), so a page can cache what it derived."""
+        self._changes: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=CHANGE_LOG)
+        self._newest_first: tuple[int, list[Job]] = (-1, [])
+        self._children: tuple[int, dict[str, list[Job]]] = (-1, {})
+        self._groups: tuple[int, dict[str, list[Job]]] = (-1, {})
+        self._version_lock = threading.Lock()
         self._journal = Journal(self.journal_path, schema=SCHEMA_VERSION, compact_ratio=compact_ratio)
         self._lock = self._journal.lock
         self._batch_depth = 0
@@ -125,7 +135,7 @@ class JobStore:
     def _load_snapshot(self) -> None:
         jobs: dict[str, Job] = {}
         schema = self._journal.file_schema or SCHEMA_VERSION
-        from_dict = Job.from_dict
+        from_dict = job_from_doc
         with gc_paused() as pause:  # the one loop that decides how fast a store of 100,000 jobs opens
             for key, doc in self._journal.table(JOBS_TABLE).items():
                 try:
@@ -147,7 +157,7 @@ class JobStore:
             self._progress.pop(key, None)
             return
         try:
-            job = Job.from_dict(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
+            job = job_from_doc(_migrate(doc, self._journal.file_schema or SCHEMA_VERSION))
         except (TypeError, ValueError, KeyError) as exc:
             self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
             return
@@ -167,7 +177,34 @@ class JobStore:
                 for key in keys or ():
                     if key not in self._pending_ids:
                         self._rebuild(key)
+            self._bump(None if changed is None else keys or ())
+
+    # -- versions ----------------------------------------------------------------------------------
+
+    def _bump(self, keys: Iterable[str] | None) -> None:
+        """A new version, and which jobs it changed (None: any may have, as after a reload)."""
+        with self._version_lock:
             self.version += 1
+            self._changes.append((self.version, None if keys is None else frozenset(keys)))
+
+    def changed_since(self, version: int) -> set[str] | None:
+        """The ids of the jobs changed (added, changed or deleted) after `version`, or None when that is
+        not known: too many versions ago, or every job may have changed (another process compacted
+        the store into something else). Read `version` before the jobs it describes."""
+        with self._version_lock:
+            if version == self.version:
+                return set()
+            entries = list(self._changes)
+            current = self.version
+        if version > current or not entries or entries[0][0] > version + 1:
+            return None
+        changed: set[str] = set()
+        for seen, keys in entries:
+            if seen > version:
+                if keys is None:
+                    return None
+                changed.update(keys)
+        return changed
 
     # -- reading (from the snapshot, without a lock) -----------------------------------------------
 
@@ -181,10 +218,14 @@ class JobStore:
         return job
 
     def all(self) -> list[Job]:
-        """All jobs, newest first."""
-        jobs = list(self._jobs.values())  # one C-level copy: atomic under the GIL, so no lock is needed
-        jobs.sort(key=lambda j: j.created_at, reverse=True)
-        return jobs
+        """All jobs, newest first (sorted once per version: every page asks, 0.1 s at 100,000 jobs)."""
+        version = self.version  # before the jobs: what is sorted is at least as new as the version it is kept for
+        seen, jobs = self._newest_first
+        if seen != version:
+            jobs = list(self._jobs.values())  # one C-level copy: atomic under the GIL, so no lock is needed
+            jobs.sort(key=lambda j: j.created_at, reverse=True)
+            self._newest_first = (version, jobs)
+        return list(jobs)
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -224,21 +265,34 @@ class JobStore:
         return self.query(status=ACTIVE_STATUSES)
 
     def group(self, group_id: str) -> list[Job]:
-        """A variant group's takes in the order they were launched."""
-        return sorted(self.query(group_id=group_id), key=lambda j: (j.created_at, j.id))
+        """A variant group's takes in the order they were launched (grouped once per version: a grid's
+        page asks several times a run, and looking through 100,000 jobs each time took a tenth of a second)."""
+        version = self.version
+        built, groups = self._groups
+        if built != version:
+            groups = {}
+            for job in list(self._jobs.values()):
+                if job.group_id:
+                    groups.setdefault(job.group_id, []).append(job)
+            self._groups = (version, groups)
+        return sorted(groups.get(group_id, ()), key=lambda j: (j.created_at, j.id))
 
     def lineage(self, job_id: str) -> list[Job]:
         """The job's root source and every remix, extension and edit made from it, root first."""
+        version = self.version
         jobs = dict(self._jobs)
         root = self.require(job_id)
         seen = {root.id}
         while root.source_job_id and root.source_job_id in jobs and root.source_job_id not in seen:
             root = jobs[root.source_job_id]
             seen.add(root.id)
-        children: dict[str, list[Job]] = {}
-        for job in jobs.values():
-            if job.source_job_id:
-                children.setdefault(job.source_job_id, []).append(job)
+        built, children = self._children
+        if built != version:  # who was made from whom, worked out once per version rather than per call
+            children = {}
+            for job in jobs.values():
+                if job.source_job_id:
+                    children.setdefault(job.source_job_id, []).append(job)
+            self._children = (version, children)
         ordered: list[Job] = []
         stack = [root]
         visited: set[str] = set()
@@ -285,13 +339,14 @@ class JobStore:
                                 self._journal.append(pending)
                             for key in touched:  # with what other processes wrote meanwhile, field by field
                                 self._rebuild(key)
+                            self._bump(touched)
                         elif not ok:
                             raise _Discard
                     except BaseException as exc:
                         for key in touched:
                             self._progress.pop(key, None)
                             self._rebuild(key)
-                        self.version += 1
+                        self._bump(touched)
                         if not isinstance(exc, _Discard):
                             raise
 
@@ -310,7 +365,7 @@ class JobStore:
                 self._progress.pop(key, None)
             else:
                 self._jobs[key] = job
-        self.version += 1
+        self._bump(new)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -361,7 +416,7 @@ class JobStore:
             new = dataclasses.replace(job, progress=progress, updated_at=time.time())
             self._jobs[job_id] = new
             self._progress[job_id] = progress
-            self.version += 1
+            self._bump((job_id,))
             return new
 
     def delete(self, job_id: str) -> Job:
@@ -486,13 +541,13 @@ class Table:
         """Create the record or change the given fields of it (other fields stay as they are)."""
         with self._journal.writing():
             self._journal.append([{"t": self.name, "k": key, "set": fields}])
-        self._store.version += 1
+        self._store._bump(())
 
     def delete(self, key: str) -> None:
         with self._journal.writing():
             if key in self._journal.table(self.name):
                 self._journal.append([{"t": self.name, "k": key, "del": 1}])
-        self._store.version += 1
+        self._store._bump(())
 
 
 class _Discard(Exception):
@@ -528,6 +583,48 @@ def _owner_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+_JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(Job))
+_FILE_FIELDS = frozenset(f.name for f in dataclasses.fields(FileRecord))
+_KINDS = {str(kind): kind for kind in JobKind}
+_STATUSES = {str(status): status for status in JobStatus}
+_new = object.__new__
+
+
+def job_from_doc(doc: dict[str, Any]) -> Job:
+    """`Job.from_dict` for a document holding exactly a job's fields (every one the store writes), 3x faster.
+
+    Opening a store of 100,000 jobs builds 100,000 of these: through the dataclass's `__init__` that
+    alone took 1-2 s. A document with every field and no other can skip `__init__` (there is nothing
+    to default) and take a shallow copy as the instance's `__dict__`; the containers are copied too,
+    so nothing is shared with the journal's document. Anything else goes through `Job.from_dict`.
+    """
+    if doc.keys() != _JOB_FIELDS:
+        return Job.from_dict(doc)
+    kind, status = _KINDS.get(doc["kind"]), _STATUSES.get(doc["status"])
+    if kind is None or status is None:
+        return Job.from_dict(doc)  # which raises the clear ValueError for an unknown word
+    values = dict(doc)
+    values["kind"], values["status"] = kind, status
+    error = values["error"]
+    values["error"] = JobError.from_dict(error) if error else None
+    files = {}
+    for name, rec in (values["files"] or {}).items():
+        if rec.keys() == _FILE_FIELDS:
+            record = _new(FileRecord)
+            record.__dict__.update(rec)
+        else:
+            record = FileRecord(**rec)
+        files[name] = record
+    values["files"] = files
+    values["params"] = dict(values["params"] or {})
+    values["axes"] = dict(values["axes"] or {})
+    values["tags"] = list(values["tags"] or [])
+    values["remote"] = dict(values["remote"] or {})
+    job = _new(Job)
+    job.__dict__ = values
+    return job
 
 
 def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:

@@ -159,15 +159,22 @@ class Tracker:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Resume every unfinished job (and any missing file of finished ones), then poll in the background."""
+        """Resume every unfinished job, then poll in the background; finished jobs' files are looked
+        for in the background too.
+
+        Looking for every finished take's files is two file-system calls per file: at 100,000 jobs,
+        seconds that the app's first page would otherwise wait for. A take found missing is sent back
+        to download from its own thread as soon as it is found.
+        """
         with self._cond:
             if self.running:
                 return
             self._stopping = False
-            self.resume()
+            self.resume(check_files=False)
             self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="dailies-track")
             self._thread = threading.Thread(target=self._loop, name="dailies-tracker", daemon=True)
             self._thread.start()
+        threading.Thread(target=self._refetch_missing, name="dailies-files-check", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._cond:
@@ -183,20 +190,15 @@ class Tracker:
         with contextlib.suppress(Exception):  # a read-only store, say; the leases then lapse by themselves
             self.store.release_all(self.owner)  # another process's tracker may take these jobs now
 
-    def resume(self) -> int:
-        """Schedule every unfinished job now, and send finished jobs with a missing file back to download."""
+    def resume(self, *, check_files: bool = True) -> int:
+        """Schedule every unfinished job now, and (with `check_files`) send finished jobs with a missing
+        file back to download."""
         now = self.clock()
         count = 0
         with self.store.batch():
             for job in self.store.all():
-                if (
-                    job.status is JobStatus.COMPLETED
-                    and not job.params.get("files_removed_at")
-                    and not self._files_present(job)
-                ):
-                    if job.kind is JobKind.ASSEMBLE:  # joined here, not made by a provider: nothing to fetch
-                        self.store.update(job.id, status=JobStatus.FAILED, error=JobError(
-                            "The assembled file is missing; assemble the board again.", "missing_file"))
+                if check_files and self._files_missing(job):
+                    if self._assembly_lost(job):
                         continue
                     self.store.update(job.id, status=JobStatus.DOWNLOADING)
                     job = self.store.require(job.id)
@@ -205,8 +207,41 @@ class Tracker:
                     count += 1
         return count
 
-    def _files_present(self, job: Job) -> bool:
-        return job.has_video and all(self.media.present(rec) for rec in job.files.values())
+    def _files_missing(self, job: Job) -> bool:
+        """A finished take whose files should be here and are not (nor were they removed on purpose)."""
+        return (
+            job.status is JobStatus.COMPLETED
+            and not job.params.get("files_removed_at")
+            and not (job.has_video and all(self.media.present(rec) for rec in job.files.values()))
+        )
+
+    def _assembly_lost(self, job: Job) -> bool:
+        """An assembly joined here has no provider to fetch it from again: it fails, saying what to do."""
+        if job.kind is not JobKind.ASSEMBLE:
+            return False
+        self.store.update(job.id, status=JobStatus.FAILED, error=JobError(
+            "The assembled file is missing; assemble the board again.", "missing_file"))
+        return True
+
+    def _refetch_missing(self) -> None:
+        """Send every finished take with a missing file back to download (the background half of `start`)."""
+        try:
+            for job in self.store.all():
+                if self._stopping:
+                    return
+                if not self._files_missing(job):
+                    continue
+                current = self.store.get(job.id)
+                if current is None or not self._files_missing(current):
+                    continue  # changed meanwhile (fetched again, removed, deleted)
+                if self._assembly_lost(current):
+                    continue
+                self.store.update(job.id, status=JobStatus.DOWNLOADING)
+                with self._cond:
+                    self._schedules.setdefault(job.id, _Schedule()).next_at = self.clock()
+                    self._cond.notify_all()
+        except Exception:  # a read-only store, say: the take stays as it is, and the app keeps running
+            log.exception("looking for finished takes' files failed")
 
     def wake(self, job_id: str | None = None) -> None:
         """Ask about a job now (a new submission, a user's refresh), or about every active job."""

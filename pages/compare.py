@@ -9,6 +9,7 @@ import streamlit as st
 from components.job_card import seconds_label, status_line
 from components.runtime import media_url, studio
 from components.synced_player import Clip, prompt_diff_html, synced_player
+from dailies.choices import RECENT
 from dailies.compare import (
     MAX_TAKES,
     latest_family,
@@ -29,6 +30,14 @@ st.title("Compare")
 def recent(version: int) -> list[str]:
     """The newest playable takes, worked out once per version of the store."""
     return recent_takes(shared.store.all())
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def searched(version: int, search: str) -> list[str]:
+    """The newest playable takes a search finds (prompt, notes, tags, id), a bounded few."""
+    if not search.strip():
+        return []
+    return [job.id for job in shared.store.query(text=search) if job.has_video][:RECENT]
 
 
 def describe(job_id: str) -> str:
@@ -65,9 +74,13 @@ if "compare_pick" not in st.session_state or (link and link != st.session_state.
     st.session_state["compare_pick"] = [job.id for job in found.playable]
 chosen = [i for i in st.session_state["compare_pick"] if shared.store.get(i) is not None]  # gone: deleted meanwhile
 st.session_state["compare_pick"] = chosen
-options = list(dict.fromkeys([*chosen, *recent(shared.store.version)]))
-picked = st.multiselect("Takes to play side by side", options, key="compare_pick", format_func=describe,
-                        max_selections=MAX_TAKES, placeholder="Pick two to four takes")
+# The newest takes and what the search finds, never a list of every take ever made.
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    search = st.text_input("Find older takes", key="compare_search",
+                           placeholder="words of a prompt, a note, a tag or an id")
+    options = list(dict.fromkeys([*chosen, *searched(shared.store.version, search), *recent(shared.store.version)]))
+    picked = st.multiselect("Takes to play side by side", options, key="compare_pick", format_func=describe,
+                            max_selections=MAX_TAKES, placeholder="Pick two to four takes")
 st.query_params.pop("job", None)
 st.session_state["compare_last"], st.session_state["compare_link"] = picked, takes_param(picked)
 if picked:

@@ -1,12 +1,11 @@
 """History: every take the team made, filterable, with totals, a chart, and actions on selected rows."""
 
-import pandas as pd
 import streamlit as st
 
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
 from components.runtime import media_url, studio, team_models, team_tags
-from dailies.history import NOBODY, PAGE_SIZE, filter_frame, jobs_frame, page_count, page_of, per_day, per_person, stars
+from dailies.history import NOBODY, PAGE_SIZE, LiveFrame, filter_frame, page_count, page_of, per_day, per_person, stars
 from dailies.jobs import JobKind, JobStatus
 
 shared = studio()
@@ -15,22 +14,17 @@ RATINGS = (5, 4, 3, 2, 1, None)
 PICKED = {"Picked or not": None, "Picked": True, "Not picked": False}
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def history_frame(store_path: str, version: int):
-    """The table for one version of the store; rebuilt only when a job changes, shared by every tab (never changed)."""
-    return jobs_frame(shared.store.all(), lambda job: media_url(job, "thumbnail"))
+@st.cache_resource(show_spinner=False)
+def history_frames(store_path: str) -> LiveFrame:
+    """The table, shared by every tab and kept up to date row by row as jobs change (frames handed out are never
+    changed). Thumbnails are added per page shown: a URL for each of 100,000 takes was a fifth of the build."""
+    return LiveFrame(shared.store)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def provider_of(store_path: str, version: int) -> pd.Series:
-    """Each job's provider by job id, for the provider filter; once per store version (never changed)."""
-    jobs = shared.store.all()
-    return pd.Series([job.provider for job in jobs], index=[job.id for job in jobs], dtype="object")
-
-
+frame = history_frames(str(shared.store.path)).current()
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    providers = st.multiselect("Provider", sorted({*provider_of(str(shared.store.path), shared.store.version),
-                                                   *shared.providers.names()}), key="f_provider")
+    providers = st.multiselect("Provider", sorted({*frame["provider"].unique(), *shared.providers.names()}),
+                               key="f_provider")
     statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status",
                               format_func=lambda s: JobStatus(s).label)
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
@@ -40,7 +34,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     ratings = st.multiselect("Rating", RATINGS, format_func=lambda r: stars(r) or "Not rated", key="f_rating")
     picked = st.selectbox("Picked", PICKED, key="f_picked")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
-    makers = sorted(set(history_frame(str(shared.store.path), shared.store.version)["made_by"]))
+    makers = sorted(frame["made_by"].unique())
     people = st.multiselect("Made by", makers, format_func=lambda p: p or NOBODY, key="f_people")
 
 live = store_busy()
@@ -48,12 +42,10 @@ live = store_busy()
 
 @st.fragment(run_every=refresh_every(live, 3))
 def table(was_live: bool) -> None:
-    frame = history_frame(str(shared.store.path), shared.store.version)
+    frame = history_frames(str(shared.store.path)).current()
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
-                         tags=tags, ratings=ratings, picked=PICKED[picked], people=people)
-    if providers:
-        shown = shown[provider_of(str(shared.store.path), shared.store.version).reindex(shown.index).isin(providers)]
+                         tags=tags, ratings=ratings, picked=PICKED[picked], people=people, providers=providers)
     left, middle, right = st.columns(3)
     left.metric("Jobs", f"{len(shown):,}", help=f"{len(frame):,} in all")
     middle.metric("Spend", f"${shown['cost'].sum():,.2f}")
@@ -63,6 +55,7 @@ def table(was_live: bool) -> None:
         st.session_state["h_page"] = 1
     page = st.session_state.get("h_page", 1)
     rows = page_of(shown, page)
+    rows["thumbnail"] = [media_url(job, "thumbnail") if (job := shared.store.get(i)) else None for i in rows.index]
     event = st.dataframe(
         rows,
         key=f"history_table_{page}",
@@ -79,6 +72,7 @@ def table(was_live: bool) -> None:
             "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
             "status": st.column_config.TextColumn("Status"),
             "kind": st.column_config.TextColumn("Kind"),
+            "provider": st.column_config.TextColumn("Provider"),
             "model": st.column_config.TextColumn("Model"),
             "size": st.column_config.TextColumn("Size"),
             "seconds": st.column_config.NumberColumn("Seconds", format="%d s"),

@@ -16,6 +16,7 @@ from components.variant_grid import (
     shootout_prices,
     variant_grid,
 )
+from dailies.choices import bounded_choices, hidden_count
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.shootout import AXIS, Target
@@ -113,10 +114,15 @@ with existing:
     if not groups:
         st.info("No grids yet: launch one from the first tab.")
     else:
-        ids = list(groups)
-        if st.session_state.get("v_group") not in ids:
-            st.session_state["v_group"] = launched if launched in ids else ids[0]
-        chosen = st.selectbox("Grid", ids, format_func=groups.get, key="v_group")
+        if st.session_state.get("v_group") not in groups:
+            st.session_state["v_group"] = launched if launched in groups else next(iter(groups))
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            search = st.text_input("Find a grid", key="v_grid_search", placeholder="words of its prompt, or its id")
+            # The newest grids and what the search finds, never a list of every grid (12,500 at 100,000 jobs).
+            ids = bounded_choices(groups, search, keep=[st.session_state["v_group"], launched])
+            chosen = st.selectbox("Grid", ids, format_func=groups.get, key="v_group")
+        if hidden := hidden_count(len(groups), len(ids)):
+            st.caption(hidden)
         if chosen != launched:
             st.query_params["group"] = chosen
         blind = st.toggle("Blind review: hide labels and shuffle", key="v_blind",

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from until import wait_until
+
 from dailies.jobs import Job, new_job_id
 from dailies.store import JobStore
 
@@ -20,11 +22,7 @@ def make_job(prompt: str) -> Job:
 
 
 def wait_for_go(home: Path) -> None:
-    deadline = time.monotonic() + 60
-    while not (home / "go").exists():
-        if time.monotonic() > deadline:
-            sys.exit("no go signal")
-        time.sleep(0.01)
+    wait_until(lambda: (home / "go").exists(), 60, "the go signal", interval=0.01)
 
 
 def ack(job_id: str) -> None:
@@ -51,7 +49,7 @@ def torn(store: JobStore, count: int) -> None:
     def half_then_hang(fd: int, data: bytes) -> int:
         written = real_write(fd, bytes(data[: len(data) // 2]))
         print("mid-write", flush=True)
-        time.sleep(600)
+        time.sleep(600)  # not a wait: hang here, half a record written, until the test kills this process
         return written
 
     os.write = half_then_hang  # type: ignore[assignment]
@@ -80,9 +78,7 @@ def app(home: Path, engine_url: str, count: int) -> None:
     takes = [JobRequest(f"app take {i}", model, DEFAULT_SIZE, DEFAULT_SECONDS) for i in range(count)]
     result = studio.launch(takes)
     print(f"submitted {len(result.jobs)}", flush=True)
-    deadline = time.monotonic() + 240
-    while not (home / "stop").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: (home / "stop").exists(), 240, "the stop signal")
     print(f"downloads {studio.tracker.stats.downloads}", flush=True)
     studio.close()
 

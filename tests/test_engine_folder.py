@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from until import wait_until
 
 from dailies.client import VideosClient
 from dailies.engine import EngineConfig, EngineFolderBusy, serve_engine
@@ -50,10 +50,12 @@ def test_the_cli_uses_the_engine_already_running_on_its_folder(tmp_path: Path) -
     )
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 60
-        while running_engine(folder)[:2] != (True, url):
-            assert engine.poll() is None and time.monotonic() < deadline, engine.stderr.read()
-            time.sleep(0.05)
+
+        def engine_recorded() -> bool:
+            assert engine.poll() is None, engine.stderr.read()
+            return running_engine(folder)[:2] == (True, url)
+
+        wait_until(engine_recorded, 60, "the engine to record itself in its folder")
         cli = subprocess.run(
             [sys.executable, "-m", "dailies", "submit", "a paper boat on a pond", "--wait", "--timeout", "120"],
             cwd=ROOT, env=process_env(home), capture_output=True, text=True, timeout=180,

@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from until import wait_until
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id
 from dailies.journal import encode
@@ -32,6 +32,31 @@ def test_jobs_survive_a_restart_with_every_field(tmp_path: Path) -> None:
     again = reopen(tmp_path / "jobs.json").require(job.id)
     assert again.status is JobStatus.FAILED and again.rating == 4 and again.picked
     assert again.axes == {"lighting": "neon"} and again.tags == ["hero"] and again.notes == "nice <b>"
+
+
+def test_a_reopened_job_equals_the_one_written_and_shares_nothing_with_the_journal(tmp_path: Path) -> None:
+    from dailies.jobs import FileRecord, JobError
+
+    store = JobStore(tmp_path / "jobs.json")
+    full = make_job(
+        status=JobStatus.COMPLETED, kind=JobKind.EXTEND, params={"seed": 7}, axes={"lighting": "neon"},
+        error=JobError("slow", code="late"), tags=["hero"], remote={"id": "video_1"}, source_job_id="job_x",
+        files={"video": FileRecord("a/video.mp4", 10, "ab" * 32, "video/mp4", 7.92)},
+    )
+    older = make_job("from before durations were kept", files={"video": FileRecord("b/video.mp4", 5, "cd" * 32)})
+    store.insert_many([full, older])
+    store.close()
+    # An older record: a file without `duration`, a job without `picked` (written before those fields).
+    with (tmp_path / "jobs.journal").open("ab") as out:
+        doc = older.to_dict()
+        del doc["files"]["video"]["duration"], doc["picked"]
+        out.write(encode({"t": "jobs", "k": older.id, "set": doc}))
+    again = reopen(tmp_path / "jobs.json")
+    assert again.require(full.id) == full
+    assert again.require(older.id).files["video"].duration is None and again.require(older.id).picked is False
+    job = again.require(full.id)
+    job.params["seed"] = 8  # jobs are snapshots: changing one in place must not reach the store's record
+    assert again._journal.table("jobs")[full.id]["params"] == {"seed": 7}
 
 
 def journal_lines(path: Path) -> list[dict]:
@@ -304,10 +329,10 @@ def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None
     reader = JobStore(tmp_path / "jobs.json")
     version = reader.version
     job = writer.insert(make_job("seen from afar"))
-    assert wait_for(lambda: reader.get(job.id) is not None)
+    wait_until(lambda: reader.get(job.id) is not None, 5, "the new job in the other store")
     assert reader.version > version
     writer.delete(job.id)
-    assert wait_for(lambda: reader.get(job.id) is None)
+    wait_until(lambda: reader.get(job.id) is None, 5, "the deletion in the other store")
 
 
 def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> None:
@@ -322,7 +347,8 @@ def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> N
     store.compact()
     assert (tmp_path / "jobs.journal").stat().st_size < grown / 3
     store.update(jobs[0].id, rating=4)
-    assert wait_for(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4)
+    wait_until(lambda: follower.get(jobs[0].id) is not None and follower.require(jobs[0].id).rating == 4, 5,
+               "the rating written after compaction in the follower")
     for seen in (follower, reopen(path)):
         assert sorted((j.prompt, j.notes) for j in seen.all()) == sorted((j.prompt, "pass 9") for j in jobs)
 
@@ -334,14 +360,15 @@ def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
     assert app.claim(job.id, "app", ttl=0.5)
     assert not cli.claim(job.id, "cli", ttl=0.5), "a running lease is the owner's"
     assert app.claim(job.id, "app", ttl=0.5), "the owner renews"
-    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30))
+    wait_until(lambda: cli.claim(job.id, "cli", ttl=30), 5, "the app's lease to lapse")
     assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
     cli.release(job.id, "cli")
     assert app.claim(job.id, "app", ttl=30)
     other = app.insert(make_job())
     assert app.claim(other.id, "app", ttl=30)
     assert app.release_all("app") == 2, "a stopping process gives its jobs up"
-    assert wait_for(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30))
+    wait_until(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30), 5,
+               "the released leases in the other store")
 
 
 def test_a_lease_of_a_process_that_died_is_taken_at_once(tmp_path: Path) -> None:
@@ -367,7 +394,7 @@ def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> No
     one = JobStore(tmp_path / "jobs.json").table("boards")
     two = JobStore(tmp_path / "jobs.json").table("boards")
     one.set("board_1", title="Harbour at dawn", shots=["job_a"])
-    assert wait_for(lambda: two.get("board_1") is not None)
+    wait_until(lambda: two.get("board_1") is not None, 5, "the board in the other store")
     two.set("board_1", status="approved")
     one.set("board_1", title="Harbour at dusk")
     fresh = reopen(tmp_path / "jobs.json")
@@ -378,10 +405,20 @@ def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> No
         fresh.table("jobs")
 
 
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
+
+def test_groups_sorted_lists_and_lineage_follow_every_change(tmp_path: Path) -> None:
+    """What the store works out once per version (grids, newest first, lineage) is never stale."""
+    store = JobStore(tmp_path / "jobs.json")
+    first, second = make_job("one", group_id="grp_a", created_at=1.0), make_job("two", group_id="grp_a", created_at=2.0)
+    store.insert_many([first, second])
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
+    assert [j.id for j in store.all()] == [second.id, first.id]
+    remix = store.insert(make_job("three", group_id="grp_a", created_at=3.0, source_job_id=first.id))
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id, remix.id]
+    assert [j.id for j in store.lineage(first.id)] == [first.id, remix.id]
+    store.update(second.id, rating=5)
+    assert store.group("grp_a")[1].rating == 5 and store.all()[1].rating == 5
+    store.delete(remix.id)
+    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
+    assert [j.id for j in store.lineage(first.id)] == [first.id]
+    assert [j.id for j in store.all()] == [second.id, first.id]

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from until import wait_until
+
 from dailies.jobs import Job, JobStatus, new_job_id
 from dailies.store import JobStore
 
@@ -145,9 +147,7 @@ def test_an_app_and_a_cli_on_one_folder_download_each_job_once(tmp_path: Path) -
         _, err = sweep.communicate(timeout=300)
         assert sweep.returncode == 0, err
         store = JobStore(home / "jobs.json")
-        deadline = time.monotonic() + 120
-        while store.active() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: not store.active(), 120, "every take of the app and the CLI to finish")
         (home / "stop").touch()
         _, app_err = app.communicate(timeout=60)
         assert app.returncode == 0, app_err
@@ -184,9 +184,7 @@ def counting_engine(folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.started, 15, "the counting engine to answer")
     try:
         yield url, downloads
     finally:

@@ -13,11 +13,12 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from until import wait_until
 
 from dailies.client import RetryPolicy, VideosClient
 from dailies.config import Environment
@@ -41,14 +42,6 @@ def losing_engine(tmp_path: Path) -> Iterator[object]:
         yield e
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
 def studio_on(home: Path, base_url: str, policy: PollPolicy = FAST) -> Studio:
     studio = Studio(Environment(home=home), engine_base_url=base_url)
     studio.tracker.policy = policy
@@ -64,7 +57,7 @@ def test_takes_of_one_prompt_with_lost_answers_each_adopt_their_own_video(losing
     assert all(j.remote_id is None and j.error and j.error.code == "unconfirmed" for j in jobs)
 
     studio.start()
-    wait_for(lambda: not studio.store.active(), timeout=120)
+    wait_until(lambda: not studio.store.active(), 120, "every take to be adopted and finished")
     studio.close()
 
     made = {v.id: v for v in losing_engine.engine.book.listed()}
@@ -85,7 +78,8 @@ def test_each_take_adopts_the_video_made_closest_to_its_send(losing_engine, isol
     jobs: list[Job] = []
     for _ in range(3):
         last = math.floor(jobs[-1].created_at) if jobs else 0
-        wait_for(lambda: time.time() >= last + 1 and 0.05 < time.time() % 1 < 0.5, timeout=5)  # noqa: B023
+        wait_until(lambda: time.time() >= last + 1 and 0.05 < time.time() % 1 < 0.5, 5,  # noqa: B023
+                   "the early part of the next second", interval=0.02)
         jobs.append(studio.submit(req("one prompt, three takes")))
     for job in jobs:  # the oldest asks first: the newest listed video is not its own
         studio.tracker.advance(job.id)
@@ -261,7 +255,7 @@ def submit_in_background(studio: Studio, request: JobRequest, provider: str | No
 
     thread = threading.Thread(target=send)
     thread.start()
-    wait_for(lambda: len(studio.store) == 1, timeout=30)  # recorded, so its create is being sent
+    wait_until(lambda: len(studio.store) == 1, 30, "the job recorded, so its create is being sent")
     return thread, outcome
 
 

@@ -157,11 +157,11 @@ def test_history_selection_opens_compare(compared: ComparedApp, page: Page, scre
     expect(grid).to_be_visible()
     box = grid.bounding_box()
     assert box is not None
-    # The grid is drawn on a canvas: rows are found by position. History's table sets `row_height=56`
-    # (thumbnails), and Streamlit draws the header at the rows' height; markers come first.
-    row_height = 56
+    # The grid is drawn on a canvas: rows are found by position. The header is Streamlit's default 35 px;
+    # History's rows are 56 px (its `row_height`: thumbnails); markers come first.
+    header, row_height = 35, 56
     for row in (1, 2):
-        page.mouse.click(box["x"] + 18, box["y"] + row * row_height + row_height / 2)
+        page.mouse.click(box["x"] + 18, box["y"] + header + (row - 1) * row_height + row_height / 2)
         expect(page.locator("[class*='st-key-history_actions']").get_by_text(f"{row} selected")).to_be_visible()
     expect(page.locator("[class*='st-key-card_h_']")).to_have_count(0)
     page.screenshot(path=str(screenshots / "history-actions.png"))

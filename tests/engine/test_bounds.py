@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from until import wait_until
 
 from dailies.engine import EngineConfig, serve_engine
 from dailies.engine.api import MAX_REFERENCE, MAX_SOURCE_SECONDS, MAX_SOURCE_SIDE
@@ -76,10 +76,8 @@ def test_an_over_limit_source_video_is_a_clear_400_and_nothing_is_kept(engine, v
 def test_expired_assets_are_deleted(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", lifetime_s=0)) as running:
         created = httpx.post(f"{running.base_url}/videos", json={"prompt": "a kite", "seconds": "4"}).json()
-        deadline = time.monotonic() + 120
-        while httpx.get(f"{running.base_url}/videos/{created['id']}").json()["status"] != "completed":
-            assert time.monotonic() < deadline, "the render did not finish"
-            time.sleep(0.2)  # polling interval of a deadline loop
+        wait_until(lambda: httpx.get(f"{running.base_url}/videos/{created['id']}").json()["status"] == "completed",
+                   120, "the render to finish", interval=0.2)
         folder = running.engine.book.folder(created["id"])
         assert (folder / "video.mp4").exists()
         assert running.engine.book.sweep_expired() == 1

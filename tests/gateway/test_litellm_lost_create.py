@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from until import wait_until
 
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine import EngineConfig, Faults, serve_engine
@@ -58,16 +58,14 @@ def losing_gateway(tmp_path: Path) -> Iterator[tuple[str, object]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 150
-            while True:
+            def proxy_answers() -> bool:
                 assert proc.poll() is None, (tmp_path / "proxy.log").read_text(errors="replace")[-3000:]
                 try:
-                    if httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200:
-                        break
+                    return httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200
                 except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "LiteLLM's proxy did not start within 150 s"
-                time.sleep(0.25)
+                    return False
+
+            wait_until(proxy_answers, 150, "LiteLLM's proxy to start", interval=0.25)
             yield f"{base}/v1", engine
         finally:
             proc.terminate()

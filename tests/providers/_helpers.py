@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pytest
+import until
 
 from dailies.jobs import JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
@@ -22,14 +21,8 @@ def follow(provider: VideoProvider, remote_id: str, *, max_polls: int = 20) -> l
 
 
 def wait_until(condition, what: str, deadline_s: float = 60.0, every_s: float = 0.05):
-    """Wait on a condition with a deadline (not a sleep standing in for synchronisation)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every_s)
-    pytest.fail(f"timed out waiting for {what}")
+    """`until.wait_until` with this folder's argument order (what first, then the deadline)."""
+    return until.wait_until(condition, deadline_s, what, interval=every_s)
 
 
 def assert_real_mp4(path: Path, sha256: str) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
 
-from dailies.jobs import Job, JobKind, JobStatus, new_job_id
+from dailies.jobs import FileRecord, Job, JobKind, JobStatus, new_job_id
 
 DAY = 86400.0
 
@@ -21,7 +22,8 @@ def seed(store, **overrides) -> Job:
 def arrange(store) -> dict[str, Job]:
     now = time.time()
     return {
-        "old": seed(store, prompt="harbour at dawn", created_at=now - 3 * DAY, cost_estimate=0.4),
+        "old": seed(store, prompt="harbour at dawn", created_at=now - 3 * DAY, cost_estimate=0.4,
+                    files={"thumbnail": FileRecord("x/thumbnail.webp", 10, "ab12" * 16)}),
         "failed": seed(store, prompt="volcano at night", status=JobStatus.FAILED, cost_estimate=1.2),
         "remix": seed(store, prompt="harbour at dusk, neon", kind=JobKind.REMIX, cost_estimate=0.8, rating=5,
                       tags=["client-a"]),
@@ -40,6 +42,8 @@ def test_every_job_is_a_row_with_totals(open_page, studio_of) -> None:
     assert table.loc[jobs["old"].id, "rating"] == "", "no rating shows as blank, not None"
     assert list(table.columns[:5]) == ["thumbnail", "status", "prompt", "rating", "picked"], "the prompt has room"
     assert table.loc[jobs["running"].id, "prompt"] == "<b>bold</b> kite", "prompts are data, shown as text"
+    assert table.loc[jobs["old"].id, "thumbnail"] == f"/app/static/takes/{jobs['old'].id}/thumbnail.webp?v=ab12ab12ab12"
+    assert pd.isna(table.loc[jobs["failed"].id, "thumbnail"]), "no thumbnail, no image"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Jobs"] == "4" and metrics["Spend"] == "$2.40" and metrics["Completed"] == "2"
 

@@ -1,0 +1,56 @@
+"""Starting a studio does not wait for anything that can happen later: the look for finished takes'
+files runs in the background, and a take found missing is fetched again from there."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from test_core_integration import assert_files_verified, make_studio, req
+from until import wait_until
+
+from dailies.config import Environment
+from dailies.jobs import JobStatus
+from dailies.studio import Studio
+
+
+def test_a_started_studio_fetches_a_missing_file_again_in_the_background(engine, isolated_home: Path) -> None:
+    studio = make_studio(isolated_home, engine.base_url)
+    job = studio.submit(req())
+    assert studio.tracker.run_until_idle(timeout=60)
+    video = studio.media.resolve(studio.store.require(job.id).files["video"].path)
+    video.unlink()
+    studio.close()
+
+    again = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    try:
+        again.start()  # returns at once; the missing video is noticed by the tracker's own threads
+        wait_until(lambda: video.is_file() and again.store.require(job.id).status is JobStatus.COMPLETED, 60,
+                   "the missing video to be downloaded again")
+        assert_files_verified(again, job.id)
+    finally:
+        again.close()
+
+
+def test_a_take_whose_files_were_removed_on_purpose_is_left_alone(engine, isolated_home: Path) -> None:
+    studio = make_studio(isolated_home, engine.base_url)
+    job = studio.submit(req())
+    assert studio.tracker.run_until_idle(timeout=60)
+    studio.store.update(job.id, files={}, params={"files_removed_at": 1.0})
+    other = studio.submit(req("a red kite over a beach"))
+    assert studio.tracker.run_until_idle(timeout=60)
+    thumb = studio.media.resolve(studio.store.require(other.id).files["thumbnail"].path)
+    thumb.unlink()
+    studio.close()
+
+    again = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    try:
+        again.start()
+        wait_until(lambda: thumb.is_file() and again.store.require(other.id).status is JobStatus.COMPLETED, 60,
+                   "the missing thumbnail to be downloaded again")
+        wait_until(lambda: not any(t.name == "dailies-files-check" for t in threading.enumerate()), 30,
+                   "the look for missing files to finish")
+        removed = again.store.require(job.id)
+        assert removed.status is JobStatus.COMPLETED and removed.files == {}
+    finally:
+        again.close()
