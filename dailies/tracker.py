@@ -204,6 +204,7 @@ class Tracker:
         """Schedule every unfinished job now, and send finished jobs with a missing file back to download."""
         now = self.clock()
         count = 0
+        bucket = self._bucket()
         with self.store.batch():
             for job in self.store.all():
                 if (
@@ -220,7 +221,7 @@ class Tracker:
                 if job.status in ACTIVE_STATUSES:
                     self._schedules.setdefault(job.id, _Schedule()).next_at = now
                     count += 1
-                elif job.status is JobStatus.COMPLETED and needs_upload(job, self.media) and self._bucket():
+                elif bucket is not None and job.status is JobStatus.COMPLETED and needs_upload(job, self.media):
                     with self._cond:
                         self._uploads.setdefault(job.id, _Upload(next_at=now))
         return count
