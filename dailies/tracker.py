@@ -107,6 +107,10 @@ class _Schedule:
     """When the provider was last asked about this job (or it was sent): where the safety cap counts from."""
 
 
+UPLOAD_RETRY_CAP = 300.0
+"""A bucket that keeps refusing is asked again at most every 5 minutes per take (a wrong key stays wrong)."""
+
+
 @dataclass
 class _Upload:
     """A completed job whose files are still to go up to the bucket (after a failed try)."""
@@ -261,10 +265,11 @@ class Tracker:
             with self._cond:
                 up = self._uploads.setdefault(job_id, _Upload())
                 up.failures += 1
-                up.next_at = self.clock() + self.policy.next_delay(up.failures)
+                up.next_at = self.clock() + min(self.policy.first * self.policy.growth**up.failures, UPLOAD_RETRY_CAP)
                 self._cond.notify_all()
             log.info("upload of %s failed (try %d): %s", job_id, up.failures, exc)
-            return self.store.update(job_id, params={**job.params, "bucket_error": str(exc)})
+            current = self.store.require(job_id)  # a rating or tag may have landed while the upload ran
+            return self.store.update(job_id, params={**current.params, "bucket_error": str(exc)})
         self.stats.uploads += 1
         with self._cond:
             self._uploads.pop(job_id, None)

@@ -76,7 +76,7 @@ def test_each_verified_file_goes_up_right_after_its_download(tmp_path: Path, s3:
 def test_a_large_file_goes_up_in_parts_with_its_checksum(tmp_path: Path, s3: str) -> None:
     from boto3.s3.transfer import TransferConfig
 
-    from dailies.bucket import Bucket
+    from dailies.bucket import Bucket, BucketError
     from dailies.jobs import FileRecord
 
     media = tmp_path / "media" / "job_x"
@@ -87,9 +87,21 @@ def test_a_large_file_goes_up_in_parts_with_its_checksum(tmp_path: Path, s3: str
     bucket = Bucket(BucketSettings(bucket=BUCKET, endpoint_url=s3, region="us-east-1"),
                     transfer=TransferConfig(multipart_threshold=5 * 2**20, multipart_chunksize=5 * 2**20))
     parts: list[int] = []
-    bucket.client.meta.events.register("before-send.s3.UploadPart", lambda request, **_: parts.append(1))
+    network = {"down": True}
+
+    def count_and_cut(request: object, **_: object) -> None:
+        if network["down"]:  # the connection drops while parts are sent (boto's own retry meets it too)
+            raise EndpointConnectionError(endpoint_url=s3)
+        parts.append(1)
+
+    bucket.client.meta.events.register("before-send.s3.UploadPart", count_and_cut)
+    with pytest.raises(BucketError, match="could not be reached"):
+        bucket.upload(big, record)
+    assert not bucket.client.list_multipart_uploads(Bucket=BUCKET).get("Uploads"), "the broken upload was aborted"
+    assert sha256_file(big) == record.sha256, "the local copy is untouched"
+    network["down"] = False
     uploaded = bucket.upload(big, record)
-    assert len(parts) == 3, "sent as a multipart upload"
+    assert len(parts) == 3, "sent again as a multipart upload of 3 parts"
     assert uploaded.bucket_etag and uploaded.bucket_etag.endswith("-3"), "the ETag of a 3-part object"
     assert bucket.holds(uploaded)
     assert hashlib.sha256(object_bytes(s3, uploaded.bucket_key)).hexdigest() == record.sha256
