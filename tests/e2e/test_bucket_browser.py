@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 from playwright.sync_api import Page, expect
@@ -26,6 +27,7 @@ BUCKET = "team-takes"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "browser-key-id", "AWS_SECRET_ACCESS_KEY": "browser-secret",
                "AWS_DEFAULT_REGION": "us-east-1"}
 PLAYERS = "[data-testid='synced-video']"
+TOKEN = "bucket-api-token-0123456789"
 
 
 @dataclass
@@ -59,7 +61,7 @@ def bucket_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BucketApp]:
                 assert all(rec.in_bucket for job in jobs for rec in studio.store.require(job.id).files.values())
             finally:
                 studio.close()
-    process, url = start_app(home, home.parent / f"{home.name}.log", CREDENTIALS)
+    process, url = start_app(home, home.parent / f"{home.name}.log", {**CREDENTIALS, "DAILIES_API_TOKEN": TOKEN})
     try:
         yield BucketApp(url, s3, home, [job.id for job in jobs])
     finally:
@@ -70,6 +72,7 @@ def bucket_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BucketApp]:
 def test_drop_local_copies_then_compare_plays_from_the_bucket(bucket_app: BucketApp, page: Page) -> None:
     videos = [bucket_app.home / "media" / take / "video.mp4" for take in bucket_app.takes]
     assert all(v.is_file() for v in videos)
+    local = [v.read_bytes() for v in videos]
     page.goto(f"{bucket_app.url}/settings")
     expect(page.get_by_role("heading", name="Bucket")).to_be_visible()
     expect(page.get_by_role("textbox", name="Bucket (empty: none)")).to_have_value(BUCKET)
@@ -88,3 +91,11 @@ def test_drop_local_copies_then_compare_plays_from_the_bucket(bucket_app: Bucket
     )
     sources = page.eval_on_selector_all(PLAYERS, "vs => vs.map(v => v.currentSrc)")
     assert all(src.startswith(f"{bucket_app.s3}/{BUCKET}/") and "X-Amz-Signature" in src for src in sources)
+
+    # The pipeline API's file URL sends a script to the same object (after checking its token).
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    file_url = f"{bucket_app.url}/api/v1/takes/{bucket_app.takes[0]}/files/video"
+    assert httpx.get(file_url).status_code == 401, "no token, no redirect"
+    answer = httpx.get(file_url, headers=auth, follow_redirects=True)
+    assert answer.status_code == 200 and str(answer.url).startswith(bucket_app.s3)
+    assert answer.content == local[0]
