@@ -53,6 +53,8 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             st.error(plain(problem), icon=":material/error:")
         if job.status is JobStatus.COMPLETED and job.has_video:
             st.video(media_url(job), alt=f"Video of job {job.id}", width=360 if job.is_portrait else "stretch")
+            if job.params.get("bucket_error"):  # complete here all the same; the tracker tries the bucket again
+                st.warning(plain(f"Not in the bucket yet: {job.params['bucket_error']}"), icon=":material/cloud_off:")
             if "thumbnail" in job.files or "spritesheet" in job.files:
                 with st.expander("Thumbnail and spritesheet", icon=":material/photo_library:"):
                     for variant in ("thumbnail", "spritesheet"):
@@ -81,7 +83,8 @@ def job_actions(job: Job, key: str) -> None:
     url = media_url(job)
     with st.container(horizontal=True, key=f"actions_{key}"):
         if url is not None:  # served from disk by the app, never held in this process's memory
-            st.link_button("Download", f"{url}&download=1", icon=":material/download:")
+            # A presigned bucket URL (the local copy was dropped) is signed as it is: no parameter added.
+            st.link_button("Download", f"{url}&download=1" if url.startswith("/") else url, icon=":material/download:")
         for kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT):
             # A dialog rather than a popover: it closes (and forgets its text) once sent, so a second
             # click cannot send the same thing twice.

@@ -7,6 +7,7 @@ this server's names and refuses requests a web page sends (`Origin`). The rules 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from typing import Any
@@ -15,11 +16,12 @@ import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from components.runtime import studio
 from components.webhook_route import host_ok, public_url
+from dailies.bucket import BucketError
 from dailies.config import Environment
 from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.jobs import Job
@@ -162,6 +164,12 @@ async def take_file(request: Request) -> Response:
     variant = request.path_params["variant"]
     record = job.files.get(variant) if job is not None else None
     path = pipeline().studio.media.resolve(record.path) if record is not None else None
+    if record is not None and path is not None and not path.is_file() and record.in_bucket:
+        # Dropped here after it was checked safe in the team's bucket: a presigned URL of the object.
+        with contextlib.suppress(BucketError):
+            bucket = pipeline().studio.bucket()
+            if bucket is not None and (url := bucket.presigned_url(record)):
+                return RedirectResponse(url, status_code=307)
     if path is None or not path.is_file():
         return _error(404, "No such file.")
     return FileResponse(path, media_type=record.content_type, filename=f"{job.id}-{path.name}")

@@ -11,6 +11,7 @@ engine comes from depends on how the app was started:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import re
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from components.access import media_allowed
+from dailies.bucket import BucketError
 from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
 from dailies.jobs import Job
@@ -120,10 +122,19 @@ def _media_library() -> MediaLibrary:
 
 
 def media_url(job: Job, variant: str = "video") -> str | None:
-    """The URL a browser loads a job's file from; the digest in it busts caches when a file is fetched again."""
+    """The URL a browser loads a job's file from; the digest in it busts caches when a file is fetched again.
+
+    The local copy when it is here; when the clean-up dropped it (it was checked safe in the team's
+    bucket first), a presigned URL of the bucket's object, made here without a request.
+    """
     record = job.files.get(variant)
     if record is None:
         return None
+    if record.in_bucket and not _media_library().present(record):
+        with contextlib.suppress(BucketError):
+            bucket = studio().bucket()
+            if bucket is not None:
+                return bucket.presigned_url(record)
     name = record.path.rsplit("/", 1)[-1]
     return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
 

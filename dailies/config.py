@@ -153,6 +153,28 @@ class ProviderSettings:
 
 
 @dataclass
+class BucketSettings:
+    """The team's S3-compatible bucket (AWS S3, R2, MinIO, Backblaze...) where verified takes are copied.
+
+    Only where the bucket is: the credentials come from the standard AWS variables or the named
+    profile (`~/.aws/credentials`) and are never stored here.
+    """
+
+    bucket: str = ""
+    """Empty: no bucket, takes stay on this machine only."""
+    endpoint_url: str = ""
+    """Empty for AWS S3 itself; `https://<account>.r2.cloudflarestorage.com`, a MinIO URL..."""
+    prefix: str = "dailies/"
+    region: str = ""
+    profile: str = ""
+    """A named AWS profile; empty: the standard variables (AWS_ACCESS_KEY_ID...) or the default chain."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bucket.strip())
+
+
+@dataclass
 class Settings:
     """The team's choices, edited on the Settings page and kept in `settings.json`."""
 
@@ -171,6 +193,7 @@ class Settings:
     max_concurrency: int = 4
     keep_days: int = 0
     """Clean-up: delete local files of unpicked takes older than this (0 keeps everything)."""
+    bucket: BucketSettings = field(default_factory=BucketSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -183,6 +206,9 @@ class Settings:
             ProviderSettings(**{k: v for k, v in p.items() if k in {f.name for f in fields(ProviderSettings)}})
             for p in values.get("extra_providers") or []
         ]
+        bucket = values.get("bucket") or {}
+        values["bucket"] = BucketSettings(**{k: str(v) for k, v in bucket.items()
+                                             if k in {f.name for f in fields(BucketSettings)}})
         return cls(**values)
 
 

@@ -129,6 +129,14 @@ class FileRecord:
     """Seconds of video as probed from the file when it was verified (a model may round the length it
     was asked for: an 8 s extension of a 4 s clip can come back 7.92 s); None for other files and for
     records made before it was kept."""
+    bucket_key: str | None = None
+    """The object key of this file in the team's bucket once uploaded and checked (`dailies/bucket.py`)."""
+    bucket_etag: str | None = None
+    """The bucket's ETag for that object, as it answered after the upload."""
+
+    @property
+    def in_bucket(self) -> bool:
+        return bool(self.bucket_key and self.bucket_etag)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

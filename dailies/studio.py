@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dailies.bucket import Bucket, drop_local_copies
 from dailies.config import (
     ENGINE,
     REMOTE,
+    BucketSettings,
     Environment,
     ProviderSettings,
     Settings,
@@ -202,6 +204,7 @@ class Studio:
         self.store = store or JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
         self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key)
+        self._bucket: tuple[BucketSettings, Bucket | None] | None = None
         self.tracker = Tracker(
             self.store,
             self.providers.get,
@@ -209,6 +212,7 @@ class Studio:
             policy=PollPolicy(deadline=self.settings.deadline_minutes * 60),
             max_workers=max(2, self.settings.max_concurrency),
             clock=clock,
+            bucket=self.bucket,
         )
         self.person: Callable[[], str | None] = lambda: None
         """Who is asking, when the caller does not say: the app sets it to read the session's person (a
@@ -239,6 +243,24 @@ class Studio:
         self.settings = settings
         self.providers.rebuild(self.env, settings, self.engine_base_url)
         self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
+
+    def bucket(self) -> Bucket | None:
+        """The team's bucket as Settings describe it now (one client per configuration), or None when there is none.
+
+        Raises `BucketError` when it is configured but cannot be set up (an unknown profile).
+        """
+        wanted = self.settings.bucket
+        if self._bucket is None or self._bucket[0] != wanted:
+            self._bucket = (wanted, Bucket(wanted) if wanted.enabled else None)
+        return self._bucket[1]
+
+    def drop_bucketed_copies(self) -> int:
+        """Delete local copies of completed takes whose every file is checked safe in the bucket; how many takes."""
+        bucket = self.bucket()
+        if bucket is None:
+            raise ValidationError("No bucket is configured.")
+        done = [job for job in self.store.all() if job.status is JobStatus.COMPLETED]
+        return len(drop_local_copies(bucket, self.media, done))
 
     def add_provider(self, name: str, base_url: str = "", key_from: str = "", kind: str = "openai_compat") -> None:
         """Offer another provider of a kind (`dailies.providers.registry.KINDS`), built through the registry.

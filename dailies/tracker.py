@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from dailies.bucket import Bucket, BucketError, needs_upload, upload_job
 from dailies.errors import (
     APIError,
     NotFoundError,
@@ -106,12 +107,27 @@ class _Schedule:
     """When the provider was last asked about this job (or it was sent): where the safety cap counts from."""
 
 
+UPLOAD_RETRY_CAP = 300.0
+"""A bucket that keeps refusing is asked again at most every 5 minutes per take (a wrong key stays wrong)."""
+
+
+@dataclass
+class _Upload:
+    """A completed job whose files are still to go up to the bucket (after a failed try)."""
+
+    next_at: float = 0.0
+    failures: int = 0
+    in_flight: bool = False
+
+
 @dataclass
 class TrackerStats:
     """What the tracker has done, for the sidebar and the benchmarks."""
 
     requests: int = 0
     downloads: int = 0
+    uploads: int = 0
+    upload_errors: int = 0
     errors: int = 0
     per_job_requests: dict[str, int] = field(default_factory=dict)
 
@@ -129,7 +145,9 @@ class Tracker:
         max_workers: int = 4,
         clock: Callable[[], float] = time.time,
         lease_s: float = 30.0,
+        bucket: Callable[[], Bucket | None] | None = None,
     ) -> None:
+        """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
         self.store = store
         self.providers = providers
         self.media = media
@@ -150,6 +168,9 @@ class Tracker:
         self.lease_s = lease_s
         self._next_adoption = 0.0
         self._deliveries: dict[str, float] = {}
+        self.bucket = bucket or (lambda: None)
+        self._uploads: dict[str, _Upload] = {}
+        """Completed jobs whose upload failed: tried again with backoff, the local copy untouched meanwhile."""
         """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
 
     # -- life --------------------------------------------------------------------------------------
@@ -195,6 +216,7 @@ class Tracker:
         file back to download."""
         now = self.clock()
         count = 0
+        bucket = self._bucket()
         with self.store.batch():
             for job in self.store.all():
                 if check_files and self._files_missing(job):
@@ -205,14 +227,18 @@ class Tracker:
                 if job.status in ACTIVE_STATUSES:
                     self._schedules.setdefault(job.id, _Schedule()).next_at = now
                     count += 1
+                elif bucket is not None and job.status is JobStatus.COMPLETED and needs_upload(job, self.media):
+                    with self._cond:
+                        self._uploads.setdefault(job.id, _Upload(next_at=now))
         return count
 
     def _files_missing(self, job: Job) -> bool:
-        """A finished take whose files should be here and are not (nor were they removed on purpose)."""
+        """A finished take whose files should be here and are not (nor were they removed on purpose, nor
+        dropped here after being checked safe in the bucket, from where they play)."""
         return (
             job.status is JobStatus.COMPLETED
             and not job.params.get("files_removed_at")
-            and not (job.has_video and all(self.media.present(rec) for rec in job.files.values()))
+            and not (job.has_video and all(self.media.present(rec) or rec.in_bucket for rec in job.files.values()))
         )
 
     def _assembly_lost(self, job: Job) -> bool:
@@ -242,6 +268,51 @@ class Tracker:
                     self._cond.notify_all()
         except Exception:  # a read-only store, say: the take stays as it is, and the app keeps running
             log.exception("looking for finished takes' files failed")
+
+    def _bucket(self) -> Bucket | None:
+        try:
+            return self.bucket()
+        except BucketError as exc:  # an unknown profile, say: the pages show it in Settings
+            log.warning("no bucket: %s", exc)
+            return None
+
+    def upload_failing(self, job_id: str) -> bool:
+        """The job's files are waiting for another try at the bucket."""
+        with self._cond:
+            return job_id in self._uploads
+
+    def upload(self, job_id: str) -> Job | None:
+        """Upload a completed job's files not in the bucket yet (now, in this thread); on failure schedule a retry.
+
+        The job stays completed either way: its local copy is verified and untouched. A failure is
+        recorded on the job (`params["bucket_error"]`, shown on its card) until an upload works.
+        """
+        job = self.store.get(job_id)
+        bucket = self._bucket()
+        if job is None or job.status is not JobStatus.COMPLETED or bucket is None or not needs_upload(job, self.media):
+            with self._cond:
+                self._uploads.pop(job_id, None)
+            return job
+        try:
+            files = upload_job(bucket, self.media, job)
+        except BucketError as exc:
+            self.stats.upload_errors += 1
+            with self._cond:
+                up = self._uploads.setdefault(job_id, _Upload())
+                up.failures += 1
+                up.next_at = self.clock() + min(self.policy.first * self.policy.growth**up.failures, UPLOAD_RETRY_CAP)
+                self._cond.notify_all()
+            log.info("upload of %s failed (try %d): %s", job_id, up.failures, exc)
+            current = self.store.require(job_id)  # a rating or tag may have landed while the upload ran
+            return self.store.update(job_id, params={**current.params, "bucket_error": str(exc)})
+        self.stats.uploads += 1
+        with self._cond:
+            self._uploads.pop(job_id, None)
+        current = self.store.require(job_id)  # a rating or tag may have landed while the upload ran
+        merged = {name: files[name] if name in files and files[name].path == rec.path else rec
+                  for name, rec in current.files.items()}
+        params = {k: v for k, v in current.params.items() if k != "bucket_error"}
+        return self.store.update(job_id, files=merged, params=params)
 
     def wake(self, job_id: str | None = None) -> None:
         """Ask about a job now (a new submission, a user's refresh), or about every active job."""
@@ -367,7 +438,8 @@ class Tracker:
                     return
                 self._adopt_others()
                 due = self._due_jobs()
-                if not due:
+                uploads = self._due_uploads()
+                if not due and not uploads:
                     self._cond.wait(timeout=self._time_to_next())
                     continue
                 for job_id in due:
@@ -376,6 +448,34 @@ class Tracker:
                 assert self._pool is not None
                 future = self._pool.submit(self._advance_safely, job_id)
                 future.add_done_callback(self._done_callback(job_id))
+            for job_id in uploads:
+                assert self._pool is not None
+                self._pool.submit(self._upload_safely, job_id)
+
+    def _due_uploads(self) -> list[str]:
+        """Uploads whose retry is due, marked in flight. Call with `_cond` held."""
+        now = self.clock()
+        due = [job_id for job_id, up in self._uploads.items() if not up.in_flight and up.next_at <= now]
+        for job_id in due:
+            self._uploads[job_id].in_flight = True
+        return due
+
+    def _upload_safely(self, job_id: str) -> None:
+        try:
+            self.upload(job_id)
+        except Exception:
+            log.exception("uploading %s failed", job_id)
+            with self._cond:
+                up = self._uploads.get(job_id)
+                if up:
+                    up.failures += 1
+                    up.next_at = self.clock() + self.policy.cap
+        finally:
+            with self._cond:
+                up = self._uploads.get(job_id)
+                if up:
+                    up.in_flight = False
+                self._cond.notify_all()
 
     def _advance_safely(self, job_id: str) -> None:
         """One step in the pool: an unexpected error backs the job off instead of spinning on it."""
@@ -422,6 +522,7 @@ class Tracker:
 
     def _time_to_next(self) -> float:
         pending = [s.next_at for s in self._schedules.values() if not s.in_flight]
+        pending += [u.next_at for u in self._uploads.values() if not u.in_flight]
         if not pending:
             return 1.0
         return min(1.0, max(0.01, min(pending) - self.clock()))
@@ -585,7 +686,10 @@ class Tracker:
             return job
         self.stats.downloads += 1
         sched.failures = 0
-        return self.store.update(job.id, status=JobStatus.COMPLETED, files=files, progress=100, error=None)
+        job = self.store.update(job.id, status=JobStatus.COMPLETED, files=files, progress=100, error=None)
+        if self._bucket() is not None:  # complete here already; the copy in the bucket follows at once
+            return self.upload(job.id) or job
+        return job
 
     def _fetch(self, provider: VideoProvider, job: Job, variant: str) -> FileRecord:
         assert job.remote_id is not None

@@ -5,6 +5,7 @@ import dataclasses
 import streamlit as st
 
 from components.access import bound_beyond_loopback
+from components.bucket_settings import bucket_section
 from components.runtime import studio
 from components.text import plain
 from components.webhook_settings import webhook_section
@@ -140,6 +141,7 @@ if st.button("Save settings", type="primary", icon=":material/save:", key="save_
         st.success("Saved.", icon=":material/check:")
 
 webhook_section(shared)
+bucket_section(shared)
 
 
 
