@@ -9,7 +9,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -185,21 +185,24 @@ def test_a_good_delivery_nudges_the_tracker_once_and_a_replay_is_ignored(checked
     assert receiver.book.last_delivery("engine").job_id == "job_1"
 
 
+# Headers are signed when the test runs, not when pytest collects it: a suite minutes long would
+# otherwise send every case "too old".
 @pytest.mark.parametrize(
     ("case", "headers", "why"),
     [
-        ("bad signature", signed(EVENT, secret="whsec_" + "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0xMjM0NTY="),
+        ("bad signature", lambda: signed(EVENT, secret="whsec_" + "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0xMjM0NTY="),
          "No matching signature"),
-        ("stale timestamp", signed(EVENT, at=time.time() - 3600), "too old"),
-        ("from the future", signed(EVENT, at=time.time() + 3600), "too new"),
-        ("no headers", {}, "Missing required headers"),
-        ("garbled signature", {**signed(EVENT), "webhook-signature": "garbage"}, "malformed"),
+        ("stale timestamp", lambda: signed(EVENT, at=time.time() - 3600), "too old"),
+        ("from the future", lambda: signed(EVENT, at=time.time() + 3600), "too new"),
+        ("no headers", dict, "Missing required headers"),
+        ("garbled signature", lambda: {**signed(EVENT), "webhook-signature": "garbage"}, "malformed"),
     ],
 )
-def test_bad_deliveries_are_refused_and_nothing_is_told(checked, case: str, headers: dict[str, str], why: str
-                                                        ) -> None:
+def test_bad_deliveries_are_refused_and_nothing_is_told(
+    checked, case: str, headers: Callable[[], dict[str, str]], why: str
+) -> None:
     receiver, told = checked
-    outcome = receiver.receive("engine", EVENT.encode(), headers)
+    outcome = receiver.receive("engine", EVENT.encode(), headers())
     assert outcome.status == 401 and why in outcome.message, case
     assert told.nudges == [] and told.deliveries == []
     assert receiver.book.last_delivery("engine") is None
