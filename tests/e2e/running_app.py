@@ -24,6 +24,22 @@ class RunningApp:
         self.url, self.home, self.log = url, home, log
 
 
+def answering(process: subprocess.Popen, url: str, log: Path) -> None:
+    """Wait until the app's health check answers; an app that exits or stays silent 120 s fails with its log."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)  # polling interval of a deadline loop, not synchronisation
+    process.kill()
+    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
+
+
 def start_app(home: Path, log: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
@@ -33,18 +49,8 @@ def start_app(home: Path, log: Path, extra_env: dict[str, str] | None = None) ->
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
+    answering(process, url, log)
+    return process, url
 
 
 def wait_for_run(page) -> None:
@@ -65,26 +71,17 @@ STREAMLIT = Path(sys.executable).with_name("streamlit")
 """Started directly, not through `scripts/start`, so that a test never reinstalls the shared venv."""
 
 
-def start_streamlit(home: Path, log: Path, *args: str, env: dict[str, str] | None = None
-                    ) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free port, waited for until its health check answers."""
-    port = free_port()
+def start_streamlit(home: Path, log: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
+                    host: str = "127.0.0.1") -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on `port` (a free one if none), waited for until its health check answers;
+    its URL names `host`."""
+    port = port or free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
     clean.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT), **(env or {})})
     process = subprocess.Popen(
         [str(STREAMLIT), "run", "app.py", "--server.headless", "true", "--server.port", str(port), *args],
         cwd=ROOT, env=clean, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)  # polling interval of a deadline loop, not synchronisation
-    process.kill()
-    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
+    url = f"http://{host}:{port}"
+    answering(process, url, log)
+    return process, url

@@ -5,16 +5,14 @@ all, the app refuses to serve and says how to configure it."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from running_app import ROOT, STREAMLIT, stop_app, wait_for_run
+from running_app import start_streamlit, stop_app, wait_for_run
 
 from dailies.engine.server import free_port
 
@@ -24,27 +22,9 @@ MEDIA = "/app/static/takes/job_nothing/video.mp4"  # no such file: 404 when let 
 def start(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` bound to every interface; the port is chosen first (the redirect URI names it)."""
     port = int((env or {}).pop("PORT", 0) or free_port())
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
-    clean.update({"DAILIES_HOME": str(home / "data"), "PYTHONPATH": str(ROOT), **(env or {})})
-    log = home / "app.log"
-    process = subprocess.Popen(
-        [str(STREAMLIT), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "0.0.0.0", *args],
-        cwd=ROOT, env=clean, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)  # polling interval of a deadline loop, not synchronisation
-    process.kill()
-    raise RuntimeError(f"the app did not answer in 120 s:\n{log.read_text()[-3000:]}")
+    env = {**(env or {}), "DAILIES_HOME": str(home / "data")}
+    return start_streamlit(home, home / "app.log", "--server.address", "0.0.0.0", *args, env=env, port=port,
+                           host="localhost")
 
 
 @pytest.fixture(scope="module")
