@@ -202,7 +202,7 @@ def test_a_reviewer_chooses_in_pairs_with_synced_players(app: RunningApp, browse
         for number, (left, right) in enumerate(pairs):
             page.get_by_text(f"Pair {number + 1} of 3").wait_for()
             wait_for_run(page)
-            assert page.locator("video").count() == 2
+            expect(page.locator("video")).to_have_count(2, timeout=15_000)  # st.html mounts after the run ends
             if number == 0:
                 page.screenshot(path=str(screenshots / "review-pairs.png"), full_page=True)
             side = "Left" if prefer[left] < prefer[right] else "Right"
