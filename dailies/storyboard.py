@@ -560,6 +560,7 @@ class Storyboards:
             files={"video": video, "thumbnail": thumb}, tags=[f"board:{board.id}"],
         )
         self.store.insert(job)
+        self.studio.tracker.upload_soon(job_id)  # the team's bucket keeps the sequence as it keeps takes
         board = self.get(board_id)
         board.assembly_id, board.assembled_from = job_id, picks
         return self.save(board)

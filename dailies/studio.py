@@ -650,14 +650,20 @@ class Studio:
         return self.store.delete(job_id)
 
     def clean_up(self, older_than_days: float) -> int:
-        """Remove local files of unpicked, unrated takes older than N days. Returns the number of jobs."""
+        """Remove local files of unpicked, unrated takes older than N days. Returns the number of jobs.
+
+        A file safely in the team's bucket keeps its record (key and ETag), so the take still plays from
+        there; only what was nowhere else is forgotten.
+        """
         cutoff = self.clock() - older_than_days * 86400
         count = 0
         with self.store.batch():
             for job in self.store.all():
-                if job.created_at < cutoff and job.files and not job.picked and not job.rating:
+                local = [rec for rec in job.files.values() if self.media.present(rec)]
+                if job.created_at < cutoff and local and not job.picked and not job.rating:
                     self.media.remove_job(job.id)
-                    self.store.update(job.id, files={}, params={**job.params, "files_removed_at": self.clock()})
+                    kept = {name: rec for name, rec in job.files.items() if rec.in_bucket}
+                    self.store.update(job.id, files=kept, params={**job.params, "files_removed_at": self.clock()})
                     count += 1
         return count
 

@@ -314,6 +314,14 @@ class Tracker:
         params = {k: v for k, v in current.params.items() if k != "bucket_error"}
         return self.store.update(job_id, files=merged, params=params)
 
+    def upload_soon(self, job_id: str) -> None:
+        """Send a file made here (an assembly) to the bucket in the background, as a download's would go."""
+        if self._bucket() is None:
+            return
+        with self._cond:
+            self._uploads.setdefault(job_id, _Upload(next_at=self.clock()))
+            self._cond.notify_all()
+
     def wake(self, job_id: str | None = None) -> None:
         """Ask about a job now (a new submission, a user's refresh), or about every active job."""
         now = self.clock()

@@ -185,3 +185,38 @@ def test_clean_up_keeps_a_copy_whose_object_is_gone(tmp_path: Path, s3: str) -> 
             Bucket=BUCKET, Key=done.files["video"].bucket_key)
         assert studio.drop_bucketed_copies() == 0
         assert studio.media.verify(done.files["video"])
+
+
+def test_the_age_clean_up_keeps_what_the_bucket_holds_playable(tmp_path: Path, s3: str) -> None:
+    with bucket_studio(tmp_path, s3) as studio:
+        job = studio.submit(take())
+        wait_until(lambda: in_bucket(studio, job.id), 90, "the take to be in the bucket")
+        done = studio.store.require(job.id)
+        assert studio.clean_up(0) == 1
+        after = studio.store.require(job.id)
+        assert not studio.media.present(done.files["video"]), "the local copy is gone"
+        assert after.files == done.files, "the bucket's keys and ETags are kept, so the take still plays"
+        bucket = studio.bucket()
+        assert bucket is not None
+        answer = httpx.get(bucket.presigned_url(after.files["video"]))
+        assert hashlib.sha256(answer.content).hexdigest() == done.files["video"].sha256
+        assert studio.clean_up(0) == 0, "nothing local is left to remove"
+
+
+def test_an_assembled_board_goes_to_the_bucket_too(tmp_path: Path, s3: str) -> None:
+    from dailies.storyboard import Storyboards, Style
+
+    with bucket_studio(tmp_path, s3) as studio:
+        boards = Storyboards(studio)
+        board = boards.create("To the bucket", Style(subject="a red kite"), takes_per_shot=1)
+        board = boards.add_shot(boards.add_shot(board.id, "one").id, "two")
+        board = boards.launch(board.id)
+        takes = [shot.takes[0] for shot in board.shots]
+        wait_until(lambda: all(in_bucket(studio, t) for t in takes), 90, "the shots' takes")
+        for shot in boards.get(board.id).shots:
+            board = boards.pick(board.id, shot.id, shot.takes[0])
+        assembly = boards.assembly(boards.assemble(board.id))
+        assert assembly is not None
+        wait_until(lambda: in_bucket(studio, assembly.id), 30, "the assembly to be in the bucket")
+        video = studio.store.require(assembly.id).files["video"]
+        assert hashlib.sha256(object_bytes(s3, video.bucket_key)).hexdigest() == video.sha256
