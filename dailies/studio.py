@@ -50,7 +50,7 @@ from dailies.errors import (
     ValidationError,
 )
 from dailies.jobs import Job, JobError, JobKind, JobRequest, JobStatus, new_job_id
-from dailies.media import MediaLibrary
+from dailies.media import MediaLibrary, UsageCounter
 from dailies.moderation import LocalRules
 from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
 from dailies.providers import registry as provider_registry
@@ -203,6 +203,7 @@ class Studio:
         self.settings = self.settings_file.load()
         self.store = store or JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
+        self.media_usage = UsageCounter(self.media)
         self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key)
         self._bucket: tuple[BucketSettings, Bucket | None] | None = None
         self.tracker = Tracker(

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.access import bound_beyond_loopback
 from components.bucket_settings import bucket_section
+from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from components.webhook_settings import webhook_section
@@ -145,15 +146,19 @@ bucket_section(shared)
 
 
 
-@st.cache_data(ttl=300, max_entries=2, show_spinner="Adding up the media folder…")
-def media_on_disk(root: str, store_version: int) -> int:
-    """The media folder's size, walked at most once per store version (or 5 minutes): 100,000 takes take seconds."""
-    return shared.media.disk_usage()
+def media_on_disk(counting: bool) -> None:
+    """The media folder's size, counted in the background (100,000 takes take seconds to walk), so the
+    page never waits for it; while a count runs this part looks again every second."""
+    size, current = shared.media_usage.size(shared.store.version)
+    st.metric("Media on disk", "counting…" if size is None else f"{size / 2**20:,.1f} MB",
+              help=None if current else "Being counted again: the store changed since the last count.")
+    settle(counting, not current)
 
 
 st.subheader("Data folder")
 st.code(str(shared.home), language=None)
-st.metric("Media on disk", f"{media_on_disk(str(shared.media.root), shared.store.version) / 2**20:,.1f} MB")
+counting = not shared.media_usage.size(shared.store.version)[1]
+st.fragment(media_on_disk, run_every=refresh_every(counting, 1))(counting)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     days = st.number_input("Remove files of unpicked, unrated takes older than (days)", 1, 3650, 30, key="clean_days")
     if st.button("Clean up", key="clean_up", icon=":material/cleaning_services:"):

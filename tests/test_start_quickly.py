@@ -54,3 +54,34 @@ def test_a_take_whose_files_were_removed_on_purpose_is_left_alone(engine, isolat
         assert removed.status is JobStatus.COMPLETED and removed.files == {}
     finally:
         again.close()
+
+
+def test_the_media_folder_is_counted_in_the_background(tmp_path: Path) -> None:
+    """Settings asks for the folder's size and gets the last count at once while one thread walks it."""
+    from dailies.media import MediaLibrary, UsageCounter
+
+    media = MediaLibrary(tmp_path / "media")
+    for name, size in (("vid_a", 3000), ("vid_b", 5000)):
+        media.job_dir(name).mkdir(parents=True)
+        (media.job_dir(name) / "video.mp4").write_bytes(b"x" * size)
+    walking, release = threading.Event(), threading.Event()
+    walk = media.disk_usage
+
+    def slow_walk() -> int:
+        walking.set()
+        release.wait(30)
+        return walk()
+
+    media.disk_usage = slow_walk  # type: ignore[method-assign]
+    counter = UsageCounter(media)
+    assert counter.size(1) == (None, False), "nothing counted yet, and the caller does not wait"
+    assert walking.wait(10)
+    assert counter.size(1) == (None, False), "one walk at a time"
+    release.set()
+    wait_until(lambda: counter.size(1)[1], 10, "the count")
+    assert counter.size(1) == (8000, True)
+
+    (media.job_dir("vid_a") / "thumbnail.webp").write_bytes(b"y" * 1000)
+    assert counter.size(2) == (8000, False), "the last count is shown while the new one runs"
+    wait_until(lambda: counter.size(2)[1], 10, "the count at the new version")
+    assert counter.size(2) == (9000, True)

@@ -94,3 +94,19 @@ def test_another_server_is_added_checked_and_removed(open_page, studio_of, engin
     at.selectbox(key="remove_provider").select("gateway").run()
     at.button(key="remove_provider_btn").click().run()
     assert at.selectbox(key="active_provider").options == ["engine"]
+
+
+def test_the_media_folder_size_shows_once_counted(open_page, studio_of) -> None:
+    from until import wait_until
+
+    from dailies.jobs import JobRequest
+
+    shared = studio_of()
+    shared.submit(JobRequest(prompt="a kite", model="dailies-preview", size="720x1280", seconds=4))
+    assert shared.tracker.run_until_idle(timeout=60)
+    at = no_exception(open_page("settings.py"))
+    wait_until(lambda: shared.media_usage.size(shared.store.version)[1], 30, "the media folder to be counted")
+    at.run()
+    on_disk = sum(p.stat().st_size for p in shared.media.root.rglob("*") if p.is_file())
+    assert on_disk > 0
+    assert next(m.value for m in at.metric if m.label == "Media on disk") == f"{on_disk / 2**20:,.1f} MB"
