@@ -27,7 +27,7 @@ from dailies.jobs import JobRequest, JobStatus
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 from dailies.webhook_schemes import FalKeys, fal_message
-from dailies.webhooks import WebhookBook, WebhookReceiver, register_vendor, unregister
+from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register_vendor, unregister
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.fakes.replicate import KEY as REPLICATE_KEY
@@ -232,3 +232,66 @@ def test_the_signing_secret_and_the_keys_never_reach_the_job_store(on_replicate:
         assert secret not in stored and secret not in on_disk
         assert secret not in (studio.home / "settings.json").read_text()
     assert replicate_fake.secret in (studio.home / "webhooks.json").read_text(), "kept only there"
+
+
+# -- the fal check's refusals, one by one ------------------------------------------------------------
+
+
+class Told:
+    """What the receiver told the tracker (these cases are about the receiver's checks)."""
+
+    def __init__(self) -> None:
+        self.nudges: list[tuple[str, str, str]] = []
+
+    def delivery_arrived(self, provider: str) -> None:
+        self.nudges.append((provider, "", "arrived"))
+
+    def nudge(self, provider: str, remote_id: str, status: str) -> str | None:
+        self.nudges.append((provider, remote_id, status))
+        return "job_1"
+
+
+RESULT = json.dumps({"request_id": "req_9", "status": "OK", "payload": {"video": {"url": "x"}}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("case", "headers", "why"),
+    [
+        ("no headers", lambda fake: {}, "Missing required headers"),
+        ("garbled signature", lambda fake: {**fake.sign("req_9", RESULT), "x-fal-webhook-signature": "zz"},
+         "malformed"),
+        ("from the future", lambda fake: fake.sign("req_9", RESULT, at=time.time() + 3600), "too new"),
+        ("another user's signature on this body", lambda fake: {**fake.sign("req_9", RESULT, user_id="them"),
+                                                                "x-fal-webhook-user-id": "me"}, "No matching"),
+        ("a body about another request", lambda fake: fake.sign("req_8", RESULT), "not about the signed request"),
+    ],
+)
+def test_bad_fal_deliveries_are_refused_and_nothing_is_told(tmp_path: Path, fal_fake: FakeFal, case: str,
+                                                            headers, why: str) -> None:
+    book = WebhookBook(tmp_path)
+    book.put(_fal_registration(fal_fake.jwks_url))
+    told = Told()
+    outcome = WebhookReceiver(book, told).receive("fal", RESULT, headers(fal_fake))
+    assert outcome.status == 401 and why in outcome.message, case
+    assert told.nudges == [] and book.last_delivery("fal") is None
+
+
+def test_a_good_fal_delivery_is_told_once_and_unreachable_keys_ask_fal_to_retry(tmp_path: Path,
+                                                                                fal_fake: FakeFal) -> None:
+    book = WebhookBook(tmp_path)
+    book.put(_fal_registration(fal_fake.jwks_url))
+    told = Told()
+    receiver = WebhookReceiver(book, told)
+    headers = fal_fake.sign("req_9", RESULT)
+    assert receiver.receive("fal", RESULT, headers).status == 200
+    assert receiver.receive("fal", RESULT, headers).message == "Already received; ignored."
+    assert told.nudges == [("fal", "", "arrived"), ("fal", "req_9", "completed")]
+
+    book.put(_fal_registration("http://127.0.0.1:9/.well-known/jwks.json"))  # nothing listens there
+    later = WebhookReceiver(book, told).receive("fal", RESULT, fal_fake.sign("req_10", RESULT))
+    assert later.status == 503 and "try again later" in later.message
+
+
+def _fal_registration(keys_url: str) -> Registration:
+    return Registration("fal", "its public keys", "http://127.0.0.1:1/hooks/fal", "", time.time(), kind="fal",
+                        keys_url=keys_url)
