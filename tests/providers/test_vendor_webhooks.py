@@ -19,11 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hook_receiver import receiver_server
+from hook_receiver import hook_receiver, receiver_server
 from standardwebhooks import Webhook
 
 from dailies.config import Environment
 from dailies.jobs import JobRequest, JobStatus
+from dailies.providers.fal import FalProvider
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 from dailies.webhook_schemes import FalKeys, fal_message
@@ -32,7 +33,7 @@ from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.fakes.replicate import KEY as REPLICATE_KEY
 from tests.fakes.replicate import FakeReplicate
-from tests.providers._helpers import assert_real_mp4, wait_until
+from tests.providers._helpers import assert_real_mp4, request, wait_until
 
 SLOW_POLLS = PollPolicy(first=30.0, growth=1.0, cap=30.0)
 """No status request before the callback could possibly arrive: the callback alone finishes the take."""
@@ -295,3 +296,18 @@ def test_a_good_fal_delivery_is_told_once_and_unreachable_keys_ask_fal_to_retry(
 def _fal_registration(keys_url: str) -> Registration:
     return Registration("fal", "its public keys", "http://127.0.0.1:1/hooks/fal", "", time.time(), kind="fal",
                         keys_url=keys_url)
+
+
+def test_the_fakes_retry_a_callback_the_receiver_did_not_take(fal_fake: FakeFal) -> None:
+    """What the vendors do (fal retries for two hours), in small: a 500 is followed by a second attempt."""
+    with hook_receiver("/hooks/fal") as receiver:
+        receiver.answers = [500]
+        provider = FalProvider(api_key=FAL_KEY, queue_url=fal_fake.base_url, webhook_url=lambda: receiver.url)
+        try:
+            provider.submit(request("fal-ai/veo3", "1280x720", 8))
+        finally:
+            provider.close()
+        wait_until(lambda: len(receiver.received) == 2, "the second attempt", 20)
+    assert [d.status for d in fal_fake.deliveries] == [500, 200]
+    first, second = receiver.received
+    assert first.headers["x-fal-webhook-request-id"] == second.headers["x-fal-webhook-request-id"]
