@@ -40,7 +40,8 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 log = logging.getLogger(__name__)
 
 TOLERANCE_S = 5 * 60
-"""A delivery stamped further from now than this is refused (Standard Webhooks' window, and fal's advice)."""
+"""A delivery stamped further from now than this is refused (Standard Webhooks' window, which
+`standardwebhooks` enforces, and fal's advice), so remembering ids for a little longer catches every replay."""
 FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 """Where fal publishes the public keys its webhooks are signed with (fal's documentation)."""
 VIDEO_EVENTS = ["video.completed", "video.failed"]

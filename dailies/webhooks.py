@@ -296,9 +296,8 @@ def register_vendor(book: WebhookBook, provider_name: str, provider: Any, base_u
     signing = provider.callback_signing()
     if signing.kind == "replicate" and not signing.secret:
         raise ValidationError(f"{provider_name} sent no webhook signing secret.")
-    endpoint = "your account's signing secret" if signing.secret else "its public keys"
-    registration = Registration(provider_name, endpoint, url, signing.secret, clock(), kind=signing.kind,
-                                keys_url=signing.keys_url)
+    registration = Registration(provider_name, "", url, signing.secret, clock(), kind=signing.kind,
+                                keys_url=signing.keys_url)  # no endpoint id: nothing exists at the vendor
     book.put(registration)
     return registration
 

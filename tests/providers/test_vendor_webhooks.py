@@ -294,7 +294,7 @@ def test_a_good_fal_delivery_is_told_once_and_unreachable_keys_ask_fal_to_retry(
 
 
 def _fal_registration(keys_url: str) -> Registration:
-    return Registration("fal", "its public keys", "http://127.0.0.1:1/hooks/fal", "", time.time(), kind="fal",
+    return Registration("fal", "", "http://127.0.0.1:1/hooks/fal", "", time.time(), kind="fal",
                         keys_url=keys_url)
 
 
