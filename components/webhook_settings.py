@@ -1,9 +1,10 @@
 """Settings → Webhooks: our endpoint at each provider that offers webhooks, its last delivery, register / remove.
 
 A provider that speaks the OpenAI API's `/webhook_endpoints` (the engine, OpenAI, a gateway that passes
-them on) can tell us when a take finishes instead of being asked; polling it then slows to a safety
-net. Providers reach the app at `DAILIES_PUBLIC_URL` (a tunnel or a reverse proxy); the embedded engine
-and other providers on this machine reach it on loopback.
+them on), or a vendor that takes a callback URL with each request (Replicate, fal), can tell us when a
+take finishes instead of being asked; polling it then slows to a safety net. Providers reach the app at
+`DAILIES_PUBLIC_URL` (a tunnel or a reverse proxy); the embedded engine and other providers on this
+machine reach it on loopback.
 """
 
 from __future__ import annotations
@@ -18,16 +19,37 @@ from components.webhook_route import public_url
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, DailiesError
 from dailies.studio import Studio
-from dailies.webhooks import LastDelivery, WebhookBook, register, unregister
+from dailies.webhooks import LastDelivery, Registration, WebhookBook, register, register_vendor, unregister
+
+SIGNED_WITH = {
+    "replicate": "Replicate signs with your account's secret",
+    "fal": "fal signs with its public keys",
+}
+"""How each vendor's callbacks are checked, in a person's words (an OpenAI-style endpoint shows its id)."""
 
 
 def _offers_webhooks(provider: object) -> bool:
+    return _endpoints(provider) or _callbacks(provider)
+
+
+def _endpoints(provider: object) -> bool:
+    """It registers endpoints the OpenAI way (`/webhook_endpoints`), with a test event."""
     return hasattr(getattr(provider, "client", None), "create_webhook_endpoint")
 
 
-def _default_base(provider: object) -> str:
+def _callbacks(provider: object) -> bool:
+    """It takes a callback URL with each request (Replicate, fal): nothing to create there."""
+    return bool(getattr(provider, "takes_callbacks", False))
+
+
+def _signed_with(registration: Registration) -> str:
+    return SIGNED_WITH.get(registration.kind) or f"Endpoint {registration.endpoint_id}"
+
+
+def _default_base(shared: Studio, name: str) -> str:
     """Where this provider reaches the app: on loopback for one on this machine, else the public URL."""
-    base = str(getattr(getattr(provider, "client", None), "base_url", ""))
+    base = str(getattr(getattr(shared.provider(name), "client", None), "base_url", "") or next(
+        (extra.base_url for extra in shared.settings.extra_providers if extra.name == name), ""))
     if is_loopback_host(urlsplit(base).hostname or ""):
         return f"http://127.0.0.1:{st.get_option('server.port')}"
     return public_url() or ""
@@ -63,36 +85,46 @@ def webhook_section(shared: Studio) -> None:
             slowed = shared.tracker.pushing(name)
             st.markdown(f"**{plain(name)}** delivers to")
             st.code(registration.url, language=None)
-            st.caption(f"Endpoint {plain(registration.endpoint_id)} · "
+            st.caption(f"{plain(_signed_with(registration))} · "
                        f"{plain(_delivery_line(book.last_delivery(name)))} · "
                        + ("polling slowed to the safety net" if slowed else "polling on its normal schedule"))
             with st.container(horizontal=True):
-                if st.button("Send a test event", key=f"webhook_test_{name}", icon=":material/send:"):
+                if registration.kind == "openai" and st.button("Send a test event", key=f"webhook_test_{name}",
+                                                               icon=":material/send:"):
                     _test(shared, name, registration.endpoint_id)
                 if st.button("Remove", key=f"webhook_remove_{name}", icon=":material/link_off:"):
                     if name in offering:
-                        unregister(book, name, shared.provider(name).client)
+                        unregister(book, name, getattr(shared.provider(name), "client", None))
                     else:  # the provider is gone from Settings: forget the endpoint here
                         book.remove(name)
                     st.rerun()
     choices = [name for name in offering if name not in registered]
     if not choices:
         if not offering:
-            st.caption("No configured provider offers webhooks (`/webhook_endpoints`).")
+            st.caption("No configured provider offers webhooks (`/webhook_endpoints`, Replicate or fal).")
         return
     with st.container(horizontal=True, vertical_alignment="bottom"):
         name = st.selectbox("Provider", choices, key="webhook_provider")
-        base = st.text_input("Reached at", _default_base(shared.provider(name)), key=f"webhook_base_{name}",
+        base = st.text_input("Reached at", _default_base(shared, name), key=f"webhook_base_{name}",
                              placeholder="https://dailies.example.com",
                              help="The app's address as the provider reaches it; /hooks/<provider> is added.")
-        if st.button("Register", key="webhook_register", icon=":material/webhook:"):
-            try:
-                registration = register(book, name, shared.provider(name).client, base)
-            except (DailiesError, KeyError) as exc:
-                st.error(plain(f"Not registered: {exc}"), icon=":material/block:")
+        register_clicked = st.button("Register", key="webhook_register", icon=":material/webhook:")
+    provider = shared.provider(name)
+    if _callbacks(provider):
+        st.caption(plain(f"{SIGNED_WITH.get(shared.providers.kind_of(name), 'It signs its callbacks')}: "
+                         "its takes sent from now on ask it to post the finished result here."))
+    if register_clicked:
+        try:
+            if _callbacks(provider):
+                registration = register_vendor(book, name, provider, base)
             else:
+                registration = register(book, name, provider.client, base)
+        except (DailiesError, KeyError) as exc:
+            st.error(plain(f"Not registered: {exc}"), icon=":material/block:")
+        else:
+            if registration.kind == "openai":
                 _test(shared, name, registration.endpoint_id)
-                st.rerun()
+            st.rerun()
 
 
 def _test(shared: Studio, name: str, endpoint_id: str) -> None:

@@ -59,6 +59,7 @@ from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompat
 from dailies.store import JobStore
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
+from dailies.webhooks import WebhookBook, registered_url
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,12 @@ class ProviderRegistry:
     """
 
     def __init__(
-        self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None
+        self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None,
+        webhooks: WebhookBook | None = None,
     ) -> None:
+        """`webhooks`: where a vendor that takes a callback URL per create finds its registration, if any."""
         self._engine_key = engine_api_key
+        self._webhooks = webhooks
         self._lock = threading.Lock()
         self._providers: dict[str, VideoProvider] = {}
         self._identities: dict[str, Any] = {}
@@ -132,7 +136,8 @@ class ProviderRegistry:
                 continue
             wanted[extra.name] = (
                 provider_registry.identity(extra, env.key_named),
-                functools.partial(provider_registry.build_or_explain, extra.name, extra, env.key_named),
+                functools.partial(provider_registry.build_or_explain, extra.name, extra, env.key_named,
+                                  webhook_url=self._webhook_lookup(extra.name)),
                 _prices_of(extra, settings),
                 extra.kind,
             )
@@ -149,6 +154,11 @@ class ProviderRegistry:
         for name, provider in old.items():
             if kept.get(name) is not provider:
                 _retire(provider)
+
+    def _webhook_lookup(self, name: str) -> Callable[[], str | None] | None:
+        """Where provider `name`'s creates ask for callbacks: read from `webhooks.json` at each create."""
+        book = self._webhooks
+        return None if book is None else functools.partial(registered_url, book, name)
 
     def names(self) -> list[str]:
         with self._lock:
@@ -204,7 +214,8 @@ class Studio:
         self.store = store or JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
         self.media_usage = UsageCounter(self.media)
-        self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key)
+        self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key,
+                                          webhooks=WebhookBook(self.home))
         self._bucket: tuple[BucketSettings, Bucket | None] | None = None
         self.tracker = Tracker(
             self.store,

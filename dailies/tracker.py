@@ -350,9 +350,13 @@ class Tracker:
         A `completed` job goes straight to its download (no status request: the signed event said so);
         a `failed` one is asked about once, for its reason. Returns the job's id, or None when no active
         job here has that video (another data folder's, or already finished: nothing to do).
+
+        A vendor whose remote ids are paths names the video by their last part (fal's deliveries carry the
+        `request_id` of a `{owner}/{alias}/{request_id}` remote id), so that part matches too.
         """
         self.delivery_arrived(provider)
-        job = next((j for j in self.store.active() if j.provider == provider and j.remote_id == remote_id), None)
+        job = next((j for j in self.store.active() if j.provider == provider and _names_video(j.remote_id, remote_id)),
+                   None)
         if job is None:
             return None
         with self._cond:
@@ -912,3 +916,10 @@ def _number(value: Any) -> float | None:
         return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def _names_video(job_remote_id: str | None, said: str) -> bool:
+    """Whether a delivery's video id `said` is the job's remote id, or the last part of a path-like one."""
+    if not job_remote_id or not said:
+        return False
+    return job_remote_id == said or job_remote_id.endswith("/" + said)

@@ -1,17 +1,29 @@
 """Webhooks from providers: registering our endpoint with them, and receiving what they send.
 
 Polling learns of a finished video late or at a cost; a provider that signs its events tells us at
-once. Each delivery is verified the Standard Webhooks way (`standardwebhooks`, the same scheme the
-OpenAI SDK's `webhooks.unwrap` checks): a bad signature, a timestamp more than 5 minutes off and a
-`webhook-id` already seen are refused, and only then is the tracker told (`Tracker.nudge`), which
-fetches the finished video at once. Polling stays as the safety net: while deliveries arrive the
-tracker asks about that provider's jobs about once a minute, and on its normal schedule when they
-stop (or when a poll finds a finished job no event announced). A lost or duplicated event thus
-changes only when a job is seen finished, never what happens to it.
+once. Every delivery arrives at `/hooks/<provider name>` and goes through `WebhookReceiver.receive`,
+which checks it with the scheme the provider's registration names (`dailies.webhook_schemes`):
+OpenAI-style events and Replicate's predictions the Standard Webhooks way (`standardwebhooks`, the
+same scheme the OpenAI SDK's `webhooks.unwrap` checks), fal's results with Ed25519 against fal's
+published keys. A bad signature, a timestamp more than 5 minutes off and a delivery id already seen are
+refused, and only then is the tracker told (`Tracker.nudge`), which fetches the finished video at once.
+Polling stays as the safety net: while deliveries arrive the tracker asks about that provider's jobs
+about once a minute, and on its normal schedule when they stop (or when a poll finds a finished job no
+event announced). A lost or duplicated event thus changes only when a job is seen finished, never what
+happens to it.
 
-Registrations (endpoint id, URL and signing secret per provider) and the last delivery are kept in
-`$DAILIES_HOME/webhooks.json`, readable by its user only: the secret never goes to the store, logs
-or pages.
+Two ways of registering:
+
+- `register`: a provider that speaks the OpenAI API's `/webhook_endpoints` creates an endpoint for our
+  URL and returns its signing secret.
+- `register_vendor`: a native vendor that takes a callback URL with each request (Replicate's
+  `webhook`, fal's `fal_webhook`). Nothing is created there; the registration is our note that its
+  requests carry `<public url>/hooks/<name>` from now on, with what checking them needs: Replicate's
+  account secret (fetched through its SDK) or fal's key URL (no secret at all).
+
+Registrations (kind, endpoint id, URL, and the signing secret or key URL per provider) and the last
+delivery are kept in `$DAILIES_HOME/webhooks.json`, readable by its user only: the secret never goes
+to the store, logs or pages.
 """
 
 from __future__ import annotations
@@ -30,33 +42,43 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from standardwebhooks import Webhook, WebhookVerificationError
-from standardwebhooks.webhooks import EmptyWebhookSecretError
-
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
+from dailies.webhook_schemes import (
+    TOLERANCE_S,
+    VIDEO_EVENTS,
+    FalKeys,
+    FalResults,
+    OpenAIEvents,
+    Refused,
+    ReplicatePredictions,
+    Scheme,
+)
 
 log = logging.getLogger(__name__)
 
 HOOKS_PREFIX = "/hooks"
 """Where the app receives deliveries: `/hooks/<provider name>`, beside `/engine/v1`."""
-VIDEO_EVENTS = ["video.completed", "video.failed"]
-TOLERANCE_S = 5 * 60
-"""Standard Webhooks' window: a delivery stamped further from now than this is refused (and `standardwebhooks`
-enforces the same), so remembering ids for a little longer catches every replay."""
 MAX_BODY = 64 * 1024
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass
 class Registration:
-    """Our endpoint as registered with one provider."""
+    """Our endpoint as registered with one provider.
+
+    `kind` is how its deliveries are checked and read (`openai`, `replicate`, `fal`: see
+    `dailies.webhook_schemes`); a file written before vendors had webhooks has only `openai` ones.
+    """
 
     provider: str
     endpoint_id: str
     url: str
     secret: str = field(repr=False)
     registered_at: float = 0.0
+    kind: str = "openai"
+    keys_url: str = ""
+    """Where the provider publishes the public keys it signs with (fal), when it has no shared secret."""
 
 
 @dataclass
@@ -164,12 +186,24 @@ class Outcome:
 
 
 class WebhookReceiver:
-    """Verifies deliveries and hands them to the tracker. One per process; thread-safe."""
+    """Verifies deliveries and hands them to the tracker. One per process; thread-safe.
 
-    def __init__(self, book: WebhookBook, tracker: NudgeTarget, *, clock: Any = time.time) -> None:
+    The one entry point for every provider's webhooks: it finds the provider's registration, checks the
+    delivery with the scheme the registration's `kind` names, ignores a replay, and tells the tracker.
+    """
+
+    def __init__(self, book: WebhookBook, tracker: NudgeTarget, *, clock: Any = time.time,
+                 fal_keys: FalKeys | None = None) -> None:
+        """`fal_keys`: where fal's public keys are fetched and kept (one is made when none is given)."""
         self.book = book
         self.tracker = tracker
         self.clock = clock
+        self.fal_keys = fal_keys or FalKeys()
+        self.schemes: dict[str, Scheme] = {
+            "openai": OpenAIEvents(),
+            "replicate": ReplicatePredictions(),
+            "fal": FalResults(self.fal_keys, clock),
+        }
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -180,28 +214,26 @@ class WebhookReceiver:
             return Outcome(404, f"No webhook is registered for the provider {provider!r}.")
         if len(body) > MAX_BODY:
             return Outcome(413, "The delivery is too large.")
+        scheme = self.schemes.get(registration.kind)
+        if scheme is None:
+            return Outcome(404, f"The webhook registered for {provider!r} is of an unknown kind.")
         lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            event = Webhook(registration.secret).verify(body, lowered)
-        except (WebhookVerificationError, EmptyWebhookSecretError, ValueError) as exc:
-            # ValueError: a malformed signature header or body (bad base64, not JSON); refused alike.
-            reason = str(exc) if isinstance(exc, WebhookVerificationError) else "malformed signature or body"
-            log.warning("webhook from %s refused: %s", provider, reason)
-            return Outcome(401, f"The delivery was refused: {reason}.")
-        msg_id = lowered["webhook-id"]
-        if not self._first_time(provider, msg_id):
+            delivery = scheme.check(registration, body, lowered)
+        except Refused as exc:
+            log.warning("webhook from %s refused: %s", provider, exc.reason)
+            return Outcome(exc.status, f"The delivery was refused: {exc.reason}.")
+        if not self._first_time(provider, delivery.id):
             return Outcome(200, "Already received; ignored.")  # 2xx so the sender stops resending it
-        event_type = str(event.get("type") or "") if isinstance(event, dict) else ""
-        data = event.get("data") if isinstance(event, dict) else None
-        video_id = str(data.get("id") or "") if isinstance(data, dict) else ""
         self.tracker.delivery_arrived(provider)
         job_id = None
-        if event_type in VIDEO_EVENTS and video_id:
-            job_id = self.tracker.nudge(provider, video_id, event_type.split(".", 1)[1])
-            outcome = f"{event_type} for {job_id}" if job_id else f"{event_type} for a video not followed here"
+        if delivery.status and delivery.remote_id:
+            job_id = self.tracker.nudge(provider, delivery.remote_id, delivery.status)
+            outcome = (f"{delivery.event_type} for {job_id}" if job_id
+                       else f"{delivery.event_type} for a video not followed here")
         else:
-            outcome = f"{event_type or 'an event'} (nothing to do)"
-        self.book.delivered(provider, LastDelivery(self.clock(), event_type, msg_id, outcome, job_id))
+            outcome = f"{delivery.event_type or 'an event'} (nothing to do)"
+        self.book.delivered(provider, LastDelivery(self.clock(), delivery.event_type, delivery.id, outcome, job_id))
         return Outcome(200, outcome, job_id)
 
     def _first_time(self, provider: str, msg_id: str) -> bool:
@@ -252,10 +284,34 @@ def register(book: WebhookBook, provider_name: str, client: Any, base_url: str, 
     return registration
 
 
+def register_vendor(book: WebhookBook, provider_name: str, provider: Any, base_url: str, *,
+                    clock: Any = time.time) -> Registration:
+    """Switch on callbacks for a vendor that takes a callback URL per request (`provider.callback_signing`).
+
+    Nothing is created at the vendor: what checking its deliveries needs (Replicate's account secret,
+    fetched now through its SDK; fal's key URL) is kept here, and from now on the provider's creates ask
+    for callbacks to `<base_url>/hooks/<provider_name>` (the provider reads the registration at each one).
+    """
+    url = receiver_url(check_public_url(base_url), provider_name)
+    signing = provider.callback_signing()
+    if signing.kind == "replicate" and not signing.secret:
+        raise ValidationError(f"{provider_name} sent no webhook signing secret.")
+    registration = Registration(provider_name, "", url, signing.secret, clock(), kind=signing.kind,
+                                keys_url=signing.keys_url)  # no endpoint id: nothing exists at the vendor
+    book.put(registration)
+    return registration
+
+
+def registered_url(book: WebhookBook, provider_name: str) -> str | None:
+    """The callback URL a vendor's creates should carry: its registration's, or None when it has none."""
+    registration = book.registration(provider_name)
+    return registration.url if registration is not None and registration.kind != "openai" else None
+
+
 def unregister(book: WebhookBook, provider_name: str, client: Any) -> Registration | None:
     """Remove our endpoint at the provider and forget it here (forgotten even if the provider is gone)."""
     registration = book.remove(provider_name)
-    if registration is not None:
+    if registration is not None and registration.kind == "openai":  # a vendor's is only our own note
         unregister_remote(client, registration)
     return registration
 

@@ -7,24 +7,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
+from hook_receiver import receiver_server
 from standardwebhooks import Webhook
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from until import wait_until
 
 from dailies.config import Environment
 from dailies.engine import DeliveryPolicy, EngineConfig, WebhookFaults, serve_engine
-from dailies.engine.server import free_port
 from dailies.errors import ValidationError
 from dailies.jobs import JobRequest, JobStatus
 from dailies.media import sha256_file
@@ -32,27 +26,6 @@ from dailies.studio import Studio
 from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register, unregister
 
 FAST = DeliveryPolicy(attempts=5, first_s=0.2, growth=2.0, cap_s=2.0)
-
-
-@contextlib.contextmanager
-def receiver_server(receiver: WebhookReceiver) -> Iterator[str]:
-    """The receiver behind a real HTTP server on loopback; yields the base URL providers deliver to."""
-
-    async def handle(request: Request) -> JSONResponse:
-        outcome = receiver.receive(request.path_params["provider"], await request.body(), request.headers)
-        return JSONResponse({"message": outcome.message}, status_code=outcome.status)
-
-    port = free_port()
-    app = Starlette(routes=[Route("/hooks/{provider}", handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, 10, "the receiver to start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 @contextlib.contextmanager

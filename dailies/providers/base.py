@@ -119,6 +119,24 @@ class Health:
 
 ProgressCallback = Callable[[int, int | None], None]
 
+WebhookLookup = Callable[[], str | None]
+"""Where a vendor that takes a callback URL per request should send it now (`<public>/hooks/<name>`), or
+None while no webhook is registered for that provider. Asked at every create, so registering or removing
+one takes effect at the next take without rebuilding the provider."""
+
+
+@dataclass(frozen=True)
+class CallbackSigning:
+    """How a vendor signs the callbacks it sends, and what checking them needs (kept in `webhooks.json`).
+
+    `kind` names the scheme the receiver checks: `replicate` (Standard Webhooks, HMAC with the account's
+    `secret`) or `fal` (Ed25519, with the public keys published at `keys_url`).
+    """
+
+    kind: str
+    secret: str = field(default="", repr=False)
+    keys_url: str = ""
+
 
 @runtime_checkable
 class VideoProvider(Protocol):

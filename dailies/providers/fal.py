@@ -12,6 +12,11 @@ sent once with the SDK's own httpx client and its own request function (`fal_cli
 the single attempt `_maybe_retry_request` wraps); status, result and cancel use the SDK's
 `SyncRequestHandle`. Reference images go in as data URIs, so nothing is uploaded to fal's file hosts.
 
+Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create carries
+`?fal_webhook=<public url>/hooks/<name>` (what the SDK's `submit(..., webhook_url=...)` adds), and fal
+posts `{request_id, status: OK|ERROR, payload}` there when the request ends, signed with Ed25519; the
+receiver checks it against the keys fal publishes at `jwks_url` (no secret is involved).
+
 The remote id is `{owner}/{alias}/{request_id}` (with a `workflows/` or `comfy/` prefix when the
 endpoint has one): the queue URLs of a request are rebuilt from it, as the SDK's `from_request_id` does.
 """
@@ -22,6 +27,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import fal_client
 import fal_client.client as fal_sdk
@@ -42,8 +48,18 @@ from dailies.providers._vendor import (
     transport_error,
     vendor_size,
 )
-from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.base import (
+    CallbackSigning,
+    Capabilities,
+    Health,
+    ModelInfo,
+    ModerationVerdict,
+    ProgressCallback,
+    RemoteVideo,
+    WebhookLookup,
+)
 from dailies.providers.catalog import FAL
+from dailies.webhook_schemes import FAL_JWKS_URL
 
 KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
 MODELS = FAL.models
@@ -62,6 +78,9 @@ _UNSUPPORTED = {
 class FalProvider:
     """fal's queue through `fal_client.SyncClient`. Thread-safe (one SDK client, shared)."""
 
+    takes_callbacks = True
+    """Each create can carry a callback URL (`fal_webhook`), which fal signs with its published keys."""
+
     def __init__(
         self,
         name: str = KIND,
@@ -71,13 +90,22 @@ class FalProvider:
         label: str = LABEL,
         key_lookup: Callable[[str], str | None] | None = None,
         models: Mapping[str, ModelSpec] = MODELS,
+        webhook_url: WebhookLookup | None = None,
+        jwks_url: str | None = None,
     ) -> None:
-        """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake)."""
+        """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake).
+
+        `webhook_url` says, at each create, where fal should post the result (None: nowhere, the tracker
+        polls). `jwks_url` is where fal's signing keys are published: by default `FAL_JWKS_URL` from
+        `key_lookup` (the environment), else fal's own.
+        """
         self.name = name
         self.label = label
         self.models = dict(models)
         self.sdk = fal_client.SyncClient(key=api_key or key_from(KEY_VARIABLES, label, key_lookup))
         self._queue_url = queue_url.rstrip("/") + "/" if queue_url else None
+        self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
+        self.jwks_url = jwks_url or (key_lookup or os.environ.get)("FAL_JWKS_URL") or FAL_JWKS_URL
 
     def __repr__(self) -> str:
         return f"FalProvider(name={self.name!r})"
@@ -114,6 +142,10 @@ class FalProvider:
             return Health(False, f"{self.label} does not answer: {transport_error(exc)}")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
 
+    def callback_signing(self) -> CallbackSigning:
+        """fal signs with its public keys: the receiver needs only where they are published."""
+        return CallbackSigning("fal", keys_url=self.jwks_url)
+
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
@@ -136,9 +168,12 @@ class FalProvider:
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
+        url = self.queue_url + endpoint
+        if callback := self.webhook_url():
+            url += "?" + urlencode({"fal_webhook": callback})  # as the SDK's submit(webhook_url=...) sends it
         try:  # one attempt: the SDK's submit would retry this POST
             response = fal_sdk._request(
-                self.sdk._client, "POST", self.queue_url + endpoint, json=arguments,
+                self.sdk._client, "POST", url, json=arguments,
                 timeout=self.sdk.default_timeout, headers=headers,
             )
             answer = response.json()

@@ -13,14 +13,16 @@ Interface:
   `key_required` (False for OpenAI-compatible servers, which may need none), `needs_base_url`,
   `supports` (a sentence for Settings and the README), `default_rates` (dollars per second per model,
   as `pricing.Rate`s) and `factory`.
-- `build(name, settings, key_lookup=os.environ.get) -> VideoProvider`: `settings` is any object or
-  mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation` (config's
+- `build(name, settings, key_lookup=os.environ.get, *, webhook_url=None) -> VideoProvider`: `settings` is
+  any object or mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation` (config's
   `ProviderSettings` fits). Keys are read through `key_lookup` at build time and never stored in
   settings; a kind whose key is missing raises `MissingKey` (a `RequestRefused`) whose message names the
-  variable to set, and nothing is sent anywhere. For a vendor kind, `base_url` replaces the vendor's API
-  host (a proxy, or a local fake in tests). An OpenAI-compatible server gets only the key in the variable
-  its `key_from` names (an upper-case `..._API_KEY`, never the `remote` provider's): with that variable
-  unset or not allowed it is built as an `UnkeyedProvider` that says so and sends nothing.
+  variable to set, and nothing is sent anywhere. `webhook_url` (a `WebhookLookup`) goes to a vendor whose
+  creates can carry a callback URL (`takes_callbacks`: fal, Replicate); others ignore it. For a vendor
+  kind, `base_url` replaces the vendor's API host (a proxy, or a local fake in tests). An OpenAI-compatible
+  server gets only the key in the variable its `key_from` names (an upper-case `..._API_KEY`, never the
+  `remote` provider's): with that variable unset or not allowed it is built as an `UnkeyedProvider` that
+  says so and sends nothing.
 - `build_or_explain(...)`: the same, but a provider that cannot be built (no key, an unknown kind) comes
   back as an `Unavailable` provider that says why on every call, so the app starts and Settings shows it.
 - `problem(provider)`: why a provider built that way cannot be sent anything, or None.
@@ -52,7 +54,15 @@ from dailies.jobs import JobRequest
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
 from dailies.pricing import PriceList, Rate
 from dailies.providers._vendor import MissingKey, capabilities_of, key_from
-from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, RemoteVideo, VideoProvider
+from dailies.providers.base import (
+    Capabilities,
+    Health,
+    ModelInfo,
+    ModerationVerdict,
+    RemoteVideo,
+    VideoProvider,
+    WebhookLookup,
+)
 from dailies.providers.catalog import FAL, GOOGLE, REPLICATE, RUNWAY, VendorCatalog
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 
@@ -66,8 +76,8 @@ class ProviderKind:
     key_variables: tuple[str, ...]
     supports: str
     default_rates: tuple[Rate, ...]
-    factory: Callable[[str, Any, KeyLookup], VideoProvider]
-    """`(provider name, settings, key_lookup) -> provider`."""
+    factory: Callable[[str, Any, KeyLookup, WebhookLookup | None], VideoProvider]
+    """`(provider name, settings, key_lookup, webhook_url) -> provider`."""
     key_required: bool = True
     needs_base_url: bool = False
     speaks_openai: bool = False
@@ -139,7 +149,9 @@ class Unavailable:
         return None
 
 
-def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProvider:
+def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
+                   ) -> VideoProvider:
+    """An OpenAI Videos API server (its webhooks are endpoints registered at the server, not per request)."""
     base_url = str(_setting(settings, "base_url") or "").strip()
     if not base_url:
         raise ValidationError("An OpenAI-compatible provider needs a base URL (e.g. http://localhost:4000/v1).",
@@ -159,15 +171,19 @@ def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProv
         config.name, config.base_url, label=config.label, api_key=key, moderation=config.moderation))
 
 
-def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str) -> Callable[[str, Any, KeyLookup], VideoProvider]:
+def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str
+            ) -> Callable[[str, Any, KeyLookup, WebhookLookup | None], VideoProvider]:
     """A factory that imports the vendor's module (and so its SDK) only when a provider is built."""
 
-    def factory(name: str, settings: Any, key_lookup: KeyLookup) -> VideoProvider:
+    def factory(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
+                ) -> VideoProvider:
         key = key_from(catalog.key_variables, catalog.label, key_lookup)
         base_url = str(_setting(settings, "base_url") or "").strip() or None
         label = str(_setting(settings, "label") or catalog.label)
         cls = getattr(importlib.import_module(f"dailies.providers.{catalog.kind}"), class_name)
-        return cls(name, api_key=key, label=label, **{url_arg: base_url})
+        callbacks = ({"webhook_url": webhook_url, "key_lookup": key_lookup}
+                     if getattr(cls, "takes_callbacks", False) else {})
+        return cls(name, api_key=key, label=label, **{url_arg: base_url}, **callbacks)
 
     return factory
 
@@ -220,15 +236,17 @@ def kind(name: str) -> ProviderKind:
     return found
 
 
-def build(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> VideoProvider:
+def build(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
+          webhook_url: WebhookLookup | None = None) -> VideoProvider:
     """A provider of `settings.kind` named `name`, its key read now through `key_lookup`."""
-    return kind(str(_setting(settings, "kind") or "openai_compat")).factory(name, settings, key_lookup)
+    return kind(str(_setting(settings, "kind") or "openai_compat")).factory(name, settings, key_lookup, webhook_url)
 
 
-def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> VideoProvider:
+def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
+                     webhook_url: WebhookLookup | None = None) -> VideoProvider:
     """`build`, or an `Unavailable` provider saying why it could not be built (nothing is sent by it)."""
     try:
-        return build(name, settings, key_lookup)
+        return build(name, settings, key_lookup, webhook_url=webhook_url)
     except RequestRefused as exc:
         catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
         caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None

@@ -9,6 +9,11 @@ so the tracker downloads at once. Progress is only what the SDK can read from tq
 The SDK never retries a POST (its retry transport covers GET/PUT/DELETE only), so a create is sent
 once as it stands. Every model names its inputs its own way (`aspect_ratio`, `duration`,
 `start_image`, ...): the catalogue below records each model's names.
+
+Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create also
+sends `webhook=<public url>/hooks/<name>` and `webhook_events_filter=["completed"]`, so Replicate posts
+the finished prediction to the app, signed the Standard Webhooks way with the account's secret
+(`callback_signing` fetches it through the SDK: `GET /v1/webhooks/default/secret`).
 """
 
 from __future__ import annotations
@@ -38,7 +43,16 @@ from dailies.providers._vendor import (
     transport_error,
     vendor_size,
 )
-from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.base import (
+    CallbackSigning,
+    Capabilities,
+    Health,
+    ModelInfo,
+    ModerationVerdict,
+    ProgressCallback,
+    RemoteVideo,
+    WebhookLookup,
+)
 from dailies.providers.catalog import REPLICATE
 
 KIND, LABEL, KEY_VARIABLES = REPLICATE.kind, REPLICATE.label, REPLICATE.key_variables
@@ -65,6 +79,9 @@ _UNSUPPORTED = {
 class ReplicateProvider:
     """Replicate's predictions through `replicate.Client`. Thread-safe (one SDK client, shared)."""
 
+    takes_callbacks = True
+    """Each create can carry a callback URL (`webhook`), which Replicate signs with the account's secret."""
+
     def __init__(
         self,
         name: str = KIND,
@@ -74,12 +91,16 @@ class ReplicateProvider:
         label: str = LABEL,
         key_lookup: Callable[[str], str | None] | None = None,
         models: Mapping[str, ModelSpec] = MODELS,
+        webhook_url: WebhookLookup | None = None,
     ) -> None:
+        """`webhook_url` says, at each create, where Replicate should post the finished prediction (None:
+        nowhere, the tracker polls)."""
         self.name = name
         self.label = label
         self.models = dict(models)
         key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
         self.sdk = replicate.Client(api_token=key, base_url=base_url)
+        self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
 
     def __repr__(self) -> str:
         return f"ReplicateProvider(name={self.name!r})"
@@ -105,6 +126,11 @@ class ReplicateProvider:
             return Health(False, f"{self.label} does not answer: {exc}")
         return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
 
+    def callback_signing(self) -> CallbackSigning:
+        """The account's webhook signing secret (`whsec_...`), through the SDK, for the receiver to check with."""
+        secret = self._call(self.sdk.webhooks.default.secret)
+        return CallbackSigning("replicate", secret=str(secret.key or ""))
+
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
@@ -124,7 +150,10 @@ class ReplicateProvider:
             model_input[names["image"]] = data_uri(request.reference_path)
         if request.seed is not None:
             model_input["seed"] = request.seed
-        prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input)
+        callback: dict[str, Any] = {}
+        if url := self.webhook_url():
+            callback = {"webhook": url, "webhook_events_filter": ["completed"]}
+        prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input, **callback)
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
 
     def refresh(self, remote_id: str) -> RemoteVideo:

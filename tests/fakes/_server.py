@@ -6,6 +6,11 @@ at its top and implements `route(method, path, query, body, headers) -> Answer`.
 created (queued) -> the first poll after creation makes it running -> the `polls_to_finish`-th poll
 renders the video with `dailies.engine.render.render_generate` and marks it done. Every request is
 recorded in `requests`, so a test can count creates.
+
+Callbacks: a job created with a callback URL (Replicate's `webhook`, fal's `fal_webhook`) also runs on
+its own clock: it finishes `run_s` after its create even if nobody polls, and when it ends (by the clock
+or by a poll) the fake posts the vendor's signed callback to that URL (`signed_callback`, per vendor),
+retrying a failed delivery a few times. Every attempt is recorded in `deliveries`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 from dailies.engine.render import RenderSpec, render_generate
 
@@ -76,16 +84,37 @@ class FakeJob:
     state: str = "queued"
     """queued, running, done, failed, cancelled, deleted."""
     fail_with: str | None = None
+    callback: str | None = None
+    """Where to post the signed callback when the job ends (None: the vendor was not asked for one)."""
+    announced: bool = False
+
+
+@dataclass
+class Delivered:
+    """One attempt at delivering a callback: what was sent, and the answer (None: no connection)."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    status: int | None
+
+
+FINAL = ("done", "failed", "cancelled")
 
 
 class FakeVendor:
     """Base of the vendor fakes: serve on 127.0.0.1, keep jobs, advance them as they are polled."""
 
     polls_to_finish = 2
+    run_s = 0.5
+    """How long a job with a callback URL takes on its own clock."""
+    delivery_attempts = 3
+    retry_s = 0.2
 
     def __init__(self) -> None:
         self.jobs: dict[str, FakeJob] = {}
         self.requests: list[Recorded] = []
+        self.deliveries: list[Delivered] = []
         self.lose_next_create: str | None = None
         """"drop" closes the connection after recording the job; "503" answers 503 after recording it."""
         self.fail_next: str | None = None
@@ -197,7 +226,51 @@ class FakeVendor:
                     job.state = "running"
         if job.state == "done":
             render_mp4(job.shape, job.seconds)
+        self.announce(job)
         return job
+
+    # -- callbacks ---------------------------------------------------------------------------------
+
+    def run_on_own_clock(self, job: FakeJob) -> None:
+        """A job that has a callback URL finishes `run_s` from now though nobody polls it."""
+        if job.callback:
+            timer = threading.Timer(self.run_s, self._finish, args=(job,))
+            timer.daemon = True
+            timer.start()
+
+    def _finish(self, job: FakeJob) -> None:
+        with self.lock:
+            if job.state in ("queued", "running"):
+                job.state = "failed" if job.fail_with else "done"
+        if job.state == "done":
+            render_mp4(job.shape, job.seconds)
+        self.announce(job)
+
+    def announce(self, job: FakeJob) -> None:
+        """Post the job's signed callback once, when it has ended and asked for one (in the background)."""
+        with self.lock:
+            if job.announced or not job.callback or job.state not in FINAL:
+                return
+            job.announced = True
+        threading.Thread(target=self._deliver, args=(job,), daemon=True).start()
+
+    def _deliver(self, job: FakeJob) -> None:
+        assert job.callback
+        for attempt in range(self.delivery_attempts):
+            body, headers = self.signed_callback(job)  # signed afresh for each attempt, as vendors do
+            try:
+                status: int | None = httpx.post(job.callback, content=body, headers=headers, timeout=10).status_code
+            except httpx.HTTPError:
+                status = None
+            with self.lock:
+                self.deliveries.append(Delivered(job.callback, body, headers, status))
+            if status is not None and 200 <= status < 300:
+                return
+            time.sleep(self.retry_s * (2**attempt))
+
+    def signed_callback(self, job: FakeJob) -> tuple[bytes, dict[str, str]]:  # pragma: no cover - per vendor
+        """The callback's body and headers, signed the vendor's way."""
+        raise NotImplementedError
 
     def video_bytes(self, job: FakeJob) -> bytes:
         return render_mp4(job.shape, job.seconds)

@@ -19,19 +19,50 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
   the SDK's own retry treats as an ingress error worth retrying.
+- Webhooks: a create with `?fal_webhook=<url>` gets, when the request ends, a POST there with
+  `{"request_id", "gateway_request_id", "status": "OK"|"ERROR", "payload", "error"?}` and the headers
+  `X-Fal-Webhook-Request-Id`, `-User-Id`, `-Timestamp` (unix seconds), `-Signature`: hex Ed25519 over
+  `request_id \n user_id \n timestamp \n sha256_hex(body)`, with a key generated per fake and published
+  as a JWKS (OKP/Ed25519) at `GET /.well-known/jwks.json` (no key needed, as fal's).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import time
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 
 KEY = "fal-test-key:secret"
 
 
+USER_ID = "fake-fal-user"
+JWKS_PATH = "/.well-known/jwks.json"
+
+
 class FakeFal(FakeVendor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.signing_key = Ed25519PrivateKey.generate()
+
+    @property
+    def jwks_url(self) -> str:
+        return self.base_url + JWKS_PATH
+
+    def jwks(self) -> dict[str, Any]:
+        raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "fake-1", "use": "sig", "alg": "EdDSA"}]}
+
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
+        if path == JWKS_PATH and method == "GET":
+            return Answer(200, self.jwks())
         if path.startswith("/files/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/files/").removesuffix(".mp4"))
             if job is None or job.state != "done":
@@ -56,18 +87,19 @@ class FakeFal(FakeVendor):
             if not rest[1:] and method == "GET":
                 return self._result(job)
         if method == "POST" and len(parts) >= 2:
-            return self._create("/".join(parts), body)
+            return self._create("/".join(parts), body, (query.get("fal_webhook") or [None])[0])
         return Answer(404, {"detail": f"no route {method} {path}"})
 
-    def _create(self, endpoint: str, body: Any) -> Answer:
+    def _create(self, endpoint: str, body: Any, webhook: str | None = None) -> Answer:
         if not isinstance(body, dict) or not body.get("prompt"):
             return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required"}]})
         if endpoint.endswith("image-to-video") and not str(body.get("image_url", "")).startswith(("data:", "https:")):
             return Answer(422, {"detail": [{"loc": ["body", "image_url"], "msg": "field required"}]})
         owner, alias = endpoint.split("/")[:2]
         job = FakeJob(self.new_id("fal-"), endpoint, {**body, "_app": f"{owner}/{alias}"},
-                      shape_of(str(body.get("aspect_ratio", "16:9"))))
+                      shape_of(str(body.get("aspect_ratio", "16:9"))), callback=webhook)
         lost = self.add_job(job)
+        self.run_on_own_clock(job)
         if lost:
             return lost
         base = f"{self.base_url}/{owner}/{alias}/requests/{job.id}"
@@ -94,3 +126,22 @@ class FakeFal(FakeVendor):
         size = len(self.video_bytes(job))
         return Answer(200, {"video": {"url": f"{self.base_url}/files/{job.id}.mp4", "content_type": "video/mp4",
                                       "file_name": "output.mp4", "file_size": size}, "seed": 42})
+
+    def signed_callback(self, job: FakeJob) -> tuple[bytes, dict[str, str]]:
+        result: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if job.state == "done":
+            result.update(status="OK", payload=self._result(job).body)
+        else:
+            result.update(status="ERROR", payload={"detail": job.fail_with or "cancelled"},
+                          error="Invalid status code: 422")
+        body = json.dumps(result).encode()
+        return body, self.sign(job.id, body)
+
+    def sign(self, request_id: str, body: bytes, at: float | None = None, user_id: str = USER_ID) -> dict[str, str]:
+        """fal's webhook headers for `body` (tests sign their own stale or replayed deliveries with it)."""
+        stamp = str(int(time.time() if at is None else at))
+        message = f"{request_id}\n{user_id}\n{stamp}\n{hashlib.sha256(body).hexdigest()}"
+        signature = self.signing_key.sign(message.encode()).hex()
+        return {"content-type": "application/json", "x-fal-webhook-request-id": request_id,
+                "x-fal-webhook-user-id": user_id, "x-fal-webhook-timestamp": stamp,
+                "x-fal-webhook-signature": signature}

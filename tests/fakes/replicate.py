@@ -15,11 +15,21 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
   `abort_next` makes the next prediction answer it.
 - Outputs are served at `GET /outputs/{id}.mp4` with no token (standing in for replicate.delivery).
 - Errors are RFC 7807 problem details: `{"title", "detail", "status"}`.
+- `GET /v1/webhooks/default/secret` -> `{"key": "whsec_<base64>"}`, the account's signing secret.
+- A create with `webhook` (and `webhook_events_filter` naming `completed`, or no filter) gets the
+  finished prediction posted there, Standard Webhooks signed with that secret: headers `webhook-id`
+  (the same for every retry of one delivery), `webhook-timestamp`, `webhook-signature` (`v1,<base64>`).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+from datetime import UTC, datetime
 from typing import Any
+
+from standardwebhooks import Webhook
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 
@@ -32,6 +42,7 @@ class FakeReplicate(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.aborted: set[str] = set()
+        self.secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path.startswith("/outputs/") and method == "GET":
@@ -42,6 +53,8 @@ class FakeReplicate(FakeVendor):
         if headers.get("Authorization") != f"Bearer {KEY}":
             return Answer(401, {"title": "Unauthenticated", "detail": "Invalid token.", "status": 401})
         parts = path.strip("/").split("/")
+        if method == "GET" and parts == ["v1", "webhooks", "default", "secret"]:
+            return Answer(200, {"key": self.secret})
         if method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"] and parts[4] == "predictions":
             return self._create(f"{parts[2]}/{parts[3]}", body)
         if parts[:2] == ["v1", "predictions"]:
@@ -67,7 +80,11 @@ class FakeReplicate(FakeVendor):
             return Answer(422, {"title": "Input validation failed", "detail": "input.prompt is required",
                                 "status": 422})
         job = FakeJob(self.new_id("r8p"), model, model_input, shape_of(str(model_input.get("aspect_ratio", "16:9"))))
+        events = body.get("webhook_events_filter") or ["completed"]
+        if body.get("webhook") and "completed" in events:
+            job.callback = str(body["webhook"])
         lost = self.add_job(job)
+        self.run_on_own_clock(job)
         if self.abort_next:  # answered `starting` now, `aborted` when next asked
             self.aborted.add(job.id)
             self.abort_next = False
@@ -97,3 +114,14 @@ class FakeReplicate(FakeVendor):
         elif status == "failed":
             prediction["error"] = job.fail_with
         return prediction
+
+    def signed_callback(self, job: FakeJob) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps(self._prediction(job))
+        return body.encode(), self.sign(body, f"msg_{job.id}")
+
+    def sign(self, body: str, msg_id: str, at: float | None = None) -> dict[str, str]:
+        """Standard Webhooks headers for `body` (tests sign their own stale or replayed deliveries with it)."""
+        stamp = datetime.now(UTC) if at is None else datetime.fromtimestamp(int(at), tz=UTC)
+        return {"content-type": "application/json", "webhook-id": msg_id,
+                "webhook-timestamp": str(int(stamp.timestamp())),
+                "webhook-signature": Webhook(self.secret).sign(msg_id, stamp, body)}

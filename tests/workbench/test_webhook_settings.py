@@ -8,6 +8,8 @@ from hook_receiver import hook_receiver
 from page_helpers import no_exception
 
 from dailies.client import VideosClient
+from tests.fakes.replicate import KEY as REPLICATE_KEY
+from tests.fakes.replicate import FakeReplicate
 
 
 def test_register_test_and_remove_the_webhook_endpoint(open_page, studio_of, engine) -> None:
@@ -38,4 +40,32 @@ def test_register_test_and_remove_the_webhook_endpoint(open_page, studio_of, eng
         at.button(key="webhook_remove_engine").click().run()
         no_exception(at)
         assert VideosClient(engine.base_url).list_webhook_endpoints() == []
+        assert not any("/hooks/" in c.value for c in at.code)
+
+
+def test_a_replicate_provider_is_offered_and_registered_with_its_accounts_secret(
+    open_page, studio_of, monkeypatch
+) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", REPLICATE_KEY)
+    with FakeReplicate() as fake:
+        studio_of().add_provider("rep", fake.base_url, kind="replicate")
+        at = no_exception(open_page("settings.py"))
+        assert at.selectbox(key="webhook_provider").options == ["engine", "rep"]
+        at.selectbox(key="webhook_provider").select("rep").run()
+        assert any("Replicate signs with your account's secret" in c.value for c in at.caption)
+        base = at.text_input(key="webhook_base_rep").value
+        assert base.startswith("http://127.0.0.1:"), "a provider on this machine reaches the app on loopback"
+        at.button(key="webhook_register").click().run()
+        no_exception(at)
+        assert [c.value for c in at.code if "/hooks/" in c.value] == [f"{base}/hooks/rep"]
+        assert any("Replicate signs with your account's secret" in c.value for c in at.caption)
+        assert not [b for b in at.button if b.key == "webhook_test_rep"], "Replicate has no test event to send"
+        shown = "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption),
+                           *(c.value for c in at.code)])
+        assert fake.secret not in shown and fake.secret.split("_", 1)[1] not in shown
+        assert json.loads((studio_of().home / "webhooks.json").read_text())["registrations"]["rep"]["kind"] \
+            == "replicate"
+
+        at.button(key="webhook_remove_rep").click().run()
+        no_exception(at)
         assert not any("/hooks/" in c.value for c in at.code)
