@@ -97,6 +97,7 @@ def webhook_section(shared: Studio) -> None:
                         unregister(book, name, getattr(shared.provider(name), "client", None))
                     else:  # the provider is gone from Settings: forget the endpoint here
                         book.remove(name)
+                    shared.tracker.deliveries_stopped(name)
                     st.rerun()
     choices = [name for name in offering if name not in registered]
     if not choices:

@@ -339,6 +339,16 @@ class Tracker:
         with self._cond:
             self._deliveries[provider] = self.clock()
 
+    def deliveries_stopped(self, provider: str) -> None:
+        """Our endpoint at `provider` was removed: no event will come, so its jobs go back to their normal
+        schedule now (asked about at once), not after the safety net's quiet period."""
+        with self._cond:
+            self._deliveries.pop(provider, None)
+            for job in self.store.active():
+                if job.provider == provider:
+                    self._schedules.setdefault(job.id, _Schedule()).next_at = self.clock()
+            self._cond.notify_all()
+
     def pushing(self, provider: str) -> bool:
         """Whether `provider`'s deliveries arrive (one within `quiet_after`), so polling it can slow down."""
         last = self._deliveries.get(provider)

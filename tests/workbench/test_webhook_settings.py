@@ -37,9 +37,12 @@ def test_register_test_and_remove_the_webhook_endpoint(open_page, studio_of, eng
                            *(c.value for c in at.code)])
         assert registration["secret"] not in shown, "the signing secret is never shown"
 
+        studio_of().tracker.delivery_arrived("engine")  # as the app's receiver does for each verified delivery
+        assert studio_of().tracker.pushing("engine")
         at.button(key="webhook_remove_engine").click().run()
         no_exception(at)
         assert VideosClient(engine.base_url).list_webhook_endpoints() == []
+        assert not studio_of().tracker.pushing("engine"), "with no endpoint left, polling is back to normal at once"
         assert not any("/hooks/" in c.value for c in at.code)
 
 
