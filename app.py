@@ -1,31 +1,38 @@
 """The entry point: `streamlit run app.py` (what `scripts/start` runs).
 
-This file is the server: Streamlit's own app (the pages, from `workbench.py`) with two routes of
-ours mounted beside it in the same process: the embedded engine at `/engine/v1` (the default
-provider, so no key and no network are needed) and the media folder at `/app/static/takes/...` (videos and
-images play from URLs with Range support, never from bytes held in server memory).
+This file is the server: Streamlit's own app (the pages, from `workbench.py`) with routes of ours
+mounted beside it in the same process: the embedded engine at `/engine/v1` (the default provider, so
+no key and no network are needed), the media folder at `/app/static/takes/...` (videos and images
+play from URLs with Range support, never from bytes held in server memory), sign-in by access token,
+webhook deliveries and the pipeline API.
+
+It imports only Streamlit: the server answers at once, and the engine, the studio and the modules
+behind our routes load in a background thread while the first browser loads Streamlit's frontend
+(about a third of a second sooner to a first page). A request to one of our routes, and the first
+page's studio, wait until that thread has settled which engine the studio uses.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import secrets
+import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
-from components.access import ACCESS_ROUTE, access_page, announce
-from components.pipeline_route import PIPELINE_ROUTES, pipeline
-from components.runtime import ENGINE_MOUNT, FILES_ROUTE, serve_media_file, served_hosts, set_engine_token
-from components.webhook_route import HOOKS_ROUTE, receive_webhook
-from dailies.config import Environment
-from dailies.engine import Engine, EngineConfig, EngineFolderBusy
+from components.mounts import ACCESS_ROUTE, ENGINE_MOUNT, FILES_ROUTE, HOOKS_ROUTE, PIPELINE_ENDPOINTS, starting
 
 HERE = Path(__file__).resolve().parent
 # `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
@@ -33,61 +40,132 @@ HERE = Path(__file__).resolve().parent
 # /variants after a restart would run that page alone, without the sidebar.
 PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
-# The mounted engine answers only the studio of this process: a token made per start, never shown or stored,
-# so that a web page a team member visits cannot start renders or read prompts (see HostGuard too).
-_engine_token = secrets.token_urlsafe(32)
-set_engine_token(_engine_token)
-engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine", api_key=_engine_token,
-                             allowed_hosts=served_hosts()))
+log = logging.getLogger(__name__)
+
+FIRST_PAGE_MODULES = ("components.sidebar", "components.identity", "components.job_card", "components.prompt_form",
+                      "components.refresh", "components.text")
+"""What the first page run imports besides the studio: loaded ahead, while the browser is still busy."""
+
+
+class _Start:
+    """The background start: the mounted engine (or another process's), then the studio and its tracker."""
+
+    def __init__(self) -> None:
+        self.settled = starting()
+        self.engine: Any = None
+        self.engine_started = False
+        self.thread = threading.Thread(target=self._run, name="dailies-start", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._engine()
+        except Exception:
+            log.exception("Dailies could not start its engine; stopping")
+            os.kill(os.getpid(), signal.SIGTERM)  # as a failed start before: the server does not stay up half-made
+            return
+        finally:
+            self.settled.set()
+        self._resume_jobs()
+
+    def _engine(self) -> None:
+        """Start the mounted engine; when another process's engine has the folder, use that one instead.
+
+        The mounted engine answers only the studio of this process: a token made per start, never shown
+        or stored, so that a web page a team member visits cannot start renders or read prompts.
+        """
+        from components.access import announce
+        from components.runtime import served_hosts, set_engine_token
+        from dailies.config import Environment
+        from dailies.engine import Engine, EngineConfig, EngineFolderBusy
+
+        announce()
+        token = secrets.token_urlsafe(32)
+        set_engine_token(token)
+        self.engine = Engine(EngineConfig(data_dir=Environment.load().home / "engine", api_key=token,
+                                          allowed_hosts=served_hosts()))
+        try:
+            self.engine.start(f"http://127.0.0.1:{st.get_option('server.port')}{ENGINE_MOUNT}/v1")
+        except EngineFolderBusy as busy:
+            if not busy.url:
+                raise
+            log.warning("%s This app uses it.", busy)
+            os.environ["DAILIES_ENGINE_URL"] = busy.url
+            if busy.key:
+                os.environ["DAILIES_ENGINE_KEY"] = busy.key
+            return
+        self.engine_started = True
+
+    def _resume_jobs(self) -> None:
+        """Build the shared studio (its tracker resumes unfinished jobs) outside any session, and load the
+        first page's modules."""
+        # Outside a script run Streamlit warns once that there is no session; here that is the point.
+        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+        logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+        try:
+            from components.pipeline_route import pipeline
+            from components.runtime import studio
+
+            studio()
+            pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
+            for module in FIRST_PAGE_MODULES:
+                importlib.import_module(module)
+        except Exception:
+            log.exception("resuming jobs at start failed; the first page will try again")
+
+    async def ready(self) -> None:
+        if not self.settled.is_set():
+            await run_in_threadpool(self.settled.wait)
+
+    def close(self) -> None:
+        from components.runtime import close_studio
+
+        self.thread.join(timeout=30)
+        close_studio()
+        if self.engine_started:
+            self.engine.close()
+
+
+_start = _Start()
+
+
+def _later(module: str, name: str) -> Callable[[Request], Any]:
+    """A route's handler, imported once the start has settled (already, for any request but the first)."""
+    async def endpoint(request: Request) -> Response:
+        await _start.ready()
+        return await getattr(importlib.import_module(module), name)(request)
+
+    endpoint.__name__ = name
+    return endpoint
+
+
+async def _engine_app(scope: Any, receive: Any, send: Any) -> None:
+    """The mounted engine, once started (another process's engine: this mount is not used, and 503s)."""
+    await _start.ready()
+    if not _start.engine_started:
+        await Response("This app uses another process's engine.", status_code=503)(scope, receive, send)
+        return
+    await _start.engine.app(scope, receive, send)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    """Start the engine's workers with the server, and stop them and the tracker with it."""
-    from components.runtime import close_studio
-
-    announce()
-    started = _start_engine()
-    # Resume unfinished jobs now, not when the first page is opened: the tracker is the studio's.
-    threading.Thread(target=_resume_jobs, name="dailies-resume", daemon=True).start()
+    """Start the engine and the studio beside the server, and stop them with it."""
+    _start.thread.start()
     try:
         yield
     finally:
-        close_studio()
-        if started:
-            engine.close()
-
-
-def _start_engine() -> bool:
-    """Start the mounted engine; when another process's engine has the folder, use that one instead."""
-    port = st.get_option("server.port")
-    try:
-        engine.start(f"http://127.0.0.1:{port}{ENGINE_MOUNT}/v1")
-    except EngineFolderBusy as busy:
-        if not busy.url:
-            raise
-        logging.getLogger(__name__).warning("%s This app uses it.", busy)
-        os.environ["DAILIES_ENGINE_URL"] = busy.url
-        if busy.key:
-            os.environ["DAILIES_ENGINE_KEY"] = busy.key
-        return False
-    return True
-
-
-def _resume_jobs() -> None:
-    """Build the shared studio (and start its tracker) outside any session."""
-    from components.runtime import studio
-
-    # Outside a script run Streamlit warns once that there is no session; here that is the point.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    studio()
-    pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting for a request
+        await run_in_threadpool(_start.close)
 
 
 app = st.App(
     HERE / "workbench.py",
-    routes=[Mount(ENGINE_MOUNT, app=engine.app), Route(FILES_ROUTE, serve_media_file),
-            Route(ACCESS_ROUTE, access_page, methods=["GET", "POST"]),
-            Route(HOOKS_ROUTE, receive_webhook, methods=["POST"]), *PIPELINE_ROUTES],
+    routes=[
+        Mount(ENGINE_MOUNT, app=_engine_app),
+        Route(FILES_ROUTE, _later("components.runtime", "serve_media_file")),
+        Route(ACCESS_ROUTE, _later("components.access", "access_page"), methods=["GET", "POST"]),
+        Route(HOOKS_ROUTE, _later("components.webhook_route", "receive_webhook"), methods=["POST"]),
+        *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
+          for path, name, methods in PIPELINE_ENDPOINTS),
+    ],
     lifespan=lifespan,
 )

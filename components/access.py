@@ -20,9 +20,9 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from components.mounts import ACCESS_ROUTE
 from dailies.config import Environment, is_loopback_host
 
-ACCESS_ROUTE = "/access"
 COOKIE = "dailies_access"
 log = logging.getLogger(__name__)
 

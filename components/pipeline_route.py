@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
+from components.mounts import API_PREFIX
 from components.runtime import studio
 from components.webhook_route import host_ok, public_url
 from dailies.bucket import BucketError
@@ -35,7 +35,6 @@ from dailies.pipeline import (
     token_matches,
 )
 
-API_PREFIX = "/api/v1"
 MAX_BODY = 25 * 1024 * 1024
 
 
@@ -181,14 +180,6 @@ async def openapi(request: Request) -> Response:
         return _error(421, "This server does not answer for that host.")
     return JSONResponse(OPENAPI)
 
-
-PIPELINE_ROUTES = [
-    Route(f"{API_PREFIX}/openapi.json", openapi, methods=["GET"]),
-    Route(f"{API_PREFIX}/takes", create_take, methods=["POST"]),
-    Route(f"{API_PREFIX}/takes", list_takes, methods=["GET"]),
-    Route(f"{API_PREFIX}/takes/{{take_id}}", get_take, methods=["GET"]),
-    Route(f"{API_PREFIX}/takes/{{take_id}}/files/{{variant}}", take_file, methods=["GET"]),
-]
 
 _TAKE = {
     "type": "object",

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from components.access import media_allowed
+from components.mounts import FILES_PREFIX, wait_for_start
 from dailies.bucket import BucketError
 from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
@@ -31,11 +32,6 @@ from dailies.jobs import Job
 from dailies.media import MediaLibrary
 from dailies.studio import Studio
 
-ENGINE_MOUNT = "/engine"
-# Under /app/static/, which st.video and st.image take as a same-origin URL (Streamlit's own static
-# serving is off); our route is matched before Streamlit's.
-FILES_PREFIX = "/app/static/takes"
-FILES_ROUTE = FILES_PREFIX + "/{job_id}/{name}"
 _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 
 _lock = threading.Lock()
@@ -88,6 +84,7 @@ def engine_url() -> tuple[str, str | None]:
 @st.cache_resource(show_spinner="Starting the studio…")
 def studio() -> Studio:
     """The shared studio, its tracker running."""
+    wait_for_start()  # while the server starts, which engine to use is not settled yet
     with _lock:
         url, key = engine_url()
         shared = Studio(Environment.load(), engine_base_url=url, engine_api_key=key)

@@ -17,9 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from components.runtime import host_allowed, studio
 from dailies.config import Environment, host_of
-from dailies.webhooks import HOOKS_PREFIX, MAX_BODY, WebhookBook, WebhookReceiver
-
-HOOKS_ROUTE = HOOKS_PREFIX + "/{provider}"
+from dailies.webhooks import MAX_BODY, WebhookBook, WebhookReceiver
 
 
 @functools.cache

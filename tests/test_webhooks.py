@@ -23,7 +23,15 @@ from dailies.errors import ValidationError
 from dailies.jobs import JobRequest, JobStatus
 from dailies.media import sha256_file
 from dailies.studio import Studio
-from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register, unregister
+from dailies.webhooks import (
+    HOOKS_PREFIX,
+    Registration,
+    WebhookBook,
+    WebhookReceiver,
+    receiver_url,
+    register,
+    unregister,
+)
 
 FAST = DeliveryPolicy(attempts=5, first_s=0.2, growth=2.0, cap_s=2.0)
 
@@ -210,3 +218,16 @@ def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_pa
     assert not tracker.pushing("engine")
     assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "deliveries stopped: the normal schedule again"
     store.close()
+
+
+def test_the_app_mounts_its_receiver_where_registrations_point() -> None:
+    """`app.py` mounts `components.mounts.HOOKS_ROUTE` without importing the webhook code; the URL a provider is
+    given must be that route."""
+    from starlette.routing import Route
+
+    from components.mounts import HOOKS_ROUTE
+
+    route = Route(HOOKS_ROUTE, lambda request: None)
+    _, scope = route.matches({"type": "http", "path": receiver_url("https://x.example", "fal").split(
+        "x.example", 1)[1], "method": "POST"})
+    assert HOOKS_ROUTE.startswith(HOOKS_PREFIX + "/") and scope["path_params"] == {"provider": "fal"}

@@ -15,6 +15,7 @@ from running_app import start_streamlit, stop_app
 
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.store import JobStore
+from tests.until import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,9 @@ def exposed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_beyond_loopback_the_start_says_so(exposed_url: str) -> None:
+    said = "bound to 0.0.0.0 (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required"
+    wait_until(lambda: said in EXPOSED_LOG[-1].read_text(), 30, "the start's warning in the log")
     log = EXPOSED_LOG[-1].read_text()
-    assert "bound to 0.0.0.0 (beyond loopback): sign-in with DAILIES_ACCESS_TOKEN is required" in log
     assert ACCESS not in log
 
 

@@ -15,6 +15,7 @@ import pytest
 from running_app import start_streamlit, stop_app, wait_for_run
 
 from dailies.engine.server import free_port
+from tests.until import wait_until
 
 MEDIA = "/app/static/takes/job_nothing/video.mp4"  # no such file: 404 when let in, 401 when not
 
@@ -102,7 +103,8 @@ def test_an_address_off_the_allow_list_is_refused(signed_app, browser) -> None:
 def test_beyond_loopback_without_any_sign_in_nothing_is_served(tmp_path: Path, browser) -> None:
     process, url = start(tmp_path)
     try:
-        assert "no sign-in is configured: no page or file is served" in (tmp_path / "app.log").read_text()
+        wait_until(lambda: "no sign-in is configured: no page or file is served" in (tmp_path / "app.log").read_text(),
+                   30, "the start's warning in the log")
         context = browser.new_context()
         page = context.new_page()
         page.goto(url)
