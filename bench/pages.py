@@ -178,7 +178,7 @@ def shown(page: Any, title: str, jobs: int) -> None:
 
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible(timeout=TIMEOUT_MS)
     if title == "History":
-        expect(page.locator("[data-testid='stDataFrame']")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=TIMEOUT_MS)
         count = page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
         expect(count).to_have_text(f"{jobs:,}", timeout=TIMEOUT_MS)
     elif title == "Generate":
