@@ -10,6 +10,7 @@ and each fake saw only its own key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -108,9 +109,14 @@ def test_a_grid_across_three_providers_completes_plays_and_names_each_model(shoo
 
     # One pick per provider, then Compare plays them side by side.
     for name in (KLING, GEN, "engine/"):
-        tiles.filter(has_text=f"provider/model: {name}").first.get_by_text("Pick").click()
+        tile = tiles.filter(has_text=f"provider/model: {name}").first
+        tile.get_by_text("Pick").click()
+        expect(tile.get_by_label("Pick", exact=True)).to_be_checked()  # a click during a rerun is not lost
         wait_for_run(page)
-    page.get_by_role("link", name="Compare the picks").click()
+    compare = page.get_by_role("link", name="Compare the picks")
+    # The link is drawn by the run the last pick started: wait until it names all three picks.
+    expect(compare).to_have_attribute("href", re.compile(r"takes=[^&]+(,|%2C)[^&]+(,|%2C)[^&]+"))
+    compare.click()
     expect(page.get_by_role("heading", name="Compare", level=1)).to_be_visible()
     players = "[data-testid='synced-video']"
     page.wait_for_function(
