@@ -105,7 +105,9 @@ class _Start:
             from components.pipeline_route import pipeline
             from components.runtime import studio
 
-            studio()
+            shared = studio()
+            shared.health()  # every page shows it: asked now, the first page finds the answer
+            shared.capabilities()  # and Generate's model list
             pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
             for module in FIRST_PAGE_MODULES:
                 importlib.import_module(module)

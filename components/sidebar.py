@@ -14,10 +14,10 @@ from dailies.jobs import JobStatus
 from dailies.providers.base import Health
 
 
-@st.cache_data(ttl=15, show_spinner=False)
-def provider_health(name: str, _stamp: int) -> Health:
-    """Ask the provider at most every 15 seconds, whatever the number of sessions and reruns."""
-    return studio().provider(name).health()
+def provider_health(name: str) -> Health:
+    """The provider's answer, asked at most every 15 seconds by the shared studio, whatever the number of sessions
+    and reruns."""
+    return studio().health(name)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -34,7 +34,7 @@ def render_sidebar() -> None:
         who_line()
         name = shared.active_provider_name
         provider = shared.provider(name)
-        health = provider_health(name, int(time.time() // 15))
+        health = provider_health(name)
         st.caption("Provider")
         st.markdown(f"**{plain(provider.label)}**")
         if health.ok:

@@ -54,7 +54,7 @@ from dailies.media import MediaLibrary, UsageCounter
 from dailies.moderation import LocalRules
 from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
 from dailies.providers import registry as provider_registry
-from dailies.providers.base import Capabilities, ModerationVerdict, VideoProvider
+from dailies.providers.base import Capabilities, Health, ModerationVerdict, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 from dailies.store import JobStore
 from dailies.tracker import PollPolicy, Tracker
@@ -64,6 +64,8 @@ from dailies.webhooks import WebhookBook, registered_url
 log = logging.getLogger(__name__)
 
 REVIEW_FIELDS = frozenset({"rating", "notes", "tags", "picked"})
+HEALTH_MAX_AGE_S = 15.0
+"""How long a provider's answer to "do you answer?" stands (the sidebar and Generate show it on every run)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,8 @@ class Studio:
             clock=clock,
             bucket=self.bucket,
         )
+        self._health: dict[str, tuple[float, Health]] = {}
+        self._health_lock = threading.Lock()
         self.person: Callable[[], str | None] = lambda: None
         """Who is asking, when the caller does not say: the app sets it to read the session's person (a
         signed-in user or a name given in the tab); the CLI leaves it saying nobody."""
@@ -254,6 +258,8 @@ class Studio:
         self.settings_file.save(settings)
         self.settings = settings
         self.providers.rebuild(self.env, settings, self.engine_base_url)
+        with self._health_lock:
+            self._health.clear()  # a provider changed: what it said before says nothing now
         self.tracker.policy = PollPolicy(deadline=settings.deadline_minutes * 60)
 
     def bucket(self) -> Bucket | None:
@@ -324,6 +330,27 @@ class Studio:
 
     def provider(self, name: str | None = None) -> VideoProvider:
         return self.providers.get(name or self.active_provider_name)
+
+    def health(self, name: str | None = None) -> Health:
+        """Whether the provider answers, asked at most every `HEALTH_MAX_AGE_S` whatever the number of tabs and
+        page runs (every page shows it), and answered from here for any process thread (the app asks once at
+        start, so the first page does not wait on it). Settings' connection test asks the provider itself."""
+        name = name or self.active_provider_name
+        with self._health_lock:
+            known = self._health.get(name)
+        if known and self.clock() - known[0] < HEALTH_MAX_AGE_S:
+            return known[1]
+        answer = self.provider(name).health()
+        with self._health_lock:
+            self._health[name] = (self.clock(), answer)
+        return answer
+
+    def test_connection(self, name: str) -> Health:
+        """Ask the provider now (Settings' button), never raising; the answer stands for every page too."""
+        answer = provider_registry.connection_test(self.provider(name))
+        with self._health_lock:
+            self._health[name] = (self.clock(), answer)
+        return answer
 
     def capabilities(self, name: str | None = None) -> Capabilities:
         return self.provider(name).capabilities()

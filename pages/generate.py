@@ -1,6 +1,5 @@
 """Generate: write a prompt, see what it will cost and whether it may go, send it, watch it arrive."""
 
-import time
 
 import streamlit as st
 
@@ -28,7 +27,7 @@ st.title("Generate")
 
 # The same answer the sidebar shows (asked at most every 15 s): an unreachable provider is said to be
 # unreachable, in the Settings test's words, rather than looking like a model-list problem.
-health = provider_health(shared.active_provider_name, int(time.time() // 15))
+health = provider_health(shared.active_provider_name)
 try:
     caps = shared.capabilities()
 except APIError as exc:

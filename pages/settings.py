@@ -42,7 +42,7 @@ for name in names:
         if isinstance(provider, registry.Unavailable):
             st.warning(plain(provider.why), icon=":material/key_off:")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
-            health = registry.connection_test(provider)
+            health = shared.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))
 settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
                                         key="active_provider")

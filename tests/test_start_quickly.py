@@ -85,3 +85,23 @@ def test_the_media_folder_is_counted_in_the_background(tmp_path: Path) -> None:
     assert counter.size(2) == (8000, False), "the last count is shown while the new one runs"
     wait_until(lambda: counter.size(2)[1], 10, "the count at the new version")
     assert counter.size(2) == (9000, True)
+
+
+def test_the_providers_answer_is_shared_and_asked_at_most_every_15_seconds(engine, isolated_home: Path) -> None:
+    """Every page shows whether the provider answers; the app asks once at start, and pages reuse the answer."""
+    now = [1000.0]
+    studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url, clock=lambda: now[0])
+    try:
+        provider = studio.provider()
+        asked: list[float] = []
+        real = provider.health
+        provider.health = lambda: asked.append(now[0]) or real()  # type: ignore[method-assign]
+        assert studio.health().ok and studio.health().ok
+        now[0] += 14
+        assert studio.health().ok
+        assert asked == [1000.0], "one request for every page run within 15 s"
+        now[0] += 2
+        assert studio.health().ok and asked == [1000.0, 1016.0]
+        assert studio.test_connection(studio.active_provider_name).ok and len(asked) == 3, "the button asks now"
+    finally:
+        studio.close()

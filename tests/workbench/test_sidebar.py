@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from page_helpers import no_exception, open_pages
 
 from dailies.engine import EngineConfig, serve_engine
@@ -52,7 +51,11 @@ def test_pages_load_and_say_so_when_the_provider_is_down_then_recover(pages_with
     assert at.button(key="send").disabled, "nothing can be sent to a provider that does not answer"
 
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine"), port=port):
-        st.cache_data.clear()  # the sidebar asks again at most every 15 seconds; skip the wait
+        assert any("does not answer" in e.value for e in sidebar(open_page("generate.py"), "Error")), \
+            "asked at most every 15 seconds"
+        settings = open_page("settings.py")
+        settings.button(key="test_engine").click().run()  # "Settings → Test connection asks again"
+        assert any("answers" in s.value for s in settings.success)
         assert any(s.value.startswith("Answers (") for s in sidebar(open_page("generate.py"), "Success"))
         at.run()
         assert not at.main.error and not at.button(key="send").disabled
