@@ -11,13 +11,6 @@ from components.refresh import IDLE_CHECK_SECONDS, settle, store_busy
 from components.runtime import studio
 from components.text import plain
 from dailies.jobs import JobStatus
-from dailies.providers.base import Health
-
-
-def provider_health(name: str) -> Health:
-    """The provider's answer, asked at most every 15 seconds by the shared studio, whatever the number of sessions
-    and reruns."""
-    return studio().health(name)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -34,7 +27,7 @@ def render_sidebar() -> None:
         who_line()
         name = shared.active_provider_name
         provider = shared.provider(name)
-        health = provider_health(name)
+        health = shared.health(name)  # asked at most every 15 s, whatever the number of sessions and reruns
         st.caption("Provider")
         st.markdown(f"**{plain(provider.label)}**")
         if health.ok:

@@ -340,14 +340,13 @@ class Studio:
             known = self._health.get(name)
         if known and self.clock() - known[0] < HEALTH_MAX_AGE_S:
             return known[1]
-        answer = self.provider(name).health()
-        with self._health_lock:
-            self._health[name] = (self.clock(), answer)
-        return answer
+        return self._remember_health(name, self.provider(name).health())
 
     def test_connection(self, name: str) -> Health:
         """Ask the provider now (Settings' button), never raising; the answer stands for every page too."""
-        answer = provider_registry.connection_test(self.provider(name))
+        return self._remember_health(name, provider_registry.connection_test(self.provider(name)))
+
+    def _remember_health(self, name: str, answer: Health) -> Health:
         with self._health_lock:
             self._health[name] = (self.clock(), answer)
         return answer
@@ -698,8 +697,9 @@ class Studio:
         count = 0
         with self.store.batch():
             for job in self.store.all():
-                local = [rec for rec in job.files.values() if self.media.present(rec)]
-                if job.created_at < cutoff and local and not job.picked and not job.rating:
+                if job.created_at >= cutoff or job.picked or job.rating:
+                    continue
+                if any(self.media.present(rec) for rec in job.files.values()):
                     self.media.remove_job(job.id)
                     kept = {name: rec for name, rec in job.files.items() if rec.in_bucket}
                     self.store.update(job.id, files=kept, params={**job.params, "files_removed_at": self.clock()})

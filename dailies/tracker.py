@@ -344,10 +344,9 @@ class Tracker:
         schedule now (asked about at once), not after the safety net's quiet period."""
         with self._cond:
             self._deliveries.pop(provider, None)
-            for job in self.store.active():
-                if job.provider == provider:
-                    self._schedules.setdefault(job.id, _Schedule()).next_at = self.clock()
-            self._cond.notify_all()
+        for job in self.store.active():
+            if job.provider == provider:
+                self.wake(job.id)
 
     def pushing(self, provider: str) -> bool:
         """Whether `provider`'s deliveries arrive (one within `quiet_after`), so polling it can slow down."""

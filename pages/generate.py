@@ -15,7 +15,6 @@ from components.prompt_form import (
 )
 from components.refresh import refresh_every, settle
 from components.runtime import studio
-from components.sidebar import provider_health
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobRequest
@@ -27,7 +26,7 @@ st.title("Generate")
 
 # The same answer the sidebar shows (asked at most every 15 s): an unreachable provider is said to be
 # unreachable, in the Settings test's words, rather than looking like a model-list problem.
-health = provider_health(shared.active_provider_name)
+health = shared.health()
 try:
     caps = shared.capabilities()
 except APIError as exc:
