@@ -123,25 +123,32 @@ class UsageCounter:
         self._lock = threading.Lock()
         self._counted: tuple[int, int] | None = None  # (store version, bytes)
         self._counting = False
+        self._done = threading.Condition(self._lock)
 
-    def size(self, version: int) -> tuple[int | None, bool]:
-        """(bytes, current): the latest count (None before the first), and whether it was made at `version`."""
-        with self._lock:
-            if self._counted and self._counted[0] == version:
-                return self._counted[1], True
-            if not self._counting:
+    def size(self, version: int, *, wait: float = 0.0) -> tuple[int | None, bool]:
+        """(bytes, current): the latest count (None before the first), and whether it was made at `version`.
+
+        `wait`: how long to wait for a count of `version` (a small folder is counted in milliseconds, so a
+        page shows its figure at once and needs no timer to show it later)."""
+        with self._done:
+            if not self._current(version) and not self._counting:
                 self._counting = True
                 threading.Thread(target=self._count, args=(version,), name="dailies-disk-usage", daemon=True).start()
-            return (self._counted[1] if self._counted else None), False
+            self._done.wait_for(lambda: self._current(version), timeout=wait)
+            return (self._counted[1] if self._counted else None), self._current(version)
+
+    def _current(self, version: int) -> bool:
+        return bool(self._counted and self._counted[0] == version)
 
     def _count(self, version: int) -> None:
         try:
             total = self.media.disk_usage()
-            with self._lock:
+            with self._done:
                 self._counted = (version, total)
         finally:
-            with self._lock:
+            with self._done:
                 self._counting = False
+                self._done.notify_all()
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -157,7 +157,8 @@ def media_on_disk(counting: bool) -> None:
 
 st.subheader("Data folder")
 st.code(str(shared.home), language=None)
-counting = not shared.media_usage.size(shared.store.version)[1]
+# A small folder is counted within the wait and shown at once; a large one is shown when counted.
+counting = not shared.media_usage.size(shared.store.version, wait=0.3)[1]
 st.fragment(media_on_disk, run_every=refresh_every(counting, 1))(counting)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     days = st.number_input("Remove files of unpicked, unrated takes older than (days)", 1, 3650, 30, key="clean_days")

@@ -86,6 +86,9 @@ def test_the_media_folder_is_counted_in_the_background(tmp_path: Path) -> None:
     wait_until(lambda: counter.size(2)[1], 10, "the count at the new version")
     assert counter.size(2) == (9000, True)
 
+    media.disk_usage = walk  # type: ignore[method-assign]
+    assert UsageCounter(media).size(1, wait=10) == (9000, True), "a small folder is counted while the page waits"
+
 
 def test_the_providers_answer_is_shared_and_asked_at_most_every_15_seconds(engine, isolated_home: Path) -> None:
     """Every page shows whether the provider answers; the app asks once at start, and pages reuse the answer."""

@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from running_app import start_streamlit, stop_app, wait_for_run
 
+from dailies.jobs import Job
 from dailies.store import JobStore
 from dailies.storyboard import Board
+from tests.until import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -126,12 +128,18 @@ def test_a_three_shot_board_with_continuity_is_assembled_and_handed_off(board_ap
     wait_for_takes(page, 1, 3)
     pick(page, 1, "Take 3")
     expect(page.get_by_text(f"job {assembled.id}")).to_have_count(0, timeout=60_000)  # the new assembly shows
-    store = JobStore(home / "jobs.json", follow=False)
-    try:
-        again = Board.from_dict(store.table("boards").get(board.id))
-        reassembled = store.require(again.assembly_id)
-    finally:
-        store.close()
+
+    def board_now() -> tuple[Board, Job]:
+        store = JobStore(home / "jobs.json", follow=False)
+        try:
+            board_then = Board.from_dict(store.table("boards").get(board.id))
+            return board_then, store.require(board_then.assembly_id)
+        finally:
+            store.close()
+
+    # The pick's run assembles the board again; wait for the assembly made from the picks as they are now.
+    wait_until(lambda: (lambda b, a: a.params["picks"] == b.picks)(*board_now()), 60, "the assembly of the new pick")
+    again, reassembled = board_now()
     assert [len(s.takes) for s in again.shots] == [2, 3, 2]
     assert again.shots[1].picked == again.shots[1].takes[2]
     assert reassembled.id != assembled.id and reassembled.params["picks"] == again.picks
