@@ -96,8 +96,8 @@ class _Start:
         self.engine_started = True
 
     def _resume_jobs(self) -> None:
-        """Build the shared studio (its tracker resumes unfinished jobs) outside any session, and load the
-        first page's modules."""
+        """Build the shared studio outside any session (its store opens in the background; its tracker
+        resumes unfinished jobs once it has), ask what the first page shows, and load that page's modules."""
         # Outside a script run Streamlit warns once that there is no session; here that is the point.
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
         logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
@@ -108,9 +108,10 @@ class _Start:
             shared = studio()
             shared.health()  # every page shows it: asked now, the first page finds the answer
             shared.capabilities()  # and Generate's model list
-            pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
             for module in FIRST_PAGE_MODULES:
                 importlib.import_module(module)
+            shared.store.wait_ready()  # it opens once the first page is drawn (or a few seconds after the start)
+            pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
         except Exception:
             log.exception("resuming jobs at start failed; the first page will try again")
 
@@ -127,6 +128,23 @@ class _Start:
             self.engine.close()
 
 
+def _skip_component_scan() -> None:
+    """Streamlit (1.67) reads the metadata of every installed distribution when it starts (about 120
+    here, 0.15 s before the server answers) to find packages that bring their own Streamlit components.
+    Dailies uses none and installs none (`tests/test_start_quickly.py` checks that the scan would find
+    nothing), so the scan is skipped."""
+    try:
+        from streamlit.components.v2.component_manager import BidiComponentManager
+    except ImportError:  # a Streamlit without the scan
+        return
+    BidiComponentManager.discover_and_register_components = _no_component_packages  # type: ignore[method-assign]
+
+
+def _no_component_packages(self: Any, *, start_file_watching: bool = True) -> None:
+    """What the scan registers here: nothing."""
+
+
+_skip_component_scan()
 _start = _Start()
 
 

@@ -21,10 +21,17 @@ IDLE_CHECK_SECONDS = 60
 (every 30 s, eight idle tabs cost 2-3% of a core)."""
 
 
+OPENING_CHECK_SECONDS = 0.5
+"""How often the sidebar looks again while the job store is still opening (a large one, after a start)."""
+
+
 def store_busy() -> bool:
-    """Whether any job in the store is queued, rendering or downloading (worked out once per store version)."""
+    """Whether any job in the store is queued, rendering or downloading (worked out once per store version).
+
+    False while the store is still opening: the sidebar looks again every `OPENING_CHECK_SECONDS` meanwhile,
+    and redraws the page once it has opened."""
     store = studio().store
-    return _busy(str(store.path), store.version)
+    return store.ready and _busy(str(store.path), store.version)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -30,10 +30,14 @@ from dailies.config import Environment, host_of, is_loopback_host
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
+from dailies.store import JobStore
 from dailies.studio import Studio
 
 _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 
+STORE_OPEN_WITHIN_S = 5.0
+"""When the job store opens at the latest after a start when no page has been drawn (a server nobody
+has opened yet still resumes its jobs)."""
 _lock = threading.Lock()
 _created: list[Studio] = []
 _fallback_engine = ExitStack()
@@ -83,14 +87,28 @@ def engine_url() -> tuple[str, str | None]:
 
 @st.cache_resource(show_spinner="Starting the studio…")
 def studio() -> Studio:
-    """The shared studio, its tracker running."""
+    """The shared studio, its tracker running (or starting, once the store has opened).
+
+    The job store opens in the background once the first page has been drawn (`page_drawn`), or when
+    something needs its jobs, or `STORE_OPEN_WITHIN_S` after the start: at 100,000 jobs loading it takes a
+    second or two, and the first page (Generate) can be drawn and typed into meanwhile. Whatever reads
+    jobs waits for it.
+    """
     wait_for_start()  # while the server starts, which engine to use is not settled yet
     with _lock:
         url, key = engine_url()
-        shared = Studio(Environment.load(), engine_base_url=url, engine_api_key=key)
+        env = Environment.load()
+        env.home.mkdir(parents=True, exist_ok=True)
+        shared = Studio(env, engine_base_url=url, engine_api_key=key,
+                        store=JobStore(env.home / "jobs.json", background=True, open_within=STORE_OPEN_WITHIN_S))
         shared.start()
         _created.append(shared)
         return shared
+
+
+def page_drawn() -> None:
+    """A page has been drawn: the shared store may take the interpreter now, if it has not yet."""
+    studio().store.open_now()
 
 
 def close_studio() -> None:

@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from components.identity import who_line
-from components.refresh import IDLE_CHECK_SECONDS, settle, store_busy
-from components.runtime import studio
+from components.refresh import IDLE_CHECK_SECONDS, OPENING_CHECK_SECONDS, settle, store_busy
+from components.runtime import page_drawn, studio
 from components.text import plain
 from dailies.jobs import JobStatus
 
@@ -19,6 +19,11 @@ def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, 
     every page shows them on every run."""
     shared = studio()
     return shared.spent_today(), shared.active_count(), len(shared.store.query(status=JobStatus.NEEDS_LOOK))
+
+
+STORE_WAIT_S = 0.1
+"""How long the first run after a start waits for the job store to open before it shows "…" for the figures
+(1,000 jobs open in a few hundredths of a second; 100,000 take a second or two, and the page is not held)."""
 
 
 def render_sidebar() -> None:
@@ -41,17 +46,25 @@ def render_sidebar() -> None:
 def render_status() -> None:
     """Spend and running jobs, drawn after the page so a take sent by this very run is counted."""
     shared = studio()
+    page_drawn()  # after a start, the job store loads from here on rather than slow the first page down
+    shared.store.wait_ready(STORE_WAIT_S)
     with st.sidebar:
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy()
         # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
-        st.fragment(status_panel, run_every=3 if live else IDLE_CHECK_SECONDS)(live, shared.store.version)
+        every = 3 if live else IDLE_CHECK_SECONDS if shared.store.ready else OPENING_CHECK_SECONDS
+        st.fragment(status_panel, run_every=every)(live, shared.store.version)
 
 
 def status_panel(was_live: bool, seen_version: int) -> None:
     """Spend and running jobs (queued ones too), refreshed from the store (never from the network) while a
     job runs, and looked at once a minute while none does."""
     shared = studio()
+    if not shared.store.ready:  # a large store still opening after a start: the page works meanwhile
+        left, right = st.columns(2)
+        left.metric("Spent today", "…", help="Counting: the job store is still opening")
+        right.metric("Running", "…", help="Counting: the job store is still opening")
+        return
     budget = shared.settings.daily_budget_usd
     spent, running, unsure = store_totals(str(shared.store.path), shared.store.version, time.strftime("%Y-%m-%d"))
     left, right = st.columns(2)

@@ -15,17 +15,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 from pathlib import Path
-
-import boto3
-from boto3.exceptions import Boto3Error
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import TYPE_CHECKING
 
 from dailies.config import BucketSettings
 from dailies.errors import DailiesError
 from dailies.jobs import FileRecord, Job
 from dailies.media import MediaLibrary
+
+if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
+
+# boto3 is imported where a bucket is used, not with this module: it takes a tenth of a second, and
+# the app's start (which imports this module) needs none of it unless a bucket is configured.
 
 MULTIPART_THRESHOLD = 16 * 2**20
 """Files above this go up in parts (8 MiB each), so a large take neither fails whole nor holds one connection."""
@@ -38,6 +39,9 @@ class BucketError(DailiesError):
 
 def _explain(exc: Exception, doing: str) -> BucketError:
     """A boto error as one clear sentence (never the credentials: boto's messages do not carry them)."""
+    from boto3.exceptions import Boto3Error
+    from botocore.exceptions import BotoCoreError, ClientError
+
     if isinstance(exc, Boto3Error) and isinstance(exc.__cause__ or exc.__context__, ClientError | BotoCoreError):
         exc = exc.__cause__ or exc.__context__  # the managed transfer wraps the service's answer
     if isinstance(exc, ClientError):
@@ -62,6 +66,11 @@ class Bucket:
     def __init__(self, settings: BucketSettings, *, transfer: TransferConfig | None = None) -> None:
         if not settings.enabled:
             raise BucketError("No bucket is configured.")
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
+
         self.settings = settings
         try:
             session = boto3.Session(profile_name=settings.profile or None, region_name=settings.region or None)
@@ -94,6 +103,8 @@ class Bucket:
 
     def test_connection(self) -> str:
         """Whether the bucket answers to these credentials (a `HEAD` of the bucket); a line for Settings."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             self.client.head_bucket(Bucket=self.name)
         except (ClientError, BotoCoreError) as exc:
@@ -102,6 +113,9 @@ class Bucket:
 
     def upload(self, path: Path, record: FileRecord) -> FileRecord:
         """Copy one verified file up and check it arrived whole; the record with its key and ETag."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
         key = self.key_for(record)
         extra = {
             "ChecksumAlgorithm": "SHA256",  # the service checks each part's digest as it arrives
@@ -120,6 +134,8 @@ class Bucket:
 
     def holds(self, record: FileRecord) -> bool:
         """The object recorded for this file is in the bucket now, of its size and digest (before a clean-up)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         if not record.in_bucket:
             return False
         try:

@@ -262,6 +262,8 @@ class Pipeline:
     def _run(self) -> None:
         with httpx.Client(timeout=10.0, follow_redirects=False) as client:
             while not self._stop.wait(0.25):
+                if not self.studio.store.ready:  # the app's store opens once its first page is drawn
+                    continue
                 try:
                     self.send_due(client)
                 except Exception:  # one bad record must not stop every later callback

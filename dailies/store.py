@@ -32,10 +32,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
-__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError"]
+__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError",
+           "StoreOpenError"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class CorruptStoreError(Exception):
     pass
 
 
+class StoreOpenError(DailiesError):
+    """A store opened in the background failed to open (what it said is in the message and the log)."""
+
+
 class JobStore:
     """Every job the team made. Safe to share between threads, and between processes on one folder.
 
@@ -68,7 +74,15 @@ class JobStore:
     handed out are snapshots: change them with `update`, never in place.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, follow: bool = True, compact_ratio: float = 2.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, follow: bool = True, compact_ratio: float = 2.0,
+                 background: bool = False, open_within: float = 0.0) -> None:
+        """`background`: open from a thread and return at once (the app, whose first page need not wait
+        for 100,000 jobs to load); anything that reads or writes waits until the store has opened, so
+        nothing ever sees a half-loaded store. `ready` tells without waiting.
+
+        `open_within` (with `background`): start loading when `open_now` is called (the app: once its first
+        page has been drawn, since loading 100,000 jobs holds the interpreter for a second or two and would
+        halve the speed of the page's own run), when something needs the jobs, or after this many seconds."""
         self.path = Path(path)
         self.journal_path = self.path.with_suffix(".journal")
         self.warnings: list[str] = []
@@ -79,26 +93,88 @@ class JobStore:
         self._children: tuple[int, dict[str, list[Job]]] = (-1, {})
         self._groups: tuple[int, dict[str, list[Job]]] = (-1, {})
         self._version_lock = threading.Lock()
-        self._journal = Journal(self.journal_path, schema=SCHEMA_VERSION, compact_ratio=compact_ratio)
-        self._lock = self._journal.lock
         self._batch_depth = 0
         self._pending: list[Record] = []
         self._pending_ids: set[str] = set()
         self._progress: dict[str, int] = {}
-        self._jobs: dict[str, Job] = {}
+        self._snapshot: dict[str, Job] = {}
         self._closed = threading.Event()
-        if not self._journal.size and self.path.exists():
-            self._migrate_legacy()
-        if self._journal.read_only:
-            self.warnings.append(self._journal.read_only_message())
-        self._load_snapshot()
-        self._journal.listeners.append(self._on_change)
         self._follower: threading.Thread | None = None
-        if follow:
-            self._follower = threading.Thread(
-                target=_follow, args=(weakref.ref(self), self._closed), name="dailies-store-follow", daemon=True
-            )
-            self._follower.start()
+        self._opened = threading.Event()
+        self._open_error: BaseException | None = None
+        self._needed = threading.Event()
+        if background:
+            self._opener = threading.Thread(target=self._open_when_needed, args=(follow, compact_ratio, open_within),
+                                            name="dailies-store-open", daemon=True)
+            self._opener.start()
+        else:
+            self._opener = threading.current_thread()
+            self._open(follow, compact_ratio)
+
+    # -- opening -----------------------------------------------------------------------------------
+
+    def _open_when_needed(self, follow: bool, compact_ratio: float, open_within: float) -> None:
+        self._needed.wait(open_within)
+        self._open(follow, compact_ratio, background=True)
+
+    def open_now(self) -> None:
+        """Start loading a store opened in the background with `open_within` now (no effect otherwise)."""
+        self._needed.set()
+
+    def _open(self, follow: bool, compact_ratio: float, background: bool = False) -> None:
+        try:
+            self._opened_journal = Journal(self.journal_path, schema=SCHEMA_VERSION, compact_ratio=compact_ratio)
+            if not self._journal.size and self.path.exists():
+                self._migrate_legacy()
+            if self._journal.read_only:
+                self.warnings.append(self._journal.read_only_message())
+            self._load_snapshot()
+            self._journal.listeners.append(self._on_change)
+            if follow:
+                self._follower = threading.Thread(
+                    target=_follow, args=(weakref.ref(self), self._closed), name="dailies-store-follow", daemon=True
+                )
+                self._follower.start()
+            if background:
+                self._bump(None)  # a page that read the version while the store opened derives everything again
+        except BaseException as exc:
+            if not background:
+                raise
+            log.exception("could not open %s", self.journal_path)
+            self._open_error = exc
+        finally:
+            self._opened.set()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the store has opened (always, unless it was opened in the background and still loads)."""
+        return self._opened.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the store has opened, without asking it to open sooner; False when `timeout` passed first."""
+        return self._opened.wait(timeout)
+
+    def _wait_open(self) -> None:
+        if not self._opened.is_set() and threading.current_thread() is not self._opener:
+            self._needed.set()  # the jobs are needed now: load them whatever the store was waiting for
+            self._opened.wait()
+        if self._open_error is not None:
+            raise StoreOpenError(f"The job store {self.journal_path} could not be opened: {self._open_error}")
+
+    @property
+    def _journal(self) -> Journal:
+        self._wait_open()
+        return self._opened_journal
+
+    @property
+    def _lock(self) -> threading.RLock:
+        return self._journal.lock
+
+    @property
+    def _jobs(self) -> dict[str, Job]:
+        """The snapshot: job id -> job (waits while the store opens in the background)."""
+        self._wait_open()
+        return self._snapshot
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -143,7 +219,7 @@ class JobStore:
                 except (TypeError, ValueError, KeyError) as exc:
                     self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
             pause.freeze = len(jobs) >= FREEZE_AT
-        self._jobs = jobs
+        self._snapshot = jobs
         schema = self._journal.file_schema
         if schema is not None and schema < SCHEMA_VERSION and not self._journal.read_only:
             migrated = {k: _migrate(doc, schema) for k, doc in self._journal.table(JOBS_TABLE).items()}
@@ -500,6 +576,8 @@ class JobStore:
         """Nothing to do: a write is durable when it returns. Kept for callers that flush on stop."""
 
     def close(self) -> None:
+        self._needed.set()
+        self._opened.wait()  # a store still opening in the background is closed once it has opened
         self._closed.set()
         if self._follower is not None and self._follower is not threading.current_thread():
             self._follower.join(timeout=5)
@@ -524,8 +602,11 @@ class Table:
 
     def __init__(self, store: JobStore, name: str) -> None:
         self._store = store
-        self._journal = store._journal
         self.name = name
+
+    @property
+    def _journal(self) -> Journal:
+        return self._store._journal  # (waits while the store opens in the background)
 
     def get(self, key: str) -> dict[str, Any] | None:
         found = self._journal.table(self.name).get(key)

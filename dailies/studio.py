@@ -75,7 +75,8 @@ class Preflight:
     problems: tuple[str, ...]
     verdict: ModerationVerdict
     cost: float
-    spent_today: float
+    spent_today: float | None
+    """None: not counted yet (a quick preview while the store opens)."""
     budget: float | None
 
     @property
@@ -84,7 +85,8 @@ class Preflight:
 
     @property
     def over_budget(self) -> bool:
-        return bool(self.budget and self.budget > 0 and self.spent_today + self.cost > self.budget + 1e-9)
+        return bool(self.budget and self.budget > 0 and self.spent_today is not None
+                    and self.spent_today + self.cost > self.budget + 1e-9)
 
 
 @dataclass
@@ -213,7 +215,8 @@ class Studio:
         self.clock = clock
         self.settings_file = settings_file or SettingsFile(self.home / "settings.json")
         self.settings = self.settings_file.load()
-        self.store = store or JobStore(self.home / "jobs.json")
+        # Not `store or ...`: that asks a store for its length, which waits for one opening in the background.
+        self.store = store if store is not None else JobStore(self.home / "jobs.json")
         self.media = media or MediaLibrary(self.home / "media")
         self.media_usage = UsageCounter(self.media)
         self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key,
@@ -230,6 +233,7 @@ class Studio:
         )
         self._health: dict[str, tuple[float, Health]] = {}
         self._health_lock = threading.Lock()
+        self._starting: threading.Thread | None = None
         self.person: Callable[[], str | None] = lambda: None
         """Who is asking, when the caller does not say: the app sets it to read the session's person (a
         signed-in user or a name given in the tab); the CLI leaves it saying nobody."""
@@ -242,9 +246,25 @@ class Studio:
         return found
 
     def start(self) -> None:
-        self.tracker.start()
+        """Start following jobs up. A store still opening in the background (the app's) is waited for
+        from a thread, so that whoever starts the studio (the first page) does not wait for it."""
+        if self.store.ready:
+            self.tracker.start()
+            return
+        self._starting = threading.Thread(target=self._start_once_open, name="dailies-studio-start", daemon=True)
+        self._starting.start()
+
+    def _start_once_open(self) -> None:
+        try:
+            self.store.wait_ready()
+            self.tracker.start()
+        except Exception:
+            log.exception("the tracker could not start")
 
     def close(self) -> None:
+        if self._starting is not None:
+            self.store.open_now()  # stopped before anything asked for the jobs: the tracker's start ends now
+            self._starting.join()
         self.tracker.stop()
         self.providers.close()
         self.store.close()
@@ -371,16 +391,19 @@ class Studio:
     def spent_today(self) -> float:
         return spend_since(self.store.all(), start_of_day(self.clock()))
 
-    def preflight(self, requests: JobRequest | Iterable[JobRequest], provider: str | None = None) -> Preflight:
+    def preflight(self, requests: JobRequest | Iterable[JobRequest], provider: str | None = None, *,
+                  quick: bool = False) -> Preflight:
         """Check requests without sending anything: validation, local moderation, cost, budget."""
         batch = [requests] if isinstance(requests, JobRequest) else list(requests)
-        return self.preflight_each([(provider or self.active_provider_name, r) for r in batch])
+        return self.preflight_each([(provider or self.active_provider_name, r) for r in batch], quick=quick)
 
-    def preflight_each(self, pairs: Iterable[tuple[str, JobRequest]]) -> Preflight:
+    def preflight_each(self, pairs: Iterable[tuple[str, JobRequest]], *, quick: bool = False) -> Preflight:
         """`preflight` for requests to several providers (a shoot-out): one budget for them all.
 
         A provider's own problem (no key, no answer, a size its model lacks) names the provider when
-        the batch goes to more than one.
+        the batch goes to more than one. `quick`: a page's preview, which does not wait for a store still
+        opening (today's spend is then None, not yet counted, and the budget is left to the send, which
+        always checks it).
         """
         pairs = list(pairs)
         several = len({name for name, _ in pairs}) > 1
@@ -407,7 +430,7 @@ class Studio:
         if reasons:
             problems.append("Blocked by the moderation rules: " + "; ".join(reasons))
         cost = round(sum(self.estimate(r, name) for name, r in pairs), 4)
-        spent = self.spent_today()
+        spent = self.spent_today() if self.store.ready or not quick else None
         budget = self.settings.daily_budget_usd
         preflight = Preflight(
             tuple(dict.fromkeys(problems)), ModerationVerdict(not reasons, tuple(reasons)), cost, spent, budget

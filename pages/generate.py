@@ -75,12 +75,13 @@ with form:
                    group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path)
         for i in range(int(takes))
     ]
-    check = shared.preflight(requests)
+    check = shared.preflight(requests, quick=True)  # drawn while a large store still opens; a send checks all
     # One state: while a problem stands it is shown once, nothing says all is well, and sending is off.
     blocking = list(check.problems) if prompt.strip() else []
+    spend = "still being counted" if check.spent_today is None else f"${check.spent_today:.2f}"
     with st.container(horizontal=True, vertical_alignment="center"):
         st.metric("Estimated cost", f"${check.cost:.2f}",
-                  help=f"Today's spend ${check.spent_today:.2f}" + (f" of ${check.budget:.2f}" if check.budget else ""))
+                  help=f"Today's spend {spend}" + (f" of ${check.budget:.2f}" if check.budget else ""))
         if prompt.strip() and not blocking and check.verdict.allowed:
             st.success("Moderation: nothing flagged by the local rules", icon=":material/verified_user:")
         # Not disabled while the prompt is empty: a prompt just typed is committed by this very click.

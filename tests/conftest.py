@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +42,21 @@ def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def pytest_report_header(config: pytest.Config) -> str:
     chromium = os.path.exists("/usr/bin/chromium")
     return f"dailies: DAILIES_HOME is isolated per test; /usr/bin/chromium present: {chromium}"
+
+
+@pytest.fixture
+def slow_opening(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Hold every job store opened in the background (the app's) until the returned event is set: a large
+    store's load, made as long as the test needs."""
+    from dailies.store import JobStore
+
+    release = threading.Event()
+    real = JobStore._open_when_needed
+
+    def held(self: JobStore, *args: object) -> None:
+        assert release.wait(60), "the test never let the store open"
+        real(self, *args)
+
+    monkeypatch.setattr(JobStore, "_open_when_needed", held)
+    yield release
+    release.set()

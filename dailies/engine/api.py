@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import av
-from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -552,6 +550,8 @@ async def _save_upload(upload: UploadFile, path: Path) -> None:
 
 def _probe(path: Path, *, upload: bool = False) -> tuple[int, int, float]:
     """Width, height (even) and duration of a video; an upload beyond the source bounds is deleted and refused."""
+    import av  # with the first upload, not with the engine (see `JobBook._run_render`)
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -617,6 +617,8 @@ async def _reference(value: Any, uploads: Path) -> str | None:
 
 def _save_reference(data: bytes, uploads: Path) -> str:
     """Decode (size checked first) and save a reference as PNG; in a worker thread, off the event loop."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_REFERENCE_PIXELS:

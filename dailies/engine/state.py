@@ -21,10 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from .faults import FaultPlan
-from .render import ENGINE_NAME, RenderSpec, render_edit, render_extension, render_generate
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +281,12 @@ class JobBook:
         self._finish(job)
 
     def _run_render(self, job: EngineJob, scratch: Path, progress: Any) -> None:
+        # PyAV, NumPy and Pillow load with the first render rather than with the engine: the app's start
+        # (which mounts the engine) is a tenth of a second sooner, and a render does not notice.
+        from PIL import Image
+
+        from .render import ENGINE_NAME, RenderSpec, render_edit, render_extension, render_generate
+
         width, height = (int(v) for v in job.size.split("x"))
         metadata = {
             "title": job.prompt[:500],
