@@ -37,6 +37,7 @@ from standardwebhooks import Webhook
 from dailies.config import is_loopback_host
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
+from dailies.store import StoreOpenError
 from dailies.studio import Studio
 from dailies.validation import MAX_REFERENCE_BYTES, check_reference_image
 
@@ -266,6 +267,9 @@ class Pipeline:
                     continue
                 try:
                     self.send_due(client)
+                except StoreOpenError:  # no store, no callbacks: said once (every page says it too)
+                    log.exception("callbacks stop: the job store could not be opened")
+                    return
                 except Exception:  # one bad record must not stop every later callback
                     log.exception("sending callbacks failed")
 

@@ -131,3 +131,18 @@ def test_streamlits_scan_for_component_packages_is_skipped_and_would_find_none()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_api_callbacks_stop_once_when_the_store_cannot_open(tmp_path: Path, caplog) -> None:
+    """An unreadable store is said once by the callback thread, not four times a second."""
+    from dailies.pipeline import Pipeline
+
+    (tmp_path / "jobs.journal").mkdir()
+    studio = Studio(Environment(home=tmp_path), store=JobStore(tmp_path / "jobs.json", background=True))
+    pipeline = Pipeline(studio)
+    pipeline.start(lambda job, variant: "")
+    try:
+        wait_until(lambda: not pipeline._thread.is_alive(), 30, "the callback thread to stop")
+        assert [r.message for r in caplog.records].count("callbacks stop: the job store could not be opened") == 1
+    finally:
+        pipeline.close()
