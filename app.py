@@ -131,7 +131,7 @@ class _Start:
 def _skip_component_scan() -> None:
     """Streamlit (1.67) reads the metadata of every installed distribution when it starts (about 120
     here, 0.15 s before the server answers) to find packages that bring their own Streamlit components.
-    Dailies uses none and installs none (`tests/test_start_quickly.py` checks that the scan would find
+    Dailies uses none and installs none (`tests/test_store_opening.py` checks that the scan would find
     nothing), so the scan is skipped."""
     try:
         from streamlit.components.v2.component_manager import BidiComponentManager
