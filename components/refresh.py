@@ -25,13 +25,15 @@ OPENING_CHECK_SECONDS = 0.5
 """How often the sidebar looks again while the job store is still opening (a large one, after a start)."""
 
 
-def store_busy() -> bool:
+def store_busy(*, wait: bool = True) -> bool:
     """Whether any job in the store is queued, rendering or downloading (worked out once per store version).
 
-    False while the store is still opening: the sidebar looks again every `OPENING_CHECK_SECONDS` meanwhile,
-    and redraws the page once it has opened."""
+    `wait=False` (the sidebar after a start): False while the store is still opening, rather than wait for
+    it; the sidebar then looks again every `OPENING_CHECK_SECONDS`, and redraws the page once it has opened."""
     store = studio().store
-    return store.ready and _busy(str(store.path), store.version)
+    if not wait and not store.ready:
+        return False
+    return _busy(str(store.path), store.version)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -11,6 +11,7 @@ from components.refresh import IDLE_CHECK_SECONDS, OPENING_CHECK_SECONDS, settle
 from components.runtime import page_drawn, studio
 from components.text import plain
 from dailies.jobs import JobStatus
+from dailies.studio import Studio
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -39,8 +40,6 @@ def render_sidebar() -> None:
             st.success(f"Answers ({health.latency_ms:.0f} ms)", icon=":material/check_circle:")
         else:
             st.error(plain(health.message), icon=":material/error:")
-        for warning in shared.warnings:
-            st.warning(plain(warning), icon=":material/warning:")
 
 
 def render_status() -> None:
@@ -50,7 +49,7 @@ def render_status() -> None:
     shared.store.wait_ready(STORE_WAIT_S)
     with st.sidebar:
         # Defined on every run, so the timer follows what is running now (not what ran at import).
-        live = store_busy()
+        live = store_busy(wait=False)
         # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
         every = 3 if live else IDLE_CHECK_SECONDS if shared.store.ready else OPENING_CHECK_SECONDS
         st.fragment(status_panel, run_every=every)(live, shared.store.version)
@@ -64,6 +63,7 @@ def status_panel(was_live: bool, seen_version: int) -> None:
         left, right = st.columns(2)
         left.metric("Spent today", "…", help="Counting: the job store is still opening")
         right.metric("Running", "…", help="Counting: the job store is still opening")
+        show_warnings(shared)
         return
     budget = shared.settings.daily_budget_usd
     spent, running, unsure = store_totals(str(shared.store.path), shared.store.version, time.strftime("%Y-%m-%d"))
@@ -76,6 +76,14 @@ def status_panel(was_live: bool, seen_version: int) -> None:
                    icon=":material/help:")
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
+    show_warnings(shared)
     if not was_live and shared.store.version != seen_version:
         st.rerun(scope="app")  # an idle tab whose store changed elsewhere (a take rated, a job made): redraw once
     settle(was_live, store_busy())
+
+
+def show_warnings(shared: Studio) -> None:
+    """What the store said as it opened (a damaged file kept aside, a newer schema read-only) and the settings
+    file's: here, with the figures, since after a start the store opens once the page is drawn."""
+    for warning in shared.warnings:
+        st.warning(plain(warning), icon=":material/warning:")

@@ -24,3 +24,14 @@ def test_the_first_page_is_drawn_while_the_store_opens(open_page, studio_of, slo
     assert sidebar_metrics(at) == {"Spent today": "$0.00", "Running": "0"}
     (cost,) = [m for m in at.main.metric if m.label == "Estimated cost"]
     assert "Today's spend $0.00" in cost.help
+
+
+def test_what_the_store_said_as_it_opened_is_in_the_sidebar_of_the_first_page(open_page, isolated_home) -> None:
+    """A damaged store file is kept aside as the store opens, after a start once the page is drawn: the first
+    page's sidebar still says so (the browser test `test_a_corrupt_store_is_kept_aside_and_the_app_still_starts`
+    caught it missing)."""
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "jobs.json").write_text('{"jobs": {"1": {"id": "job_01", "prom')
+    at = open_page("generate.py")
+    warnings = [e.value for e in at.sidebar if type(e).__name__ == "Warning"]
+    assert any("could not be read" in w and "kept aside" in w for w in warnings), warnings
