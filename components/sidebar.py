@@ -22,9 +22,11 @@ def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, 
     return shared.spent_today(), shared.active_count(), len(shared.store.query(status=JobStatus.NEEDS_LOOK))
 
 
-STORE_WAIT_S = 0.1
-"""How long the first run after a start waits for the job store to open before it shows "…" for the figures
-(1,000 jobs open in a few hundredths of a second; 100,000 take a second or two, and the page is not held)."""
+QUICK_STORE_BYTES = 4 << 20
+"""A journal this small (about 4,000 jobs) opens within `QUICK_STORE_WAIT_S`: the first run after a start waits
+for it and shows the figures at once. A larger one is not waited for (100,000 jobs take a second or two): the
+sidebar shows "…" and its figures follow."""
+QUICK_STORE_WAIT_S = 0.25
 
 
 def render_sidebar() -> None:
@@ -46,7 +48,8 @@ def render_status() -> None:
     """Spend and running jobs, drawn after the page so a take sent by this very run is counted."""
     shared = studio()
     page_drawn()  # after a start, the job store loads from here on rather than slow the first page down
-    shared.store.wait_ready(STORE_WAIT_S)
+    if not shared.store.ready and shared.store.size_on_disk() < QUICK_STORE_BYTES:
+        shared.store.wait_ready(QUICK_STORE_WAIT_S)
     with st.sidebar:
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy(wait=False)

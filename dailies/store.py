@@ -591,6 +591,13 @@ class JobStore:
     def file_size(self) -> int:
         return self._journal.size
 
+    def size_on_disk(self) -> int:
+        """The journal's size in bytes now, without waiting for a store that is opening (0 when there is none)."""
+        try:
+            return self.journal_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
 
 class Table:
     """A table of plain JSON records under string keys, kept in the store's journal.
