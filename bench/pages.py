@@ -19,6 +19,9 @@ it), the app is started as `scripts/start` starts it (`streamlit run app.py`, em
   that nobody waited for. Playwright's wait stays the gate; the stamp is read after it;
 - "sidebar figures" is when, after the first page is interactive, the sidebar's spend and running
   count are on screen too (a large store is still loading when the first page is drawn);
+- a one-button Streamlit app (a title and a button) is started and opened the same way in the same
+  run, as the floor Streamlit and this machine set: the first-page figures are also given as a ratio
+  to it, which a slower or busier machine changes less than the seconds;
 - idle tabs: eight tabs of one page with no job running, and the server's own CPU seconds (from
   /proc) over a 60 s window (one period of the idle tabs' check), per page, with the server's
   memory before and after (2,000 jobs, as the issue measured them).
@@ -134,15 +137,16 @@ def make_home(folder: Path, count: int) -> tuple[Path, float]:
 
 
 @contextmanager
-def running_app(home: Path, log: Path, port: int | None = None) -> Iterator[tuple[subprocess.Popen, str, float]]:
-    """The app as `scripts/start` runs it; yields the process, its URL and when it was started (wall clock,
-    which the pages' stamps are read against)."""
+def running_app(home: Path, log: Path, port: int | None = None,
+                script: str = "app.py") -> Iterator[tuple[subprocess.Popen, str, float]]:
+    """The app as `scripts/start` runs it (or another `script`, with the same settings); yields the process, its
+    URL and when it was started (wall clock, which the pages' stamps are read against)."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT)})
     started = time.time()
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.headless", "true",
+        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", script, "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
@@ -308,6 +312,36 @@ def measure_pages(browser: Any, count: int, folder: Path) -> dict[str, Any]:
     return row
 
 
+REFERENCE_APP = """import streamlit as st
+
+st.title("Generate")
+st.button("Generate", type="primary")
+"""
+"""The least a Streamlit app can be on this machine and in this browser: a title and a button."""
+
+
+def measure_reference(browser: Any, folder: Path) -> dict[str, float]:
+    """A one-button Streamlit app started and opened exactly as Dailies is, in the same run: the floor that
+    Streamlit and this machine set, against which the first-page figures can be read as a ratio."""
+    script = folder / "reference_app.py"
+    script.write_text(REFERENCE_APP)
+    home, _ = make_home(folder, 0)
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.add_init_script(SHOWN_WATCH)
+    starts = []
+    for _ in range(RESTARTS + 1):  # the first with nothing cached, then restarts as for Dailies
+        for page in context.pages:
+            page.close()
+        tab = idle_tab(context)
+        with running_app(home, folder / "reference.log", port, script=str(script)) as (_, url, started):
+            tab.goto(url)
+            shown(tab, "Generate", 0)
+            starts.append(stamp(tab, "Generate") - started)
+    context.close()
+    return {"first_interactive_s": starts[0], "restart_interactive_s": statistics.median(starts[1:])}
+
+
 def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
     """Eight idle tabs per page: the server's CPU over the window, and its memory."""
     home, _ = make_home(folder, IDLE_JOBS)
@@ -345,17 +379,24 @@ def run(quick: bool = False) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        reference = measure_reference(browser, Path(tmp))
         rows = [measure_pages(browser, count, Path(tmp)) for count in (SIZES_QUICK if quick else SIZES_FULL)]
         idle = measure_idle(browser, Path(tmp))
         browser.close()
+    for row in rows:
+        row["restart_vs_one_button_app"] = row["restart_interactive_s"] / reference["restart_interactive_s"]
     print(pages_table(rows))
+    print(f"A one-button Streamlit app, started and opened the same way in this run: restart → interactive "
+          f"{reference['restart_interactive_s']:.2f} s (median of {RESTARTS}), first start "
+          f"{reference['first_interactive_s']:.2f} s; Dailies' restart is "
+          + " / ".join(f"{r['restart_vs_one_button_app']:.2f}x" for r in rows) + " of it.")
     idle_headers = list(idle[0])
     print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window",
                 idle_headers, [[r[h] for h in idle_headers] for r in idle]))
     goals = goals_met(rows, idle)
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT met'}: {goal}")
-    result = {"rows": rows, "idle": idle, "goals": goals, "goal_met": all(goals.values()),
+    result = {"rows": rows, "idle": idle, "one_button_app": reference, "goals": goals, "goal_met": all(goals.values()),
               "goal": "; ".join(goals), "load_average_before": load_before, "load_average_after": os.getloadavg()}
     print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"wrote {write('pages', result)}")
