@@ -176,8 +176,6 @@ class JobStore:
         self._wait_open()
         return self._snapshot
 
-    # -- opening -----------------------------------------------------------------------------------
-
     def _migrate_legacy(self) -> None:
         """Turn a TinyDB `jobs.json` of the format before the journal into the journal, losing nothing."""
         with self._journal.writing():
