@@ -19,6 +19,10 @@ it), the app is started as `scripts/start` starts it (`streamlit run app.py`, em
   that nobody waited for. Playwright's wait stays the gate; the stamp is read after it;
 - "sidebar figures" is when, after the first page is interactive, the sidebar's spend and running
   count are on screen too (a large store is still loading when the first page is drawn);
+- where a restart's time goes: the tab's main thread busy until interactive (Chromium's own
+  `TaskDuration`, through the DevTools protocol: Streamlit's frontend running and drawing) and the
+  server's CPU seconds from launch until then (from /proc); and a fresh tab on the warm server
+  (the frontend alone, the server's part already done);
 - a one-button Streamlit app (a title and a button) is started and opened the same way in the same
   run, as the floor Streamlit and this machine set: the first-page figures are also given as a ratio
   to it, which a slower or busier machine changes less than the seconds;
@@ -266,11 +270,31 @@ def idle_tab(context: Any) -> Any:
     return tab
 
 
-def first_page(page: Any, url: str, started: float, jobs: int) -> tuple[float, float]:
-    """Seconds from `started` (wall clock) to the Generate page interactive, and to the sidebar's figures."""
+@dataclasses.dataclass(frozen=True)
+class FirstPage:
+    """One first page after a start: when it was interactive, and what it cost each side until then."""
+
+    interactive_s: float
+    browser_busy_s: float
+    """The tab's main thread busy (Chromium's `TaskDuration`, read just after the stamp): the frontend's own work."""
+    server_cpu_s: float
+    """The server's CPU seconds from its launch (Streamlit's own start included) to just after the stamp."""
+    sidebar_s: float | None = None
+
+
+def first_page(page: Any, url: str, started: float, jobs: int, server_pid: int,
+               sidebar: bool = True) -> FirstPage:
+    """The Generate page from `started` (wall clock) to interactive; then, with `sidebar`, to the sidebar's figures."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Performance.enable")
     page.goto(url)
     shown(page, "Generate", jobs)
-    return stamp(page, "Generate") - started, stamp(page, "sidebar") - started
+    interactive = stamp(page, "Generate") - started
+    server_cpu = cpu_seconds(server_pid)
+    metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
+    devtools.detach()
+    return FirstPage(interactive, metrics["TaskDuration"], server_cpu,
+                     stamp(page, "sidebar") - started if sidebar else None)
 
 
 def measure_pages(browser: Any, count: int, folder: Path) -> dict[str, Any]:
@@ -282,7 +306,8 @@ def measure_pages(browser: Any, count: int, folder: Path) -> dict[str, Any]:
     tab = idle_tab(context)  # the browser is open before the app starts, as a person's is
     with running_app(home, folder / f"app-{count}.log", port) as (process, url, started):
         row["server_up_s"] = time.time() - started
-        row["first_interactive_s"], row["first_sidebar_s"] = first_page(tab, url, started, count)
+        first = first_page(tab, url, started, count, process.pid)
+        row["first_interactive_s"], row["first_sidebar_s"] = first.interactive_s, first.sidebar_s
         for title in PAGES:
             row[f"{title}_first_s"] = open_from_sidebar(tab, title, count)
         warm: dict[str, list[float]] = {title: [] for title in PAGES}
@@ -292,22 +317,23 @@ def measure_pages(browser: Any, count: int, folder: Path) -> dict[str, Any]:
         for title in PAGES:
             row[f"{title}_warm_s"] = statistics.median(warm[title])
         # What any fresh tab costs on a warm server (the browser loading Streamlit), for reading the first one.
-        fresh = context.new_page()
-        row["fresh_tab_s"], _ = first_page(fresh, url, time.time(), count)
+        row["fresh_tab_s"] = first_page(context.new_page(), url, time.time(), count, process.pid,
+                                        sidebar=False).interactive_s
         row["server_rss_mb"] = rss_mb(process.pid)
     # Restarts on the same address, each opened in the same browser (its cache holds Streamlit's frontend);
     # the median of several, since one start on a shared 2-core machine varies by a few tenths of a second.
-    restarts: list[tuple[float, float, float]] = []
+    ups, restarts = [], []
     for _ in range(RESTARTS):
         for page in context.pages:
             page.close()
         again = idle_tab(context)
-        with running_app(home, folder / f"app-{count}.log", port) as (_, url, started):
-            up = time.time() - started
-            restarts.append((up, *first_page(again, url, started, count)))
-    for n, name in enumerate(("restart_server_up_s", "restart_interactive_s", "restart_sidebar_s")):
-        row[name] = statistics.median(r[n] for r in restarts)
-    row["restart_interactive_all_s"] = [r[1] for r in restarts]
+        with running_app(home, folder / f"app-{count}.log", port) as (process, url, started):
+            ups.append(time.time() - started)
+            restarts.append(first_page(again, url, started, count, process.pid))
+    row["restart_server_up_s"] = statistics.median(ups)
+    for field in ("interactive_s", "sidebar_s", "browser_busy_s", "server_cpu_s"):
+        row[f"restart_{field}"] = statistics.median(getattr(r, field) for r in restarts)
+    row["restart_interactive_all_s"] = [r.interactive_s for r in restarts]
     context.close()
     return row
 
@@ -330,16 +356,21 @@ def measure_reference(browser: Any, folder: Path) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     context.add_init_script(SHOWN_WATCH)
     starts = []
-    for _ in range(RESTARTS + 1):  # the first with nothing cached, then restarts as for Dailies
+    for n in range(RESTARTS + 1):  # the first with nothing cached, then restarts as for Dailies
         for page in context.pages:
             page.close()
         tab = idle_tab(context)
-        with running_app(home, folder / "reference.log", port, script=str(script)) as (_, url, started):
-            tab.goto(url)
-            shown(tab, "Generate", 0)
-            starts.append(stamp(tab, "Generate") - started)
+        with running_app(home, folder / "reference.log", port, script=str(script)) as (process, url, started):
+            starts.append(first_page(tab, url, started, 0, process.pid, sidebar=False))
+            if n == RESTARTS:  # as for Dailies: what a fresh tab costs on the warm server, all frontend
+                fresh = first_page(context.new_page(), url, time.time(), 0, process.pid, sidebar=False)
     context.close()
-    return {"first_interactive_s": starts[0], "restart_interactive_s": statistics.median(starts[1:])}
+    restarts = starts[1:]
+    return {"first_interactive_s": starts[0].interactive_s,
+            "restart_interactive_s": statistics.median(r.interactive_s for r in restarts),
+            "restart_browser_busy_s": statistics.median(r.browser_busy_s for r in restarts),
+            "restart_server_cpu_s": statistics.median(r.server_cpu_s for r in restarts),
+            "fresh_tab_s": fresh.interactive_s}
 
 
 def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
@@ -388,8 +419,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     print(pages_table(rows))
     print(f"A one-button Streamlit app, started and opened the same way in this run: restart → interactive "
           f"{reference['restart_interactive_s']:.2f} s (median of {RESTARTS}), first start "
-          f"{reference['first_interactive_s']:.2f} s; Dailies' restart is "
-          + " / ".join(f"{r['restart_vs_one_button_app']:.2f}x" for r in rows) + " of it.")
+          f"{reference['first_interactive_s']:.2f} s, a fresh tab on its warm server {reference['fresh_tab_s']:.2f} s; "
+          "until interactive after a restart the tab's main thread was busy "
+          f"{reference['restart_browser_busy_s']:.2f} s "
+          f"and the server used {reference['restart_server_cpu_s']:.2f} s of CPU; "
+          "Dailies' restart is " + " / ".join(f"{r['restart_vs_one_button_app']:.2f}x" for r in rows) + " of it.")
     idle_headers = list(idle[0])
     print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window",
                 idle_headers, [[r[h] for h in idle_headers] for r in idle]))
@@ -412,6 +446,9 @@ def pages_table(rows: list[dict[str, Any]]) -> str:
               *(x for r in rows for x in (r["restart_interactive_s"], ""))],
              ["(slowest of the 5)", *(x for r in rows for x in (max(r["restart_interactive_all_s"]), ""))],
              ["(of which: start → server answers)", *(x for r in rows for x in (r["restart_server_up_s"], ""))],
+             ["(the tab's main thread busy until then: the frontend's own work)",
+              *(x for r in rows for x in (r["restart_browser_busy_s"], ""))],
+             ["(the server's CPU from launch until then)", *(x for r in rows for x in (r["restart_server_cpu_s"], ""))],
              ["restart → the sidebar's spend and running count on screen too",
               *(x for r in rows for x in (r["restart_sidebar_s"], ""))],
              ["(a fresh tab on the warm server)", *(x for r in rows for x in (r.get("fresh_tab_s", ""), ""))]]
