@@ -262,7 +262,9 @@ class Pipeline:
 
     def _run(self) -> None:
         with httpx.Client(timeout=10.0, follow_redirects=False) as client:
-            while not self._stop.wait(0.25):
+            # Once a second: a callback goes out within a second of its take ending, and an idle server
+            # is not woken four times a second for nothing.
+            while not self._stop.wait(1.0):
                 if not self.studio.store.ready:  # the app's store opens once its first page is drawn
                     continue
                 try:

@@ -4,7 +4,7 @@ Any number of processes (the app, a CLI sweep, a second app) may open one data f
 - every write appends only the fields it changed to `jobs.journal` (see `dailies.journal`) under an
   inter-process lock, and is durable when it returns, so no process's jobs, reviews or files are
   lost to another's write;
-- each process follows the others from a background thread (new lines within a tenth of a second);
+- each process follows the others from a background thread (new lines within a quarter of a second);
 - reads are served from an in-memory snapshot that a writer never holds locked while it writes;
 - a progress tick changes only the snapshot; status, files and review data are written at once;
 - `batch()` groups many writes into one append (a variant launch, a tracker tick);
@@ -51,8 +51,10 @@ MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     lambda doc: doc,  # 0 -> 1: the first schema
 ]
 
-FOLLOW_INTERVAL_S = 0.1
-"""How often a store looks for what other processes wrote (a `stat`, and the new lines when any)."""
+FOLLOW_INTERVAL_S = 0.25
+"""How often a store looks for what other processes wrote (a `stat`, and the new lines when any). Pages
+refresh every 2 s at most, so a quarter of a second is not seen; every wake-up of an idle server is paid all
+day (ten a second cost 0.2–0.6 s of CPU a minute with nothing open)."""
 
 CHANGE_LOG = 2048
 """Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
@@ -384,7 +386,7 @@ class JobStore:
         return self._journal.read_only
 
     def refresh(self) -> None:
-        """Catch up with other processes now (the follower does this every tenth of a second)."""
+        """Catch up with other processes now (the follower does this every quarter of a second)."""
         self._journal.refresh()
 
     # -- writing -----------------------------------------------------------------------------------
