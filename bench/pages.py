@@ -384,14 +384,9 @@ def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
         first.goto(url)
         shown(first, "Generate", IDLE_JOBS)
         warmup.close()
-        # The server's own housekeeping with no tab open (its pollers and the store's follower), against
+        # First the server's own housekeeping with no tab open (its pollers, the store's follower), against
         # which the tabs' share is read.
-        rss_before, cpu_before, window_started = rss_mb(process.pid), cpu_seconds(process.pid), time.perf_counter()
-        time.sleep(IDLE_SECONDS)
-        window, cpu = time.perf_counter() - window_started, cpu_seconds(process.pid) - cpu_before
-        rows.append({"page": "(no tab open)", "tabs": 0, "window_s": window, "server_cpu_s": cpu,
-                     "core_share_pct": 100 * cpu / window, "rss_before_mb": rss_before,
-                     "rss_with_tabs_mb": rss_mb(process.pid)})
+        rows.append(_idle_window(process.pid, "(no tab open)", 0))
         for title, path in (("Generate", ""), ("Variants", "variants"), ("History", "history"),
                             ("Compare", "compare"), ("Settings", "settings")):
             rss_before = rss_mb(process.pid)
@@ -401,16 +396,19 @@ def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
                 tab.goto(f"{url}/{path}")
             for tab in tabs:
                 shown(tab, title, IDLE_JOBS)
-            cpu_before = cpu_seconds(process.pid)
-            window_started = time.perf_counter()
-            time.sleep(IDLE_SECONDS)  # the measuring window itself: nothing waits on it
-            window = time.perf_counter() - window_started
-            cpu = cpu_seconds(process.pid) - cpu_before
-            rows.append({"page": title, "tabs": IDLE_TABS, "window_s": window, "server_cpu_s": cpu,
-                         "core_share_pct": 100 * cpu / window, "rss_before_mb": rss_before,
-                         "rss_with_tabs_mb": rss_mb(process.pid)})
+            rows.append(_idle_window(process.pid, title, IDLE_TABS, rss_before))
             context.close()
     return rows
+
+
+def _idle_window(pid: int, page: str, tabs: int, rss_before: float | None = None) -> dict[str, Any]:
+    """The server's CPU over one idle window (the measuring window itself: nothing waits on it)."""
+    rss_before = rss_mb(pid) if rss_before is None else rss_before
+    cpu_before, window_started = cpu_seconds(pid), time.perf_counter()
+    time.sleep(IDLE_SECONDS)
+    window, cpu = time.perf_counter() - window_started, cpu_seconds(pid) - cpu_before
+    return {"page": page, "tabs": tabs, "window_s": window, "server_cpu_s": cpu, "core_share_pct": 100 * cpu / window,
+            "rss_before_mb": rss_before, "rss_with_tabs_mb": rss_mb(pid)}
 
 
 def run(quick: bool = False) -> dict[str, Any]:
