@@ -22,7 +22,7 @@ it), the app is started as `scripts/start` starts it (`streamlit run app.py`, em
 - where a restart's time goes: the tab's main thread busy until interactive (Chromium's own
   `TaskDuration`, through the DevTools protocol: Streamlit's frontend running and drawing) and the
   server's CPU seconds from launch until then (from /proc); and a fresh tab on the warm server
-  (the frontend alone, the server's part already done);
+  (a warm script run, the studio long settled: nearly all of it the frontend);
 - a one-button Streamlit app (a title and a button) is started and opened the same way in the same
   run, as the floor Streamlit and this machine set: the first-page figures are also given as a ratio
   to it, which a slower or busier machine changes less than the seconds;
