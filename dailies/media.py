@@ -134,7 +134,8 @@ class UsageCounter:
             if not self._current(version) and not self._counting:
                 self._counting = True
                 threading.Thread(target=self._count, args=(version,), name="dailies-disk-usage", daemon=True).start()
-            self._done.wait_for(lambda: self._current(version), timeout=wait)
+            if wait > 0:  # Condition.wait_for(timeout=0) still lets the walk finish in between
+                self._done.wait_for(lambda: self._current(version), timeout=wait)
             return (self._counted[1] if self._counted else None), self._current(version)
 
     def _current(self, version: int) -> bool:

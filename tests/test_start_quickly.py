@@ -82,7 +82,11 @@ def test_the_media_folder_is_counted_in_the_background(tmp_path: Path) -> None:
     assert counter.size(1) == (8000, True)
 
     (media.job_dir("vid_a") / "thumbnail.webp").write_bytes(b"y" * 1000)
+    release.clear()
+    walking.clear()
     assert counter.size(2) == (8000, False), "the last count is shown while the new one runs"
+    assert walking.wait(10)
+    release.set()
     wait_until(lambda: counter.size(2)[1], 10, "the count at the new version")
     assert counter.size(2) == (9000, True)
 
