@@ -144,7 +144,36 @@ def _no_component_packages(self: Any, *, start_file_watching: bool = True) -> No
     """What the scan registers here: nothing."""
 
 
+def _no_settings_polling() -> None:
+    """Streamlit re-reads `config.toml` (two places) and `secrets.toml` while running by looking at each path
+    five times a second from a thread pool: with no tab open, most of an idle server's wake-ups, each paid
+    in CPU all day. Dailies reads its settings and secrets at start and says to restart after changing them
+    (as with `fileWatcherType = "none"`), so each of those looks stops at its first go. A path watched for
+    anything else (`--server.fileWatcherType poll` while working on the code) is looked at as before."""
+    try:
+        from streamlit.watcher.polling_path_watcher import PollingPathWatcher
+    except ImportError:  # a Streamlit without the poller
+        return
+    look = PollingPathWatcher._check_if_path_changed
+
+    def look_unless_settings(self: Any) -> None:
+        if Path(str(getattr(self, "_path", ""))).name not in ("config.toml", "secrets.toml"):
+            look(self)  # (not looking again is how a poller stops: each look schedules the next)
+
+    PollingPathWatcher._check_if_path_changed = look_unless_settings  # type: ignore[method-assign]
+
+
+def _quiet_server() -> None:
+    """uvicorn's idle tick once a second rather than ten times (`dailies.server_tick`); imported by name
+    so that this file still imports only Streamlit's own packages before the server answers."""
+    from dailies.server_tick import quiet_every_uvicorn_server
+
+    quiet_every_uvicorn_server()
+
+
 _skip_component_scan()
+_no_settings_polling()
+_quiet_server()
 _start = _Start()
 
 

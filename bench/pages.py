@@ -50,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from bench.process import cpu_seconds, rss_mb, wake_ups
 from bench.report import cli, table, write
 from bench.store import synthetic_jobs
 from dailies.engine.server import free_port
@@ -177,19 +178,6 @@ def running_app(home: Path, log: Path, port: int | None = None,
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds the process has used (its threads included), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 SHOWN_WATCH = """
@@ -365,13 +353,16 @@ def measure_reference(browser: Any, folder: Path) -> dict[str, float]:
             starts.append(first_page(tab, url, started, 0, process.pid, sidebar=False))
             if n == RESTARTS:  # as for Dailies: what a fresh tab costs on the warm server, all frontend
                 fresh = first_page(context.new_page(), url, time.time(), 0, process.pid, sidebar=False)
+                for page in context.pages:
+                    page.close()
+                idle = _idle_window(process.pid, "one-button Streamlit app, no tab open", 0)
     context.close()
     restarts = starts[1:]
     return {"first_interactive_s": starts[0].interactive_s,
             "restart_interactive_s": statistics.median(r.interactive_s for r in restarts),
             "restart_browser_busy_s": statistics.median(r.browser_busy_s for r in restarts),
             "restart_server_cpu_s": statistics.median(r.server_cpu_s for r in restarts),
-            "fresh_tab_s": fresh.interactive_s}
+            "fresh_tab_s": fresh.interactive_s, "idle": idle}
 
 
 def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
@@ -404,10 +395,11 @@ def measure_idle(browser: Any, folder: Path) -> list[dict[str, Any]]:
 def _idle_window(pid: int, page: str, tabs: int, rss_before: float | None = None) -> dict[str, Any]:
     """The server's CPU over one idle window (the measuring window itself: nothing waits on it)."""
     rss_before = rss_mb(pid) if rss_before is None else rss_before
-    cpu_before, window_started = cpu_seconds(pid), time.perf_counter()
+    cpu_before, wakes_before, window_started = cpu_seconds(pid), wake_ups(pid), time.perf_counter()
     time.sleep(IDLE_SECONDS)
     window, cpu = time.perf_counter() - window_started, cpu_seconds(pid) - cpu_before
     return {"page": page, "tabs": tabs, "window_s": window, "server_cpu_s": cpu, "core_share_pct": 100 * cpu / window,
+            "wake_ups_per_s": (wake_ups(pid) - wakes_before) / window,
             "rss_before_mb": rss_before, "rss_with_tabs_mb": rss_mb(pid)}
 
 
@@ -432,8 +424,9 @@ def run(quick: bool = False) -> dict[str, Any]:
           f"and the server used {reference['restart_server_cpu_s']:.2f} s of CPU; "
           "Dailies' restart is " + " / ".join(f"{r['restart_vs_one_button_app']:.2f}x" for r in rows) + " of it.")
     idle_headers = list(idle[0])
-    print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window",
-                idle_headers, [[r[h] for h in idle_headers] for r in idle]))
+    print(table(f"Idle tabs: {IDLE_TABS} tabs per page, {IDLE_JOBS:,} jobs, nothing running; server CPU in the window "
+                "(last: the one-button Streamlit app's server, for comparison)",
+                idle_headers, [[r[h] for h in idle_headers] for r in (*idle, reference["idle"])]))
     goals = goals_met(rows, idle)
     for goal, met in goals.items():
         print(f"{'met' if met else 'NOT met'}: {goal}")

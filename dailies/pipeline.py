@@ -50,6 +50,8 @@ CALLBACK_TABLE = "api_callbacks"
 FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url"}
 FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
 """A take in one of these is announced to its callback (a needs-look one needs a person: said so)."""
+PENDING_REREAD_S = 30.0
+"""How often the callbacks thread reads the orders table again, for orders other processes took."""
 
 
 class Conflict(RequestRefused):
@@ -103,6 +105,7 @@ class Pipeline:
         """Takes whose callback is not done yet (None: read the table); re-read now and then for other processes."""
         self._pending_read_at = 0.0
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a new order, or stopping
         self._thread: threading.Thread | None = None
         self.backoff_first_s, self.backoff_cap_s, self.attempts = 1.0, 60.0, 8
 
@@ -210,6 +213,7 @@ class Pipeline:
             with self._lock:
                 if self._pending is not None:
                     self._pending.add(job.id)
+            self._wake.set()
         return job, cost, True
 
     def _replay(self, known: dict[str, Any], body_digest: str) -> tuple[Job, float, bool]:
@@ -257,14 +261,17 @@ class Pipeline:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(5)
 
     def _run(self) -> None:
         with httpx.Client(timeout=10.0, follow_redirects=False) as client:
-            # Once a second: a callback goes out within a second of its take ending, and an idle server
-            # is not woken four times a second for nothing.
-            while not self._stop.wait(1.0):
+            while True:
+                self._wake.wait(self._time_to_next())
+                self._wake.clear()
+                if self._stop.is_set():
+                    return
                 if not self.studio.store.ready:  # the app's store opens once its first page is drawn
                     continue
                 try:
@@ -275,12 +282,21 @@ class Pipeline:
                 except Exception:  # one bad record must not stop every later callback
                     log.exception("sending callbacks failed")
 
+    def _time_to_next(self) -> float:
+        """Once a second while a callback waits (it goes out within a second of its take ending); with none,
+        until the next look at other processes' orders (this process's own wake the thread at once), so an
+        idle server is not woken for nothing."""
+        with self._lock:
+            if self._pending is None or self._pending:
+                return 1.0
+            return max(1.0, self._pending_read_at + PENDING_REREAD_S - time.time())
+
     def send_due(self, client: httpx.Client) -> int:
         """Send every callback whose take has ended and whose time has come; returns how many were tried."""
         now = time.time()
         tried = 0
         with self._lock:
-            if self._pending is None or now - self._pending_read_at > 30:  # orders of other processes, a restart
+            if self._pending is None or now - self._pending_read_at > PENDING_REREAD_S:  # other processes' orders
                 records = self._callbacks.all().items()
                 self._pending = {k for k, r in records if r.get("state") in ("waiting", "retrying")}
                 self._pending_read_at = now

@@ -4,7 +4,8 @@ Any number of processes (the app, a CLI sweep, a second app) may open one data f
 - every write appends only the fields it changed to `jobs.journal` (see `dailies.journal`) under an
   inter-process lock, and is durable when it returns, so no process's jobs, reviews or files are
   lost to another's write;
-- each process follows the others from a background thread (new lines within a quarter of a second);
+- each process follows the others from a background thread, woken when the journal is written (or, where
+  the system cannot tell it, looking every quarter of a second);
 - reads are served from an in-memory snapshot that a writer never holds locked while it writes;
 - a progress tick changes only the snapshot; status, files and review data are written at once;
 - `batch()` groups many writes into one append (a variant launch, a tracker tick);
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from dailies import file_watch
 from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
@@ -52,9 +54,13 @@ MIGRATIONS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
 ]
 
 FOLLOW_INTERVAL_S = 0.25
-"""How often a store looks for what other processes wrote (a `stat`, and the new lines when any). Pages
-refresh every 2 s at most, so a quarter of a second is not seen; every wake-up of an idle server is paid all
-day (ten a second cost 0.2–0.6 s of CPU a minute with nothing open)."""
+"""How often a store looks for what other processes wrote (a `stat`, and the new lines when any) where it
+cannot be told (`dailies.file_watch`: no inotify). Pages refresh every 2 s at most, so a quarter of a second is
+not seen; every wake-up of an idle server is paid all day (ten a second cost 0.2–0.6 s of CPU a minute)."""
+
+FOLLOW_SAFETY_S = 5.0
+"""How often a store that is told of writes looks anyway: a journal on a network share is written by other
+machines, whose writes no local watch reports."""
 
 CHANGE_LOG = 2048
 """Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
@@ -102,6 +108,7 @@ class JobStore:
         self._snapshot: dict[str, Job] = {}
         self._closed = threading.Event()
         self._follower: threading.Thread | None = None
+        self._written = threading.Event()  # set by the file watch: another process (or this one) wrote
         self._opened = threading.Event()
         self._open_error: BaseException | None = None
         self._needed = threading.Event()
@@ -133,8 +140,11 @@ class JobStore:
             self._load_snapshot()
             self._journal.listeners.append(self._on_change)
             if follow:
+                watch = file_watch.watch(self.journal_path, self._written.set)
+                interval = FOLLOW_INTERVAL_S if watch is None else FOLLOW_SAFETY_S
                 self._follower = threading.Thread(
-                    target=_follow, args=(weakref.ref(self), self._closed), name="dailies-store-follow", daemon=True
+                    target=_follow, args=(weakref.ref(self), self._closed, self._written, interval, watch),
+                    name="dailies-store-follow", daemon=True,
                 )
                 self._follower.start()
             if background:
@@ -579,6 +589,7 @@ class JobStore:
         self._needed.set()
         self._opened.wait()  # a store still opening in the background is closed once it has opened
         self._closed.set()
+        self._written.set()
         if self._follower is not None and self._follower is not threading.current_thread():
             self._follower.join(timeout=5)
 
@@ -642,9 +653,24 @@ class _Discard(Exception):
     """A batch left by an exception: its changes are taken back and the exception goes on."""
 
 
-def _follow(ref: weakref.ReferenceType[JobStore], closed: threading.Event) -> None:
-    """Keep a store up with other processes' writes, and compact its journal when it has doubled."""
-    while not closed.wait(FOLLOW_INTERVAL_S):
+def _follow(ref: weakref.ReferenceType[JobStore], closed: threading.Event, written: threading.Event,
+            interval: float, watch: file_watch.Watch | None) -> None:
+    """Keep a store up with other processes' writes, and compact its journal when it has doubled: when the
+    file watch says the journal was written, or every `interval` seconds."""
+    try:
+        _follow_until_closed(ref, closed, written, interval)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+def _follow_until_closed(ref: weakref.ReferenceType[JobStore], closed: threading.Event, written: threading.Event,
+                         interval: float) -> None:
+    while True:
+        written.wait(interval)
+        written.clear()
+        if closed.is_set():
+            return
         store = ref()
         if store is None:
             return

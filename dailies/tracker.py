@@ -542,10 +542,13 @@ class Tracker:
         return due
 
     def _time_to_next(self) -> float:
+        """How long the loop may sleep: until the next job or upload is due, a second at most while any is
+        pending (a clock set back must not hold them), and with none until the next look for other
+        processes' jobs (a submit, a resume or a finished step wakes the loop sooner)."""
         pending = [s.next_at for s in self._schedules.values() if not s.in_flight]
         pending += [u.next_at for u in self._uploads.values() if not u.in_flight]
         if not pending:
-            return 1.0
+            return min(self.lease_s / 4, max(0.01, self._next_adoption - self.clock()))
         return min(1.0, max(0.01, min(pending) - self.clock()))
 
     def run_until_idle(self, timeout: float = 120.0) -> bool:

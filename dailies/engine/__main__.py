@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..server_tick import QuietServer
 from . import EngineConfig, Faults, WebhookFaults, create_app
 
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     public_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
     app = create_app(config, base_url=f"http://{public_host}:{args.port}/v1")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    QuietServer(uvicorn.Config(app, host=args.host, port=args.port, log_level="info")).run()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
+from ..server_tick import QuietServer
 from . import Engine, EngineConfig
 
 
@@ -38,7 +39,7 @@ def serve_engine(config: EngineConfig, host: str = "127.0.0.1", port: int = 0) -
     """Serve an engine until the block ends; yields once it answers."""
     engine = Engine(dataclasses.replace(config, allowed_hosts=(*config.allowed_hosts, host)))
     port = port or free_port(host)
-    server = uvicorn.Server(
+    server = QuietServer(
         uvicorn.Config(
             engine.app, host=host, port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
         )

@@ -232,10 +232,12 @@ class EngineWebhooks:
                         self._held.remove((held_at, delivery))
                         self._push(delivery, now)
                 if not self._queue or self._queue[0][0] > now:
-                    wait = self._queue[0][0] - now if self._queue else 1.0
+                    # Nothing queued or held: sleep until `_push` or `close` notifies (an idle engine is not
+                    # woken for nothing; every delivery is queued through `_push`).
+                    wait = self._queue[0][0] - now if self._queue else None
                     if self._held:
-                        wait = min(wait, 0.1)
-                    self._lock.wait(timeout=max(0.005, min(wait, 1.0)))
+                        wait = min(wait if wait is not None else 0.1, 0.1)
+                    self._lock.wait(timeout=None if wait is None else max(0.005, min(wait, 1.0)))
                     continue
                 _, _, delivery = heapq.heappop(self._queue)
                 pool = self._pool
@@ -303,6 +305,7 @@ class EngineWebhooks:
                 at = now + self.faults.delay_s
                 if self._draw(self.faults.rate_reorder):
                     self._held.append((at, delivery))
+                    self._lock.notify_all()  # the sender times its release
                 else:
                     self._push(delivery, at)
                 if self._draw(self.faults.rate_duplicate):

@@ -16,7 +16,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     log = home.parent / f"{home.name}.log"
     process, url = start_app(home, log)
     try:
-        yield RunningApp(url, home, log)
+        yield RunningApp(url, home, log, process.pid)
     finally:
         stop_app(process)
 

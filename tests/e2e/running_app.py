@@ -20,8 +20,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 class RunningApp:
-    def __init__(self, url: str, home: Path, log: Path) -> None:
-        self.url, self.home, self.log = url, home, log
+    def __init__(self, url: str, home: Path, log: Path, pid: int | None = None) -> None:
+        self.url, self.home, self.log, self.pid = url, home, log, pid
 
 
 def answering(process: subprocess.Popen, url: str, log: Path) -> None:

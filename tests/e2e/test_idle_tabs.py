@@ -7,6 +7,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.process import wake_ups
+
 pytestmark = pytest.mark.e2e
 
 # Longer than two periods of the slowest timer the pages used (3 s), so a timer left on is seen.
@@ -63,3 +65,18 @@ def test_an_idle_tab_catches_up_with_a_job_made_in_another_tab(app, browser) -> 
     # The idle tab looks once a minute; nothing is clicked in it.
     expect(jobs).to_have_text(f"{shown_before + 1:,}", timeout=120_000)
     context.close()
+
+
+def test_an_idle_server_with_a_tab_open_sleeps(app, page: Page) -> None:
+    """With a tab open and nothing running, the server's threads wake a few times a second at most.
+
+    Streamlit's pollers of its settings files (three paths, five looks a second each), uvicorn's tick (ten a
+    second) and the store's follower (four) woke it about 54 times a second; each wake-up costs CPU all day."""
+    page.goto(app.url)
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible()
+    settled(page)
+    page.wait_for_timeout(3_000)  # the first page's work (thumbnails, the provider's answer) is done
+    before = wake_ups(app.pid)
+    page.wait_for_timeout(QUIET_WINDOW_MS)  # an observation window: what matters is what did not happen
+    per_second = (wake_ups(app.pid) - before) / (QUIET_WINDOW_MS / 1000)
+    assert per_second < 10, f"the idle server woke {per_second:.1f} times a second"

@@ -1,0 +1,120 @@
+"""A store follows other processes' writes when told of them (inotify), and on a timer where it cannot be told.
+
+The writers are real processes; the store's look "anyway" is set to a minute, so a store that sees a
+write within seconds was told of it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from until import wait_until
+
+import dailies.store
+from dailies import file_watch
+from dailies.jobs import Job, new_job_id
+from dailies.store import JobStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WRITE = """
+import sys
+from dailies.jobs import Job
+from dailies.store import JobStore
+store = JobStore(sys.argv[1], follow=False)
+store.insert(Job(id=sys.argv[2], provider="engine", model="sora-2", prompt="from another process"))
+if sys.argv[3] == "compact":
+    store.update(sys.argv[2], notes="then compacted")
+    store.compact()
+"""
+
+
+def write_from_another_process(path: Path, job_id: str, then: str = "") -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", WRITE, str(path), job_id, then], check=True, env=env, cwd=ROOT, timeout=60)
+
+
+def inotify_instances() -> int:
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += os.readlink(fd) == "anon_inode:inotify"
+        except OSError:
+            continue
+    return count
+
+
+@pytest.fixture
+def no_safety_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dailies.store, "FOLLOW_SAFETY_S", 60.0)
+
+
+def test_a_store_is_told_of_another_processes_writes_and_compaction(tmp_path: Path, no_safety_look: None) -> None:
+    reader = JobStore(tmp_path / "jobs.json")
+    try:
+        job_id = new_job_id()
+        write_from_another_process(tmp_path / "jobs.json", job_id)
+        wait_until(lambda: reader.get(job_id) is not None, 10, "the other process's job")
+        second = new_job_id()
+        write_from_another_process(tmp_path / "jobs.json", second, "compact")  # the journal is replaced
+        wait_until(lambda: reader.get(second) is not None and reader.require(second).notes == "then compacted", 10,
+                   "the job written before the other process compacted")
+        assert reader.get(job_id) is not None
+    finally:
+        reader.close()
+
+
+def test_a_store_that_cannot_be_told_looks_on_a_timer(tmp_path: Path, no_safety_look: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dailies.store.file_watch, "watch", lambda path, callback: None)  # no inotify here
+    reader = JobStore(tmp_path / "jobs.json")
+    try:
+        job_id = new_job_id()
+        write_from_another_process(tmp_path / "jobs.json", job_id)
+        wait_until(lambda: reader.get(job_id) is not None, 10, "the other process's job, found by looking")
+    finally:
+        reader.close()
+
+
+def test_stores_opened_and_closed_leave_no_watch_behind(tmp_path: Path) -> None:
+    """A process that opens stores in many folders (tests, a CLI sweep per folder) would otherwise run out
+    of inotify instances (128 per user by default) and every later store would fall back to polling."""
+    before = inotify_instances()
+    for n in range(150):
+        store = JobStore(tmp_path / f"folder-{n}" / "jobs.json")
+        store.insert(Job(id=new_job_id(), provider="engine", model="sora-2", prompt=f"take {n}"))
+        store.close()
+    wait_until(lambda: inotify_instances() <= before, 10, "the watches closed with their stores")
+
+
+def test_two_files_in_one_folder_are_told_apart(tmp_path: Path) -> None:
+    told: list[str] = []
+    first = file_watch.watch(tmp_path / "a.journal", lambda: told.append("a"))
+    second = file_watch.watch(tmp_path / "b.journal", lambda: told.append("b"))
+    assert first is not None and second is not None, "this Linux machine has inotify"
+    try:
+        (tmp_path / "a.journal").write_text("one line\n")
+        wait_until(lambda: "a" in told, 10, "the write to a.journal")
+        assert "b" not in told
+        first.close()
+        told.clear()
+        (tmp_path / "a.journal").write_text("after its watch was closed\n")
+        (tmp_path / "b.journal").write_text("one line\n")
+        wait_until(lambda: "b" in told, 10, "the write to b.journal, with a.journal's watch closed")
+        assert "a" not in told
+        told.clear()
+        third = file_watch.watch(tmp_path / "c.journal", lambda: told.append("c"))
+        assert third is not None
+        (tmp_path / "b.journal").read_text()  # reading is not writing: the store reads when told, and
+        (tmp_path / "b.journal").read_text()  # must not be told again of its own reading
+        (tmp_path / "c.journal").write_text("a later write, reported after anything before it\n")
+        wait_until(lambda: "c" in told, 10, "the write to c.journal")
+        third.close()
+        assert "b" not in told, "reading b.journal was reported as a change"
+    finally:
+        second.close()
