@@ -7,7 +7,7 @@ otherwise. Where inotify is not to be had (another platform, the user's watch li
 returns None and the caller keeps looking on a timer, as it did before.
 
 One observer per process; one watch per folder, shared by every file watched in it and dropped with
-the last of them, so a process that opens and closes many stores does not collect inotify instances.
+the last of them, so a process that opens and closes many stores does not collect watches and threads.
 """
 
 from __future__ import annotations
@@ -121,6 +121,16 @@ class _Watcher:
         return self.observer
 
 
+class _DroppedWatchRace(logging.Filter):
+    """watchdog (7.1) logs an error when a watch is dropped while its thread waits for the next event: a race
+    of its own with no consequence (the thread ends), which would otherwise be printed as an error by every
+    process whose store closes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_DroppedWatchRace())
 _watcher = _Watcher()
 
 

@@ -6,9 +6,11 @@ write within seconds was told of it.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,12 +40,13 @@ def write_from_another_process(path: Path, job_id: str, then: str = "") -> None:
     subprocess.run([sys.executable, "-c", WRITE, str(path), job_id, then], check=True, env=env, cwd=ROOT, timeout=60)
 
 
-def inotify_instances() -> int:
-    fds = Path("/proc/self/fd")
+def inotify_watches() -> int:
+    """The inotify watches this process holds (one line per watch in its inotify descriptors' fdinfo)."""
     count = 0
-    for fd in fds.iterdir():
+    for fd in Path("/proc/self/fd").iterdir():
         try:
-            count += os.readlink(fd) == "anon_inode:inotify"
+            if os.readlink(fd) == "anon_inode:inotify":
+                count += Path(f"/proc/self/fdinfo/{fd.name}").read_text().count("inotify wd:")
         except OSError:
             continue
     return count
@@ -81,15 +84,20 @@ def test_a_store_that_cannot_be_told_looks_on_a_timer(tmp_path: Path, no_safety_
         reader.close()
 
 
-def test_stores_opened_and_closed_leave_no_watch_behind(tmp_path: Path) -> None:
-    """A process that opens stores in many folders (tests, a CLI sweep per folder) would otherwise run out
-    of inotify instances (128 per user by default) and every later store would fall back to polling."""
-    before = inotify_instances()
+def test_stores_opened_and_closed_leave_no_watch_behind(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A process that opens stores in many folders (tests, a CLI sweep per folder) would otherwise keep a
+    watch and a thread for every folder it ever opened, until the user's watch limit made every later store
+    fall back to polling; and closing a store is not an error in anyone's log."""
+    before_watches, before_threads = inotify_watches(), threading.active_count()
     for n in range(150):
         store = JobStore(tmp_path / f"folder-{n}" / "jobs.json")
         store.insert(Job(id=new_job_id(), provider="engine", model="sora-2", prompt=f"take {n}"))
+        if n == 0:
+            assert inotify_watches() == before_watches + 1, "an open store watches its folder"
         store.close()
-    wait_until(lambda: inotify_instances() <= before, 10, "the watches closed with their stores")
+    wait_until(lambda: inotify_watches() <= before_watches, 10, "the watches dropped with their stores")
+    wait_until(lambda: threading.active_count() <= before_threads + 2, 10, "the watches' threads ended")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_two_files_in_one_folder_are_told_apart(tmp_path: Path) -> None:
