@@ -54,7 +54,8 @@ class Watch:
 class _Folder(FileSystemEventHandler):
     """The files watched in one folder, and the callbacks each one has."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.files: dict[str, list[Callback]] = {}
         self.watch: ObservedWatch | None = None
 
@@ -81,7 +82,7 @@ class _Watcher:
         with self.lock:
             folder = self.folders.get(folder_name)
             if folder is None:
-                folder = _Folder()
+                folder = _Folder(folder_name)
                 try:
                     folder.watch = self._observer().schedule(folder, folder_name, event_filter=_WRITES)
                 except Exception as exc:  # no inotify here, or no watch left: the caller polls
@@ -100,9 +101,7 @@ class _Watcher:
                 folder.files.pop(path, None)
             if folder.files or folder.watch is None:
                 return
-            for name, known in list(self.folders.items()):
-                if known is folder:
-                    del self.folders[name]
+            self.folders.pop(folder.name, None)
             watch, folder.watch = folder.watch, None
         try:
             self._observer().unschedule(watch)

@@ -236,7 +236,7 @@ class EngineWebhooks:
                     # woken for nothing; every delivery is queued through `_push`).
                     wait = self._queue[0][0] - now if self._queue else None
                     if self._held:
-                        wait = min(wait if wait is not None else 0.1, 0.1)
+                        wait = 0.1 if wait is None else min(wait, 0.1)
                     self._lock.wait(timeout=None if wait is None else max(0.005, min(wait, 1.0)))
                     continue
                 _, _, delivery = heapq.heappop(self._queue)
