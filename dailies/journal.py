@@ -148,6 +148,10 @@ class Journal:
         self._depth = 0
         self._ino: int | None = None
         self._offset = 0
+        self._shown: tuple[int | None, int] = (None, 0)
+        """The file (inode, offset) whose records every listener has been told of: what `refresh` may compare
+        with without the lock. `_offset` moves on before the listeners are told (under the lock), and a
+        `refresh` that compared with it then returned while the store still showed the older state."""
         self._base_size = 0
         self._lines = 0
         """Records read or written since the file was loaded or compacted (garbage grows with them)."""
@@ -182,9 +186,10 @@ class Journal:
             st = os.stat(self.path)
         except FileNotFoundError:
             return {}
-        if st.st_ino == self._ino and st.st_size <= self._offset:
+        ino, offset = self._shown
+        if st.st_ino == ino and st.st_size <= offset:
             return {}
-        with self.lock:
+        with self.lock:  # waits for a catch-up under way in another thread to be shown
             return self._catch_up()
 
     def _catch_up(self) -> Changed:
@@ -206,6 +211,7 @@ class Journal:
         if changed is None or changed:
             for listener in self.listeners:
                 listener(changed)
+        self._shown = (self._ino, self._offset)
         return changed
 
     def _load(self) -> None:
@@ -217,6 +223,7 @@ class Journal:
             self._load_from(fd, os.fstat(fd).st_ino, freeze=True)
         finally:
             os.close(fd)
+        self._shown = (self._ino, self._offset)
 
     def _load_from(self, fd: int, ino: int, *, freeze: bool = False) -> None:
         """Load the whole file; `freeze` at open only (what is frozen is never collected, and a
@@ -355,6 +362,7 @@ class Journal:
         changed: dict[str, set[str]] = {}
         for record in records:
             self._apply(record, changed)
+        self._shown = (self._ino, self._offset)  # the writer shows its own records when append returns
         return changed
 
     def read_only_message(self) -> str:
@@ -412,6 +420,7 @@ class Journal:
             if migrated:
                 for listener in self.listeners:
                     listener(None)
+            self._shown = (self._ino, self._offset)
 
 
 def _read_from(fd: int, offset: int) -> bytearray:

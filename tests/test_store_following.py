@@ -18,7 +18,7 @@ from until import wait_until
 
 import dailies.store
 from dailies import file_watch
-from dailies.jobs import Job, new_job_id
+from dailies.jobs import Job, JobStatus, new_job_id
 from dailies.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,3 +131,38 @@ def test_two_files_in_one_folder_are_told_apart(tmp_path: Path) -> None:
         for name, watch in watches.items():
             if name != "a" and watch is not None:
                 watch.close()
+
+
+def test_refresh_returns_once_what_it_found_is_shown(tmp_path: Path) -> None:
+    """`refresh()` is "catch up now": when it returns, the store shows what was on disk, even while its
+    follower is midway through reading the same lines (it had moved past them, but not yet shown them)."""
+    writer = JobStore(tmp_path / "jobs.json", follow=False)
+    job = writer.insert(Job(id=new_job_id(), provider="engine", model="sora-2", prompt="a take"))
+    reader = JobStore(tmp_path / "jobs.json")
+    in_follower, go = threading.Event(), threading.Event()
+
+    def follower_is_slow(changed: object) -> None:  # told before the store rebuilds its snapshot
+        if threading.current_thread().name == "dailies-store-follow":
+            in_follower.set()
+            go.wait(10)
+
+    reader._journal.listeners.insert(0, follower_is_slow)
+    seen: list[JobStatus] = []
+
+    def catch_up_now() -> None:
+        reader.refresh()
+        seen.append(reader.require(job.id).status)
+
+    try:
+        writer.update(job.id, status=JobStatus.COMPLETED, progress=100)
+        assert in_follower.wait(10), "the follower was not woken by the write"
+        asking = threading.Thread(target=catch_up_now)
+        asking.start()
+        asking.join(0.5)  # returning now, with the follower held, would be returning before the change is shown
+        go.set()
+        asking.join(10)
+        assert seen == [JobStatus.COMPLETED]
+    finally:
+        go.set()
+        reader.close()
+        writer.close()
