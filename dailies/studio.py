@@ -254,6 +254,16 @@ class Studio:
         self._starting = threading.Thread(target=self._start_once_open, name="dailies-studio-start", daemon=True)
         self._starting.start()
 
+    def wait_started(self, timeout: float = 60.0) -> bool:
+        """Wait until the tracker runs and has looked for finished takes' missing files; False when `timeout`
+        passed first. For scripts and tests that arrange jobs in a fresh studio: a finished take arranged while
+        the look is under way could be taken for one that lost its file. Opens a store still waiting to now."""
+        end = time.monotonic() + timeout
+        self.store.open_now()
+        if self._starting is not None:
+            self._starting.join(timeout)
+        return self.tracker.files_checked.wait(max(0.0, end - time.monotonic()))
+
     def _start_once_open(self) -> None:
         try:
             self.store.wait_ready()

@@ -168,10 +168,13 @@ class Tracker:
         self.lease_s = lease_s
         self._next_adoption = 0.0
         self._deliveries: dict[str, float] = {}
+        """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
         self.bucket = bucket or (lambda: None)
         self._uploads: dict[str, _Upload] = {}
         """Completed jobs whose upload failed: tried again with backoff, the local copy untouched meanwhile."""
-        """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
+        self.files_checked = threading.Event()
+        """Set once finished takes have been looked for their files after `start` (from a thread of its own):
+        until then, a finished take without its file may yet be sent back to download."""
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -195,6 +198,7 @@ class Tracker:
             self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="dailies-track")
             self._thread = threading.Thread(target=self._loop, name="dailies-tracker", daemon=True)
             self._thread.start()
+            self.files_checked.clear()
         threading.Thread(target=self._refetch_missing, name="dailies-files-check", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -268,6 +272,8 @@ class Tracker:
                     self._cond.notify_all()
         except Exception:  # a read-only store, say: the take stays as it is, and the app keeps running
             log.exception("looking for finished takes' files failed")
+        finally:
+            self.files_checked.set()
 
     def _bucket(self) -> Bucket | None:
         try:

@@ -4,13 +4,15 @@ files runs in the background, and a take found missing is fetched again from the
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from test_core_integration import assert_files_verified, make_studio, req
 from until import wait_until
 
 from dailies.config import Environment
-from dailies.jobs import JobStatus
+from dailies.jobs import Job, JobStatus, new_job_id
 from dailies.studio import Studio
 
 
@@ -48,12 +50,44 @@ def test_a_take_whose_files_were_removed_on_purpose_is_left_alone(engine, isolat
         again.start()
         wait_until(lambda: thumb.is_file() and again.store.require(other.id).status is JobStatus.COMPLETED, 60,
                    "the missing thumbnail to be downloaded again")
-        wait_until(lambda: not any(t.name == "dailies-files-check" for t in threading.enumerate()), 30,
-                   "the look for missing files to finish")
+        assert again.wait_started(30), "the look for missing files did not finish"
         removed = again.store.require(job.id)
         assert removed.status is JobStatus.COMPLETED and removed.files == {}
     finally:
         again.close()
+
+
+def test_a_studio_has_started_once_its_look_for_missing_files_is_over(engine, isolated_home: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripts and tests arrange jobs after `wait_started`: by then a take that had lost its file was sent back
+    to download, and a take arranged afterwards is not taken for one (the look is over)."""
+    from dailies.tracker import Tracker
+
+    first = make_studio(isolated_home, engine.base_url)
+    lost = first.submit(req())
+    assert first.tracker.run_until_idle(timeout=60)
+    video = first.media.resolve(first.store.require(lost.id).files["video"].path)
+    video.unlink()
+    first.close()
+    look = Tracker._refetch_missing
+
+    def slow_look(self: Tracker) -> None:
+        time.sleep(1.0)
+        look(self)
+
+    monkeypatch.setattr(Tracker, "_refetch_missing", slow_look)
+    studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    try:
+        studio.start()
+        assert studio.wait_started(30)
+        assert studio.store.require(lost.id).status is JobStatus.DOWNLOADING or video.is_file(), \
+            "the take that lost its file was sent back to download before the start ended"
+        arranged = studio.store.insert(Job(id=new_job_id(), provider="engine", model="sora-2", prompt="arranged",
+                                           status=JobStatus.COMPLETED, progress=100))
+        wait_until(lambda: video.is_file() and not studio.store.active(), 60, "the lost file to be fetched again")
+        assert studio.store.require(arranged.id).status is JobStatus.COMPLETED
+    finally:
+        studio.close()
 
 
 def test_the_media_folder_is_counted_in_the_background(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import pytest
 from page_helpers import open_pages
 from streamlit.testing.v1 import AppTest
 
+from dailies.studio import Studio
+
 
 @pytest.fixture
 def open_page(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
@@ -17,8 +19,14 @@ def open_page(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...,
 
 
 @pytest.fixture
-def studio_of(open_page):
-    """The studio the pages share (the same cached object), for arranging and checking."""
+def studio_of(open_page) -> Callable[[], Studio]:
+    """The studio the pages share (the same cached object), for arranging and checking: once it has started,
+    so that its look for finished takes' missing files is over before a test arranges takes without files."""
     from components.runtime import studio
 
-    return studio
+    def started() -> Studio:
+        shared = studio()
+        assert shared.wait_started(60), "the studio did not start"
+        return shared
+
+    return started

@@ -9,17 +9,19 @@ def sidebar_metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.sidebar if type(m).__name__ == "Metric"}
 
 
-def test_the_first_page_is_drawn_while_the_store_opens(open_page, studio_of, slow_opening: threading.Event) -> None:
+def test_the_first_page_is_drawn_while_the_store_opens(open_page, slow_opening: threading.Event) -> None:
+    from components.runtime import studio  # as it is (`studio_of` waits for it to start)
+
     at = open_page("generate.py")
     assert not at.exception, [e.value for e in at.exception]
-    assert not studio_of().store.ready, "the page was drawn before the jobs had loaded"
+    assert not studio().store.ready, "the page was drawn before the jobs had loaded"
     assert not at.button(key="send").disabled, "a prompt can be written and sent meanwhile"
     assert sidebar_metrics(at) == {"Spent today": "…", "Running": "…"}, "no figure is made up while the jobs load"
     (cost,) = [m for m in at.main.metric if m.label == "Estimated cost"]
     assert "still being counted" in cost.help
 
     slow_opening.set()
-    assert studio_of().store.wait_ready(30)
+    assert studio().store.wait_ready(30)
     at = open_page("generate.py")
     assert sidebar_metrics(at) == {"Spent today": "$0.00", "Running": "0"}
     (cost,) = [m for m in at.main.metric if m.label == "Estimated cost"]
