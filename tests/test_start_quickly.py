@@ -16,13 +16,19 @@ from dailies.jobs import Job, JobStatus, new_job_id
 from dailies.studio import Studio
 
 
-def test_a_started_studio_fetches_a_missing_file_again_in_the_background(engine, isolated_home: Path) -> None:
-    studio = make_studio(isolated_home, engine.base_url)
+def a_take_that_lost_its_video(home: Path, base_url: str) -> tuple[Job, Path]:
+    """A finished take made in a studio since closed, and the path of its video, now deleted."""
+    studio = make_studio(home, base_url)
     job = studio.submit(req())
     assert studio.tracker.run_until_idle(timeout=60)
     video = studio.media.resolve(studio.store.require(job.id).files["video"].path)
     video.unlink()
     studio.close()
+    return job, video
+
+
+def test_a_started_studio_fetches_a_missing_file_again_in_the_background(engine, isolated_home: Path) -> None:
+    job, video = a_take_that_lost_its_video(isolated_home, engine.base_url)
 
     again = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
     try:
@@ -63,12 +69,7 @@ def test_a_studio_has_started_once_its_look_for_missing_files_is_over(engine, is
     to download, and a take arranged afterwards is not taken for one (the look is over)."""
     from dailies.tracker import Tracker
 
-    first = make_studio(isolated_home, engine.base_url)
-    lost = first.submit(req())
-    assert first.tracker.run_until_idle(timeout=60)
-    video = first.media.resolve(first.store.require(lost.id).files["video"].path)
-    video.unlink()
-    first.close()
+    lost, video = a_take_that_lost_its_video(isolated_home, engine.base_url)
     look = Tracker._refetch_missing
 
     def slow_look(self: Tracker) -> None:
