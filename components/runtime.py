@@ -136,6 +136,10 @@ def _media_library() -> MediaLibrary:
     return MediaLibrary(Environment.load().home / "media")
 
 
+NO_PICTURE = "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='16' height='9'/>"
+"""An empty picture for a table's image cell of a take without a thumbnail: a missing value there reads "None"."""
+
+
 def media_url(job: Job, variant: str = "video") -> str | None:
     """The URL a browser loads a job's file from; the digest in it busts caches when a file is fetched again.
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
-from components.runtime import media_url, studio, team_models, team_tags
+from components.runtime import NO_PICTURE, media_url, studio, team_models, team_tags
 from dailies.history import NOBODY, PAGE_SIZE, LiveFrame, filter_frame, page_count, page_of, per_day, per_person, stars
 from dailies.jobs import JobKind, JobStatus
 
@@ -55,7 +55,8 @@ def table(was_live: bool) -> None:
         st.session_state["h_page"] = 1
     page = st.session_state.get("h_page", 1)
     rows = page_of(shown, page)
-    rows["thumbnail"] = [media_url(job, "thumbnail") if (job := shared.store.get(i)) else None for i in rows.index]
+    rows["thumbnail"] = [(media_url(job, "thumbnail") if (job := shared.store.get(i)) else None) or NO_PICTURE
+                         for i in rows.index]
     event = st.dataframe(
         rows,
         key=f"history_table_{page}",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
 
+from components.runtime import NO_PICTURE
 from dailies.jobs import FileRecord, Job, JobKind, JobStatus, new_job_id
 
 DAY = 86400.0
@@ -43,7 +43,7 @@ def test_every_job_is_a_row_with_totals(open_page, studio_of) -> None:
     assert list(table.columns[:5]) == ["thumbnail", "status", "prompt", "rating", "picked"], "the prompt has room"
     assert table.loc[jobs["running"].id, "prompt"] == "<b>bold</b> kite", "prompts are data, shown as text"
     assert table.loc[jobs["old"].id, "thumbnail"] == f"/app/static/takes/{jobs['old'].id}/thumbnail.webp?v=ab12ab12ab12"
-    assert pd.isna(table.loc[jobs["failed"].id, "thumbnail"]), "no thumbnail, no image"
+    assert table.loc[jobs["failed"].id, "thumbnail"] == NO_PICTURE, "no thumbnail: an empty picture, not 'None'"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Jobs"] == "4" and metrics["Spend"] == "$2.40" and metrics["Completed"] == "2"
 
