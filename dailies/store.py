@@ -396,7 +396,8 @@ class JobStore:
         return self._journal.read_only
 
     def refresh(self) -> None:
-        """Catch up with other processes now (the follower does this every quarter of a second)."""
+        """Catch up with other processes now, and return once what was found is shown (the follower does this
+        when the journal is written, and every `FOLLOW_SAFETY_S` anyway)."""
         self._journal.refresh()
 
     # -- writing -----------------------------------------------------------------------------------
@@ -613,8 +614,8 @@ class JobStore:
 class Table:
     """A table of plain JSON records under string keys, kept in the store's journal.
 
-    Writes are field-level, durable when they return and seen by other processes within a tenth of
-    a second, like jobs. Choose keys that cannot collide between processes (`new_job_id`-style ids).
+    Writes are field-level, durable when they return and seen by other processes as soon as they are
+    told of them, like jobs. Choose keys that cannot collide between processes (`new_job_id`-style ids).
     Records handed out are copies.
     """
 
