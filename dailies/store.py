@@ -10,7 +10,9 @@ Any number of processes (the app, a CLI sweep, a second app) may open one data f
 - a progress tick changes only the snapshot; status, files and review data are written at once;
 - `batch()` groups many writes into one append (a variant launch, a tracker tick);
 - a job is worked on by one process at a time: `claim` records a lease (owner, expiry) in the
-  `leases` table under the same lock, and another process may take the job when the lease lapses.
+  `leases` table under the same lock, and another process may take the job when the lease lapses;
+- a key is used once (an `Idempotency-Key`, a webhook id): `claims(name).claim` is a compare-and-set under
+  the same lock, on the journal as it is inside it, so of two processes claiming one key one gets it.
 A `jobs.json` in the format before the journal is migrated on first open and kept beside as
 `jobs.json.before-journal`. A file that cannot be read is moved aside with a warning the app shows,
 and a store written by a newer schema opens read-only rather than be rewritten as an older one.
@@ -31,15 +33,15 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dailies import file_watch
 from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
-__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "CorruptStoreError", "JobStore", "ReadOnlyStoreError",
-           "StoreOpenError"]
+__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "Claim", "Claims", "CorruptStoreError", "JobStore",
+           "ReadOnlyStoreError", "StoreOpenError"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ not seen; every wake-up of an idle server is paid all day (ten a second cost 0.2
 FOLLOW_SAFETY_S = 5.0
 """How often a store that is told of writes looks anyway: a journal on a network share is written by other
 machines, whose writes no local watch reports."""
+
+CLAIM_SWEEP_S = 60.0
+"""How often (at most, per table and process) a claim also deletes the table's expired claims."""
 
 CHANGE_LOG = 2048
 """Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
@@ -112,6 +117,7 @@ class JobStore:
         self._opened = threading.Event()
         self._open_error: BaseException | None = None
         self._needed = threading.Event()
+        self._claims_swept: dict[str, float] = {}
         if background:
             self._opener = threading.Thread(target=self._open_when_needed, args=(follow, compact_ratio, open_within),
                                             name="dailies-store-open", daemon=True)
@@ -575,6 +581,12 @@ class JobStore:
             raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
         return Table(self, name)
 
+    def claims(self, name: str) -> Claims:
+        """A table of keys claimed once (idempotency keys, webhook ids): see `Claims`."""
+        if name in (JOBS_TABLE, LEASES_TABLE):
+            raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
+        return Claims(self, name)
+
     # -- upkeep ------------------------------------------------------------------------------------
 
     def compact(self) -> None:
@@ -648,6 +660,88 @@ class Table:
             if key in self._journal.table(self.name):
                 self._journal.append([{"t": self.name, "k": key, "del": 1}])
         self._store._bump(())
+
+
+class Claim(NamedTuple):
+    """What `Claims.claim` found: whether this caller now holds the key, and the key's record (the value
+    just claimed, or the holder's)."""
+
+    claimed: bool
+    record: dict[str, Any]
+
+
+_UNTIL = "_until"
+"""The field of a claim's record that holds when it expires (a record without it never does)."""
+
+
+class Claims:
+    """Keys claimed at most once while their claim lives: idempotency keys, webhook delivery ids.
+
+    Part of the store's interface, kept small and independent of how the store keeps it: `claim` is one
+    compare-and-set ("claim this key if nobody has, else return the existing claim"), atomic across threads,
+    processes and restarts; the holder may `update` the record and `release` the key. Here it is done under
+    the journal's inter-process lock on the journal's state as re-read inside it; a PostgreSQL store does
+    the same with a unique (table, key) constraint (`INSERT ... ON CONFLICT DO NOTHING`, expired rows
+    deleted first). A claim lives `ttl` seconds; expired ones are swept away by later claims.
+    Records handed out are copies, without the expiry.
+    """
+
+    def __init__(self, store: JobStore, name: str) -> None:
+        self._store = store
+        self.name = name
+
+    @property
+    def _journal(self) -> Journal:
+        return self._store._journal  # (waits while the store opens in the background)
+
+    def claim(self, key: str, value: dict[str, Any], ttl: float) -> Claim:
+        """Hold `key` for `ttl` seconds with `value` as its record, unless a live claim holds it already.
+
+        Returns `Claim(True, value)` when this call took it (nobody held it, or the last claim expired), and
+        `Claim(False, the holder's record)` otherwise. Of any number of callers in any processes, one wins.
+        """
+        with self._journal.writing():
+            now = time.time()
+            table = self._journal.table(self.name)
+            found = table.get(key)
+            if found is not None and _live(found, now):
+                return Claim(False, _public(found))
+            records: list[Record] = []
+            if found is not None:  # an expired claim: its fields must not leak into the new one
+                records.append({"t": self.name, "k": key, "del": 1})
+            records.append({"t": self.name, "k": key, "set": {**value, _UNTIL: now + ttl}})
+            if now - self._store._claims_swept.get(self.name, 0.0) > CLAIM_SWEEP_S:
+                self._store._claims_swept[self.name] = now
+                records[:0] = [{"t": self.name, "k": k, "del": 1} for k, doc in table.items()
+                               if k != key and not _live(doc, now)]
+            self._journal.append(records)
+            return Claim(True, json.loads(json.dumps(value)))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The key's live claim as last seen, or None."""
+        found = self._journal.table(self.name).get(key)
+        return _public(found) if found is not None and _live(found, time.time()) else None
+
+    def update(self, key: str, **fields: Any) -> None:
+        """Change fields of the key's record (its holder's to do; the claim keeps its expiry)."""
+        with self._journal.writing():
+            if key in self._journal.table(self.name):
+                self._journal.append([{"t": self.name, "k": key, "set": fields}])
+
+    def release(self, key: str) -> None:
+        """Give the key up (its holder's to do), so the next `claim` of it succeeds."""
+        with self._journal.writing():
+            if key in self._journal.table(self.name):
+                self._journal.append([{"t": self.name, "k": key, "del": 1}])
+
+
+def _live(doc: dict[str, Any], now: float) -> bool:
+    until = doc.get(_UNTIL)
+    return until is None or float(until) > now
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in json.loads(json.dumps(doc)).items() if k != _UNTIL}
 
 
 class _Discard(Exception):
