@@ -2,8 +2,9 @@
 
 A take ordered here is checked, moderated, priced and budgeted by the same `Studio` as the Generate
 page (nothing is sent while a problem stands), and followed by the same tracker. An `Idempotency-Key`
-makes a retried order return the first take, never a second paid one (the keys live in the store's
-journal, so a restart or a second app process knows them). A take ordered with a `callback_url` is
+makes a retried order return the first take, never a second paid one: the key is claimed in the store
+(`JobStore.claims`, a compare-and-set across processes), so of two app processes on one data folder one
+sends, and a restart knows the key for `KEY_LIFE_S`. A take ordered with a `callback_url` is
 announced there when it ends, signed the Standard Webhooks way with `DAILIES_CALLBACK_SECRET` and
 retried with backoff until the receiver answers 2xx.
 
@@ -50,6 +51,10 @@ CALLBACK_TABLE = "api_callbacks"
 FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url"}
 FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
 """A take in one of these is announced to its callback (a needs-look one needs a person: said so)."""
+KEY_LIFE_S = 24 * 3600.0
+"""How long an `Idempotency-Key` holds: a retry within a day returns the first take."""
+IN_FLIGHT_S = 300.0
+"""A key whose first request began sending this long ago and never said how it ended is in doubt (409)."""
 PENDING_REREAD_S = 30.0
 """How often the callbacks thread reads the orders table again, for orders other processes took."""
 
@@ -98,7 +103,7 @@ class Pipeline:
         self.studio = studio
         self.callback_secret = callback_secret
         self._fetch = fetch or fetch_public_image
-        self._keys = studio.store.table(IDEMPOTENCY_TABLE)
+        self._keys = studio.store.claims(IDEMPOTENCY_TABLE)
         self._callbacks = studio.store.table(CALLBACK_TABLE)
         self._lock = threading.Lock()
         self._pending: set[str] | None = None
@@ -185,11 +190,9 @@ class Pipeline:
         """
         key = hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else None
         if key:
-            with self._lock:
-                known = self._keys.get(key)
-                if known is not None:
-                    return self._replay(known, body_digest)
-                self._keys.set(key, state="sending", digest=body_digest, at=time.time())
+            claim = self._keys.claim(key, {"state": "sending", "digest": body_digest, "at": time.time()}, KEY_LIFE_S)
+            if not claim.claimed:  # another request (this process's or another's) holds the key
+                return self._replay(claim.record, body_digest)
         try:
             cost, problems = self.estimate(order)
             if problems:
@@ -199,14 +202,14 @@ class Pipeline:
             # The studio raises only when nothing was made (a send that may have arrived comes back as an
             # unconfirmed take instead): the same key may be sent again once the problem is fixed.
             if key:
-                self._keys.delete(key)
+                self._keys.release(key)
             raise
         except BaseException as exc:  # an interrupt midway: the take may exist
             if key:
-                self._keys.set(key, state="unknown", error=type(exc).__name__)
+                self._keys.update(key, state="unknown", error=type(exc).__name__)
             raise
         if key:
-            self._keys.set(key, state="made", job_id=job.id)
+            self._keys.update(key, state="made", job_id=job.id)
         if order.callback_url:
             self._callbacks.set(job.id, url=order.callback_url, event_id="evt_" + secrets.token_hex(16),
                                 attempts=0, next_at=0.0, state="waiting")
@@ -222,7 +225,7 @@ class Pipeline:
         if known.get("state") == "made":
             job = self.studio.store.require(str(known["job_id"]))
             return job, job.cost_estimate, False
-        if known.get("state") == "sending" and time.time() - float(known.get("at") or 0) < 300:
+        if known.get("state") == "sending" and time.time() - float(known.get("at") or 0) < IN_FLIGHT_S:
             raise Conflict("The first request with this Idempotency-Key is still being sent; ask again shortly.")
         raise Conflict("The first request with this Idempotency-Key may or may not have made a take "
                        f"({known.get('error')}); look in History before ordering it again with a new key.")
