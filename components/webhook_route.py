@@ -28,9 +28,9 @@ def public_url() -> str | None:
 
 @functools.cache
 def receiver() -> WebhookReceiver:
-    """The one receiver of this process, telling the shared studio's tracker."""
+    """The one receiver of this process, telling the shared studio's tracker (delivery ids claimed in its store)."""
     shared = studio()
-    return WebhookReceiver(WebhookBook(shared.home), shared.tracker)
+    return WebhookReceiver(WebhookBook(shared.home, shared.store), shared.tracker)
 
 
 def host_ok(request: Request) -> bool:

@@ -6,11 +6,14 @@ which checks it with the scheme the provider's registration names (`dailies.webh
 OpenAI-style events and Replicate's predictions the Standard Webhooks way (`standardwebhooks`, the
 same scheme the OpenAI SDK's `webhooks.unwrap` checks), fal's results with Ed25519 against fal's
 published keys. A bad signature, a timestamp more than 5 minutes off and a delivery id already seen are
-refused, and only then is the tracker told (`Tracker.nudge`), which fetches the finished video at once.
+refused (the ids are claimed in the job store, `REPLAY_MEMORY_S` long, so a replay is refused by every
+process on the data folder and after a restart), and only then is the tracker told (`Tracker.nudge`).
+Events only hasten: the tracker asks the provider about that job at once, and the provider's answer,
+never the event, says whether it is finished (an early or reordered `video.completed` changes nothing).
 Polling stays as the safety net: while deliveries arrive the tracker asks about that provider's jobs
 about once a minute, and on its normal schedule when they stop (or when a poll finds a finished job no
-event announced). A lost or duplicated event thus changes only when a job is seen finished, never what
-happens to it.
+event announced). A lost, duplicated or early event thus changes only when a job is seen finished, never
+what happens to it.
 
 Two ways of registering:
 
@@ -35,7 +38,6 @@ import re
 import tempfile
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,6 +46,7 @@ from urllib.parse import urlsplit
 
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
+from dailies.store import JobStore
 from dailies.webhook_schemes import (
     TOLERANCE_S,
     VIDEO_EVENTS,
@@ -60,6 +63,12 @@ log = logging.getLogger(__name__)
 HOOKS_PREFIX = "/hooks"
 """Where the app receives deliveries: `/hooks/<provider name>`, beside `/engine/v1`."""
 MAX_BODY = 64 * 1024
+SEEN_TABLE = "webhook_ids"
+"""The store's claims of delivery ids already received (`provider:id`)."""
+REPLAY_MEMORY_S = 2 * TOLERANCE_S + 60.0
+"""How long a delivery id is remembered: longer than a signed delivery can be accepted (its timestamp may be
+up to `TOLERANCE_S` ahead of our clock and is refused once `TOLERANCE_S` behind), so a replay is always
+caught."""
 _PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -101,10 +110,14 @@ class NudgeTarget(Protocol):
 
 
 class WebhookBook:
-    """`$DAILIES_HOME/webhooks.json`: registrations and last deliveries. Thread-safe; re-read when it changes."""
+    """`$DAILIES_HOME/webhooks.json`: registrations and last deliveries, and the ids of deliveries received
+    (in the job store). Thread-safe; re-read when it changes."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, store: JobStore | None = None) -> None:
+        """`store`: the data folder's job store, where delivery ids are claimed (the app passes its own; without
+        one, the folder's store is opened when the first delivery is checked)."""
         self.path = Path(home) / "webhooks.json"
+        self._store = store
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._registrations: dict[str, Registration] = {}
@@ -169,6 +182,16 @@ class WebhookBook:
             self._save()
             return gone
 
+    def first_time(self, provider: str, delivery_id: str) -> bool:
+        """Claim a delivery id (`REPLAY_MEMORY_S` long) in the store; False when it was received already,
+        by this process or any other on the data folder, before or after a restart."""
+        with self._lock:
+            if self._store is None:
+                self._store = JobStore(self.path.with_name("jobs.json"), follow=False)
+            store = self._store
+        return store.claims(SEEN_TABLE).claim(f"{provider}:{delivery_id}", {"at": time.time()},
+                                              REPLAY_MEMORY_S).claimed
+
     def delivered(self, provider: str, delivery: LastDelivery) -> None:
         with self._lock:
             self._fresh()
@@ -204,8 +227,6 @@ class WebhookReceiver:
             "replicate": ReplicatePredictions(),
             "fal": FalResults(self.fal_keys, clock),
         }
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._lock = threading.Lock()
 
     def receive(self, provider: str, body: bytes, headers: Mapping[str, str]) -> Outcome:
         """Check one delivery from `provider` and act on it; the outcome says what to answer."""
@@ -223,7 +244,7 @@ class WebhookReceiver:
         except Refused as exc:
             log.warning("webhook from %s refused: %s", provider, exc.reason)
             return Outcome(exc.status, f"The delivery was refused: {exc.reason}.")
-        if not self._first_time(provider, delivery.id):
+        if not self.book.first_time(provider, delivery.id):
             return Outcome(200, "Already received; ignored.")  # 2xx so the sender stops resending it
         self.tracker.delivery_arrived(provider)
         job_id = None
@@ -235,18 +256,6 @@ class WebhookReceiver:
             outcome = f"{delivery.event_type or 'an event'} (nothing to do)"
         self.book.delivered(provider, LastDelivery(self.clock(), delivery.event_type, delivery.id, outcome, job_id))
         return Outcome(200, outcome, job_id)
-
-    def _first_time(self, provider: str, msg_id: str) -> bool:
-        """Remember a `webhook-id` for longer than the timestamp window; False when it was seen already."""
-        now = self.clock()
-        with self._lock:
-            while self._seen and next(iter(self._seen.values())) < now - 2 * TOLERANCE_S:
-                self._seen.popitem(last=False)
-            key = (provider, msg_id)
-            if key in self._seen:
-                return False
-            self._seen[key] = now
-            return True
 
 
 def receiver_url(base: str, provider: str) -> str:
