@@ -6,8 +6,10 @@ otherwise a backoff that starts short and grows to a cap. Work runs on a small t
 slow provider does not hold up the others, and a restart resumes everything from the store.
 
 A provider that sends webhooks (`dailies/webhooks.py`) is listened to instead: a verified event makes
-the tracker act on that job at once (`nudge`), and while deliveries arrive its jobs are polled only as
-a safety net, back on the normal schedule when they stop.
+the tracker ask about that job at once (`nudge`), and while deliveries arrive its jobs are polled only as
+a safety net, back on the normal schedule when they stop. Events only hasten: the provider's own answer,
+never an event, moves a job to a final state (an early or reordered `video.completed` would otherwise
+fail a take whose video is not ready yet).
 
 Several processes may track one data folder (the app, a CLI sweep): a job is worked on by the one
 that holds its lease in the store (claimed before each step, renewed while it works). A job whose
@@ -102,7 +104,9 @@ class _Schedule:
     listed: bool = False
     """An unconfirmed job was looked for in a full list of the provider's videos, and was not there."""
     pushed: str | None = None
-    """The status a verified webhook event reported for this job ("completed" or "failed"), not yet acted on."""
+    """The status a verified webhook event reported for this job ("completed" or "failed") that the provider has
+    not confirmed yet: the job is asked about now, then on the normal schedule (not the safety net's) until
+    the provider's answer says it has ended."""
     asked_at: float = 0.0
     """When the provider was last asked about this job (or it was sent): where the safety cap counts from."""
 
@@ -360,11 +364,13 @@ class Tracker:
         return last is not None and self.clock() - last < self.policy.quiet_after
 
     def nudge(self, provider: str, remote_id: str, status: str) -> str | None:
-        """A verified event says the provider's video `remote_id` is now `status`: act on that job at once.
+        """A verified event says the provider's video `remote_id` is now `status`: ask about that job at once.
 
-        A `completed` job goes straight to its download (no status request: the signed event said so);
-        a `failed` one is asked about once, for its reason. Returns the job's id, or None when no active
-        job here has that video (another data folder's, or already finished: nothing to do).
+        The event only hastens: the provider's answer to that request decides what happens (a `completed`
+        video is downloaded, a `failed` one failed with the provider's reason), and a job the provider says is
+        still running is polled on its normal schedule until it ends, so an event that came early or out of
+        order never makes a final state. Returns the job's id, or None when no active job here has that video
+        (another data folder's, or already finished: nothing to do).
 
         A vendor whose remote ids are paths names the video by their last part (fal's deliveries carry the
         `request_id` of a `{owner}/{alias}/{request_id}` remote id), so that part matches too.
@@ -381,9 +387,10 @@ class Tracker:
             self._cond.notify_all()
         return job.id
 
-    def _next_poll(self, job: Job, delay: float) -> float:
-        """When to poll a job again: `delay` from now, or the safety net's interval while events arrive."""
-        if self.pushing(job.provider):
+    def _next_poll(self, job: Job, delay: float, sched: _Schedule | None = None) -> float:
+        """When to poll a job again: `delay` from now, or the safety net's interval while events arrive (unless
+        an event said the job has ended and the provider has not confirmed it yet: then `delay`)."""
+        if self.pushing(job.provider) and (sched is None or sched.pushed is None):
             delay = max(delay, self.policy.safety_net)
         return self.clock() + delay
 
@@ -606,10 +613,6 @@ class Tracker:
             )
         if self._deferred(job, sched, now):
             return job
-        if sched.pushed == "completed":
-            sched.pushed = None
-            job = self.store.update(job.id, status=JobStatus.DOWNLOADING, progress=100, completed_at=now)
-            return self._download(job, sched)
         provider = self.providers(job.provider)
         sched.asked_at = now
         try:
@@ -627,7 +630,8 @@ class Tracker:
         sched.last_error = None
         if remote.status in (JobStatus.COMPLETED, JobStatus.FAILED) and self.pushing(job.provider):
             self._missed_event(job, sched)
-        sched.pushed = None
+        if remote.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+            sched.pushed = None  # the provider confirmed an end (an event's, or its own)
         return self._apply(job, remote, sched)
 
     def _apply(self, job: Job, remote: RemoteVideo, sched: _Schedule) -> Job:
@@ -657,7 +661,8 @@ class Tracker:
         elif remote.progress != job.progress:
             job = self.store.set_progress(job.id, remote.progress) or job
         sched.polls += 1
-        sched.next_at = self._next_poll(job, self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta))
+        sched.next_at = self._next_poll(job, self.policy.next_delay(sched.polls, hint=remote.poll_after, eta=eta),
+                                        sched)
         return job
 
     @staticmethod
