@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -161,21 +162,30 @@ def test_twenty_posts_with_one_key_split_between_two_apps_make_one_take(tmp_path
     engine_folder = tmp_path / "home" / "engine"
     with serve_engine(EngineConfig(data_dir=engine_folder, api_key=ENGINE_KEY, workers=2)) as engine, \
             two_apps(tmp_path, engine.base_url) as urls:
-        for url in urls:  # the first request of each app builds its studio: not part of the race
-            warm = httpx.get(f"{url}/api/v1/takes", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-            assert warm.status_code == 200, warm.text
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        # One connection per thread, open before the race (the first request of each app also builds its
+        # studio), and a barrier: the 20 POSTs of a key reach the two apps within a millisecond or so.
+        clients = [httpx.Client(base_url=urls[n % 2], headers=auth, timeout=60) for n in range(20)]
+        try:
+            for client in clients:
+                assert client.get("/api/v1/takes").status_code == 200
 
-        def post(url: str, key: str) -> httpx.Response:
-            return httpx.post(f"{url}/api/v1/takes", json={"prompt": f"a paper crane, {key}", "seconds": 4},
-                              headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": key}, timeout=60)
+            def post(n: int, key: str, start: threading.Barrier) -> httpx.Response:
+                start.wait()
+                return clients[n].post("/api/v1/takes", json={"prompt": f"a paper crane, {key}", "seconds": 4},
+                                       headers={"Idempotency-Key": key})
 
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            for key in keys:
-                answers = list(pool.map(lambda n, k=key: post(urls[n % 2], k), range(20)))
-                statuses = Counter(a.status_code for a in answers)
-                assert statuses[201] == 1 and set(statuses) <= {200, 201, 409}, (key, statuses)
-                ids = {a.json()["id"] for a in answers if a.status_code in (200, 201)}
-                assert len(ids) == 1, (key, ids)
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                for key in keys:
+                    start = threading.Barrier(20)
+                    answers = list(pool.map(lambda n, k=key, b=start: post(n, k, b), range(20)))
+                    statuses = Counter(a.status_code for a in answers)
+                    assert statuses[201] == 1 and set(statuses) <= {200, 201, 409}, (key, statuses)
+                    ids = {a.json()["id"] for a in answers if a.status_code in (200, 201)}
+                    assert len(ids) == 1, (key, ids)
+        finally:
+            for client in clients:
+                client.close()
         listed = Counter(job.prompt for job in engine.engine.book.listed())
     assert listed == Counter({f"a paper crane, {key}": 1 for key in keys}), "one paid video per key at the engine"
     stored = Counter(job.prompt for job in JobStore(tmp_path / "home" / "jobs.json").all())
