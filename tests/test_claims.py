@@ -209,8 +209,8 @@ class Told:
         return None
 
 
-def signed_event(remote_id: str, event_id: str) -> tuple[str, dict[str, str]]:
-    body = json.dumps({"id": event_id, "object": "event", "created_at": int(time.time()), "type": "video.completed",
+def signed_event(remote_id: str, event_id: str, event_type: str = "video.completed") -> tuple[str, dict[str, str]]:
+    body = json.dumps({"id": event_id, "object": "event", "created_at": int(time.time()), "type": event_type,
                        "data": {"id": remote_id}})
     stamp = datetime.fromtimestamp(int(time.time()), tz=UTC)
     return body, {"webhook-id": event_id, "webhook-timestamp": str(int(stamp.timestamp())),
@@ -263,9 +263,10 @@ def test_a_webhook_id_is_claimed_in_the_apps_own_store(tmp_path: Path) -> None:
 # -- an early event never makes a final state ------------------------------------------------------------
 
 
-def test_an_early_completed_event_neither_fails_nor_completes_the_take(tmp_path: Path) -> None:
-    """A signed `video.completed` arrives while the engine is still rendering: the take is asked about, keeps
-    being polled, and completes when the engine has finished, with its video."""
+@pytest.mark.parametrize("event_type", ["video.completed", "video.failed"])
+def test_an_early_event_neither_fails_nor_completes_the_take(tmp_path: Path, event_type: str) -> None:
+    """A signed `video.completed` (or a `video.failed` out of order) arrives while the engine is still rendering:
+    the take is asked about, keeps being polled, and completes when the engine has finished, with its video."""
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2, min_job_s=6.0)) as engine:
         studio = Studio(Environment(home=tmp_path / "home"), engine_base_url=engine.base_url)
         studio.start()
@@ -274,14 +275,14 @@ def test_an_early_completed_event_neither_fails_nor_completes_the_take(tmp_path:
             receiver = WebhookReceiver(book, studio.tracker)
             job = studio.submit(JobRequest("a slow dolly along a pier", "dailies-preview", "720x1280", 4))
             assert job.remote_id
-            body, headers = signed_event(job.remote_id, "evt_early")
+            body, headers = signed_event(job.remote_id, "evt_early", event_type)
             outcome = receiver.receive("engine", body.encode(), headers)
             assert outcome.status == 200 and outcome.job_id == job.id
             assert engine.engine.book.get(job.remote_id).status != "completed", "the event came early"
 
             def ended() -> bool:
                 now = studio.store.require(job.id)
-                assert now.status is not JobStatus.FAILED, f"failed by an early event: {now.error}"
+                assert now.status is not JobStatus.FAILED, f"failed by an early {event_type}: {now.error}"
                 if now.status is JobStatus.COMPLETED:
                     assert engine.engine.book.get(job.remote_id).status == "completed", "completed by the engine"
                 return now.status is JobStatus.COMPLETED and "video" in now.files
