@@ -124,7 +124,7 @@ async def create_take(request: Request) -> Response:
         job, cost, new = await run_in_threadpool(made.order, order, request.headers.get("idempotency-key"),
                                                  body_digest(fields, upload))
     except BodyTooLarge as exc:
-        return JSONResponse({"error": {"message": exc.message}}, status_code=413, headers=exc.headers)
+        return JSONResponse({"error": {"message": exc.message}}, status_code=413)
     except Refusal as exc:
         return _error(400, str(exc), problems=list(exc.problems), estimate_usd=exc.cost)
     except Conflict as exc:

@@ -51,6 +51,6 @@ async def receive_webhook(request: Request) -> Response:
     try:
         body = await read_bounded(request, MAX_BODY)
     except BodyTooLarge as exc:
-        return JSONResponse({"error": exc.message}, status_code=413, headers=exc.headers)
+        return JSONResponse({"error": exc.message}, status_code=413)
     outcome = await run_in_threadpool(receiver().receive, request.path_params["provider"], body, request.headers)
     return JSONResponse({"message": outcome.message}, status_code=outcome.status)

@@ -3,8 +3,11 @@
 Every route of ours that reads a body (the engine, the webhook receiver, the pipeline API, the sign-in
 form) reads it here, with its own limit. A `Content-Length` over the limit is refused before a byte is
 read; a chunked body (no `Content-Length`) is counted as it streams in and reading stops at the first
-byte over. Either way `BodyTooLarge` is raised: a 413, sent with `Connection: close` so the server drops
-the rest of the body rather than reading it. Memory held is the limit at most, never the body sent.
+byte over. Either way `BodyTooLarge` is raised: a 413, answered at once. Whatever the client still sends
+uvicorn reads and drops as it arrives (its answer is complete), so memory held follows the limit, never
+the body sent. The connection is deliberately not closed: closed with the client's data unread, the
+socket would reset, and a client still sending often loses the 413 to "connection reset" (nginx and Go's
+server linger before closing for the same reason).
 
 JSON is parsed in a worker thread (a 25 MB document takes the best part of a second to parse: on the
 event loop, the whole server would stand still meanwhile). Forms stream through Starlette's parsers a
@@ -34,13 +37,12 @@ def _size(limit: int) -> str:
 
 
 class BodyTooLarge(HTTPException):
-    """A body over its route's limit: status 413 and `Connection: close` (a route that does not catch it
-    still answers so, through Starlette's handler of `HTTPException`)."""
+    """A body over its route's limit: status 413 (a route that does not catch it still answers so, through
+    Starlette's handler of `HTTPException`)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(413, f"The request body is over {_size(limit)}, the limit of this route.",
-                         headers={"Connection": "close"})
+        super().__init__(413, f"The request body is over {_size(limit)}, the limit of this route.")
 
     @property
     def message(self) -> str:
@@ -63,7 +65,7 @@ async def stream_bounded(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 async def read_bounded(request: Request, limit: int) -> bytes:
     """The whole body, at most `limit` bytes (`BodyTooLarge` beyond)."""
-    body = bytearray()  # grown in place, and given back whole when the limit is passed
+    body = bytearray()  # one buffer grown in place: past the limit it is freed at once
     async with contextlib.aclosing(stream_bounded(request, limit)) as chunks:
         async for chunk in chunks:
             body += chunk
@@ -71,11 +73,15 @@ async def read_bounded(request: Request, limit: int) -> bytes:
 
 
 def _loads(body: bytes) -> Any:
-    return json.loads(body)
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
 
 
 async def parse_json(body: bytes) -> Any:
-    """`json.loads` in a worker thread; a malformed document raises `ValueError` as `json.loads` does."""
+    """`json.loads` in a worker thread; a malformed document (or one nested too deeply to parse) raises
+    `ValueError`."""
     return await run_in_threadpool(_loads, body)
 
 

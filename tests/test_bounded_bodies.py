@@ -201,6 +201,12 @@ def test_the_engine_takes_chunked_json_just_under_its_limit(engine) -> None:
     assert answer.json()["prompt"] == "a lighthouse at dusk"
 
 
+def test_the_engine_refuses_json_nested_too_deeply_with_a_clear_400(engine) -> None:
+    answer = post(f"{engine.base_url}/videos", b"[" * 200_000, "application/json")
+    assert answer.status_code == 400, answer.text[:500]
+    assert answer.json()["error"]["code"] == "invalid_json" and "nested too deeply" in answer.text
+
+
 def test_the_engine_answers_others_while_it_parses_json(engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """The parse is held until another request has been answered: were it on the event loop, that request
     would wait behind it and time out."""

@@ -201,7 +201,7 @@ class VideosAPI:
             if not await read_bounded(request, MAX_JSON_BODY):
                 return {}
         except BodyTooLarge as exc:
-            raise APIError(413, exc.message, code="body_too_large", headers=exc.headers) from None
+            raise APIError(413, exc.message, code="body_too_large") from None
         raise APIError(
             400,
             f"Unsupported content type {content_type!r}; send multipart/form-data or JSON.",
