@@ -215,6 +215,7 @@ _ORDER = {
 _ERRORS = {str(code): {"description": text} for code, text in (
     (400, "malformed or refused (validation, moderation, budget): nothing was sent"),
     (401, "missing or wrong bearer token"), (409, "Idempotency-Key reused with another body, or in flight"),
+    (413, f"the body is over {MAX_BODY // 2**20} MB, however it is sent"),
     (502, "the provider refused the take"), (503, f"the API is off ({TOKEN_VAR} unset)"))}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
