@@ -22,8 +22,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from components.mounts import ACCESS_ROUTE
 from dailies.config import Environment, is_loopback_host
+from dailies.request_bodies import read_form
 
 COOKIE = "dailies_access"
+MAX_SIGN_IN_FORM = 4 * 1024
+"""The largest sign-in form, in bytes: one token field."""
 log = logging.getLogger(__name__)
 
 
@@ -117,7 +120,11 @@ async def access_page(request: Request) -> Response:
         return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message=html.escape(
             "Sign-in is not set up: DAILIES_ACCESS_TOKEN is not set on the server.")), status_code=503)
     if request.method == "POST":
-        given = str((await request.form()).get("token") or "")
+        try:  # past MAX_SIGN_IN_FORM, `BodyTooLarge`: Starlette answers 413
+            form = await read_form(request, MAX_SIGN_IN_FORM, max_files=0, max_field_bytes=MAX_SIGN_IN_FORM)
+            given = str(form.get("token") or "")
+        except ValueError:  # a form the parsers refuse holds no token
+            given = ""
         if hmac.compare_digest(given.encode(), token.encode()):
             answer = RedirectResponse("/", status_code=303)
             answer.set_cookie(COOKIE, _digest(token), httponly=True, samesite="strict",

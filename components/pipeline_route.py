@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from typing import Any
 
 import streamlit as st
@@ -34,8 +33,12 @@ from dailies.pipeline import (
     body_digest,
     token_matches,
 )
+from dailies.request_bodies import BodyTooLarge, read_form, read_json
 
 MAX_BODY = 25 * 1024 * 1024
+"""The largest order, JSON or form, in bytes (a reference image is most of it)."""
+MAX_FIELDS = 100
+"""The most fields in an order sent as a form (tags are a field each)."""
 
 
 @functools.cache
@@ -80,21 +83,22 @@ def _refusal(request: Request) -> JSONResponse | None:
 
 
 async def _fields(request: Request) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
-    """The order's fields from JSON or a form, and an uploaded reference image (field `reference`)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise ValidationError(f"The body is over {MAX_BODY // 2**20} MB.")
+    """The order's fields from JSON or a form, and an uploaded reference image (field `reference`);
+    `BodyTooLarge` past `MAX_BODY`, however the body is sent."""
     kind = request.headers.get("content-type", "")
     if "application/json" in kind:
         try:
-            fields = json.loads(await request.body())
+            fields = await read_json(request, MAX_BODY)
         except ValueError as exc:
             raise ValidationError(f"The body is not valid JSON: {exc}.") from None
         if not isinstance(fields, dict):
             raise ValidationError("The body must be a JSON object.")
         return fields, None
     if "multipart/form-data" in kind or "application/x-www-form-urlencoded" in kind:
-        form = await request.form(max_part_size=MAX_BODY)
+        try:
+            form = await read_form(request, MAX_BODY, max_files=1, max_fields=MAX_FIELDS, max_field_bytes=MAX_BODY)
+        except ValueError as exc:
+            raise ValidationError(f"The form could not be read: {exc}") from None
         fields, upload = {}, None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -119,6 +123,8 @@ async def create_take(request: Request) -> Response:
         order = await run_in_threadpool(made.parse, fields, upload)
         job, cost, new = await run_in_threadpool(made.order, order, request.headers.get("idempotency-key"),
                                                  body_digest(fields, upload))
+    except BodyTooLarge as exc:
+        return JSONResponse({"error": {"message": exc.message}}, status_code=413)
     except Refusal as exc:
         return _error(400, str(exc), problems=list(exc.problems), estimate_usd=exc.cost)
     except Conflict as exc:
@@ -209,6 +215,7 @@ _ORDER = {
 _ERRORS = {str(code): {"description": text} for code, text in (
     (400, "malformed or refused (validation, moderation, budget): nothing was sent"),
     (401, "missing or wrong bearer token"), (409, "Idempotency-Key reused with another body, or in flight"),
+    (413, f"the body is over {MAX_BODY // 2**20} MB, however it is sent"),
     (502, "the provider refused the take"), (503, f"the API is off ({TOKEN_VAR} unset)"))}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from components.runtime import host_allowed, studio
 from dailies.config import Environment, host_of
+from dailies.request_bodies import BodyTooLarge, read_bounded
 from dailies.webhooks import MAX_BODY, WebhookBook, WebhookReceiver
 
 
@@ -47,9 +48,9 @@ async def receive_webhook(request: Request) -> Response:
         return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
     if request.headers.get("origin") is not None:
         return JSONResponse({"error": "requests sent by a web page are refused"}, status_code=403)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return JSONResponse({"error": "the delivery is too large"}, status_code=413)
-    body = await request.body()
+    try:
+        body = await read_bounded(request, MAX_BODY)
+    except BodyTooLarge as exc:
+        return JSONResponse({"error": exc.message}, status_code=413)
     outcome = await run_in_threadpool(receiver().receive, request.path_params["provider"], body, request.headers)
     return JSONResponse({"message": outcome.message}, status_code=outcome.status)

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dailies.request_bodies import BodyTooLarge, read_bounded, read_form, read_json
 from dailies.videos_spec import (
     DEFAULT_SECONDS,
     DEFAULT_SIZE,
@@ -53,6 +54,14 @@ MAX_REFERENCE_PIXELS = 4096 * 4096
 MAX_SOURCE_SIDE = 1920
 MAX_SOURCE_SECONDS = 60.0
 MAX_BODY = MAX_UPLOAD + 1024 * 1024
+"""The largest form body, in bytes: a source video and the fields beside it."""
+MAX_JSON_BODY = MAX_REFERENCE * 4 // 3 + 1024 * 1024
+"""The largest JSON body (and a form's fields that are not files, together), in bytes: a reference image as
+a base64 data URL, and the rest."""
+MAX_FILES = 4
+"""The most files in one form (the API takes one: a reference image or a source video)."""
+MAX_FIELDS = 200
+"""The most fields in one form."""
 CONTENT_TYPES = {
     "video": ("video.mp4", "video/mp4"),
     "thumbnail": ("thumbnail.webp", "image/webp"),
@@ -157,34 +166,42 @@ class VideosAPI:
             )
 
     async def _body(self, request: Request) -> dict[str, Any]:
-        """JSON or form fields as one dict; `a[b]` fields become nested `{"a": {"b": ...}}`."""
+        """JSON or form fields as one dict; `a[b]` fields become nested `{"a": {"b": ...}}`.
+
+        JSON is read up to `MAX_JSON_BODY` and parsed off the event loop; a form up to `MAX_BODY` in all (its
+        files spill to disk, its other fields are `MAX_JSON_BODY` at most). Past its limit, however it is
+        sent, the body is refused with a 413.
+        """
         content_type = request.headers.get("content-type", "")
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise APIError(400, f"The request body is {int(declared) / 2**20:,.0f} MB; the limit is "
-                                f"{MAX_BODY // 2**20} MB.", code="body_too_large")
-        if "application/json" in content_type:
-            try:
-                data = await request.json()
-            except ValueError as exc:
-                raise APIError(400, f"The body is not valid JSON: {exc}", code="invalid_json") from exc
-            if not isinstance(data, dict):
-                raise APIError(400, "The body must be a JSON object.", code="invalid_json")
-            return data
-        if "multipart/form-data" in content_type or "application/x-www-form-urlencoded" in content_type:
-            form = await request.form(max_part_size=MAX_UPLOAD)
-            data: dict[str, Any] = {}
-            for key, value in form.multi_items():
-                if "[" in key and key.endswith("]"):
-                    outer, inner = key[:-1].split("[", 1)
-                    nested = data.setdefault(outer, {})
-                    if isinstance(nested, dict):
-                        nested[inner] = value
-                else:
-                    data[key] = value
-            return data
-        if not await request.body():
-            return {}
+        try:
+            if "application/json" in content_type:
+                try:
+                    data = await read_json(request, MAX_JSON_BODY)
+                except ValueError as exc:
+                    raise APIError(400, f"The body is not valid JSON: {exc}", code="invalid_json") from exc
+                if not isinstance(data, dict):
+                    raise APIError(400, "The body must be a JSON object.", code="invalid_json")
+                return data
+            if "multipart/form-data" in content_type or "application/x-www-form-urlencoded" in content_type:
+                try:
+                    form = await read_form(request, MAX_BODY, max_files=MAX_FILES, max_fields=MAX_FIELDS,
+                                           max_field_bytes=MAX_JSON_BODY)
+                except ValueError as exc:
+                    raise APIError(400, f"The form could not be read: {exc}", code="invalid_form") from exc
+                data: dict[str, Any] = {}
+                for key, value in form.multi_items():
+                    if "[" in key and key.endswith("]"):
+                        outer, inner = key[:-1].split("[", 1)
+                        nested = data.setdefault(outer, {})
+                        if isinstance(nested, dict):
+                            nested[inner] = value
+                    else:
+                        data[key] = value
+                return data
+            if not await read_bounded(request, MAX_JSON_BODY):
+                return {}
+        except BodyTooLarge as exc:
+            raise APIError(413, exc.message, code="body_too_large") from None
         raise APIError(
             400,
             f"Unsupported content type {content_type!r}; send multipart/form-data or JSON.",
