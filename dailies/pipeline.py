@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,6 +173,28 @@ class Pipeline:
         return preflight.cost, preflight.problems
 
     def order(self, order: Order, idempotency_key: str | None, body_digest: str) -> tuple[Job, float, bool]:
+        """Submit once per key: (the take, its estimate, whether it was made by this call).
+
+        The order's uploaded reference image is kept only when this call recorded a take with it: a
+        refused order (validation, moderation, budget, the provider), a conflict or a replay of an earlier
+        order leaves nothing in `uploads/`. Raises as `_order_once`.
+        """
+        try:
+            job, cost, made = self._order_once(order, idempotency_key, body_digest)
+        except Exception:  # nothing was recorded (an interrupt, a BaseException, may have made the take: kept)
+            self.discard_reference(order)
+            raise
+        if not made:  # an earlier order's take, made with that order's own copy of the image
+            self.discard_reference(order)
+        return job, cost, made
+
+    def discard_reference(self, order: Order) -> None:
+        """Remove the reference image saved for an order that made no take (only a file in `uploads/`)."""
+        path = order.request.reference_path
+        if path and Path(path).parent == self.studio.home / "uploads":
+            Path(path).unlink(missing_ok=True)
+
+    def _order_once(self, order: Order, idempotency_key: str | None, body_digest: str) -> tuple[Job, float, bool]:
         """Submit once per key: (the take, its estimate, whether it was made by this call).
 
         Raises RequestRefused (nothing sent) with every problem, Conflict for a reused key, APIError when

@@ -195,3 +195,12 @@ def test_a_reference_image_goes_as_an_upload_or_a_data_url(app: App) -> None:
     assert all(job.reference_path for job in made if job.prompt.startswith("the blue card"))
     local = app.api("POST", "/takes", json={"prompt": "x", "seconds": 4, "reference_url": "https://127.0.0.1/a.png"})
     assert local.status_code == 400 and "private network" in local.json()["error"]["message"]
+
+
+def test_a_refused_order_with_an_uploaded_image_leaves_nothing_in_uploads(app: App) -> None:
+    folder = app.home / "uploads"
+    before = set(folder.iterdir()) if folder.exists() else set()
+    refused = app.api("POST", "/takes", data={"prompt": "gore on a beach", "seconds": "4", "size": "720x1280"},
+                      files={"reference": ("card.png", png(), "image/png")})
+    assert refused.status_code == 400 and "moderation" in refused.text
+    assert (set(folder.iterdir()) if folder.exists() else set()) == before
