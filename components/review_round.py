@@ -79,9 +79,9 @@ def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int,
     synced_player([Clip(label=name, url=(media_url(job) if job else None) or "")
                    for name, job in zip(names, jobs, strict=True)], key=f"pair_{found.id}_{number}")
     with st.container(horizontal=True):
-        st.button(f"{names[0]} is better", key="choose_left", on_click=_choose, args=(found.id, reviewer, pair, left),
-                  icon=":material/arrow_back:", width="stretch")
-        st.button(f"{names[1]} is better", key="choose_right", on_click=_choose,
+        st.button(f"{plain(names[0])} is better", key="choose_left", on_click=_choose,
+                  args=(found.id, reviewer, pair, left), icon=":material/arrow_back:", width="stretch")
+        st.button(f"{plain(names[1])} is better", key="choose_right", on_click=_choose,
                   args=(found.id, reviewer, pair, right), icon=":material/arrow_forward:", width="stretch")
 
 
