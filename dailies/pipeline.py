@@ -18,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -36,7 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
-from dailies.callback_targets import CallbackPolicy, CallbackRefused, Target, post
+from dailies.callback_targets import CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.store import StoreOpenError
@@ -386,7 +385,7 @@ def fetch_public_image(url: str) -> bytes:
     except OSError as exc:
         raise ValidationError(f"reference_url's host {parts.hostname!r} could not be found.",
                               field="reference_url") from exc
-    if not all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses):
+    if any(why_not_public(a) for a in addresses):  # the callbacks' rule (multicast, IPv4 in IPv6 included)
         raise ValidationError("reference_url points at this machine or a private network; send the image "
                               "itself instead.", field="reference_url")
     try:

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from dailies.config import Environment
-from dailies.errors import APIError, RequestRefused
-from dailies.pipeline import Pipeline, body_digest
+from dailies.errors import APIError, RequestRefused, ValidationError
+from dailies.pipeline import Pipeline, body_digest, fetch_public_image
 from dailies.studio import Studio
 
 
@@ -71,3 +71,10 @@ def test_a_recorded_take_keeps_its_upload_and_a_replay_or_conflict_leaves_none(s
         order(Pipeline(studio), {**fields, "prompt": "another card"}, key="k-1")
     assert uploads(studio) == [Path(job.params["reference_path"]).name], "only the recorded take's image"
     assert Path(job.params["reference_path"]).is_file()
+
+
+@pytest.mark.parametrize("url", ["https://224.0.0.1/a.png", "https://[::ffff:10.0.0.1]/a.png",
+                                 "https://169.254.169.254/a.png", "https://localhost/a.png"])
+def test_a_reference_url_on_a_private_or_multicast_address_is_not_fetched(url: str) -> None:
+    with pytest.raises(ValidationError, match="private network"):
+        fetch_public_image(url)
