@@ -161,11 +161,15 @@ class CallbackPolicy:
 
 def post(client: httpx.Client, target: Target, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
     """POST to a checked target, connecting to its checked address (the URL's host still names the site in
-    `Host` and in TLS, whose certificate is checked against it); a redirect is returned, never followed."""
+    `Host` and in TLS, whose certificate is checked against it); a redirect is returned, never followed.
+
+    The connection is closed after the answer: a pooled connection is keyed by address, and reused for
+    another host on the same address it would carry that host's request under the first one's TLS name.
+    """
     url = httpx.URL(target.url)
     extensions = {}
     if target.address is not None:
-        headers = {**headers, "Host": url.netloc.decode("ascii")}
+        headers = {**headers, "Host": url.netloc.decode("ascii"), "Connection": "close"}
         if url.scheme == "https":
             extensions["sni_hostname"] = url.raw_host.decode("ascii")
         url = url.copy_with(host=target.address)

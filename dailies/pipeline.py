@@ -284,8 +284,11 @@ class Pipeline:
             self._thread.join(5)
 
     def _run(self) -> None:
-        # No proxies from the environment: a callback connects to the address that was checked, nowhere else.
-        with httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False) as client:
+        # No proxies from the environment: a callback connects to the address that was checked, nowhere else;
+        # and no kept connections, one of which (to the same address, for another host's TLS name) could be
+        # reused for a host it was not made for.
+        with httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as client:
             while True:
                 self._wake.wait(self._time_to_next())
                 self._wake.clear()

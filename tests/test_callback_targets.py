@@ -192,3 +192,65 @@ def test_a_redirect_is_not_followed(studio) -> None:
             pipeline.close()
         assert len(receiver.received) == 1 and not elsewhere.received, "the 302 was not followed"
     assert view["callback"]["last_status"] == 302
+
+
+def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for `name` (and its key), signed by itself: the test's client trusts just this one."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_over_tls_the_pinned_address_is_reached_under_the_url_s_name(tmp_path: Path) -> None:
+    """A receiver on 127.0.0.1 with a certificate for cms.example: reached through the pinned address, its
+    certificate checked against cms.example (SNI); a URL naming another host fails the check."""
+    import ssl
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from dailies.engine.server import free_port
+
+    async def hook(request: Request) -> JSONResponse:
+        return JSONResponse({"host": request.headers["host"]})
+
+    cert, key = self_signed(tmp_path, "cms.example")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+                                          host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                          ssl_certfile=str(cert), ssl_keyfile=str(key)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, 10, "the TLS receiver to start")
+        trusting = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(verify=trusting, trust_env=False) as client:
+            answer = post(client, Target(f"https://cms.example:{port}/hook", "127.0.0.1"), b"{}", {})
+            assert answer.status_code == 200 and answer.json()["host"] == f"cms.example:{port}"
+            with pytest.raises(httpx.ConnectError, match=r"certificate|hostname"):
+                post(client, Target(f"https://other.example:{port}/hook", "127.0.0.1"), b"{}", {})
+    finally:
+        server.should_exit = True
+        thread.join(5)
