@@ -47,7 +47,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             label = "Downloading files…" if job.status is JobStatus.DOWNLOADING else f"{job.progress}%"
             st.progress(job.progress / 100, text=label)
         elif job.status is JobStatus.NEEDS_LOOK and job.error:
-            st.warning(job.error.message, icon=":material/help:")
+            st.warning(plain(job.error.message), icon=":material/help:")
         elif job.error:
             problem = f"{job.error.code}: {job.error.message}" if job.error.code else job.error.message
             st.error(plain(problem), icon=":material/error:")
@@ -193,4 +193,4 @@ def needs_look_actions(job: Job, key: str) -> None:
             st.session_state.setdefault("my_jobs", []).insert(0, new.id)
             st.rerun()
     except (RequestRefused, APIError) as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")

@@ -16,6 +16,7 @@ from components.runtime import media_url, studio
 from components.synced_player import Clip, synced_player
 from components.text import plain
 from dailies.errors import ValidationError
+from dailies.exports import safe_csv
 from dailies.reviews import ReviewBook, Round, RoundResults
 
 
@@ -78,9 +79,9 @@ def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int,
     synced_player([Clip(label=name, url=(media_url(job) if job else None) or "")
                    for name, job in zip(names, jobs, strict=True)], key=f"pair_{found.id}_{number}")
     with st.container(horizontal=True):
-        st.button(f"{names[0]} is better", key="choose_left", on_click=_choose, args=(found.id, reviewer, pair, left),
-                  icon=":material/arrow_back:", width="stretch")
-        st.button(f"{names[1]} is better", key="choose_right", on_click=_choose,
+        st.button(f"{plain(names[0])} is better", key="choose_left", on_click=_choose,
+                  args=(found.id, reviewer, pair, left), icon=":material/arrow_back:", width="stretch")
+        st.button(f"{plain(names[1])} is better", key="choose_right", on_click=_choose,
                   args=(found.id, reviewer, pair, right), icon=":material/arrow_forward:", width="stretch")
 
 
@@ -107,23 +108,23 @@ def effects_table(results: RoundResults) -> pd.DataFrame:
                           "scores": e.count} for e in results.effects])
 
 
-def raw_records(found: Round) -> pd.DataFrame:
-    """Every counted record, one row per reviewer and take (or pair), for the export."""
+def raw_records(records: list[dict]) -> pd.DataFrame:
+    """Every counted record (`ReviewBook.records`), one row per reviewer and take (or pair), for the export."""
     rows = [{"reviewer": r["reviewer"], "take": r.get("take", ""), "stars": r.get("stars"), "note": r.get("note", ""),
-             "pair": "~".join(r.get("pair", [])), "chose": r.get("winner", "")} for r in book().records(found.id)]
+             "pair": "~".join(r.get("pair", [])), "chose": r.get("winner", "")} for r in records]
     return pd.DataFrame(rows)
 
 
 def exports(results: RoundResults) -> None:
     found = results.round
     ranking = results_table(results)
-    raw = raw_records(found)
+    raw = raw_records(book().records(found.id))
     data = {**results.to_dict(), "labels": {take: take_label(take) for take in found.takes},
             "records": raw.to_dict("records")}
     with st.container(horizontal=True):
-        st.download_button("Export CSV", ranking.to_csv(index=False), f"{found.id}-results.csv", "text/csv",
+        st.download_button("Export CSV", safe_csv(ranking), f"{found.id}-results.csv", "text/csv",
                            key="rr_csv", on_click="ignore", icon=":material/table:")
-        st.download_button("Export every score (CSV)", raw.to_csv(index=False), f"{found.id}-scores.csv", "text/csv",
+        st.download_button("Export every score (CSV)", safe_csv(raw), f"{found.id}-scores.csv", "text/csv",
                            key="rr_raw", on_click="ignore", icon=":material/table_rows:")
         st.download_button("Export JSON", json.dumps(data, indent=2, default=str), f"{found.id}-results.json",
                            "application/json", key="rr_json", on_click="ignore", icon=":material/data_object:")

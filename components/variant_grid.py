@@ -14,6 +14,7 @@ import streamlit as st
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.compare import takes_param
+from dailies.exports import safe_csv
 from dailies.jobs import Job, JobRequest
 from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
 from dailies.studio import Studio
@@ -62,6 +63,11 @@ def review_frame(jobs: list[Job]) -> pd.DataFrame:
     return frame
 
 
+def review_csv(jobs: list[Job]) -> str:
+    """The review as CSV for a spreadsheet (people's text never runs as a formula)."""
+    return safe_csv(review_frame(jobs))
+
+
 def review_json(jobs: list[Job]) -> str:
     rows = review_rows(jobs)
     for row, job in zip(rows, jobs, strict=True):
@@ -77,7 +83,7 @@ def review_exports(group_id: str, *, blind: bool) -> None:
         return
     takes = studio().store.group(group_id)
     with st.container(horizontal=True):
-        st.download_button("Export CSV", review_frame(takes).to_csv(index=False), f"{group_id}-review.csv",
+        st.download_button("Export CSV", review_csv(takes), f"{group_id}-review.csv",
                            "text/csv", key="v_csv", on_click="ignore", icon=":material/table:")
         st.download_button("Export JSON", review_json(takes), f"{group_id}-review.json", "application/json",
                            key="v_json", on_click="ignore", icon=":material/data_object:")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
+from dailies.exports import safe_csv
 from dailies.jobs import Job
 from dailies.store import JobStore
 
@@ -157,6 +158,11 @@ def page_of(frame: pd.DataFrame, page: int, size: int = PAGE_SIZE) -> pd.DataFra
     shown = rows[[c for c in SHOWN if c in rows.columns]].copy()
     shown["rating"] = [stars(r) for r in rows["rating"]]
     return shown
+
+
+def history_csv(shown: pd.DataFrame) -> str:
+    """The rows shown (every filtered row, not one page) as CSV for a spreadsheet, without thumbnails."""
+    return safe_csv(shown.drop(columns=["thumbnail"], errors="ignore"))
 
 
 def page_count(rows: int, size: int = PAGE_SIZE) -> int:

@@ -6,7 +6,8 @@ makes a retried order return the first take, never a second paid one: the key is
 (`JobStore.claims`, a compare-and-set across processes), so of two app processes on one data folder one
 sends, and a restart knows the key for `KEY_LIFE_S`. A take ordered with a `callback_url` is
 announced there when it ends, signed the Standard Webhooks way with `DAILIES_CALLBACK_SECRET` and
-retried with backoff until the receiver answers 2xx.
+retried with backoff until the receiver answers 2xx; only public https hosts, or hosts the team names in
+`DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/callback_targets.py`, checked at order and at send).
 
 The HTTP side (routes, bearer token, Host checks) is `components/pipeline_route.py`; this module
 imports neither Streamlit nor Starlette.
@@ -18,7 +19,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -29,13 +29,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from standardwebhooks import Webhook
 
-from dailies.config import is_loopback_host
+from dailies.callback_targets import CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.store import StoreOpenError
@@ -86,22 +87,15 @@ def token_matches(header: str | None, token: str | None) -> bool:
     return bool(token and given) and hmac.compare_digest(given.encode(), str(token).encode())
 
 
-def check_callback_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"callback_url {url!r} is not an http(s) URL.", field="callback_url")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValidationError("callback_url must use https (plain http only for this machine).", field="callback_url")
-    return url.strip()
-
-
 class Pipeline:
     """Orders, looks and callbacks over one studio. Thread-safe; `start`/`close` run the callback sender."""
 
     def __init__(self, studio: Studio, *, callback_secret: str | None = None,
-                 fetch: Callable[[str], bytes] | None = None) -> None:
+                 fetch: Callable[[str], bytes] | None = None, callback_policy: CallbackPolicy | None = None) -> None:
         self.studio = studio
         self.callback_secret = callback_secret
+        self.callback_policy = callback_policy or CallbackPolicy.from_values(studio.env.values)
+        """Where callbacks may go (`DAILIES_CALLBACK_ALLOW_HOSTS` from the studio's environment by default)."""
         self._fetch = fetch or fetch_public_image
         self._keys = studio.store.claims(IDEMPOTENCY_TABLE)
         self._callbacks = studio.store.table(CALLBACK_TABLE)
@@ -135,10 +129,10 @@ class Pipeline:
         seconds = _whole_number(fields.get("seconds"), settings.default_seconds)
         tags = _tags(fields.get("tags"))
         callback = fields.get("callback_url")
-        callback_url = check_callback_url(str(callback)) if callback else None
-        if callback_url and not self.callback_secret:
+        if callback and not self.callback_secret:
             raise ValidationError(f"callback_url needs {CALLBACK_SECRET_VAR} (a whsec_... secret) set on the server, "
                                   "to sign the callbacks with.", field="callback_url")
+        callback_url = self.callback_policy.check(str(callback)).url if callback else None
         reference_path = None
         if upload is not None or fields.get("reference_url"):
             name, data = upload if upload is not None else self._reference_from_url(str(fields["reference_url"]))
@@ -183,6 +177,28 @@ class Pipeline:
         return preflight.cost, preflight.problems
 
     def order(self, order: Order, idempotency_key: str | None, body_digest: str) -> tuple[Job, float, bool]:
+        """Submit once per key: (the take, its estimate, whether it was made by this call).
+
+        The order's uploaded reference image is kept only when this call recorded a take with it: a
+        refused order (validation, moderation, budget, the provider), a conflict or a replay of an earlier
+        order leaves nothing in `uploads/`. Raises as `_order_once`.
+        """
+        try:
+            job, cost, made = self._order_once(order, idempotency_key, body_digest)
+        except Exception:  # nothing was recorded (an interrupt, a BaseException, may have made the take: kept)
+            self.discard_reference(order)
+            raise
+        if not made:  # an earlier order's take, made with that order's own copy of the image
+            self.discard_reference(order)
+        return job, cost, made
+
+    def discard_reference(self, order: Order) -> None:
+        """Remove the reference image saved for an order that made no take (only a file in `uploads/`)."""
+        path = order.request.reference_path
+        if path and Path(path).parent == self.studio.home / "uploads":
+            Path(path).unlink(missing_ok=True)
+
+    def _order_once(self, order: Order, idempotency_key: str | None, body_digest: str) -> tuple[Job, float, bool]:
         """Submit once per key: (the take, its estimate, whether it was made by this call).
 
         Raises RequestRefused (nothing sent) with every problem, Conflict for a reused key, APIError when
@@ -251,6 +267,8 @@ class Pipeline:
         if callback:
             body["callback"] = {"state": callback.get("state"), "attempts": callback.get("attempts"),
                                 "last_status": callback.get("last_status")}
+            if callback.get("state") == "refused":
+                body["callback"]["reason"] = callback.get("reason")
         return body
 
     # -- callbacks ---------------------------------------------------------------------------------
@@ -269,7 +287,11 @@ class Pipeline:
             self._thread.join(5)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=10.0, follow_redirects=False) as client:
+        # No proxies from the environment: a callback connects to the address that was checked, nowhere else;
+        # and no kept connections, one of which (to the same address, for another host's TLS name) could be
+        # reused for a host it was not made for.
+        with httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as client:
             while True:
                 self._wake.wait(self._time_to_next())
                 self._wake.clear()
@@ -329,8 +351,14 @@ class Pipeline:
                    "webhook-signature": Webhook(self.callback_secret).sign(record["event_id"], stamp, payload),
                    "content-type": "application/json", "user-agent": "dailies-callbacks/1"}
         attempts = int(record.get("attempts") or 0) + 1
+        try:  # checked again now: the host may resolve elsewhere than when the take was ordered
+            target: Target = self.callback_policy.check(record["url"])
+        except CallbackRefused as exc:
+            log.warning("callback for %s refused: %s", job.id, exc)
+            self._callbacks.set(job.id, state="refused", attempts=attempts - 1, reason=str(exc), last_status=None)
+            return
         try:
-            status: int | None = client.post(record["url"], content=payload.encode(), headers=headers).status_code
+            status: int | None = post(client, target, payload.encode(), headers).status_code
         except httpx.HTTPError as exc:
             status = None
             log.info("callback for %s to %s failed: %s", job.id, record["url"], exc)
@@ -363,7 +391,7 @@ def fetch_public_image(url: str) -> bytes:
     except OSError as exc:
         raise ValidationError(f"reference_url's host {parts.hostname!r} could not be found.",
                               field="reference_url") from exc
-    if not all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses):
+    if any(why_not_public(a) for a in addresses):  # the callbacks' rule (multicast, IPv4 in IPv6 included)
         raise ValidationError("reference_url points at this machine or a private network; send the image "
                               "itself instead.", field="reference_url")
     try:

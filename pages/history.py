@@ -5,7 +5,18 @@ import streamlit as st
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
 from components.runtime import NO_PICTURE, media_url, studio, team_models, team_tags
-from dailies.history import NOBODY, PAGE_SIZE, LiveFrame, filter_frame, page_count, page_of, per_day, per_person, stars
+from dailies.history import (
+    NOBODY,
+    PAGE_SIZE,
+    LiveFrame,
+    filter_frame,
+    history_csv,
+    page_count,
+    page_of,
+    per_day,
+    per_person,
+    stars,
+)
 from dailies.jobs import JobKind, JobStatus
 
 shared = studio()
@@ -91,7 +102,7 @@ def table(was_live: bool) -> None:
         st.caption(f"Rows {first + 1 if len(shown) else 0:,}–{first + len(rows):,} of {len(shown):,}")
         st.number_input("Page", min_value=1, max_value=pages, key="h_page", width=140, disabled=pages == 1)
         # Made only when clicked: a CSV of 100,000 rows on every rerun would cost more than the page.
-        st.download_button("Export CSV", data=lambda: shown.drop(columns=["thumbnail"]).to_csv(index=False),
+        st.download_button("Export CSV", data=lambda: history_csv(shown),
                            file_name="dailies-history.csv", mime="text/csv", icon=":material/table:",
                            on_click="ignore", key="export_csv")
     if chosen:

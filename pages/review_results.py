@@ -9,7 +9,7 @@ import streamlit as st
 from components.identity import current_person
 from components.review_round import book, effects_table, exports, results_table, take_label
 from components.runtime import studio
-from components.text import plain
+from components.text import plain, plain_table
 from dailies.reviews import Round
 
 shared = studio()
@@ -35,7 +35,7 @@ def show_results(found: Round) -> None:
         st.warning(plain(sentence), icon=":material/balance:")
 
     st.subheader("Ranking")
-    st.table(results_table(results).style.format(precision=2, na_rep="–"), hide_index=True)
+    st.table(plain_table(results_table(results)).style.format(precision=2, na_rep="–"), hide_index=True)
 
     if results.effects:
         st.subheader("What each axis did")
@@ -45,12 +45,12 @@ def show_results(found: Round) -> None:
                    "Each value's share of the choices its takes were in that it won, against the share overall.")
         st.bar_chart(effects.assign(value=effects["axis"] + ": " + effects["value"]), x="value", y="effect",
                      color="axis", horizontal=True, height=120 + 44 * len(effects))
-        st.table(effects.style.format(precision=2), hide_index=True)
+        st.table(plain_table(effects).style.format(precision=2), hide_index=True)
 
     if results.notes:
         st.subheader("Notes")
-        st.table([{"take": take_label(n["take"]), "reviewer": n["reviewer"], "note": n["note"]}
-                  for n in results.notes], hide_index=True)
+        st.table(plain_table([{"take": take_label(n["take"]), "reviewer": n["reviewer"], "note": n["note"]}
+                              for n in results.notes]), hide_index=True)
 
     exports(results)
     st.subheader("Pick the winner")

@@ -38,7 +38,7 @@ for name in names:
         elif name in added_by_name:
             variables = registry.key_variables(added_by_name[name])
             key = next((k for k in map(shared.env.key_named, variables) if k), None)
-            st.caption(f"Key: {key_hint(key)} (from {' or '.join(variables) or 'none named'})")
+            st.caption(f"Key: {key_hint(key)} (from {plain(' or '.join(variables)) or 'none named'})")
         if isinstance(provider, registry.Unavailable):
             st.warning(plain(provider.why), icon=":material/key_off:")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
@@ -80,7 +80,7 @@ with st.expander("Add a provider"):
     added = [p.name for p in shared.settings.extra_providers]
     if added:
         gone = st.selectbox("Remove an added provider", added, index=None, key="remove_provider")
-        if gone and st.button(f"Remove {gone}", key="remove_provider_btn", icon=":material/delete:"):
+        if gone and st.button(f"Remove {plain(gone)}", key="remove_provider_btn", icon=":material/delete:"):
             shared.remove_provider(gone)
             st.rerun()
 

@@ -31,9 +31,13 @@ class HookReceiver:
     received: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     """Statuses to answer, in order; once used up, 200."""
+    redirect_to: str | None = None
+    """When set, every request is answered 302 to this URL."""
 
     async def handle(self, request: Request) -> Response:
         self.received.append(Received(await request.body(), {k.lower(): v for k, v in request.headers.items()}))
+        if self.redirect_to:
+            return Response("", status_code=302, headers={"location": self.redirect_to})
         status = self.answers.pop(0) if self.answers else 200
         return Response("{}", status_code=status, media_type="application/json")
 

@@ -110,10 +110,11 @@ def test_markdown_written_by_people_or_providers_makes_no_link_or_image(app_url:
         page.goto(f"{app_url}/variants?group=grid_md&blind=0")
         take = page.locator(".st-key-take_video_md")
         take.get_by_text("The provider said:", exact=False).wait_for()
-        take.get_by_text(f"{LINK}: {IMAGE}", exact=False).wait_for()
-        take.get_by_text(f"a boat {IMAGE} {LINK}", exact=False).wait_for()
+        # Shown as written; an invisible word joiner after "http:" keeps the URL from becoming a link.
+        take.get_by_text(f"{LINK}: {IMAGE}".replace("://", ":\u2060//"), exact=False).wait_for()
+        take.get_by_text(f"a boat {IMAGE} {LINK}".replace("://", ":\u2060//"), exact=False).wait_for()
         expect(take.get_by_placeholder("Notes")).to_have_value(LINK)
-        main = page.locator("section.stMain")
+        main = page.locator("[data-testid='stMain']")
         assert main.locator("a[href*='evil.example']").count() == 0
         assert main.locator("img[src*='evil.example']").count() == 0
     finally:

@@ -44,7 +44,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     with serve_engine(EngineConfig(data_dir=folder / "engine", api_key=ENGINE_KEY, min_job_s=2.0)) as engine:
         process, url = start_streamlit(folder / "home", folder / "app.log", env={
             "DAILIES_ENGINE_URL": engine.base_url, "DAILIES_ENGINE_KEY": ENGINE_KEY,
-            "DAILIES_API_TOKEN": TOKEN, "DAILIES_CALLBACK_SECRET": SECRET})
+            "DAILIES_API_TOKEN": TOKEN, "DAILIES_CALLBACK_SECRET": SECRET,
+            # The test's callback receivers are on this machine, named as a team names its own CMS host;
+            # by name, so that the app's own address (127.0.0.1) stays refused.
+            "DAILIES_CALLBACK_ALLOW_HOSTS": "localhost"})
         try:
             yield App(url, folder / "home", engine)
         finally:
@@ -76,6 +79,7 @@ def test_no_token_or_a_wrong_one_is_refused_and_nothing_is_sent(app: App) -> Non
         ({"json": {"prompt": "a kite", "colour": "red"}}, "Unknown field"),
         ({"json": {"prompt": "a kite", "provider": "nowhere"}}, "Unknown provider"),
         ({"json": {"prompt": "a kite", "callback_url": "http://hooks.example.com/x"}}, "https"),
+        ({"json": {"prompt": "a kite", "callback_url": "https://169.254.169.254/latest"}}, "not a public address"),
         ({"json": {"prompt": "a kite", "reference_url": "data:image/png;base64,aGVsbG8="}}, "not an image"),
         ({"content": b"prompt=x", "headers": {"Content-Type": "text/plain"}}, "as JSON"),
     ],
@@ -99,7 +103,7 @@ def test_the_pages_rules_apply_with_every_reason_and_the_price(app: App) -> None
 def test_an_idempotent_retry_returns_the_first_take_and_a_callback_arrives_signed(app: App) -> None:
     with hook_receiver() as receiver:
         order = {"prompt": "a paper lantern rising, slow tilt up", "seconds": 4, "size": "720x1280",
-                 "tags": ["cms", "spring"], "callback_url": receiver.url}
+                 "tags": ["cms", "spring"], "callback_url": receiver.url.replace("127.0.0.1", "localhost")}
         first = app.api("POST", "/takes", json=order, headers={"Idempotency-Key": "order-17"})
         assert first.status_code == 201, first.text
         made = first.json()
@@ -124,6 +128,16 @@ def test_an_idempotent_retry_returns_the_first_take_and_a_callback_arrives_signe
         assert [t["id"] for t in app.api("GET", "/takes", params={"tag": "cms"}).json()["data"]] == [made["id"]]
         assert app.api("GET", "/takes", params={"tag": "autumn"}).json()["data"] == []
         assert app.api("GET", "/takes/job_missing").status_code == 404
+
+
+def test_a_callback_to_the_app_itself_or_a_private_network_is_refused(app: App) -> None:
+    for url in (f"{app.url}/engine/v1/videos", f"{app.url.replace('http:', 'https:')}/engine/v1/videos",
+                "https://10.1.2.3/hook", "https://[::ffff:127.0.0.1]/hook"):
+        answer = app.api("POST", "/takes", json={"prompt": "a kite", "seconds": 4, "callback_url": url})
+        assert answer.status_code == 400, (url, answer.text)
+        assert answer.json()["error"]["field"] == "callback_url"
+        assert "DAILIES_CALLBACK_ALLOW_HOSTS" in answer.json()["error"]["message"]
+    assert not [t for t in takes(app) if t["prompt"] == "a kite"], "nothing stored"
 
 
 def test_the_openapi_description_is_served(app: App) -> None:
@@ -181,3 +195,12 @@ def test_a_reference_image_goes_as_an_upload_or_a_data_url(app: App) -> None:
     assert all(job.reference_path for job in made if job.prompt.startswith("the blue card"))
     local = app.api("POST", "/takes", json={"prompt": "x", "seconds": 4, "reference_url": "https://127.0.0.1/a.png"})
     assert local.status_code == 400 and "private network" in local.json()["error"]["message"]
+
+
+def test_a_refused_order_with_an_uploaded_image_leaves_nothing_in_uploads(app: App) -> None:
+    folder = app.home / "uploads"
+    before = set(folder.iterdir()) if folder.exists() else set()
+    refused = app.api("POST", "/takes", data={"prompt": "gore on a beach", "seconds": "4", "size": "720x1280"},
+                      files={"reference": ("card.png", png(), "image/png")})
+    assert refused.status_code == 400 and "moderation" in refused.text
+    assert (set(folder.iterdir()) if folder.exists() else set()) == before

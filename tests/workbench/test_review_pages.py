@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from page_helpers import WORKBENCH, no_exception
 
+from components.text import plain
 from dailies.jobs import JobRequest
 from dailies.reviews import ReviewBook
 from dailies.studio import axis_combinations, new_group_id
@@ -85,7 +86,7 @@ def test_a_reviewer_scores_blind_submits_and_only_then_sees_results(open_page, s
     results = as_person(open_page, "Ann", "review_results.py", {"round": found.id})
     assert "Too few reviews to call" in texts(results)
     ranking = results.table[0].value
-    assert ranking["job"].iloc[0] == order[3] and list(ranking["mean"]) == [4.0, 3.0, 2.0, 1.0]
+    assert ranking["job"].iloc[0] == plain(order[3]) and list(ranking["mean"]) == [4.0, 3.0, 2.0, 1.0]
     assert "the one" in results.table[-1].value["note"].tolist()
 
 

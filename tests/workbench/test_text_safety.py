@@ -40,3 +40,16 @@ def test_markdown_in_a_moderation_refusal_shows_as_text(open_page, studio_of) ->
     errors = [e.value for e in at.error]
     assert any(plain("/boat|[x](http://evil.example)/") in e for e in errors), errors
     assert not [e for e in errors if "](http" in e.replace("\\](", "")]
+
+
+def test_autolinks_and_shortcodes_are_broken_by_an_invisible_joiner_and_read_as_written() -> None:
+    from components.text import WORD_JOINER, plain_table
+
+    for text in ("https://evil.example/x", "HTTP://evil.example", "www.evil.example", "WWW.evil.example",
+                 "someone@evil.example", "mailto:a@evil.example", ":material/home:", ":smile:"):
+        shown = plain(text)
+        assert WORD_JOINER in shown, text
+        assert shown.replace(WORD_JOINER, "").replace("\\", "") == text, "reads as written"
+    assert plain("lighting: dusk") == "lighting: dusk", "a colon before a space is left alone"
+    table = plain_table([{"take": "www.evil.example", "mean": 4.5}])
+    assert table.loc[0, "take"] == plain("www.evil.example") and table.loc[0, "mean"] == 4.5
