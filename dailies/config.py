@@ -72,10 +72,10 @@ def server_providers(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict
     logged; one with a wrong field (an unknown kind, no base URL) is kept, and its provider says what is wrong.
     """
     found: dict[str, dict[str, Any]] = {}
-    for table in (secrets.get("providers"), (secrets.get("dailies") or {}).get("providers")):
-        for name, fields_ in (table or {}).items() if isinstance(table, dict) else ():
-            if isinstance(fields_, dict):
-                found.setdefault(str(name), {}).update({k: v for k, v in fields_.items() if k in _PROVIDER_FIELDS})
+    table = secrets.get("providers")
+    for name, fields_ in table.items() if isinstance(table, dict) else ():
+        if isinstance(fields_, dict):
+            found[str(name)] = {k: v for k, v in fields_.items() if k in _PROVIDER_FIELDS}
     for variable, value in env.items():
         if (match := _PROVIDER_VARIABLE.fullmatch(variable)) and value:
             found.setdefault(match[1].lower(), {})[match[2].lower()] = value

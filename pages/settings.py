@@ -10,7 +10,7 @@ from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from components.webhook_settings import webhook_section
-from dailies.config import REMOTE, ProviderSettings, key_hint
+from dailies.config import PROVIDER_NAME, REMOTE, ProviderSettings, key_hint
 from dailies.errors import ValidationError
 from dailies.providers import registry
 from dailies.videos_spec import SECONDS, SIZES
@@ -64,7 +64,8 @@ with st.expander("Add a provider"):
     st.caption(plain(chosen_kind.supports))
     new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway" if chosen_kind.needs_base_url
                              else new_kind)
-    example = new_name.strip() or ("gateway" if chosen_kind.needs_base_url else new_kind)
+    example = new_name.strip() if PROVIDER_NAME.fullmatch(new_name.strip()) else (
+        "gateway" if chosen_kind.needs_base_url else new_kind)
     if chosen_kind.needs_base_url:
         st.caption("A local server, another engine, a LiteLLM proxy with no key… Added here, it is sent no key. "
                    "A server that needs one is defined where keys live, in .streamlit/secrets.toml (then restart "
