@@ -48,7 +48,9 @@ def _signed_with(registration: Registration) -> str:
 
 def _default_base(shared: Studio, name: str) -> str:
     """Where this provider reaches the app: on loopback for one on this machine, else the public URL."""
-    base = str(getattr(getattr(shared.provider(name), "client", None), "base_url", "") or next(
+    defined = shared.env.providers.get(name)
+    base = str(getattr(getattr(shared.provider(name), "client", None), "base_url", "") or (
+        defined.base_url if defined else "") or next(
         (extra.base_url for extra in shared.settings.extra_providers if extra.name == name), ""))
     if is_loopback_host(urlsplit(base).hostname or ""):
         return f"http://127.0.0.1:{st.get_option('server.port')}"

@@ -157,8 +157,10 @@ def cmd_providers(args: argparse.Namespace) -> int:
             provider = studio.provider(name)
             line: dict[str, object] = {"provider": name, "kind": studio.providers.kind_of(name),
                                        "label": provider.label}
-            if name in added:
-                line["key_from"] = list(registry.key_variables(added[name]))
+            described = studio.env.providers.get(name) or added.get(name)
+            if described is not None:
+                line["defined"] = "server" if name in studio.env.providers else "settings"
+                line["key_from"] = list(registry.key_variables(described, added=name not in studio.env.providers))
             if isinstance(provider, registry.Unavailable):
                 line["problem"] = str(provider.why)
                 failed = True
@@ -171,7 +173,11 @@ def cmd_providers(args: argparse.Namespace) -> int:
 
 
 def cmd_add_provider(args: argparse.Namespace) -> int:
-    """Add a provider as Settings does: a kind, an optional base URL, a key variable's name (never a key)."""
+    """Add a provider as Settings does: a key-less server by its base URL, or a vendor on its own API.
+
+    A provider that carries a key to a base URL of its own is defined where keys live (`[providers.<name>]`
+    in `.streamlit/secrets.toml`); asked for one here, the CLI refuses, saying what to put there.
+    """
     with open_studio(args) as studio:
         studio.add_provider(args.name, args.base_url or "", args.key_from or "", kind=args.kind)
         print(json.dumps({"added": args.name, "kind": args.kind}))
@@ -246,8 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add-provider", help="add a provider by kind, as Settings does")
     add.add_argument("name")
     add.add_argument("--kind", choices=list(KINDS), default="openai_compat")
-    add.add_argument("--base-url", help="required for openai_compat; for a vendor, a proxy or local stand-in")
-    add.add_argument("--key-from", help="openai_compat only: the variable holding its key, such as GATEWAY_API_KEY")
+    add.add_argument("--base-url", help="a key-less OpenAI-compatible server's URL (required for openai_compat and "
+                                        "litellm); a vendor's proxy is defined in .streamlit/secrets.toml instead")
+    add.add_argument("--key-from", help="refused: a provider with a key is defined in .streamlit/secrets.toml "
+                                        "([providers.NAME] kind, base_url, key_from); the refusal shows the table")
     add.set_defaults(func=cmd_add_provider)
 
     status = sub.add_parser("status", help="count jobs by status")

@@ -3,13 +3,19 @@
 Two kinds, kept apart on purpose. The environment and the secrets file say where the data folder is
 and which server and key to use; they are read, never written. The team's choices (active provider,
 defaults, budget, moderation rules, rates) live in `$DAILIES_HOME/settings.json`, which never holds
-a key: a provider names the environment variable or secret its key comes from.
+a key nor says where one goes.
+
+A provider that carries a key is defined where keys live (`ServerProvider`: a `[providers.<name>]` table in
+the secrets file, or `DAILIES_PROVIDER_<NAME>_...` variables), so whoever can only reach Settings or the CLI
+cannot send a key to a host of their choosing; Settings may add key-less servers and label, price and choose
+among the defined ones.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 import re
 import tempfile
@@ -23,8 +29,69 @@ from dailies.moderation import DEFAULT_TERMS
 from dailies.pricing import DEFAULT_RATES, PriceList
 from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
 
+log = logging.getLogger(__name__)
+
 ENGINE = "engine"
 REMOTE = "remote"
+PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+"""A provider's name: 1 to 32 lower-case letters, digits, - or _."""
+
+
+@dataclass(frozen=True)
+class ServerProvider:
+    """A provider defined where keys live: the only kind of provider whose base URL is ever sent a key.
+
+    In `.streamlit/secrets.toml`::
+
+        [providers.gateway]
+        kind = "openai_compat"        # or litellm, fal, replicate, runway, google
+        base_url = "https://gateway.example.com/v1"
+        key_from = "GATEWAY_API_KEY"  # an OpenAI-compatible server's key: this variable or secret
+
+    or in the environment: `DAILIES_PROVIDER_GATEWAY_KIND`, `..._BASE_URL`, `..._KEY_FROM`, `..._LABEL`
+    (a variable wins over the file, field by field). A vendor kind reads its own key variables (`FAL_KEY`...)
+    and sends its key to `base_url` when one is given here, else to the vendor's own API.
+    """
+
+    name: str
+    kind: str = "openai_compat"
+    base_url: str = ""
+    key_from: str = ""
+    label: str = ""
+    moderation: bool = False
+
+
+_PROVIDER_FIELDS = ("kind", "base_url", "key_from", "label", "moderation")
+_PROVIDER_VARIABLE = re.compile(r"DAILIES_PROVIDER_([A-Z0-9][A-Z0-9_]*?)_(KIND|BASE_URL|KEY_FROM|LABEL)")
+
+
+def server_providers(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict[str, ServerProvider]:
+    """The providers the environment and the secrets file define, by name (see `ServerProvider`).
+
+    A definition with a name that is not a provider name, or that is `engine` or `remote`, is left out and
+    logged; one with a wrong field (an unknown kind, no base URL) is kept, and its provider says what is wrong.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    table = secrets.get("providers")
+    for name, fields_ in table.items() if isinstance(table, dict) else ():
+        if isinstance(fields_, dict):
+            found[str(name)] = {k: v for k, v in fields_.items() if k in _PROVIDER_FIELDS}
+    for variable, value in env.items():
+        if (match := _PROVIDER_VARIABLE.fullmatch(variable)) and value:
+            found.setdefault(match[1].lower(), {})[match[2].lower()] = value
+    defined: dict[str, ServerProvider] = {}
+    for name, values in found.items():
+        if not PROVIDER_NAME.fullmatch(name) or name in (ENGINE, REMOTE):
+            log.warning("provider %r in the environment or secrets.toml is left out: a provider's name is 1 to 32 "
+                        "lower-case letters, digits, - or _, and not engine or remote", name)
+            continue
+        moderation = values.get("moderation", False)
+        defined[name] = ServerProvider(
+            name, kind=str(values.get("kind") or "openai_compat").strip(),
+            base_url=str(values.get("base_url") or "").strip().rstrip("/"),
+            key_from=str(values.get("key_from") or "").strip(), label=str(values.get("label") or "").strip(),
+            moderation=moderation if isinstance(moderation, bool) else str(moderation).lower() in ("1", "true"))
+    return defined
 
 
 @dataclass(frozen=True)
@@ -39,12 +106,16 @@ class Environment:
     access_token: str | None = field(default=None, repr=False)
     """`DAILIES_ACCESS_TOKEN`: what a person enters once when the app is bound beyond loopback."""
     values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
-    """Every variable and secret, so that a provider added in Settings can name the one its key is in."""
+    """Every variable and secret, where a provider's key is looked up by the name its definition gives."""
+    providers: Mapping[str, ServerProvider] = field(default_factory=dict, hash=False)
+    """The providers defined here (`[providers.<name>]`, `DAILIES_PROVIDER_<NAME>_...`): the only ones whose
+    base URL may be sent a key."""
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, secrets_path: str | Path | None = None) -> Environment:
         env = os.environ if env is None else env
-        secrets = read_secrets(secrets_path or Path(".streamlit") / "secrets.toml")
+        tables = read_toml(secrets_path or Path(".streamlit") / "secrets.toml")
+        secrets = flatten_secrets(tables)
 
         def pick(*names: str) -> str | None:
             for name in names:
@@ -56,7 +127,7 @@ class Environment:
                     return str(value)
             return None
 
-        values = {str(k): str(v) for k, v in secrets.items() if v}
+        values = {str(k): str(v) for k, v in secrets.items() if v and not isinstance(v, dict)}
         values.update({k: v for k, v in env.items() if v})
         return cls(
             home=Path(pick("DAILIES_HOME") or ".dailies").expanduser().resolve(),
@@ -65,6 +136,7 @@ class Environment:
             provider=pick("DAILIES_PROVIDER"),
             access_token=pick("DAILIES_ACCESS_TOKEN"),
             values=values,
+            providers=server_providers(env, tables),
         )
 
     def key_named(self, name: str) -> str | None:
@@ -83,25 +155,6 @@ def key_hint(key: str | None) -> str:
     if not key:
         return "no key"
     return f"…{key[-4:]}" if len(key) > 12 else "set"
-
-
-REMOTE_KEY_NAMES = ("DAILIES_API_KEY", "OPENAI_API_KEY")
-_KEY_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,62}_API_KEY")
-
-
-def check_key_name(name: str) -> str | None:
-    """Why `name` cannot hold an added provider's key, or None when it can.
-
-    Only variables named `…_API_KEY` qualify, and not the `remote` provider's: whoever can open
-    Settings could otherwise send the team's key, or any other secret of the server, to a URL of theirs.
-    """
-    if not _KEY_NAME.fullmatch(name):
-        return (f"The key variable must be an upper-case name ending in _API_KEY, such as GATEWAY_API_KEY; "
-                f"not {name!r}.")
-    if name in REMOTE_KEY_NAMES:
-        return (f"{name} is the key of the remote provider (DAILIES_BASE_URL) and is not sent anywhere else; "
-                "name a variable of this provider's own, such as GATEWAY_API_KEY.")
-    return None
 
 
 def is_loopback_host(host: str) -> bool:
@@ -123,17 +176,24 @@ def host_of(netloc: str) -> str:
     return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
 
 
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The secrets file as its tables. Missing or unreadable: {}."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, IsADirectoryError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def flatten_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level values and those of a `[dailies]` table (other tables, such as `[providers]`, are not values)."""
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    flat.update({k: v for k, v in (data.get("dailies") or {}).items() if not isinstance(v, dict)})
+    return flat
+
+
 def read_secrets(path: str | Path) -> dict[str, Any]:
     """The secrets file flattened: top-level keys and those of a `[dailies]` table. Missing file: {}."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (FileNotFoundError, IsADirectoryError):
-        return {}
-    except tomllib.TOMLDecodeError:
-        return {}
-    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    flat.update(data.get("dailies") or {})
-    return flat
+    return flatten_secrets(read_toml(path))
 
 
 @dataclass
@@ -142,9 +202,11 @@ class ProviderSettings:
     label: str
     kind: str = "openai_compat"
     base_url: str = ""
-    """Empty for the embedded engine: the app knows where it mounted it."""
+    """A key-less OpenAI-compatible server's URL; empty for a vendor (its own API) and for a provider
+    defined where keys live (whose entry here only labels and prices it)."""
     key_from: str = ""
-    """The name of the environment variable or secret this provider's key is in (never the key)."""
+    """Never honoured here: a provider with a key is defined where keys live (`ServerProvider`). A settings
+    file written before that may still name one; such a provider is not built, and says what to define."""
     moderation: bool = False
     free: bool = False
     rates: dict[str, float] = field(default_factory=dict)

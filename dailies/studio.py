@@ -15,7 +15,6 @@ import dataclasses
 import functools
 import logging
 import os
-import re
 import threading
 import time
 import uuid
@@ -30,13 +29,14 @@ from urllib.parse import urlsplit
 from dailies.bucket import Bucket, drop_local_copies
 from dailies.config import (
     ENGINE,
+    PROVIDER_NAME,
     REMOTE,
     BucketSettings,
     Environment,
     ProviderSettings,
+    ServerProvider,
     Settings,
     SettingsFile,
-    check_key_name,
     is_loopback_host,
 )
 from dailies.errors import (
@@ -98,8 +98,10 @@ class LaunchResult:
 class ProviderRegistry:
     """Providers by name, built from the environment and Settings. Thread-safe.
 
-    The engine and the `remote` server come from the environment; every provider added in Settings is
-    built by its kind through `dailies.providers.registry` (the one door), with its own key only.
+    The engine, the `remote` server and the providers defined where keys live (`env.providers`) come from
+    the environment and the secrets file: only they are sent a key to a base URL of theirs. Settings may
+    label and price a defined provider (an entry of the same name), and add key-less servers and vendors on
+    their own API, built through `dailies.providers.registry.build_added`, which sends no key anywhere else.
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class ProviderRegistry:
         self._identities: dict[str, Any] = {}
         self._prices: dict[str, PriceList] = {}
         self._kinds: dict[str, str] = {}
+        self._server_defined: set[str] = set()
         self.rebuild(env, settings, engine_base_url)
 
     def rebuild(self, env: Environment, settings: Settings, engine_base_url: str | None) -> None:
@@ -135,12 +138,25 @@ class ProviderRegistry:
                                             api_key=env.api_key, moderation=host.endswith("api.openai.com"))
             wanted[REMOTE] = (remote, functools.partial(OpenAICompatibleProvider, remote),
                               PriceList.from_table(settings.rates), "openai_compat")
+        added = {extra.name: extra for extra in settings.extra_providers}
+        for server in env.providers.values():
+            if server.name in wanted:
+                continue
+            defined = _defined(server, added.get(server.name))
+            wanted[server.name] = (
+                provider_registry.identity(defined, env.key_named),
+                functools.partial(provider_registry.build_or_explain, server.name, defined, env.key_named,
+                                  webhook_url=self._webhook_lookup(server.name)),
+                _prices_of(defined, settings),
+                defined.kind,
+            )
         for extra in settings.extra_providers:
-            if extra.name in wanted or (provider_registry.speaks_openai(extra.kind) and not extra.base_url):
+            if extra.name in wanted or (provider_registry.speaks_openai(extra.kind) and not extra.base_url
+                                        and not extra.key_from):
                 continue
             wanted[extra.name] = (
-                provider_registry.identity(extra, env.key_named),
-                functools.partial(provider_registry.build_or_explain, extra.name, extra, env.key_named,
+                ("added", provider_registry.identity(extra, env.key_named)),
+                functools.partial(provider_registry.build_added, extra.name, extra, env.key_named,
                                   webhook_url=self._webhook_lookup(extra.name)),
                 _prices_of(extra, settings),
                 extra.kind,
@@ -155,6 +171,7 @@ class ProviderRegistry:
             self._identities = {name: identity for name, (identity, _, _, _) in wanted.items()}
             self._prices = {name: prices for name, (_, _, prices, _) in wanted.items()}
             self._kinds = {name: kind for name, (_, _, _, kind) in wanted.items()}
+            self._server_defined = {ENGINE, REMOTE}.union(env.providers) & set(wanted)
         for name, provider in old.items():
             if kept.get(name) is not provider:
                 _retire(provider)
@@ -167,6 +184,11 @@ class ProviderRegistry:
     def names(self) -> list[str]:
         with self._lock:
             return list(self._providers)
+
+    def defined_on_server(self, name: str) -> bool:
+        """Whether `name` is defined where keys live (the environment or the secrets file), not in Settings."""
+        with self._lock:
+            return name in self._server_defined
 
     def get(self, name: str) -> VideoProvider:
         with self._lock:
@@ -311,21 +333,25 @@ class Studio:
         return len(drop_local_copies(bucket, self.media, done))
 
     def add_provider(self, name: str, base_url: str = "", key_from: str = "", kind: str = "openai_compat") -> None:
-        """Offer another provider of a kind (`dailies.providers.registry.KINDS`), built through the registry.
+        """Offer another provider of a kind (`dailies.providers.registry.KINDS`), as Settings and the CLI do.
 
-        An OpenAI-compatible server needs a base URL, and its key is read from the variable `key_from`
-        names; a vendor's key is read from its own variables (`FAL_KEY`, ...) and its base URL is optional
-        (a proxy, or a local stand-in). Settings keeps variable names, never keys, and starts a vendor's
-        rates from its catalogue. Plain http only reaches this machine: a key or prompt sent over http to
-        another host can be read on the way.
+        What is added here carries no key to a host someone typed: an OpenAI-compatible server needs a base
+        URL and is sent no key; a vendor reads its own key (`FAL_KEY`, ...) and talks to its own API only.
+        A `key_from`, or a vendor's base URL, is refused with the `[providers.<name>]` table to put where keys
+        live instead (`registry.added_problem`), and nothing is saved. Settings starts a vendor's rates from
+        its catalogue. Plain http only reaches this machine: a prompt sent over http to another host can be
+        read on the way.
         """
         name, base_url, key_from = name.strip(), base_url.strip().rstrip("/"), key_from.strip()
         found = provider_registry.kind(kind)
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
+        if not PROVIDER_NAME.fullmatch(name):
             raise ValidationError("A provider name is 1 to 32 lower-case letters, digits, - or _, such as 'gateway'.")
         if name in self.providers.names() or name in (ENGINE, REMOTE):
             raise ValidationError(f"There is already a provider called {name!r}.")
-        if base_url or found.needs_base_url:
+        if refused := provider_registry.added_problem(name, {"kind": kind, "base_url": base_url,
+                                                             "key_from": key_from}):
+            raise ValidationError(refused, field="key_from" if key_from else "base_url")
+        if found.needs_base_url:
             parts = urlsplit(base_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
                 raise ValidationError("The base URL must be http(s)://host[:port]/path, with no user or key in it, "
@@ -333,17 +359,23 @@ class Studio:
             if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
                 raise ValidationError(f"Plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); "
                                       f"use https for {parts.hostname}.")
-        if key_from and found.key_variables:
-            raise ValidationError(f"A {found.label.split(' (')[0]} provider reads its key from "
-                                  f"{' or '.join(found.key_variables)}; leave the key variable empty.")
-        if key_from and (refused := check_key_name(key_from)):
-            raise ValidationError(refused)
         rates = {} if found.speaks_openai else provider_registry.prices(kind).to_table()
-        added = ProviderSettings(name=name, label=name, kind=kind, base_url=base_url, key_from=key_from, rates=rates)
+        added = ProviderSettings(name=name, label=name, kind=kind, base_url=base_url, rates=rates)
         extra = [*self.settings.extra_providers, added]
         self.save_settings(dataclasses.replace(self.settings, extra_providers=extra))
 
+    def use_environment(self, env: Environment) -> None:
+        """Take the environment and secrets as read again (the admin defined or changed a provider there):
+        providers are rebuilt from it, an unchanged one kept. Server-side only; never from a page's input."""
+        if env.home != self.env.home:
+            raise ValidationError("The data folder cannot change while the studio runs; restart instead.")
+        self.env = env
+        self.providers.rebuild(env, self.settings, self.engine_base_url)
+        with self._health_lock:
+            self._health.clear()
+
     def remove_provider(self, name: str) -> None:
+        """Remove a provider added in Settings (or the labels and rates Settings gave one defined on the server)."""
         extra = [p for p in self.settings.extra_providers if p.name != name]
         if len(extra) == len(self.settings.extra_providers):
             raise ValidationError(f"{name!r} is not a provider added in Settings.")
@@ -777,6 +809,16 @@ def _may_have_arrived(error: BaseException) -> bool:
     if isinstance(error, APIError):
         return isinstance(error, ServerError) or error.status_code is None or error.status_code in (408, 499)
     return True
+
+
+def _defined(server: ServerProvider, entry: ProviderSettings | None) -> ProviderSettings:
+    """A provider defined where keys live, with the label and rates Settings gave it (an entry of its name and
+    kind); where it is and which key it carries come from its definition only."""
+    own = entry if entry is not None and entry.kind == server.kind else None
+    label = (own.label if own and own.label != server.name else "") or server.label or server.name
+    return ProviderSettings(name=server.name, label=label, kind=server.kind, base_url=server.base_url,
+                            key_from=server.key_from, moderation=server.moderation,
+                            free=own.free if own else False, rates=dict(own.rates) if own else {})
 
 
 def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:

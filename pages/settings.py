@@ -10,7 +10,7 @@ from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from components.webhook_settings import webhook_section
-from dailies.config import REMOTE, key_hint
+from dailies.config import PROVIDER_NAME, REMOTE, ProviderSettings, key_hint
 from dailies.errors import ValidationError
 from dailies.providers import registry
 from dailies.videos_spec import SECONDS, SIZES
@@ -26,21 +26,32 @@ if bound_beyond_loopback():
 st.subheader("Providers")
 names = shared.providers.names()
 added_by_name = {p.name: p for p in shared.settings.extra_providers}
+defined = shared.env.providers
 for name in names:
     provider = shared.provider(name)
     kind = registry.KINDS.get(shared.providers.kind_of(name))
     with st.container(border=True, horizontal=True, vertical_alignment="center", key=f"provider_{name}"):
         st.markdown(f"**{plain(provider.label)}** · `{name}`")
-        if kind is not None and name in added_by_name:
+        if kind is not None and (name in added_by_name or name in defined):
             st.caption(plain(kind.label))
         if name == REMOTE:
             st.caption(f"Key: {shared.env.key_hint()} (DAILIES_API_KEY / OPENAI_API_KEY)")
-        elif name in added_by_name:
-            variables = registry.key_variables(added_by_name[name])
+        elif name in defined:
+            variables = registry.key_variables(defined[name])
             key = next((k for k in map(shared.env.key_named, variables) if k), None)
-            st.caption(f"Key: {key_hint(key)} (from {plain(' or '.join(variables)) or 'none named'})")
+            where = f"[providers.{name}] in .streamlit/secrets.toml or DAILIES_PROVIDER_{registry.env_name(name)}_…"
+            st.caption(f"Defined on the server ({plain(where)}) · Key: {key_hint(key)} "
+                       f"(from {plain(' or '.join(variables) or 'none named')})")
+        elif name in added_by_name:
+            variables = registry.key_variables(added_by_name[name], added=True)
+            key = next((k for k in map(shared.env.key_named, variables) if k), None)
+            st.caption(f"Added here · Key: {key_hint(key)} (from {plain(' or '.join(variables))}, sent to its own "
+                       "API only)" if variables else "Added here · sent no key")
         if isinstance(provider, registry.Unavailable):
             st.warning(plain(provider.why), icon=":material/key_off:")
+            entry = added_by_name.get(name)
+            if entry is not None and name not in defined and registry.added_problem(name, entry):
+                st.code(registry.definition(name, entry.kind, entry.base_url, entry.key_from), language="toml")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
             health = shared.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))
@@ -53,26 +64,31 @@ with st.expander("Add a provider"):
     st.caption(plain(chosen_kind.supports))
     new_name = st.text_input("Name", key="new_provider_name", placeholder="gateway" if chosen_kind.needs_base_url
                              else new_kind)
+    example = new_name.strip() if PROVIDER_NAME.fullmatch(new_name.strip()) else (
+        "gateway" if chosen_kind.needs_base_url else new_kind)
     if chosen_kind.needs_base_url:
-        st.caption("A LiteLLM proxy, a vendor's gateway, another engine… Its key is read from the environment "
-                   "variable or secret you name here (such as GATEWAY_API_KEY); only that name is stored, and "
-                   "no other key is ever sent to it. Plain http is accepted for this machine only.")
+        st.caption("A local server, another engine, a LiteLLM proxy with no key… Added here, it is sent no key. "
+                   "A server that needs one is defined where keys live, in .streamlit/secrets.toml (then restart "
+                   "the app, and it is listed above):")
+        st.code(registry.definition(example, new_kind, "https://gateway.example.com/v1", "GATEWAY_API_KEY"),
+                language="toml")
+        st.caption("Plain http is accepted for this machine only.")
         new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1"
-                                if new_kind == "litellm" else "https://gateway.example.com/v1")
-        new_key = st.text_input("Key variable (empty: no key)", key="new_provider_key", placeholder="GATEWAY_API_KEY")
+                                if new_kind == "litellm" else "http://127.0.0.1:8000/v1")
     else:
         variables = " or ".join(chosen_kind.key_variables)
+        vendor = chosen_kind.label.split(" (")[0]
         missing = registry.key_problem(new_kind, shared.env.key_named)
         st.caption(f"Its key is read from {variables} (the environment or .streamlit/secrets.toml), never stored, "
-                   "and sent to this vendor only.")
+                   f"and sent to {plain(vendor)}'s own API only. A proxy or a local stand-in is defined in "
+                   ".streamlit/secrets.toml instead (then restart the app):")
+        st.code(registry.definition(example, new_kind, "https://proxy.example.com"), language="toml")
         if missing:
             st.warning(f"{plain(missing)} Then restart the app.", icon=":material/key_off:")
-        new_url = st.text_input("Base URL (empty: the vendor's own API)", key="new_provider_url",
-                                placeholder="a proxy, or a local stand-in: http://127.0.0.1:9000")
-        new_key = ""
+        new_url = ""
     if st.button("Add provider", key="add_provider", icon=":material/add:"):
         try:
-            shared.add_provider(new_name, new_url, new_key, kind=new_kind)
+            shared.add_provider(new_name, new_url, kind=new_kind)
         except ValidationError as exc:
             st.error(plain(exc), icon=":material/block:")
         else:
@@ -113,16 +129,21 @@ st.caption("OpenAI-compatible servers (the remote one, and those added without r
            "the embedded engine is free.")
 settings.rates = rate_table(settings.rates, "rates")
 priced = []
-for added_provider in settings.extra_providers:
+# A provider defined on the server is priced here too: an entry of its name keeps its rates (never its URL or key).
+listed = {p.name for p in settings.extra_providers}
+unpriced = [ProviderSettings(n, n, kind=d.kind) for n, d in defined.items() if n in names and n not in listed]
+for added_provider in [*settings.extra_providers, *unpriced]:
     if registry.speaks_openai(added_provider.kind) and not added_provider.rates:
         priced.append(added_provider)
         continue
     kind = registry.KINDS.get(added_provider.kind)
     st.caption(f"{plain(added_provider.name)} ({plain(kind.label if kind else added_provider.kind)}): from the "
                "vendor's pricing pages as last read, not an invoice; check them.")
-    table = added_provider.rates or (registry.prices(added_provider.kind).to_table() if kind else {})
-    priced.append(dataclasses.replace(added_provider, rates=rate_table(table, f"rates_{added_provider.name}")))
-settings.extra_providers = priced
+    default = registry.prices(added_provider.kind).to_table() if kind else {}
+    table = rate_table(added_provider.rates or default, f"rates_{added_provider.name}")
+    if added_provider.name in listed or table != default:
+        priced.append(dataclasses.replace(added_provider, rates=table))
+settings.extra_providers = [p for p in priced if p.name in listed or p.rates]
 
 st.subheader("Moderation")
 terms = st.text_area("Blocked terms, one per line", "\n".join(settings.moderation_terms), key="terms")

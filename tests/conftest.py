@@ -18,6 +18,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DAILIES_API_KEY", "DAILIES_BASE_URL", "DAILIES_PROVIDER",
                  "DAILIES_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("DAILIES_PROVIDER_")]:  # providers defined in the shell
+        monkeypatch.delenv(name)
     return home
 
 

@@ -1,5 +1,6 @@
-"""The command line reaches native providers as the app does: added by kind, keyed from the environment,
-chosen with --provider; each run is a real `python -m dailies` process against a local vendor fake."""
+"""The command line reaches native providers as the app does: defined where keys live (or added by kind on
+their own API), keyed from the environment, chosen with --provider; each run is a real `python -m dailies`
+process against a local vendor fake."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
+from tests.server_side import variables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,20 +29,29 @@ def lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_a_runway_provider_added_from_the_cli_makes_a_take_with_its_own_key(tmp_path: Path) -> None:
+def test_a_runway_provider_defined_where_keys_live_makes_a_take_from_the_cli_with_its_own_key(tmp_path: Path) -> None:
     with FakeRunway() as fake:
-        added = cli(tmp_path, "add-provider", "rw", "--kind", "runway", "--base-url", fake.base_url)
-        assert added.returncode == 0, added.stderr
-
-        keyless = cli(tmp_path, "providers", "--test")
+        defined = variables("rw", "runway", fake.base_url)
+        keyless = cli(tmp_path, "providers", "--test", **defined)
         (rw,) = [line for line in lines(keyless.stdout) if line["provider"] == "rw"]
         assert keyless.returncode == 1 and "set RUNWAYML_API_SECRET" in rw["problem"] and not rw["ok"]
+        assert rw["defined"] == "server" and rw["key_from"] == ["RUNWAYML_API_SECRET"]
         assert fake.requests == [], "without its key nothing is sent"
 
         made = cli(tmp_path, "submit", "a red kite", "--provider", "rw", "--model", "gen4.5", "--size", "1280x720",
-                   "--seconds", "5", "--wait", "--timeout", "120", RUNWAYML_API_SECRET=RUNWAY_KEY)
+                   "--seconds", "5", "--wait", "--timeout", "120", RUNWAYML_API_SECRET=RUNWAY_KEY, **defined)
         assert made.returncode == 0, made.stderr
         final = lines(made.stdout)[-1]
         assert final["status"] == "completed" and final["files"] == ["thumbnail", "video"]
         assert {r.headers.get("Authorization") for r in fake.requests} - {None} == {f"Bearer {RUNWAY_KEY}"}
-    assert RUNWAY_KEY not in (tmp_path / "settings.json").read_text()
+    assert not (tmp_path / "settings.json").exists()
+
+
+def test_a_vendor_added_from_the_cli_is_on_its_own_api(tmp_path: Path) -> None:
+    added = cli(tmp_path, "add-provider", "kling", "--kind", "fal", FAL_KEY="")
+    assert added.returncode == 0, added.stderr
+    listed = cli(tmp_path, "providers", FAL_KEY="")
+    (kling,) = [line for line in lines(listed.stdout) if line["provider"] == "kling"]
+    assert kling["defined"] == "settings" and kling["key_from"] == ["FAL_KEY"] and "set FAL_KEY" in kling["problem"]
+    saved = json.loads((tmp_path / "settings.json").read_text())["extra_providers"]
+    assert [(p["name"], p["kind"], p["base_url"], p["key_from"]) for p in saved] == [("kling", "fal", "", "")]

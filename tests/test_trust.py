@@ -92,22 +92,22 @@ def test_a_provider_added_in_settings_never_receives_the_team_key(isolated_home:
     assert TEAM_KEY not in (isolated_home / "settings.json").read_text()
 
 
-def test_an_added_provider_gets_only_the_variable_named_for_it(isolated_home: Path, recorder: Recorder) -> None:
-    shared = _studio(isolated_home, OPENAI_API_KEY=TEAM_KEY, GATEWAY_API_KEY=GATEWAY_KEY)
+def test_a_defined_provider_gets_only_the_variable_named_for_it(isolated_home: Path, recorder: Recorder) -> None:
+    shared = _studio(isolated_home, OPENAI_API_KEY=TEAM_KEY, GATEWAY_API_KEY=GATEWAY_KEY,
+                     DAILIES_PROVIDER_GATEWAY_BASE_URL=recorder.base_url,
+                     DAILIES_PROVIDER_GATEWAY_KEY_FROM="GATEWAY_API_KEY")
     try:
-        shared.add_provider("gateway", recorder.base_url, "GATEWAY_API_KEY")
         _submit_to(shared, "gateway")
     finally:
         shared.close()
     assert {h.get("authorization") for h in recorder.seen} == {f"Bearer {GATEWAY_KEY}"}
-    saved = (isolated_home / "settings.json").read_text()
-    assert "GATEWAY_API_KEY" in saved and GATEWAY_KEY not in saved
+    assert not (isolated_home / "settings.json").exists(), "where keys go is not the team's settings"
 
 
 def test_an_unset_key_variable_says_which_to_set_and_sends_nothing(isolated_home: Path, recorder: Recorder) -> None:
-    shared = _studio(isolated_home, OPENAI_API_KEY=TEAM_KEY)
+    shared = _studio(isolated_home, OPENAI_API_KEY=TEAM_KEY, DAILIES_PROVIDER_GATEWAY_BASE_URL=recorder.base_url,
+                     DAILIES_PROVIDER_GATEWAY_KEY_FROM="GATEWAY_API_KEY")
     try:
-        shared.add_provider("gateway", recorder.base_url, "GATEWAY_API_KEY")
         assert "set GATEWAY_API_KEY" in shared.providers.get("gateway").health().message
         with pytest.raises(ValidationError, match="set GATEWAY_API_KEY"):
             _submit_to(shared, "gateway")
@@ -117,11 +117,12 @@ def test_an_unset_key_variable_says_which_to_set_and_sends_nothing(isolated_home
     assert not [h for h in recorder.seen if "authorization" in h]
 
 
-@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "DAILIES_API_KEY", "AWS_SECRET_ACCESS_KEY", "lower_api_key"])
-def test_the_team_key_or_another_secret_cannot_be_named(isolated_home: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["GATEWAY_API_KEY", "OPENAI_API_KEY", "DAILIES_API_KEY", "AWS_SECRET_ACCESS_KEY",
+                                  "lower_api_key"])
+def test_settings_cannot_name_any_key_variable(isolated_home: Path, name: str) -> None:
     shared = _studio(isolated_home)
     try:
-        with pytest.raises(ValidationError, match="API_KEY"):
+        with pytest.raises(ValidationError, match=r"(?s)defined where keys live.*\[providers\.gateway\]"):
             shared.add_provider("gateway", "https://gateway.example.com/v1", name)
     finally:
         shared.close()

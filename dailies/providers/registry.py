@@ -13,16 +13,22 @@ Interface:
   `key_required` (False for OpenAI-compatible servers, which may need none), `needs_base_url`,
   `supports` (a sentence for Settings and the README), `default_rates` (dollars per second per model,
   as `pricing.Rate`s) and `factory`.
-- `build(name, settings, key_lookup=os.environ.get, *, webhook_url=None) -> VideoProvider`: `settings` is
-  any object or mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation` (config's
-  `ProviderSettings` fits). Keys are read through `key_lookup` at build time and never stored in
-  settings; a kind whose key is missing raises `MissingKey` (a `RequestRefused`) whose message names the
-  variable to set, and nothing is sent anywhere. `webhook_url` (a `WebhookLookup`) goes to a vendor whose
-  creates can carry a callback URL (`takes_callbacks`: fal, Replicate); others ignore it. For a vendor
-  kind, `base_url` replaces the vendor's API host (a proxy, or a local fake in tests). An OpenAI-compatible
-  server gets only the key in the variable its `key_from` names (an upper-case `..._API_KEY`, never the
-  `remote` provider's): with that variable unset or not allowed it is built as an `UnkeyedProvider` that
-  says so and sends nothing.
+- `build(name, settings, key_lookup=os.environ.get, *, webhook_url=None) -> VideoProvider`: the door for
+  providers defined where keys live (config's `ServerProvider`, a test's code). `settings` is any object or
+  mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation`. Keys are read through
+  `key_lookup` at build time and never stored; a kind whose key is missing raises `MissingKey` (a
+  `RequestRefused`) whose message names the variable to set, and nothing is sent anywhere. `webhook_url`
+  (a `WebhookLookup`) goes to a vendor whose creates can carry a callback URL (`takes_callbacks`: fal,
+  Replicate); others ignore it. For a vendor kind, `base_url` replaces the vendor's API host (a proxy, or a
+  local fake in tests) and its key goes there. An OpenAI-compatible server gets only the key in the
+  variable its `key_from` names: with that variable unset it is built as an `UnkeyedProvider` that says so
+  and sends nothing.
+- `build_added(...)`: the door for providers added in Settings or the CLI (`settings.json`), which never
+  carry a key to a host someone typed: an OpenAI-compatible server is built without a key, a vendor on
+  its own API. An entry that names a key variable or a vendor's base URL (a settings file from before)
+  is built as an `Unavailable` provider saying what to define where keys live (`added_problem`).
+- `added_problem(name, settings)`: that sentence, or None; `add_provider` refuses with it.
+- `definition(name, kind, base_url, key_from)`: the `[providers.<name>]` table that defines such a provider.
 - `build_or_explain(...)`: the same, but a provider that cannot be built (no key, an unknown kind) comes
   back as an `Unavailable` provider that says why on every call, so the app starts and Settings shows it.
 - `problem(provider)`: why a provider built that way cannot be sent anything, or None.
@@ -43,12 +49,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dailies.config import check_key_name
 from dailies.errors import APIError, DailiesError, RequestRefused, ValidationError
 from dailies.jobs import JobRequest
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
@@ -161,8 +167,6 @@ def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup, webhook_url:
     variable = str(_setting(settings, "key_from") or "").strip()
     if not variable:
         return OpenAICompatibleProvider(config)
-    if refused := check_key_name(variable):
-        return UnkeyedProvider(config, f"{config.label} has no usable key. {refused}")
     key = key_lookup(variable)
     if not key:
         return UnkeyedProvider(config, f"{config.label} has no key: set {variable} in the environment or "
@@ -177,6 +181,10 @@ def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str
 
     def factory(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
                 ) -> VideoProvider:
+        if variable := str(_setting(settings, "key_from") or "").strip():
+            own = " or ".join(catalog.key_variables)
+            raise ValidationError(f"A {catalog.label} provider reads its key from {own}, not {variable}: remove "
+                                  "key_from from its definition.", field="key_from")
         key = key_from(catalog.key_variables, catalog.label, key_lookup)
         base_url = str(_setting(settings, "base_url") or "").strip() or None
         label = str(_setting(settings, "label") or catalog.label)
@@ -253,6 +261,60 @@ def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.enviro
         return Unavailable(name, str(_setting(settings, "label") or name), exc, caps)
 
 
+def build_added(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
+                webhook_url: WebhookLookup | None = None) -> VideoProvider:
+    """A provider added in Settings or the CLI, which carries no key to a host someone typed.
+
+    An OpenAI-compatible server is built with no key at all; a vendor only on its own API. An entry that
+    names a key variable or a vendor's base URL (written before keys were bound to where they live) is an
+    `Unavailable` provider saying what to define where keys live: nothing is sent by it.
+    """
+    if why := added_problem(name, settings):
+        catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
+        caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None
+        return Unavailable(name, str(_setting(settings, "label") or name), ValidationError(why), caps)
+    return build_or_explain(name, settings, key_lookup, webhook_url=webhook_url)
+
+
+def added_problem(name: str, settings: Any) -> str | None:
+    """Why a provider added in Settings or the CLI cannot be as described, or None when it can.
+
+    Whoever can reach Settings or the CLI could otherwise send a key (one named with `key_from`, or a
+    vendor's own) to a host of their choosing; such a provider is defined where keys live instead.
+    """
+    kind_name = str(_setting(settings, "kind") or "openai_compat")
+    base_url = str(_setting(settings, "base_url") or "").strip()
+    variable = str(_setting(settings, "key_from") or "").strip()
+    found = KINDS.get(kind_name)
+    if variable:
+        what = f"names a key variable ({variable})"
+    elif base_url and found is not None and not found.speaks_openai:
+        vendor = found.label.split(" (")[0]
+        what = f"sends its {' or '.join(found.key_variables)} to {base_url}, not to {vendor}'s own API"
+    else:
+        return None
+    variables = ("" if "-" in name else  # a variable's name has no "-"
+                 f" (or set the matching DAILIES_PROVIDER_{env_name(name)}_KIND, _BASE_URL and _KEY_FROM variables)")
+    return (f"{name} {what}: a provider that carries a key is defined where keys live, not in Settings or "
+            f"the CLI, and this one sends nothing. Put this in .streamlit/secrets.toml{variables} and restart the app:"
+            f"\n\n{definition(name, kind_name, base_url, variable)}\n\n"
+            + ("Added in Settings or the CLI, a server has no key variable (it is sent no key)." if variable else
+               "Added in Settings or the CLI, a vendor has no base URL (its key goes to its own API only)."))
+
+
+def env_name(name: str) -> str:
+    """A provider's name as it appears in its `DAILIES_PROVIDER_<NAME>_...` variables."""
+    return name.upper().replace("-", "_")
+
+
+def definition(name: str, kind_name: str, base_url: str = "", key_from: str = "") -> str:
+    """The `[providers.<name>]` table of `.streamlit/secrets.toml` that defines this provider (TOML)."""
+    lines = [f"[providers.{name}]", f"kind = {json.dumps(kind_name)}"]
+    lines += [f"{field} = {json.dumps(value)}" for field, value in (("base_url", base_url), ("key_from", key_from))
+              if value]
+    return "\n".join(lines)
+
+
 def problem(provider: VideoProvider) -> str | None:
     """Why a provider cannot be sent anything (its key is not set...), or None when it can be tried."""
     if isinstance(provider, Unavailable):
@@ -274,10 +336,15 @@ def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any
             variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest())
 
 
-def key_variables(settings: Any) -> tuple[str, ...]:
-    """The variables a provider's key is read from: its kind's, or the one named for an OpenAI-compatible server."""
+def key_variables(settings: Any, *, added: bool = False) -> tuple[str, ...]:
+    """The variables a provider's key is read from: its kind's, or the one named for an OpenAI-compatible server.
+
+    `added`: a provider from Settings or the CLI, whose OpenAI-compatible server reads none.
+    """
     found = KINDS.get(str(_setting(settings, "kind") or "openai_compat"))
     if found is None:
+        return ()
+    if found.speaks_openai and added:
         return ()
     if found.speaks_openai:
         variable = str(_setting(settings, "key_from") or "")
@@ -315,5 +382,6 @@ def connection_test(provider: VideoProvider) -> Health:
         return Health(False, f"{provider.label} does not answer: {exc}")
 
 
-__all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "build", "build_or_explain",
-           "connection_test", "identity", "key_problem", "key_variables", "kind", "prices", "problem", "speaks_openai"]
+__all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "added_problem", "build",
+           "build_added", "build_or_explain", "connection_test", "definition", "env_name", "identity", "key_problem",
+           "key_variables", "kind", "prices", "problem", "speaks_openai"]

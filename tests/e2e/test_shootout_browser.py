@@ -24,6 +24,7 @@ from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
+from tests.server_side import variables
 
 pytestmark = pytest.mark.e2e
 
@@ -44,14 +45,14 @@ class ShootoutApp:
 def shootout_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShootoutApp]:
     home = tmp_path_factory.mktemp("shootout-home")
     with FakeFal() as fal, FakeRunway() as runway:
-        SettingsFile(home / "settings.json").save(Settings(extra_providers=[
-            ProviderSettings("fal", "fal", kind="fal", base_url=fal.base_url,
-                             rates=registry.prices("fal").to_table()),
-            ProviderSettings("runway", "runway", kind="runway", base_url=runway.base_url,
-                             rates=registry.prices("runway").to_table()),
+        SettingsFile(home / "settings.json").save(Settings(extra_providers=[  # their rates; where they are: below
+            ProviderSettings("fal", "fal", kind="fal", rates=registry.prices("fal").to_table()),
+            ProviderSettings("runway", "runway", kind="runway", rates=registry.prices("runway").to_table()),
         ]))
         process, url = start_streamlit(home, home.parent / f"{home.name}.log",
-                                       env={"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY})
+                                       env={"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY,
+                                            **variables("fal", "fal", fal.base_url),
+                                            **variables("runway", "runway", runway.base_url)})
         try:
             yield ShootoutApp(url, fal, runway)
         finally:

@@ -1,8 +1,9 @@
 """The studio end to end with native vendors: submit, follow, download, review and delete, through the
 real SDKs and the real tracker, store and media folder, against the local vendor fakes.
 
-Providers are added as Settings adds them (`Studio.add_provider` with a kind and a base URL pointing the
-SDK at its fake); keys come from the studio's environment, as the app reads them.
+Providers pointing an SDK at its fake are defined where keys live, as the server's admin defines them
+(`tests.server_side.define`: `[providers.<name>]` with a kind and a base URL); keys come from the studio's
+environment, as the app reads them. Settings only labels and prices them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dailies.config import Environment
+from dailies.config import Environment, ProviderSettings
 from dailies.errors import RequestRefused
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
@@ -30,6 +31,7 @@ from tests.fakes.google import KEY as VEO_KEY
 from tests.fakes.google import FakeVertexVeo
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
+from tests.server_side import define
 from tests.until import wait_until
 
 FAST = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, unconfirmed_grace=0.5)
@@ -47,9 +49,9 @@ def studio(isolated_home: Path) -> Iterator[Studio]:
 
 
 def add(studio: Studio, monkeypatch: pytest.MonkeyPatch, name: str, kind: str, base_url: str, key: str) -> None:
-    """Add a vendor provider the way Settings does; its key is the one in the studio's environment."""
+    """Define a vendor provider at its fake where keys live; its key is the one in the studio's environment."""
     assert studio.env.key_named(registry.kind(kind).key_variables[0]) == key
-    studio.add_provider(name, base_url, kind=kind)
+    define(studio, name, kind, base_url)
     assert studio.providers.kind_of(name) == kind
 
 
@@ -128,7 +130,7 @@ def test_a_vendor_without_its_key_says_which_variable_to_set_and_sends_nothing(i
     shared = Studio(Environment(home=isolated_home, values={"OPENAI_API_KEY": "sk-team-0000", "FAL_KEY": FAL_KEY}))
     try:
         with FakeRunway() as fake:
-            shared.add_provider("runway", fake.base_url, kind="runway")
+            define(shared, "runway", "runway", fake.base_url)
             said = registry.connection_test(shared.provider("runway")).message
             assert "set RUNWAYML_API_SECRET" in said
             with pytest.raises(RequestRefused, match="set RUNWAYML_API_SECRET"):
@@ -147,8 +149,8 @@ def test_each_vendor_is_sent_only_its_own_key(isolated_home: Path) -> None:
     shared.tracker.policy = FAST
     try:
         with FakeFal() as fal, FakeRunway() as runway:
-            shared.add_provider("fal", fal.base_url, kind="fal")
-            shared.add_provider("rw", runway.base_url, kind="runway")
+            define(shared, "fal", "fal", fal.base_url)
+            define(shared, "rw", "runway", runway.base_url)
             shared.submit(JobRequest("a kite", "fal-ai/kling-video/v2.1/master", "1280x720", 5), provider="fal")
             shared.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")
             assert shared.tracker.run_until_idle(timeout=60)
@@ -156,22 +158,21 @@ def test_each_vendor_is_sent_only_its_own_key(isolated_home: Path) -> None:
             seen = {name: {r.headers.get("Authorization") for r in fake.requests} - {None}
                     for name, fake in (("fal", fal), ("rw", runway))}
         assert seen == {"fal": {f"Key {FAL_KEY}"}, "rw": {f"Bearer {RUNWAY_KEY}"}}
-        saved = (isolated_home / "settings.json").read_text()
-        assert all(key not in saved for key in env.values.values())
-        assert [p.kind for p in shared.settings.extra_providers] == ["fal", "runway"]
+        assert not (isolated_home / "settings.json").exists(), "defined where keys live, nothing is saved here"
+        assert [shared.providers.kind_of(name) for name in ("fal", "rw")] == ["fal", "runway"]
     finally:
         shared.close()
 
 
 def test_rebuilding_keeps_an_unchanged_vendor_and_replaces_a_changed_one(studio: Studio) -> None:
     with FakeFal() as fake, FakeFal() as moved:
-        studio.add_provider("fal", fake.base_url, kind="fal")
+        define(studio, "fal", "fal", fake.base_url)
         first = studio.provider("fal")
         studio.save_settings(dataclasses.replace(studio.settings, daily_budget_usd=40.0))
         assert studio.provider("fal") is first, "an unchanged provider is kept, not rebuilt"
-        (fal,) = studio.settings.extra_providers
-        studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
-            dataclasses.replace(fal, base_url=moved.base_url)]))
+        define(studio, "fal", "fal", fake.base_url)
+        assert studio.provider("fal") is first, "the same definition read again keeps it too"
+        define(studio, "fal", "fal", moved.base_url)
         assert studio.provider("fal") is not first
         studio.submit(JobRequest("a kite", "fal-ai/veo3", "1280x720", 8), provider="fal")
         assert moved.jobs and not fake.jobs
@@ -179,20 +180,21 @@ def test_rebuilding_keeps_an_unchanged_vendor_and_replaces_a_changed_one(studio:
 
 def test_a_vendors_rates_start_from_its_catalogue_and_follow_settings(studio: Studio) -> None:
     with FakeRunway() as fake:
-        studio.add_provider("rw", fake.base_url, kind="runway")
+        define(studio, "rw", "runway", fake.base_url)
         request = JobRequest("a kite", "gen4.5", "1280x720", 5)
-        assert studio.settings.extra_providers[0].rates["gen4.5"] == pytest.approx(0.12)
         assert studio.estimate(request, "rw") == pytest.approx(0.60)
-        (rw,) = studio.settings.extra_providers
+        rates = {**registry.prices("runway").to_table(), "gen4.5": 0.2}
         studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
-            dataclasses.replace(rw, rates={**rw.rates, "gen4.5": 0.2})]))
+            ProviderSettings("rw", "rw", kind="runway", rates=rates)]))
         assert studio.estimate(request, "rw") == pytest.approx(1.00)
+        studio.submit(request, provider="rw")
+        assert fake.jobs, "rates from Settings price the provider; where it is comes from its definition"
 
 
 def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_request(studio: Studio) -> None:
     with FakeFal() as fal, FakeRunway() as runway:
-        studio.add_provider("fal", fal.base_url, kind="fal")
-        studio.add_provider("rw", runway.base_url, kind="runway")
+        define(studio, "fal", "fal", fal.base_url)
+        define(studio, "rw", "runway", runway.base_url)
         pairs = [("fal", JobRequest("a kite", "fal-ai/veo3", "1280x720", 8)),
                  ("rw", JobRequest("a kite", "gen4.5", "960x960", 5))]  # gen4.5 has no square
         check = studio.preflight_each(pairs)
@@ -207,7 +209,7 @@ def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio
     """Settings saved while a create is in flight: the create is not cut (it may be paid for), the job is
     followed by the new provider, and the old one's connections close once nothing holds it."""
     with FakeRunway() as fake:
-        studio.add_provider("rw", fake.base_url, kind="runway")
+        define(studio, "rw", "runway", fake.base_url)
         old = studio.provider("rw")
         old_sdk, old_ref = old.sdk, weakref.ref(old)
         del old
@@ -217,9 +219,8 @@ def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio
             studio.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")))
         sending.start()
         wait_until(lambda: fake.jobs, 30, "the create to reach Runway")
-        (rw,) = studio.settings.extra_providers
         studio.save_settings(dataclasses.replace(studio.settings, extra_providers=[
-            dataclasses.replace(rw, label="Runway (renamed)")]))
+            ProviderSettings("rw", "Runway (renamed)", kind="runway")]))
         assert studio.provider("rw").label == "Runway (renamed)"
         assert not old_sdk.is_closed(), "the provider a create is using is not closed under it"
         fake.hold_creates.set()

@@ -12,6 +12,7 @@ from dailies.jobs import JobStatus
 from dailies.shootout import AXIS
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
+from tests.server_side import define
 from tests.until import wait_until
 
 KLING = "fal-ai/kling-video/v2.1/master"
@@ -22,7 +23,7 @@ def fal(open_page, studio_of, monkeypatch):
     monkeypatch.setenv("FAL_KEY", FAL_KEY)
     with FakeFal() as fake:
         open_page("settings.py")  # the studio, as a first visit makes it
-        studio_of().add_provider("fal", fake.base_url, kind="fal")
+        define(studio_of(), "fal", "fal", fake.base_url)
         yield fake
 
 
@@ -86,7 +87,7 @@ def test_a_vendor_without_its_key_is_said_plainly_and_nothing_is_sent(open_page,
     with FakeFal() as fake:
         open_page("settings.py")
         shared = studio_of()
-        shared.add_provider("fal", fake.base_url, kind="fal")
+        define(shared, "fal", "fal", fake.base_url)
         at = no_exception(open_page("variants.py"))
         at.text_area(key="v_base").input("A paper boat on a pond").run()
         no_exception(at)

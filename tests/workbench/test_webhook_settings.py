@@ -10,6 +10,7 @@ from page_helpers import no_exception
 from dailies.client import VideosClient
 from tests.fakes.replicate import KEY as REPLICATE_KEY
 from tests.fakes.replicate import FakeReplicate
+from tests.server_side import define
 
 
 def test_register_test_and_remove_the_webhook_endpoint(open_page, studio_of, engine) -> None:
@@ -51,7 +52,7 @@ def test_a_replicate_provider_is_offered_and_registered_with_its_accounts_secret
 ) -> None:
     monkeypatch.setenv("REPLICATE_API_TOKEN", REPLICATE_KEY)
     with FakeReplicate() as fake:
-        studio_of().add_provider("rep", fake.base_url, kind="replicate")
+        define(studio_of(), "rep", "replicate", fake.base_url)
         at = no_exception(open_page("settings.py"))
         assert at.selectbox(key="webhook_provider").options == ["engine", "rep"]
         at.selectbox(key="webhook_provider").select("rep").run()
