@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from dailies.hosts import HostPolicy
+    from dailies.hosts import HostPolicy, Refusal
 
 SIGNED_IN_ONLY = ("/_stcore/metrics", "/_stcore/agent/")
 """Streamlit's routes that say what the app holds or drive it: beyond loopback, for signed-in browsers only."""
+PROGRAM_ROUTES = ("/engine/", "/api/", "/hooks/", "/app/static/takes/")
+"""Our routes that answer programs in JSON: a refusal there is JSON too, `{"error": {"message", "code"}}`."""
 
 
 @functools.cache
@@ -51,8 +53,9 @@ def _signed_in_only(path: str) -> bool:
     return any(route.rstrip("/") + "/" in path for route in SIGNED_IN_ONLY)
 
 
-def _refusal(scope: Scope) -> tuple[int, str] | None:
+def _refusal(scope: Scope) -> Refusal | None:
     from components.access import bound_beyond_loopback, media_allowed
+    from dailies.hosts import Refusal
 
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     refused = host_policy().refusal(scope["path"], headers)
@@ -60,8 +63,14 @@ def _refusal(scope: Scope) -> tuple[int, str] | None:
         return refused
     if scope["type"] == "http" and _signed_in_only(scope["path"]) and bound_beyond_loopback() \
             and not media_allowed(Request(scope)):
-        return 401, "Sign in first (DAILIES_ACCESS_TOKEN or [auth])."
+        return Refusal(401, "sign_in", "Sign in first (DAILIES_ACCESS_TOKEN or [auth]).")
     return None
+
+
+def _answer(refused: Refusal, path: str) -> Response:
+    if path.startswith(PROGRAM_ROUTES):
+        return JSONResponse({"error": {"message": refused.message, "code": refused.code}}, status_code=refused.status)
+    return PlainTextResponse(refused.message, status_code=refused.status)
 
 
 class Boundary:
@@ -76,11 +85,10 @@ class Boundary:
             return
         refused = _refusal(scope)
         if refused is not None:
-            status, message = refused
             if scope["type"] == "http":
-                await _with_framing_headers(PlainTextResponse(message, status_code=status), scope, receive, send)
+                await _with_framing_headers(_answer(refused, scope["path"]), scope, receive, send)
             else:
-                await _refuse_handshake(scope, send, status, message)
+                await _refuse_handshake(scope, send, refused.status, refused.message)
             return
         if scope["type"] == "http":
             await _with_framing_headers(self.app, scope, receive, send)

@@ -51,6 +51,8 @@ _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 class Refusal(NamedTuple):
     status: int
+    code: str
+    """`wrong_host` or `cross_origin`, as the embedded engine's own errors name them."""
     message: str
 
 
@@ -135,20 +137,22 @@ class HostPolicy:
         """
         host_header = headers.get("host")
         if host_header is None:
-            return None if path == HEALTH_PATH else Refusal(421, "A request must name the host it is for.")
+            return None if path == HEALTH_PATH else Refusal(421, "wrong_host", "A request must name its host.")
         target = _host_header(host_header)
         if target is None or not self.host_allowed(target[0], path):
-            return Refusal(421, f"This server does not answer for the host {host_of(host_header)[:100]!r}. If that "
-                                f"is how people reach it, add it to {ALLOWED_HOSTS_VARIABLE} and restart the app.")
+            return Refusal(421, "wrong_host",
+                           f"This server does not answer for the host {host_of(host_header)[:100]!r}. If that is how "
+                           f"people reach it, add it to {ALLOWED_HOSTS_VARIABLE} and restart the app.")
         origin = headers.get("origin")
         if origin is not None and not self.origin_allowed(origin, host_header):
-            return Refusal(403, "Requests sent by another origin's web page are refused.")
+            return Refusal(403, "cross_origin", "Requests sent by another origin's web page are refused.")
         site = headers.get("sec-fetch-site")
         if site in (None, "same-origin", "none"):
             return None
         if path.startswith(SAME_ORIGIN_ONLY_PREFIXES):
-            return Refusal(403, "The team's takes are served to the workbench's own pages only.")
+            return Refusal(403, "cross_origin", "The team's takes are served to the workbench's own pages only.")
         top_level = headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") == "document"
         if not top_level:
-            return Refusal(403, "Another site's page may link to the workbench, not load anything from it.")
+            return Refusal(403, "cross_origin",
+                           "Another site's page may link to the workbench, not load anything from it.")
         return None
