@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 SIGNED_IN_ONLY = ("/_stcore/metrics", "/_stcore/agent/")
 """Streamlit's routes that say what the app holds or drive it: beyond loopback, for signed-in browsers only."""
-PROGRAM_ROUTES = ("/engine/", "/api/", "/hooks/", "/app/static/takes/")
-"""Our routes that answer programs in JSON: a refusal there is JSON too, `{"error": {"message", "code"}}`."""
+PROGRAM_ROUTES = ("/engine/", "/api/", "/hooks/")
+"""Our routes that answer programs in JSON: a refusal there is JSON too, `{"error": {"message", "code"}}`. Elsewhere
+(pages, the takes a browser loads) it is plain text, which a browser shows, and reports, as it is."""
 
 
 @functools.cache
