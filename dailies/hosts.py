@@ -91,6 +91,11 @@ def _host_header(value: str) -> tuple[str, int | None] | None:
     return host, port
 
 
+def _quoted(host: str) -> str:
+    """A `Host` as a refusal may quote it: host-name characters only, so that no answer carries markup."""
+    return "'" + re.sub(r"[^A-Za-z0-9.:\[\]_-]", "?", host[:100]) + "'"
+
+
 @dataclass(frozen=True)
 class HostPolicy:
     """The names this server answers to besides loopback ones, and the checks every request passes."""
@@ -141,7 +146,7 @@ class HostPolicy:
         target = _host_header(host_header)
         if target is None or not self.host_allowed(target[0], path):
             return Refusal(421, "wrong_host",
-                           f"This server does not answer for the host {host_of(host_header)[:100]!r}. If that is how "
+                           f"This server does not answer for the host {_quoted(host_of(host_header))}. If that is how "
                            f"people reach it, add it to {ALLOWED_HOSTS_VARIABLE} and restart the app.")
         origin = headers.get("origin")
         if origin is not None and not self.origin_allowed(origin, host_header):
