@@ -4,7 +4,8 @@ This file is the server: Streamlit's own app (the pages, from `workbench.py`) wi
 mounted beside it in the same process: the embedded engine at `/engine/v1` (the default provider, so
 no key and no network are needed), the media folder at `/app/static/takes/...` (videos and images
 play from URLs with Range support, never from bytes held in server memory), sign-in by access token,
-webhook deliveries and the pipeline API.
+webhook deliveries and the pipeline API. Every request, to Streamlit's routes and ours alike, first passes
+`components.boundary` (the host it names, the page that sent it; no framing by other pages).
 
 It imports only Streamlit: the server answers at once, and the engine, the studio and the modules
 behind our routes load in a background thread while the first browser loads Streamlit's frontend
@@ -27,11 +28,13 @@ from typing import Any
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
+from components.boundary import Boundary
 from components.mounts import ACCESS_ROUTE, ENGINE_MOUNT, FILES_ROUTE, HOOKS_ROUTE, PIPELINE_ENDPOINTS, starting
 
 HERE = Path(__file__).resolve().parent
@@ -216,5 +219,6 @@ app = st.App(
         *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
           for path, name, methods in PIPELINE_ENDPOINTS),
     ],
+    middleware=[Middleware(Boundary)],  # every request: a foreign Host (421), another page's request (403), framing
     lifespan=lifespan,
 )

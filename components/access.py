@@ -6,6 +6,11 @@ render, read every prompt and spend the team's budget, so: `DAILIES_ACCESS_TOKEN
 secrets) must be set, a person enters it once on `/access`, and the answer is an HttpOnly cookie holding
 a digest of the token (never the token). Pages (`require_access`, before any page runs) and the media
 route (`media_allowed`) check that cookie; without it no page content and no file is served.
+
+People on other machines reach the app only by the names the team configured (`DAILIES_ALLOWED_HOSTS`,
+`components.boundary`); a name configured that is not this machine's (a LAN address, a reverse proxy's name)
+also needs sign-in, as a proxy on this machine makes a loopback-bound app reachable from elsewhere. Wrong
+tokens are slowed down per address and for everyone together (`dailies.lockout`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import hashlib
 import hmac
 import html
 import logging
+import math
+import time
 
 import streamlit as st
 from starlette.requests import Request
@@ -22,18 +29,25 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from components.mounts import ACCESS_ROUTE
 from dailies.config import Environment, is_loopback_host
+from dailies.hosts import ALLOWED_HOSTS_VARIABLE
+from dailies.lockout import Guesses
 from dailies.request_bodies import read_form
 
 COOKIE = "dailies_access"
 MAX_SIGN_IN_FORM = 4 * 1024
 """The largest sign-in form, in bytes: one token field."""
 log = logging.getLogger(__name__)
+_guesses = Guesses()
+"""Wrong tokens sent to `/access` in this process, which slow down whoever sends them."""
 
 
 def bound_beyond_loopback() -> bool:
-    """Whether people on other machines can reach this server (no address means every interface)."""
+    """Whether people on other machines can reach this server: it is bound beyond loopback (no address means
+    every interface), or a name it answers to is not this machine's (a LAN address, a reverse proxy's name)."""
+    from components.boundary import host_policy
+
     address = str(st.get_option("server.address") or "")
-    return not (address and is_loopback_host(address))
+    return not (address and is_loopback_host(address)) or host_policy().reached_from_other_machines
 
 
 def _digest(token: str) -> str:
@@ -66,7 +80,17 @@ def announce() -> None:
     if not bound_beyond_loopback():
         return
     address = st.get_option("server.address") or "every interface"
+    from components.boundary import host_policy
     from components.identity import auth_configured
+
+    names = sorted(name for name in host_policy().names if not is_loopback_host(name))
+    if names:
+        log.warning("Dailies answers other machines at %s (%s); any other host name is refused.",
+                    ", ".join(names), ALLOWED_HOSTS_VARIABLE)
+    else:
+        log.warning("Dailies answers only loopback names: to be reached from other machines by this machine's name "
+                    "or address, set %s (for example %s=dailies.lan,192.168.1.20) and restart.",
+                    ALLOWED_HOSTS_VARIABLE, ALLOWED_HOSTS_VARIABLE)
 
     if auth_configured():
         log.warning("Dailies is bound to %s (beyond loopback): sign-in through [auth] is required.", address)
@@ -120,16 +144,24 @@ async def access_page(request: Request) -> Response:
         return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message=html.escape(
             "Sign-in is not set up: DAILIES_ACCESS_TOKEN is not set on the server.")), status_code=503)
     if request.method == "POST":
+        client = request.client.host if request.client else ""
+        wait = _guesses.wait(client, time.monotonic())
+        if wait > 0:  # the token is not even looked at: a guess made while waiting tells nothing
+            return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message=html.escape(
+                f"Too many wrong tokens: try again in {math.ceil(wait)} s.")), status_code=429,
+                headers={"Retry-After": str(math.ceil(wait))})
         try:  # past MAX_SIGN_IN_FORM, `BodyTooLarge`: Starlette answers 413
             form = await read_form(request, MAX_SIGN_IN_FORM, max_files=0, max_field_bytes=MAX_SIGN_IN_FORM)
             given = str(form.get("token") or "")
         except ValueError:  # a form the parsers refuse holds no token
             given = ""
         if hmac.compare_digest(given.encode(), token.encode()):
+            _guesses.succeeded(client)
             answer = RedirectResponse("/", status_code=303)
             answer.set_cookie(COOKIE, _digest(token), httponly=True, samesite="strict",
                               secure=request.url.scheme == "https", max_age=30 * 86400)
             return answer
+        _guesses.failed(client, time.monotonic())
         return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message="That is not the access token."),
                             status_code=401)
     return HTMLResponse(_FORM.format(action=ACCESS_ROUTE, message="Enter the team's access token once."))

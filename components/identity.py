@@ -90,7 +90,7 @@ def user_from_cookies(cookies: Mapping[str, str]) -> dict[str, Any] | None:
 def cookie_signed_in(cookies: Mapping[str, str]) -> bool:
     """Whether the cookies carry a signed-in user the allow-list lets in (the media route's check)."""
     user = user_from_cookies(cookies) if auth_configured() else None
-    return bool(user) and allow_list().allows(user.get("email"), verified=user.get("email_verified", True) is not False)
+    return bool(user) and allow_list().admits(user)
 
 
 def require_sign_in() -> None:
@@ -103,10 +103,17 @@ def require_sign_in() -> None:
         st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:", key="sign_in")
         st.stop()
     email = st.user.get("email")
-    if not allow_list().allows(email, verified=st.user.get("email_verified", True) is not False):
+    allowed = allow_list()
+    if not allowed.admits(st.user):
         st.title("Dailies")
-        st.error(f"{plain(email or 'This account')} is not allowed in this workbench. Ask the team to add your "
-                 f"address or domain to {ALLOW_VARIABLE}, or sign in with another account.", icon=":material/block:")
+        if allowed.allows(email):  # on the list, but the provider did not say the address is verified
+            st.error(f"The sign-in provider did not say {plain(email or 'this address')} is verified "
+                     "(`email_verified`), so it is not let in. Verify the address with the provider, or sign in "
+                     "with another account.", icon=":material/block:")
+        else:
+            st.error(f"{plain(email or 'This account')} is not allowed in this workbench. Ask the team to add your "
+                     f"address or domain to {ALLOW_VARIABLE}, or sign in with another account.",
+                     icon=":material/block:")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out_refused")
         st.stop()
 

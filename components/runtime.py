@@ -15,8 +15,10 @@ import contextlib
 import functools
 import os
 import re
+import stat
 import threading
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import quote
 
 import streamlit as st
@@ -24,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from components.access import media_allowed
+from components.boundary import host_policy
 from components.mounts import FILES_PREFIX, wait_for_start
 from dailies.bucket import BucketError
-from dailies.config import Environment, host_of, is_loopback_host
+from dailies.config import Environment, host_of
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
@@ -51,18 +54,17 @@ def set_engine_token(token: str) -> None:
 
 
 def served_hosts() -> tuple[str, ...]:
-    """Names this server answers to besides loopback ones: the configured `server.address`/`browser.serverAddress`.
+    """Names this server answers to besides loopback ones: `server.address`, `browser.serverAddress` and
+    `DAILIES_ALLOWED_HOSTS` (`components.boundary.host_policy`).
 
     A request carrying any other `Host` comes from a name someone rebound to this machine (DNS rebinding).
     """
-    names = (st.get_option("server.address"), st.get_option("browser.serverAddress"))
-    return tuple(sorted({str(name).strip("[]") for name in names if name}))
+    return tuple(sorted(host_policy().names))
 
 
 def host_allowed(request: Request) -> bool:
-    """Whether the request's `Host` names this server."""
-    host = host_of(request.headers.get("host", ""))
-    return is_loopback_host(host) or host.lower() in {name.lower() for name in served_hosts()}
+    """Whether the request's `Host` names this server (every request is checked by `components.boundary` first)."""
+    return host_policy().host_allowed(host_of(request.headers.get("host", "")))
 
 
 def engine_url() -> tuple[str, str | None]:
@@ -158,6 +160,19 @@ def media_url(job: Job, variant: str = "video") -> str | None:
     return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
 
 
+def _regular_file_inside(path: Path, folder: Path) -> Path | None:
+    """`path` resolved, when it is a regular file that really lives inside `folder`: not a link (to a file or
+    through a linked folder) to anything elsewhere, such as a key file someone could link into a take's folder."""
+    try:
+        if path.is_symlink():
+            return None
+        real, root = path.resolve(strict=True), folder.resolve(strict=True)
+        mode = real.lstat().st_mode
+    except (OSError, RuntimeError):  # missing, unreadable, a loop of links
+        return None
+    return real if stat.S_ISREG(mode) and real.is_relative_to(root) else None
+
+
 async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     if not host_allowed(request):
@@ -172,7 +187,8 @@ async def serve_media_file(request: Request) -> Response:
         path = _media_library().job_dir(job_id) / name  # job_dir refuses ids that would leave the folder
     except ValidationError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
-    if not path.is_file():
+    path = _regular_file_inside(path, _media_library().root)
+    if path is None:
         return JSONResponse({"error": "no such file"}, status_code=404)
     # `?download=1` saves the file under a telling name instead of playing it in the tab.
     attachment = {"filename": f"{job_id}-{name}", "content_disposition_type": "attachment"}

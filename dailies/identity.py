@@ -8,9 +8,11 @@ one of the team. Kept here, without Streamlit, so the rule can be tested on its 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["ALLOW_VARIABLE", "AllowList"]
+__all__ = ["ALLOW_VARIABLE", "AllowList", "email_verified"]
 
 ALLOW_VARIABLE = "DAILIES_SIGN_IN_ALLOW"
 """The environment variable or secret holding the allow-list: domains and addresses, comma-separated."""
@@ -49,3 +51,15 @@ class AllowList:
             return False
         address = email.strip().casefold()
         return address in self.addresses or address.rpartition("@")[2] in self.domains
+
+    def admits(self, claims: Mapping[str, Any]) -> bool:
+        """Whether a signed-in user (their ID token's claims) is one of the team's: with a list set, their
+        `email` must be on it and `email_verified` must be true (a token that does not say so is refused)."""
+        return self.allows(claims.get("email"), verified=email_verified(claims))
+
+
+def email_verified(claims: Mapping[str, Any]) -> bool:
+    """Whether the ID token says its `email` was verified: `email_verified` true (a few providers send the text
+    "true"); missing or anything else is not verified."""
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")

@@ -30,9 +30,11 @@ def start(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[su
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
-    from oidc_provider_mock import run_server_in_thread
+    from oidc_provider_mock import User, run_server_in_thread
 
-    with run_server_in_thread() as server:
+    # The provider says it verified the team's address (the allow-list needs `email_verified`), not the other's.
+    verified = [User(sub="ann@example.com", claims={"email": "ann@example.com", "email_verified": True})]
+    with run_server_in_thread(user_claims=verified) as server:
         yield f"http://localhost:{server.server_port}"
 
 
@@ -95,6 +97,18 @@ def test_an_address_off_the_allow_list_is_refused(signed_app, browser) -> None:
     context, page = sign_in(browser, url, "eve@elsewhere.org")
     try:
         page.get_by_text("is not allowed in this workbench").wait_for()
+        assert page.locator(".st-key-prompt").count() == 0
+        assert context.request.get(url + MEDIA).status == 401
+    finally:
+        context.close()
+
+
+def test_an_address_on_the_list_the_provider_did_not_verify_is_refused(signed_app, browser) -> None:
+    """The provider's ID token for cy@example.com has no `email_verified`: the allow-list does not let it in."""
+    url, _ = signed_app
+    context, page = sign_in(browser, url, "cy@example.com")
+    try:
+        page.get_by_text("is verified (email_verified), so it is not let in", exact=False).wait_for()
         assert page.locator(".st-key-prompt").count() == 0
         assert context.request.get(url + MEDIA).status == 401
     finally:

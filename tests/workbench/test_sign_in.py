@@ -45,7 +45,7 @@ def test_an_address_off_the_allow_list_is_refused(signed) -> None:
 
 
 def test_a_signed_in_person_is_named_in_the_sidebar_and_on_their_jobs(signed, studio_of) -> None:
-    at = signed({"is_logged_in": True, "email": "bo@freelance.net", "name": "Bo"})
+    at = signed({"is_logged_in": True, "email": "bo@freelance.net", "email_verified": True, "name": "Bo"})
     assert f"Signed in as **{plain('bo@freelance.net')}**" in [c.value for c in at.sidebar.caption]
     assert "Sign out" in [b.label for b in at.sidebar.button]
     assert not [t for t in at.text_input if t.key == "person_input"], "no name is asked of a signed-in person"
@@ -66,3 +66,13 @@ def test_the_allow_list_may_live_in_the_secrets_streamlit_loaded(open_page, monk
     at.secrets["DAILIES_SIGN_IN_ALLOW"] = "studio.org"
     at.user = {"is_logged_in": True, "email": "ann@example.com"}
     assert "is not allowed in this workbench" in no_exception(at.run()).error[0].value
+
+
+def test_an_address_on_the_list_the_provider_did_not_verify_is_refused(signed) -> None:
+    """An ID token without `email_verified` true (some providers let anyone type any address) is not let in."""
+    for user in ({"is_logged_in": True, "email": "ann@example.com"},
+                 {"is_logged_in": True, "email": "ann@example.com", "email_verified": False}):
+        at = signed(user)
+        assert "did not say ann\\@example.com is verified" in at.error[0].value
+        assert [b.label for b in at.button] == ["Sign out"]
+        assert not at.text_area
