@@ -168,14 +168,15 @@ async def take_file(request: Request) -> Response:
     job = pipeline().studio.store.get(request.path_params["take_id"])
     variant = request.path_params["variant"]
     record = job.files.get(variant) if job is not None else None
-    path = pipeline().studio.media.resolve(record.path) if record is not None else None
-    if record is not None and path is not None and not path.is_file() and record.in_bucket:
+    media = pipeline().studio.media
+    path = media.servable(record.path) if record is not None else None
+    if record is not None and path is None and record.in_bucket and not media.root.joinpath(record.path).exists():
         # Dropped here after it was checked safe in the team's bucket: a presigned URL of the object.
         with contextlib.suppress(BucketError):
             bucket = pipeline().studio.bucket()
             if bucket is not None and (url := bucket.presigned_url(record)):
                 return RedirectResponse(url, status_code=307)
-    if path is None or not path.is_file():
+    if path is None:  # (a link in the take's folder is not served: only regular files inside the media folder)
         return _error(404, "No such file.")
     return FileResponse(path, media_type=record.content_type, filename=f"{job.id}-{path.name}")
 

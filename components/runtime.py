@@ -15,10 +15,8 @@ import contextlib
 import functools
 import os
 import re
-import stat
 import threading
 from contextlib import ExitStack
-from pathlib import Path
 from urllib.parse import quote
 
 import streamlit as st
@@ -160,19 +158,6 @@ def media_url(job: Job, variant: str = "video") -> str | None:
     return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
 
 
-def _regular_file_inside(path: Path, folder: Path) -> Path | None:
-    """`path` resolved, when it is a regular file that really lives inside `folder`: not a link (to a file or
-    through a linked folder) to anything elsewhere, such as a key file someone could link into a take's folder."""
-    try:
-        if path.is_symlink():
-            return None
-        real, root = path.resolve(strict=True), folder.resolve(strict=True)
-        mode = real.lstat().st_mode
-    except (OSError, RuntimeError):  # missing, unreadable, a loop of links
-        return None
-    return real if stat.S_ISREG(mode) and real.is_relative_to(root) else None
-
-
 async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     if not host_allowed(request):
@@ -184,10 +169,10 @@ async def serve_media_file(request: Request) -> Response:
     try:
         if not _FILE_NAME.match(name):
             raise ValidationError(f"not a media file name: {name!r}")
-        path = _media_library().job_dir(job_id) / name  # job_dir refuses ids that would leave the folder
+        _media_library().job_dir(job_id)  # refuses ids that would leave the folder
     except ValidationError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
-    path = _regular_file_inside(path, _media_library().root)
+    path = _media_library().servable(f"{job_id}/{name}")
     if path is None:
         return JSONResponse({"error": "no such file"}, status_code=404)
     # `?download=1` saves the file under a telling name instead of playing it in the tab.

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,20 @@ class MediaLibrary:
 
     def relative(self, path: str | os.PathLike[str]) -> str:
         return Path(path).resolve().relative_to(self.root).as_posix()
+
+    def servable(self, relative: str | os.PathLike[str]) -> Path | None:
+        """The file at `relative` (to the folder) when it may be served: a regular file that really lives
+        inside the folder, not a link (to a file, or through a linked folder) to anything elsewhere, such as a
+        key file someone could link into a take's folder. None for anything else (missing, a loop of links)."""
+        path = self.root / relative
+        try:
+            if path.is_symlink():
+                return None
+            real = path.resolve(strict=True)
+            mode = real.lstat().st_mode
+        except (OSError, RuntimeError):
+            return None
+        return real if stat.S_ISREG(mode) and real.is_relative_to(self.root) else None
 
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()

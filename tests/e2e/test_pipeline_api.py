@@ -204,3 +204,16 @@ def test_a_refused_order_with_an_uploaded_image_leaves_nothing_in_uploads(app: A
                       files={"reference": ("card.png", png(), "image/png")})
     assert refused.status_code == 400 and "moderation" in refused.text
     assert (set(folder.iterdir()) if folder.exists() else set()) == before
+
+
+def test_a_linked_file_in_a_takes_folder_is_not_served_by_the_api(app: App, tmp_path) -> None:
+    made = app.api("POST", "/takes", json={"prompt": "a lighthouse at dusk, slow push in", "seconds": 4}).json()
+    wait_until(lambda: app.api("GET", f"/takes/{made['id']}").json()["status"] == "completed", 90, "the take")
+    assert app.api("GET", f"/takes/{made['id']}/files/video").status_code == 200
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("a key file outside the media folder")
+    video = next((app.home / "media").glob(f"{made['id']}/video.*"))
+    video.unlink()
+    video.symlink_to(secret)  # someone with a shell links a take's file to something else
+    answer = app.api("GET", f"/takes/{made['id']}/files/video")
+    assert answer.status_code == 404 and "key file" not in answer.text
