@@ -14,8 +14,21 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   header `x-fal-error-type`; one not finished answers `400 {"detail": "Request is still in progress"}`.
 - `PUT /{owner}/{alias}/requests/{id}/cancel` -> `202 {"status": "CANCELLATION_REQUESTED"}`, or
   `400 {"status": "ALREADY_COMPLETED"}`. Afterwards the status is COMPLETED with
-  `error_type: "request_cancelled"` (fal's real post-cancel status is not documented; this is a guess
-  the SDK can parse).
+  `error_type: "request_cancelled"`. UNKNOWN: fal's post-cancel status is not documented (the queue
+  docs, https://fal.ai/docs/model-apis/model-endpoints/queue, stop at CANCELLATION_REQUESTED); this is
+  a guess the SDK can parse, and `status_word_next` lets a test answer any other word instead. The
+  adapter survives either: a word it does not know fails the take after a bounded time, in words.
+- A model's failure: `GET` of the result answers `422 {"detail": [{"loc": ["body", ...], "msg", "type"}]}`
+  (FastAPI's shape, https://fal.ai/docs/model-apis/errors); the status may or may not carry `error`
+  (`status_carries_error`), so the adapter must read the list.
+- Inputs are checked against each endpoint's schema (`tests/fakes/schemas.py`, from fal's per-endpoint
+  OpenAPI): an unknown input or an enum value out of range is that same 422 list. Seedance left without
+  `resolution` renders 1080p (its documented default), recorded in `rendered`.
+- Concurrency: fal's queue absorbs requests above the account's limit as IN_QUEUE with a growing
+  `queue_position` (https://fal.ai/docs/model-apis/model-endpoints/queue); a 429 is still possible at the
+  ingress, answered here (`rate_limit_next`) as `429 {"detail": "..."}` with `Retry-After` (shape
+  unverified: fal does not document it). The SDK's own submit retries 429s; the adapter does not.
+- Output URLs: fal's CDN URLs expire (fal does not promise a lifetime); `expire_outputs` makes them 404.
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
   the SDK's own retry treats as an ingress error worth retrying.
@@ -38,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes.schemas import FAL as SCHEMAS
 
 KEY = "fal-test-key:secret"
 
@@ -50,6 +64,14 @@ class FakeFal(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.signing_key = Ed25519PrivateKey.generate()
+        self.status_carries_error = True
+        self.status_word_next: str | None = None
+        """The next status poll answers this word (one the SDK may not know)."""
+        self.rate_limit_next: str | None = None
+        """The next create answers 429 with this `Retry-After`."""
+        self.expire_outputs = False
+        self.rendered: dict[str, str] = {}
+        """Request id -> the resolution it renders at (the schema's default when none was sent)."""
 
     @property
     def jwks_url(self) -> str:
@@ -65,7 +87,7 @@ class FakeFal(FakeVendor):
             return Answer(200, self.jwks())
         if path.startswith("/files/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/files/").removesuffix(".mp4"))
-            if job is None or job.state != "done":
+            if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"detail": "Not found"})
             return Answer(200, raw=self.video_bytes(job))
         if headers.get("Authorization") != f"Key {KEY}":
@@ -78,6 +100,9 @@ class FakeFal(FakeVendor):
             if job is None or job.input.get("_app") != app:
                 return Answer(404, {"detail": "Request not found"})
             if rest[1:] == ["status"] and method == "GET":
+                if self.status_word_next:
+                    word, self.status_word_next = self.status_word_next, None
+                    return Answer(200, {"status": word})
                 return Answer(200, self._status(self.advance(job)))
             if rest[1:] == ["cancel"] and method == "PUT":
                 if job.state in ("queued", "running"):
@@ -92,12 +117,23 @@ class FakeFal(FakeVendor):
 
     def _create(self, endpoint: str, body: Any, webhook: str | None = None) -> Answer:
         if not isinstance(body, dict) or not body.get("prompt"):
-            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required"}]})
+            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]})
+        if self.rate_limit_next is not None:
+            wait, self.rate_limit_next = self.rate_limit_next, None
+            return Answer(429, {"detail": "Too many requests"}, {"retry-after": wait})
+        schema = SCHEMAS.get(endpoint)
+        if schema is not None:
+            problems = schema.problems(body)
+            if problems:
+                return Answer(422, {"detail": [{"loc": ["body", name], "msg": msg, "type": kind}
+                                               for name, msg, kind in problems]})
         if endpoint.endswith("image-to-video") and not str(body.get("image_url", "")).startswith(("data:", "https:")):
             return Answer(422, {"detail": [{"loc": ["body", "image_url"], "msg": "field required"}]})
         owner, alias = endpoint.split("/")[:2]
         job = FakeJob(self.new_id("fal-"), endpoint, {**body, "_app": f"{owner}/{alias}"},
                       shape_of(str(body.get("aspect_ratio", "16:9"))), callback=webhook)
+        if schema is not None and "resolution" in schema.defaults:
+            self.rendered[job.id] = str(body.get("resolution", schema.defaults["resolution"]))
         lost = self.add_job(job)
         self.run_on_own_clock(job)
         if lost:
@@ -112,7 +148,7 @@ class FakeFal(FakeVendor):
         if job.state == "running":
             return {"status": "IN_PROGRESS", "logs": [{"message": "rendering", "level": "INFO"}]}
         done: dict[str, Any] = {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 1.2}}
-        if job.state == "failed":
+        if job.state == "failed" and self.status_carries_error:
             done.update(error=job.fail_with, error_type="content_policy_violation")
         elif job.state == "cancelled":
             done.update(error="Request was cancelled by the user", error_type="request_cancelled")
@@ -121,8 +157,11 @@ class FakeFal(FakeVendor):
     def _result(self, job: FakeJob) -> Answer:
         if job.state in ("queued", "running"):
             return Answer(400, {"detail": "Request is still in progress"})
+        if job.state == "failed":
+            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": job.fail_with,
+                                            "type": "content_policy_violation"}]})
         if job.state != "done":
-            return Answer(422, {"detail": job.fail_with or "cancelled"}, {"x-fal-error-type": "request_failed"})
+            return Answer(422, {"detail": "cancelled"}, {"x-fal-error-type": "request_failed"})
         size = len(self.video_bytes(job))
         return Answer(200, {"video": {"url": f"{self.base_url}/files/{job.id}.mp4", "content_type": "video/mp4",
                                       "file_name": "output.mp4", "file_size": size}, "seed": 42})
