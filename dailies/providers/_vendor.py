@@ -242,6 +242,58 @@ def fitted_image_uri(path: str | os.PathLike[str], limit: ImageLimit, label: str
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+# -- published input schemas -----------------------------------------------------------------------
+
+
+def _resolved(prop: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """A property with its `$ref` / `allOf` references folded in (Cog puts enums behind `allOf: [$ref]`)."""
+    merged: dict[str, Any] = {}
+    for part in [prop, *prop.get("allOf", ())]:
+        ref = part.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: Any = document
+            for key in ref[2:].split("/"):
+                target = target.get(key, {}) if isinstance(target, Mapping) else {}
+            merged.update(_resolved(target, document) if isinstance(target, Mapping) else {})
+        merged.update({k: v for k, v in part.items() if k not in ("$ref", "allOf")})
+    return merged
+
+
+def schema_problems(schema: Mapping[str, Any], document: Mapping[str, Any], body: Mapping[str, Any]) -> list[str]:
+    """What a vendor's published input schema (an OpenAPI object schema) says is wrong with `body`:
+    inputs it does not have, values outside an enum or a minimum/maximum, required inputs left out."""
+    schema = _resolved(schema, document)
+    properties = schema.get("properties") or {}
+    found = [f"{name}: required" for name in schema.get("required") or () if name not in body]
+    for name, value in body.items():
+        if name not in properties:
+            found.append(f"{name}: not an input of this model")
+            continue
+        prop = _resolved(properties[name], document)
+        if "enum" in prop and value not in prop["enum"]:
+            found.append(f"{name}: {value!r} is not one of {', '.join(map(repr, prop['enum']))}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if "minimum" in prop and value < prop["minimum"]:
+                found.append(f"{name}: {value} is below {prop['minimum']}")
+            if "maximum" in prop and value > prop["maximum"]:
+                found.append(f"{name}: {value} is above {prop['maximum']}")
+    return found
+
+
+def check_published_schema(
+    published: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]], key: str, body: Mapping[str, Any],
+    label: str,
+) -> None:
+    """Refuse `body` before sending when the schema the vendor published for `key` (read at the connection
+    test) says it will be refused; a model whose schema was not read is sent as the catalogue says."""
+    if key not in published:
+        return
+    schema, document = published[key]
+    problems = schema_problems(schema, document, body)
+    if problems:
+        raise NotSupported(f"{label} {key} would refuse this ({'; '.join(problems)}), as its published schema says.")
+
+
 # -- errors -----------------------------------------------------------------------------------------
 
 

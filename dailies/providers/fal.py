@@ -21,6 +21,11 @@ that says to look at fal's dashboard (fal documents four words; a fifth is a cha
 reason to wait for the 15-minute stall timeout). A 429 is our `RateLimitError`, with `Retry-After` when
 fal sends one, so the studio can hold the take and send it later.
 
+Published schemas: the connection test (`health`) also reads each catalogue endpoint's OpenAPI
+(`https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...`), once per provider, and `submit` then
+refuses an input the endpoint does not have or a value out of its range before sending. An endpoint
+whose schema cannot be read is named in the health message and sent as the catalogue says.
+
 Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create carries
 `?fal_webhook=<public url>/hooks/<name>` (what the SDK's `submit(..., webhook_url=...)` adds), and fal
 posts `{request_id, status: OK|ERROR, payload}` there when the request ends, signed with Ed25519; the
@@ -48,6 +53,7 @@ from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     capabilities_of,
+    check_published_schema,
     check_request_shape,
     check_seconds,
     download_url,
@@ -82,6 +88,10 @@ IMAGE_LIMIT = ImageLimit(
     "kept under 8 MB inline: fal publishes no data-URI cap we could read here (unverified); its upload "
     "takes more",
 )
+FAL_OPENAPI_URL = "https://fal.ai/api/openapi/queue/openapi.json"
+SCHEMA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SCHEMA_RETRY_S = 600.0
+"""How long a connection test waits before asking again for schemas it could not read (health runs often)."""
 UNKNOWN_STATUS_GRACE_S = 120.0
 """How long a status word the SDK does not know is read as "still running" before the take fails."""
 
@@ -111,6 +121,7 @@ class FalProvider:
         models: Mapping[str, ModelSpec] = MODELS,
         webhook_url: WebhookLookup | None = None,
         jwks_url: str | None = None,
+        openapi_url: str | None = None,
     ) -> None:
         """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake).
 
@@ -125,7 +136,13 @@ class FalProvider:
         self._queue_url = queue_url.rstrip("/") + "/" if queue_url else None
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
         self.jwks_url = jwks_url or (key_lookup or os.environ.get)("FAL_JWKS_URL") or FAL_JWKS_URL
+        self.openapi_url = openapi_url or (
+            self._queue_url + "api/openapi/queue/openapi.json" if self._queue_url else FAL_OPENAPI_URL
+        )
+        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Endpoint -> (its input schema, the whole OpenAPI document), as read at the connection test."""
         self.clock: Callable[[], float] = time.monotonic
+        self._schemas_retry_at = 0.0
         self._unknown_since: dict[str, float] = {}
         """When each request first answered a status word we do not know (bounded by how many are polled)."""
 
@@ -162,7 +179,36 @@ class FalProvider:
                 return Health(False, f"{self.label} refused the key: {exc.message}")
         except (httpx.HTTPError, ValueError) as exc:
             return Health(False, f"{self.label} does not answer: {transport_error(exc)}")
-        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+        unread = self._read_schemas()
+        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
+        return Health(True, said, (time.perf_counter() - started) * 1000)
+
+    def _endpoints(self) -> list[str]:
+        return ["/".join(p for p in (spec.id, spec.options[kind]) if p)
+                for spec in self.models.values() for kind in ("text", "image") if getattr(spec, kind)]
+
+    def _read_schemas(self) -> list[str]:
+        """Each catalogue endpoint's published inputs, read once; the endpoints whose schema could not be read."""
+        missing = [endpoint for endpoint in self._endpoints() if endpoint not in self.published]
+        if not missing or self.clock() < self._schemas_retry_at:
+            return missing
+        unread = []
+        key = {"Authorization": f"Key {self.sdk.key}"}  # public on fal.ai; a proxy in between may want the key
+        with httpx.Client(timeout=SCHEMA_TIMEOUT, follow_redirects=True, headers=key) as http:
+            for at, endpoint in enumerate(missing):
+                try:
+                    response = http.get(self.openapi_url, params={"endpoint_id": endpoint})
+                    response.raise_for_status()
+                    document = response.json()
+                    self.published[endpoint] = (_input_schema(document), document)
+                except httpx.TransportError:  # the host does not answer: do not wait on it once per endpoint
+                    unread += missing[at:]
+                    break
+                except (httpx.HTTPError, ValueError, KeyError, TypeError, StopIteration):
+                    unread.append(endpoint)
+        if unread:
+            self._schemas_retry_at = self.clock() + SCHEMA_RETRY_S
+        return unread
 
     def callback_signing(self) -> CallbackSigning:
         """fal signs with its public keys: the receiver needs only where they are published."""
@@ -190,6 +236,7 @@ class FalProvider:
         if request.reference_path:
             arguments["image_url"] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
+        check_published_schema(self.published, endpoint, arguments, self.label)
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
         url = self.queue_url + endpoint
@@ -297,6 +344,13 @@ class FalProvider:
             request_id=request_id, response_url=base, status_url=base + "/status", cancel_url=base + "/cancel",
             client=self.sdk._client,
         )
+
+
+def _input_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """The input schema of the one queue POST an endpoint's OpenAPI describes (a `$ref` is left for
+    `schema_problems` to follow)."""
+    post = next(op["post"] for op in document["paths"].values() if "post" in op and "requestBody" in op["post"])
+    return dict(post["requestBody"]["content"]["application/json"]["schema"])
 
 
 def _remote_id(endpoint: str, request_id: str) -> str:

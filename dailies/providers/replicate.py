@@ -22,6 +22,11 @@ https://replicate.com/docs/topics/predictions/lifecycle): `refresh` reads such a
 throttled. Expected available in N seconds.") is our `RateLimitError`, `retry_after` read from that
 sentence, since the SDK's `ReplicateError` keeps no headers.
 
+Published schemas: the connection test (`health`) also reads each catalogue model's latest version's
+`openapi_schema` (`models.get`), once per provider, and `submit` then refuses an input the model does
+not have or a value out of its range before sending, naming it. A model whose schema cannot be read is
+named in the health message and sent as the catalogue says.
+
 Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create also
 sends `webhook=<public url>/hooks/<name>` and `webhook_events_filter=["completed"]`, so Replicate posts
 the finished prediction to the app, signed the Standard Webhooks way with the account's secret
@@ -47,6 +52,7 @@ from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     capabilities_of,
+    check_published_schema,
     check_request_shape,
     check_seconds,
     download_url,
@@ -120,6 +126,9 @@ class ReplicateProvider:
         key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
         self.sdk = replicate.Client(api_token=key, base_url=base_url)
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
+        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Model id -> (its `Input` schema, the whole OpenAPI document), as read at the connection test."""
+        self._schemas_retry_at = 0.0
 
     def __repr__(self) -> str:
         return f"ReplicateProvider(name={self.name!r})"
@@ -145,7 +154,26 @@ class ReplicateProvider:
             pass  # the page held a status word 1.0.7 cannot parse (`aborted`): the key was accepted
         except APIError as exc:
             return Health(False, f"{self.label} does not answer: {exc}")
-        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+        unread = self._read_schemas()
+        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
+        return Health(True, said, (time.perf_counter() - started) * 1000)
+
+    def _read_schemas(self) -> list[str]:
+        """Each catalogue model's published inputs, read once; the models whose schema could not be read."""
+        missing = [model for model in self.models if model not in self.published]
+        if not missing or time.monotonic() < self._schemas_retry_at:
+            return missing
+        unread = []
+        for model in missing:
+            try:
+                version = self._call(self.sdk.models.get, model).latest_version
+                document = dict(version.openapi_schema) if version else {}
+                self.published[model] = (document["components"]["schemas"]["Input"], document)
+            except (APIError, KeyError, TypeError, pydantic_v1.ValidationError):
+                unread.append(model)
+        if unread:  # health runs often: ask again for what was missing in ten minutes, not at every page
+            self._schemas_retry_at = time.monotonic() + 600.0
+        return unread
 
     def callback_signing(self) -> CallbackSigning:
         """The account's webhook signing secret (`whsec_...`), through the SDK, for the receiver to check with."""
@@ -173,6 +201,7 @@ class ReplicateProvider:
             model_input[names["image"]] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
         if request.seed is not None:
             model_input["seed"] = request.seed
+        check_published_schema(self.published, spec.id, model_input, self.label)
         callback: dict[str, Any] = {}
         if url := self.webhook_url():
             callback = {"webhook": url, "webhook_events_filter": ["completed"]}

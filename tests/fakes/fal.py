@@ -28,6 +28,10 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   `queue_position` (https://fal.ai/docs/model-apis/model-endpoints/queue); a 429 is still possible at the
   ingress, answered here (`rate_limit_next`) as `429 {"detail": "..."}` with `Retry-After` (shape
   unverified: fal does not document it). The SDK's own submit retries 429s; the adapter does not.
+- `GET /api/openapi/queue/openapi.json?endpoint_id=<endpoint>` (no key; on fal.ai in life:
+  https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...) -> the endpoint's OpenAPI: `paths` with
+  `POST /<endpoint>` whose request body refers to `components.schemas.<Name>Input` (enums inline), built
+  from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
 - Output URLs: fal's CDN URLs expire (fal does not promise a lifetime); `expire_outputs` makes them 404.
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
@@ -52,12 +56,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 from tests.fakes.schemas import FAL as SCHEMAS
+from tests.fakes.schemas import openapi_input
 
 KEY = "fal-test-key:secret"
 
 
 USER_ID = "fake-fal-user"
 JWKS_PATH = "/.well-known/jwks.json"
+OPENAPI_PATH = "/api/openapi/queue/openapi.json"
 
 
 class FakeFal(FakeVendor):
@@ -71,6 +77,7 @@ class FakeFal(FakeVendor):
         """The next create answers 429 with this `Retry-After`."""
         self.expire_outputs = False
         self.rendered: dict[str, str] = {}
+        self.unpublished: set[str] = set()
         """Request id -> the resolution it renders at (the schema's default when none was sent)."""
 
     @property
@@ -85,6 +92,8 @@ class FakeFal(FakeVendor):
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path == JWKS_PATH and method == "GET":
             return Answer(200, self.jwks())
+        if path == OPENAPI_PATH and method == "GET":
+            return self._openapi((query.get("endpoint_id") or [""])[0])
         if path.startswith("/files/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/files/").removesuffix(".mp4"))
             if job is None or job.state != "done" or self.expire_outputs:
@@ -114,6 +123,22 @@ class FakeFal(FakeVendor):
         if method == "POST" and len(parts) >= 2:
             return self._create("/".join(parts), body, (query.get("fal_webhook") or [None])[0])
         return Answer(404, {"detail": f"no route {method} {path}"})
+
+    @property
+    def openapi_url(self) -> str:
+        return self.base_url + OPENAPI_PATH
+
+    def _openapi(self, endpoint: str) -> Answer:
+        schema = SCHEMAS.get(endpoint)
+        if schema is None or endpoint in self.unpublished:
+            return Answer(404, {"detail": f"endpoint {endpoint!r} not found"})
+        inputs, components = openapi_input(schema, enum_refs=False)
+        name = "".join(part.title() for part in endpoint.replace("-", "/").replace(".", "/").split("/")) + "Input"
+        body = {"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{name}"}}}}}
+        return Answer(200, {"openapi": "3.0.4", "info": {"title": "Queue OpenAPI for " + endpoint},
+                            "paths": {f"/{endpoint}": {"post": body}},
+                            "components": {"schemas": {name: inputs, **components}}})
 
     def _create(self, endpoint: str, body: Any, webhook: str | None = None) -> Answer:
         if not isinstance(body, dict) or not body.get("prompt"):

@@ -29,6 +29,10 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
   records the largest it took in `largest_data_url`.
 - Output URLs expire an hour after the prediction ends (https://replicate.com/docs/topics/predictions/data-retention);
   `expire_outputs` makes them 404.
+- `GET /v1/models/{owner}/{name}` -> the model, its `latest_version.openapi_schema` holding the inputs as
+  `components.schemas.Input` (enums behind `allOf: [$ref]`, as Cog writes them;
+  https://replicate.com/docs/reference/http#models.get), built from `tests/fakes/schemas.py`.
+  `unpublished` names models answered 404 (a retired model).
 - `GET /v1/webhooks/default/secret` -> `{"key": "whsec_<base64>"}`, the account's signing secret.
 - A create with `webhook` (and `webhook_events_filter` naming `completed`, or no filter) gets the
   finished prediction posted there, Standard Webhooks signed with that secret: headers `webhook-id`
@@ -47,6 +51,7 @@ from standardwebhooks import Webhook
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 from tests.fakes.schemas import REPLICATE as SCHEMAS
+from tests.fakes.schemas import openapi_input
 
 KEY = "r8_test_token"
 
@@ -61,6 +66,7 @@ class FakeReplicate(FakeVendor):
         self.expire_outputs = False
         self.rendered: dict[str, str] = {}
         self.largest_data_url = 0
+        self.unpublished: set[str] = set()
         self.secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
@@ -74,6 +80,8 @@ class FakeReplicate(FakeVendor):
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["v1", "webhooks", "default", "secret"]:
             return Answer(200, {"key": self.secret})
+        if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "models"]:
+            return self._model(f"{parts[2]}/{parts[3]}")
         if method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"] and parts[4] == "predictions":
             return self._create(f"{parts[2]}/{parts[3]}", body)
         if parts[:2] == ["v1", "predictions"]:
@@ -97,6 +105,20 @@ class FakeReplicate(FakeVendor):
                     job.state = "cancelled"
                 return Answer(200, self._prediction(job))
         return Answer(404, {"title": "Not found", "detail": f"no route {method} {path}", "status": 404})
+
+    def _model(self, model: str) -> Answer:
+        schema = SCHEMAS.get(model)
+        if schema is None or model in self.unpublished:
+            return Answer(404, {"title": "Not found", "detail": "Model not found", "status": 404})
+        inputs, components = openapi_input(schema, enum_refs=True)
+        owner, name = model.split("/")
+        version = {"id": "v" + "0" * 63, "created_at": "2026-11-01T00:00:00.000Z", "cog_version": "0.14.0",
+                   "openapi_schema": {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"},
+                                      "paths": {}, "components": {"schemas": {"Input": inputs, **components}}}}
+        return Answer(200, {"url": f"https://replicate.com/{model}", "owner": owner, "name": name,
+                            "description": "", "visibility": "public", "github_url": None, "paper_url": None,
+                            "license_url": None, "run_count": 1, "cover_image_url": None, "default_example": None,
+                            "latest_version": version})
 
     def _create(self, model: str, body: Any) -> Answer:
         model_input = (body or {}).get("input") if isinstance(body, dict) else None

@@ -50,6 +50,34 @@ class Schema:
         return found
 
 
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
+
+
+def openapi_input(schema: Schema, *, enum_refs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`schema` as an OpenAPI `Input` object schema and the `components.schemas` it refers to.
+
+    `enum_refs`: enums behind `allOf: [{"$ref": ...}]` as Cog writes Replicate's schemas; otherwise inline,
+    as fal's per-endpoint OpenAPI has them.
+    """
+    properties: dict[str, Any] = {}
+    components: dict[str, Any] = {}
+    for name in sorted(schema.known):
+        if name in schema.enums:
+            values = list(schema.enums[name])
+            if enum_refs:
+                components[name] = {"title": name, "enum": values, "description": "An enumeration."}
+                properties[name] = {"allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+            else:
+                properties[name] = {"enum": values}
+        else:
+            kind = schema.types.get(name, str)
+            first = kind[0] if isinstance(kind, tuple) else kind
+            properties[name] = {"type": _JSON_TYPES.get(first, "string")}
+        if name in schema.defaults:
+            properties[name]["default"] = schema.defaults[name]
+    return {"type": "object", "title": "Input", "required": list(schema.required), "properties": properties}, components
+
+
 _TEXT = {"prompt": str, "seed": int}
 _RATIO3 = ("16:9", "9:16", "1:1")
 _SEEDANCE_RES = ("480p", "720p", "1080p")

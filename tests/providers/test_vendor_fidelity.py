@@ -7,6 +7,7 @@ every create is checked by the fake against the model's published input schema (
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import os
 from collections.abc import Iterator
@@ -274,3 +275,52 @@ def test_a_throttled_runway_task_is_tracked_as_queued_and_never_resent(runway) -
     assert all(s.status is JobStatus.QUEUED for s in seen[:2])
     assert seen[-1].status is JobStatus.COMPLETED
     assert len(fake.creates("/v1/text_to_video")) == 1
+
+
+# -- published schemas read at the connection test ------------------------------------------------
+
+
+def test_fals_published_schemas_are_read_at_the_connection_test_and_refuse_before_sending(
+    fal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, provider = fal
+    provider.openapi_url = fake.openapi_url
+    fake.unpublished.add("fal-ai/kling-video/v2.1/master/image-to-video")  # a retired endpoint
+    said = provider.health()
+    assert said.ok and "no published input schema for fal-ai/kling-video/v2.1/master/image-to-video" in said.message
+    assert "fal-ai/veo3" in provider.published
+    now = [provider.clock()]
+    provider.clock = lambda: now[0]
+
+    def reads() -> int:
+        return len([r for r in fake.requests if r.path.endswith("openapi.json")])
+
+    first = reads()
+    provider.health()  # read once per provider; the missing one not asked again at every page's health
+    assert reads() == first
+    now[0] += fal_module.SCHEMA_RETRY_S + 1
+    provider.health()
+    assert reads() == first + 1
+
+    monkeypatch.setitem(provider.models["fal-ai/veo3"].sizes, "960x960", "1:1")  # our table gone stale
+    with pytest.raises(NotSupported, match=r"fal-ai/veo3 would refuse this \(aspect_ratio: '1:1' is not one of"):
+        provider.submit(request("fal-ai/veo3", "960x960", 8))
+    assert fake.creates("/fal-ai/veo3") == []
+
+
+def test_replicates_published_schemas_are_read_at_the_connection_test_and_refuse_before_sending(
+    rep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, provider = rep
+    fake.unpublished.add("minimax/video-01")
+    said = provider.health()
+    assert said.ok and "no published input schema for minimax/video-01" in said.message
+    assert set(provider.published) == set(provider.models) - {"minimax/video-01"}
+
+    stale = dataclasses.replace(provider.models["bytedance/seedance-1-pro"],
+                                resolutions={"1280x720": "4k", "720x1280": "4k", "960x960": "4k"})
+    monkeypatch.setitem(provider.models, "bytedance/seedance-1-pro", stale)
+    with pytest.raises(NotSupported, match=r"resolution: '4k' is not one of '480p', '720p', '1080p'"):
+        provider.submit(request("bytedance/seedance-1-pro", "1280x720", 5))
+    assert fake.creates("/predictions") == []
+    provider.submit(request("minimax/video-01", "1280x720", 6))  # no schema read: sent as the catalogue says
