@@ -26,9 +26,11 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   `resolution` renders 1080p (its documented default), recorded in `rendered`.
 - Concurrency: fal's queue absorbs requests above the account's limit as IN_QUEUE with a growing
   `queue_position` (https://fal.ai/docs/model-apis/model-endpoints/queue); a 429 is still possible at the
-  ingress, answered here (`rate_limit_next`) as `429 {"detail": "..."}` with `Retry-After` (shape
-  unverified: fal does not document it). The SDK's own submit retries 429s; the adapter does not.
-- `GET /api/openapi/queue/openapi.json?endpoint_id=<endpoint>` (no key; on fal.ai in life:
+  ingress. `concurrency` limits how many run at once here: the rest stay IN_QUEUE, `queue_position`
+  counting those ahead, until a runner frees. The 429 is answered here (`rate_limit_next`) as
+  `429 {"detail": "..."}` with `Retry-After` (shape unverified: fal does not document it). The SDK's own
+  submit retries 429s; the adapter does not.
+- `GET /api/openapi/queue/openapi.json?endpoint_id=<endpoint>` (public on fal.ai in life:
   https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...) -> the endpoint's OpenAPI: `paths` with
   `POST /<endpoint>` whose request body refers to `components.schemas.<Name>Input` (enums inline), built
   from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
@@ -78,6 +80,7 @@ class FakeFal(FakeVendor):
         self.expire_outputs = False
         self.rendered: dict[str, str] = {}
         self.unpublished: set[str] = set()
+        self.concurrency: int | None = None
         """Request id -> the resolution it renders at (the schema's default when none was sent)."""
 
     @property
@@ -112,6 +115,9 @@ class FakeFal(FakeVendor):
                 if self.status_word_next:
                     word, self.status_word_next = self.status_word_next, None
                     return Answer(200, {"status": word})
+                ahead = self._ahead(job)
+                if ahead is not None:
+                    return Answer(200, {"status": "IN_QUEUE", "queue_position": ahead})
                 return Answer(200, self._status(self.advance(job)))
             if rest[1:] == ["cancel"] and method == "PUT":
                 if job.state in ("queued", "running"):
@@ -166,6 +172,17 @@ class FakeFal(FakeVendor):
         base = f"{self.base_url}/{owner}/{alias}/requests/{job.id}"
         return Answer(200, {"request_id": job.id, "status_url": base + "/status", "response_url": base,
                             "cancel_url": base + "/cancel", "queue_position": 0})
+
+    def _ahead(self, job: FakeJob) -> int | None:
+        """How many queued requests are ahead of `job` when every runner is busy (None: it may run)."""
+        with self.lock:
+            if self.concurrency is None or job.state != "queued":
+                return None
+            running = sum(1 for other in self.jobs.values() if other.state == "running")
+            if running < self.concurrency:
+                return None
+            queued = [other.id for other in self.jobs.values() if other.state == "queued"]
+            return queued.index(job.id)
 
     def _status(self, job: FakeJob) -> dict[str, Any]:
         if job.state == "queued":

@@ -324,3 +324,17 @@ def test_replicates_published_schemas_are_read_at_the_connection_test_and_refuse
         provider.submit(request("bytedance/seedance-1-pro", "1280x720", 5))
     assert fake.creates("/predictions") == []
     provider.submit(request("minimax/video-01", "1280x720", 6))  # no schema read: sent as the catalogue says
+
+
+def test_fals_queue_absorbs_requests_beyond_the_accounts_concurrency(fal) -> None:
+    """Above the limit fal answers IN_QUEUE with a position, not a refusal: the take waits as queued."""
+    fake, provider = fal
+    fake.concurrency = 1
+    first = provider.submit(request("fal-ai/veo3", "1280x720", 8))
+    second = provider.submit(request("fal-ai/veo3", "720x1280", 8))
+    assert provider.refresh(first.remote_id).status is JobStatus.IN_PROGRESS
+    waiting = provider.refresh(second.remote_id)
+    assert waiting.status is JobStatus.QUEUED and waiting.raw["queue_position"] == 0
+    assert follow(provider, first.remote_id)[-1].status is JobStatus.COMPLETED
+    assert follow(provider, second.remote_id)[-1].status is JobStatus.COMPLETED
+    assert len(fake.creates("/fal-ai/veo3")) == 2
