@@ -201,6 +201,12 @@ def _ours(exc: BaseException) -> APIError:
         return exc
     if isinstance(exc, runwayml.APIStatusError):
         said = exc.body.get("error") if isinstance(exc.body, dict) else None
+        issues = exc.body.get("issues") if isinstance(exc.body, dict) else None
+        if isinstance(issues, list) and issues:  # a refused input: say which (Runway's `issues` list)
+            said = f"{said or 'refused'}: " + "; ".join(
+                f"{'.'.join(map(str, i.get('path') or ()))}: {i.get('message')}" if isinstance(i, dict) else str(i)
+                for i in issues
+            )
         return http_error(exc.status_code, str(said or exc.message), body=exc.body, headers=exc.response.headers)
     if isinstance(exc, runwayml.APIConnectionError):
         cause = exc.__cause__ or exc

@@ -17,7 +17,7 @@ import fal_client.client
 import pytest
 from PIL import Image
 
-from dailies.errors import NotSupported, RateLimitError, UnprocessableEntityError
+from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
 from dailies.jobs import JobStatus
 from dailies.providers import fal as fal_module
 from dailies.providers import runway as runway_module
@@ -32,6 +32,7 @@ from tests.fakes import replicate as fake_replicate
 from tests.fakes import runway as fake_runway
 from tests.fakes import schemas
 from tests.providers._helpers import follow, request
+from tests.providers._helpers import request as job_request
 
 # -- fixtures ---------------------------------------------------------------------------------------
 
@@ -338,3 +339,26 @@ def test_fals_queue_absorbs_requests_beyond_the_accounts_concurrency(fal) -> Non
     assert follow(provider, first.remote_id)[-1].status is JobStatus.COMPLETED
     assert follow(provider, second.remote_id)[-1].status is JobStatus.COMPLETED
     assert len(fake.creates("/fal-ai/veo3")) == 2
+
+
+def test_a_runway_refusal_names_the_input(runway, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, provider = runway
+    monkeypatch.setitem(provider.models["gen4.5"].sizes, "960x960", "960:960")  # text-to-video has no square
+    with pytest.raises(BadRequestError, match=r"Validation of body failed: ratio: unexpected value"):
+        provider.submit(request("gen4.5", "960x960", 5))
+    assert len(fake.creates("/v1/text_to_video")) == 1 and fake.jobs == {}
+
+
+@pytest.mark.parametrize("vendor", ["fal", "rep", "runway"])
+def test_an_expired_output_url_is_a_not_found_and_writes_nothing(
+    vendor: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    fake, provider = request.getfixturevalue(vendor)
+    model, size, seconds = {"fal": ("fal-ai/veo3", "1280x720", 8), "rep": ("google/veo-3", "1280x720", 8),
+                            "runway": ("gen4.5", "1280x720", 5)}[vendor]
+    created = provider.submit(job_request(model, size, seconds))
+    follow(provider, created.remote_id)
+    fake.expire_outputs = True
+    with pytest.raises(NotFoundError):
+        provider.download(created.remote_id, "video", tmp_path / "video.mp4")
+    assert list(tmp_path.iterdir()) == []
