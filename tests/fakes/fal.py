@@ -34,6 +34,8 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...) -> the endpoint's OpenAPI: `paths` with
   `POST /<endpoint>` whose request body refers to `components.schemas.<Name>Input` (enums inline), built
   from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
+- Input size: fal documents no cap for data URIs that we could read here (unverified); the fake takes
+  any size, and the adapter keeps inline images under its own 8 MB bound.
 - Output URLs: fal's CDN URLs expire (fal does not promise a lifetime); `expire_outputs` makes them 404.
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
