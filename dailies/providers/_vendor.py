@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import mimetypes
 import os
 import tempfile
@@ -88,6 +89,12 @@ class ModelSpec:
     extend_seconds: tuple[int, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     """Vendor specifics (fal endpoint ids, Replicate input names, ...)."""
+    resolutions: Mapping[str, str] = field(default_factory=dict)
+    """Our sizes as the vendor's `resolution` input (`"1280x720"` -> `"720p"`), for a model whose default
+    resolution is not the one we ask for: sent with every create so the clip (and the bill) is the size
+    chosen. Empty: the model takes no resolution input (its ratio alone fixes the size)."""
+    source: str = ""
+    """Where the price and abilities come from and when they were read, or "unverified"."""
 
 
 def capabilities_of(
@@ -147,6 +154,11 @@ def vendor_size(spec: ModelSpec, size: str, label: str) -> str:
     return named
 
 
+def vendor_resolution(spec: ModelSpec, size: str) -> str | None:
+    """The vendor's `resolution` value for `size`, when the model takes one (see `ModelSpec.resolutions`)."""
+    return spec.resolutions.get(size) if spec.resolutions else None
+
+
 def check_seconds(spec: ModelSpec, seconds: int, label: str, *, extend: bool = False) -> int:
     allowed = spec.extend_seconds if extend else spec.seconds
     if seconds not in allowed:
@@ -164,10 +176,122 @@ def check_request_shape(spec: ModelSpec, *, has_image: bool, label: str) -> None
 
 
 def data_uri(path: str | os.PathLike[str]) -> str:
-    """A reference image as a data: URI, so nothing is uploaded to a vendor's file host first."""
+    """A reference image as a data: URI, as it is on disk (no size check: see `fitted_image_uri`)."""
     kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
     with open(path, "rb") as handle:
         return f"data:{kind};base64,{base64.b64encode(handle.read()).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class ImageLimit:
+    """What a vendor takes as an inline reference image, and where it says so.
+
+    `max_bytes` caps the decoded image (what the vendor's "up to 5MB" counts); `max_side` the longest
+    edge we send (a bigger picture costs upload time and buys nothing: the video is at most 1080p).
+    """
+
+    max_bytes: int
+    source: str
+    max_side: int = 2048
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
+
+
+def fitted_image(path: str | os.PathLike[str], limit: ImageLimit, label: str) -> tuple[bytes, str]:
+    """The reference image as bytes and content type that fit `limit`, or a refusal naming the limit.
+
+    A PNG or JPEG already under the cap and the side limit goes as it is. Otherwise Pillow shrinks its
+    longest side to `limit.max_side` and re-encodes it as JPEG, stepping the quality (then the size)
+    down until it fits. A file Pillow cannot read, or one that cannot be brought under the cap, is
+    refused before anything is sent (`NotSupported`), with the vendor's limit in the message.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow is only needed with a reference image
+
+    raw = Path(path).read_bytes()
+    try:
+        with Image.open(path) as opened:
+            kind = (opened.format or "").upper()
+            width, height = opened.size
+            if kind in ("PNG", "JPEG") and len(raw) <= limit.max_bytes and max(width, height) <= limit.max_side:
+                return raw, "image/png" if kind == "PNG" else "image/jpeg"
+            picture = ImageOps.exif_transpose(opened).convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        name = Path(path).name
+        raise NotSupported(f"{label} needs a reference image it can read (PNG or JPEG); {name} is not one.") from exc
+    side = limit.max_side
+    while side >= 256:
+        scaled = picture.copy()
+        scaled.thumbnail((side, side))
+        for quality in (90, 80, 70, 60):
+            buffer = io.BytesIO()
+            scaled.save(buffer, "JPEG", quality=quality, optimize=True)
+            if buffer.tell() <= limit.max_bytes:
+                return buffer.getvalue(), "image/jpeg"
+        side = side * 3 // 4
+    raise NotSupported(
+        f"{label} takes reference images up to {_megabytes(limit.max_bytes)} ({limit.source}); "
+        f"{Path(path).name} could not be brought under that even shrunk to 256 px."
+    )
+
+
+def fitted_image_uri(path: str | os.PathLike[str], limit: ImageLimit, label: str) -> str:
+    """`fitted_image` as a data: URI (what Runway, fal and Replicate take inline)."""
+    data, kind = fitted_image(path, limit, label)
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+# -- published input schemas -----------------------------------------------------------------------
+
+
+def _resolved(prop: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """A property with its `$ref` / `allOf` references folded in (Cog puts enums behind `allOf: [$ref]`)."""
+    merged: dict[str, Any] = {}
+    for part in [prop, *prop.get("allOf", ())]:
+        ref = part.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: Any = document
+            for key in ref[2:].split("/"):
+                target = target.get(key, {}) if isinstance(target, Mapping) else {}
+            merged.update(_resolved(target, document) if isinstance(target, Mapping) else {})
+        merged.update({k: v for k, v in part.items() if k not in ("$ref", "allOf")})
+    return merged
+
+
+def schema_problems(schema: Mapping[str, Any], document: Mapping[str, Any], body: Mapping[str, Any]) -> list[str]:
+    """What a vendor's published input schema (an OpenAPI object schema) says is wrong with `body`:
+    inputs it does not have, values outside an enum or a minimum/maximum, required inputs left out."""
+    schema = _resolved(schema, document)
+    properties = schema.get("properties") or {}
+    found = [f"{name}: required" for name in schema.get("required") or () if name not in body]
+    for name, value in body.items():
+        if name not in properties:
+            found.append(f"{name}: not an input of this model")
+            continue
+        prop = _resolved(properties[name], document)
+        if "enum" in prop and value not in prop["enum"]:
+            found.append(f"{name}: {value!r} is not one of {', '.join(map(repr, prop['enum']))}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if "minimum" in prop and value < prop["minimum"]:
+                found.append(f"{name}: {value} is below {prop['minimum']}")
+            if "maximum" in prop and value > prop["maximum"]:
+                found.append(f"{name}: {value} is above {prop['maximum']}")
+    return found
+
+
+def check_published_schema(
+    published: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]], key: str, body: Mapping[str, Any],
+    label: str,
+) -> None:
+    """Refuse `body` before sending when the schema the vendor published for `key` (read at the connection
+    test) says it will be refused; a model whose schema was not read is sent as the catalogue says."""
+    if key not in published:
+        return
+    schema, document = published[key]
+    problems = schema_problems(schema, document, body)
+    if problems:
+        raise NotSupported(f"{label} {key} would refuse this ({'; '.join(problems)}), as its published schema says.")
 
 
 # -- errors -----------------------------------------------------------------------------------------

@@ -32,18 +32,37 @@ class VendorCatalog:
 
 
 # -- fal ---------------------------------------------------------------------------------------------
+# Read 2026-12-05, with no network on the machine that wrote this: endpoint ids and inputs from fal's
+# model API reference pages as indexed (https://fal.ai/docs/model-api-reference/video-generation-api/...),
+# prices "unverified" unless a figure says otherwise. Check them in Settings before a large run.
 
 _FAL_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
 _FAL_WIDE_TALL_SQUARE = {**_FAL_WIDE_TALL, "960x960": "1:1"}
+_AT_720P = {"1280x720": "720p", "720x1280": "720p", "960x960": "720p"}
+"""Seedance renders 1080p unless told otherwise (fal and Replicate both default `resolution` to 1080p):
+every size we offer for it is a 720p one, so `resolution: 720p` is always sent."""
 _FAL_MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
         ModelSpec("fal-ai/kling-video/v2.1/master", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.28, image=True,
-                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
+                  source="older model, superseded by Kling 2.5 Turbo Pro; price unverified (fal.ai/models)"),
         ModelSpec("fal-ai/veo3", _FAL_WIDE_TALL, (8,), 0.40, image=True, audio=True,
-                  options={"text": "", "image": "image-to-video", "seconds": "{}s", "audio": True}),
+                  options={"text": "", "image": "image-to-video", "seconds": "{}s", "audio": True},
+                  source="audio on; price unverified (fal.ai/models/fal-ai/veo3)"),
         ModelSpec("fal-ai/bytedance/seedance/v1/pro", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.12, image=True,
-                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"}),
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
+                  resolutions=_AT_720P,
+                  source="older model, superseded by Seedance 1.5 Pro; 720p price unverified"),
+        ModelSpec("fal-ai/kling-video/v2.5-turbo/pro", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.07, image=True,
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
+                  source="unverified: ~$0.07/s as third-party catalogues report it (no audio), read 2026-12-05"),
+        ModelSpec("fal-ai/bytedance/seedance/v1.5/pro", _FAL_WIDE_TALL_SQUARE, tuple(range(4, 13)), 0.05,
+                  image=True, audio=True,
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}", "audio": True},
+                  resolutions=_AT_720P,
+                  source="endpoint read 2026-12-05 from https://fal.ai/docs/model-api-reference/video-generation-"
+                         "api/bytedance-seedance-v1.5-pro.md; 720p with audio price unverified"),
     )
 }
 
@@ -53,25 +72,39 @@ FAL = VendorCatalog(
     ("FAL_KEY",),
     _FAL_MODELS,
     """fal endpoints by model family: `options["text"]`/`["image"]` are the endpoint's sub-path for each
-kind of create, `["seconds"]` how the endpoint spells a duration ("5" or "8s"). Prices per second from
-fal's pricing pages as last read (Veo 3 with audio on): check and edit them in Settings.""",
+kind of create, `["seconds"]` how the endpoint spells a duration ("5" or "8s"), `resolutions` the
+`resolution` sent per size (Seedance defaults to 1080p). Prices per second as read on 2026-12-05 with no
+network (each model's `source` says how sure): check and edit them in Settings.""",
 )
 
 # -- replicate ---------------------------------------------------------------------------------------
+# Read 2026-12-05 with no network: input names from the models' pages as last seen (each model's
+# version carries its `openapi_schema`, which the provider reads at connection-test time and checks
+# creates against); prices unverified unless said.
 
 _REPLICATE_WIDE_TALL = {"1280x720": "16:9", "720x1280": "9:16"}
 _REPLICATE_WIDE_TALL_SQUARE = {**_REPLICATE_WIDE_TALL, "960x960": "1:1"}
 _REPLICATE_MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
-        ModelSpec("google/veo-3", _REPLICATE_WIDE_TALL, (8,), 0.75, image=True, audio=True,
-                  options={"image": "image", "ratio": "aspect_ratio", "seconds": None}),
-        ModelSpec("bytedance/seedance-1-pro", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.15, image=True,
-                  options={"image": "image", "ratio": "aspect_ratio", "seconds": "duration"}),
+        ModelSpec("google/veo-3", _REPLICATE_WIDE_TALL, (8,), 0.40, image=True, audio=True,
+                  options={"image": "image", "ratio": "aspect_ratio", "seconds": None},
+                  source="audio on; $0.40/s after Google's 2025 Veo 3 price cut (was $0.75), unverified on "
+                         "replicate.com/google/veo-3"),
+        ModelSpec("bytedance/seedance-1-pro", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.06, image=True,
+                  options={"image": "image", "ratio": "aspect_ratio", "seconds": "duration",
+                           "resolution": "resolution"},
+                  resolutions=_AT_720P,
+                  source="720p price unverified (1080p is the model's default and costs more)"),
         ModelSpec("kwaivgi/kling-v2.1", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.05, text=False, image=True,
-                  options={"image": "start_image", "ratio": None, "seconds": "duration"}),
+                  options={"image": "start_image", "ratio": None, "seconds": "duration"},
+                  source="older model, superseded by Kling 2.5 Turbo Pro; price unverified"),
+        ModelSpec("kwaivgi/kling-v2.5-turbo-pro", _REPLICATE_WIDE_TALL_SQUARE, (5, 10), 0.07, image=True,
+                  options={"image": "start_image", "ratio": "aspect_ratio", "seconds": "duration"},
+                  source="unverified: id and price as last seen on replicate.com/kwaivgi"),
         ModelSpec("minimax/video-01", {"1280x720": "16:9"}, (6,), 0.08, image=True,
-                  options={"image": "first_frame_image", "ratio": None, "seconds": None}),
+                  options={"image": "first_frame_image", "ratio": None, "seconds": None},
+                  source="older MiniMax model (Hailuo 02 and later are live); price unverified"),
     )
 }
 
@@ -81,18 +114,24 @@ REPLICATE = VendorCatalog(
     ("REPLICATE_API_TOKEN",),
     _REPLICATE_MODELS,
     """Replicate video models with each one's input names. The ids, inputs and per-second prices come from
-their model pages as last read, not from an invoice (Replicate prices some models per clip or per GPU
-second): check and edit them in Settings. A model whose `ratio` input is None renders the size named
-and takes no aspect-ratio input; one whose `seconds` input is None has a fixed length.""",
+their model pages as last read (2026-12-05, no network: see each model's `source`), not from an invoice
+(Replicate prices some models per clip or per GPU second): check and edit them in Settings. A model
+whose `ratio` input is None renders the size named and takes no aspect-ratio input; one whose `seconds`
+input is None has a fixed length; `resolution` names the input that takes `resolutions`.""",
 )
 
 # -- runway ------------------------------------------------------------------------------------------
+# Models, ratios, durations and the `audio` flag from the SDK's own create types
+# (runwayml 5.24.0: types/text_to_video_create_params.py, types/image_to_video_create_params.py),
+# read 2026-12-05. Credits per second at $0.01 a credit, from Runway's pricing page as recalled:
+# unverified here (https://docs.dev.runwayml.com/guides/pricing/).
 
 _RUNWAY_LANDSCAPE_PORTRAIT = {"1280x720": "1280:720", "720x1280": "720:1280"}
 _RUNWAY_MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
-        ModelSpec("gen4.5", _RUNWAY_LANDSCAPE_PORTRAIT, tuple(range(2, 11)), 0.12, image=True),
+        ModelSpec("gen4.5", _RUNWAY_LANDSCAPE_PORTRAIT, tuple(range(2, 11)), 0.12, image=True,
+                  source="12 credits/s, unverified"),
         ModelSpec(
             "gen4_turbo",
             {**_RUNWAY_LANDSCAPE_PORTRAIT, "1104x832": "1104:832", "832x1104": "832:1104", "960x960": "960:960",
@@ -101,6 +140,7 @@ _RUNWAY_MODELS: dict[str, ModelSpec] = {
             0.05,
             text=False,
             image=True,
+            source="5 credits/s, unverified",
         ),
         ModelSpec(
             "veo3.1",
@@ -109,9 +149,16 @@ _RUNWAY_MODELS: dict[str, ModelSpec] = {
             0.40,
             image=True,
             audio=True,
+            options={"audio": True},
+            source="40 credits/s with audio on (the adapter sends audio: true), unverified",
         ),
         ModelSpec("veo3.1_fast", {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
-                  (4, 6, 8), 0.15, image=True, audio=True),
+                  (4, 6, 8), 0.15, image=True, audio=True, options={"audio": True},
+                  source="15 credits/s with audio on (the adapter sends audio: true), unverified"),
+        ModelSpec("kling2.5_turbo_pro",
+                  {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
+                  (5, 10), 0.07, source="text-to-video only here (its image-to-video takes no ratio: the "
+                  "output follows the image); price unverified"),
     )
 }
 
@@ -120,9 +167,10 @@ RUNWAY = VendorCatalog(
     "Runway",
     ("RUNWAYML_API_SECRET",),
     _RUNWAY_MODELS,
-    """Runway models with their ratios and durations as the SDK's create types name them. Prices are
-Runway credits per second at $0.01 a credit, from Runway's pricing page as recalled (not verified
-against an invoice): edit them in Settings.""",
+    """Runway models with their ratios and durations as the SDK's create types name them (runwayml 5.24.0,
+read 2026-12-05). Prices are Runway credits per second at $0.01 a credit, from Runway's pricing page as
+recalled (unverified here, no network): edit them in Settings. Veo 3.1 is priced and sent with audio on.
+Aleph (gen4_aleph) is video-to-video, which this app does not offer for Runway yet.""",
 )
 
 # -- google ------------------------------------------------------------------------------------------

@@ -10,7 +10,21 @@ The SDK's `submit` retries its POST up to ten times (on transport errors, 408/40
 like the ingress's), so a create whose answer is lost could be a second paid job. Creates are therefore
 sent once with the SDK's own httpx client and its own request function (`fal_client.client._request`,
 the single attempt `_maybe_retry_request` wraps); status, result and cancel use the SDK's
-`SyncRequestHandle`. Reference images go in as data URIs, so nothing is uploaded to fal's file hosts.
+`SyncRequestHandle`. Reference images go in as data URIs, shrunk and re-encoded (Pillow) under
+`IMAGE_LIMIT` first; one that cannot fit is refused before anything is sent. (fal's own storage upload,
+`SyncClient.upload`, is not used yet: its CDN token exchange has no fake here.)
+
+Failures read in words: a model's 4xx `detail` is either a string or FastAPI's list of `{loc, msg,
+type}`; the list becomes "prompt: field required" with the first `type` as the code. A status word the
+SDK does not know keeps the take in progress for `UNKNOWN_STATUS_GRACE_S`, then fails it with a message
+that says to look at fal's dashboard (fal documents four words; a fifth is a change to look at, not a
+reason to wait for the 15-minute stall timeout). A 429 is our `RateLimitError`, with `Retry-After` when
+fal sends one, so the studio can hold the take and send it later.
+
+Published schemas: the connection test (`health`) also reads each catalogue endpoint's OpenAPI
+(`https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...`), once per provider, and `submit` then
+refuses an input the endpoint does not have or a value out of its range before sending. An endpoint
+whose schema cannot be read is named in the health message and sent as the catalogue says.
 
 Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create carries
 `?fal_webhook=<public url>/hooks/<name>` (what the SDK's `submit(..., webhook_url=...)` adds), and fal
@@ -36,16 +50,19 @@ import httpx
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
+    ImageLimit,
     ModelSpec,
     capabilities_of,
+    check_published_schema,
     check_request_shape,
     check_seconds,
-    data_uri,
     download_url,
+    fitted_image_uri,
     http_error,
     key_from,
     spec_for,
     transport_error,
+    vendor_resolution,
     vendor_size,
 )
 from dailies.providers.base import (
@@ -65,6 +82,18 @@ KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
 MODELS = FAL.models
 """The models this provider offers, with sizes, durations and prices (sources in `catalog.FAL.note`)."""
 DEFAULT_RATES = FAL.default_rates
+
+IMAGE_LIMIT = ImageLimit(
+    8_000_000,
+    "kept under 8 MB inline: fal publishes no data-URI cap we could read here (unverified); its upload "
+    "takes more",
+)
+FAL_OPENAPI_URL = "https://fal.ai/api/openapi/queue/openapi.json"
+SCHEMA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SCHEMA_RETRY_S = 600.0
+"""How long a connection test waits before asking again for schemas it could not read (health runs often)."""
+UNKNOWN_STATUS_GRACE_S = 120.0
+"""How long a status word the SDK does not know is read as "still running" before the take fails."""
 
 _UNSUPPORTED = {
     "remix": "fal has no remix; each model has its own endpoints.",
@@ -92,6 +121,7 @@ class FalProvider:
         models: Mapping[str, ModelSpec] = MODELS,
         webhook_url: WebhookLookup | None = None,
         jwks_url: str | None = None,
+        openapi_url: str | None = None,
     ) -> None:
         """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake).
 
@@ -106,6 +136,15 @@ class FalProvider:
         self._queue_url = queue_url.rstrip("/") + "/" if queue_url else None
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
         self.jwks_url = jwks_url or (key_lookup or os.environ.get)("FAL_JWKS_URL") or FAL_JWKS_URL
+        self.openapi_url = openapi_url or (
+            self._queue_url + "api/openapi/queue/openapi.json" if self._queue_url else FAL_OPENAPI_URL
+        )
+        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Endpoint -> (its input schema, the whole OpenAPI document), as read at the connection test."""
+        self.clock: Callable[[], float] = time.monotonic
+        self._schemas_retry_at = 0.0
+        self._unknown_since: dict[str, float] = {}
+        """When each request first answered a status word we do not know (bounded by how many are polled)."""
 
     def __repr__(self) -> str:
         return f"FalProvider(name={self.name!r})"
@@ -140,7 +179,36 @@ class FalProvider:
                 return Health(False, f"{self.label} refused the key: {exc.message}")
         except (httpx.HTTPError, ValueError) as exc:
             return Health(False, f"{self.label} does not answer: {transport_error(exc)}")
-        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+        unread = self._read_schemas()
+        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
+        return Health(True, said, (time.perf_counter() - started) * 1000)
+
+    def _endpoints(self) -> list[str]:
+        return ["/".join(p for p in (spec.id, spec.options[kind]) if p)
+                for spec in self.models.values() for kind in ("text", "image") if getattr(spec, kind)]
+
+    def _read_schemas(self) -> list[str]:
+        """Each catalogue endpoint's published inputs, read once; the endpoints whose schema could not be read."""
+        missing = [endpoint for endpoint in self._endpoints() if endpoint not in self.published]
+        if not missing or self.clock() < self._schemas_retry_at:
+            return missing
+        unread = []
+        key = {"Authorization": f"Key {self.sdk.key}"}  # public on fal.ai; a proxy in between may want the key
+        with httpx.Client(timeout=SCHEMA_TIMEOUT, follow_redirects=True, headers=key) as http:
+            for at, endpoint in enumerate(missing):
+                try:
+                    response = http.get(self.openapi_url, params={"endpoint_id": endpoint})
+                    response.raise_for_status()
+                    document = response.json()
+                    self.published[endpoint] = (_input_schema(document), document)
+                except httpx.TransportError:  # the host does not answer: do not wait on it once per endpoint
+                    unread += missing[at:]
+                    break
+                except (httpx.HTTPError, ValueError, KeyError, TypeError, StopIteration):
+                    unread.append(endpoint)
+        if unread:
+            self._schemas_retry_at = self.clock() + SCHEMA_RETRY_S
+        return unread
 
     def callback_signing(self) -> CallbackSigning:
         """fal signs with its public keys: the receiver needs only where they are published."""
@@ -158,14 +226,17 @@ class FalProvider:
             "aspect_ratio": vendor_size(spec, request.size, self.label),
             "duration": spec.options["seconds"].format(check_seconds(spec, request.seconds, self.label)),
         }
+        if resolution := vendor_resolution(spec, request.size):
+            arguments["resolution"] = resolution
         if spec.options.get("audio"):
             arguments["generate_audio"] = True
         if request.seed is not None:
             arguments["seed"] = request.seed
         kind = "image" if request.reference_path else "text"
         if request.reference_path:
-            arguments["image_url"] = data_uri(request.reference_path)
+            arguments["image_url"] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
+        check_published_schema(self.published, endpoint, arguments, self.label)
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
         url = self.queue_url + endpoint
@@ -190,10 +261,11 @@ class FalProvider:
         handle = self._handle(remote_id)
         try:
             status = handle.status(with_logs=True)
-        except ValueError as exc:  # a status word the SDK does not know: still running, as jobs.py reads words
-            return RemoteVideo(remote_id, JobStatus.IN_PROGRESS, raw={"status": "unknown", "said": str(exc)})
+        except ValueError as exc:  # a status word the SDK does not know
+            return self._unknown_status(remote_id, str(exc))
         except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
             raise _ours(exc) from exc
+        self._unknown_since.pop(remote_id, None)
         if isinstance(status, fal_client.Queued):
             position = {"status": "IN_QUEUE", "queue_position": status.position}
             return RemoteVideo(remote_id, JobStatus.QUEUED, raw=position)
@@ -206,7 +278,8 @@ class FalProvider:
         try:
             result = self._result(remote_id)
         except APIError as exc:
-            if exc.status_code and 400 <= exc.status_code < 500:  # the model failed; fal says why in `detail`
+            if exc.status_code and 400 <= exc.status_code < 500 and exc.status_code != 429:
+                # the model failed; fal says why in `detail` (a string, or a list of {loc, msg, type})
                 return RemoteVideo(remote_id, JobStatus.FAILED, error=JobError(exc.message, exc.code or "failed"),
                                    raw={"status": "COMPLETED", "error": exc.message})
             raise
@@ -238,6 +311,19 @@ class FalProvider:
                 raise NotSupported(f"{_UNSUPPORTED['delete']} ({error.message})") from exc
             raise error from exc
 
+    def _unknown_status(self, remote_id: str, said: str) -> RemoteVideo:
+        """Still running for `UNKNOWN_STATUS_GRACE_S` from the first such answer, then failed in words."""
+        now = self.clock()
+        since = self._unknown_since.setdefault(remote_id, now)
+        raw = {"status": "unknown", "said": said}
+        if now - since < UNKNOWN_STATUS_GRACE_S:
+            return RemoteVideo(remote_id, JobStatus.IN_PROGRESS, raw=raw)
+        self._unknown_since.pop(remote_id, None)
+        message = (f"{self.label} answered a status this app does not know ({said}) for "
+                   f"{int(UNKNOWN_STATUS_GRACE_S)} s: needs a look in fal's dashboard "
+                   "(the request may still finish there).")
+        return RemoteVideo(remote_id, JobStatus.FAILED, error=JobError(message, "unknown_status"), raw=raw)
+
     def _result(self, remote_id: str) -> dict[str, Any]:
         handle = self._handle(remote_id)
         try:
@@ -260,6 +346,13 @@ class FalProvider:
         )
 
 
+def _input_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """The input schema of the one queue POST an endpoint's OpenAPI describes (a `$ref` is left for
+    `schema_problems` to follow)."""
+    post = next(op["post"] for op in document["paths"].values() if "post" in op and "requestBody" in op["post"])
+    return dict(post["requestBody"]["content"]["application/json"]["schema"])
+
+
 def _remote_id(endpoint: str, request_id: str) -> str:
     """`{namespace/}{owner}/{alias}/{request_id}`: the sub-path is dropped, as the SDK does for polls."""
     app = fal_sdk.AppId.from_endpoint_id(endpoint)
@@ -269,6 +362,30 @@ def _remote_id(endpoint: str, request_id: str) -> str:
 
 def _ours(exc: BaseException) -> APIError:
     if isinstance(exc, fal_client.FalClientHTTPError):
-        return http_error(exc.status_code, str(exc.message)[:500], code=exc.error_type, body={"detail": exc.message},
+        message, kind = detail_in_words(exc.message)
+        return http_error(exc.status_code, message[:500], code=exc.error_type or kind, body={"detail": exc.message},
                           headers=exc.response_headers)
     return transport_error(exc)
+
+
+def detail_in_words(detail: Any) -> tuple[str, str | None]:
+    """fal's `detail` as a sentence and its first error type.
+
+    fal answers a model's refusal the FastAPI way, `{"detail": [{"loc": ["body", "prompt"], "msg": ...,
+    "type": ...}]}` (https://fal.ai/docs/model-apis/errors), or with a plain string; the SDK hands
+    either on as `FalClientHTTPError.message` unchanged.
+    """
+    if isinstance(detail, list):
+        parts, kind = [], None
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc") or () if p != "body")
+                said = str(item.get("msg") or item.get("type") or "refused")
+                parts.append(f"{where}: {said}" if where else said)
+                kind = kind or (str(item["type"]) if item.get("type") else None)
+            else:
+                parts.append(str(item))
+        return "; ".join(parts) or "fal refused the request", kind
+    if isinstance(detail, dict):
+        return str(detail.get("msg") or detail.get("message") or detail), detail.get("type")
+    return str(detail), None

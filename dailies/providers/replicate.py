@@ -8,7 +8,24 @@ so the tracker downloads at once. Progress is only what the SDK can read from tq
 
 The SDK never retries a POST (its retry transport covers GET/PUT/DELETE only), so a create is sent
 once as it stands. Every model names its inputs its own way (`aspect_ratio`, `duration`,
-`start_image`, ...): the catalogue below records each model's names.
+`start_image`, ...): the catalogue below records each model's names, and a model with a
+`resolution` input (Seedance: default 1080p) is always told the one asked for.
+
+Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under `IMAGE_LIMIT`: Replicate
+recommends data URLs only for files under 1 MB (https://replicate.com/docs/topics/predictions/input-files);
+one that cannot fit is refused before anything is sent. (Its files API, `replicate.files.create`, is
+not used yet.)
+
+1.0.7's pydantic model rejects status words it does not know (`aborted`, which the API documents:
+https://replicate.com/docs/topics/predictions/lifecycle): `refresh` reads such an answer as plain JSON,
+`delete` takes the answer to its cancel as done, and `health` as the key accepted. A 429 ("Request was
+throttled. Expected available in N seconds.") is our `RateLimitError`, `retry_after` read from that
+sentence, since the SDK's `ReplicateError` keeps no headers.
+
+Published schemas: the connection test (`health`) also reads each catalogue model's latest version's
+`openapi_schema` (`models.get`), once per provider, and `submit` then refuses an input the model does
+not have or a value out of its range before sending, naming it. A model whose schema cannot be read is
+named in the health message and sent as the catalogue says.
 
 Callbacks: once a webhook is registered for this provider (Settings → Webhooks), every create also
 sends `webhook=<public url>/hooks/<name>` and `webhook_events_filter=["completed"]`, so Replicate posts
@@ -19,6 +36,7 @@ the finished prediction to the app, signed the Standard Webhooks way with the ac
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,16 +49,19 @@ from replicate.exceptions import ReplicateError
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
+    ImageLimit,
     ModelSpec,
     capabilities_of,
+    check_published_schema,
     check_request_shape,
     check_seconds,
-    data_uri,
     download_url,
+    fitted_image_uri,
     http_error,
     key_from,
     spec_for,
     transport_error,
+    vendor_resolution,
     vendor_size,
 )
 from dailies.providers.base import (
@@ -59,6 +80,10 @@ KIND, LABEL, KEY_VARIABLES = REPLICATE.kind, REPLICATE.label, REPLICATE.key_vari
 MODELS = REPLICATE.models
 """The models this provider offers, with sizes, durations and prices (sources in `catalog.REPLICATE.note`)."""
 DEFAULT_RATES = REPLICATE.default_rates
+
+IMAGE_LIMIT = ImageLimit(
+    1_000_000, "Replicate's advice for data URLs, https://replicate.com/docs/topics/predictions/input-files"
+)
 
 _STATUS = {
     "starting": JobStatus.QUEUED,
@@ -101,6 +126,9 @@ class ReplicateProvider:
         key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
         self.sdk = replicate.Client(api_token=key, base_url=base_url)
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
+        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Model id -> (its `Input` schema, the whole OpenAPI document), as read at the connection test."""
+        self._schemas_retry_at = 0.0
 
     def __repr__(self) -> str:
         return f"ReplicateProvider(name={self.name!r})"
@@ -122,9 +150,30 @@ class ReplicateProvider:
         started = time.perf_counter()
         try:
             self._call(self.sdk.predictions.list)
+        except pydantic_v1.ValidationError:
+            pass  # the page held a status word 1.0.7 cannot parse (`aborted`): the key was accepted
         except APIError as exc:
             return Health(False, f"{self.label} does not answer: {exc}")
-        return Health(True, f"{self.label} answers", (time.perf_counter() - started) * 1000)
+        unread = self._read_schemas()
+        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
+        return Health(True, said, (time.perf_counter() - started) * 1000)
+
+    def _read_schemas(self) -> list[str]:
+        """Each catalogue model's published inputs, read once; the models whose schema could not be read."""
+        missing = [model for model in self.models if model not in self.published]
+        if not missing or time.monotonic() < self._schemas_retry_at:
+            return missing
+        unread = []
+        for model in missing:
+            try:
+                version = self._call(self.sdk.models.get, model).latest_version
+                document = dict(version.openapi_schema) if version else {}
+                self.published[model] = (document["components"]["schemas"]["Input"], document)
+            except (APIError, KeyError, TypeError, pydantic_v1.ValidationError):
+                unread.append(model)
+        if unread:  # health runs often: ask again for what was missing in ten minutes, not at every page
+            self._schemas_retry_at = time.monotonic() + 600.0
+        return unread
 
     def callback_signing(self) -> CallbackSigning:
         """The account's webhook signing secret (`whsec_...`), through the SDK, for the receiver to check with."""
@@ -146,10 +195,13 @@ class ReplicateProvider:
             model_input[names["ratio"]] = ratio
         if names.get("seconds"):
             model_input[names["seconds"]] = request.seconds
+        if names.get("resolution") and (resolution := vendor_resolution(spec, request.size)):
+            model_input[names["resolution"]] = resolution
         if request.reference_path:
-            model_input[names["image"]] = data_uri(request.reference_path)
+            model_input[names["image"]] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
         if request.seed is not None:
             model_input["seed"] = request.seed
+        check_published_schema(self.published, spec.id, model_input, self.label)
         callback: dict[str, Any] = {}
         if url := self.webhook_url():
             callback = {"webhook": url, "webhook_events_filter": ["completed"]}
@@ -179,8 +231,14 @@ class ReplicateProvider:
         return download_url(url, dest, on_progress=on_progress)
 
     def delete(self, remote_id: str) -> None:
-        """Cancel the prediction (Replicate deletes finished outputs itself after an hour)."""
-        self._call(self.sdk.predictions.cancel, remote_id)
+        """Cancel the prediction (Replicate deletes finished outputs itself after an hour).
+
+        An `aborted` prediction's answer cannot be parsed by the SDK; the cancel was answered all the same.
+        """
+        try:
+            self._call(self.sdk.predictions.cancel, remote_id)
+        except pydantic_v1.ValidationError:
+            return
 
     def _remote(
         self, data: dict[str, Any], *, size: str | None = None, seconds: int | None = None, progress: int | None = None
@@ -209,6 +267,16 @@ class ReplicateProvider:
             return method(*args, **kwargs)
         except ReplicateError as exc:
             raise http_error(exc.status or 500, str(exc.detail or exc.title or exc), code=exc.type,
-                             body={"title": exc.title, "detail": exc.detail}) from exc
+                             body={"title": exc.title, "detail": exc.detail},
+                             headers=_throttle_headers(exc)) from exc
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
+
+
+_THROTTLED = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
+
+
+def _throttle_headers(exc: ReplicateError) -> dict[str, str]:
+    """A `Retry-After` read from Replicate's throttle sentence (its 429 problem detail), when it has one."""
+    found = _THROTTLED.search(str(exc.detail or "")) if exc.status == 429 else None
+    return {"retry-after": found.group(1)} if found else {}

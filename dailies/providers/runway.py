@@ -8,6 +8,15 @@ task and deletes a finished one. There is no list of tasks and no extension, rem
 The SDK retries any request, POSTs included, on 408/409/429/5xx without an idempotency key, so a
 create would be sent twice when its answer is lost. Creates therefore go out with `max_retries=0`
 (`with_options`); a lost answer is reported as an error the studio treats as "may have arrived".
+
+THROTTLED is Runway's own queue (the task exists and will start when a concurrency slot frees:
+https://docs.dev.runwayml.com/usage/tiers/): it is tracked as queued, never resent. A 429 on a create
+(too many at once, or the tier's daily cap) is our `RateLimitError`, with `Retry-After` when Runway
+sends one, so the studio can hold the take and send it later; nothing was created.
+
+Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under Runway's 5 MB cap for
+data URIs (the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py);
+one that cannot fit is refused before anything is sent. Veo 3.1 is sent `audio: true`, as it is priced.
 """
 
 from __future__ import annotations
@@ -22,12 +31,13 @@ import runwayml
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
+    ImageLimit,
     ModelSpec,
     capabilities_of,
     check_request_shape,
     check_seconds,
-    data_uri,
     download_url,
+    fitted_image_uri,
     http_error,
     key_from,
     spec_for,
@@ -41,6 +51,8 @@ KIND, LABEL, KEY_VARIABLES = RUNWAY.kind, RUNWAY.label, RUNWAY.key_variables
 MODELS = RUNWAY.models
 """The models this provider offers, with sizes, durations and prices (sources in `catalog.RUNWAY.note`)."""
 DEFAULT_RATES = RUNWAY.default_rates
+
+IMAGE_LIMIT = ImageLimit(5_000_000, "Runway's cap for data URIs, runwayml 5.24.0 image_to_video_create_params")
 
 _STATUS = {
     "PENDING": JobStatus.QUEUED,
@@ -114,12 +126,15 @@ class RunwayProvider:
             "duration": check_seconds(spec, request.seconds, self.label),
             "prompt_text": request.prompt,
         }
+        if "audio" in spec.options:  # priced with it on: say so rather than rely on Runway's default
+            args["audio"] = bool(spec.options["audio"])
         if request.seed is not None:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
             if request.reference_path:
-                created = once.image_to_video.create(prompt_image=data_uri(request.reference_path), **args)
+                image = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+                created = once.image_to_video.create(prompt_image=image, **args)
             else:
                 created = once.text_to_video.create(**args)
         except runwayml.APIError as exc:
@@ -186,6 +201,12 @@ def _ours(exc: BaseException) -> APIError:
         return exc
     if isinstance(exc, runwayml.APIStatusError):
         said = exc.body.get("error") if isinstance(exc.body, dict) else None
+        issues = exc.body.get("issues") if isinstance(exc.body, dict) else None
+        if isinstance(issues, list) and issues:  # a refused input: say which (Runway's `issues` list)
+            said = f"{said or 'refused'}: " + "; ".join(
+                f"{'.'.join(map(str, i.get('path') or ()))}: {i.get('message')}" if isinstance(i, dict) else str(i)
+                for i in issues
+            )
         return http_error(exc.status_code, str(said or exc.message), body=exc.body, headers=exc.response.headers)
     if isinstance(exc, runwayml.APIConnectionError):
         cause = exc.__cause__ or exc

@@ -14,8 +14,29 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   header `x-fal-error-type`; one not finished answers `400 {"detail": "Request is still in progress"}`.
 - `PUT /{owner}/{alias}/requests/{id}/cancel` -> `202 {"status": "CANCELLATION_REQUESTED"}`, or
   `400 {"status": "ALREADY_COMPLETED"}`. Afterwards the status is COMPLETED with
-  `error_type: "request_cancelled"` (fal's real post-cancel status is not documented; this is a guess
-  the SDK can parse).
+  `error_type: "request_cancelled"`. UNKNOWN: fal's post-cancel status is not documented (the queue
+  docs, https://fal.ai/docs/model-apis/model-endpoints/queue, stop at CANCELLATION_REQUESTED); this is
+  a guess the SDK can parse, and `status_word_next` lets a test answer any other word instead. The
+  adapter survives either: a word it does not know fails the take after a bounded time, in words.
+- A model's failure: `GET` of the result answers `422 {"detail": [{"loc": ["body", ...], "msg", "type"}]}`
+  (FastAPI's shape, https://fal.ai/docs/model-apis/errors); the status may or may not carry `error`
+  (`status_carries_error`), so the adapter must read the list.
+- Inputs are checked against each endpoint's schema (`tests/fakes/schemas.py`, from fal's per-endpoint
+  OpenAPI): an unknown input or an enum value out of range is that same 422 list. Seedance left without
+  `resolution` renders 1080p (its documented default), recorded in `rendered`.
+- Concurrency: fal's queue absorbs requests above the account's limit as IN_QUEUE with a growing
+  `queue_position` (https://fal.ai/docs/model-apis/model-endpoints/queue); a 429 is still possible at the
+  ingress. `concurrency` limits how many run at once here: the rest stay IN_QUEUE, `queue_position`
+  counting those ahead, until a runner frees. The 429 is answered here (`rate_limit_next`) as
+  `429 {"detail": "..."}` with `Retry-After` (shape unverified: fal does not document it). The SDK's own
+  submit retries 429s; the adapter does not.
+- `GET /api/openapi/queue/openapi.json?endpoint_id=<endpoint>` (public on fal.ai in life:
+  https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=...) -> the endpoint's OpenAPI: `paths` with
+  `POST /<endpoint>` whose request body refers to `components.schemas.<Name>Input` (enums inline), built
+  from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
+- Input size: fal documents no cap for data URIs that we could read here (unverified); the fake takes
+  any size, and the adapter keeps inline images under its own 8 MB bound.
+- Output URLs: fal's CDN URLs expire (fal does not promise a lifetime); `expire_outputs` makes them 404.
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
   the SDK's own retry treats as an ingress error worth retrying.
@@ -38,18 +59,31 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes.schemas import FAL as SCHEMAS
+from tests.fakes.schemas import openapi_input
 
 KEY = "fal-test-key:secret"
 
 
 USER_ID = "fake-fal-user"
 JWKS_PATH = "/.well-known/jwks.json"
+OPENAPI_PATH = "/api/openapi/queue/openapi.json"
 
 
 class FakeFal(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.signing_key = Ed25519PrivateKey.generate()
+        self.status_carries_error = True
+        self.status_word_next: str | None = None
+        """The next status poll answers this word (one the SDK may not know)."""
+        self.rate_limit_next: str | None = None
+        """The next create answers 429 with this `Retry-After`."""
+        self.expire_outputs = False
+        self.rendered: dict[str, str] = {}
+        self.unpublished: set[str] = set()
+        self.concurrency: int | None = None
+        """Request id -> the resolution it renders at (the schema's default when none was sent)."""
 
     @property
     def jwks_url(self) -> str:
@@ -63,9 +97,11 @@ class FakeFal(FakeVendor):
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path == JWKS_PATH and method == "GET":
             return Answer(200, self.jwks())
+        if path == OPENAPI_PATH and method == "GET":
+            return self._openapi((query.get("endpoint_id") or [""])[0])
         if path.startswith("/files/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/files/").removesuffix(".mp4"))
-            if job is None or job.state != "done":
+            if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"detail": "Not found"})
             return Answer(200, raw=self.video_bytes(job))
         if headers.get("Authorization") != f"Key {KEY}":
@@ -78,6 +114,12 @@ class FakeFal(FakeVendor):
             if job is None or job.input.get("_app") != app:
                 return Answer(404, {"detail": "Request not found"})
             if rest[1:] == ["status"] and method == "GET":
+                if self.status_word_next:
+                    word, self.status_word_next = self.status_word_next, None
+                    return Answer(200, {"status": word})
+                ahead = self._ahead(job)
+                if ahead is not None:
+                    return Answer(200, {"status": "IN_QUEUE", "queue_position": ahead})
                 return Answer(200, self._status(self.advance(job)))
             if rest[1:] == ["cancel"] and method == "PUT":
                 if job.state in ("queued", "running"):
@@ -90,14 +132,41 @@ class FakeFal(FakeVendor):
             return self._create("/".join(parts), body, (query.get("fal_webhook") or [None])[0])
         return Answer(404, {"detail": f"no route {method} {path}"})
 
+    @property
+    def openapi_url(self) -> str:
+        return self.base_url + OPENAPI_PATH
+
+    def _openapi(self, endpoint: str) -> Answer:
+        schema = SCHEMAS.get(endpoint)
+        if schema is None or endpoint in self.unpublished:
+            return Answer(404, {"detail": f"endpoint {endpoint!r} not found"})
+        inputs, components = openapi_input(schema, enum_refs=False)
+        name = "".join(part.title() for part in endpoint.replace("-", "/").replace(".", "/").split("/")) + "Input"
+        body = {"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{name}"}}}}}
+        return Answer(200, {"openapi": "3.0.4", "info": {"title": "Queue OpenAPI for " + endpoint},
+                            "paths": {f"/{endpoint}": {"post": body}},
+                            "components": {"schemas": {name: inputs, **components}}})
+
     def _create(self, endpoint: str, body: Any, webhook: str | None = None) -> Answer:
         if not isinstance(body, dict) or not body.get("prompt"):
-            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required"}]})
+            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "field required", "type": "missing"}]})
+        if self.rate_limit_next is not None:
+            wait, self.rate_limit_next = self.rate_limit_next, None
+            return Answer(429, {"detail": "Too many requests"}, {"retry-after": wait})
+        schema = SCHEMAS.get(endpoint)
+        if schema is not None:
+            problems = schema.problems(body)
+            if problems:
+                return Answer(422, {"detail": [{"loc": ["body", name], "msg": msg, "type": kind}
+                                               for name, msg, kind in problems]})
         if endpoint.endswith("image-to-video") and not str(body.get("image_url", "")).startswith(("data:", "https:")):
             return Answer(422, {"detail": [{"loc": ["body", "image_url"], "msg": "field required"}]})
         owner, alias = endpoint.split("/")[:2]
         job = FakeJob(self.new_id("fal-"), endpoint, {**body, "_app": f"{owner}/{alias}"},
                       shape_of(str(body.get("aspect_ratio", "16:9"))), callback=webhook)
+        if schema is not None and "resolution" in schema.defaults:
+            self.rendered[job.id] = str(body.get("resolution", schema.defaults["resolution"]))
         lost = self.add_job(job)
         self.run_on_own_clock(job)
         if lost:
@@ -106,13 +175,24 @@ class FakeFal(FakeVendor):
         return Answer(200, {"request_id": job.id, "status_url": base + "/status", "response_url": base,
                             "cancel_url": base + "/cancel", "queue_position": 0})
 
+    def _ahead(self, job: FakeJob) -> int | None:
+        """How many queued requests are ahead of `job` when every runner is busy (None: it may run)."""
+        with self.lock:
+            if self.concurrency is None or job.state != "queued":
+                return None
+            running = sum(1 for other in self.jobs.values() if other.state == "running")
+            if running < self.concurrency:
+                return None
+            queued = [other.id for other in self.jobs.values() if other.state == "queued"]
+            return queued.index(job.id)
+
     def _status(self, job: FakeJob) -> dict[str, Any]:
         if job.state == "queued":
             return {"status": "IN_QUEUE", "queue_position": 0}
         if job.state == "running":
             return {"status": "IN_PROGRESS", "logs": [{"message": "rendering", "level": "INFO"}]}
         done: dict[str, Any] = {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 1.2}}
-        if job.state == "failed":
+        if job.state == "failed" and self.status_carries_error:
             done.update(error=job.fail_with, error_type="content_policy_violation")
         elif job.state == "cancelled":
             done.update(error="Request was cancelled by the user", error_type="request_cancelled")
@@ -121,8 +201,11 @@ class FakeFal(FakeVendor):
     def _result(self, job: FakeJob) -> Answer:
         if job.state in ("queued", "running"):
             return Answer(400, {"detail": "Request is still in progress"})
+        if job.state == "failed":
+            return Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": job.fail_with,
+                                            "type": "content_policy_violation"}]})
         if job.state != "done":
-            return Answer(422, {"detail": job.fail_with or "cancelled"}, {"x-fal-error-type": "request_failed"})
+            return Answer(422, {"detail": "cancelled"}, {"x-fal-error-type": "request_failed"})
         size = len(self.video_bytes(job))
         return Answer(200, {"video": {"url": f"{self.base_url}/files/{job.id}.mp4", "content_type": "video/mp4",
                                       "file_name": "output.mp4", "file_size": size}, "seed": 42})

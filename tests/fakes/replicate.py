@@ -14,7 +14,25 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
   before the prediction started) is a status the API documents and 1.0.7's pydantic model rejects;
   `abort_next` makes the next prediction answer it.
 - Outputs are served at `GET /outputs/{id}.mp4` with no token (standing in for replicate.delivery).
-- Errors are RFC 7807 problem details: `{"title", "detail", "status"}`.
+- Errors are RFC 7807 problem details: `{"title", "detail", "status"}`
+  (https://replicate.com/docs/reference/http#errors; the SDK's `ReplicateError.from_response`).
+- `aborted` (https://replicate.com/docs/topics/predictions/lifecycle) shows up in the list (the health
+  check) and in the answer to a cancel as well as in a get: the SDK cannot parse it in any of them.
+- Inputs are checked against each model's `openapi_schema` as hand-kept in `tests/fakes/schemas.py`:
+  an unknown input or an enum value out of range is `422` "Input validation failed". Seedance left without
+  `resolution` renders 1080p (its default), recorded in `rendered`.
+- 429: Replicate throttles creates per account (https://replicate.com/docs/reference/http#rate-limits)
+  with `429 {"detail": "Request was throttled. Expected available in N seconds.", "status": 429}`
+  (`throttle_next`). Concurrency above the account's limit otherwise waits as `starting`.
+- Data URLs: Replicate advises them only under 1 MB (https://replicate.com/docs/topics/predictions/input-files)
+  and does not document a hard cap: the fake refuses one over 10 MB (a guess at where it breaks), and
+  records the largest it took in `largest_data_url`.
+- Output URLs expire an hour after the prediction ends (https://replicate.com/docs/topics/predictions/data-retention);
+  `expire_outputs` makes them 404.
+- `GET /v1/models/{owner}/{name}` -> the model, its `latest_version.openapi_schema` holding the inputs as
+  `components.schemas.Input` (enums behind `allOf: [$ref]`, as Cog writes them;
+  https://replicate.com/docs/reference/http#models.get), built from `tests/fakes/schemas.py`.
+  `unpublished` names models answered 404 (a retired model).
 - `GET /v1/webhooks/default/secret` -> `{"key": "whsec_<base64>"}`, the account's signing secret.
 - A create with `webhook` (and `webhook_events_filter` naming `completed`, or no filter) gets the
   finished prediction posted there, Standard Webhooks signed with that secret: headers `webhook-id`
@@ -32,6 +50,8 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes.schemas import REPLICATE as SCHEMAS
+from tests.fakes.schemas import openapi_input
 
 KEY = "r8_test_token"
 
@@ -42,12 +62,17 @@ class FakeReplicate(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.aborted: set[str] = set()
+        self.throttle_next: int | None = None
+        self.expire_outputs = False
+        self.rendered: dict[str, str] = {}
+        self.largest_data_url = 0
+        self.unpublished: set[str] = set()
         self.secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path.startswith("/outputs/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/outputs/").removesuffix(".mp4"))
-            if job is None or job.state != "done":
+            if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"title": "Not found", "detail": "Not found", "status": 404})
             return Answer(200, raw=self.video_bytes(job))
         if headers.get("Authorization") != f"Bearer {KEY}":
@@ -55,10 +80,15 @@ class FakeReplicate(FakeVendor):
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["v1", "webhooks", "default", "secret"]:
             return Answer(200, {"key": self.secret})
+        if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "models"]:
+            return self._model(f"{parts[2]}/{parts[3]}")
         if method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"] and parts[4] == "predictions":
             return self._create(f"{parts[2]}/{parts[3]}", body)
         if parts[:2] == ["v1", "predictions"]:
             if len(parts) == 2 and method == "GET":
+                for job in self.jobs.values():
+                    if job.id in self.aborted:
+                        job.state = "aborted"
                 return Answer(200, {"results": [self._prediction(j) for j in self.jobs.values()], "next": None,
                                     "previous": None})
             job = self.jobs.get(parts[2]) if len(parts) >= 3 else None
@@ -69,20 +99,52 @@ class FakeReplicate(FakeVendor):
                     job.state = "aborted"
                 return Answer(200, self._prediction(self.advance(job)))
             if len(parts) == 4 and parts[3] == "cancel" and method == "POST":
+                if job.id in self.aborted:
+                    job.state = "aborted"
                 if job.state in ("queued", "running"):
                     job.state = "cancelled"
                 return Answer(200, self._prediction(job))
         return Answer(404, {"title": "Not found", "detail": f"no route {method} {path}", "status": 404})
+
+    def _model(self, model: str) -> Answer:
+        schema = SCHEMAS.get(model)
+        if schema is None or model in self.unpublished:
+            return Answer(404, {"title": "Not found", "detail": "Model not found", "status": 404})
+        inputs, components = openapi_input(schema, enum_refs=True)
+        owner, name = model.split("/")
+        version = {"id": "v" + "0" * 63, "created_at": "2026-11-01T00:00:00.000Z", "cog_version": "0.14.0",
+                   "openapi_schema": {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"},
+                                      "paths": {}, "components": {"schemas": {"Input": inputs, **components}}}}
+        return Answer(200, {"url": f"https://replicate.com/{model}", "owner": owner, "name": name,
+                            "description": "", "visibility": "public", "github_url": None, "paper_url": None,
+                            "license_url": None, "run_count": 1, "cover_image_url": None, "default_example": None,
+                            "latest_version": version})
 
     def _create(self, model: str, body: Any) -> Answer:
         model_input = (body or {}).get("input") if isinstance(body, dict) else None
         if not isinstance(model_input, dict) or not model_input.get("prompt"):
             return Answer(422, {"title": "Input validation failed", "detail": "input.prompt is required",
                                 "status": 422})
+        if self.throttle_next is not None:
+            wait, self.throttle_next = self.throttle_next, None
+            return Answer(429, {"title": "Request was throttled",
+                                "detail": f"Request was throttled. Expected available in {wait} seconds.",
+                                "status": 429})
+        schema = SCHEMAS.get(model)
+        if schema is not None and (problems := schema.problems(model_input)):
+            return Answer(422, {"title": "Input validation failed",
+                                "detail": "; ".join(f"{name}: {msg}" for name, msg, _ in problems), "status": 422})
+        for value in model_input.values():
+            if isinstance(value, str) and value.startswith("data:"):
+                if len(value) > 10_000_000:
+                    return Answer(413, {"title": "Request too large", "detail": "data URL too large", "status": 413})
+                self.largest_data_url = max(self.largest_data_url, len(value))
         job = FakeJob(self.new_id("r8p"), model, model_input, shape_of(str(model_input.get("aspect_ratio", "16:9"))))
         events = body.get("webhook_events_filter") or ["completed"]
         if body.get("webhook") and "completed" in events:
             job.callback = str(body["webhook"])
+        if schema is not None and "resolution" in schema.defaults:
+            self.rendered[job.id] = str(model_input.get("resolution", schema.defaults["resolution"]))
         lost = self.add_job(job)
         self.run_on_own_clock(job)
         if self.abort_next:  # answered `starting` now, `aborted` when next asked

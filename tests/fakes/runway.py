@@ -12,7 +12,19 @@ Wire format (JSON, camelCase keys; every request carries `Authorization: Bearer 
   then answers 404).
 - `GET /v1/organization` -> `{creditBalance, tier}` (the health check).
 - Outputs are served at `GET /outputs/{id}.mp4` with no key (standing in for Runway's signed URLs).
-- Errors: `{"error": "<message>"}` with 400/401/404/429/5xx.
+- Errors: `{"error": "<message>"}` with 400/401/404/429/5xx (the SDK's `APIStatusError.body`); a refused
+  input is 400 with `issues` (as Runway's docs show: https://docs.dev.runwayml.com/errors/errors/).
+- Inputs are checked against the SDK's own create types (hand-kept in `tests/fakes/schemas.py`): an
+  unknown input or a value out of range is 400. A data URI over 5 MB is 400 (the cap the SDK's
+  `prompt_image` docstring names).
+- THROTTLED: a task created above the account's concurrency stays THROTTLED until a slot frees
+  (https://docs.dev.runwayml.com/usage/tiers/); `throttle_polls` keeps every new task THROTTLED for that
+  many polls before it runs. It is Runway's queue: the task exists and must not be sent again.
+- 429: too many creates at once, or the tier's daily generation cap (same page): `rate_limit_next` answers
+  the next create `429 {"error": ...}`, with `Retry-After` when given (Runway does not document one for
+  the daily cap: `None` sends none).
+- Output URLs are signed and expire within 24-48 h (https://docs.dev.runwayml.com/api-details/outputs/);
+  `expire_outputs` makes them 404, and a task fetched again gets fresh ones (here: the same).
 """
 
 from __future__ import annotations
@@ -20,15 +32,24 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes.schemas import RUNWAY_IMAGE, RUNWAY_TEXT
 
 KEY = "rw-test-key"
 
 
+DATA_URI_CAP = 5 * 1024 * 1024
+
+
 class FakeRunway(FakeVendor):
+    throttle_polls = 0
+    rate_limit_next: tuple[str, str | None] | None = None
+    """(message, Retry-After or None) for the next create."""
+    expire_outputs = False
+
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path.startswith("/outputs/") and method == "GET":
             job = self.jobs.get(path.removeprefix("/outputs/").removesuffix(".mp4"))
-            if job is None or job.state != "done":
+            if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"error": "Not found"})
             return Answer(200, raw=self.video_bytes(job))
         if headers.get("Authorization") != f"Bearer {KEY}":
@@ -44,18 +65,39 @@ class FakeRunway(FakeVendor):
             if job is None or job.state == "deleted":
                 return Answer(404, {"error": "Task not found"})
             if method == "GET":
+                if job.state == "throttled":
+                    job.polls += 1
+                    if job.polls >= self.throttle_polls:
+                        job.state, job.polls = "queued", 0
+                    return Answer(200, {"id": job.id, "status": "THROTTLED", "createdAt": "2026-11-28T09:00:00.000Z"})
                 return Answer(200, self._task(self.advance(job)))
             if method == "DELETE":
-                job.state = "cancelled" if job.state in ("queued", "running") else "deleted"
+                job.state = "cancelled" if job.state in ("queued", "running", "throttled") else "deleted"
                 return Answer(204)
         return Answer(404, {"error": f"no route {method} {path}"})
 
     def _create(self, path: str, body: Any) -> Answer:
         if not isinstance(body, dict) or not body.get("model") or not body.get("ratio"):
             return Answer(400, {"error": "model and ratio are required"})
-        if path.endswith("image_to_video") and not str(body.get("promptImage", "")).startswith(("data:", "https:")):
+        image = str(body.get("promptImage", ""))
+        if path.endswith("image_to_video") and not image.startswith(("data:", "https:")):
             return Answer(400, {"error": "promptImage must be an HTTPS URL or a data URI"})
+        if image.startswith("data:") and len(image.partition(",")[2]) * 3 // 4 > DATA_URI_CAP:
+            return Answer(400, {"error": "Invalid asset", "issues": [{"path": ["promptImage"],
+                                                                      "message": "Data URI exceeds 5MB"}]})
+        schema = (RUNWAY_IMAGE if path.endswith("image_to_video") else RUNWAY_TEXT).get(body["model"])
+        if schema is None:
+            return Answer(400, {"error": "Validation of body failed",
+                                "issues": [{"path": ["model"], "message": "Invalid model for this endpoint"}]})
+        if problems := schema.problems(body):
+            return Answer(400, {"error": "Validation of body failed",
+                                "issues": [{"path": [name], "message": msg} for name, msg, _ in problems]})
+        if self.rate_limit_next is not None:
+            (said, wait), self.rate_limit_next = self.rate_limit_next, None
+            return Answer(429, {"error": said}, {"Retry-After": wait} if wait else {})
         job = FakeJob(self.new_id("task-"), body["model"], body, shape_of(body["ratio"]))
+        if self.throttle_polls:
+            job.state = "throttled"
         lost = self.add_job(job)
         return lost or Answer(200, {"id": job.id})
 

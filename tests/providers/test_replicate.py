@@ -35,7 +35,7 @@ def test_text_to_video_create_status_download(fake: FakeReplicate, provider: Rep
     assert created.status is JobStatus.QUEUED
     sent = fake.creates("/v1/models/bytedance/seedance-1-pro/predictions")[0]
     assert sent.body["input"] == {"prompt": sent.body["input"]["prompt"], "aspect_ratio": "9:16", "duration": 5,
-                                  "seed": 9}
+                                  "resolution": "720p", "seed": 9}
 
     seen = follow(provider, created.remote_id)
     assert [s.status for s in seen] == [JobStatus.IN_PROGRESS, JobStatus.COMPLETED]

@@ -35,7 +35,7 @@ def test_text_to_video_create_status_download(fake: FakeRunway, provider: Runway
     assert created.status is JobStatus.QUEUED
     sent = fake.creates("/v1/text_to_video")[0]
     assert sent.body == {"model": "veo3.1", "ratio": "1280:720", "duration": 4, "promptText": sent.body["promptText"],
-                         "seed": 3}
+                         "seed": 3, "audio": True}
     assert sent.headers["X-Runway-Version"] == "2024-11-06"
 
     seen = follow(provider, created.remote_id)
