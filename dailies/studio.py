@@ -818,7 +818,9 @@ def _defined(server: ServerProvider, entry: ProviderSettings | None) -> Provider
     label = (own.label if own and own.label != server.name else "") or server.label or server.name
     return ProviderSettings(name=server.name, label=label, kind=server.kind, base_url=server.base_url,
                             key_from=server.key_from, moderation=server.moderation,
-                            free=own.free if own else False, rates=dict(own.rates) if own else {})
+                            free=own.free if own else False, rates=dict(own.rates) if own else {},
+                            project=server.project, location=server.location,
+                            credentials_file=server.credentials_file)
 
 
 def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:
