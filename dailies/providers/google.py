@@ -123,6 +123,17 @@ class RequestsPerMinute:
             return None
 
 
+_QUOTAS: dict[str, RequestsPerMinute] = {}
+_QUOTAS_LOCK = threading.Lock()
+
+
+def project_quota(project: str) -> RequestsPerMinute:
+    """The one counter for a project in this process: Veo's limit is per project, so two providers defined
+    on the same project (or one rebuilt after a Settings change) share it. Another process counts its own."""
+    with _QUOTAS_LOCK:
+        return _QUOTAS.setdefault(project, RequestsPerMinute())
+
+
 def load_credentials(path: str | os.PathLike[str]) -> Any:
     """A service-account JSON key file as google-auth credentials for Vertex (cloud-platform scope).
 
@@ -167,7 +178,7 @@ class GoogleVeoProvider:
         self.models = dict(models)
         self.project = project
         self.location = location or DEFAULT_LOCATION
-        self.quota = quota or RequestsPerMinute()
+        self.quota = quota or project_quota(project)
         if credentials is None and credentials_file:
             credentials = load_credentials(credentials_file)
         options = types.HttpOptions(base_url=base_url) if base_url else None

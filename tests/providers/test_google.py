@@ -37,6 +37,14 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def fresh_project_quotas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own minute of Veo quota (the counters are per project and per process)."""
+    import dailies.providers.google as google
+
+    monkeypatch.setattr(google, "_QUOTAS", {})
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeVertexVeo]:
     with FakeVertexVeo() as server:
@@ -213,6 +221,18 @@ def test_creates_are_paced_at_ten_a_minute_per_project_before_sending(fake: Fake
     provider.submit(request(VEO, "1280x720", 4))
     assert len(fake.jobs) == 11
     provider.close()
+
+
+def test_providers_on_one_project_share_its_quota(fake: FakeVertexVeo) -> None:
+    """The limit is the project's: a second provider on the same project (or one rebuilt) counts with the first."""
+    from dailies.providers.google import project_quota
+
+    first, second = (GoogleVeoProvider(project="shared-quota", credentials=Credentials(token=TOKEN),
+                                       base_url=fake.base_url) for _ in range(2))
+    assert first.quota is second.quota is project_quota("shared-quota")
+    assert first.quota is not project_quota("another-project")
+    first.close()
+    second.close()
 
 
 def test_extension_goes_out_only_from_cloud_storage(fake: FakeVertexVeo, provider: GoogleVeoProvider,

@@ -38,6 +38,14 @@ FAST = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, unconfirmed_grace
 KEYS = {"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY}
 
 
+@pytest.fixture(autouse=True)
+def fresh_project_quotas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own minute of Veo quota (the counters are per project and per process)."""
+    import dailies.providers.google as google
+
+    monkeypatch.setattr(google, "_QUOTAS", {})
+
+
 @pytest.fixture
 def studio(isolated_home: Path) -> Iterator[Studio]:
     made = Studio(Environment(home=isolated_home, values=KEYS))
