@@ -23,6 +23,9 @@ Interface:
   local fake in tests) and its key goes there. An OpenAI-compatible server gets only the key in the
   variable its `key_from` names: with that variable unset it is built as an `UnkeyedProvider` that says so
   and sends nothing.
+- A `google` provider carries no key: it is built in the Google Cloud `project` (and `location`,
+  `credentials_file`) its definition names; without a project it is refused with `google_problem`'s
+  sentence. `setup_of(settings)` gives those three for Settings and the CLI to show (none is a secret).
 - `build_added(...)`: the door for providers added in Settings or the CLI (`settings.json`), which never
   carry a key to a host someone typed: an OpenAI-compatible server is built without a key, a vendor on
   its own API. An entry that names a key variable or a vendor's base URL (a settings file from before)

@@ -353,3 +353,23 @@ def test_capabilities() -> None:
     assert caps.seconds_for(VEO) == (4, 6, 8)
     assert caps.size_names[VEO]["1080x1920"] == "9:16"
     assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models)
+
+
+def test_a_missing_key_file_or_no_default_credentials_is_said_and_nothing_is_sent(
+    fake: FakeVertexVeo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "gone.json"
+    built = registry.build_or_explain("veo", {"kind": "google", "project": PROJECT, "base_url": fake.base_url,
+                                              "credentials_file": str(missing)}, {}.get)
+    said = registry.problem(built)
+    assert isinstance(built, registry.Unavailable) and said is not None and str(missing) in said
+
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(missing))  # ADC that finds nothing (and no network)
+    adc = registry.build("veo", {"kind": "google", "project": PROJECT, "base_url": fake.base_url}, {}.get)
+    answer = registry.connection_test(adc)
+    assert not answer.ok and "access token" in answer.message
+    with pytest.raises(AuthenticationError) as raised:
+        adc.submit(request(VEO, "1280x720", 4))
+    assert not _may_have_arrived(raised.value)
+    assert fake.requests == []
+    adc.close()
