@@ -29,12 +29,14 @@ A finished video comes back inline (bytes, written to the media folder at once).
 output bucket set at Google) needs a Cloud Storage reader this app does not have, so such a job fails
 with a sentence saying so. Extension (Veo 3.1, +7 s, 720p): Vertex takes the source video only from
 Cloud Storage ("Input video must be in GCS", the SDK's README), so an extension goes out only with a
-`gs://` source; a take that is only on this machine is refused before anything is sent.
+`gs://` source: the studio gives one when the take is in the team's bucket on Google Cloud Storage
+(`Capabilities.extend_source == "cloud_storage"`); otherwise it is refused before anything is sent.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import mimetypes
 import os
 import threading
@@ -87,14 +89,14 @@ EXPRESS_MODE_REFUSED = (
     "[providers.<name>] of .streamlit/secrets.toml, then restart the app."
 )
 EXTEND_NEEDS_CLOUD_STORAGE = (
-    "Veo on Vertex AI takes the video to extend only from Cloud Storage (a gs:// URI), and this take is only on "
-    "this machine: Dailies does not upload to Cloud Storage, so it cannot extend it. Nothing was sent."
+    "Veo on Vertex AI extends only a video in Cloud Storage (a gs:// URI), and this take is not in one. Point the "
+    "team's bucket (Settings → Bucket) at Google Cloud Storage (endpoint https://storage.googleapis.com, with HMAC "
+    "keys), let the take be copied there, then extend it. Nothing was sent."
 )
 
 _UNSUPPORTED = {
     "remix": "Veo has no remix of a finished video.",
     "edit": "Veo's mask edits are not offered here yet.",
-    "extend": EXTEND_NEEDS_CLOUD_STORAGE,
     "delete": "Veo's API has no cancel or delete of an operation.",
     "list": "Veo's API does not list operations.",
 }
@@ -192,7 +194,9 @@ class GoogleVeoProvider:
         self.sdk.close()
 
     def capabilities(self) -> Capabilities:
-        return capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED, extend=False)
+        caps = capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED,
+                               extend=any(spec.extend for spec in self.models.values()))
+        return dataclasses.replace(caps, extend_source="cloud_storage")
 
     def list_models(self) -> list[ModelInfo]:
         return [ModelInfo(model, "google") for model in self.models]

@@ -281,8 +281,8 @@ KINDS: dict[str, ProviderKind] = {
         ProviderKind(
             GOOGLE.kind, "Google Veo (Vertex AI, in a Google Cloud project)", GOOGLE.key_variables,
             "Veo 3.1 and 3.1 Fast: text and image to video, 720p/1080p, with audio; needs project (and location, "
-            "credentials_file) in its definition where keys live; no extension from this machine (Veo takes the "
-            "source video from Cloud Storage only), no cancel, delete or list.",
+            "credentials_file) in its definition where keys live; extension (+7 s, 720p) of a take in the team's "
+            "bucket on Google Cloud Storage (Veo takes the source only from there); no cancel, delete or list.",
             GOOGLE.default_rates, _google, key_required=False,
         ),
     )

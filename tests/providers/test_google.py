@@ -241,13 +241,14 @@ def test_extension_goes_out_only_from_cloud_storage(fake: FakeVertexVeo, provide
     follow(provider, first.remote_id)
     local = tmp_path / "first.mp4"
     provider.download(first.remote_id, "video", local)
-    with pytest.raises(NotSupported, match="only from Cloud Storage") as raised:
+    with pytest.raises(NotSupported, match="only a video in Cloud Storage") as raised:
         provider.submit(request(VEO, "1280x720", 7, kind=JobKind.EXTEND), source_remote_id=first.remote_id)
     assert "Nothing was sent" in str(raised.value)
-    with pytest.raises(NotSupported, match="only from Cloud Storage"):
+    with pytest.raises(NotSupported, match="only a video in Cloud Storage"):
         provider.submit(request(VEO, "1280x720", 7, kind=JobKind.EXTEND, reference_path=str(local)))
     assert len(fake.creates(":predictLongRunning")) == 1
-    assert not provider.capabilities().extend and "Cloud Storage" in provider.capabilities().unsupported["extend"]
+    caps = provider.capabilities()
+    assert caps.extend and caps.extend_source == "cloud_storage" and caps.extend_seconds == (7,)
 
     extended = provider.submit(request(VEO, "1280x720", 7, kind=JobKind.EXTEND,
                                        reference_path="gs://team-bucket/dailies/take/video.mp4"))
@@ -373,3 +374,17 @@ def test_a_missing_key_file_or_no_default_credentials_is_said_and_nothing_is_sen
     assert not _may_have_arrived(raised.value)
     assert fake.requests == []
     adc.close()
+
+
+def test_only_a_take_safely_in_a_cloud_storage_bucket_has_a_gs_uri() -> None:
+    from dailies.bucket import cloud_storage_uri
+    from dailies.config import BucketSettings
+    from dailies.jobs import FileRecord
+
+    stored = FileRecord("j1/video.mp4", 10, "ab", "video/mp4", bucket_key="dailies/j1/video.mp4", bucket_etag="e")
+    gcs = BucketSettings(bucket="team", endpoint_url="https://storage.googleapis.com")
+    assert cloud_storage_uri(gcs, stored) == "gs://team/dailies/j1/video.mp4"
+    assert cloud_storage_uri(BucketSettings(bucket="team", endpoint_url="https://acc.r2.cloudflarestorage.com"),
+                             stored) is None
+    assert cloud_storage_uri(BucketSettings(bucket="team"), stored) is None, "AWS S3 is not Cloud Storage"
+    assert cloud_storage_uri(gcs, FileRecord("j1/video.mp4", 10, "ab", "video/mp4")) is None, "not uploaded yet"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dailies.config import Environment, ProviderSettings, ServerProvider
+from dailies.config import BucketSettings, Environment, ProviderSettings, ServerProvider
 from dailies.errors import RateLimitError, RequestRefused
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
@@ -119,8 +119,9 @@ def define_veo(studio: Studio, fake: FakeVertexVeo, folder: Path) -> None:
     assert studio.providers.kind_of("veo") == "google"
 
 
-def test_a_veo_take_comes_home_and_is_not_extended_from_this_machine(studio: Studio, tmp_path: Path) -> None:
-    """Vertex extends only a video in Cloud Storage: the studio refuses before anything is sent, saying why."""
+def test_a_veo_take_is_extended_only_from_the_teams_cloud_storage_bucket(studio: Studio, tmp_path: Path) -> None:
+    """Vertex extends only a video in Cloud Storage: a take only on this machine is refused before anything is
+    sent, saying what to configure; one in the team's bucket on Google Cloud Storage goes as its gs:// URI."""
     with FakeVertexVeo() as fake:
         define_veo(studio, fake, tmp_path)
         first = studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4),
@@ -131,9 +132,22 @@ def test_a_veo_take_comes_home_and_is_not_extended_from_this_machine(studio: Stu
         assert done.status is JobStatus.COMPLETED, done.error
         assert probe_video(studio.media.resolve(done.files["video"].path)).codec == "h264"
 
-        with pytest.raises(RequestRefused, match="Cloud Storage"):
+        with pytest.raises(RequestRefused, match=r"Point the team's bucket .* at Google Cloud Storage"):
             studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7), provider="veo")
         assert len(fake.creates(":predictLongRunning")) == 1 and len(studio.store.all()) == 1
+
+        # The team's bucket is Cloud Storage and the take is safely in it: Veo is given its gs:// object.
+        studio.settings.bucket = BucketSettings(bucket="team-takes", endpoint_url="https://storage.googleapis.com")
+        video = dataclasses.replace(done.files["video"], bucket_key="dailies/" + done.files["video"].path,
+                                    bucket_etag="e1")
+        studio.store.update(first.id, files={**done.files, "video": video})
+        extension = studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7),
+                                  provider="veo")
+        assert extension.remote_id and extension.cost_estimate == pytest.approx(7 * 0.15)
+        sent = fake.creates(":predictLongRunning")[-1].body
+        assert sent["instances"][0]["video"] == {"gcsUri": f"gs://team-takes/dailies/{done.files['video'].path}",
+                                                 "mimeType": "video/mp4"}
+        assert sent["parameters"]["durationSeconds"] == 7
 
 
 def test_a_veo_quota_answer_leaves_no_take_and_says_when_to_retry(studio: Studio, tmp_path: Path) -> None:
