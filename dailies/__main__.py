@@ -161,6 +161,7 @@ def cmd_providers(args: argparse.Namespace) -> int:
             if described is not None:
                 line["defined"] = "server" if name in studio.env.providers else "settings"
                 line["key_from"] = list(registry.key_variables(described, added=name not in studio.env.providers))
+                line.update(registry.setup_of(described))  # Google's project, location, key file path: not secrets
             if isinstance(provider, registry.Unavailable):
                 line["problem"] = str(provider.why)
                 failed = True

@@ -33,6 +33,22 @@ MULTIPART_THRESHOLD = 16 * 2**20
 PRESIGN_SECONDS = 6 * 3600
 
 
+GCS_XML_API_HOST = "storage.googleapis.com"
+"""Google Cloud Storage's S3-compatible (XML) API: a team bucket at this endpoint is a Cloud Storage bucket."""
+
+
+def cloud_storage_uri(settings: BucketSettings, record: FileRecord) -> str | None:
+    """`gs://<bucket>/<key>` of a file checked safe in the team's bucket when that bucket is Google Cloud
+    Storage (endpoint `https://storage.googleapis.com`, with HMAC keys), else None. What Veo on Vertex AI
+    takes as a video to extend."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.endpoint_url.strip()).hostname or ""
+    if not settings.enabled or host != GCS_XML_API_HOST or not record.in_bucket:
+        return None
+    return f"gs://{settings.bucket.strip()}/{record.bucket_key}"
+
+
 class BucketError(DailiesError):
     """The bucket could not be reached or refused us; the message says which, in words a person can act on."""
 

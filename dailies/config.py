@@ -51,6 +51,11 @@ class ServerProvider:
     or in the environment: `DAILIES_PROVIDER_GATEWAY_KIND`, `..._BASE_URL`, `..._KEY_FROM`, `..._LABEL`
     (a variable wins over the file, field by field). A vendor kind reads its own key variables (`FAL_KEY`...)
     and sends its key to `base_url` when one is given here, else to the vendor's own API.
+
+    Google Veo runs in a Google Cloud project (`kind = "google"`): `project`, `location` (default
+    `us-central1`) and `credentials_file` (a service-account JSON key on this server; empty: Application
+    Default Credentials). None of the three is a secret (the file's path is shown, never its content);
+    `DAILIES_PROVIDER_<NAME>_PROJECT`, `_LOCATION` and `_CREDENTIALS_FILE` set them from the environment.
     """
 
     name: str
@@ -59,10 +64,14 @@ class ServerProvider:
     key_from: str = ""
     label: str = ""
     moderation: bool = False
+    project: str = ""
+    location: str = ""
+    credentials_file: str = ""
 
 
-_PROVIDER_FIELDS = ("kind", "base_url", "key_from", "label", "moderation")
-_PROVIDER_VARIABLE = re.compile(r"DAILIES_PROVIDER_([A-Z0-9][A-Z0-9_]*?)_(KIND|BASE_URL|KEY_FROM|LABEL)")
+_PROVIDER_FIELDS = ("kind", "base_url", "key_from", "label", "moderation", "project", "location", "credentials_file")
+_PROVIDER_VARIABLE = re.compile(
+    r"DAILIES_PROVIDER_([A-Z0-9][A-Z0-9_]*?)_(KIND|BASE_URL|KEY_FROM|LABEL|PROJECT|LOCATION|CREDENTIALS_FILE)")
 
 
 def server_providers(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict[str, ServerProvider]:
@@ -90,6 +99,8 @@ def server_providers(env: Mapping[str, str], secrets: Mapping[str, Any]) -> dict
             name, kind=str(values.get("kind") or "openai_compat").strip(),
             base_url=str(values.get("base_url") or "").strip().rstrip("/"),
             key_from=str(values.get("key_from") or "").strip(), label=str(values.get("label") or "").strip(),
+            project=str(values.get("project") or "").strip(), location=str(values.get("location") or "").strip(),
+            credentials_file=str(values.get("credentials_file") or "").strip(),
             moderation=moderation if isinstance(moderation, bool) else str(moderation).lower() in ("1", "true"))
     return defined
 
@@ -212,6 +223,11 @@ class ProviderSettings:
     rates: dict[str, float] = field(default_factory=dict)
     """This provider's dollars per second by model (`model` or `model@WxH`); empty: its kind's defaults
     (a vendor) or the team's table (an OpenAI-compatible server)."""
+    project: str = ""
+    location: str = ""
+    credentials_file: str = ""
+    """Google's project, location and service-account file: honoured only from a definition where keys live
+    (`ServerProvider`); an entry added in Settings or the CLI that names them is not built, and says so."""
 
 
 @dataclass

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dailies.bucket import Bucket, drop_local_copies
+from dailies.bucket import Bucket, cloud_storage_uri, drop_local_copies
 from dailies.config import (
     ENGINE,
     PROVIDER_NAME,
@@ -504,6 +504,8 @@ class Studio:
         provider = self.provider(provider_name)
         caps = provider.capabilities()
         source_remote_id = self._source_remote_id(request, provider_name)
+        if request.kind is JobKind.EXTEND and caps.extend_source == "cloud_storage":
+            self._cloud_storage_source(request)
         validate_request(request, caps)
         self._moderate(request.prompt, provider, caps)
         cost = self.estimate(request, provider_name)
@@ -602,6 +604,14 @@ class Studio:
             remote = provider.moderate(prompt)
             if remote is not None and not remote.allowed:
                 raise ModerationBlocked([f"{remote.source}: {', '.join(remote.reasons)}"])
+
+    def _cloud_storage_source(self, request: JobRequest) -> None:
+        """For a provider that extends only a video in Cloud Storage (Veo): the source take's `gs://` URI when
+        the team's bucket is Google Cloud Storage and the take is safely in it; otherwise the provider says why."""
+        source = self.store.get(request.source_job_id) if request.source_job_id else None
+        video = source.files.get("video") if source is not None else None
+        if video is not None and (uri := cloud_storage_uri(self.settings.bucket, video)):
+            request.reference_path = uri
 
     def _source_remote_id(self, request: JobRequest, provider_name: str) -> str | None:
         """The provider's id of the source job, or None when the source must be uploaded as a file."""
@@ -818,7 +828,9 @@ def _defined(server: ServerProvider, entry: ProviderSettings | None) -> Provider
     label = (own.label if own and own.label != server.name else "") or server.label or server.name
     return ProviderSettings(name=server.name, label=label, kind=server.kind, base_url=server.base_url,
                             key_from=server.key_from, moderation=server.moderation,
-                            free=own.free if own else False, rates=dict(own.rates) if own else {})
+                            free=own.free if own else False, rates=dict(own.rates) if own else {},
+                            project=server.project, location=server.location,
+                            credentials_file=server.credentials_file)
 
 
 def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:

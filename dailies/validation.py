@@ -60,7 +60,8 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
     """Raise ValidationError naming what to change; return quietly when the request may be sent."""
     validate_prompt(request.prompt, caps.max_prompt_chars)
     if not caps.supports(request.kind):
-        raise ValidationError(f"This provider cannot {request.kind}.", field="kind")
+        said = caps.unsupported.get(str(request.kind))  # the provider's own reason, when it gave one
+        raise ValidationError(said or f"This provider cannot {request.kind}.", field="kind")
     if request.kind in (JobKind.REMIX, JobKind.EXTEND, JobKind.EDIT) and not (
         request.source_job_id or request.reference_path
     ):

@@ -40,8 +40,13 @@ for name in names:
             variables = registry.key_variables(defined[name])
             key = next((k for k in map(shared.env.key_named, variables) if k), None)
             where = f"[providers.{name}] in .streamlit/secrets.toml or DAILIES_PROVIDER_{registry.env_name(name)}_…"
-            st.caption(f"Defined on the server ({plain(where)}) · Key: {key_hint(key)} "
-                       f"(from {plain(' or '.join(variables) or 'none named')})")
+            if setup := registry.setup_of(defined[name]):  # Google: where it runs and how it signs in
+                st.caption(f"Defined on the server ({plain(where)}) · Project: {plain(setup.get('project', ''))} · "
+                           f"Location: {plain(setup.get('location', 'us-central1'))} · Credentials: "
+                           f"{plain(setup.get('credentials_file', 'Application Default Credentials'))}")
+            else:
+                st.caption(f"Defined on the server ({plain(where)}) · Key: {key_hint(key)} "
+                           f"(from {plain(' or '.join(variables) or 'none named')})")
         elif name in added_by_name:
             variables = registry.key_variables(added_by_name[name], added=True)
             key = next((k for k in map(shared.env.key_named, variables) if k), None)
@@ -75,6 +80,14 @@ with st.expander("Add a provider"):
         st.caption("Plain http is accepted for this machine only.")
         new_url = st.text_input("Base URL", key="new_provider_url", placeholder="http://localhost:4000/v1"
                                 if new_kind == "litellm" else "http://127.0.0.1:8000/v1")
+    elif not chosen_kind.key_variables:  # Google Veo: a Google Cloud project, defined where keys live
+        st.caption(f"{plain(chosen_kind.label)} runs in a Google Cloud project, with a service-account key file on "
+                   "this server or Application Default Credentials. Define it in .streamlit/secrets.toml (then "
+                   "restart the app); added here without a project it is listed but sends nothing:")
+        st.code(registry.definition(example, new_kind, setup={"project": "my-project", "location": "us-central1",
+                                                              "credentials_file": "/srv/keys/veo.json"}),
+                language="toml")
+        new_url = ""
     else:
         variables = " or ".join(chosen_kind.key_variables)
         vendor = chosen_kind.label.split(" (")[0]

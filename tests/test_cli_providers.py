@@ -55,3 +55,22 @@ def test_a_vendor_added_from_the_cli_is_on_its_own_api(tmp_path: Path) -> None:
     assert kling["defined"] == "settings" and kling["key_from"] == ["FAL_KEY"] and "set FAL_KEY" in kling["problem"]
     saved = json.loads((tmp_path / "settings.json").read_text())["extra_providers"]
     assert [(p["name"], p["kind"], p["base_url"], p["key_from"]) for p in saved] == [("kling", "fal", "", "")]
+
+
+def test_a_veo_provider_is_listed_with_its_project_and_an_api_key_alone_says_what_to_define(tmp_path: Path) -> None:
+    from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
+
+    with FakeVertexVeo() as fake:
+        key_file = service_account_file(fake, tmp_path)
+        defined = {**variables("veo", "google", fake.base_url), "DAILIES_PROVIDER_VEO_PROJECT": PROJECT,
+                   "DAILIES_PROVIDER_VEO_LOCATION": LOCATION, "DAILIES_PROVIDER_VEO_CREDENTIALS_FILE": str(key_file),
+                   **variables("keyonly", "google", fake.base_url), "GOOGLE_API_KEY": "AIza-team-key-0001"}
+        listed = cli(tmp_path, "providers", "--test", **defined)
+        found = {line["provider"]: line for line in lines(listed.stdout)}
+        veo, keyonly = found["veo"], found["keyonly"]
+        assert (veo["project"], veo["location"], veo["credentials_file"]) == (PROJECT, LOCATION, str(key_file))
+        assert veo["ok"] and veo["defined"] == "server" and "problem" not in veo
+        assert not keyonly["ok"] and "DAILIES_PROVIDER_KEYONLY_PROJECT" in keyonly["problem"]
+        assert "GOOGLE_API_KEY is not used" in keyonly["problem"]
+        assert "PRIVATE KEY" not in listed.stdout and "AIza-team-key-0001" not in listed.stdout
+        assert len(fake.exchanges) == 1 and fake.creates(":predictLongRunning") == []

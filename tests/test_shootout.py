@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dailies.errors import ValidationError
-from dailies.providers._vendor import capabilities_of
+from dailies.providers._vendor import ModelSpec, capabilities_of
 from dailies.providers.catalog import FAL, GOOGLE, RUNWAY
 from dailies.shootout import Target, fit, fit_seconds, fit_size, targets_of
 
@@ -20,9 +20,13 @@ def test_a_model_is_asked_for_its_own_shape_and_never_a_longer_clip() -> None:
     assert kling.mapping == "1280x720 → 16:9 · 8 s → 5 s"
     gen = fit(Target("runway", "gen4.5"), caps(RUNWAY), "720x1280", 8)
     assert gen.mapping == "720x1280 → 720:1280 · 8 s"
-    veo2 = fit(Target("veo", "veo-2.0-generate-001"), caps(GOOGLE), "1080x1920", 4)
-    assert (veo2.size, veo2.seconds) == ("720x1280", 5), "portrait stays portrait; too short: its shortest"
-    assert veo2.mapping == "1080x1920 → 9:16 (720x1280) · 4 s → 5 s"
+    small = capabilities_of([ModelSpec("wide-tall-720", {"1280x720": "16:9", "720x1280": "9:16"}, (5, 6, 7, 8), 0.5)],
+                            delete=False, unsupported={})
+    fitted = fit(Target("x", "wide-tall-720"), small, "1080x1920", 4)
+    assert (fitted.size, fitted.seconds) == ("720x1280", 5), "portrait stays portrait; too short: its shortest"
+    assert fitted.mapping == "1080x1920 → 9:16 (720x1280) · 4 s → 5 s"
+    veo = fit(Target("veo", "veo-3.1-fast-generate-001"), caps(GOOGLE), "1080x1920", 4)
+    assert veo.mapping == "1080x1920 → 9:16 · 4 s"
 
 
 def test_fitting_rules() -> None:

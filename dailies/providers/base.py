@@ -39,6 +39,10 @@ class Capabilities:
     reference_image: bool = True
     remix: bool = True
     extend: bool = True
+    extend_source: str = "file"
+    """Where an extension's source video must be: "file" (uploaded, or the provider's own id) or
+    "cloud_storage" (Veo on Vertex: only a gs:// URI, which the studio gives when the take is in a team
+    bucket on Google Cloud Storage)."""
     edit: bool = True
     characters: bool = True
     moderation: bool = False

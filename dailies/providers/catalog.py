@@ -175,25 +175,36 @@ Aleph (gen4_aleph) is video-to-video, which this app does not offer for Runway y
 
 # -- google ------------------------------------------------------------------------------------------
 
-_GOOGLE_720 = {"1280x720": "16:9", "720x1280": "9:16"}
-_GOOGLE_720_1080 = {**_GOOGLE_720, "1920x1080": "16:9", "1080x1920": "9:16"}
+_GOOGLE_720_1080 = {"1280x720": "16:9", "720x1280": "9:16", "1920x1080": "16:9", "1080x1920": "9:16"}
 _GOOGLE_MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
         ModelSpec("veo-3.1-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.40, image=True, audio=True, extend=True,
-                  extend_seconds=(7,)),
+                  extend_seconds=(7,), options={"usd_per_second_silent": 0.20}),
         ModelSpec("veo-3.1-fast-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.15, image=True, audio=True, extend=True,
-                  extend_seconds=(7,)),
-        ModelSpec("veo-3.0-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.40, image=True, audio=True),
-        ModelSpec("veo-2.0-generate-001", _GOOGLE_720, (5, 6, 7, 8), 0.50, image=True),
+                  extend_seconds=(7,), options={"usd_per_second_silent": 0.10}),
     )
 }
+
+GOOGLE_RETIRED: dict[str, str] = {
+    "veo-3.0-generate-001": "2026-06-30",
+    "veo-2.0-generate-001": "2026-06-30",
+}
+"""Veo models Google has retired, with the day: no longer offered, and refused by name before anything is sent."""
+
+GOOGLE_PRICES_AS_OF = "2025-11"
+GOOGLE_PRICES_SOURCE = "https://cloud.google.com/vertex-ai/generative-ai/pricing (Veo section)"
 
 GOOGLE = VendorCatalog(
     "google",
     "Google Veo",
-    ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    (),
     _GOOGLE_MODELS,
-    """Veo models on Vertex. Prices per second (audio on) as third-party pages report them, not verified:
-edit them in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p.""",
+    f"""Veo 3.1 and Veo 3.1 Fast on Vertex AI, in a Google Cloud project (the only mode google-genai 3.3.0
+creates videos in). Dollars per second as {GOOGLE_PRICES_SOURCE} published them in {GOOGLE_PRICES_AS_OF}, the
+same at 720p and 1080p: Veo 3.1 $0.40 with audio ($0.20 without), Veo 3.1 Fast $0.15 with audio ($0.10
+without). Dailies always asks for audio, so the audio price is the rate; `options["usd_per_second_silent"]`
+keeps the other for the record. Not re-read from this machine (no network when written): check the page
+before budgeting and edit the rates in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p.
+Retired models (`GOOGLE_RETIRED`) are not offered.""",
 )

@@ -1,25 +1,48 @@
-"""Google Veo through its official SDK, `google-genai` 3.3.0, in Vertex mode.
+"""Google Veo through its official SDK, `google-genai` 3.3.0, on Vertex AI in a Google Cloud project.
 
-In 3.3.0 `generate_videos` works only with a Vertex client (`Client(vertexai=True, ...)`): with an API
-key that is Vertex "express mode", or with a project, location and credentials (ADC). The Gemini
-Developer API client refuses to create videos. So this provider always builds a Vertex client.
+Which mode makes a video (read from the installed SDK, `.venv/.../google/genai/`):
 
-Veo's long-running operation: `POST .../models/{m}:predictLongRunning` answers an operation `{name}`;
-`POST .../models/{m}:fetchPredictOperation {"operationName"}` answers `{name, done, error?,
-response: {videos: [{bytesBase64Encoded | gcsUri, mimeType}], raiMediaFilteredCount}}`. There is no
-progress, no cancel and no delete in the SDK, and the SDK sends no retries unless asked, so a create
-goes out once. A finished video comes back inline (bytes, written to the media folder at once) unless
-an output bucket was set, in which case it is a `gs://` object: reading those needs a Cloud Storage
-reader this app does not have, so such a job fails with a sentence saying so. Veo 3.1 extends a
-finished video (the source video goes back in as bytes) by about seven seconds.
+- A project and location, with a service-account key file or Application Default Credentials: the
+  documented Veo path, and the only one this provider builds (`Client(enterprise=True, project=,
+  location=, credentials=)`; `vertexai=` is the SDK's legacy name for `enterprise=`).
+- The Gemini Developer API (an AI Studio key): refused by the SDK itself. Its README says "Currently,
+  only Gemini Enterprise Agent Platform supports video generation", and `Models._generate_videos`
+  raises `ValueError` in Gemini Developer API mode.
+- Vertex express mode (an API key, no project): its REST reference lists only countTokens,
+  generateContent and streamGenerateContent, and a Veo call that way has been reported to answer 400
+  (googleapis/java-genai#570). Refused here with a sentence saying what to configure.
+
+Veo's long-running operation: `POST v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:
+predictLongRunning` answers an operation `{name}` (the full `projects/...` resource); `POST
+v1beta1/{name before /operations/}:fetchPredictOperation {"operationName"}` answers `{name, done,
+error?, response: {videos: [{bytesBase64Encoded | gcsUri, mimeType}], raiMediaFilteredCount}}`. There is
+no progress, cancel or delete, and the SDK sends no retries unless asked, so a create goes out once.
+
+Quota: Veo allows 10 requests a minute per project (Veo 3.1 model page, "Maximum API requests per minute
+per project: 10"). Creates are paced here (`RequestsPerMinute`): the eleventh in a minute is refused
+before sending, as a `RateLimitError` with `retry_after`. Vertex's own 429 RESOURCE_EXHAUSTED becomes
+the same error: "not made, send later", never a failed or lost take. Vertex's 429 may carry no
+Retry-After header (not documented either way): then the wait is read from a `google.rpc.RetryInfo`
+detail if there is one, else it is the rest of the minute window.
+
+A finished video comes back inline (bytes, written to the media folder at once). A `gs://` result (an
+output bucket set at Google) needs a Cloud Storage reader this app does not have, so such a job fails
+with a sentence saying so. Extension (Veo 3.1, +7 s, 720p): Vertex takes the source video only from
+Cloud Storage ("Input video must be in GCS", the SDK's README), so an extension goes out only with a
+`gs://` source: the studio gives one when the take is in the team's bucket on Google Cloud Storage
+(`Capabilities.extend_source == "cloud_storage"`); otherwise it is refused before anything is sent.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import mimetypes
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +50,14 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from dailies.errors import APIError, NotSupported
+from dailies.errors import (
+    APIError,
+    AuthenticationError,
+    NotSupported,
+    RateLimitError,
+    ValidationError,
+    retry_after_seconds,
+)
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     TRANSPORT_ERRORS,
@@ -36,19 +66,33 @@ from dailies.providers._vendor import (
     check_request_shape,
     check_seconds,
     http_error,
-    key_from,
-    spec_for,
     transport_error,
     vendor_size,
     write_bytes,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
-from dailies.providers.catalog import GOOGLE
+from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
 
 KIND, LABEL, KEY_VARIABLES = GOOGLE.kind, GOOGLE.label, GOOGLE.key_variables
 MODELS = GOOGLE.models
 """The models this provider offers, with sizes, durations and prices (sources in `catalog.GOOGLE.note`)."""
 DEFAULT_RATES = GOOGLE.default_rates
+DEFAULT_LOCATION = "us-central1"
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+REQUESTS_PER_MINUTE = 10
+"""Veo's published limit per project (Veo 3.1 model page on Vertex AI)."""
+
+EXPRESS_MODE_REFUSED = (
+    "Google Veo does not make videos with an API key alone: google-genai 3.3.0 creates videos only on Vertex AI "
+    "in a Google Cloud project (an AI Studio key is refused by the SDK, and Vertex express mode serves only "
+    "generateContent and countTokens). Define the provider with project (and location, credentials_file) in "
+    "[providers.<name>] of .streamlit/secrets.toml, then restart the app."
+)
+EXTEND_NEEDS_CLOUD_STORAGE = (
+    "Veo on Vertex AI extends only a video in Cloud Storage (a gs:// URI), and this take is not in one. Point the "
+    "team's bucket (Settings → Bucket) at Google Cloud Storage (endpoint https://storage.googleapis.com, with HMAC "
+    "keys), let the take be copied there, then extend it. Nothing was sent."
+)
 
 _UNSUPPORTED = {
     "remix": "Veo has no remix of a finished video.",
@@ -58,44 +102,101 @@ _UNSUPPORTED = {
 }
 
 
+@dataclass
+class RequestsPerMinute:
+    """Creates allowed per sliding minute (Veo's per-project quota), counted here so the eleventh waits
+    at home rather than spending a request on a 429. Thread-safe. `clock` is injectable for tests."""
+
+    limit: int = REQUESTS_PER_MINUTE
+    window_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _sent: collections.deque[float] = field(default_factory=collections.deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self) -> float | None:
+        """Count one create now and return None, or return the seconds until one may go (nothing counted)."""
+        with self._lock:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= self.window_s:
+                self._sent.popleft()
+            if len(self._sent) >= self.limit:
+                return max(self.window_s - (now - self._sent[0]), 0.0)
+            self._sent.append(now)
+            return None
+
+
+_QUOTAS: dict[str, RequestsPerMinute] = {}
+_QUOTAS_LOCK = threading.Lock()
+
+
+def project_quota(project: str) -> RequestsPerMinute:
+    """The one counter for a project in this process: Veo's limit is per project, so two providers defined
+    on the same project (or one rebuilt after a Settings change) share it. Another process counts its own."""
+    with _QUOTAS_LOCK:
+        return _QUOTAS.setdefault(project, RequestsPerMinute())
+
+
+def load_credentials(path: str | os.PathLike[str]) -> Any:
+    """A service-account JSON key file as google-auth credentials for Vertex (cloud-platform scope).
+
+    The token exchange goes to the file's own `token_uri`; a missing or unreadable file is a refusal
+    naming the path, before anything is sent."""
+    from google.oauth2 import service_account
+
+    try:
+        return service_account.Credentials.from_service_account_file(str(path), scopes=list(SCOPES))
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"Google Veo cannot read its service-account key file {path}: {exc}",
+                              field="credentials_file") from exc
+
+
 class GoogleVeoProvider:
-    """Veo through `google.genai.Client(vertexai=True)`. Thread-safe (one SDK client, shared)."""
+    """Veo through `google.genai.Client(enterprise=True, project=..., location=...)`. Thread-safe (one SDK
+    client and one quota counter, shared)."""
 
     def __init__(
         self,
         name: str = KIND,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
         project: str | None = None,
         location: str | None = None,
         credentials: Any = None,
+        credentials_file: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
         label: str = LABEL,
-        key_lookup: Callable[[str], str | None] | None = None,
         models: Mapping[str, ModelSpec] = MODELS,
+        quota: RequestsPerMinute | None = None,
     ) -> None:
-        """An API key means Vertex express mode; a `project` (with `location`, and `credentials` or ADC)
-        means a Google Cloud project. `base_url` points the SDK elsewhere (tests: a local fake)."""
+        """`project` (and `location`, default us-central1) names the Google Cloud project; `credentials`
+        (google-auth) or `credentials_file` (a service-account JSON key) authenticate, else Application
+        Default Credentials. `api_key` alone (express mode) is refused with `EXPRESS_MODE_REFUSED`.
+        `base_url` points the SDK elsewhere (tests: a local fake)."""
+        if not project:
+            raise NotSupported(EXPRESS_MODE_REFUSED if api_key else
+                               "Google Veo needs a Google Cloud project: " + EXPRESS_MODE_REFUSED.split(". ", 1)[1])
         self.name = name
         self.label = label
         self.models = dict(models)
+        self.project = project
+        self.location = location or DEFAULT_LOCATION
+        self.quota = quota or project_quota(project)
+        if credentials is None and credentials_file:
+            credentials = load_credentials(credentials_file)
         options = types.HttpOptions(base_url=base_url) if base_url else None
-        if project:
-            self.sdk = genai.Client(vertexai=True, project=project, location=location or "us-central1",
-                                       credentials=credentials, http_options=options)
-        else:
-            key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
-            self.sdk = genai.Client(vertexai=True, api_key=key, http_options=options)
+        self.sdk = genai.Client(enterprise=True, project=project, location=self.location, credentials=credentials,
+                                http_options=options)
 
     def __repr__(self) -> str:
-        return f"GoogleVeoProvider(name={self.name!r})"
+        return f"GoogleVeoProvider(name={self.name!r}, project={self.project!r}, location={self.location!r})"
 
     def close(self) -> None:
         self.sdk.close()
 
     def capabilities(self) -> Capabilities:
-        return capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED,
+        caps = capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED,
                                extend=any(spec.extend for spec in self.models.values()))
+        return dataclasses.replace(caps, extend_source="cloud_storage")
 
     def list_models(self) -> list[ModelInfo]:
         return [ModelInfo(model, "google") for model in self.models]
@@ -104,11 +205,13 @@ class GoogleVeoProvider:
         return None
 
     def health(self) -> Health:
-        """Ask for an operation that does not exist: a 404 means Vertex answered and took the key."""
+        """Ask for an operation that does not exist, by its full `projects/...` name: a 404 means Vertex
+        answered and took the credentials."""
         started = time.perf_counter()
         model = next(iter(self.models))
         try:
-            self._operation(f"publishers/google/models/{model}/operations/health-check")
+            self._operation(f"projects/{self.project}/locations/{self.location}/publishers/google/models/{model}"
+                            "/operations/health-check")
         except APIError as exc:
             if exc.status_code != 404:
                 return Health(False, f"{self.label} does not answer: {exc}")
@@ -117,13 +220,32 @@ class GoogleVeoProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        spec = spec_for(self.models, request.model, self.label)
+        if request.model in GOOGLE_RETIRED:
+            raise NotSupported(f"{request.model} was retired by Google on {GOOGLE_RETIRED[request.model]}; choose "
+                               f"one of: {', '.join(self.models)}.")
+        spec = self.models.get(request.model)
+        if spec is None:
+            raise NotSupported(f"{self.label} has no model {request.model!r} here; choose one of: "
+                               f"{', '.join(self.models)}.")
+        source, config = self._request_body(spec, request, source_remote_id)
+        wait = self.quota.take()
+        if wait is not None:
+            raise RateLimitError(
+                f"Veo allows {self.quota.limit} requests a minute per project; this one waits here, unsent, "
+                f"for about {wait:.0f} s.", status_code=429, code="quota_per_minute",
+                headers={"retry-after": f"{wait:.3f}"})
+        operation = self._call(self.sdk.models.generate_videos, model=spec.id, source=source,
+                               config=types.GenerateVideosConfig(**config))
+        return RemoteVideo(str(operation.name), JobStatus.QUEUED, model=spec.id, size=request.size,
+                           seconds=request.seconds, created_at=time.time(), raw={"name": operation.name})
+
+    def _request_body(
+        self, spec: ModelSpec, request: JobRequest, source_remote_id: str | None
+    ) -> tuple[types.GenerateVideosSource, dict[str, Any]]:
+        """What goes to Veo for this request, or a refusal before anything is sent."""
         ratio = vendor_size(spec, request.size, self.label)
-        config: dict[str, Any] = {
-            "number_of_videos": 1,
-            "aspect_ratio": ratio,
-            "resolution": "1080p" if "1080" in request.size else "720p",
-        }
+        resolution = "1080p" if "1080" in request.size else "720p"
+        config: dict[str, Any] = {"number_of_videos": 1, "aspect_ratio": ratio, "resolution": resolution}
         if spec.audio:
             config["generate_audio"] = True
         if request.seed is not None:
@@ -131,8 +253,10 @@ class GoogleVeoProvider:
         source = types.GenerateVideosSource(prompt=request.prompt)
         if request.kind is JobKind.EXTEND:
             if not spec.extend:
-                raise NotSupported(f"{self.label} {spec.id} cannot extend a video; Veo 3.1 models can.")
+                raise NotSupported(f"{self.label} {spec.id} cannot extend a video.")
             config["duration_seconds"] = check_seconds(spec, request.seconds, self.label, extend=True)
+            if resolution != "720p":
+                raise NotSupported(f"{self.label} extends videos at 720p only, not {request.size}.")
             source.video = self._source_video(request, source_remote_id)
         elif request.kind is JobKind.GENERATE:
             check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
@@ -143,10 +267,7 @@ class GoogleVeoProvider:
                 source.image = types.Image(image_bytes=path.read_bytes(), mime_type=kind)
         else:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Veo cannot do {request.kind}."))
-        operation = self._call(self.sdk.models.generate_videos, model=spec.id, source=source,
-                               config=types.GenerateVideosConfig(**config))
-        return RemoteVideo(str(operation.name), JobStatus.QUEUED, model=spec.id, size=request.size,
-                           seconds=request.seconds, created_at=time.time(), raw={"name": operation.name})
+        return source, config
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         operation = self._operation(remote_id)
@@ -186,13 +307,16 @@ class GoogleVeoProvider:
         raise NotSupported(_UNSUPPORTED["delete"])
 
     def _source_video(self, request: JobRequest, source_remote_id: str | None) -> types.Video:
-        """What an extension continues: a finished Veo job's video, or an uploaded file."""
+        """What an extension continues: a video in Cloud Storage (`gs://`), which is all Vertex takes.
+
+        A finished Veo job's own output counts when Google stored it in a bucket; a local file does not."""
+        if request.reference_path and request.reference_path.startswith("gs://"):
+            return types.Video(uri=request.reference_path, mime_type="video/mp4")
         if source_remote_id:
-            video = self._finished_video(source_remote_id)
-            return types.Video(video_bytes=video.video_bytes, mime_type=video.mime_type or "video/mp4")
-        if request.reference_path:
-            return types.Video(video_bytes=Path(request.reference_path).read_bytes(), mime_type="video/mp4")
-        raise NotSupported("an extension needs a source video: a finished Veo job or an uploaded file")
+            videos = _videos(self._operation(source_remote_id))
+            if videos and videos[0].uri and videos[0].uri.startswith("gs://"):
+                return types.Video(uri=videos[0].uri, mime_type=videos[0].mime_type or "video/mp4")
+        raise NotSupported(EXTEND_NEEDS_CLOUD_STORAGE)
 
     def _finished_video(self, remote_id: str) -> types.Video:
         videos = _videos(self._operation(remote_id))
@@ -207,9 +331,47 @@ class GoogleVeoProvider:
         try:
             return method(*args, **kwargs)
         except genai_errors.APIError as exc:
-            raise http_error(int(exc.code or 500), str(exc.message or exc), code=exc.status, body=exc.details) from exc
+            raise _api_error(exc) from exc
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc) from exc
+        except _AUTH_ERRORS as exc:  # before sending: no token, so nothing went to Vertex
+            raise AuthenticationError(f"{self.label} could not get a Google Cloud access token: {exc}",
+                                      code="token_refused") from exc
+
+
+try:  # google-auth's failures while refreshing a token (a bad key file, a refused exchange, no ADC)
+    from google.auth import exceptions as _auth_exceptions
+
+    _AUTH_ERRORS: tuple[type[BaseException], ...] = (_auth_exceptions.GoogleAuthError,)
+except ImportError:  # pragma: no cover - google-auth comes with google-genai
+    _AUTH_ERRORS = ()
+
+
+def _api_error(exc: genai_errors.APIError) -> APIError:
+    """The SDK's error (a `google.rpc.Status` body) as ours; a 429 carries how long to wait."""
+    status = int(exc.code or 500)
+    headers = dict(getattr(exc.response, "headers", None) or {})
+    if status == 429:
+        wait = _retry_after(headers, exc.details)
+        headers = {**headers, "retry-after": f"{wait:.3f}"}
+    return http_error(status, str(exc.message or exc), code=exc.status, body=exc.details, headers=headers)
+
+
+def _retry_after(headers: Mapping[str, str], body: Any) -> float:
+    """Seconds to wait after a 429: Retry-After, else a `google.rpc.RetryInfo` `retryDelay` ("12s"), else the
+    rest of Veo's per-minute window (Vertex does not document which of these it sends)."""
+    hinted = retry_after_seconds(headers)
+    if hinted is not None:
+        return hinted
+    details = ((body or {}).get("error") or {}).get("details") if isinstance(body, dict) else None
+    for detail in details or ():
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return max(float(delay[:-1]), 0.0)
+            except ValueError:
+                continue
+    return 60.0
 
 
 def _videos(operation: types.GenerateVideosOperation) -> list[types.Video]:

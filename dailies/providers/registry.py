@@ -23,6 +23,9 @@ Interface:
   local fake in tests) and its key goes there. An OpenAI-compatible server gets only the key in the
   variable its `key_from` names: with that variable unset it is built as an `UnkeyedProvider` that says so
   and sends nothing.
+- A `google` provider carries no key: it is built in the Google Cloud `project` (and `location`,
+  `credentials_file`) its definition names; without a project it is refused with `google_problem`'s
+  sentence. `setup_of(settings)` gives those three for Settings and the CLI to show (none is a secret).
 - `build_added(...)`: the door for providers added in Settings or the CLI (`settings.json`), which never
   carry a key to a host someone typed: an OpenAI-compatible server is built without a key, a vendor on
   its own API. An entry that names a key variable or a vendor's base URL (a settings file from before)
@@ -196,6 +199,56 @@ def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str
     return factory
 
 
+GOOGLE_SETUP = ("project", "location", "credentials_file")
+"""Where a Google Veo provider runs (a Google Cloud project), from its definition where keys live; not secrets."""
+
+
+def setup_of(settings: Any) -> dict[str, str]:
+    """A provider's Google project, location and service-account file as its definition gives them (the set
+    ones), for Settings and the CLI to show: a file's path, never its content."""
+    return {field: value for field in GOOGLE_SETUP if (value := str(_setting(settings, field) or "").strip())}
+
+
+def google_problem(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> str | None:
+    """Why a Google Veo provider cannot be built from this definition (no project), or None.
+
+    google-genai 3.3.0 creates videos only on Vertex AI ("Currently, only Gemini Enterprise Agent Platform
+    supports video generation", its README; `Models._generate_videos` raises in Gemini Developer API mode),
+    and Vertex's express mode (an API key, no project) lists only countTokens, generateContent and
+    streamGenerateContent in its REST reference. So an API key alone makes no video: a project does.
+    """
+    if str(_setting(settings, "project") or "").strip():
+        return None
+    keys = [v for v in ("GOOGLE_API_KEY", "GEMINI_API_KEY") if key_lookup(v)]
+    said = (f"Google Veo makes videos only in a Google Cloud project (Vertex AI): set project (and location, "
+            f"default us-central1, and credentials_file, a service-account JSON key on this server; without one "
+            f"Application Default Credentials are used) in [providers.{name}] of .streamlit/secrets.toml")
+    if "-" not in name:
+        said += f" or DAILIES_PROVIDER_{env_name(name)}_PROJECT (_LOCATION, _CREDENTIALS_FILE)"
+    said += ", then restart the app."
+    if keys:
+        said += (f" {' and '.join(keys)} is not used: an AI Studio (Gemini API) key cannot make Veo videos through "
+                 "google-genai 3.3.0, and a Vertex express-mode key serves only generateContent and countTokens.")
+    return said
+
+
+def _google(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
+            ) -> VideoProvider:
+    """A Veo provider in the Google Cloud project its definition names (the SDK is imported only now)."""
+    if variable := str(_setting(settings, "key_from") or "").strip():
+        raise ValidationError(f"A Google Veo provider authenticates with Google Cloud credentials, not {variable}: "
+                              "remove key_from from its definition.", field="key_from")
+    if why := google_problem(name, settings, key_lookup):
+        raise ValidationError(why, field="project")
+    from dailies.providers.google import GoogleVeoProvider
+
+    setup = setup_of(settings)
+    return GoogleVeoProvider(name, project=setup["project"], location=setup.get("location"),
+                             credentials_file=setup.get("credentials_file"),
+                             base_url=str(_setting(settings, "base_url") or "").strip() or None,
+                             label=str(_setting(settings, "label") or GOOGLE.label))
+
+
 KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
@@ -226,9 +279,11 @@ KINDS: dict[str, ProviderKind] = {
             RUNWAY.default_rates, _vendor(RUNWAY, "RunwayProvider", "base_url"),
         ),
         ProviderKind(
-            GOOGLE.kind, "Google Veo (Vertex AI, express mode)", GOOGLE.key_variables,
-            "Text and image to video, 720p/1080p, audio, Veo 3.1 extension; no cancel, delete or list.",
-            GOOGLE.default_rates, _vendor(GOOGLE, "GoogleVeoProvider", "base_url"),
+            GOOGLE.kind, "Google Veo (Vertex AI, in a Google Cloud project)", GOOGLE.key_variables,
+            "Veo 3.1 and 3.1 Fast: text and image to video, 720p/1080p, with audio; needs project (and location, "
+            "credentials_file) in its definition where keys live; extension (+7 s, 720p) of a take in the team's "
+            "bucket on Google Cloud Storage (Veo takes the source only from there); no cancel, delete or list.",
+            GOOGLE.default_rates, _google, key_required=False,
         ),
     )
 }
@@ -286,19 +341,25 @@ def added_problem(name: str, settings: Any) -> str | None:
     base_url = str(_setting(settings, "base_url") or "").strip()
     variable = str(_setting(settings, "key_from") or "").strip()
     found = KINDS.get(kind_name)
+    setup = setup_of(settings)
     if variable:
         what = f"names a key variable ({variable})"
+    elif setup:
+        what = f"names its Google Cloud {' and '.join(setup)}"
     elif base_url and found is not None and not found.speaks_openai:
         vendor = found.label.split(" (")[0]
-        what = f"sends its {' or '.join(found.key_variables)} to {base_url}, not to {vendor}'s own API"
+        what = (f"sends its {' or '.join(found.key_variables) or 'credentials'} to {base_url}, not to {vendor}'s "
+                "own API")
     else:
         return None
     variables = ("" if "-" in name else  # a variable's name has no "-"
                  f" (or set the matching DAILIES_PROVIDER_{env_name(name)}_KIND, _BASE_URL and _KEY_FROM variables)")
     return (f"{name} {what}: a provider that carries a key is defined where keys live, not in Settings or "
             f"the CLI, and this one sends nothing. Put this in .streamlit/secrets.toml{variables} and restart the app:"
-            f"\n\n{definition(name, kind_name, base_url, variable)}\n\n"
+            f"\n\n{definition(name, kind_name, base_url, variable, setup)}\n\n"
             + ("Added in Settings or the CLI, a server has no key variable (it is sent no key)." if variable else
+               "Added in Settings or the CLI, a Google provider has no project or credentials (they say whose "
+               "account pays and acts)." if setup else
                "Added in Settings or the CLI, a vendor has no base URL (its key goes to its own API only)."))
 
 
@@ -307,11 +368,13 @@ def env_name(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
-def definition(name: str, kind_name: str, base_url: str = "", key_from: str = "") -> str:
-    """The `[providers.<name>]` table of `.streamlit/secrets.toml` that defines this provider (TOML)."""
+def definition(name: str, kind_name: str, base_url: str = "", key_from: str = "",
+               setup: Mapping[str, str] | None = None) -> str:
+    """The `[providers.<name>]` table of `.streamlit/secrets.toml` that defines this provider (TOML);
+    `setup`: a Google provider's project, location and credentials_file."""
     lines = [f"[providers.{name}]", f"kind = {json.dumps(kind_name)}"]
-    lines += [f"{field} = {json.dumps(value)}" for field, value in (("base_url", base_url), ("key_from", key_from))
-              if value]
+    lines += [f"{field} = {json.dumps(value)}" for field, value in (("base_url", base_url), ("key_from", key_from),
+                                                                   *(setup or {}).items()) if value]
     return "\n".join(lines)
 
 
@@ -333,7 +396,8 @@ def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any
     variables = key_variables(settings)
     key = next((v for v in (key_lookup(n) for n in variables if n) if v), "")
     return (kind_name, str(_setting(settings, "base_url") or "").strip(), str(_setting(settings, "label") or ""),
-            variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest())
+            variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest(),
+            tuple(sorted(setup_of(settings).items())))
 
 
 def key_variables(settings: Any, *, added: bool = False) -> tuple[str, ...]:
@@ -383,5 +447,5 @@ def connection_test(provider: VideoProvider) -> Health:
 
 
 __all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "added_problem", "build",
-           "build_added", "build_or_explain", "connection_test", "definition", "env_name", "identity", "key_problem",
-           "key_variables", "kind", "prices", "problem", "speaks_openai"]
+           "build_added", "build_or_explain", "connection_test", "definition", "env_name", "google_problem", "identity",
+           "key_problem", "key_variables", "kind", "prices", "problem", "setup_of", "speaks_openai"]

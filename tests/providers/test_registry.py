@@ -26,7 +26,8 @@ KEYS = {"FAL_KEY": "sk-fal-7731", "REPLICATE_API_TOKEN": "r8_sk-7732", "RUNWAYML
      ("google", GoogleVeoProvider)],
 )
 def test_each_vendor_kind_builds_from_settings_and_a_key(kind: str, cls: type) -> None:
-    provider = registry.build("mine", ProviderSettings("mine", "My vendor", kind=kind), KEYS.get)
+    where = {"project": "my-project"} if kind == "google" else {}  # Veo: a Google Cloud project, no key
+    provider = registry.build("mine", ProviderSettings("mine", "My vendor", kind=kind, **where), KEYS.get)
     assert isinstance(provider, cls) and isinstance(provider, VideoProvider)
     assert provider.name == "mine" and provider.label == "My vendor"
     assert "-77" not in repr(provider) and "-77" not in str(vars(provider).get("label"))
@@ -35,7 +36,7 @@ def test_each_vendor_kind_builds_from_settings_and_a_key(kind: str, cls: type) -
     provider.close()
 
 
-@pytest.mark.parametrize("kind", ["fal", "replicate", "runway", "google"])
+@pytest.mark.parametrize("kind", ["fal", "replicate", "runway"])
 def test_a_missing_key_is_named_before_anything_is_built(kind: str) -> None:
     variables = registry.kind(kind).key_variables
     said = registry.key_problem(kind, {}.get)
@@ -96,7 +97,6 @@ def test_listing_kinds_does_not_import_the_vendor_sdks() -> None:
         ("fal", "tests.fakes.fal:FakeFal", "fal-ai/veo3", "1280x720", 8, "Invalid key"),
         ("replicate", "tests.fakes.replicate:FakeReplicate", "google/veo-3", "1280x720", 8, "Invalid token"),
         ("runway", "tests.fakes.runway:FakeRunway", "gen4.5", "1280x720", 5, "Invalid API key"),
-        ("google", "tests.fakes.google:FakeVertexVeo", "veo-2.0-generate-001", "1280x720", 5, "API key not valid"),
     ],
 )
 def test_a_wrong_key_is_a_refusal_in_the_vendors_words_not_a_maybe(
@@ -130,12 +130,26 @@ def test_identity_tells_a_changed_provider_from_an_unchanged_one_without_holding
     assert "sk-fal-7731" not in repr(same)
 
 
-def test_build_or_explain_lists_a_keyless_vendor_with_its_catalogue_and_sends_nothing() -> None:
+def test_build_or_explain_lists_a_google_provider_without_a_project_with_its_catalogue_and_sends_nothing() -> None:
+    """Veo needs a Google Cloud project, not a key: without one it is listed, says what to define, sends nothing."""
+    assert registry.key_problem("google", {}.get) is None and registry.kind("google").key_variables == ()
     provider = registry.build_or_explain("veo", ProviderSettings("veo", "veo", kind="google"), {}.get)
     assert isinstance(provider, registry.Unavailable)
     said = registry.problem(provider)
-    assert said is not None and "GOOGLE_API_KEY" in said and "GEMINI_API_KEY" in said
+    assert said is not None and "[providers.veo]" in said and "project" in said and "GOOGLE_API_KEY" not in said
     assert "veo-3.1-generate-001" in provider.capabilities().models
     assert not registry.connection_test(provider).ok
-    with pytest.raises(ValidationError, match="GOOGLE_API_KEY"):
-        provider.submit(JobRequest("a kite", "veo-3.0-generate-001", "1280x720", 8))
+    with pytest.raises(ValidationError, match="Google Cloud project"):
+        provider.submit(JobRequest("a kite", "veo-3.1-generate-001", "1280x720", 8))
+
+
+def test_a_google_project_is_defined_where_keys_live_not_in_settings() -> None:
+    """Project and credentials say whose account pays and acts: an entry added in Settings naming them is refused,
+    with the table to put in secrets.toml; the definition shows them (not secrets) and they make its identity."""
+    added = ProviderSettings("veo", "veo", kind="google", project="p1", credentials_file="/srv/sa.json")
+    said = registry.added_problem("veo", added)
+    assert said is not None and "names its Google Cloud project and credentials_file" in said
+    assert 'project = "p1"' in said and 'credentials_file = "/srv/sa.json"' in said
+    assert isinstance(registry.build_added("veo", added, {}.get), registry.Unavailable)
+    one = registry.identity(ProviderSettings("veo", "veo", kind="google", project="p1"), {}.get)
+    assert one != registry.identity(ProviderSettings("veo", "veo", kind="google", project="p2"), {}.get)

@@ -8,7 +8,6 @@ environment, as the app reads them. Settings only labels and prices them.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import gc
 import threading
@@ -18,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from dailies.config import Environment, ProviderSettings
-from dailies.errors import RequestRefused
+from dailies.config import BucketSettings, Environment, ProviderSettings, ServerProvider
+from dailies.errors import RateLimitError, RequestRefused
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
 from dailies.providers import registry
@@ -27,8 +26,7 @@ from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
-from tests.fakes.google import KEY as VEO_KEY
-from tests.fakes.google import FakeVertexVeo
+from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
 from tests.server_side import define
@@ -37,7 +35,15 @@ from tests.until import wait_until
 FAST = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, unconfirmed_grace=0.5)
 
 
-KEYS = {"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY, "GOOGLE_API_KEY": VEO_KEY}
+KEYS = {"FAL_KEY": FAL_KEY, "RUNWAYML_API_SECRET": RUNWAY_KEY}
+
+
+@pytest.fixture(autouse=True)
+def fresh_project_quotas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own minute of Veo quota (the counters are per project and per process)."""
+    import dailies.providers.google as google
+
+    monkeypatch.setattr(google, "_QUOTAS", {})
 
 
 @pytest.fixture
@@ -105,26 +111,55 @@ def test_a_finished_fal_take_is_deleted_here_though_fal_keeps_it(
         assert [r.method for r in fake.requests if r.path.endswith("/cancel")] == ["PUT"]
 
 
-def test_a_veo_take_is_extended_from_the_studio(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Extension is where Veo differs: the finished video goes back to Veo, and a new take comes home."""
+def define_veo(studio: Studio, fake: FakeVertexVeo, folder: Path) -> None:
+    """Veo as its docs prescribe: a project, a location and a service-account key file, defined where keys live."""
+    server = ServerProvider("veo", kind="google", base_url=fake.base_url, project=PROJECT, location=LOCATION,
+                            credentials_file=str(service_account_file(fake, folder)))
+    studio.use_environment(dataclasses.replace(studio.env, providers={**studio.env.providers, "veo": server}))
+    assert studio.providers.kind_of("veo") == "google"
+
+
+def test_a_veo_take_is_extended_only_from_the_teams_cloud_storage_bucket(studio: Studio, tmp_path: Path) -> None:
+    """Vertex extends only a video in Cloud Storage: a take only on this machine is refused before anything is
+    sent, saying what to configure; one in the team's bucket on Google Cloud Storage goes as its gs:// URI."""
     with FakeVertexVeo() as fake:
-        add(studio, monkeypatch, "veo", "google", fake.base_url, VEO_KEY)
+        define_veo(studio, fake, tmp_path)
         first = studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4),
                               provider="veo")
+        assert first.cost_estimate == pytest.approx(4 * 0.15)
         assert studio.tracker.run_until_idle(timeout=60)
-        assert studio.store.require(first.id).status is JobStatus.COMPLETED
-
-        extension = studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7),
-                                  provider="veo")
-        assert studio.tracker.run_until_idle(timeout=60)
-        done = studio.store.require(extension.id)
+        done = studio.store.require(first.id)
         assert done.status is JobStatus.COMPLETED, done.error
-        assert done.source_job_id == first.id and done.cost_estimate == pytest.approx(7 * 0.15)
-        sent = fake.creates(":predictLongRunning")[1].body["instances"][0]
-        first_video = studio.media.resolve(studio.store.require(first.id).files["video"].path)
-        assert base64.b64decode(sent["video"]["bytesBase64Encoded"]) == first_video.read_bytes()
         assert probe_video(studio.media.resolve(done.files["video"].path)).codec == "h264"
 
+        with pytest.raises(RequestRefused, match=r"Point the team's bucket .* at Google Cloud Storage"):
+            studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7), provider="veo")
+        assert len(fake.creates(":predictLongRunning")) == 1 and len(studio.store.all()) == 1
+
+        # The team's bucket is Cloud Storage and the take is safely in it: Veo is given its gs:// object.
+        studio.settings.bucket = BucketSettings(bucket="team-takes", endpoint_url="https://storage.googleapis.com")
+        video = dataclasses.replace(done.files["video"], bucket_key="dailies/" + done.files["video"].path,
+                                    bucket_etag="e1")
+        studio.store.update(first.id, files={**done.files, "video": video})
+        extension = studio.submit(studio.request_from(first.id, JobKind.EXTEND, "the tram turns a corner", 7),
+                                  provider="veo")
+        assert extension.remote_id and extension.cost_estimate == pytest.approx(7 * 0.15)
+        sent = fake.creates(":predictLongRunning")[-1].body
+        assert sent["instances"][0]["video"] == {"gcsUri": f"gs://team-takes/dailies/{done.files['video'].path}",
+                                                 "mimeType": "video/mp4"}
+        assert sent["parameters"]["durationSeconds"] == 7
+
+
+def test_a_veo_quota_answer_leaves_no_take_and_says_when_to_retry(studio: Studio, tmp_path: Path) -> None:
+    """429 RESOURCE_EXHAUSTED made nothing: no take is kept (neither failed nor unconfirmed), and the error
+    carries the wait a send queue needs."""
+    with FakeVertexVeo() as fake:
+        fake.quota_per_minute = 0
+        define_veo(studio, fake, tmp_path)
+        with pytest.raises(RateLimitError) as raised:
+            studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4), provider="veo")
+        assert raised.value.retry_after is not None and 0 < raised.value.retry_after <= 60
+        assert studio.store.all() == [] and fake.jobs == {}
 
 def test_a_vendor_without_its_key_says_which_variable_to_set_and_sends_nothing(isolated_home: Path) -> None:
     shared = Studio(Environment(home=isolated_home, values={"OPENAI_API_KEY": "sk-team-0000", "FAL_KEY": FAL_KEY}))

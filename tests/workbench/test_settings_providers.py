@@ -105,3 +105,25 @@ def test_a_litellm_gateway_added_here_is_sent_no_key_and_one_with_a_key_is_defin
     assert "Key: …6789 (from LITELLM_API_KEY)" in page_text(at)
     at.button(key="test_unset").click().run()
     assert any("set UNSET_API_KEY" in shown(e) for e in at.error)
+
+
+def test_a_veo_provider_shows_its_project_and_key_file_path_and_its_connection_test_signs_in(
+    open_page, monkeypatch, tmp_path
+) -> None:
+    """Veo is defined with a project and a service-account key file: Settings shows both (a path, never the key)
+    and its connection test signs in at the file's token endpoint and reaches the project."""
+    from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
+
+    with FakeVertexVeo() as fake:
+        key_file = service_account_file(fake, tmp_path)
+        for name, value in {**variables("veo", "google", fake.base_url), "DAILIES_PROVIDER_VEO_PROJECT": PROJECT,
+                            "DAILIES_PROVIDER_VEO_LOCATION": LOCATION,
+                            "DAILIES_PROVIDER_VEO_CREDENTIALS_FILE": str(key_file)}.items():
+            monkeypatch.setenv(name, value)
+        at = no_exception(open_page("settings.py"))
+        text = page_text(at)
+        assert f"Project: {PROJECT}" in text and f"Location: {LOCATION}" in text and str(key_file) in text
+        assert "PRIVATE KEY" not in text
+        at.button(key="test_veo").click().run()
+        assert any("answers" in s.value for s in at.success), page_text(at)
+        assert len(fake.exchanges) == 1
