@@ -240,10 +240,9 @@ class Library:
         return self.require(kind, item_id)
 
     def delete(self, kind: Kind, item_id: str) -> None:
-        """Remove the item (and an asset's image folder). Takes already sent keep their own copy's path."""
+        """Remove the item from the library. An asset's images stay on disk: takes sent with it name them as
+        their reference, and "run again with changes" or a retry sends that very file again."""
         self.store.table(TABLES[kind]).delete(item_id)
-        if kind == "asset":
-            shutil.rmtree(self.folder / item_id, ignore_errors=True)
 
     def _add(self, kind: Kind, name: str, tags: Any, made_by: str | None, *, item_id: str | None = None,
              **fields: Any) -> Item:

@@ -57,7 +57,9 @@ def test_items_are_kept_named_tagged_and_found_again_by_another_store(library: L
     assert (library.require("prompt", prompt.id).name, library.require("prompt", prompt.id).tags,
             library.require("prompt", prompt.id).text) == ("Opener", ("final",), "A lighthouse at dawn")
     again.delete("asset", asset.id)
-    assert library.get("asset", asset.id) is None and not (isolated_home / "library" / asset.id).exists()
+    library.store.refresh()
+    assert library.get("asset", asset.id) is None and again.items("asset") == []
+    assert all(Path(p).is_file() for p in kept.images), "takes sent with it can be sent again"
 
 
 def test_what_cannot_be_kept_is_refused_with_what_to_do(library: Library, isolated_home: Path) -> None:
