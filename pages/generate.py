@@ -49,7 +49,8 @@ with form:
 
     if loaded:
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(plain(f"Run again from {loaded['job_id']}: provider {loaded['provider']}"
+            gone = "" if provider_name else f" (gone: {shared.active_provider_name} instead)"
+            st.caption(plain(f"Run again from {loaded['job_id']}: provider {loaded['provider']}{gone}"
                              + (f", seed {loaded['seed']}" if loaded.get("seed") is not None else "")
                              + (", its reference image" if loaded.get("reference_path") else "")))
             if st.button("Forget", key="gen_forget", icon=":material/close:", help="Back to the usual provider, "

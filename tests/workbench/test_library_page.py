@@ -86,10 +86,12 @@ def test_a_model_that_takes_no_reference_refuses_an_asset_before_anything_is_sen
 
 def test_run_again_with_changes_loads_the_takes_exact_parameters(open_page, studio_of) -> None:
     shared = studio_of()
+    shared.settings.default_seconds = 8  # the form's own choice differs from the take's 4 seconds
+    shared.save_settings(shared.settings)
     reference = shared.home / "kite.png"
     reference.write_bytes(png_bytes((10, 90, 200)))
-    first = shared.submit(JobRequest(prompt="A kite at dusk", model="dailies-preview-pro", size="1792x1024",
-                                     seconds=8, seed=4242, reference_path=str(reference)))
+    first = shared.submit(JobRequest(prompt="A kite at dusk", model="dailies-preview-pro", size="1280x720",
+                                     seconds=4, seed=4242, reference_path=str(reference)))
     assert shared.tracker.run_until_idle(timeout=60)
     at = open_page("generate.py")
     at.session_state["my_jobs"] = [first.id]
@@ -98,13 +100,13 @@ def test_run_again_with_changes_loads_the_takes_exact_parameters(open_page, stud
     no_exception(at)
     assert at.text_area(key="prompt").value == "A kite at dusk"
     assert at.selectbox(key="model").value == "dailies-preview-pro"
-    assert at.segmented_control(key="size").value == "1792x1024"
-    assert at.segmented_control(key="seconds").value == 8
+    assert at.segmented_control(key="size").value == "1280x720"
+    assert at.segmented_control(key="seconds").value == 4
     assert any("seed 4242" in c.value and first.provider in c.value for c in at.caption)
     at.text_area(key="prompt").input("A kite at dawn").run()  # the change
     at.button(key="send").click().run()
     no_exception(at)
     (again,) = [job for job in shared.store.all() if job.id != first.id]
     assert (again.prompt, again.model, again.size, again.seconds, again.provider) == (
-        "A kite at dawn", "dailies-preview-pro", "1792x1024", 8, first.provider)
+        "A kite at dawn", "dailies-preview-pro", "1280x720", 4, first.provider)
     assert again.params["seed"] == 4242 and again.params["reference_path"] == str(reference)
