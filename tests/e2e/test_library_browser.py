@@ -73,6 +73,10 @@ def test_saved_items_are_used_on_generate_variants_batch_and_storyboard(library_
     page.goto(f"{url}/library")
     expect(page.get_by_role("heading", name="Library", level=1)).to_be_visible()
     save_item(page, "prompt", "Kite", PROMPT)
+    save_item(page, "prompt", "See [here](https://evil.example) :material/home:", "![x](https://evil.example/p.png)")
+    main = page.locator("[data-testid='stMain']")
+    expect(main.get_by_text("See [here](https", exact=False).first).to_be_visible()
+    assert main.locator("a[href*='evil.example'], img[src*='evil.example']").count() == 0, "a name is text"
     page.get_by_role("tab", name="Styles").click()
     save_item(page, "style", "Warm film", STYLE)
     page.get_by_role("tab", name="Assets").click()
