@@ -11,7 +11,10 @@ from typing import NamedTuple
 
 import streamlit as st
 
+from components.identity import current_person
 from components.runtime import studio
+from components.text import plain
+from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.library import Item, Library, rerun_parameters, with_style
 
@@ -51,6 +54,8 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
     """The picker, in one row. With `prompt_key` (the page's prompt field) a saved prompt fills the field and
     a style is appended to it; without one (a page whose prompts come from elsewhere) the choices are returned.
     With `assets`, a reference asset is offered and returned, its images shown."""
+    if saved := st.session_state.pop("library_saved", None):
+        st.toast(saved, icon=":material/bookmark_added:")
     library = team_library()
     prompts = {item.id: item for item in library.items("prompt")}
     styles = {item.id: item for item in library.items("style")}
@@ -74,6 +79,8 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
                                     key=f"{key}_lib_asset", placeholder="None",
                                     help="A character, product or place kept in the Library: its image is sent as the "
                                          "reference (the first, where a model takes one)")
+        if fills:
+            save_prompt_popover(key, prompt_key, library)
     asset = every.get(asset_id or "")
     if asset is not None and asset.images:
         with st.container(horizontal=True, key=f"library_{key}_asset_images"):
@@ -82,6 +89,21 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
     if fills:
         return Picked(asset=asset)
     return Picked(prompts.get(prompt_id or ""), styles.get(style_id or ""), asset)
+
+
+def save_prompt_popover(key: str, prompt_key: str, library: Library) -> None:
+    """Keep the prompt as written in the field under a name, for the team."""
+    with st.popover("Save prompt", icon=":material/bookmark_add:", key=f"{key}_lib_save_pop"):
+        name = st.text_input("Name", key=f"{key}_lib_save_name", placeholder="Lighthouse opener")
+        tags = st.text_input("Tags (separate with commas)", key=f"{key}_lib_save_tags")
+        if st.button("Save to the library", key=f"{key}_lib_save", type="primary"):
+            try:
+                item = library.add_prompt(name, st.session_state.get(prompt_key, ""), tags, made_by=current_person())
+            except ValidationError as exc:
+                st.error(plain(exc), icon=":material/block:")
+            else:  # drawn again so the pickers offer it; said once the run is over
+                st.session_state["library_saved"] = f"Saved to the library: {plain(item.name)}"
+                st.rerun()
 
 
 def run_again_with_changes(job: Job) -> None:

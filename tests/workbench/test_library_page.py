@@ -110,3 +110,19 @@ def test_run_again_with_changes_loads_the_takes_exact_parameters(open_page, stud
     assert (again.prompt, again.model, again.size, again.seconds, again.provider) == (
         "A kite at dawn", "dailies-preview-pro", "1280x720", 4, first.provider)
     assert again.params["seed"] == 4242 and again.params["reference_path"] == str(reference)
+
+
+def test_a_prompt_written_on_a_page_is_saved_to_the_library_from_there(open_page, studio_of) -> None:
+    at = open_page("variants.py")
+    at.text_area(key="v_base").input("A paper boat on a pond").run()
+    at.text_input(key="v_lib_save_name").input("Boat")
+    at.text_input(key="v_lib_save_tags").input("pond, kids")
+    at.button(key="v_lib_save").click().run()
+    no_exception(at)
+    (kept,) = Library(studio_of().store, studio_of().home).items("prompt")
+    assert (kept.name, kept.tags, kept.text) == ("Boat", ("pond", "kids"), "A paper boat on a pond")
+    assert at.selectbox(key="v_lib_prompt").options == ["Boat · pond, kids"], "offered at once"
+    assert [t.value for t in at.toast] == ["Saved to the library: Boat"]
+    at.text_input(key="v_lib_save_name").input("")
+    at.button(key="v_lib_save").click().run()
+    assert any("Give the prompt a name" in e.value for e in at.error)
