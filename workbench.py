@@ -19,6 +19,7 @@ pages = st.navigation(
             st.Page("pages/variants.py", title="Variants", icon=":material/grid_view:"),
             st.Page("pages/storyboard.py", title="Storyboard", icon=":material/view_timeline:"),
             st.Page("pages/batch.py", title="Batch", icon=":material/upload_file:"),
+            st.Page("pages/library.py", title="Library", icon=":material/bookmarks:"),
         ],
         "Review": [
             st.Page("pages/history.py", title="History", icon=":material/history:"),

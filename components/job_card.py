@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.library_picker import run_again_with_changes
 from components.runtime import media_url, studio, team_tags
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
@@ -92,6 +93,8 @@ def job_actions(job: Job, key: str) -> None:
                 follow_up_dialog(job, kind, key)
         with st.popover("Make takes", icon=":material/grid_view:", key=f"pop_takes_{key}"):
             takes_form(job, key)
+        if job.kind is JobKind.GENERATE:
+            run_again_button(job, key)
         if job.source_job_id:  # a remix, extension or edit: beside what it was made from
             st.page_link("pages/compare.py", label="Compare", icon=":material/compare:", query_params={"job": job.id})
 
@@ -148,6 +151,14 @@ def submit_follow_up(job: Job, kind: JobKind, prompt: str, seconds: int | None) 
     st.rerun()  # closes the dialog
 
 
+def run_again_button(job: Job, key: str) -> None:
+    """Generate, its form filled with this take's exact parameters (model, size, seconds, seed, reference,
+    provider) to change before sending."""
+    if st.button("Run again with changes", key=f"rerun_{key}", icon=":material/edit_note:",
+                 on_click=run_again_with_changes, args=(job,)):
+        st.switch_page("pages/generate.py")
+
+
 def retry_or_recheck(job: Job, key: str) -> None:
     shared = studio()
     with st.container(horizontal=True, key=f"retry_{key}"):
@@ -155,6 +166,8 @@ def retry_or_recheck(job: Job, key: str) -> None:
                                                           icon=":material/refresh:"):
             shared.recheck(job.id)
             st.rerun()
+        if job.kind is JobKind.GENERATE:
+            run_again_button(job, key)
         if st.button("Retry as a new job", key=f"retry_btn_{key}", icon=":material/replay:"):
             try:
                 new = shared.retry(job.id)

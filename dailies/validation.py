@@ -85,6 +85,9 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
         if request.reference_path:
             if not caps.reference_image:
                 raise ValidationError("This provider does not take a reference image.", field="reference")
+            if not caps.takes_image(request.model):
+                raise ValidationError(f"{request.model} takes no reference image: choose a model that takes one, "
+                                      "or take the reference off.", field="reference")
             check_reference_image(request.reference_path)
     elif request.kind is JobKind.EXTEND and request.seconds not in caps.extend_seconds:
         raise ValidationError(

@@ -3,21 +3,24 @@
 import pandas as pd
 import streamlit as st
 
+from components.library_picker import library_picker
 from components.prompt_form import count_of
 from components.runtime import studio
 from components.text import plain
 from dailies.batch import COLUMNS, launch, plan, read_rows
 from dailies.errors import APIError, RequestRefused, ValidationError
+from dailies.library import with_library
 
 shared = studio()
 st.title("Batch")
 st.caption("One take per row: a prompt, and optionally " + ", ".join(COLUMNS[1:]) + " (tags separated by commas). "
            "CSV needs a header row; JSONL is one JSON object per line. Missing values take the Settings defaults.")
 upload = st.file_uploader("Prompts file", type=["csv", "jsonl"], key="batch_file")
+picked = library_picker("batch", None)  # a saved prompt fills rows without one; a style goes on every row
 if upload is None:
     st.stop()
 try:
-    batch = plan(shared, read_rows(upload.name, upload.getvalue()))
+    batch = plan(shared, with_library(read_rows(upload.name, upload.getvalue()), picked.prompt, picked.style))
 except ValidationError as exc:
     st.error(plain(exc), icon=":material/block:")
     st.stop()

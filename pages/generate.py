@@ -4,6 +4,7 @@
 import streamlit as st
 
 from components.job_card import job_card
+from components.library_picker import RERUN_KEY, library_picker
 from components.prompt_form import (
     CAMERA_PRESETS,
     LIGHT_PRESETS,
@@ -18,17 +19,21 @@ from components.runtime import studio
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobRequest
+from dailies.library import images_sent
 from dailies.studio import new_group_id
 from dailies.validation import REFERENCE_SUFFIXES, prompt_length
 
 shared = studio()
 st.title("Generate")
+# "Run again with changes" on a take: its provider, seed and reference, which the form has no widget for.
+loaded = st.session_state.get(RERUN_KEY) or {}
+provider_name = loaded.get("provider") if loaded.get("provider") in shared.providers.names() else None
 
 # The same answer the sidebar shows (asked at most every 15 s): an unreachable provider is said to be
 # unreachable, in the Settings test's words, rather than looking like a model-list problem.
-health = shared.health()
+health = shared.health(provider_name)
 try:
-    caps = shared.capabilities()
+    caps = shared.capabilities(provider_name)
 except APIError as exc:
     st.error(f"The provider does not answer, so its models are unknown: {plain(exc)}", icon=":material/cloud_off:")
     st.stop()
@@ -42,6 +47,17 @@ with form:
         st.warning("The provider did not list its video models, so the known Sora 2 models are offered; "
                    "a submit tells whether it takes them.", icon=":material/cloud_off:")
 
+    if loaded:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            gone = "" if provider_name else f" (gone: {shared.active_provider_name} instead)"
+            st.caption(plain(f"Run again from {loaded['job_id']}: provider {loaded['provider']}{gone}"
+                             + (f", seed {loaded['seed']}" if loaded.get("seed") is not None else "")
+                             + (", its reference image" if loaded.get("reference_path") else "")))
+            if st.button("Forget", key="gen_forget", icon=":material/close:", help="Back to the usual provider, "
+                         "a fresh seed and no reference"):
+                st.session_state.pop(RERUN_KEY, None)
+                st.rerun()
+    picked = library_picker("gen", "prompt", assets=True)
     prompt = st.text_area(
         "Prompt", key="prompt", height=120, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
         help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "
@@ -64,6 +80,10 @@ with form:
     reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
                                  key="reference")
     reference_path, reference_problem = checked_reference(shared, reference)
+    if reference is None and picked.asset is not None:  # an upload wins over the library's asset
+        reference_path = next(iter(images_sent(picked.asset, caps, model)), picked.asset.images[0])
+    elif reference is None:
+        reference_path = loaded.get("reference_path")
     if reference_problem:
         st.error(plain(reference_problem), icon=":material/broken_image:")
     elif reference is not None:
@@ -72,10 +92,12 @@ with form:
     group = new_group_id() if takes > 1 else None
     requests = [
         JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
-                   group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path)
+                   group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
+                   seed=loaded.get("seed") if takes == 1 else None)
         for i in range(int(takes))
     ]
-    check = shared.preflight(requests, quick=True)  # drawn while a large store still opens; a send checks all
+    # Drawn while a large store still opens; a send checks all.
+    check = shared.preflight(requests, provider_name, quick=True)
     # One state: while a problem stands it is shown once, nothing says all is well, and sending is off.
     blocking = list(check.problems) if prompt.strip() else []
     spend = "still being counted" if check.spent_today is None else f"${check.spent_today:.2f}"
@@ -95,8 +117,8 @@ with form:
         st.error("Write a prompt first: what should the clip show?", icon=":material/edit:")
     elif send and not blocking:  # a click that commits a prompt with a problem only shows the problem
         try:
-            result = shared.launch(requests) if len(requests) > 1 else None
-            jobs = result.jobs if result else [shared.submit(requests[0])]
+            result = shared.launch(requests, provider=provider_name) if len(requests) > 1 else None
+            jobs = result.jobs if result else [shared.submit(requests[0], provider_name)]
             errors = result.errors if result else []
         except (RequestRefused, APIError) as exc:
             st.error(plain(exc), icon=":material/block:")

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
+from components.library_picker import library_picker
 from components.prompt_form import count_of
 from components.refresh import refresh_every, settle
 from components.runtime import media_url, studio
 from components.storyboard_view import cut_line, handoff_downloads, shot_editor, shot_takes, storyboards
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
+from dailies.library import shot_from_library
 from dailies.storyboard import DEFAULT_TAKES, MAX_TAKES, STYLE_LABELS, Style
 
 shared, boards = studio(), storyboards()
@@ -97,6 +99,11 @@ def board_body(was_live: bool) -> None:
             shot_editor(current, state, position, can_extend=caps.extend, seconds=caps.seconds)
             shot_takes(current, state)
     st.button("Add a shot", icon=":material/add:", key="sb_add", on_click=boards.add_shot, args=(board_id,))
+    with st.expander("Add a shot from the library", icon=":material/bookmarks:"):
+        picked = library_picker("sb", None, assets=True)
+        st.button("Add this shot", key="sb_add_library", icon=":material/add:", disabled=picked.prompt is None,
+                  help=None if picked.prompt else "Pick a saved prompt first",
+                  on_click=lambda: boards.add_shot(board_id, **shot_from_library(picked)))
 
     st.subheader("Launch")
     whole, still = boards.preflight(current), boards.remaining(current)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.library_picker import library_picker
 from components.prompt_form import count_of, model_choice, size_choice
 from components.refresh import refresh_every, settle
 from components.runtime import studio
@@ -49,6 +50,7 @@ new_grid, existing = st.tabs(["New grid", "Review a grid"], key="v_tab", on_chan
 
 with new_grid:
     caps = shared.capabilities()
+    library_picker("v", "v_base")
     base = st.text_area("Base prompt", key="v_base", placeholder="A paper boat on a pond")
     st.caption("Axes of variation: each value is added to the base prompt. Leave an axis empty to skip it.")
     axes_table = st.data_editor(

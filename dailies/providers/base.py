@@ -67,6 +67,11 @@ class Capabilities:
     """Models that take a text-only prompt; None means every model."""
     audio_models: tuple[str, ...] = ()
     """Models that render sound with the picture."""
+    max_reference_images: int = 1
+    """How many reference images a model that takes one is sent: every adapter today sends one opening frame
+    (`input_reference`, a vendor's image-to-video input), so a library asset of several images sends its first.
+    A vendor whose SDK takes several (Veo 3.1's reference images, Kling's elements) raises this when its
+    adapter sends them."""
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())
