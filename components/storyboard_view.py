@@ -165,3 +165,6 @@ def handoff_downloads(board: Board) -> None:
         st.download_button("Contact sheet (.png)", lambda: contact_sheet_png(board.title, clips),
                            f"{stem}-contact-sheet.png", "image/png", key="sb_sheet", on_click="ignore",
                            icon=":material/photo_library:")
+    st.caption("Both timelines point at the takes by relative paths, media/01-<shot>.mp4 beside the .otio file: "
+               "the .zip holds them there and opens anywhere as it is; with the .otio alone, put the takes in a "
+               "media folder beside it (or relink by those names).")

@@ -22,6 +22,9 @@ from dailies.videos_spec import (
     SECONDS,
 )
 
+LOCAL_PREVIEW_OWNER = "dailies-local-preview"
+"""The `owned_by` the embedded engine lists its models with (dailies.engine.api.OWNER)."""
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -63,6 +66,13 @@ class Capabilities:
     """Models that take a text-only prompt; None means every model."""
     audio_models: tuple[str, ...] = ()
     """Models that render sound with the picture."""
+    preview_models: tuple[str, ...] = ()
+    """Models the server lists as local previews (the embedded engine's, even under Sora's names): what they
+    render is a procedural preview, not the vendor's model, so wherever a person chooses one it says so."""
+
+    def model_label(self, model: str) -> str:
+        """The model's name as a person choosing it should read it: a local preview says it is one."""
+        return f"{model} (local preview renderer)" if model in self.preview_models else model
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())
