@@ -23,7 +23,8 @@ def png_bytes() -> bytes:
 
 def test_the_form_reads_models_from_the_provider_and_defaults_to_720p(open_page, studio_of) -> None:
     at = no_exception(open_page("generate.py"))
-    assert at.selectbox(key="model").options == ["dailies-preview", "dailies-preview-pro", "sora-2", "sora-2-pro"]
+    assert at.selectbox(key="model").options == [f"{m} (local preview renderer)" for m in (
+        "dailies-preview", "dailies-preview-pro", "sora-2", "sora-2-pro")]
     assert at.segmented_control(key="size").value == "720x1280"
     assert set(at.segmented_control(key="size").options) == {"720x1280", "1280x720"}
     at.text_area(key="prompt").input("   ").run()
