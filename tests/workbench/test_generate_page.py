@@ -46,7 +46,7 @@ def test_larger_sizes_need_an_opt_in_that_shows_their_cost(open_page) -> None:
 def test_presets_add_to_the_prompt_with_one_click(open_page) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input("A kite over a beach").run()
-    at.pills(key="camera_preset").set_value("orbit").run()
+    at.pills(key="camera_preset_2").set_value("orbit").run()
     at.pills(key="light_preset").set_value("neon").run()
     assert at.text_area(key="prompt").value == "A kite over a beach, orbit, neon"
     assert any("/ 4,000 characters" in c.value for c in at.caption)
