@@ -114,7 +114,10 @@ def shot_takes(board: Board, state: ShotState) -> None:
     """The shot's takes side by side, the pick, and a retake of this shot alone."""
     shot = state.shot
     if state.waiting_for and not state.takes:
-        st.info(f"Waits for {plain(state.waiting_for)}.", icon=":material/hourglass_empty:")
+        then = " It is launched then." if board.chain_launch else " Launch it then (launching on a pick is off)."
+        st.info(f"Waits for {plain(state.waiting_for)}.{then}", icon=":material/hourglass_empty:")
+    if shot.chain_refused and not state.takes:
+        st.error(plain(shot.chain_refused), icon=":material/block:")
     if state.stale:
         st.warning("Started from an earlier take of the shot before; retake it to follow the new pick.",
                    icon=":material/link_off:")

@@ -63,14 +63,20 @@ with st.expander("Style: applied to every shot's prompt", expanded=not board.sty
     st.caption(plain(board.style.text()) or "No style yet: each shot is sent as written.")
 with st.container(horizontal=True, vertical_alignment="bottom"):
     models = list(dict.fromkeys([*caps.models, board.model]))
-    model = st.selectbox("Model", models, models.index(board.model), key=f"sb_model_{board.id}")
+    model = st.selectbox("Model", models, models.index(board.model), key=f"sb_model_{board.id}",
+                         format_func=caps.model_label)
     sizes = list(dict.fromkeys([*caps.sizes_for(model), board.size]))
     size = st.selectbox("Size", sizes, sizes.index(board.size), key=f"sb_size_{board.id}",
                         help="Every shot of a board has one size, so its takes join without scaling")
     takes = st.number_input("Takes per shot", 1, MAX_TAKES, board.takes_per_shot, key=f"sb_takes_{board.id}")
     fade = st.number_input("Crossfade at each cut (s)", 0.0, 2.0, board.crossfade, 0.25, key=f"sb_fade_{board.id}")
-    if (model, size, takes, fade) != (board.model, board.size, board.takes_per_shot, board.crossfade):
-        board = boards.update(board.id, model=model, size=size, takes_per_shot=int(takes), crossfade=float(fade))
+    chain = st.toggle("Launch chained shots when their source is picked", board.chain_launch,
+                      key=f"sb_chain_{board.id}", help="A shot that starts from the shot before it is sent as soon "
+                      "as that shot has a picked, finished take (within today's budget); off, launch it yourself")
+    if (model, size, takes, fade, chain) != (board.model, board.size, board.takes_per_shot, board.crossfade,
+                                             board.chain_launch):
+        board = boards.update(board.id, model=model, size=size, takes_per_shot=int(takes), crossfade=float(fade),
+                              chain_launch=chain)
 
 
 def assemble_board() -> None:

@@ -62,3 +62,121 @@ def test_a_batch_grid_is_named_from_its_file_and_prompts_and_a_refusal_reads_in_
     chooser = at.selectbox(key="v_group")
     title = chooser.options[chooser.index]
     assert title.startswith("spring-shots.csv: a paper boat drifting") and "· 2 takes · grp_" in title, title
+
+
+def test_a_round_opens_its_results_to_its_organiser_link_not_to_a_typed_name(open_page, studio_of) -> None:
+    from test_review_pages import as_person, launch_grid, texts
+
+    from dailies.reviews import ReviewBook
+
+    open_page("generate.py")
+    shared = studio_of()
+    grid = launch_grid(shared)
+    at = as_person(open_page, "Olga", "review.py", {"group": grid})
+    at.button(key="rv_start").click().run()
+    found = ReviewBook(shared.store).rounds()[0]
+    shown = no_exception(at).get("code")
+    assert len(shown) == 1 and f"review_results?round={found.id}&organiser=" in shown[0].value
+    secret = shown[0].value.rsplit("organiser=", 1)[1]
+    record = str(shared.store.table("review_rounds").get(found.id))
+    assert secret not in record, "the record keeps only the secret's hash"
+
+    closed = "The results open once you have submitted your own review"
+    impostor = as_person(open_page, "Olga", "review_results.py", {"round": found.id})
+    assert closed in texts(impostor) and "Ranking" not in texts(impostor), "typing the organiser's name is not enough"
+    guess = no_exception(open_page("review_results.py", {"round": found.id, "organiser": "x" * len(secret)}))
+    assert closed in texts(guess)
+
+    # A reload (a new session) with the organiser link: the results, before anyone has reviewed, unranked.
+    organiser = no_exception(open_page("review_results.py", {"round": found.id, "organiser": secret}))
+    assert closed not in texts(organiser)
+    ranking = organiser.table[0].value
+    assert set(ranking["rank"]) == {"—"}, "no reviews: every take unranked, not joint first"
+    assert len(organiser.get("video")) == len(found.takes), "the ranked takes can be watched"
+
+
+def test_picking_the_source_launches_a_chained_shot_once_whichever_processes_pick(engine, isolated_home) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from until import wait_until
+
+    from dailies.config import Environment, Settings, SettingsFile
+    from dailies.jobs import JobStatus
+    from dailies.storyboard import LAST_FRAME, Storyboards
+    from dailies.studio import Studio
+
+    SettingsFile(isolated_home / "settings.json").save(Settings())
+    studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    studio.start()
+    try:
+        boards = Storyboards(studio)
+        board = boards.create("Chain on pick", takes_per_shot=1)
+        board = boards.add_shot(board.id, "a red kite lifts off the sand")
+        board = boards.add_shot(board.id, "the kite climbs over the dunes", continuity=LAST_FRAME)
+        board = boards.launch(board.id)
+        first = board.shots[0]
+        wait_until(lambda: studio.store.require(first.takes[0]).status is JobStatus.COMPLETED
+                   and studio.store.require(first.takes[0]).has_video, 90, "the first shot's take")
+        here = Path(__file__).parent
+        env = {**__import__("os").environ, "PYTHONPATH": f"{here.parents[1]}:{here.parent}"}
+        workers = [subprocess.Popen([sys.executable, str(here / "chain_pick_worker.py"), str(isolated_home),
+                                     engine.base_url, board.id, first.id, first.takes[0]],
+                                    stdout=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+        for worker in workers:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        (isolated_home / "go").touch()
+        said = [worker.communicate(timeout=120)[0] for worker in workers]
+        assert all(worker.returncode == 0 for worker in workers), said
+
+        studio.store.refresh()
+        chained = boards.get(board.id).shots[1]
+        assert len(chained.takes) == 1, f"one launch of the chained shot, not {len(chained.takes)} takes"
+        assert chained.started_from == first.takes[0] and not chained.chain_refused
+        sent = [j for j in studio.store.all() if j.prompt.startswith("the kite climbs")]
+        assert [j.id for j in sent] == chained.takes, "nothing else was sent"
+    finally:
+        studio.close()
+
+
+def test_a_chained_launch_the_budget_refuses_sends_nothing_and_says_why(engine, isolated_home, monkeypatch) -> None:
+    from until import wait_until
+
+    from dailies.config import Environment, Settings, SettingsFile
+    from dailies.jobs import JobStatus
+    from dailies.storyboard import LAST_FRAME, Storyboards
+    from dailies.studio import Studio
+
+    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)  # a priced provider: the engine behind "remote"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    settings = Settings(active_provider="remote", daily_budget_usd=10.0)
+    settings.rates = {**settings.rates, "dailies-preview": 1.0}
+    SettingsFile(isolated_home / "settings.json").save(settings)
+    studio = Studio(Environment.load(), engine_base_url=engine.base_url)  # reads OPENAI_* as the app does
+    studio.start()
+    try:
+        boards = Storyboards(studio)
+        board = boards.create("Chain refused", takes_per_shot=1, model="dailies-preview")
+        board = boards.add_shot(board.id, "a red kite lifts off the sand")
+        board = boards.add_shot(board.id, "the kite climbs over the dunes", continuity=LAST_FRAME)
+        board = boards.launch(board.id)  # $4 now, $4 for the chained shot later: $8 of $10
+        take = board.shots[0].takes[0]
+        wait_until(lambda: studio.store.require(take).status is JobStatus.COMPLETED
+                   and studio.store.require(take).has_video, 90, "the first shot's take")
+        studio.save_settings(Settings(**{**vars(studio.settings), "daily_budget_usd": 6.0}))
+        count = len(studio.store.all())
+        board = boards.pick(board.id, board.shots[0].id, take)
+        assert not board.shots[1].takes and len(studio.store.all()) == count, "nothing sent"
+        assert board.shots[1].chain_refused.startswith("Not launched when Shot 1 was picked: ")
+        assert "budget" in board.shots[1].chain_refused
+
+        board = boards.update(board.id, chain_launch=False)
+        studio.save_settings(Settings(**{**vars(studio.settings), "daily_budget_usd": 100.0}))
+        board = boards.pick(board.id, board.shots[0].id, take)
+        assert not board.shots[1].takes, "turned off, a pick launches nothing"
+        board = boards.update(board.id, chain_launch=True)
+        board = boards.pick(board.id, board.shots[0].id, take)
+        assert len(board.shots[1].takes) == 1 and not board.shots[1].chain_refused
+    finally:
+        studio.close()
