@@ -154,6 +154,11 @@ def cut_line(cut: Cut | None, before: str, after: str) -> None:
                "between the last frame and the next first frame, under about 3 reads as seamless)")
 
 
+HANDOFF_PATHS = ("Hand-off: both timelines point at the takes by relative paths, media/01-<shot>.mp4 beside the "
+                 ".otio file: the .zip holds them there and opens anywhere as it is; with the .otio alone, put "
+                 "the takes in a media folder beside it (or relink by those names).")
+
+
 def handoff_downloads(board: Board) -> None:
     """The timeline, a zip with the media, and a contact sheet: made from the picks as they are now."""
     boards = storyboards()
@@ -168,6 +173,4 @@ def handoff_downloads(board: Board) -> None:
         st.download_button("Contact sheet (.png)", lambda: contact_sheet_png(board.title, clips),
                            f"{stem}-contact-sheet.png", "image/png", key="sb_sheet", on_click="ignore",
                            icon=":material/photo_library:")
-    st.caption("Both timelines point at the takes by relative paths, media/01-<shot>.mp4 beside the .otio file: "
-               "the .zip holds them there and opens anywhere as it is; with the .otio alone, put the takes in a "
-               "media folder beside it (or relink by those names).")
+

@@ -213,8 +213,8 @@ def test_an_extension_shot_is_cut_after_its_source_in_the_assembly(boards: Story
     board = boards.create("Extend", STYLE, takes_per_shot=1)
     board = boards.add_shot(board.id, "the kite lifts off")
     board = boards.add_shot(board.id, "the kite climbs", continuity=EXTEND)
-    board = pick_first(boards, finished(boards, boards.launch(board.id)), 0)
-    board = pick_first(boards, finished(boards, boards.launch(board.id)), 1)
+    board = pick_first(boards, finished(boards, boards.launch(board.id)), 0)  # launches the extension
+    board = pick_first(boards, finished(boards, board), 1)
     extension = boards.store.require(board.shots[1].picked)
     assert extension.kind is JobKind.EXTEND and extension.source_job_id == board.shots[0].picked
     assert extension.duration == pytest.approx(8, abs=0.1)  # the source and its new 4 s
