@@ -180,3 +180,28 @@ def test_a_chained_launch_the_budget_refuses_sends_nothing_and_says_why(engine, 
         assert len(board.shots[1].takes) == 1 and not board.shots[1].chain_refused
     finally:
         studio.close()
+
+
+def test_settings_are_kept_only_by_the_save_at_the_foot_of_their_box(open_page, studio_of) -> None:
+    from dailies.config import SettingsFile
+
+    at = no_exception(open_page("settings.py"))
+    save = at.button(key="save_settings")
+    form = save.form_id
+    assert form, "Save settings submits a form"
+    for widget in (at.selectbox(key="active_provider"), at.selectbox(key="default_size"),
+                   at.number_input(key="budget"), at.text_area(key="terms"), at.text_area(key="patterns"),
+                   at.toggle(key="allow_high_res")):
+        assert widget.form_id == form, f"{widget.key} is not saved by Save settings"
+    assert at.button(key="bucket_save").form_id not in ("", form), "the bucket has a box and a Save of its own"
+    last = [w for w in at.main if getattr(w, "form_id", "") == form][-1]
+    assert last.key == "save_settings", "Save settings is at the foot of its box"
+
+    before = studio_of().settings.daily_budget_usd
+    at.number_input(key="budget").set_value(before + 7)
+    at.button(key="clean_up").click().run()  # an action elsewhere on the page does not save the box's changes
+    no_exception(at)
+    assert SettingsFile(studio_of().home / "settings.json").load().daily_budget_usd == before
+    at.number_input(key="budget").set_value(before + 7)
+    at.button(key="save_settings").click().run()
+    assert SettingsFile(studio_of().home / "settings.json").load().daily_budget_usd == before + 7
