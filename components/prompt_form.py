@@ -32,9 +32,26 @@ def add_preset(key: str) -> None:
     st.session_state[key] = None
 
 
+PRESETS_PER_ROW = 4
+"""Pills a row holds: a row of pills does not wrap (it scrolls, cut at the form's edge), and four of the
+longest presets fit the Generate form at 1280 px and up."""
+
+
+def preset_pills(label: str, presets: tuple[str, ...], key: str) -> None:
+    """The presets as rows of pills, each short enough to be seen whole; a click appends one to the prompt.
+
+    The first row has the key `key` and the label; the next rows `key_2`, `key_3`… under it, unlabelled."""
+    for row in range(0, len(presets), PRESETS_PER_ROW):
+        row_key = key if row == 0 else f"{key}_{row // PRESETS_PER_ROW + 1}"
+        st.pills(label, presets[row:row + PRESETS_PER_ROW], key=row_key, on_change=add_preset, args=(row_key,),
+                 label_visibility="visible" if row == 0 else "collapsed")
+
+
 def model_choice(caps: Capabilities, key: str = "model") -> str:
-    return st.selectbox("Model", caps.models, key=key,
-                        help="Read from the provider's /v1/models; only video models are offered.")
+    return st.selectbox("Model", caps.models, key=key, format_func=caps.model_label, width="stretch",
+                        help="Read from the provider's /v1/models; only video models are offered. "
+                             "A local preview renderer draws a procedural preview on this machine "
+                             "(no cost), not the vendor's model.")
 
 
 def size_choice(shared: Studio, caps: Capabilities, model: str, seconds: int, key: str = "size") -> str:

@@ -19,6 +19,29 @@ from dailies.errors import ValidationError
 from dailies.exports import safe_csv
 from dailies.reviews import ReviewBook, Round, RoundResults
 
+ORGANISER_SECRETS = "organiser_secrets"
+"""Session key: round id -> the organiser link's secret this tab holds (made here, or opened by link)."""
+
+
+def organiser_link(round_id: str, secret: str) -> str:
+    """The address that opens a round's results to its organiser at any time, from any tab or device."""
+    base = (st.context.url or "").split("?", 1)[0].rstrip("/")
+    base = base.rsplit("/", 1)[0] if base.rsplit("/", 1)[-1] in ("review", "review_results") else base
+    return f"{base}/review_results?round={round_id}&organiser={secret}"
+
+
+def show_organiser_link(round_id: str) -> None:
+    """The organiser link, to the one who started the round, in this tab only: it is not kept anywhere else,
+    so the page says to keep it (the code block has a copy button)."""
+    secret = st.session_state.get(ORGANISER_SECRETS, {}).get(round_id)
+    if not secret:
+        return
+    with st.container(border=True, key=f"rv_organiser_{round_id}"):
+        st.markdown("**Your organiser link**: it opens the results at any time, before anyone has reviewed, "
+                    "on any device. Keep it: it is shown only here, in this tab, and is not stored anywhere "
+                    "else. Do not share it with the reviewers.")
+        st.code(organiser_link(round_id, secret), language=None)
+
 
 def book() -> ReviewBook:
     """The review rounds of the shared store (a light view: every read goes to the store's snapshot)."""
@@ -89,7 +112,7 @@ def results_table(results: RoundResults) -> pd.DataFrame:
     """The ranking as the page shows and exports it: one row per take."""
     rows = []
     for take in results.takes:
-        row = {"rank": take.rank, "take": take_label(take.take), "job": take.take}
+        row = {"rank": "—" if take.rank is None else str(take.rank), "take": take_label(take.take), "job": take.take}
         if results.round.mode == "pairwise":
             row.update(wins=take.wins, comparisons=take.comparisons,
                        strength=None if take.strength is None else round(take.strength, 2))
@@ -100,6 +123,22 @@ def results_table(results: RoundResults) -> pd.DataFrame:
         row["picked"] = "winner" if results.round.winner == take.take else ""
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ranked_players(results: RoundResults, columns: int = 3) -> None:
+    """The ranked takes as players, best first, each under its rank and label, so the ranking can be
+    watched rather than only read (a deleted take says so in its place)."""
+    grid = st.grid(min(columns, max(1, len(results.takes))), gap="small")
+    with grid:
+        for take in results.takes:
+            job = studio().store.get(take.take)
+            with st.container(border=True, key=f"rr_take_{take.take}"):
+                rank = "Unranked" if take.rank is None else f"#{take.rank}"
+                st.markdown(f"**{rank}** · {plain(take_label(take.take))}")
+                if job is not None and job.has_video:
+                    st.video(media_url(job))
+                else:
+                    st.caption("This take's video is gone (deleted).")
 
 
 def effects_table(results: RoundResults) -> pd.DataFrame:

@@ -114,7 +114,10 @@ def shot_takes(board: Board, state: ShotState) -> None:
     """The shot's takes side by side, the pick, and a retake of this shot alone."""
     shot = state.shot
     if state.waiting_for and not state.takes:
-        st.info(f"Waits for {plain(state.waiting_for)}.", icon=":material/hourglass_empty:")
+        then = " It is launched then." if board.chain_launch else " Launch it then (launching on a pick is off)."
+        st.info(f"Waits for {plain(state.waiting_for)}.{then}", icon=":material/hourglass_empty:")
+    if shot.chain_refused and not state.takes:
+        st.error(plain(shot.chain_refused), icon=":material/block:")
     if state.stale:
         st.warning("Started from an earlier take of the shot before; retake it to follow the new pick.",
                    icon=":material/link_off:")
@@ -151,6 +154,11 @@ def cut_line(cut: Cut | None, before: str, after: str) -> None:
                "between the last frame and the next first frame, under about 3 reads as seamless)")
 
 
+HANDOFF_PATHS = ("Hand-off: both timelines point at the takes by relative paths, media/01-<shot>.mp4 beside the "
+                 ".otio file: the .zip holds them there and opens anywhere as it is; with the .otio alone, put "
+                 "the takes in a media folder beside it (or relink by those names).")
+
+
 def handoff_downloads(board: Board) -> None:
     """The timeline, a zip with the media, and a contact sheet: made from the picks as they are now."""
     boards = storyboards()
@@ -165,3 +173,4 @@ def handoff_downloads(board: Board) -> None:
         st.download_button("Contact sheet (.png)", lambda: contact_sheet_png(board.title, clips),
                            f"{stem}-contact-sheet.png", "image/png", key="sb_sheet", on_click="ignore",
                            icon=":material/photo_library:")
+

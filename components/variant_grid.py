@@ -7,15 +7,18 @@ import json
 import os
 import random
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components.runtime import media_url, studio
 from components.text import plain
+from dailies.batch import shortened
 from dailies.compare import takes_param
 from dailies.exports import safe_csv
 from dailies.jobs import Job, JobRequest
+from dailies.providers.base import Capabilities
 from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
 from dailies.studio import Studio
 from dailies.validation import split_axis_values
@@ -34,6 +37,14 @@ def base_prompt(prompts: list[str]) -> str:
         return shared
     cut = max(shared.rfind(","), shared.rfind(" "))  # end on a whole word, before the first difference
     return shared[:cut].strip(" ,") if cut > 0 else shared.strip()
+
+
+def grid_title(prompts: list[str], source: str = "", limit: int = 60) -> str:
+    """A grid's name in a chooser: what its prompts share, or (takes of different prompts, as a batch makes)
+    the prompts themselves, after the file they came from when they came from one."""
+    base = "" if source else base_prompt(prompts)
+    words = base if len(base) >= 12 else ", ".join(dict.fromkeys(" ".join(p.split()) for p in reversed(prompts)))
+    return shortened(f"{source}: {words}" if source else words, limit)
 
 
 def blind_order(jobs: list[Job], salt: str) -> list[Job]:
@@ -123,6 +134,7 @@ def shootout_choice(shared: Studio, first: Target, size: str, seconds: int) -> l
     targets, unavailable = targets_of(found)
     others = [t.name for t in targets if t != first]
     chosen = st.multiselect("Also send each take to", others, key="v_targets",
+                            format_func=lambda name: target_label(name, found),
                             placeholder="other providers' models (provider/model)",
                             help="One base prompt, several models: each take is labelled by provider/model "
                                  "(hidden in blind review); sizes and lengths are fitted to each model.")
@@ -132,6 +144,13 @@ def shootout_choice(shared: Studio, first: Target, size: str, seconds: int) -> l
         return []
     picked = [first, *(Target.parse(name) for name in chosen)]
     return [fit(target, found[target.provider], size, seconds) for target in picked]  # type: ignore[arg-type]
+
+
+def target_label(name: str, found: Mapping[str, Any]) -> str:
+    """"engine/sora-2 (local preview renderer)": a shoot-out target as a person choosing it should read it."""
+    target = Target.parse(name)
+    caps = found.get(target.provider)
+    return name if not isinstance(caps, Capabilities) else f"{target.provider}/{caps.model_label(target.model)}"
 
 
 def shootout_prices(shared: Studio, shootout: list[Fitted], pairs: list[tuple[str, JobRequest]]) -> None:

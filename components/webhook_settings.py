@@ -78,7 +78,8 @@ def webhook_section(shared: Studio) -> None:
                "asks that provider only about once a minute per job, as a safety net, while deliveries arrive. "
                "Providers outside this machine reach the app at DAILIES_PUBLIC_URL (a tunnel or a reverse "
                "proxy; see the README). Each delivery's signature is checked; its secret stays in the data "
-               "folder, readable by this user only.")
+               "folder, readable by this user only. Register, Remove and Send a test event are actions: each "
+               "acts at once on the provider, with nothing to save.")
     book = WebhookBook(shared.home)
     offering = [name for name in shared.providers.names() if _offers_webhooks(shared.provider(name))]
     registered = book.registrations()

@@ -21,6 +21,28 @@ from dailies.studio import LaunchResult, Studio, new_group_id
 
 COLUMNS = ("prompt", "model", "size", "seconds", "tags")
 MAX_ROWS = 500
+FILE_AXIS = "batch"
+"""The axis naming the file a batch take came from, so its grid is named after the file."""
+ROW_AXIS = "row"
+TAKE_LABEL_CHARS = 40
+"""How much of a row's prompt names its take in the grid (the tile shows the whole prompt beneath)."""
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, ending in "…" when it was longer (on a word where one is near)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if (space := cut.rfind(" ")) > limit // 2:
+        cut = cut[:space]
+    return f"{cut.rstrip(' ,;')}…"
+
+
+def take_axes(source: str, line: int, prompt: str) -> dict[str, str]:
+    """A batch take's name in its grid: the file it came from, and its line with the start of its prompt."""
+    return {FILE_AXIS: source, ROW_AXIS: f"{line} · {shortened(prompt, TAKE_LABEL_CHARS)}"} if source else \
+        {ROW_AXIS: f"{line} · {shortened(prompt, TAKE_LABEL_CHARS)}"}
 
 
 @dataclass
@@ -87,8 +109,11 @@ def read_rows(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def plan(studio: Studio, rows: list[tuple[int, dict[str, Any]]], provider: str | None = None) -> BatchPlan:
-    """Check and price every row, then the budget on the accepted ones together. Nothing is sent."""
+def plan(studio: Studio, rows: list[tuple[int, dict[str, Any]]], provider: str | None = None,
+         source: str = "") -> BatchPlan:
+    """Check and price every row, then the budget on the accepted ones together. Nothing is sent.
+
+    `source` (the file's name) names the grid the takes make, with each row's line and prompt."""
     name = provider or studio.active_provider_name
     caps = studio.capabilities(name)
     settings = studio.settings
@@ -113,7 +138,7 @@ def plan(studio: Studio, rows: list[tuple[int, dict[str, Any]]], provider: str |
                 seconds=int(seconds_text) if seconds_text else settings.default_seconds,
                 tags=_tags(fields.get("tags")),
                 group_id=group,
-                axes={"row": str(line)},
+                axes=take_axes(source, line, prompt),
             )
         except ValidationError as exc:
             row.problems.append(str(exc))

@@ -2,9 +2,11 @@
 
 The timeline is one video track with a clip per shot, in order, each pointing at its picked take's
 file with the take's real duration (an extension's clip starts where its source ended), and the
-shot's name, prompt and job id as metadata under `dailies`. The `.otio` file on its own points at
-the files where they are on this machine; the zip holds the same timeline pointing at the copies
-beside it (`media/01-<shot>.mp4`), so it opens on another machine.
+shot's name, prompt and job id as metadata under `dailies`. Both the `.otio` file on its own and
+the zip's `timeline.otio` point at `media/01-<shot>.mp4`, relative to the timeline file: the zip holds
+those files beside it, so it opens on another machine as it is; with the `.otio` alone, an editor puts
+the takes there (or relinks by those names). An absolute `file:///` path on the server meant nothing
+on the editor's machine and could not be relinked by name.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ def _file_name(index: int, clip: HandoffClip) -> str:
     return f"{index + 1:02d}-{slug}{clip.path.suffix}"
 
 
-def timeline(title: str, clips: list[HandoffClip], *, relative: bool = False) -> otio.schema.Timeline:
-    """The board as an OTIO timeline; `relative` points the clips at `media/<file>` (the zip's layout)."""
+def timeline(title: str, clips: list[HandoffClip], *, relative: bool = True) -> otio.schema.Timeline:
+    """The board as an OTIO timeline pointing at `media/<file>` (the zip's layout); `relative=False` points at
+    the files where they are on this machine (for tools run here, never for a hand-off)."""
     track = otio.schema.Track(name="Picked takes", kind=otio.schema.TrackKind.Video)
     for index, clip in enumerate(clips):
         info = probe_video(clip.path)
@@ -63,7 +66,11 @@ def timeline(title: str, clips: list[HandoffClip], *, relative: bool = False) ->
     return result
 
 
-def otio_json(title: str, clips: list[HandoffClip], *, relative: bool = False) -> str:
+MEDIA_FOLDER = "media"
+"""Where a hand-off timeline expects its takes, relative to the `.otio` file."""
+
+
+def otio_json(title: str, clips: list[HandoffClip], *, relative: bool = True) -> str:
     return otio.adapters.write_to_string(timeline(title, clips, relative=relative), "otio_json")
 
 
@@ -94,7 +101,7 @@ def contact_sheet_png(title: str, clips: list[HandoffClip], *, tile_width: int =
         frame.thumbnail((tile_width, tile_h))
         sheet.paste(frame, (x + (tile_width - frame.width) // 2, y))
         draw.text((x, y + tile_h + 4), f"{index + 1}. {clip.name}", fill="black", font=font)
-        for line_no, line in enumerate(_wrap(clip.prompt, small, tile_width, draw)[:4]):
+        for line_no, line in enumerate(prompt_lines(clip.prompt, small, tile_width, draw, PROMPT_LINES)):
             draw.text((x, y + tile_h + 28 + line_no * 16), line, fill=(70, 70, 70), font=small)
     out = io.BytesIO()
     sheet.save(out, format="PNG")
@@ -107,14 +114,31 @@ def _middle_frame(clip: HandoffClip) -> Image.Image:
     return Image.fromarray(assemble.first_frame(clip.path, middle))
 
 
-def _wrap(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int,
-          draw: ImageDraw.ImageDraw) -> list[str]:
+PROMPT_LINES = 4
+"""Lines of prompt under each frame of a contact sheet; a longer prompt ends in "…"."""
+
+
+def prompt_lines(text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int,
+                 draw: ImageDraw.ImageDraw, limit: int = PROMPT_LINES) -> list[str]:
+    """`text` wrapped to `width`, at most `limit` lines; what does not fit ends the last line with "…",
+    so a reader knows the prompt goes on (a word wider than the tile is cut the same way)."""
+    def fits(line: str) -> bool:
+        return draw.textlength(line, font=font) <= width
+
+    def cut(line: str) -> str:
+        while line and not fits(f"{line}…"):
+            line = line[:-1]
+        return f"{line.rstrip(' ,;')}…"
+
     lines: list[str] = []
     for word in text.split():
-        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+        if lines and fits(f"{lines[-1]} {word}"):
             lines[-1] = f"{lines[-1]} {word}"
+        elif len(lines) == limit:
+            lines[-1] = cut(f"{lines[-1]} {word}")
+            return lines
         else:
-            lines.append(word)
+            lines.append(word if fits(word) else cut(word))
     return lines
 
 

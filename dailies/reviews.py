@@ -5,8 +5,10 @@ take, so five people can score one grid without overwriting each other. The orga
 on a Variants grid or any takes, blind (order shuffled per reviewer; labels, models and prompts hidden)
 or labelled, and shares its link. Each reviewer scores every take (1–5 stars and an optional note) and
 submits; only submitted reviews count, and a reviewer sees the results only once they have submitted,
-so nobody is swayed by the others. In pairwise mode a reviewer sees two takes at a time and chooses
-one; the ranking comes from a Bradley–Terry fit (`choix`).
+so nobody is swayed by the others. The organiser sees them at any time: through the organiser link made
+when the round starts (its secret is shown once and only its hash is kept), or signed in as the identity
+that started it; typing the organiser's name grants nothing. In pairwise mode a reviewer sees two takes
+at a time and chooses one; the ranking comes from a Bradley–Terry fit (`choix`).
 
 Certainty is said honestly: with fewer than `MIN_REVIEWERS` reviewers the results say "too few reviews
 to call"; otherwise the reviewers are resampled (a bootstrap) and the leader is called only when it
@@ -20,10 +22,12 @@ take (or pair), so no reviewer's write can land on another's record.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import math
 import os
 import random
+import secrets
 import statistics
 import time
 from collections.abc import Iterable, Sequence
@@ -83,15 +87,31 @@ class Round:
     blind: bool = True
     mode: Mode = "scores"
     created_by: str = ""
+    """The organiser's name as shown ("started by"); a name anyone can type, so it grants nothing."""
     created_at: float = field(default_factory=time.time)
     winner: str | None = None
+    organiser_hash: str = ""
+    """SHA-256 of the organiser link's secret: the record never holds the secret itself."""
+    organiser_account: str = ""
+    """The signed-in identity that started the round (empty without sign-in): it organises on any device."""
+    organiser_secret: str = field(default="", repr=False, compare=False)
+    """The organiser link's secret, on the round `start` returns only (shown once; never stored)."""
 
     @classmethod
     def from_record(cls, key: str, data: dict[str, Any]) -> Round:
         return cls(id=key, takes=list(data.get("takes") or []), title=str(data.get("title") or ""),
                    blind=bool(data.get("blind", True)), mode="pairwise" if data.get("mode") == "pairwise" else "scores",
                    created_by=str(data.get("created_by") or ""), created_at=float(data.get("created_at") or 0),
-                   winner=data.get("winner"))
+                   winner=data.get("winner"), organiser_hash=str(data.get("organiser_hash") or ""),
+                   organiser_account=str(data.get("organiser_account") or ""))
+
+    def organised_by(self, *, secret: str = "", signed_in: str = "") -> bool:
+        """Whether whoever holds this organises the round: the organiser link's secret, or the signed-in
+        identity that started it. A typed name never does (anyone can type the organiser's name)."""
+        if secret and self.organiser_hash and hmac.compare_digest(_digest(secret), self.organiser_hash):
+            return True
+        return bool(signed_in and self.organiser_account) and \
+            signed_in.strip().casefold() == self.organiser_account.casefold()
 
     def pairs(self) -> list[tuple[str, str]]:
         """Every pair of takes once, in a fixed order (the record key's order)."""
@@ -103,7 +123,8 @@ class TakeResult:
     """What the reviewers made of one take."""
 
     take: str
-    rank: int
+    rank: int | None
+    """1 for the best; None while the take has no score (or no choice) yet: unranked, not joint first."""
     count: int
     mean: float | None
     spread: float | None
@@ -148,7 +169,8 @@ class RoundResults:
     notes: list[dict[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"round": asdict(self.round), "reviewers": self.reviewers, "takes": [asdict(t) for t in self.takes],
+        shown = {k: v for k, v in asdict(self.round).items() if k not in ("organiser_hash", "organiser_secret")}
+        return {"round": shown, "reviewers": self.reviewers, "takes": [asdict(t) for t in self.takes],
                 "certainty": asdict(self.certainty), "axis_effects": [asdict(e) for e in self.effects],
                 "notes": self.notes}
 
@@ -164,8 +186,11 @@ class ReviewBook:
     # -- rounds -------------------------------------------------------------------------------------
 
     def start(self, takes: Sequence[str], *, title: str = "", blind: bool = True, mode: Mode = "scores",
-              created_by: str = "") -> Round:
-        """Open a round on these takes (each must exist and have a video); nothing is written on refusal."""
+              created_by: str = "", signed_in: str = "") -> Round:
+        """Open a round on these takes (each must exist and have a video); nothing is written on refusal.
+
+        The round returned carries `organiser_secret`, the organiser link's secret, this once: the record
+        keeps only its hash (and `signed_in`, the signed-in identity starting it, when there is one)."""
         ids = list(dict.fromkeys(takes))
         if len(ids) < 2:
             raise ValidationError("A review round needs at least two takes.")
@@ -177,10 +202,12 @@ class ReviewBook:
                 raise ValidationError(f"{job_id} has no video yet ({job.status.label}); review it once it has one.")
         if mode not in ("scores", "pairwise"):
             raise ValidationError(f"A round scores takes or compares pairs, not {mode!r}.")
+        secret = secrets.token_urlsafe(24)
         found = Round(id=new_round_id(), takes=ids, title=title.strip(), blind=blind, mode=mode,
-                      created_by=created_by.strip())
+                      created_by=created_by.strip(), organiser_hash=_digest(secret),
+                      organiser_account=signed_in.strip(), organiser_secret=secret)
         data = asdict(found)
-        del data["id"]
+        del data["id"], data["organiser_secret"]
         self._rounds.set(found.id, **data)
         return found
 
@@ -358,6 +385,10 @@ class ReviewBook:
         self.store.update(take, picked=True)
 
 
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def _seed(*parts: str) -> int:
     return int(hashlib.sha256(":".join(parts).encode()).hexdigest()[:12], 16)
 
@@ -409,12 +440,15 @@ def _pairwise_results(found: Round, by_reviewer: dict[str, list[dict[str, Any]]]
 
 
 def _rank(results: list[TakeResult], value) -> None:
-    """Rank by `value`, highest first (ties share a rank); unscored takes come last."""
+    """Rank by `value`, highest first (ties share a rank); unscored takes come last, unranked (None)."""
     ordered = sorted(results, key=lambda t: (value(t) is None, -(value(t) or 0.0), t.take))
     for position, take in enumerate(ordered):
         previous = ordered[position - 1] if position else None
-        take.rank = previous.rank if previous and value(previous) == value(take) else position + 1
-    results.sort(key=lambda t: (t.rank, t.take))
+        if value(take) is None:
+            take.rank = None
+        else:
+            take.rank = previous.rank if previous and value(previous) == value(take) else position + 1
+    results.sort(key=lambda t: (t.rank is None, t.rank or 0, t.take))
 
 
 def _bootstrap(found: Round, results: list[TakeResult], people: Any, resamples: int, estimate,

@@ -32,7 +32,7 @@ from typing import Any
 from PIL import Image
 
 from dailies import assemble
-from dailies.errors import ValidationError
+from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.handoff import HandoffClip
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
 from dailies.media import make_thumbnail, probe_video, sha256_file
@@ -50,6 +50,9 @@ __all__ = [
 ]
 
 BOARDS_TABLE = "boards"
+CHAIN_CLAIMS = "board_chain_launches"
+"""Claims on "board:shot:source take": a chained shot launched on a pick is launched once, by one process."""
+CHAIN_CLAIM_S = 30 * 24 * 3600.0
 NONE, LAST_FRAME, EXTEND = "none", "last_frame", "extend"
 CONTINUITY: dict[str, str] = {
     NONE: "Stands alone",
@@ -103,6 +106,9 @@ class Shot:
     picked: str | None = None
     started_from: str | None = None
     """The previous shot's take this shot's latest takes continued from."""
+    chain_refused: str = ""
+    """Why this chained shot was not launched when the shot before it was picked (the budget, a problem);
+    empty once it launches."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Shot:
@@ -125,6 +131,8 @@ class Board:
     parent_id: str | None = None
     """The board this one was duplicated from (its previous version)."""
     crossfade: float = 0.0
+    chain_launch: bool = True
+    """Launch a chained shot as soon as the shot before it is picked (within the budget and checks)."""
     assembly_id: str | None = None
     """The job holding the board's latest assembly."""
     assembled_from: list[str] = field(default_factory=list)
@@ -249,8 +257,8 @@ class Storyboards:
         return self.save(board)
 
     def update(self, board_id: str, **changes: Any) -> Board:
-        """Change the board's title, style, takes per shot, model, size or crossfade."""
-        allowed = {"title", "style", "takes_per_shot", "model", "size", "crossfade"}
+        """Change the board's title, style, takes per shot, model, size, crossfade or chained launching."""
+        allowed = {"title", "style", "takes_per_shot", "model", "size", "crossfade", "chain_launch"}
         if unknown := set(changes) - allowed:
             raise ValidationError(f"A board's {', '.join(sorted(unknown))} cannot be changed this way.")
         if "takes_per_shot" in changes:
@@ -486,8 +494,39 @@ class Storyboards:
                     self.studio.review(take, picked=take == job_id)
         shot.picked = job_id
         board = self.save(board)
+        if job_id is not None:
+            board = self._launch_chained(board, shot_id)
         if board.assembly_id and self.assembly_missing(board) == []:
             board = self.assemble(board.id)
+        return board
+
+    def _launch_chained(self, board: Board, shot_id: str) -> Board:
+        """Launch the shot after `shot_id` when it is chained to it, has no takes yet and can start now
+        (the board's `chain_launch` on): once, whichever process made the pick and however many made it at
+        once (a claim per shot and source take decides). Refused (budget, preflight), nothing is sent and
+        the shot keeps the reason to show."""
+        index = board.index(shot_id)
+        if not board.chain_launch or index + 1 >= len(board.shots):
+            return board
+        after = board.shots[index + 1]
+        if after.continuity == NONE or after.takes or self._waiting_for(board, index + 1) is not None:
+            return board
+        key = f"{board.id}:{after.id}:{board.shots[index].picked}"
+        if not self.store.claims(CHAIN_CLAIMS).claim(key, {"board": board.id}, CHAIN_CLAIM_S).claimed:
+            return board
+        try:
+            board = self.launch(board.id, [after.id])
+        except (ValidationError, RequestRefused, APIError) as exc:
+            self.store.claims(CHAIN_CLAIMS).release(key)  # a later pick may try again
+            board = self.get(board.id)
+            with contextlib.suppress(ValidationError):
+                board.shot(after.id).chain_refused = f"Not launched when {board.shots[index].name} was picked: {exc}"
+                board = self.save(board)
+            return board
+        with contextlib.suppress(ValidationError):
+            if board.shot(after.id).chain_refused:
+                board.shot(after.id).chain_refused = ""
+                board = self.save(board)
         return board
 
     def _video(self, job: Job) -> Path:

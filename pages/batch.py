@@ -20,7 +20,8 @@ picked = library_picker("batch", None)  # a saved prompt fills rows without one;
 if upload is None:
     st.stop()
 try:
-    batch = plan(shared, with_library(read_rows(upload.name, upload.getvalue()), picked.prompt, picked.style))
+    batch = plan(shared, with_library(read_rows(upload.name, upload.getvalue()), picked.prompt, picked.style),
+                 source=upload.name)
 except ValidationError as exc:
     st.error(plain(exc), icon=":material/block:")
     st.stop()
@@ -28,13 +29,18 @@ except ValidationError as exc:
 st.dataframe(
     pd.DataFrame([{"line": row.line, "prompt": row.fields.get("prompt", ""),
                    "model": row.request.model if row.request else "", "size": row.request.size if row.request else "",
-                   "seconds": row.request.seconds if row.request else None, "price $": row.cost,
+                   "seconds": str(row.request.seconds) if row.request else "—", "price $": row.cost,
                    "refused because": "; ".join(row.problems)} for row in batch.rows]),
     hide_index=True, key="batch_preview",
-    column_config={"prompt": st.column_config.TextColumn(width="large"),
+    column_config={"prompt": st.column_config.TextColumn(width="medium"),
+                   "seconds": st.column_config.TextColumn(width="small"),
                    "price $": st.column_config.NumberColumn(format="%.2f"),
                    "refused because": st.column_config.TextColumn(width="large")},
 )
+# A cell shows one line, cut at the table's edge: each refusal is also said in full beneath.
+for row in batch.rows:
+    if row.problems:
+        st.caption(f"Line {row.line} refused: " + plain("; ".join(row.problems)))
 refused = len(batch.rows) - len(batch.accepted)
 st.metric(f"{count_of(len(batch.accepted), 'take')} to launch", f"${batch.total:.2f}",
           help="Estimated cost of the rows that can go")

@@ -8,10 +8,10 @@ from components.library_picker import RERUN_KEY, library_picker
 from components.prompt_form import (
     CAMERA_PRESETS,
     LIGHT_PRESETS,
-    add_preset,
     checked_reference,
     count_of,
     model_choice,
+    preset_pills,
     size_choice,
 )
 from components.refresh import refresh_every, settle
@@ -64,16 +64,15 @@ with form:
              "steer the picture.",
     )
     st.caption(f"{prompt_length(prompt):,} / {caps.max_prompt_chars:,} characters")
-    with st.container(horizontal=True):
-        st.pills("Camera", CAMERA_PRESETS, key="camera_preset", on_change=add_preset, args=("camera_preset",))
-        st.pills("Light", LIGHT_PRESETS, key="light_preset", on_change=add_preset, args=("light_preset",))
+    preset_pills("Camera", CAMERA_PRESETS, "camera_preset")
+    preset_pills("Light", LIGHT_PRESETS, "light_preset")
 
     with st.container(horizontal=True, vertical_alignment="bottom"):
         model = model_choice(caps)
         seconds = st.segmented_control("Seconds", caps.seconds, default=shared.settings.default_seconds
                                        if shared.settings.default_seconds in caps.seconds else caps.seconds[0],
                                        key="seconds", required=True)
-        takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes",
+        takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes", width=110,
                                 help="More than one: the same prompt with different seeds, as a group to compare.")
     size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
 

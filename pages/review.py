@@ -7,8 +7,8 @@ starts a round: `?group=ID` (a Variants grid) or `?takes=id1,id2` (History's sel
 
 import streamlit as st
 
-from components.identity import NAME, current_person
-from components.review_round import book, choose_pair, score_tile, take_label
+from components.identity import NAME, current_person, signed_in_as
+from components.review_round import ORGANISER_SECRETS, book, choose_pair, score_tile, show_organiser_link, take_label
 from components.runtime import studio
 from components.text import plain
 from dailies.compare import parse_takes, recent_takes
@@ -59,10 +59,12 @@ def start_round() -> None:
     title = st.text_input("Title", key="rv_title", placeholder="Which light for the boat?")
     if st.button("Start the round", type="primary", key="rv_start", icon=":material/how_to_vote:"):
         try:
-            started = rounds.start(takes, title=title, blind=blind, mode=mode, created_by=current_person() or "")
+            started = rounds.start(takes, title=title, blind=blind, mode=mode, created_by=current_person() or "",
+                                   signed_in=signed_in_as() or "")
         except ValidationError as exc:
             st.error(plain(exc), icon=":material/block:")
         else:
+            st.session_state.setdefault(ORGANISER_SECRETS, {})[started.id] = started.organiser_secret
             st.query_params.clear()
             st.query_params["round"] = started.id
             st.rerun()
@@ -123,6 +125,7 @@ else:
                f"{plain(found.created_by or 'someone')}")
     st.text_input("Share this link with the reviewers", f"{st.context.url}?round={found.id}", disabled=True,
                   key=f"rv_link_{found.id}")  # keyed by round: a widget's kept value would show another round's
+    show_organiser_link(found.id)
     reviewer = current_person()
     if not reviewer:
         ask_name()

@@ -1,13 +1,22 @@
 """Review results: which take won a round, how sure that is, what each axis did, and what people wrote.
 
 A reviewer sees a round's results once they have submitted their own review, and the organiser at
-any time; everyone else is asked to review first, so nobody scores with the others' numbers in mind.
+any time (by the organiser link made when the round started, or signed in as whoever started it: a typed
+name is not enough); everyone else is asked to review first, so nobody scores with the others' numbers in mind.
 """
 
 import streamlit as st
 
-from components.identity import current_person
-from components.review_round import book, effects_table, exports, results_table, take_label
+from components.identity import current_person, signed_in_as
+from components.review_round import (
+    ORGANISER_SECRETS,
+    book,
+    effects_table,
+    exports,
+    ranked_players,
+    results_table,
+    take_label,
+)
 from components.runtime import studio
 from components.text import plain, plain_table
 from dailies.reviews import Round
@@ -18,9 +27,15 @@ st.title("Review results")
 
 
 def may_see(found: Round) -> bool:
+    """The organiser (by the organiser link, kept for this tab once opened, or signed in as the identity that
+    started the round) at any time; anyone else once they have submitted their own review."""
+    held: dict[str, str] = st.session_state.setdefault(ORGANISER_SECRETS, {})
+    if (secret := st.query_params.get("organiser")) and found.organised_by(secret=secret):
+        held[found.id] = secret
+    if found.organised_by(secret=held.get(found.id, ""), signed_in=signed_in_as() or ""):
+        return True
     viewer = current_person() or ""
-    organiser = bool(viewer) and viewer.casefold() == found.created_by.casefold()
-    return organiser or bool(viewer and rounds.submitted(found.id, viewer))
+    return bool(viewer and rounds.submitted(found.id, viewer))
 
 
 def show_results(found: Round) -> None:
@@ -36,6 +51,9 @@ def show_results(found: Round) -> None:
 
     st.subheader("Ranking")
     st.table(plain_table(results_table(results)).style.format(precision=2, na_rep="–"), hide_index=True)
+    if not results.reviewers:
+        st.caption("Unranked (—) until someone submits a review.")
+    ranked_players(results)
 
     if results.effects:
         st.subheader("What each axis did")

@@ -60,8 +60,6 @@ for name in names:
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
             health = shared.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))
-settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
-                                        key="active_provider")
 with st.expander("Add a provider"):
     new_kind = st.selectbox("Kind", list(registry.KINDS), key="new_provider_kind",
                             format_func=lambda k: registry.KINDS[k].label)
@@ -113,61 +111,72 @@ with st.expander("Add a provider"):
             shared.remove_provider(gone)
             st.rerun()
 
-st.subheader("Defaults")
-with st.container(horizontal=True):
-    settings.default_size = st.selectbox("Size", SIZES, index=SIZES.index(settings.default_size), key="default_size")
-    settings.default_seconds = st.selectbox("Seconds", SECONDS, index=SECONDS.index(settings.default_seconds),
-                                            key="default_seconds")
-    settings.max_concurrency = st.number_input("Submit at most at once", 1, 16, settings.max_concurrency,
-                                               key="max_concurrency")
-    settings.deadline_minutes = st.number_input("Give up waiting after (minutes)", 1.0, 240.0,
-                                                float(settings.deadline_minutes), key="deadline_minutes")
-settings.allow_high_res = st.toggle("Offer sizes above 720p by default", settings.allow_high_res, key="allow_high_res")
+# One pattern on this page: what is a setting sits in a box (a form) whose Save button is at its foot, and
+# nothing in it is kept before that Save; what acts at once is a button that names its action (Test
+# connection, Add provider, Register, Remove, Clean up).
+with st.form("settings_form", border=True, enter_to_submit=False):
+    st.subheader("Provider, defaults, budget and moderation")
+    st.caption("Kept when you press Save settings at the foot of this box.")
+    settings.active_provider = st.selectbox("Use", names, index=names.index(shared.active_provider_name),
+                                            key="active_provider")
+    st.markdown("**Defaults**")
+    with st.container(horizontal=True):
+        settings.default_size = st.selectbox("Size", SIZES, index=SIZES.index(settings.default_size),
+                                             key="default_size")
+        settings.default_seconds = st.selectbox("Seconds", SECONDS, index=SECONDS.index(settings.default_seconds),
+                                                key="default_seconds")
+        settings.max_concurrency = st.number_input("Submit at most at once", 1, 16, settings.max_concurrency,
+                                                   key="max_concurrency")
+        settings.deadline_minutes = st.number_input("Give up waiting after (minutes)", 1.0, 240.0,
+                                                    float(settings.deadline_minutes), key="deadline_minutes")
+    settings.allow_high_res = st.toggle("Offer sizes above 720p by default", settings.allow_high_res,
+                                        key="allow_high_res")
 
-st.subheader("Budget and rates")
-settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
-                                            float(settings.daily_budget_usd), step=5.0, key="budget")
-RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
-                "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")}
+    st.markdown("**Budget and rates**")
+    settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
+                                                float(settings.daily_budget_usd), step=5.0, key="budget")
+    RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
+                    "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")}
 
 
-def rate_table(table: dict[str, float], key: str) -> dict[str, float]:
-    """A provider's rates, edited as rows of model and dollars per second."""
-    rows = st.data_editor([{"model": model, "usd_per_second": value} for model, value in table.items()],
-                          num_rows="dynamic", key=key, column_config=RATE_COLUMNS)
-    return {row["model"]: float(row["usd_per_second"] or 0) for row in rows if row.get("model")}
+    def rate_table(table: dict[str, float], key: str) -> dict[str, float]:
+        """A provider's rates, edited as rows of model and dollars per second."""
+        rows = st.data_editor([{"model": model, "usd_per_second": value} for model, value in table.items()],
+                              num_rows="dynamic", key=key, column_config=RATE_COLUMNS)
+        return {row["model"]: float(row["usd_per_second"] or 0) for row in rows if row.get("model")}
 
 
-st.caption("OpenAI-compatible servers (the remote one, and those added without rates of their own); "
-           "the embedded engine is free.")
-settings.rates = rate_table(settings.rates, "rates")
-priced = []
-# A provider defined on the server is priced here too: an entry of its name keeps its rates (never its URL or key).
-listed = {p.name for p in settings.extra_providers}
-unpriced = [ProviderSettings(n, n, kind=d.kind) for n, d in defined.items() if n in names and n not in listed]
-for added_provider in [*settings.extra_providers, *unpriced]:
-    if registry.speaks_openai(added_provider.kind) and not added_provider.rates:
-        priced.append(added_provider)
-        continue
-    kind = registry.KINDS.get(added_provider.kind)
-    st.caption(f"{plain(added_provider.name)} ({plain(kind.label if kind else added_provider.kind)}): from the "
-               "vendor's pricing pages as last read, not an invoice; check them.")
-    default = registry.prices(added_provider.kind).to_table() if kind else {}
-    table = rate_table(added_provider.rates or default, f"rates_{added_provider.name}")
-    if added_provider.name in listed or table != default:
-        priced.append(dataclasses.replace(added_provider, rates=table))
-settings.extra_providers = [p for p in priced if p.name in listed or p.rates]
+    st.caption("OpenAI-compatible servers (the remote one, and those added without rates of their own); "
+               "the embedded engine is free.")
+    settings.rates = rate_table(settings.rates, "rates")
+    priced = []
+    # A provider defined on the server is priced here too: an entry of its name keeps its rates (never its URL or key).
+    listed = {p.name for p in settings.extra_providers}
+    unpriced = [ProviderSettings(n, n, kind=d.kind) for n, d in defined.items() if n in names and n not in listed]
+    for added_provider in [*settings.extra_providers, *unpriced]:
+        if registry.speaks_openai(added_provider.kind) and not added_provider.rates:
+            priced.append(added_provider)
+            continue
+        kind = registry.KINDS.get(added_provider.kind)
+        st.caption(f"{plain(added_provider.name)} ({plain(kind.label if kind else added_provider.kind)}): from the "
+                   "vendor's pricing pages as last read, not an invoice; check them.")
+        default = registry.prices(added_provider.kind).to_table() if kind else {}
+        table = rate_table(added_provider.rates or default, f"rates_{added_provider.name}")
+        if added_provider.name in listed or table != default:
+            priced.append(dataclasses.replace(added_provider, rates=table))
+    settings.extra_providers = [p for p in priced if p.name in listed or p.rates]
 
-st.subheader("Moderation")
-terms = st.text_area("Blocked terms, one per line", "\n".join(settings.moderation_terms), key="terms")
-settings.moderation_terms = [t for t in terms.splitlines() if t.strip()]
-settings.moderation_patterns = [p for p in st.text_area("Blocked patterns (regular expressions), one per line",
-                                                        "\n".join(settings.moderation_patterns),
-                                                        key="patterns").splitlines() if p.strip()]
-settings.use_provider_moderation = st.toggle("Also ask the provider's moderation endpoint when it has one",
-                                             settings.use_provider_moderation, key="provider_moderation")
+    st.markdown("**Moderation**")
+    terms = st.text_area("Blocked terms, one per line", "\n".join(settings.moderation_terms), key="terms")
+    settings.moderation_terms = [t for t in terms.splitlines() if t.strip()]
+    settings.moderation_patterns = [p for p in st.text_area("Blocked patterns (regular expressions), one per line",
+                                                            "\n".join(settings.moderation_patterns),
+                                                            key="patterns").splitlines() if p.strip()]
+    settings.use_provider_moderation = st.toggle("Also ask the provider's moderation endpoint when it has one",
+                                                 settings.use_provider_moderation, key="provider_moderation")
 
-if st.button("Save settings", type="primary", icon=":material/save:", key="save_settings"):
+    save = st.form_submit_button("Save settings", type="primary", icon=":material/save:", key="save_settings")
+if save:
     try:
         shared.save_settings(settings)
     except ValidationError as exc:

@@ -11,12 +11,13 @@ from components.text import plain
 from components.variant_grid import (
     axes_from_table,
     axis_chips,
-    base_prompt,
+    grid_title,
     review_exports,
     shootout_choice,
     shootout_prices,
     variant_grid,
 )
+from dailies.batch import FILE_AXIS
 from dailies.choices import bounded_choices, hidden_count
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
@@ -32,10 +33,12 @@ st.title("Variants")
 def grids(store_path: str, store_version: int) -> dict[str, str]:
     """Every grid with its label, newest first; worked out once per store version, not on every rerun."""
     prompts_of: dict[str, list[str]] = {}
+    source_of: dict[str, str] = {}
     for job in shared.store.all():  # newest first, so the newest grid is offered first
         if job.group_id:
             prompts_of.setdefault(job.group_id, []).append(job.prompt)
-    return {group: f"{base_prompt(prompts)[:60]} · {count_of(len(prompts), 'take')} · {group}"
+            source_of.setdefault(job.group_id, job.axes.get(FILE_AXIS, ""))
+    return {group: f"{grid_title(prompts, source_of[group])} · {count_of(len(prompts), 'take')} · {group}"
             for group, prompts in prompts_of.items()}
 
 

@@ -22,6 +22,9 @@ from dailies.videos_spec import (
     SECONDS,
 )
 
+LOCAL_PREVIEW_OWNER = "dailies-local-preview"
+"""The `owned_by` the embedded engine lists its models with (dailies.engine.api.OWNER)."""
+
 
 @dataclass(frozen=True)
 class Capabilities:
@@ -72,6 +75,13 @@ class Capabilities:
     (`input_reference`, a vendor's image-to-video input), so a library asset of several images sends its first.
     A vendor whose SDK takes several (Veo 3.1's reference images, Kling's elements) raises this when its
     adapter sends them."""
+    preview_models: tuple[str, ...] = ()
+    """Models the server lists as local previews (the embedded engine's, even under Sora's names): what they
+    render is a procedural preview, not the vendor's model, so wherever a person chooses one it says so."""
+
+    def model_label(self, model: str) -> str:
+        """The model's name as a person choosing it should read it: a local preview says it is one."""
+        return f"{model} (local preview renderer)" if model in self.preview_models else model
 
     def sizes_for(self, model: str) -> tuple[str, ...]:
         return tuple(self.sizes.get(model) or ())

@@ -19,6 +19,7 @@ from dailies.client import RetryPolicy, VideosClient, upload_from_path
 from dailies.errors import APIError, BadRequestError, NotSupported, plain_reason
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, status_from_provider
 from dailies.providers.base import (
+    LOCAL_PREVIEW_OWNER,
     Capabilities,
     Health,
     ModelInfo,
@@ -74,6 +75,7 @@ class OpenAICompatibleProvider:
         self._models: tuple[str, ...] | None = None
         self._models_at = 0.0
         self._models_listed = False
+        self._preview_models: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._refused: dict[str, str] = {}
         """Operations the server turned away as unsupported, with its words: learned once, never looped on."""
@@ -103,6 +105,7 @@ class OpenAICompatibleProvider:
             list_videos="list" not in refused,
             variants=self._variants,
             unsupported=refused,
+            preview_models=self._preview_models,
         )
 
     def refused(self) -> dict[str, str]:
@@ -146,9 +149,11 @@ class OpenAICompatibleProvider:
         if self._models is not None and time.monotonic() - self._models_at < fresh_for:
             return self._models
         try:
-            listed = [m.id for m in self.list_models() if m.is_video]
+            infos = [m for m in self.list_models() if m.is_video]
         except APIError:
-            listed = []
+            infos = []
+        listed = [m.id for m in infos]
+        self._preview_models = tuple(m.id for m in infos if m.owned_by == LOCAL_PREVIEW_OWNER)
         models = tuple(listed) or self.config.models or MODELS
         self._models, self._models_at, self._models_listed = models, time.monotonic(), bool(listed)
         return models

@@ -23,7 +23,8 @@ def png_bytes() -> bytes:
 
 def test_the_form_reads_models_from_the_provider_and_defaults_to_720p(open_page, studio_of) -> None:
     at = no_exception(open_page("generate.py"))
-    assert at.selectbox(key="model").options == ["dailies-preview", "dailies-preview-pro", "sora-2", "sora-2-pro"]
+    assert at.selectbox(key="model").options == [f"{m} (local preview renderer)" for m in (
+        "dailies-preview", "dailies-preview-pro", "sora-2", "sora-2-pro")]
     assert at.segmented_control(key="size").value == "720x1280"
     assert set(at.segmented_control(key="size").options) == {"720x1280", "1280x720"}
     at.text_area(key="prompt").input("   ").run()
@@ -45,7 +46,7 @@ def test_larger_sizes_need_an_opt_in_that_shows_their_cost(open_page) -> None:
 def test_presets_add_to_the_prompt_with_one_click(open_page) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input("A kite over a beach").run()
-    at.pills(key="camera_preset").set_value("orbit").run()
+    at.pills(key="camera_preset_2").set_value("orbit").run()
     at.pills(key="light_preset").set_value("neon").run()
     assert at.text_area(key="prompt").value == "A kite over a beach, orbit, neon"
     assert any("/ 4,000 characters" in c.value for c in at.caption)

@@ -95,8 +95,7 @@ def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, stud
     assert studio_of().tracker.run_until_idle(timeout=90)
     at.run()
     take = studio_of().store.all()[0].id
-    at.segmented_control(key=f"sb_pick_{first}_1").set_value(take).run()
-    at.button(key="sb_launch").click().run()
+    at.segmented_control(key=f"sb_pick_{first}_1").set_value(take).run()  # the pick launches the chained shot
     assert studio_of().tracker.run_until_idle(timeout=90)
     at.run()
     chained = next(j.id for j in studio_of().store.all() if j.id != take)
