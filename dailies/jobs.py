@@ -24,9 +24,14 @@ class JobStatus(StrEnum):
     `timed_out` (we stopped waiting; a re-check may bring it back) and `needs_look` (its create was
     never confirmed and the provider cannot tell us whether it made it: it may exist and be paid for,
     so it is neither failed nor sent again until a person re-checks it, attaches the provider's id,
-    marks it failed, or retries it knowing it may pay twice).
+    marks it failed, or retries it knowing it may pay twice), and `waiting`: accepted and recorded here,
+    but not sent yet, because the provider refused in a way that proves nothing was made (a 429, too many
+    concurrent tasks, a refused connection) or its concurrency limit is full. The send queue
+    (`dailies/send_queue.py`) sends it when the provider allows; its `wait_reason` and `next_try_at` say
+    why and when.
     """
 
+    WAITING = "waiting"
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
     DOWNLOADING = "downloading"
@@ -38,6 +43,8 @@ class JobStatus(StrEnum):
     @property
     def label(self) -> str:
         """The status as the pages say it."""
+        if self is JobStatus.WAITING:
+            return "waiting to send"
         return "needs a look" if self is JobStatus.NEEDS_LOOK else self.replace("_", " ")
 
     @property
@@ -50,7 +57,7 @@ class JobStatus(StrEnum):
         return not self.is_active
 
 
-ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
+ACTIVE_STATUSES = frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
 
 
 class JobKind(StrEnum):
@@ -205,6 +212,11 @@ class Job:
 
     remote: dict[str, Any] = field(default_factory=dict)
     """The provider's last video object as it sent it, unknown fields included."""
+
+    wait_reason: str = ""
+    """While `waiting`: why it has not been sent yet, in words for a person."""
+    next_try_at: float | None = None
+    """While `waiting`: when the send queue tries to send it next (the provider's Retry-After, or backoff)."""
 
     made_by: str = ""
     """Who launched it: the signed-in user's e-mail, or the name given in the browser tab (not
