@@ -227,6 +227,19 @@ class Job:
         return self.status.is_active
 
     @property
+    def why(self) -> str:
+        """Why it is where it is, in a line: what it waits for while waiting, else the reason it ended badly."""
+        if self.status is JobStatus.WAITING:
+            return f"waiting to send: {self.wait_reason}" if self.wait_reason else "waiting to send"
+        return self.error.message if self.error else ""
+
+    def next_try_in(self, now: float) -> float | None:
+        """Seconds until a waiting job's next try (0 when due), or None when it is not waiting."""
+        if self.status is not JobStatus.WAITING or self.next_try_at is None:
+            return None
+        return max(0.0, self.next_try_at - now)
+
+    @property
     def has_video(self) -> bool:
         return "video" in self.files
 
