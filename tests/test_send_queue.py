@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 from until import wait_until
@@ -186,3 +187,23 @@ def test_the_sweep_waits_through_429s_and_says_why_a_take_was_not_made(tmp_path:
         assert sweep.returncode == 1 and "1 of 6 take(s) were not made" in sweep.stderr, sweep.stderr
         assert len(list(VideosClient(running.base_url).list_all())) == 6, "each take sent once"
 
+
+
+def test_a_limit_of_one_take_at_once_sends_the_rest_in_line(tmp_path: Path, isolated_home: Path) -> None:
+    from dailies.engine import EngineConfig, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2)) as running:
+        studio = Studio(Environment(home=isolated_home), engine_base_url=running.base_url)
+        studio.settings.provider_limits = {"engine": 1}
+        studio.tracker.policy = PollPolicy(first=0.2, cap=0.5)
+        result = studio.launch(_requests(3), concurrency=3)
+        assert [j.status for j in result.jobs].count(JobStatus.WAITING) == 2, result.jobs
+        assert all("limit of 1" in j.wait_reason for j in result.jobs if j.status is JobStatus.WAITING)
+        studio.start()
+        wait_until(lambda: not studio.store.active(), 120, "every take to finish")
+        assert all(studio.store.require(j.id).status is JobStatus.COMPLETED for j in result.jobs)
+        videos = sorted(VideosClient(running.base_url).list_all(), key=lambda v: v["created_at"])
+        assert len(videos) == 3
+        for earlier, later in pairwise(videos):
+            assert later["created_at"] >= earlier["completed_at"], "never two at the engine at once"
+        studio.close()

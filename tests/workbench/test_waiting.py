@@ -53,3 +53,13 @@ def test_the_card_says_what_it_waits_for_and_cancels_it(open_page, studio_of) ->
     at.button(key="cancel_t").click().run()
     cancelled = shared.store.require(job.id)
     assert cancelled.status is JobStatus.FAILED and cancelled.error.code == "cancelled"
+
+
+def test_a_providers_limit_of_takes_at_once_is_set_in_settings(open_page, studio_of) -> None:
+    at = no_exception(open_page("settings.py"))
+    at.number_input(key="limit_engine").set_value(2)
+    at.button(key="save_settings").click().run()
+    assert any(s.value == "Saved." for s in at.success)
+    shared = studio_of()
+    assert shared.settings.provider_limits == {"engine": 2}
+    assert shared.tracker.sends.limit("engine") == 2, "the send queue holds takes beyond it"
