@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from itertools import pairwise
@@ -207,3 +208,34 @@ def test_a_limit_of_one_take_at_once_sends_the_rest_in_line(tmp_path: Path, isol
         for earlier, later in pairwise(videos):
             assert later["created_at"] >= earlier["completed_at"], "never two at the engine at once"
         studio.close()
+
+
+def test_takes_waiting_in_a_stopped_process_are_sent_by_the_next_one(tmp_path: Path, isolated_home: Path) -> None:
+    """A real second process: a sweep whose creates are all refused is stopped while its takes wait; once the
+    provider allows again, `python -m dailies watch` sends each of them, once."""
+    from dailies.engine import EngineConfig, Faults, serve_engine
+
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2,
+                                   faults=Faults(rate_429_create=1.0, retry_after_s=1.0))) as running:
+        env = {**os.environ, "DAILIES_HOME": str(isolated_home)}
+        common = [sys.executable, "-m", "dailies", "--engine-url", running.base_url]
+        sweep = subprocess.Popen([*common, "sweep", "--count", "4", "--seconds", "4", "--size", "720x1280"],
+                                 cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = json.loads(sweep.stdout.readline())
+        assert first["submitted"] == 4 and first["waiting"] >= 3 and first["refused"] == 0, first
+        said = json.loads(sweep.stdout.readline())
+        assert said["waiting"] >= 3 and any("rate limit" in why for why in said["why"]), said
+        sweep.send_signal(signal.SIGINT)  # stopped while they wait: its leases are given up
+        sweep.communicate(timeout=60)
+        store = JobStore(isolated_home / "jobs.json")
+        assert [j.status for j in store.all()] == [JobStatus.WAITING] * 4, "kept, not lost, not sent"
+        assert list(VideosClient(running.base_url).list_all()) == []
+
+        running.engine.api.plan.faults = Faults()  # the provider allows again
+        watch = subprocess.run([*common, "watch", "--timeout", "120"], cwd=ROOT, env=env, text=True,
+                               capture_output=True, timeout=180)
+        assert watch.returncode == 0, watch.stderr
+        jobs = JobStore(isolated_home / "jobs.json").all()
+        assert all(j.status is JobStatus.COMPLETED for j in jobs), [(j.id, j.status) for j in jobs]
+        made = [v["id"] for v in VideosClient(running.base_url).list_all()]
+        assert sorted(made) == sorted(j.remote_id for j in jobs) and len(made) == 4, "each take made once"
