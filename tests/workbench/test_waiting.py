@@ -63,3 +63,17 @@ def test_a_providers_limit_of_takes_at_once_is_set_in_settings(open_page, studio
     shared = studio_of()
     assert shared.settings.provider_limits == {"engine": 2}
     assert shared.tracker.sends.limit("engine") == 2, "the send queue holds takes beyond it"
+
+
+def tile(job_id: str) -> None:
+    from components.runtime import studio
+    from components.variant_grid import take_tile
+
+    take_tile(studio().store.require(job_id), 0, blind=False)
+
+
+def test_a_grids_waiting_take_says_what_it_waits_for(open_page, studio_of) -> None:
+    open_page("generate.py")
+    job = waiting(studio_of().store)
+    at = no_exception(AppTest.from_function(tile, args=(job.id,), default_timeout=30).run())
+    assert at.info[0].value.startswith(f"Waiting to send: {REASON}; next try in "), "not a bare 0% bar"
