@@ -60,6 +60,24 @@ class JobStatus(StrEnum):
 ACTIVE_STATUSES = frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
 
 
+MOVES: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.FAILED}),
+}
+"""Declared moves out of a status, enforced by the store (`JobStore.update`); a status not listed here moves
+freely (so far). A waiting take was never sent: it leaves only to be sent (`queued`, just before its create
+leaves) or cancelled or refused (`failed`), never straight to a state only a provider's answer can give."""
+
+INTO: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.WAITING}),
+}
+"""Declared moves into a status: a take waits only from before its create was answered (`queued`)."""
+
+
+def may_move(old: JobStatus, new: JobStatus) -> bool:
+    """Whether a job may go from `old` to `new` (see MOVES and INTO)."""
+    return new in MOVES.get(old, frozenset(JobStatus)) and old in INTO.get(new, frozenset(JobStatus))
+
+
 class JobKind(StrEnum):
     GENERATE = "generate"
     REMIX = "remix"

@@ -189,14 +189,15 @@ class SendQueue:
         # is looked for at the provider (the unconfirmed handling), never sent again blindly.
         job = self.store.update(job.id, status=JobStatus.QUEUED, wait_reason="", next_try_at=None,
                                 params={**job.params, "sent_at": now, "looked_from": now})
-        try:
+        try:  # the slot is given back only once the outcome is in the store (it then counts as at the provider)
             remote = self.send(job)
         except Exception as exc:
             outcome = self.failed(job, exc)
             return outcome, (outcome.next_try_at if outcome.status is JobStatus.WAITING else None)
+        else:
+            return self.made(job, remote), None
         finally:
             self.sent(job)
-        return self.made(job, remote), None
 
     def failed(self, job: Job, error: Exception) -> Job:
         """A queued send failed: wait again, fail (a refusal that proves nothing was made), or leave it to the

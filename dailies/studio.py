@@ -542,11 +542,14 @@ class Studio:
         try:
             remote = provider.submit(request, source_remote_id=source_remote_id)
         except BaseException as exc:
-            self.tracker.sends.sent(job)
             if isinstance(exc, Exception) and (wait := wait_for(exc)) is not None:
-                job = self.tracker.sends.refused(job, wait)  # nothing was made: it waits, in line
+                try:
+                    job = self.tracker.sends.refused(job, wait)  # nothing was made: it waits, in line
+                finally:
+                    self.tracker.sends.sent(job)
                 self.tracker.track(job.id, first_poll_in=max(0.0, (job.next_try_at or now) - self.clock()))
                 return job
+            self.tracker.sends.sent(job)
             if not _may_have_arrived(exc):
                 self.store.delete(job.id)
                 self.tracker.release(job.id)
@@ -564,8 +567,10 @@ class Studio:
             if isinstance(exc, Exception):
                 return job
             raise  # an interrupt or exit goes on; the job stays, unconfirmed
-        self.tracker.sends.sent(job)
-        job = self.tracker.sends.made(job, remote)
+        try:
+            job = self.tracker.sends.made(job, remote)
+        finally:
+            self.tracker.sends.sent(job)  # after: the job now counts as at the provider, so its slot stays taken
         self.tracker.track(job.id, first_poll_in=remote.poll_after)
         return job
 

@@ -442,10 +442,14 @@ class Tracker:
     def recheck(self, job_id: str) -> Job:
         """Give a timed-out, failed-to-download or needs-a-look job another deadline and ask about it now.
 
-        A job that needs a look is looked for at the provider again, for another grace period.
+        A job that needs a look is looked for at the provider again, for another grace period. A take waiting
+        to be sent is only handed to the send queue now (which still honours the provider's wait).
         """
         job = self.store.require(job_id)
         now = self.clock()
+        if job.status is JobStatus.WAITING:  # never sent, so nothing to look for: try the send queue now
+            self.wake(job_id)
+            return job
         if job.remote_id is None:
             job = self.store.update(
                 job_id,

@@ -15,6 +15,7 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from until import wait_until
 
 from dailies.client import VideosClient
@@ -110,6 +111,18 @@ def test_a_concurrency_limit_from_settings_and_one_learned_from_a_refusal(tmp_pa
     assert learning.limit("p") == 1, "one take was at the provider when it said no more"
 
 
+def test_a_waiting_take_leaves_only_to_be_sent_or_to_fail(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.json")
+    job = store.insert(_job(1))
+    with pytest.raises(ValueError, match="cannot go from waiting to in_progress"):
+        store.update(job.id, status=JobStatus.IN_PROGRESS, remote_id="video_x")
+    assert store.require(job.id).status is JobStatus.WAITING and store.require(job.id).remote_id is None
+    done = store.insert(Job(id="job_done", provider="p", model="m", prompt="x", status=JobStatus.COMPLETED))
+    with pytest.raises(ValueError):
+        store.update(done.id, status=JobStatus.WAITING)
+    assert store.update(job.id, status=JobStatus.QUEUED).status is JobStatus.QUEUED
+
+
 def test_a_waiting_take_counts_in_the_days_spend(tmp_path: Path) -> None:
     job = _job(1)
     job.cost_estimate = 2.5
@@ -199,7 +212,9 @@ def test_a_limit_of_one_take_at_once_sends_the_rest_in_line(tmp_path: Path, isol
         studio.tracker.policy = PollPolicy(first=0.2, cap=0.5)
         result = studio.launch(_requests(3), concurrency=3)
         assert [j.status for j in result.jobs].count(JobStatus.WAITING) == 2, result.jobs
-        assert all("limit of 1" in j.wait_reason for j in result.jobs if j.status is JobStatus.WAITING)
+        reasons = [j.wait_reason for j in result.jobs if j.status is JobStatus.WAITING]
+        assert any("limit of 1" in why for why in reasons), reasons
+        assert all("limit of 1" in why or "in line behind 1" in why for why in reasons), reasons
         studio.start()
         wait_until(lambda: not studio.store.active(), 120, "every take to finish")
         assert all(studio.store.require(j.id).status is JobStatus.COMPLETED for j in result.jobs)
