@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("polling", "webhooks", "sweeps", "store", "downloads", "engine_render", "pages", "assemble")
+BENCHMARKS = ("polling", "webhooks", "sweeps", "rate_limits", "store", "downloads", "engine_render", "pages",
+              "assemble")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,13 @@ COLUMNS = [
 class EngineProcess:
     """`python -m dailies.engine` on a free loopback port, in its own process."""
 
-    def __init__(self, data_dir: Path, workers: int) -> None:
+    def __init__(self, data_dir: Path, workers: int, extra: Sequence[str] = ()) -> None:
+        """`extra`: more of the engine's options (its faults, say)."""
         self.port = free_port()
         self.data_dir = data_dir
         self.log = open(data_dir.parent / f"engine-{workers}.log", "wb")  # noqa: SIM115  (closed in stop)
         command = [sys.executable, "-m", "dailies.engine", "--port", str(self.port)]
-        command += ["--data-dir", str(data_dir), "--workers", str(workers)]
+        command += ["--data-dir", str(data_dir), "--workers", str(workers), *extra]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._wait_until_up()

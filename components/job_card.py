@@ -11,6 +11,7 @@ from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobKind, JobStatus
 
 STATUS_ICON = {
+    JobStatus.WAITING: ":material/pending:",
     JobStatus.QUEUED: ":material/schedule:",
     JobStatus.IN_PROGRESS: ":material/autorenew:",
     JobStatus.DOWNLOADING: ":material/download:",
@@ -44,7 +45,12 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
         st.caption(status_line(job))
         if show_prompt:
             st.text(job.prompt)
-        if job.is_active:
+        if job.status is JobStatus.WAITING:
+            st.info(plain(waiting_line(job, shared_clock())), icon=":material/pending:")
+            if actions and st.button("Cancel", key=f"cancel_{key}", icon=":material/cancel:",
+                                     help="Not sent yet, so nothing is paid: cancel it"):
+                cancel(job)
+        elif job.is_active:
             label = "Downloading files…" if job.status is JobStatus.DOWNLOADING else f"{job.progress}%"
             st.progress(job.progress / 100, text=label)
         elif job.status is JobStatus.NEEDS_LOOK and job.error:
@@ -68,6 +74,28 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             needs_look_actions(job, key)
         elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
             retry_or_recheck(job, key)
+
+
+def waiting_line(job: Job, now: float) -> str:
+    """What a waiting take waits for, and when it is tried next ("next try in 12 s")."""
+    line = f"Waiting to send: {job.wait_reason or 'the provider is busy'}"
+    left = job.next_try_in(now)
+    if left is not None:
+        line += f"; next try in {left:.0f} s" if left >= 1 else "; next try now"
+    return line
+
+
+def shared_clock() -> float:
+    return studio().clock()
+
+
+def cancel(job: Job) -> None:
+    try:
+        studio().cancel(job.id)
+    except (RequestRefused, APIError) as exc:
+        st.error(plain(exc), icon=":material/block:")
+        return
+    st.rerun()
 
 
 def job_tags(job: Job, key: str) -> None:

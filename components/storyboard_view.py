@@ -10,10 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.job_card import waiting_line
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.errors import ValidationError
 from dailies.handoff import contact_sheet_png, media_zip, otio_json
+from dailies.jobs import JobStatus
 from dailies.storyboard import CONTINUITY, EXTEND, NONE, Board, Cut, ShotState, Storyboards
 from dailies.validation import check_reference_image
 
@@ -128,6 +130,8 @@ def shot_takes(board: Board, state: ShotState) -> None:
         with columns[number % len(columns)]:
             if job.has_video and job.status == "completed":
                 st.video(media_url(job))
+            elif job.status is JobStatus.WAITING:
+                st.info(plain(f"Take {number + 1}: {waiting_line(job, studio().clock())}"), icon=":material/pending:")
             elif job.is_active:
                 st.progress(job.progress / 100, text=f"Take {number + 1}: {job.status.label} {job.progress}%")
             else:

@@ -12,12 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.job_card import waiting_line
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.batch import shortened
 from dailies.compare import takes_param
 from dailies.exports import safe_csv
-from dailies.jobs import Job, JobRequest
+from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.providers.base import Capabilities
 from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
 from dailies.studio import Studio
@@ -179,6 +180,8 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
         st.markdown(f"**Take {chr(65 + position)}**" if blind else f"**{plain(label(job))}**")
         if job.status == "completed" and job.has_video:
             st.video(media_url(job), alt=f"Take {position + 1}")
+        elif job.status is JobStatus.WAITING:
+            st.info(plain(waiting_line(job, studio().clock())), icon=":material/pending:")
         elif job.is_active:
             st.progress(job.progress / 100, text=f"{job.status.label} {job.progress}%")
         else:

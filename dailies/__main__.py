@@ -18,7 +18,7 @@ import httpx
 
 from dailies.config import Environment
 from dailies.errors import DailiesError
-from dailies.jobs import JobRequest, JobStatus
+from dailies.jobs import ACTIVE_STATUSES, Job, JobRequest, JobStatus
 from dailies.studio import Studio, new_group_id
 from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
 
@@ -134,16 +134,37 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         ]
         started = time.perf_counter()
         result = studio.launch(requests, concurrency=args.concurrency, provider=args.provider)
-        print(json.dumps({"group": group, "submitted": len(result.jobs), "refused": len(result.errors)}), flush=True)
+        waiting = [j for j in result.jobs if j.status is JobStatus.WAITING]
+        print(json.dumps({"group": group, "submitted": len(result.jobs), "waiting": len(waiting),
+                          "refused": len(result.errors)}), flush=True)
+        for request, error in result.errors:
+            print(json.dumps({"refused": request.axes.get("take"), "reason": str(error)}), flush=True)
         studio.start()
-        while studio.store.query(
-            group_id=group, status=[JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING]
-        ):
+        said_waiting = {j.id: j.wait_reason for j in waiting}
+        _say_waiting(waiting)
+        while active := studio.store.query(group_id=group, status=ACTIVE_STATUSES):
+            now_waiting = [j for j in active if j.status is JobStatus.WAITING]
+            if {j.id: j.wait_reason for j in now_waiting} != said_waiting:
+                said_waiting = {j.id: j.wait_reason for j in now_waiting}
+                _say_waiting(now_waiting)
             if time.perf_counter() - started > args.timeout:
                 return 2
             time.sleep(0.2)
-        _print_jobs(studio, [j.id for j in studio.store.group(group)])
+        jobs = studio.store.group(group)
+        _print_jobs(studio, [j.id for j in jobs])
+        not_made = [j for j in jobs if j.status is not JobStatus.COMPLETED]
+        if not_made or result.errors:
+            print(f"{len(not_made) + len(result.errors)} of {args.count} take(s) were not made "
+                  "(the reasons are above)", file=sys.stderr)
+            return 1
         return 0
+
+
+def _say_waiting(waiting: Sequence[Job]) -> None:
+    """One line for the takes that wait for their provider, and why (they are sent when it allows)."""
+    if waiting:
+        reasons = sorted({j.wait_reason for j in waiting})
+        print(json.dumps({"waiting": len(waiting), "why": reasons}), flush=True)
 
 
 def cmd_providers(args: argparse.Namespace) -> int:

@@ -160,7 +160,7 @@ class VideosClient:
         """`POST /videos` as multipart; `input_reference` is an uploaded image or `{image_url|file_id}`."""
         fields: dict[str, Any] = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
         fields.update(extra or {})
-        return self._post_multipart("videos", fields, {"input_reference": input_reference})
+        return self._post_multipart("videos", fields, {"input_reference": input_reference}, create=True)
 
     def retrieve(self, video_id: str) -> dict[str, Any]:
         return self.poll_once(video_id).video
@@ -199,7 +199,7 @@ class VideosClient:
 
     def remix(self, video_id: str, *, prompt: str) -> dict[str, Any]:
         return self._request(
-            "POST", f"videos/{_segment(video_id)}/remix", idempotent=False, json={"prompt": prompt}
+            "POST", f"videos/{_segment(video_id)}/remix", idempotent=False, create=True, json={"prompt": prompt}
         ).json()
 
     def extend(
@@ -218,8 +218,8 @@ class VideosClient:
         if isinstance(video, str):
             body = {name: str(value) for name, value in fields.items() if value is not None}
             body["video"] = {"id": video}
-            return self._request("POST", path, idempotent=False, json=body).json()
-        return self._post_multipart(path, fields, {"video": video})
+            return self._request("POST", path, idempotent=False, create=True, json=body).json()
+        return self._post_multipart(path, fields, {"video": video}, create=True)
 
     def create_character(self, *, name: str, video: Upload) -> dict[str, Any]:
         return self._post_multipart("videos/characters", {"name": name}, {"video": video})
@@ -337,7 +337,8 @@ class VideosClient:
             attempt += 1
 
     def _post_multipart(
-        self, path: str, fields: Mapping[str, Any], attachments: Mapping[str, Upload | Mapping[str, str] | None]
+        self, path: str, fields: Mapping[str, Any], attachments: Mapping[str, Upload | Mapping[str, str] | None],
+        *, create: bool = False,
     ) -> dict[str, Any]:
         """Send a multipart body as the SDK does: nested objects become `name[key]` fields."""
         parts: list[tuple[str, Any]] = [
@@ -350,9 +351,13 @@ class VideosClient:
                 parts.extend((f"{name}[{key}]", (None, str(v))) for key, v in value.items())
             else:
                 parts.append((name, value))
-        return self._request("POST", path, idempotent=False, files=parts).json()
+        return self._request("POST", path, idempotent=False, create=create, files=parts).json()
 
-    def _request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, *, idempotent: bool, create: bool = False,
+                 **kwargs: Any) -> httpx.Response:
+        """`create`: a video's create, whose 429 is handed up at once ("not made, retry after N"): the send
+        queue (`dailies/send_queue.py`) keeps the take waiting, visibly and in order, instead of this call
+        sleeping a few times and then losing it."""
         attempt = 0
         while True:
             try:
@@ -364,6 +369,8 @@ class VideosClient:
                     return response
                 error = _error_from_response(response)
             if attempt >= self.retry.max_retries or not is_retryable(error, idempotent=idempotent):
+                raise error
+            if create and isinstance(error, RateLimitError):
                 raise error
             wait = self.retry.delay(attempt, retry_after_seconds(error.headers))
             log.info("%s %s failed (%s); retry %d in %.2fs", method, path, error, attempt + 1, wait)

@@ -269,6 +269,9 @@ class Settings:
     rates: dict[str, float] = field(default_factory=lambda: PriceList(DEFAULT_RATES).to_table())
     deadline_minutes: float = 15.0
     max_concurrency: int = 4
+    provider_limits: dict[str, int] = field(default_factory=dict)
+    """At most this many takes at a provider at once, by provider name (its plan's concurrent tasks); absent
+    or 0: no limit known until the provider refuses one (then the send queue learns it)."""
     keep_days: int = 0
     """Clean-up: delete local files of unpicked takes older than this (0 keeps everything)."""
     bucket: BucketSettings = field(default_factory=BucketSettings)

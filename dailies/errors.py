@@ -201,3 +201,21 @@ def plain_reason(exc: APIError) -> str:
     if isinstance(exc, ServerError):
         return "it answered with a server error"
     return exc.message or str(exc)
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """Whether a failed send may still have made the job at the server (and so must be kept, unconfirmed).
+
+    Only a refusal proves nothing was made: ours before sending (validation, a missing file), a
+    connection that never opened, or the server's own 4xx answer. Anything else (a timeout, a dropped
+    or closed connection, a 5xx, an answer we could not read, an interrupt) may have arrived.
+    """
+    if isinstance(error, RequestRefused):
+        return False
+    if isinstance(error, OSError) and not isinstance(error, ConnectionError | TimeoutError):
+        return False  # a file we could not read before sending
+    if isinstance(error, APIConnectionError):
+        return error.code != "connect_failed"
+    if isinstance(error, APIError):
+        return isinstance(error, ServerError) or error.status_code is None or error.status_code in (408, 499)
+    return True

@@ -17,14 +17,14 @@ from dailies.exports import safe_csv
 from dailies.jobs import Job
 from dailies.store import JobStore
 
-COLUMNS = ("thumbnail", "status", "progress", "kind", "model", "size", "seconds", "cost", "created", "rating",
+COLUMNS = ("thumbnail", "status", "why", "progress", "kind", "model", "size", "seconds", "cost", "created", "rating",
            "tags", "picked", "prompt", "group", "made_by", "provider", "id")
 # What the History table shows, in order: the prompt early, so it has room at 1440 px.
-SHOWN = ("thumbnail", "status", "prompt", "rating", "picked", "tags", "progress", "kind", "provider", "model", "size",
-         "seconds", "cost", "created", "made_by", "id")
+SHOWN = ("thumbnail", "status", "prompt", "rating", "picked", "tags", "progress", "why", "kind", "provider", "model",
+         "size", "seconds", "cost", "created", "made_by", "id")
 PAGE_SIZE = 100
-_ROW = operator.attrgetter("status", "progress", "kind", "model", "size", "seconds", "cost_estimate", "created_at",
-                           "rating", "tags", "picked", "prompt", "group_id", "made_by", "provider", "id")
+_ROW = operator.attrgetter("status", "why", "progress", "kind", "model", "size", "seconds", "cost_estimate",
+                           "created_at", "rating", "tags", "picked", "prompt", "group_id", "made_by", "provider", "id")
 """A job's fields in the order of COLUMNS after the thumbnail."""
 
 

@@ -24,9 +24,14 @@ class JobStatus(StrEnum):
     `timed_out` (we stopped waiting; a re-check may bring it back) and `needs_look` (its create was
     never confirmed and the provider cannot tell us whether it made it: it may exist and be paid for,
     so it is neither failed nor sent again until a person re-checks it, attaches the provider's id,
-    marks it failed, or retries it knowing it may pay twice).
+    marks it failed, or retries it knowing it may pay twice), and `waiting`: accepted and recorded here,
+    but not sent yet, because the provider refused in a way that proves nothing was made (a 429, too many
+    concurrent tasks, a refused connection) or its concurrency limit is full. The send queue
+    (`dailies/send_queue.py`) sends it when the provider allows; its `wait_reason` and `next_try_at` say
+    why and when.
     """
 
+    WAITING = "waiting"
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
     DOWNLOADING = "downloading"
@@ -38,6 +43,8 @@ class JobStatus(StrEnum):
     @property
     def label(self) -> str:
         """The status as the pages say it."""
+        if self is JobStatus.WAITING:
+            return "waiting to send"
         return "needs a look" if self is JobStatus.NEEDS_LOOK else self.replace("_", " ")
 
     @property
@@ -50,7 +57,25 @@ class JobStatus(StrEnum):
         return not self.is_active
 
 
-ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
+ACTIVE_STATUSES = frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING})
+
+
+MOVES: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.FAILED}),
+}
+"""Declared moves out of a status, enforced by the store (`JobStore.update`); a status not listed here moves
+freely (so far). A waiting take was never sent: it leaves only to be sent (`queued`, just before its create
+leaves) or cancelled or refused (`failed`), never straight to a state only a provider's answer can give."""
+
+INTO: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.WAITING}),
+}
+"""Declared moves into a status: a take waits only from before its create was answered (`queued`)."""
+
+
+def may_move(old: JobStatus, new: JobStatus) -> bool:
+    """Whether a job may go from `old` to `new` (see MOVES and INTO)."""
+    return new in MOVES.get(old, frozenset(JobStatus)) and old in INTO.get(new, frozenset(JobStatus))
 
 
 class JobKind(StrEnum):
@@ -206,6 +231,11 @@ class Job:
     remote: dict[str, Any] = field(default_factory=dict)
     """The provider's last video object as it sent it, unknown fields included."""
 
+    wait_reason: str = ""
+    """While `waiting`: why it has not been sent yet, in words for a person."""
+    next_try_at: float | None = None
+    """While `waiting`: when the send queue tries to send it next (the provider's Retry-After, or backoff)."""
+
     made_by: str = ""
     """Who launched it: the signed-in user's e-mail, or the name given in the browser tab (not
     authentication); empty for jobs made before this was kept, or from the command line."""
@@ -213,6 +243,19 @@ class Job:
     @property
     def is_active(self) -> bool:
         return self.status.is_active
+
+    @property
+    def why(self) -> str:
+        """Why it is where it is, in a line: what it waits for while waiting, else the reason it ended badly."""
+        if self.status is JobStatus.WAITING:
+            return f"waiting to send: {self.wait_reason}" if self.wait_reason else "waiting to send"
+        return self.error.message if self.error else ""
+
+    def next_try_in(self, now: float) -> float | None:
+        """Seconds until a waiting job's next try (0 when due), or None when it is not waiting."""
+        if self.status is not JobStatus.WAITING or self.next_try_at is None:
+            return None
+        return max(0.0, self.next_try_at - now)
 
     @property
     def has_video(self) -> bool:

@@ -75,8 +75,8 @@ class PriceList:
 
 
 BILLED_STATUSES = frozenset(
-    {JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING, JobStatus.COMPLETED, JobStatus.TIMED_OUT,
-     JobStatus.NEEDS_LOOK}
+    {JobStatus.WAITING, JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING, JobStatus.COMPLETED,
+     JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
 )
 
 

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from dailies import file_watch
 from dailies.errors import DailiesError
-from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
+from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus, may_move
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 
 __all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "Claim", "Claims", "CorruptStoreError", "JobStore",
@@ -491,6 +491,8 @@ class JobStore:
             job = self.require(job_id)
             changes.setdefault("updated_at", time.time())
             new = dataclasses.replace(job, **changes)
+            if not may_move(job.status, new.status):
+                raise ValueError(f"{job_id} cannot go from {job.status} to {new.status}")
             data = new.to_dict()
             records = [{"t": JOBS_TABLE, "k": job_id, "set": {k: data[k] for k in changes}}]
             if not new.is_active and job_id in self._journal.table(LEASES_TABLE):

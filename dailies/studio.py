@@ -40,22 +40,22 @@ from dailies.config import (
     is_loopback_host,
 )
 from dailies.errors import (
-    APIConnectionError,
     APIError,
     ModerationBlocked,
     NotFoundError,
     NotSupported,
     RequestRefused,
-    ServerError,
     ValidationError,
 )
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import Job, JobError, JobKind, JobRequest, JobStatus, new_job_id
 from dailies.media import MediaLibrary, UsageCounter
 from dailies.moderation import LocalRules
 from dailies.pricing import PriceList, check_budget, spend_since, start_of_day
 from dailies.providers import registry as provider_registry
-from dailies.providers.base import Capabilities, Health, ModerationVerdict, VideoProvider
+from dailies.providers.base import Capabilities, Health, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
+from dailies.send_queue import SendQueue, wait_for
 from dailies.store import JobStore
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
@@ -253,6 +253,8 @@ class Studio:
             clock=clock,
             bucket=self.bucket,
         )
+        self.tracker.sends = SendQueue(self.store, self._send_waiting, clock=clock,
+                                       limits=lambda name: self.settings.provider_limits.get(name))
         self._health: dict[str, tuple[float, Health]] = {}
         self._health_lock = threading.Lock()
         self._starting: threading.Thread | None = None
@@ -532,10 +534,24 @@ class Studio:
             made_by=made_by or "",
         )
         self.tracker.hold(job.id)
+        gate = self.tracker.sends.admit(job)
+        if not gate.ok:  # the provider's limit or Retry-After holds, or older takes wait: in line, sent later
+            job.status, job.wait_reason, job.next_try_at = JobStatus.WAITING, gate.reason, gate.next_try_at
+            self.store.insert(job)
+            self.tracker.track(job.id, first_poll_in=max(0.0, gate.next_try_at - now))
+            return job
         self.store.insert(job)
         try:
             remote = provider.submit(request, source_remote_id=source_remote_id)
         except BaseException as exc:
+            if isinstance(exc, Exception) and (wait := wait_for(exc)) is not None:
+                try:
+                    job = self.tracker.sends.refused(job, wait)  # nothing was made: it waits, in line
+                finally:
+                    self.tracker.sends.sent(job)
+                self.tracker.track(job.id, first_poll_in=max(0.0, (job.next_try_at or now) - self.clock()))
+                return job
+            self.tracker.sends.sent(job)
             if not _may_have_arrived(exc):
                 self.store.delete(job.id)
                 self.tracker.release(job.id)
@@ -553,18 +569,36 @@ class Studio:
             if isinstance(exc, Exception):
                 return job
             raise  # an interrupt or exit goes on; the job stays, unconfirmed
-        job = self.store.update(
-            job.id,
-            remote_id=remote.remote_id,
-            status=remote.status,
-            progress=remote.progress,
-            remote=remote.raw,
-            model=remote.model or job.model,
-            seconds=remote.seconds or job.seconds,
-            size=remote.size or job.size,
-        )
+        try:
+            job = self.tracker.sends.made(job, remote)
+        finally:
+            self.tracker.sends.sent(job)  # after: the job now counts as at the provider, so its slot stays taken
         self.tracker.track(job.id, first_poll_in=remote.poll_after)
         return job
+
+    def _send_waiting(self, job: Job) -> RemoteVideo:
+        """The create of a take that waited (the send queue calls this): its request, rebuilt from the record."""
+        request = JobRequest(
+            prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds, kind=job.kind,
+            reference_path=job.params.get("reference_path"), source_job_id=job.source_job_id,
+            group_id=job.group_id, axes=dict(job.axes), seed=job.params.get("seed"), tags=list(job.tags),
+        )
+        source_remote_id = self._source_remote_id(request, job.provider)
+        return self.provider(job.provider).submit(request, source_remote_id=source_remote_id)
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a take that waits to be sent: nothing was made, so nothing is paid; it is marked failed."""
+        job = self.store.require(job_id)
+        if job.status is not JobStatus.WAITING:
+            raise ValidationError(f"{job.id} is {job.status.label}: only a take waiting to be sent can be cancelled.")
+        if not self.store.claim(job_id, self.tracker.owner, self.tracker.lease_s):
+            raise ValidationError(f"{job.id} is being sent right now by another process; look again in a moment.")
+        job = self.store.require(job_id)  # as the claim found it: it may have been sent just now
+        if job.status is not JobStatus.WAITING:
+            self.store.release(job_id, self.tracker.owner)
+            raise ValidationError(f"{job.id} was sent meanwhile ({job.status.label}); it can no longer be cancelled.")
+        return self.store.update(job_id, status=JobStatus.FAILED, next_try_at=None, error=JobError(
+            f"Cancelled while waiting to send ({job.wait_reason}); nothing was made.", "cancelled"))
 
     def launch(
         self, requests: Iterable[JobRequest], *, concurrency: int | None = None, provider: str | None = None,
@@ -801,24 +835,6 @@ def _params_of(request: JobRequest) -> dict[str, Any]:
     if request.seed is not None:
         params["seed"] = request.seed
     return params
-
-
-def _may_have_arrived(error: BaseException) -> bool:
-    """Whether a failed send may still have made the job at the server (and so must be kept, unconfirmed).
-
-    Only a refusal proves nothing was made: ours before sending (validation, a missing file), a
-    connection that never opened, or the server's own 4xx answer. Anything else (a timeout, a dropped
-    or closed connection, a 5xx, an answer we could not read, an interrupt) may have arrived.
-    """
-    if isinstance(error, RequestRefused | NotSupported):
-        return False
-    if isinstance(error, OSError) and not isinstance(error, ConnectionError | TimeoutError):
-        return False  # a file we could not read before sending
-    if isinstance(error, APIConnectionError):
-        return error.code != "connect_failed"
-    if isinstance(error, APIError):
-        return isinstance(error, ServerError) or error.status_code is None or error.status_code in (408, 499)
-    return True
 
 
 def _defined(server: ServerProvider, entry: ProviderSettings | None) -> ProviderSettings:

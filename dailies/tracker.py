@@ -40,6 +40,7 @@ from dailies.errors import (
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
 from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
+from dailies.send_queue import SendQueue
 from dailies.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,8 @@ class Tracker:
         self.bucket = bucket or (lambda: None)
         self._uploads: dict[str, _Upload] = {}
         """Completed jobs whose upload failed: tried again with backoff, the local copy untouched meanwhile."""
+        self.sends = SendQueue(store, _no_sender, clock=clock)
+        """Takes waiting for their provider to allow the send (the studio gives it the sender and the limits)."""
         self.files_checked = threading.Event()
         """Set once finished takes have been looked for their files after `start` (from a thread of its own):
         until then, a finished take without its file may yet be sent back to download."""
@@ -439,10 +442,14 @@ class Tracker:
     def recheck(self, job_id: str) -> Job:
         """Give a timed-out, failed-to-download or needs-a-look job another deadline and ask about it now.
 
-        A job that needs a look is looked for at the provider again, for another grace period.
+        A job that needs a look is looked for at the provider again, for another grace period. A take waiting
+        to be sent is only handed to the send queue now (which still honours the provider's wait).
         """
         job = self.store.require(job_id)
         now = self.clock()
+        if job.status is JobStatus.WAITING:  # never sent, so nothing to look for: try the send queue now
+            self.wake(job_id)
+            return job
         if job.remote_id is None:
             job = self.store.update(
                 job_id,
@@ -597,6 +604,8 @@ class Tracker:
         if job is None or not job.is_active:
             self.store.release(job_id, self.owner)
             return job
+        if job.status is JobStatus.WAITING:
+            return self._send_waiting(job, sched, now)
         if job.remote_id is None:
             return self._unconfirmed(job, sched, now)
         if job.status is JobStatus.DOWNLOADING:
@@ -793,6 +802,18 @@ class Tracker:
         sched.polls += 1
         return current
 
+    def _send_waiting(self, job: Job, sched: _Schedule, now: float) -> Job:
+        """A take waiting for its provider: the send queue sends it when allowed, else says when to look again."""
+        job, next_try = self.sends.step(job)
+        if next_try is not None:
+            sched.next_at = max(next_try, now + 0.05)
+        elif job.remote_id is not None:
+            sched.asked_at = self.clock()
+            sched.next_at = self._next_poll(job, self.policy.first)
+        else:  # sent, and the answer was lost or failed: looked for (the unconfirmed handling), never resent
+            sched.next_at = self.clock() + 2.0
+        return job
+
     def _not_made(self, job: Job) -> Job:
         """The provider listed its videos after the send and this job was not among them: never made."""
         said = f" The send ended with: {job.error.message}" if job.error else ""
@@ -838,13 +859,15 @@ class Tracker:
         """
         with self._adopting:
             waiting = [
-                j for j in self.store.active() if j.provider == name and j.remote_id is None and j.id not in self._held
+                j for j in self.store.active()
+                if j.provider == name and j.remote_id is None and j.id not in self._held
+                and j.status is not JobStatus.WAITING  # never sent: nothing to look for
             ]
             if not waiting:
                 return set()
             on_wire = [j for j in map(self.store.get, list(self._held)) if j is not None and j.provider == name]
             claimed = {j.remote_id for j in self.store.all() if j.remote_id}
-            oldest = min(j.created_at for j in waiting) - self.policy.clock_slack
+            oldest = min(_sent_at(j) for j in waiting) - self.policy.clock_slack
             videos: list[tuple[float, dict[str, Any]]] = []
             older_in_a_row = 0
             for video in _list_videos(provider):
@@ -858,7 +881,7 @@ class Tracker:
                 if created is not None and video.get("id") and str(video["id"]) not in claimed:
                     videos.append((created, video))
             pairs = sorted(
-                (abs(created - job.created_at), job.created_at, n, job, video)
+                (abs(created - _sent_at(job)), _sent_at(job), n, job, video)
                 for job in waiting
                 for n, (created, video) in enumerate(videos)
                 if self._could_be(job, video, created)
@@ -888,7 +911,8 @@ class Tracker:
 
     def _could_be(self, job: Job, video: dict[str, Any], created: float) -> bool:
         """Whether a listed video agrees with everything this job sent, and was made around its send."""
-        if not job.created_at - self.policy.clock_slack <= created <= job.created_at + self.policy.adopt_window:
+        sent_at = _sent_at(job)
+        if not sent_at - self.policy.clock_slack <= created <= sent_at + self.policy.adopt_window:
             return False
         if str(video.get("prompt") or "").strip() != job.prompt.strip():
             return False
@@ -921,6 +945,15 @@ class Tracker:
         if error is not None:
             self.stats.errors += 1
             sched.last_error = str(error)
+
+
+def _sent_at(job: Job) -> float:
+    """When the job's create left: its creation, or later when it waited in the send queue first."""
+    return float(job.params.get("sent_at") or job.created_at)
+
+
+def _no_sender(job: Job) -> RemoteVideo:
+    raise NotSupported("no sender for waiting takes: the studio gives the tracker one")
 
 
 def _list_videos(provider: VideoProvider) -> Iterator[dict[str, Any]]:

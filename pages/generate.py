@@ -18,7 +18,7 @@ from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
-from dailies.jobs import Job, JobRequest
+from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.library import images_sent
 from dailies.studio import new_group_id
 from dailies.validation import REFERENCE_SUFFIXES, prompt_length
@@ -123,9 +123,13 @@ with form:
             st.error(plain(exc), icon=":material/block:")
         else:
             st.session_state.setdefault("my_jobs", [])[0:0] = [job.id for job in jobs]
-            if jobs:
+            waiting = sum(job.status is JobStatus.WAITING for job in jobs)
+            if jobs and not waiting:
                 st.toast(f"Sent: {count_of(len(jobs), 'take')} rendering, shown on the right",
                          icon=":material/send:")
+            elif jobs:  # kept, in line: sent when the provider allows (each card says why and when)
+                st.toast(f"{count_of(len(jobs), 'take')} accepted; {waiting} wait for the provider's limit and go "
+                         "when it allows", icon=":material/pending:")
             if group and jobs:
                 st.session_state["my_group"] = group
             for _, error in errors:

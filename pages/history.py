@@ -83,6 +83,8 @@ def table(was_live: bool) -> None:
             "picked": st.column_config.CheckboxColumn("Picked"),
             "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
             "status": st.column_config.TextColumn("Status"),
+            "why": st.column_config.TextColumn("Why", width=260,
+                                               help="What a take waits for before it is sent, or why it failed"),
             "kind": st.column_config.TextColumn("Kind"),
             "provider": st.column_config.TextColumn("Provider"),
             "model": st.column_config.TextColumn("Model"),

@@ -16,7 +16,7 @@ from dailies.providers import registry
 from dailies.videos_spec import SECONDS, SIZES
 
 shared = studio()
-settings = dataclasses.replace(shared.settings)
+settings = dataclasses.replace(shared.settings, provider_limits=dict(shared.settings.provider_limits))
 st.title("Settings")
 if bound_beyond_loopback():
     st.warning(f"This workbench is bound to {st.get_option('server.address') or 'every interface'}, beyond "
@@ -57,6 +57,12 @@ for name in names:
             entry = added_by_name.get(name)
             if entry is not None and name not in defined and registry.added_problem(name, entry):
                 st.code(registry.definition(name, entry.kind, entry.base_url, entry.key_from), language="toml")
+        limit = st.number_input("Takes at once (0: no limit)", 0, 100, int(settings.provider_limits.get(name, 0)),
+                                key=f"limit_{name}", width=170,
+                                help="Its plan's concurrent tasks: more takes wait here, in line, and go as "
+                                     "earlier ones finish. A refusal that names its limit teaches it too.")
+        settings.provider_limits = {**{k: v for k, v in settings.provider_limits.items() if k != name},
+                                    **({name: int(limit)} if limit else {})}
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
             health = shared.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))

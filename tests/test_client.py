@@ -119,7 +119,22 @@ def test_a_create_is_never_sent_twice_after_it_may_have_reached_the_server() -> 
     assert len(calls) == 1 and slept == []
 
 
-def test_a_create_refused_with_429_is_retried_because_nothing_was_created() -> None:
+def test_a_create_refused_with_429_is_handed_up_at_once_with_its_retry_after() -> None:
+    """Nothing was made, so the take may wait and go later: the send queue does that, visibly and in order,
+    instead of the client sleeping a few times and then losing the take."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(429, headers={"retry-after-ms": "1500"}, json=error_body("busy", "rate_limit_exceeded"))
+
+    client, slept = make_client(handler)
+    with pytest.raises(errors.RateLimitError) as raised:
+        client.create(prompt="a cat")
+    assert len(calls) == 1 and slept == [] and raised.value.retry_after == 1.5
+
+
+def test_a_read_refused_with_429_is_still_retried() -> None:
     calls = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -129,7 +144,7 @@ def test_a_create_refused_with_429_is_retried_because_nothing_was_created() -> N
         return httpx.Response(200, json=VIDEO)
 
     client, slept = make_client(handler)
-    assert client.create(prompt="a cat")["id"] == "video_1"
+    assert client.retrieve("video_1")["id"] == "video_1"
     assert len(calls) == 3 and slept == [0.01, 0.01]
 
 

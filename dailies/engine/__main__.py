@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-drop", type=float, default=0.0)
     parser.add_argument("--blocked-term", action="append", default=[])
     parser.add_argument("--fault-seed", type=int, default=None)
+    parser.add_argument("--rate-429-create", type=float, default=0.0, help="fraction of creates answered 429")
     parser.add_argument("--webhook-drop", type=float, default=0.0, help="fraction of webhook events never sent")
     parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="wait before each event's first attempt")
     parser.add_argument("--webhook-duplicate", type=float, default=0.0, help="fraction of events sent twice")
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     faults = Faults(
         rate_429=args.rate_429,
+        rate_429_create=args.rate_429_create,
         retry_after_s=args.retry_after_s,
         rate_5xx=args.rate_5xx,
         rate_failed_jobs=args.rate_failed,

@@ -131,7 +131,7 @@ class VideosAPI:
 
     # -- guards ------------------------------------------------------------------------------------
 
-    async def _guard(self, request: Request, *, faults: bool = True) -> None:
+    async def _guard(self, request: Request, *, faults: bool = True, create: bool = False) -> None:
         if self._key:
             header = request.headers.get("authorization", "")
             given = header[7:] if header.lower().startswith("bearer ") else ""
@@ -147,7 +147,7 @@ class VideosAPI:
             await asyncio.sleep(faults_cfg.latency_ms / 1000)
         if not faults:
             return
-        status = self.plan.request_fault()
+        status = self.plan.request_fault(create=create)
         if status == 429:
             wait = faults_cfg.retry_after_s
             raise APIError(
@@ -220,7 +220,7 @@ class VideosAPI:
         return JSONResponse({"object": "list", "data": data})
 
     async def create(self, request: Request) -> Response:
-        await self._guard(request)
+        await self._guard(request, create=True)
         body = await self._body(request)
         prompt = _prompt(body)
         model = resolve_model(_text(body.get("model")))
@@ -241,7 +241,7 @@ class VideosAPI:
         return self._created(await run_in_threadpool(self.book.add, job))
 
     async def remix(self, request: Request) -> Response:
-        await self._guard(request)
+        await self._guard(request, create=True)
         body = await self._body(request)
         prompt = _prompt(body)
         source = self._completed(request.path_params["video_id"])
@@ -255,7 +255,7 @@ class VideosAPI:
         return self._created(await run_in_threadpool(self.book.add, job))
 
     async def extend(self, request: Request) -> Response:
-        await self._guard(request)
+        await self._guard(request, create=True)
         body = await self._body(request)
         prompt = _prompt(body)
         added = _seconds(body.get("seconds"), EXTEND_SECONDS, None)
@@ -272,7 +272,7 @@ class VideosAPI:
         return self._created(await run_in_threadpool(self.book.add, job))
 
     async def edit(self, request: Request) -> Response:
-        await self._guard(request)
+        await self._guard(request, create=True)
         body = await self._body(request)
         prompt = _prompt(body)
         source_path, source = await self._source_video(body.get("video"))

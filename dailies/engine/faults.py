@@ -18,6 +18,9 @@ class Faults:
     rate_429: float = 0.0
     """Fraction of API requests answered 429 with Retry-After."""
     retry_after_s: float = 1.0
+    rate_429_create: float = 0.0
+    """Fraction of creates (generate, remix, extend, edit) answered 429 with Retry-After, before anything is
+    made: a provider's rate limit on creates (Replicate, fal) or on concurrent tasks (Runway)."""
     rate_5xx: float = 0.0
     """Fraction of API requests answered 500/502/503."""
     rate_failed_jobs: float = 0.0
@@ -67,8 +70,10 @@ class FaultPlan:
         with self._lock:
             return self._rng.random() < rate
 
-    def request_fault(self) -> int | None:
+    def request_fault(self, *, create: bool = False) -> int | None:
         """A status to answer instead of serving this request (429, 500, 502, 503), or None."""
+        if create and self._draw(self.faults.rate_429_create):
+            return 429
         if self._draw(self.faults.rate_429):
             return 429
         if self._draw(self.faults.rate_5xx):
