@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dailies.config import BucketSettings, Environment, ProviderSettings, ServerProvider
-from dailies.errors import RateLimitError, RequestRefused
+from dailies.errors import RequestRefused
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file
 from dailies.providers import registry
@@ -150,16 +151,17 @@ def test_a_veo_take_is_extended_only_from_the_teams_cloud_storage_bucket(studio:
         assert sent["parameters"]["durationSeconds"] == 7
 
 
-def test_a_veo_quota_answer_leaves_no_take_and_says_when_to_retry(studio: Studio, tmp_path: Path) -> None:
-    """429 RESOURCE_EXHAUSTED made nothing: no take is kept (neither failed nor unconfirmed), and the error
-    carries the wait a send queue needs."""
+def test_a_veo_quota_answer_makes_nothing_and_the_take_waits_its_turn(studio: Studio, tmp_path: Path) -> None:
+    """429 RESOURCE_EXHAUSTED made nothing: the take is kept, waiting to be sent (not failed, not unconfirmed),
+    and tried again when Vertex's answer says (within the minute of its quota)."""
     with FakeVertexVeo() as fake:
         fake.quota_per_minute = 0
         define_veo(studio, fake, tmp_path)
-        with pytest.raises(RateLimitError) as raised:
-            studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4), provider="veo")
-        assert raised.value.retry_after is not None and 0 < raised.value.retry_after <= 60
-        assert studio.store.all() == [] and fake.jobs == {}
+        before = time.time()
+        job = studio.submit(JobRequest("a tram at night", "veo-3.1-fast-generate-001", "1280x720", 4), provider="veo")
+        assert job.status is JobStatus.WAITING and job.remote_id is None
+        assert job.next_try_at is not None and before < job.next_try_at <= time.time() + 60
+        assert [j.id for j in studio.store.all()] == [job.id] and fake.jobs == {}
 
 def test_a_vendor_without_its_key_says_which_variable_to_set_and_sends_nothing(isolated_home: Path) -> None:
     shared = Studio(Environment(home=isolated_home, values={"OPENAI_API_KEY": "sk-team-0000", "FAL_KEY": FAL_KEY}))
