@@ -44,6 +44,7 @@ def assert_files_verified(studio: Studio, job_id: str) -> None:
     assert info.duration == pytest.approx(job.seconds, abs=0.2)
 
 
+@pytest.mark.slow
 def test_client_speaks_every_endpoint_of_the_engine(engine, tmp_path: Path) -> None:
     client = VideosClient(engine.base_url)
     models = [m["id"] for m in client.list_models()]
@@ -89,6 +90,7 @@ def test_a_submitted_job_ends_with_verified_files_on_disk(engine, isolated_home:
     assert studio.store.require(job.id).params["seed"] == 7
 
 
+@pytest.mark.slow
 def test_jobs_resume_after_a_tracker_restart(tmp_path: Path, isolated_home: Path) -> None:
     """Several jobs, the tracker stopped midway and a new process's tracker started on the same files:
     every job ends completed with verified files or failed with the server's reason."""
@@ -152,6 +154,7 @@ def test_a_job_past_its_deadline_times_out_and_can_be_rechecked(tmp_path: Path, 
         assert_files_verified(studio, job.id)
 
 
+@pytest.mark.slow
 def test_remix_extend_and_edit_keep_their_lineage(engine, isolated_home: Path) -> None:
     studio = make_studio(isolated_home, engine.base_url)
     source = studio.submit(req("a paper boat on a pond, orbit"))

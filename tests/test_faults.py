@@ -24,7 +24,7 @@ from dailies.store import JobStore
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -33,6 +33,7 @@ def written_store(home: Path, engine_url: str) -> list[str]:
     return [job.id for job in jobs]
 
 
+@pytest.mark.slow
 def test_a_read_waits_for_the_store_to_open_and_sees_every_job(engine, isolated_home: Path,
                                                                slow_opening: threading.Event) -> None:
     ids = written_store(isolated_home, engine.base_url)

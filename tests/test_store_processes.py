@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from until import wait_until
 
 from dailies.jobs import Job, JobStatus, new_job_id
@@ -117,6 +118,7 @@ def test_a_writer_killed_at_any_moment_loses_nothing_acknowledged(tmp_path: Path
         assert store._journal.damaged_lines == 0
 
 
+@pytest.mark.slow
 def test_two_cli_sweeps_on_one_folder_keep_both_sweeps_jobs(tmp_path: Path, engine) -> None:
     """The issue's case: two `sweep --count 6` on one DAILIES_HOME made 12 videos and kept 6."""
     home = tmp_path / "home"
@@ -136,6 +138,7 @@ def test_two_cli_sweeps_on_one_folder_keep_both_sweeps_jobs(tmp_path: Path, engi
     assert sorted(reported) == sorted(j.id for j in store.all())
 
 
+@pytest.mark.slow
 def test_an_app_and_a_cli_on_one_folder_download_each_job_once(tmp_path: Path) -> None:
     """Two trackers see every job; the lease in the store lets one of them work on each."""
     home = tmp_path / "home"

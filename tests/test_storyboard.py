@@ -109,6 +109,7 @@ def test_the_style_blocks_grade_wins_over_palette_words_in_a_shot() -> None:
     assert read_look("a car at sunset, red lights").palette_name == "sunset"  # without a grade clause, as before
 
 
+@pytest.mark.slow
 def test_the_whole_boards_cost_is_checked_against_the_budget_and_nothing_is_sent(engine, isolated_home: Path) -> None:
     env = Environment(home=isolated_home, base_url=engine.base_url, api_key=None, provider="remote")
     SettingsFile(isolated_home / "settings.json").save(Settings(daily_budget_usd=1.0,
@@ -138,6 +139,7 @@ def test_the_whole_boards_cost_is_checked_against_the_budget_and_nothing_is_sent
         studio.close()
 
 
+@pytest.mark.slow
 def test_a_chained_shot_waits_for_a_pick_then_starts_from_its_last_frame(boards: Storyboards) -> None:
     board = boards.create("Chain", STYLE, takes_per_shot=1)
     board = boards.add_shot(board.id, "the kite lifts off")
@@ -167,6 +169,7 @@ def test_a_chained_shot_waits_for_a_pick_then_starts_from_its_last_frame(boards:
     assert cuts[0].delta_e < cuts[1].delta_e / 2
 
 
+@pytest.mark.slow
 def test_assembly_copies_streams_and_is_a_job_whose_lineage_is_the_board(boards: Storyboards) -> None:
     board = boards.create("Assemble", STYLE, takes_per_shot=2)
     for words in ("one", "two", "three"):
@@ -209,6 +212,7 @@ def test_assembly_copies_streams_and_is_a_job_whose_lineage_is_the_board(boards:
     assert probe_video(boards.studio.media_path(faded)).frames == 3 * 96 - 2 * 6
 
 
+@pytest.mark.slow
 def test_an_extension_shot_is_cut_after_its_source_in_the_assembly(boards: Storyboards) -> None:
     board = boards.create("Extend", STYLE, takes_per_shot=1)
     board = boards.add_shot(board.id, "the kite lifts off")
@@ -226,6 +230,7 @@ def test_an_extension_shot_is_cut_after_its_source_in_the_assembly(boards: Story
     assert probe_video(boards.studio.media_path(job)).duration == pytest.approx(8, abs=1 / 24)
 
 
+@pytest.mark.slow
 def test_handoff_timeline_zip_and_contact_sheet_read_back(boards: Storyboards) -> None:
     board = boards.create("Hand-off", STYLE, takes_per_shot=1)
     for words in ("first", "second", "third"):

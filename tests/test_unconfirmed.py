@@ -48,6 +48,7 @@ def studio_on(home: Path, base_url: str, policy: PollPolicy = FAST) -> Studio:
     return studio
 
 
+@pytest.mark.slow
 def test_takes_of_one_prompt_with_lost_answers_each_adopt_their_own_video(losing_engine, isolated_home) -> None:
     """Six takes of one prompt (two differing in seconds or size): every answer is lost, and the
     tracker's four workers adopt one video each, each agreeing with what its job sent."""
@@ -71,6 +72,7 @@ def test_takes_of_one_prompt_with_lost_answers_each_adopt_their_own_video(losing
         assert (video.size, video.seconds) == (job.size, job.seconds), "adopted a video made as it asked"
 
 
+@pytest.mark.slow
 def test_each_take_adopts_the_video_made_closest_to_its_send(losing_engine, isolated_home) -> None:
     """Takes of one prompt sent a second apart: each adopts the video made in its own second, not the
     newest one listed (which is what matching on the prompt alone picked)."""
@@ -126,6 +128,7 @@ def test_a_gateway_that_cannot_list_puts_a_lost_create_in_needs_a_look(tmp_path:
         studio.close()
 
 
+@pytest.mark.slow
 def test_needs_a_look_can_be_marked_failed_or_retried_knowingly(tmp_path: Path, isolated_home) -> None:
     faults = Faults(rate_lost_create=1.0, refuse_list=True)
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2, faults=faults)) as running:
@@ -259,6 +262,7 @@ def submit_in_background(studio: Studio, request: JobRequest, provider: str | No
     return thread, outcome
 
 
+@pytest.mark.slow
 def test_saving_settings_while_a_create_is_on_the_wire_keeps_the_job(slow_engine, isolated_home) -> None:
     studio = studio_on(isolated_home, slow_engine.base_url)
     provider = studio.provider()
@@ -274,6 +278,7 @@ def test_saving_settings_while_a_create_is_on_the_wire_keeps_the_job(slow_engine
     studio.close()
 
 
+@pytest.mark.slow
 def test_a_changed_provider_is_retired_only_once_its_create_returns(slow_engine, isolated_home) -> None:
     studio = studio_on(isolated_home, slow_engine.base_url)
     studio.add_provider("gateway", slow_engine.base_url)

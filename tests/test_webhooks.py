@@ -67,6 +67,7 @@ def complete_with_files(studio: Studio, job_id: str) -> bool:
     return job.status is JobStatus.COMPLETED and "video" in job.files
 
 
+@pytest.mark.slow
 def test_finished_takes_arrive_by_webhook_with_one_status_request_each(tmp_path: Path) -> None:
     with hooked_studio(tmp_path) as (studio, engine, book):
         assert studio.tracker.pushing("engine"), "the test event counts as a delivery"
@@ -89,6 +90,7 @@ def test_finished_takes_arrive_by_webhook_with_one_status_request_each(tmp_path:
         assert secret not in (studio.home / "jobs.journal").read_text()
 
 
+@pytest.mark.slow
 def test_a_lost_and_a_duplicated_event_change_only_the_timing(tmp_path: Path) -> None:
     # Seed 1: the first event is dropped; every other one is delivered twice.
     faults = WebhookFaults(rate_drop=0.5, rate_duplicate=1.0, seed=1)

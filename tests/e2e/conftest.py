@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from running_app import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, RunningApp, start_app, stop_app
+
+# `expect` waits as long as every other step of a page (`set_default_timeout` below), not Playwright's 5 s: in a
+# parallel run, apps and Chromiums on other workers share the 2 cores, and a page's first render can take longer.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")

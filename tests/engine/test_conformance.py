@@ -109,6 +109,7 @@ def test_list_paginates_with_after_limit_and_order(client: openai.OpenAI) -> Non
     assert oldest_first == sorted(oldest_first, key=newest_first.index, reverse=True)
 
 
+@pytest.mark.slow
 def test_remix_extend_edit(client: openai.OpenAI, running, finished) -> None:
     from dailies.client import VideosClient
 
@@ -227,6 +228,7 @@ def test_a_server_without_hint_or_progress_can_be_played(tmp_path: Path) -> None
         assert (done.status, done.progress) == ("completed", 100)
 
 
+@pytest.mark.slow
 def test_job_times_drawn_from_a_range_follow_the_seed(tmp_path: Path) -> None:
     """The same seed gives the same job time, inside the range (so two clients can be raced fairly)."""
     import httpx

@@ -96,6 +96,7 @@ def test_the_prompt_drives_palette_and_motion(client: VideosClient, tmp_path: Pa
     assert abs(dx) >= 10 and abs(dy) <= 3
 
 
+@pytest.mark.slow
 def test_an_extension_continues_from_the_last_frame(client: VideosClient, tmp_path: Path) -> None:
     source = finish(client, client.create(prompt="desert road, dolly in", extra={"seed": 8}))
     extension = finish(client, client.extend(prompt="the road goes on, pan left", seconds=4, video=source["id"]))

@@ -54,6 +54,7 @@ def test_the_first_frame_is_the_reference_image(client: VideosClient, tmp_path: 
     assert mean_delta_e(picture, frame_at(video, 2.0)) > 20  # then the shot's own scene
 
 
+@pytest.mark.slow
 def test_a_colour_grade_clause_keeps_the_palette_across_shots(client: VideosClient, tmp_path: Path) -> None:
     sky = (slice(0, 200), slice(None))  # the top of the frame: sky, where the palette shows most
 

@@ -89,6 +89,7 @@ def finished(studio: Studio, job_id: str) -> None:
     assert job.status is JobStatus.COMPLETED, (job.status, job.error)
 
 
+@pytest.mark.slow
 def test_every_operation_litellm_routes_works_and_the_rest_show_as_unsupported(studio: Studio) -> None:
     provider = studio.provider("remote")
     assert studio.capabilities("remote").models == ("sora-2",)

@@ -76,6 +76,7 @@ def losing_gateway(tmp_path: Path) -> Iterator[tuple[str, object]]:
             log.close()
 
 
+@pytest.mark.slow
 def test_a_lost_create_through_litellm_needs_a_look_within_the_deadline(losing_gateway, isolated_home) -> None:
     gateway, engine = losing_gateway
     SettingsFile(isolated_home / "settings.json").save(Settings(active_provider="remote"))

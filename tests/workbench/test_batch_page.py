@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from page_helpers import no_exception
 
 from dailies.config import Settings, SettingsFile
@@ -16,6 +17,7 @@ CSV = (b"prompt,seconds,size,tags\n"
        b"a tram in the rain,,,\n")
 
 
+@pytest.mark.slow
 def test_a_csv_is_previewed_with_refusals_explained_and_launched_as_one_group(open_page, studio_of) -> None:
     at = no_exception(open_page("batch.py"))
     at.get("file_uploader")[0].upload("prompts.csv", CSV, "text/csv").run()

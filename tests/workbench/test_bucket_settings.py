@@ -28,6 +28,7 @@ def fill(at, endpoint: str) -> None:
     at.text_input(key="bucket_region").input("us-east-1")
 
 
+@pytest.mark.slow
 def test_configure_test_clean_up_and_play_from_the_bucket(open_page, studio_of, s3) -> None:
     from components.runtime import media_url
 
@@ -80,6 +81,7 @@ def test_a_refused_connection_test_says_why(open_page, s3) -> None:
     assert not any(SECRET in e for e in errors)
 
 
+@pytest.mark.slow
 def test_a_take_the_bucket_refuses_is_complete_here_and_says_so(open_page, studio_of, s3) -> None:
     at = no_exception(open_page("settings.py"))
     fill(at, s3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from page_helpers import no_exception
 
 from dailies.jobs import JobKind, JobRequest
@@ -21,6 +22,7 @@ def players(at) -> str:
     return next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
 
 
+@pytest.mark.slow
 def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     at = open_page("generate.py")
     source, remix, edit = make_lineage(studio_of())
@@ -53,6 +55,7 @@ def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
     assert link.proto.query_string == f"job={remix.id}" and link.proto.page.endswith("compare")
 
 
+@pytest.mark.slow
 def test_any_takes_named_in_the_address_play_siblings_included(open_page, studio_of) -> None:
     at = open_page("generate.py")
     shared = studio_of()
@@ -89,6 +92,7 @@ def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> N
     assert any("Pick two to four takes" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_a_grids_picks_link_to_compare(open_page, studio_of) -> None:
     open_page("generate.py")
     shared = studio_of()

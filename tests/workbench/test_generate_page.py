@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import httpx
+import pytest
 from page_helpers import no_exception
 from PIL import Image
 
@@ -137,6 +138,7 @@ def test_several_takes_become_a_group(open_page, studio_of) -> None:
     assert at.selectbox(key="v_group").value == jobs[0].group_id
 
 
+@pytest.mark.slow
 def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input(PROMPT).run()

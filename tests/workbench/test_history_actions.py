@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +19,7 @@ def bar_buttons(at: AppTest) -> dict[str, object]:
     return {b.key: b for b in at.button if b.key and b.key.startswith("h_")}
 
 
+@pytest.mark.slow
 def test_several_picked_rows_give_one_compact_bar(open_page, studio_of) -> None:
     open_page("generate.py")
     shared = studio_of()
@@ -39,6 +41,7 @@ def test_several_picked_rows_give_one_compact_bar(open_page, studio_of) -> None:
     assert at.get("video"), "one picked row opens its card, to remix, extend or edit it"
 
 
+@pytest.mark.slow
 def test_more_takes_than_compare_plays_say_so(open_page, studio_of) -> None:
     open_page("generate.py")
     shared = studio_of()
@@ -50,6 +53,7 @@ def test_more_takes_than_compare_plays_say_so(open_page, studio_of) -> None:
     assert compare.disabled and "2 to 4" in compare.help
 
 
+@pytest.mark.slow
 def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> None:
     open_page("generate.py")
     shared = studio_of()
@@ -69,6 +73,7 @@ def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> 
     assert player.count('data-testid="synced-video"') == 2, "two sibling takes of a grid play side by side"
 
 
+@pytest.mark.slow
 def test_delete_says_plainly_when_the_provider_has_no_delete(tmp_path, monkeypatch) -> None:
     """A gateway without DELETE (LiteLLM answers 405): the confirmation says the takes go here only and
     does not offer to delete at the provider; deleting still removes them here."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
 
@@ -110,6 +111,7 @@ def selected(job_ids: list[str]) -> None:
     selected_actions(job_ids)
 
 
+@pytest.mark.slow
 def test_actions_on_picked_rows_retry_and_delete(engine, open_page, studio_of) -> None:
     shared = studio_of()
     source = shared.submit(_request("a red kite over a beach"))

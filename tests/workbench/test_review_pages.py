@@ -42,6 +42,7 @@ def grid(open_page, studio_of):
     return launch_grid(studio_of())
 
 
+@pytest.mark.slow
 def test_an_organiser_starts_a_blind_round_on_a_grid_and_it_is_shared_by_link(open_page, studio_of, grid) -> None:
     at = as_person(open_page, "Olga", "review.py", {"group": grid})
     assert at.selectbox(key="rv_group").value == grid
@@ -57,6 +58,7 @@ def test_an_organiser_starts_a_blind_round_on_a_grid_and_it_is_shared_by_link(op
     assert at.text_input(key=f"rv_link_{found.id}").value.endswith(f"?round={found.id}")
 
 
+@pytest.mark.slow
 def test_a_reviewer_scores_blind_submits_and_only_then_sees_results(open_page, studio_of, grid) -> None:
     shared = studio_of()
     found = ReviewBook(shared.store).start([j.id for j in shared.store.group(grid)], title="Boats", created_by="Olga")
@@ -90,6 +92,7 @@ def test_a_reviewer_scores_blind_submits_and_only_then_sees_results(open_page, s
     assert "the one" in results.table[-1].value["note"].tolist()
 
 
+@pytest.mark.slow
 def test_pairwise_round_is_chosen_pair_by_pair(open_page, studio_of, grid) -> None:
     shared = studio_of()
     takes = [j.id for j in shared.store.group(grid)][:3]
@@ -104,6 +107,7 @@ def test_pairwise_round_is_chosen_pair_by_pair(open_page, studio_of, grid) -> No
     assert sum(t.wins for t in results.takes) == 3 and all(t.comparisons == 2 for t in results.takes)
 
 
+@pytest.mark.slow
 def test_the_organiser_marks_the_winner_picked(open_page, studio_of, grid) -> None:
     shared = studio_of()
     book = ReviewBook(shared.store)
@@ -121,6 +125,7 @@ def test_the_organiser_marks_the_winner_picked(open_page, studio_of, grid) -> No
     assert shared.store.require(takes[2]).picked and book.get(found.id).winner == takes[2]
 
 
+@pytest.mark.slow
 def test_a_job_records_who_launched_it(open_page, studio_of) -> None:
     at = no_exception(open_page("generate.py"))
     assert "This is not sign-in" in at.text_input(key="person_input").help
@@ -144,6 +149,7 @@ def test_the_sidebar_says_who_is_working(open_page, studio_of) -> None:
     assert "Working as **Ann** (a name, not a sign-in)" in [c.value for c in at.sidebar.caption]
 
 
+@pytest.mark.slow
 def test_history_selection_opens_a_round_on_those_takes(open_page, studio_of, grid) -> None:
     takes = [j.id for j in studio_of().store.group(grid)][:3]
     at = open_page("review.py", {"takes": ",".join(takes)})
@@ -156,12 +162,14 @@ def test_history_selection_opens_a_round_on_those_takes(open_page, studio_of, gr
     assert (found.takes, found.mode, found.created_by) == (takes, "pairwise", "")
 
 
+@pytest.mark.slow
 def test_a_grid_links_to_a_round_on_it(open_page, grid) -> None:
     at = no_exception(open_page("variants.py", {"group": grid}))
     (link,) = [link for link in at.get("page_link") if link.proto.label.startswith("Start a review round")]
     assert link.proto.page.endswith("review") and f"group={grid}" in link.proto.query_string
 
 
+@pytest.mark.slow
 def test_results_export_as_csv_and_json(open_page, studio_of, grid, monkeypatch) -> None:
     import io
     import json

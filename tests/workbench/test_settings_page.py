@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from page_helpers import no_exception
 
 from dailies.config import SettingsFile
@@ -57,6 +58,7 @@ def test_an_invalid_moderation_pattern_is_refused_and_nothing_is_saved(open_page
     assert studio_of().settings.daily_budget_usd != 99.0
 
 
+@pytest.mark.slow
 def test_clean_up_removes_old_unreviewed_files_only(open_page, studio_of) -> None:
     from dailies.jobs import JobRequest
 
@@ -96,6 +98,7 @@ def test_another_server_is_added_checked_and_removed(open_page, studio_of, engin
     assert at.selectbox(key="active_provider").options == ["engine"]
 
 
+@pytest.mark.slow
 def test_the_media_folder_size_shows_once_counted(open_page, studio_of) -> None:
     from until import wait_until
 

@@ -36,6 +36,7 @@ def pages_without_engine(monkeypatch, tmp_path):
         yield open_, port
 
 
+@pytest.mark.slow
 def test_pages_load_and_say_so_when_the_provider_is_down_then_recover(pages_without_engine, tmp_path) -> None:
     open_page, port = pages_without_engine
     for page in PAGES:
@@ -71,6 +72,7 @@ def pages_on_a_slow_engine(monkeypatch, tmp_path):
         yield from open_pages()
 
 
+@pytest.mark.slow
 def test_a_slow_provider_is_reported_not_waited_on(pages_on_a_slow_engine) -> None:
     """Every call to the engine takes 6 s; a page asks with a 4 s limit and no retries, so it opens
     well inside AppTest's 20 s limit and says what is wrong."""

@@ -44,6 +44,7 @@ def test_an_address_off_the_allow_list_is_refused(signed) -> None:
     assert not at.text_area
 
 
+@pytest.mark.slow
 def test_a_signed_in_person_is_named_in_the_sidebar_and_on_their_jobs(signed, studio_of) -> None:
     at = signed({"is_logged_in": True, "email": "bo@freelance.net", "email_verified": True, "name": "Bo"})
     assert f"Signed in as **{plain('bo@freelance.net')}**" in [c.value for c in at.sidebar.caption]

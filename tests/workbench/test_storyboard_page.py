@@ -4,6 +4,7 @@ figure on the board, an assembly, and the timeline offered for download."""
 from __future__ import annotations
 
 import opentimelineio as otio
+import pytest
 from page_helpers import no_exception, record_downloads
 
 from components.text import plain
@@ -78,6 +79,7 @@ def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_pa
     assert at.selectbox(key="sb_board").options == [at.selectbox(key="sb_board").format_func(board_id)]
 
 
+@pytest.mark.slow
 def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, studio_of, monkeypatch) -> None:
     downloads = record_downloads(monkeypatch)
     at = new_board(open_page, "Two shots")

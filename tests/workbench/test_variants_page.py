@@ -6,6 +6,7 @@ import io
 import json
 
 import pandas as pd
+import pytest
 from page_helpers import no_exception, record_downloads
 
 
@@ -48,6 +49,7 @@ def test_a_grid_over_budget_cannot_launch(open_page, studio_of, engine, monkeypa
     assert len(studio_of().store) == 0
 
 
+@pytest.mark.slow
 def test_launch_opens_the_grid_and_the_review_is_kept_and_exported(open_page, studio_of, monkeypatch) -> None:
     downloads = record_downloads(monkeypatch)
     at = launch_default_grid(open_page("variants.py"))
@@ -109,6 +111,7 @@ def test_one_take_is_singular_and_launch_is_there_before_the_grid_is_valid(open_
     assert len(studio_of().store) == 0
 
 
+@pytest.mark.slow
 def test_a_shared_link_opens_the_same_grid_and_blind_mode_hides_labels(open_page, studio_of) -> None:
     at = launch_default_grid(open_page("variants.py"))
     at.button(key="v_launch").click().run()

@@ -54,6 +54,7 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     assert fal.requests == [] and len(studio_of().store) == 0, "nothing is sent before launch"
 
 
+@pytest.mark.slow
 def test_a_shootout_grid_completes_labelled_by_provider_and_model(open_page, studio_of, fal) -> None:
     at = open_page("variants.py")
     at.text_area(key="v_base").input("A paper boat on a pond").run()
