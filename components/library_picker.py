@@ -56,6 +56,9 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
     With `assets`, a reference asset is offered and returned, its images shown."""
     if saved := st.session_state.pop("library_saved", None):
         st.toast(saved, icon=":material/bookmark_added:")
+    if not studio().store.ready:  # the first page after a start is drawn, and usable, while a large store loads
+        st.caption("The library is offered here once the team's takes have loaded.")
+        return Picked()
     library = team_library()
     prompts = {item.id: item for item in library.items("prompt")}
     styles = {item.id: item for item in library.items("style")}
