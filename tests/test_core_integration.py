@@ -138,6 +138,7 @@ def test_a_restart_fetches_missing_files_of_completed_jobs(engine, isolated_home
     assert_files_verified(again, job.id)
 
 
+@pytest.mark.slow
 def test_a_job_past_its_deadline_times_out_and_can_be_rechecked(tmp_path: Path, isolated_home: Path) -> None:
     from dailies.engine import EngineConfig, serve_engine
 

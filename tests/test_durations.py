@@ -27,6 +27,7 @@ def card(job_id: str) -> None:
     job_card(studio().store.require(job_id), key="t", actions=False)
 
 
+@pytest.mark.slow
 def test_an_extension_card_shows_the_length_of_its_file(engine, isolated_home: Path, monkeypatch) -> None:
     monkeypatch.setenv("DAILIES_ENGINE_URL", engine.base_url)
     import streamlit as st

@@ -40,6 +40,7 @@ def test_a_started_studio_fetches_a_missing_file_again_in_the_background(engine,
         again.close()
 
 
+@pytest.mark.slow
 def test_a_take_whose_files_were_removed_on_purpose_is_left_alone(engine, isolated_home: Path) -> None:
     studio = make_studio(isolated_home, engine.base_url)
     job = studio.submit(req())

@@ -54,6 +54,7 @@ def test_a_read_waits_for_the_store_to_open_and_sees_every_job(engine, isolated_
         store.close()
 
 
+@pytest.mark.slow
 def test_a_store_told_to_wait_opens_when_asked_or_when_its_jobs_are_needed(engine, isolated_home: Path) -> None:
     (first, *_) = written_store(isolated_home, engine.base_url)
     waiting = JobStore(isolated_home / "jobs.json", background=True, open_within=60)

@@ -68,6 +68,7 @@ def test_create_and_poll_with_sora_names(client: openai.OpenAI, finished) -> Non
     assert pro.model == "sora-2-pro" and pro.status in ("queued", "in_progress")
 
 
+@pytest.mark.slow
 def test_create_with_an_uploaded_reference_and_a_data_url(client: openai.OpenAI, running) -> None:
     import httpx
 
@@ -136,6 +137,7 @@ def test_characters(client: openai.OpenAI, finished) -> None:
     assert client.videos.get_character(character.id).name == "Kite"
 
 
+@pytest.mark.slow
 def test_delete(client: openai.OpenAI) -> None:
     video = client.videos.poll(client.videos.create(prompt="to be deleted").id, poll_interval_ms=100)
     deleted = client.videos.delete(video.id)
@@ -188,6 +190,7 @@ def test_rate_limits_are_429s_with_retry_after_and_create_nothing(tmp_path: Path
         assert engine.engine.book.listed() == []
 
 
+@pytest.mark.slow
 def test_expired_content_is_a_clear_404(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path, lifetime_s=0)) as engine:
         client = sdk(engine.base_url)

@@ -76,6 +76,7 @@ def test_an_mp4_of_the_requested_shape(client: VideosClient, tmp_path: Path) -> 
     assert b"ftyp" in head and path.read_bytes().find(b"moov") < path.read_bytes().find(b"mdat"), "faststart"
 
 
+@pytest.mark.slow
 def test_takes_differ_and_a_seed_repeats(client: VideosClient, tmp_path: Path) -> None:
     prompt = "a lighthouse at golden hour, slow pan left"
     made = [client.create(prompt=prompt, extra={"seed": seed}) for seed in (11, 11, 12)]
@@ -85,6 +86,7 @@ def test_takes_differ_and_a_seed_repeats(client: VideosClient, tmp_path: Path) -
     assert np.abs(a[10].astype(int) - c[10].astype(int)).mean() > 5, "another seed, another take"
 
 
+@pytest.mark.slow
 def test_the_prompt_drives_palette_and_motion(client: VideosClient, tmp_path: Path) -> None:
     night = frames(fetch(client, finish(client, client.create(prompt="harbour at night", extra={"seed": 3})), tmp_path))
     noon = frames(fetch(client, finish(client, client.create(prompt="harbour at noon", extra={"seed": 3})), tmp_path))
@@ -108,6 +110,7 @@ def test_an_extension_continues_from_the_last_frame(client: VideosClient, tmp_pa
     assert seam < 10 and seam < jump / 2, (seam, jump)  # resampling blur, not a cut
 
 
+@pytest.mark.slow
 def test_a_remix_keeps_the_motion_and_changes_the_look(client: VideosClient, tmp_path: Path) -> None:
     source = finish(client, client.create(prompt="city skyline at noon, pan left", extra={"seed": 21}))
     remix = finish(client, client.remix(source["id"], prompt="city skyline in neon"))
@@ -117,6 +120,7 @@ def test_a_remix_keeps_the_motion_and_changes_the_look(client: VideosClient, tmp
     assert np.abs(a[0].mean(axis=(0, 1)) - b[0].mean(axis=(0, 1))).max() > 30
 
 
+@pytest.mark.slow
 def test_edits_transform_the_source(client: VideosClient, tmp_path: Path) -> None:
     source = finish(client, client.create(prompt="orange tram, golden hour, static", extra={"seed": 2}))
     original = frames(fetch(client, source, tmp_path))
@@ -135,6 +139,7 @@ def test_edits_transform_the_source(client: VideosClient, tmp_path: Path) -> Non
     assert len(faster) == len(original) // 2
 
 
+@pytest.mark.slow
 def test_every_frame_carries_the_watermark(client: VideosClient, tmp_path: Path) -> None:
     video = finish(client, client.create(prompt="snow field, zoom in", size="720x1280"))
     mask, x0, y0 = watermark_mask(720, 1280)
@@ -169,6 +174,7 @@ def test_a_dropped_download_really_truncates(tmp_path: Path) -> None:
                 pass
 
 
+@pytest.mark.slow
 def test_renders_stream_frames_rather_than_holding_them(tmp_path: Path) -> None:
     """The encoder is fed one frame at a time: a 12-second render holds no list of frames."""
     from dailies.engine import render

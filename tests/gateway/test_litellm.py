@@ -130,6 +130,7 @@ def test_every_operation_litellm_routes_works_and_the_rest_show_as_unsupported(s
     assert studio.tracker.stats.requests == requests_before
 
 
+@pytest.mark.slow
 def test_a_gateway_error_reads_as_one_sentence(studio: Studio) -> None:
     from dailies.errors import APIError
 
