@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from dailies.hosts import HostPolicy
 from dailies.identity import AllowList
 from dailies.lockout import Guesses, GuessPolicy
-from tests.e2e.running_app import start_streamlit, stop_app
+from tests.e2e.running_app import app_on_the_lan, port_of, start_streamlit, stop_app
 
 ACCESS = "team-access-token-for-the-host-checks"
 TAKE = "video_hostcheck"
@@ -163,17 +163,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def lan_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app bound to every interface with an access token, reached by teammates as `dailies.lan`."""
-    home = tmp_path_factory.mktemp("lan")
-    process, url = start_streamlit(home / "data", home / "app.log", "--server.address", "0.0.0.0",
-                                   env={"DAILIES_ACCESS_TOKEN": ACCESS, "DAILIES_ALLOWED_HOSTS": "dailies.lan"})
-    try:
+    with app_on_the_lan(tmp_path_factory.mktemp("lan"), ACCESS) as url:
         yield url
-    finally:
-        stop_app(process)
 
-
-def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
 
 
 ROUTES = [("GET", "/"), ("GET", "/history"), ("GET", "/settings"), ("GET", "/_stcore/host-config"),

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -85,3 +87,19 @@ def start_streamlit(home: Path, log: Path, *args: str, env: dict[str, str] | Non
     url = f"http://{host}:{port}"
     answering(process, url, log)
     return process, url
+
+
+@contextmanager
+def app_on_the_lan(folder: Path, access_token: str, name: str = "dailies.lan") -> Iterator[str]:
+    """The app bound to every interface with an access token, teammates reaching it as `name` (named in
+    `DAILIES_ALLOWED_HOSTS`); its loopback URL."""
+    process, url = start_streamlit(folder / "data", folder / "app.log", "--server.address", "0.0.0.0",
+                                   env={"DAILIES_ACCESS_TOKEN": access_token, "DAILIES_ALLOWED_HOSTS": name})
+    try:
+        yield url
+    finally:
+        stop_app(process)
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from running_app import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_app, wait_for_run
+from running_app import CHROMIUM, CHROMIUM_ARGS, app_on_the_lan, port_of, start_streamlit, stop_app, wait_for_run
 
 from tests.fakes._server import render_mp4
 
@@ -92,9 +92,6 @@ def foreign(app_url: str) -> Iterator[str]:
         server.server_close()
 
 
-def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
-
 
 def test_a_rebound_name_gets_no_workbench(app_url: str, page) -> None:
     answer = page.goto(f"http://evil.example:{port_of(app_url)}/history")
@@ -145,13 +142,8 @@ def test_a_take_does_not_load_in_another_pages_video(app_url: str, foreign: str,
 @pytest.fixture(scope="module")
 def lan_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app bound to every interface with an access token; teammates reach it as `dailies.lan`."""
-    home = tmp_path_factory.mktemp("lan")
-    process, url = start_streamlit(home / "data", home / "app.log", "--server.address", "0.0.0.0",
-                                   env={"DAILIES_ACCESS_TOKEN": ACCESS, "DAILIES_ALLOWED_HOSTS": "dailies.lan"})
-    try:
+    with app_on_the_lan(tmp_path_factory.mktemp("lan"), ACCESS) as url:
         yield url
-    finally:
-        stop_app(process)
 
 
 def test_a_teammate_signs_in_by_the_configured_name(lan_url: str, page, screenshots: Path) -> None:
