@@ -306,6 +306,10 @@ class JobRequest:
     kind: JobKind = JobKind.GENERATE
     reference_path: str | None = None
     """A reference image on disk (generate) or a source video file (extend/edit without a job)."""
+    reference_images: list[str] = field(default_factory=list)
+    """Images on disk of a subject, product or style to keep across shots (Veo 3.1's reference images,
+    Kling's elements), beyond the opening frame in `reference_path`; sent only to a model whose
+    `Capabilities.subject_references(model)` is at least their number, refused before sending otherwise."""
     source_job_id: str | None = None
     group_id: str | None = None
     axes: dict[str, str] = field(default_factory=dict)

@@ -75,6 +75,8 @@ class Capabilities:
     (`input_reference`, a vendor's image-to-video input), so a library asset of several images sends its first.
     A vendor whose SDK takes several (Veo 3.1's reference images, Kling's elements) raises this when its
     adapter sends them."""
+    reference_images_by_model: Mapping[str, int] = field(default_factory=dict)
+    """Per model, how many subject references (`JobRequest.reference_images`) it takes; absent means none."""
     preview_models: tuple[str, ...] = ()
     """Models the server lists as local previews (the embedded engine's, even under Sora's names): what they
     render is a procedural preview, not the vendor's model, so wherever a person chooses one it says so."""
@@ -91,6 +93,10 @@ class Capabilities:
 
     def takes_image(self, model: str) -> bool:
         return self.reference_image and (self.image_models is None or model in self.image_models)
+
+    def subject_references(self, model: str) -> int:
+        """How many subject reference images (beyond an opening frame) this model is sent; 0: it takes none."""
+        return int(self.reference_images_by_model.get(model, 0))
 
     def supports(self, kind: JobKind) -> bool:
         return kind is JobKind.GENERATE or bool(getattr(self, str(kind), False))
