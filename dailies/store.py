@@ -30,18 +30,18 @@ import threading
 import time
 import uuid
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from dailies import file_watch
 from dailies.errors import DailiesError
-from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus, may_move
+from dailies.jobs import FileRecord, Job, JobError, JobKind, JobStatus, may_move
 from dailies.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
+from dailies.store_snapshot import CHANGE_LOG, SnapshotReads
 
-__all__ = ["JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "Claim", "Claims", "CorruptStoreError", "JobStore",
-           "ReadOnlyStoreError", "StoreOpenError"]
+__all__ = ["CHANGE_LOG", "JOBS_TABLE", "LEASES_TABLE", "SCHEMA_VERSION", "Claim", "Claims", "CorruptStoreError",
+           "JobStore", "ReadOnlyStoreError", "StoreOpenError"]
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,6 @@ machines, whose writes no local watch reports."""
 CLAIM_SWEEP_S = 60.0
 """How often (at most, per table and process) a claim also deletes the table's expired claims."""
 
-CHANGE_LOG = 2048
-"""Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
-derived from the jobs instead of deriving it again from all of them."""
-
-
 class CorruptStoreError(Exception):
     pass
 
@@ -80,7 +75,7 @@ class StoreOpenError(DailiesError):
     """A store opened in the background failed to open (what it said is in the message and the log)."""
 
 
-class JobStore:
+class JobStore(SnapshotReads):
     """Every job the team made. Safe to share between threads, and between processes on one folder.
 
     `path` names the store (`<home>/jobs.json`); the data lives in `jobs.journal` beside it. Jobs
@@ -99,13 +94,7 @@ class JobStore:
         self.path = Path(path)
         self.journal_path = self.path.with_suffix(".journal")
         self.warnings: list[str] = []
-        self.version = 0
-        """Bumped on every change (ours or another process's), so a page can cache what it derived."""
-        self._changes: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=CHANGE_LOG)
-        self._newest_first: tuple[int, list[Job]] = (-1, [])
-        self._children: tuple[int, dict[str, list[Job]]] = (-1, {})
-        self._groups: tuple[int, dict[str, list[Job]]] = (-1, {})
-        self._version_lock = threading.Lock()
+        self._init_reads()
         self._batch_depth = 0
         self._pending: list[Record] = []
         self._pending_ids: set[str] = set()
@@ -270,132 +259,6 @@ class JobStore:
                     if key not in self._pending_ids:
                         self._rebuild(key)
             self._bump(None if changed is None else keys or ())
-
-    # -- versions ----------------------------------------------------------------------------------
-
-    def _bump(self, keys: Iterable[str] | None) -> None:
-        """A new version, and which jobs it changed (None: any may have, as after a reload)."""
-        with self._version_lock:
-            self.version += 1
-            self._changes.append((self.version, None if keys is None else frozenset(keys)))
-
-    def changed_since(self, version: int) -> set[str] | None:
-        """The ids of the jobs changed (added, changed or deleted) after `version`, or None when that is
-        not known: too many versions ago, or every job may have changed (another process compacted
-        the store into something else). Read `version` before the jobs it describes."""
-        with self._version_lock:
-            if version == self.version:
-                return set()
-            entries = list(self._changes)
-            current = self.version
-        if version > current or not entries or entries[0][0] > version + 1:
-            return None
-        changed: set[str] = set()
-        for seen, keys in entries:
-            if seen > version:
-                if keys is None:
-                    return None
-                changed.update(keys)
-        return changed
-
-    # -- reading (from the snapshot, without a lock) -----------------------------------------------
-
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
-
-    def require(self, job_id: str) -> Job:
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise KeyError(f"No job with id {job_id!r}")
-        return job
-
-    def all(self) -> list[Job]:
-        """All jobs, newest first (sorted once per version: every page asks, 0.1 s at 100,000 jobs)."""
-        version = self.version  # before the jobs: what is sorted is at least as new as the version it is kept for
-        seen, jobs = self._newest_first
-        if seen != version:
-            jobs = list(self._jobs.values())  # one C-level copy: atomic under the GIL, so no lock is needed
-            jobs.sort(key=lambda j: j.created_at, reverse=True)
-            self._newest_first = (version, jobs)
-        return list(jobs)
-
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def query(
-        self,
-        *,
-        status: JobStatus | Iterable[JobStatus] | None = None,
-        kind: JobKind | Iterable[JobKind] | None = None,
-        group_id: str | None = None,
-        model: str | None = None,
-        provider: str | None = None,
-        text: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> list[Job]:
-        """Jobs matching every given filter, newest first. `text` searches prompts, notes and tags."""
-        statuses = _as_set(status)
-        kinds = _as_set(kind)
-        needle = text.strip().lower() if text else ""
-
-        def keep(job: Job) -> bool:
-            return (
-                (statuses is None or job.status in statuses)
-                and (kinds is None or job.kind in kinds)
-                and (group_id is None or job.group_id == group_id)
-                and (model is None or job.model == model)
-                and (provider is None or job.provider == provider)
-                and (since is None or job.created_at >= since)
-                and (until is None or job.created_at < until)
-                and (not needle or needle in _searchable(job))
-            )
-
-        return [job for job in self.all() if keep(job)]
-
-    def active(self) -> list[Job]:
-        return self.query(status=ACTIVE_STATUSES)
-
-    def group(self, group_id: str) -> list[Job]:
-        """A variant group's takes in the order they were launched (grouped once per version: a grid's
-        page asks several times a run, and looking through 100,000 jobs each time took a tenth of a second)."""
-        version = self.version
-        built, groups = self._groups
-        if built != version:
-            groups = {}
-            for job in list(self._jobs.values()):
-                if job.group_id:
-                    groups.setdefault(job.group_id, []).append(job)
-            self._groups = (version, groups)
-        return sorted(groups.get(group_id, ()), key=lambda j: (j.created_at, j.id))
-
-    def lineage(self, job_id: str) -> list[Job]:
-        """The job's root source and every remix, extension and edit made from it, root first."""
-        version = self.version
-        jobs = dict(self._jobs)
-        root = self.require(job_id)
-        seen = {root.id}
-        while root.source_job_id and root.source_job_id in jobs and root.source_job_id not in seen:
-            root = jobs[root.source_job_id]
-            seen.add(root.id)
-        built, children = self._children
-        if built != version:  # who was made from whom, worked out once per version rather than per call
-            children = {}
-            for job in jobs.values():
-                if job.source_job_id:
-                    children.setdefault(job.source_job_id, []).append(job)
-            self._children = (version, children)
-        ordered: list[Job] = []
-        stack = [root]
-        visited: set[str] = set()
-        while stack:
-            job = stack.pop(0)
-            if job.id in visited:
-                continue
-            visited.add(job.id)
-            ordered.append(job)
-            stack[0:0] = sorted(children.get(job.id, []), key=lambda j: j.created_at)
-        return ordered
 
     @property
     def read_only(self) -> bool:
@@ -860,14 +723,3 @@ def _read_legacy(path: Path) -> dict[str, Any]:
         raise CorruptStoreError(f"{path} does not hold TinyDB tables")
     return data
 
-
-def _as_set(value: Any) -> set[Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {value}
-    return set(value)
-
-
-def _searchable(job: Job) -> str:
-    return " ".join([job.prompt, job.notes, " ".join(job.tags), job.id, job.remote_id or ""]).lower()
