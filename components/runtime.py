@@ -31,7 +31,7 @@ from dailies.config import Environment, host_of
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
-from dailies.store import JobStore
+from dailies.store_open import open_configured_store
 from dailies.studio import Studio
 
 _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
@@ -100,7 +100,7 @@ def studio() -> Studio:
         env = Environment.load()
         env.home.mkdir(parents=True, exist_ok=True)
         shared = Studio(env, engine_base_url=url, engine_api_key=key,
-                        store=JobStore(env.home / "jobs.json", background=True, open_within=STORE_OPEN_WITHIN_S))
+                        store=open_configured_store(env, background=True, open_within=STORE_OPEN_WITHIN_S))
         shared.start()
         _created.append(shared)
         return shared

@@ -208,13 +208,14 @@ def cmd_add_provider(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     env = Environment.load()
-    from dailies.store import JobStore
+    from dailies.store_open import open_configured_store, store_name
 
-    store = JobStore(env.home / "jobs.json")
+    store = open_configured_store(env)
     counts: dict[str, int] = {}
     for job in store.all():
         counts[str(job.status)] = counts.get(str(job.status), 0) + 1
-    print(json.dumps({"home": str(env.home), "jobs": len(store), "by_status": counts, "warnings": store.warnings}))
+    print(json.dumps({"home": str(env.home), "store": store_name(env), "jobs": len(store), "by_status": counts,
+                      "warnings": store.warnings}))
     return 0
 
 

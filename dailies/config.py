@@ -116,6 +116,9 @@ class Environment:
     provider: str | None = None
     access_token: str | None = field(default=None, repr=False)
     """`DAILIES_ACCESS_TOKEN`: what a person enters once when the app is bound beyond loopback."""
+    database_url: str | None = field(default=None, repr=False)
+    """`DAILIES_DATABASE_URL`: a PostgreSQL database the jobs are kept in instead of `home`'s journal
+    (`dailies.store_open`); it may hold a password, so it is never shown whole."""
     values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Every variable and secret, where a provider's key is looked up by the name its definition gives."""
     providers: Mapping[str, ServerProvider] = field(default_factory=dict, hash=False)
@@ -146,6 +149,7 @@ class Environment:
             api_key=pick("DAILIES_API_KEY", "OPENAI_API_KEY"),
             provider=pick("DAILIES_PROVIDER"),
             access_token=pick("DAILIES_ACCESS_TOKEN"),
+            database_url=pick("DAILIES_DATABASE_URL"),
             values=values,
             providers=server_providers(env, tables),
         )

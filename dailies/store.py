@@ -452,6 +452,48 @@ class JobStore(SnapshotReads):
             raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
         return Claims(self, name)
 
+    # -- moving records between backends -----------------------------------------------------------
+
+    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every record but the leases (a lease belongs to a running process), by table and key: what
+        `python -m dailies migrate` copies. A claim's record holds its expiry as `_until`."""
+        with self._lock:
+            tables = {name: docs for name, docs in self._journal.tables.items() if name != LEASES_TABLE and docs}
+            return json.loads(json.dumps(tables))
+
+    def load(self, tables: dict[str, dict[str, dict[str, Any]]]) -> dict[str, int]:
+        """Write `dump`ed records by key, each replacing the record of its key; a record equal to the one
+        stored is not written, so loading the same records twice writes nothing the second time.
+        Returns how many records of each table were written."""
+        written: dict[str, int] = {}
+        changed_jobs: list[str] = []
+        with self._writing():
+            if self._journal.read_only:
+                raise ReadOnlyStoreError(self._journal.read_only_message())
+            records: list[Record] = []
+            for name, docs in tables.items():
+                if name == LEASES_TABLE:
+                    continue
+                current = self._journal.table(name)
+                count = 0
+                for key, doc in docs.items():
+                    if current.get(key) == doc:
+                        continue
+                    if key in current:
+                        records.append({"t": name, "k": key, "del": 1})
+                    records.append({"t": name, "k": key, "set": doc})
+                    count += 1
+                    if name == JOBS_TABLE:
+                        changed_jobs.append(key)
+                written[name] = count
+            if records:
+                self._journal.append(records)
+            for key in changed_jobs:
+                self._rebuild(key)
+        if any(written.values()):
+            self._bump(changed_jobs)
+        return written
+
     # -- upkeep ------------------------------------------------------------------------------------
 
     def compact(self) -> None:

@@ -56,7 +56,8 @@ from dailies.providers import registry as provider_registry
 from dailies.providers.base import Capabilities, Health, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 from dailies.send_queue import SendQueue, wait_for
-from dailies.store import JobStore
+from dailies.store_api import Store
+from dailies.store_open import open_configured_store
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
 from dailies.webhooks import WebhookBook, registered_url
@@ -224,7 +225,7 @@ class Studio:
         *,
         engine_base_url: str | None = None,
         settings_file: SettingsFile | None = None,
-        store: JobStore | None = None,
+        store: Store | None = None,
         media: MediaLibrary | None = None,
         clock: Callable[[], float] = time.time,
         engine_api_key: str | None = None,
@@ -238,11 +239,11 @@ class Studio:
         self.settings_file = settings_file or SettingsFile(self.home / "settings.json")
         self.settings = self.settings_file.load()
         # Not `store or ...`: that asks a store for its length, which waits for one opening in the background.
-        self.store = store if store is not None else JobStore(self.home / "jobs.json")
+        self.store = store if store is not None else open_configured_store(env)
         self.media = media or MediaLibrary(self.home / "media")
         self.media_usage = UsageCounter(self.media)
         self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key,
-                                          webhooks=WebhookBook(self.home))
+                                          webhooks=WebhookBook(self.home, self.store))
         self._bucket: tuple[BucketSettings, Bucket | None] | None = None
         self.tracker = Tracker(
             self.store,

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
-from dailies.store import JobStore
+from dailies.store_api import Store
 from dailies.webhook_schemes import (
     TOLERANCE_S,
     VIDEO_EVENTS,
@@ -113,7 +113,7 @@ class WebhookBook:
     """`$DAILIES_HOME/webhooks.json`: registrations and last deliveries, and the ids of deliveries received
     (in the job store). Thread-safe; re-read when it changes."""
 
-    def __init__(self, home: Path, store: JobStore | None = None) -> None:
+    def __init__(self, home: Path, store: Store | None = None) -> None:
         """`store`: the data folder's job store, where delivery ids are claimed (the app passes its own; without
         one, the folder's store is opened when the first delivery is checked)."""
         self.path = Path(home) / "webhooks.json"
@@ -187,7 +187,10 @@ class WebhookBook:
         by this process or any other on the data folder, before or after a restart."""
         with self._lock:
             if self._store is None:
-                self._store = JobStore(self.path.with_name("jobs.json"), follow=False)
+                from dailies.config import Environment
+                from dailies.store_open import open_store
+
+                self._store = open_store(self.path.parent, Environment.load().database_url, follow=False)
             store = self._store
         return store.claims(SEEN_TABLE).claim(f"{provider}:{delivery_id}", {"at": time.time()},
                                               REPLAY_MEMORY_S).claimed

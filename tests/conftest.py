@@ -57,7 +57,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("DAILIES_HOME", str(home))
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DAILIES_API_KEY", "DAILIES_BASE_URL", "DAILIES_PROVIDER",
-                 "DAILIES_ACCESS_TOKEN"):
+                 "DAILIES_ACCESS_TOKEN", "DAILIES_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for name in [n for n in os.environ if n.startswith("DAILIES_PROVIDER_")]:  # providers defined in the shell
         monkeypatch.delenv(name)
