@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
 
 from until import wait_until
 
-from dailies.store import JobStore
+from dailies.store_open import open_store
 
 
 def wait_for_go(home: Path) -> None:
@@ -25,7 +26,7 @@ def wait_for_go(home: Path) -> None:
 
 
 def claim(home: Path, name: str, keys: list[str]) -> None:
-    claims = JobStore(home / "jobs.json").claims("test_claims")
+    claims = open_store(home, os.environ.get("DAILIES_DATABASE_URL")).claims("test_claims")
     wait_for_go(home)
     for key in keys:
         if claims.claim(key, {"by": name}, ttl=3600).claimed:

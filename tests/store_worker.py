@@ -14,7 +14,8 @@ from pathlib import Path
 from until import wait_until
 
 from dailies.jobs import Job, new_job_id
-from dailies.store import JobStore
+from dailies.store_api import Store
+from dailies.store_open import open_store
 
 
 def make_job(prompt: str) -> Job:
@@ -29,7 +30,7 @@ def ack(job_id: str) -> None:
     print(f"ack {job_id}", flush=True)
 
 
-def writer(store: JobStore, name: str, count: int, shared_id: str, field: str) -> None:
+def writer(store: Store, name: str, count: int, shared_id: str, field: str) -> None:
     """Insert and review `count` jobs, and set one field of a job every writer shares."""
     for i in range(count):
         job = store.insert(make_job(f"{name} take {i}"))
@@ -40,7 +41,7 @@ def writer(store: JobStore, name: str, count: int, shared_id: str, field: str) -
     print("done", flush=True)
 
 
-def torn(store: JobStore, count: int) -> None:
+def torn(store: Store, count: int) -> None:
     """Write `count` jobs, then die (the test kills it) in the middle of writing the next one."""
     for i in range(count):
         ack(store.insert(make_job(f"before the kill {i}")).id)
@@ -56,7 +57,7 @@ def torn(store: JobStore, count: int) -> None:
     store.insert(make_job("never acknowledged " * 50))
 
 
-def endless(store: JobStore) -> None:
+def endless(store: Store) -> None:
     """Write until killed: large records, so a kill often lands inside one."""
     i = 0
     while True:
@@ -88,7 +89,7 @@ def main() -> None:
     if mode == "app":
         app(home, sys.argv[3], int(sys.argv[4]))
         return
-    store = JobStore(home / "jobs.json")
+    store = open_store(home, os.environ.get("DAILIES_DATABASE_URL"))
     if mode == "writer":
         wait_for_go(home)
         writer(store, sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])

@@ -61,50 +61,8 @@ def finish(workers: list[subprocess.Popen[str]], timeout: float = 120) -> list[l
     return [out.splitlines() for out, _ in outputs]
 
 
-# -- the store's claims ----------------------------------------------------------------------------------
-
-
-def test_of_many_processes_claiming_one_key_exactly_one_gets_it(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    keys = [f"key-{n}" for n in range(30)]
-    workers = [start_worker(home, "claim", f"p{n}", *keys) for n in range(4)]
-    (home / "go").touch()
-    won = {f"p{n}": [line.split()[1] for line in lines if line.startswith("won ")]
-           for n, lines in enumerate(finish(workers))}
-    assert Counter(key for keys_won in won.values() for key in keys_won) == Counter(keys), \
-        "every key claimed, each by one process only"
-    claims = JobStore(home / "jobs.json").claims("test_claims")
-    assert {key: claims.get(key)["by"] for key in keys} == {key: name for name, ks in won.items() for key in ks}
-
-
-def test_a_claim_is_refused_while_it_lives_and_free_once_released_or_expired(tmp_path: Path) -> None:
-    first, second = JobStore(tmp_path / "jobs.json"), JobStore(tmp_path / "jobs.json")  # two processes' stores
-    claims, others = first.claims("keys"), second.claims("keys")
-    assert claims.claim("k", {"state": "sending"}, ttl=3600) == (True, {"state": "sending"})
-    assert others.claim("k", {"state": "mine"}, ttl=3600) == (False, {"state": "sending"})
-    claims.update("k", state="made", job_id="job_1")
-    assert others.claim("k", {"state": "mine"}, ttl=3600) == (False, {"state": "made", "job_id": "job_1"})
-    claims.release("k")
-    assert others.claim("k", {"state": "mine"}, ttl=3600).claimed, "released: the next claim gets it"
-    assert claims.claim("short", {"n": 1}, ttl=0.2).claimed
-    wait_until(lambda: others.claim("short", {"n": 2}, ttl=3600).claimed, 5, "the short claim to expire")
-    assert claims.claim("short", {"n": 3}, ttl=3600) == (False, {"n": 2}), "the expired claim's fields are gone"
-    reopened = JobStore(tmp_path / "jobs.json").claims("keys")
-    assert reopened.get("k") == {"state": "mine"}, "claims outlive the process"
-
-
-def test_expired_claims_are_swept_away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dailies.store
-
-    monkeypatch.setattr(dailies.store, "CLAIM_SWEEP_S", 0.0)
-    store = JobStore(tmp_path / "jobs.json")
-    claims = store.claims("ids")
-    for n in range(5):
-        claims.claim(f"old-{n}", {}, ttl=0.05)
-    wait_until(lambda: claims.get("old-4") is None, 5, "the claims to expire")
-    claims.claim("new", {}, ttl=3600)
-    assert set(store._journal.table("ids")) == {"new"}
+# The store's claims themselves (one winner of many processes, expiry, release) are tested against both
+# backends in tests/store_conformance/.
 
 
 # -- Idempotency-Key across processes --------------------------------------------------------------------

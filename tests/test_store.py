@@ -1,4 +1,6 @@
-"""The job store on a real journal file: durable writes, batching, migration, damage, queries, leases."""
+"""The job store on a real journal file: what only the journal has (its lines, migration from TinyDB, damage,
+compaction). What every store does (jobs, batches, queries, leases, tables) is in tests/store_conformance/,
+run against the journal and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -23,15 +25,6 @@ def make_job(prompt: str = "a red fox in snow", **kwargs) -> Job:
 def reopen(path: Path) -> JobStore:
     return JobStore(path)
 
-
-def test_jobs_survive_a_restart_with_every_field(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    job = make_job(axes={"lighting": "neon"}, group_id="grp_1", tags=["hero"], cost_estimate=0.4)
-    store.insert(job)
-    store.update(job.id, status=JobStatus.FAILED, rating=4, notes="nice <b>", picked=True)
-    again = reopen(tmp_path / "jobs.json").require(job.id)
-    assert again.status is JobStatus.FAILED and again.rating == 4 and again.picked
-    assert again.axes == {"lighting": "neon"} and again.tags == ["hero"] and again.notes == "nice <b>"
 
 
 def test_a_reopened_job_equals_the_one_written_and_shares_nothing_with_the_journal(tmp_path: Path) -> None:
@@ -118,17 +111,6 @@ def test_reads_do_not_wait_for_a_write_in_progress(tmp_path: Path, monkeypatch) 
     writer.join(5)
     assert store.require(job.id).rating == 5
 
-
-def test_a_failed_batch_is_taken_back_from_memory(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    kept = store.insert(make_job("kept"))
-    with pytest.raises(RuntimeError), store.batch():
-        store.insert(make_job("half a launch"))
-        store.update(kept.id, notes="half a review")
-        raise RuntimeError("the launch broke")
-    assert [j.prompt for j in store.all()] == ["kept"] and store.require(kept.id).notes == ""
-    store.update(kept.id, rating=3)
-    assert [(j.prompt, j.notes, j.rating) for j in reopen(tmp_path / "jobs.json").all()] == [("kept", "", 3)]
 
 
 def test_a_jobs_json_of_the_old_format_is_migrated_and_kept_beside(tmp_path: Path) -> None:
@@ -218,121 +200,12 @@ def test_a_damaged_line_in_the_middle_costs_that_line_only(tmp_path: Path) -> No
     assert again.get(jobs[0].id) and again.get(jobs[2].id)
 
 
-def test_a_progress_tick_does_not_rewrite_the_file_but_a_status_change_does(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    job = store.insert(make_job())
-    writes = store.file_writes
-    for p in range(1, 50):
-        store.set_progress(job.id, p)
-    assert store.file_writes == writes
-    assert store.require(job.id).progress == 49
-    store.update(job.id, status=JobStatus.IN_PROGRESS)
-    assert store.file_writes == writes + 1
 
 
-def test_a_batch_is_one_rewrite(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    writes = store.file_writes
-    with store.batch():
-        jobs = [store.insert(make_job(f"take {i}")) for i in range(20)]
-        for job in jobs:
-            store.update(job.id, status=JobStatus.IN_PROGRESS)
-    assert store.file_writes == writes + 1
-    assert len(reopen(tmp_path / "jobs.json")) == 20
 
 
-def test_many_writers_lose_no_update(tmp_path: Path) -> None:
-    """Sessions (threads) rate and tag while a tracker moves statuses: every change lands on disk."""
-    store = JobStore(tmp_path / "jobs.json")
-    jobs = [store.insert(make_job(f"take {i}")) for i in range(8)]
-    errors: list[BaseException] = []
-
-    def reviewer(job: Job) -> None:
-        try:
-            for n in range(15):
-                store.update(job.id, notes=f"note {n}")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    def tracker() -> None:
-        for n in range(15):
-            for job in jobs:
-                store.update(job.id, progress=n)
-
-    threads = [threading.Thread(target=reviewer, args=(j,)) for j in jobs] + [threading.Thread(target=tracker)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    loaded = reopen(tmp_path / "jobs.json")
-    for job in jobs:
-        again = loaded.require(job.id)
-        assert again.notes == "note 14" and again.progress == 14
-    assert loaded._journal.damaged_lines == 0  # never corrupt
 
 
-def test_queries_by_status_group_text_and_lineage(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    root = store.insert(make_job("a lighthouse at dusk"))
-    remix = store.insert(make_job("a lighthouse in neon", kind=JobKind.REMIX, source_job_id=root.id))
-    edit = store.insert(make_job("make it black and white", kind=JobKind.EDIT, source_job_id=remix.id))
-    other = store.insert(make_job("desert caravan", group_id="grp_a", status=JobStatus.COMPLETED))
-    store.insert(make_job("desert caravan at night", group_id="grp_a"))
-
-    assert {j.id for j in store.query(text="LIGHTHOUSE")} == {root.id, remix.id}
-    assert [j.id for j in store.query(status=JobStatus.COMPLETED)] == [other.id]
-    assert [j.prompt for j in store.group("grp_a")] == ["desert caravan", "desert caravan at night"]
-    assert [j.id for j in store.lineage(edit.id)] == [root.id, remix.id, edit.id]
-    assert [j.id for j in store.lineage(root.id)] == [root.id, remix.id, edit.id]
-    store.delete(other.id)
-    assert store.get(other.id) is None and len(reopen(tmp_path / "jobs.json")) == 4
-
-
-def test_duplicate_ids_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    job = store.insert(make_job())
-    writes = store.file_writes
-    with pytest.raises(ValueError):
-        store.insert(job)
-    assert store.file_writes == writes and len(store) == 1
-
-
-def test_two_stores_on_one_folder_keep_each_others_fields(tmp_path: Path) -> None:
-    """The tracker in one process and a rating in another: both survive, whoever writes last."""
-    app = JobStore(tmp_path / "jobs.json")
-    cli = JobStore(tmp_path / "jobs.json")
-    job = app.insert(make_job())
-    cli.refresh()
-    cli.update(job.id, rating=5, notes="the one")
-    app.update(job.id, status=JobStatus.COMPLETED, progress=100)
-    app.refresh()
-    cli.refresh()
-    for seen in (app.require(job.id), cli.require(job.id), reopen(tmp_path / "jobs.json").require(job.id)):
-        assert (seen.status, seen.progress, seen.rating, seen.notes) == (JobStatus.COMPLETED, 100, 5, "the one")
-
-
-def test_a_batch_keeps_what_another_process_wrote_meanwhile(tmp_path: Path) -> None:
-    app = JobStore(tmp_path / "jobs.json", follow=False)
-    cli = JobStore(tmp_path / "jobs.json", follow=False)
-    job = app.insert(make_job())
-    cli.refresh()
-    with app.batch():
-        app.update(job.id, status=JobStatus.IN_PROGRESS)
-        cli.update(job.id, rating=4)
-    seen = app.require(job.id)
-    assert (seen.status, seen.rating) == (JobStatus.IN_PROGRESS, 4)
-
-
-def test_another_store_sees_a_change_without_being_asked(tmp_path: Path) -> None:
-    writer = JobStore(tmp_path / "jobs.json")
-    reader = JobStore(tmp_path / "jobs.json")
-    version = reader.version
-    job = writer.insert(make_job("seen from afar"))
-    wait_until(lambda: reader.get(job.id) is not None, 5, "the new job in the other store")
-    assert reader.version > version
-    writer.delete(job.id)
-    wait_until(lambda: reader.get(job.id) is None, 5, "the deletion in the other store")
 
 
 def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> None:
@@ -353,33 +226,6 @@ def test_compaction_keeps_every_record_and_others_follow_it(tmp_path: Path) -> N
         assert sorted((j.prompt, j.notes) for j in seen.all()) == sorted((j.prompt, "pass 9") for j in jobs)
 
 
-def test_a_lease_is_one_owners_until_it_lapses(tmp_path: Path) -> None:
-    app = JobStore(tmp_path / "jobs.json")
-    cli = JobStore(tmp_path / "jobs.json")
-    job = app.insert(make_job())
-    assert app.claim(job.id, "app", ttl=0.5)
-    assert not cli.claim(job.id, "cli", ttl=0.5), "a running lease is the owner's"
-    assert app.claim(job.id, "app", ttl=0.5), "the owner renews"
-    wait_until(lambda: cli.claim(job.id, "cli", ttl=30), 5, "the app's lease to lapse")
-    assert not app.claim(job.id, "app", ttl=30), "the lapsed owner lost it"
-    cli.release(job.id, "cli")
-    assert app.claim(job.id, "app", ttl=30)
-    other = app.insert(make_job())
-    assert app.claim(other.id, "app", ttl=30)
-    assert app.release_all("app") == 2, "a stopping process gives its jobs up"
-    wait_until(lambda: cli.claim(job.id, "cli", ttl=30) and cli.claim(other.id, "cli", ttl=30), 5,
-               "the released leases in the other store")
-
-
-def test_a_lease_of_a_process_that_died_is_taken_at_once(tmp_path: Path) -> None:
-    """A killed app's jobs are resumed by the next process without waiting for the lease to lapse."""
-    store = JobStore(tmp_path / "jobs.json")
-    job = store.insert(make_job())
-    dead_owner = JobStore.new_owner().split(":")[0] + f":{_ended_pid()}:0"
-    live_owner = JobStore.new_owner()
-    assert store.claim(job.id, dead_owner, ttl=3600)
-    assert store.claim(job.id, live_owner, ttl=3600), "the dead owner's lease does not hold"
-    assert not store.claim(job.id, JobStore.new_owner(), ttl=3600), "a live owner's lease does"
 
 
 def _ended_pid() -> int:
@@ -387,38 +233,3 @@ def _ended_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
-
-
-def test_other_tables_share_the_journal_and_its_guarantees(tmp_path: Path) -> None:
-    """Boards or reviews later: records in their own table, merged by field across processes' stores."""
-    one = JobStore(tmp_path / "jobs.json").table("boards")
-    two = JobStore(tmp_path / "jobs.json").table("boards")
-    one.set("board_1", title="Harbour at dawn", shots=["job_a"])
-    wait_until(lambda: two.get("board_1") is not None, 5, "the board in the other store")
-    two.set("board_1", status="approved")
-    one.set("board_1", title="Harbour at dusk")
-    fresh = reopen(tmp_path / "jobs.json")
-    board = fresh.table("boards").get("board_1")
-    assert board == {"title": "Harbour at dusk", "shots": ["job_a"], "status": "approved"}
-    assert len(fresh) == 0, "no job appears from another table"
-    with pytest.raises(ValueError):
-        fresh.table("jobs")
-
-
-
-def test_groups_sorted_lists_and_lineage_follow_every_change(tmp_path: Path) -> None:
-    """What the store works out once per version (grids, newest first, lineage) is never stale."""
-    store = JobStore(tmp_path / "jobs.json")
-    first, second = make_job("one", group_id="grp_a", created_at=1.0), make_job("two", group_id="grp_a", created_at=2.0)
-    store.insert_many([first, second])
-    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
-    assert [j.id for j in store.all()] == [second.id, first.id]
-    remix = store.insert(make_job("three", group_id="grp_a", created_at=3.0, source_job_id=first.id))
-    assert [j.id for j in store.group("grp_a")] == [first.id, second.id, remix.id]
-    assert [j.id for j in store.lineage(first.id)] == [first.id, remix.id]
-    store.update(second.id, rating=5)
-    assert store.group("grp_a")[1].rating == 5 and store.all()[1].rating == 5
-    store.delete(remix.id)
-    assert [j.id for j in store.group("grp_a")] == [first.id, second.id]
-    assert [j.id for j in store.lineage(first.id)] == [first.id]
-    assert [j.id for j in store.all()] == [second.id, first.id]
