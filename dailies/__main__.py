@@ -219,6 +219,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy this data folder's journal to a PostgreSQL database (`--to`), or a database's records into the
+    data folder's journal (`--from`); counts verified, the source only read, a second run writes nothing."""
+    from dailies.pg_store import redacted
+    from dailies.store_copy import copy_store
+    from dailies.store_open import open_store
+
+    env = Environment.load()
+    url = args.to or args.from_
+    database = open_store(env.home, url, follow=False)
+    journal = open_store(env.home, None, follow=False)
+    source, target = (journal, database) if args.to else (database, journal)
+    try:
+        copied = copy_store(source, target)
+    finally:
+        database.close()
+        journal.close()
+    folder = str(env.home / "jobs.journal")
+    print(json.dumps({"from": folder if args.to else redacted(url), "to": redacted(url) if args.to else folder,
+                      "records": copied.records, "written": copied.written, "verified": True}))
+    return 0
+
+
 def _print_jobs(studio: Studio, ids: Sequence[str]) -> None:
     for job_id in ids:
         job = studio.store.require(job_id)
@@ -283,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="count jobs by status")
     status.set_defaults(func=cmd_status)
+
+    migrate = sub.add_parser("migrate", help="copy the data folder's store to a PostgreSQL database, or back")
+    direction = migrate.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--to", metavar="postgresql://…", help="copy DAILIES_HOME's journal into this database")
+    direction.add_argument("--from", dest="from_", metavar="postgresql://…",
+                           help="copy this database's records into DAILIES_HOME's journal")
+    migrate.set_defaults(func=cmd_migrate)
     return parser
 
 

@@ -48,6 +48,7 @@ from dailies.store import (
     _owner_gone,
     job_from_doc,
 )
+from dailies.store_api import StoreUnavailableError
 from dailies.store_snapshot import SnapshotReads
 
 __all__ = ["CHANNEL", "POLL_S", "PostgresStore", "redacted"]
@@ -241,8 +242,13 @@ class PostgresStore(SnapshotReads):
         if self._pool is None:
             self._wait_open()
         assert self._pool is not None
-        with self._pool.connection() as conn:
-            yield conn
+        try:
+            with self._pool.connection(timeout=CONNECT_TIMEOUT_S) as conn:
+                yield conn
+        except psycopg.OperationalError as exc:  # the database is down or unreachable (PoolTimeout is one too)
+            said = self._scrub(str(exc).strip()) or type(exc).__name__
+            raise StoreUnavailableError(f"The job store at {self.path} cannot be reached ({said}). Nothing was "
+                                        "written; try again once the database is back.") from None
 
     @property
     def read_only(self) -> bool:
@@ -714,7 +720,7 @@ def _listen(ref: weakref.ReferenceType[PostgresStore], url: str, closed: threadi
                         pruned = time.monotonic()
                         store.compact()
                     del store
-        except psycopg.Error as exc:
+        except (psycopg.Error, StoreUnavailableError) as exc:
             if closed.is_set():
                 return
             lost = True

@@ -15,9 +15,16 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
+from dailies.errors import DailiesError
 from dailies.jobs import Job, JobKind, JobStatus
 
-__all__ = ["Store", "StoreClaims", "StoreTable"]
+__all__ = ["Store", "StoreClaims", "StoreTable", "StoreUnavailableError"]
+
+
+class StoreUnavailableError(DailiesError):
+    """The store's database could not be reached for a write or a read of its own (PostgreSQL down, the
+    network gone): nothing of the write was kept, and nothing that depended on it was sent. Work resumes
+    when the database is back (the store reconnects by itself)."""
 
 
 @runtime_checkable
