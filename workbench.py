@@ -6,6 +6,7 @@ from components.access import require_access
 from components.identity import current_person, require_sign_in
 from components.runtime import studio
 from components.sidebar import render_sidebar, render_status
+from components.store_notice import store_errors_shown
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
@@ -31,5 +32,6 @@ pages = st.navigation(
     }
 )
 render_sidebar()
-pages.run()
-render_status()
+with store_errors_shown():  # a database down or a store that cannot open: said in a sentence, on every page
+    pages.run()
+    render_status()

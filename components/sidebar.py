@@ -9,6 +9,7 @@ import streamlit as st
 from components.identity import who_line
 from components.refresh import IDLE_CHECK_SECONDS, OPENING_CHECK_SECONDS, settle, store_busy
 from components.runtime import page_drawn, studio
+from components.store_notice import store_errors_shown
 from components.text import plain
 from dailies.jobs import JobStatus
 from dailies.studio import Studio
@@ -61,6 +62,11 @@ def render_status() -> None:
 def status_panel(was_live: bool, seen_version: int) -> None:
     """Spend and running jobs (queued ones too), refreshed from the store (never from the network) while a
     job runs, and looked at once a minute while none does."""
+    with store_errors_shown():
+        _status_panel(was_live, seen_version)
+
+
+def _status_panel(was_live: bool, seen_version: int) -> None:
     shared = studio()
     if not shared.store.ready:  # a large store still opening after a start: the page works meanwhile
         left, right = st.columns(2)

@@ -176,7 +176,8 @@ class PostgresStore(SnapshotReads):
 
     def _open_failed(self, exc: BaseException) -> StoreOpenError:
         said = self._scrub(str(exc).strip()) or type(exc).__name__
-        return StoreOpenError(f"The job store at {self.path} could not be opened: {said}. Check that the "
+        said = " ".join(said.split())  # one line: the server's message spans several
+        return StoreOpenError(f"The job store at {self.path} could not be opened ({said}). Check that the "
                               "database is running and DAILIES_DATABASE_URL is right.")
 
     def _connect(self, pool_size: int) -> None:

@@ -12,12 +12,17 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
-__all__ = ["PgServer", "postgres_bin"]
+from dailies.engine import server as engine_server
+
+__all__ = ["PgServer", "pg_server", "pg_url", "postgres_bin"]
 
 MISSING = ("PostgreSQL's programs were not found (looked in /usr/lib/postgresql/*/bin and on PATH). "
            "Install them with `apt-get install -y --no-install-recommends postgresql` (scripts/test does).")
@@ -100,3 +105,26 @@ class PgServer:
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Fixtures: import them into a conftest or test module (`from pg_server import pg_server, pg_url`).
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    folder = Path(tempfile.mkdtemp(prefix="dailies-pg-"))
+    server = PgServer(folder, engine_server.free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, empty database of its own for one test."""
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)

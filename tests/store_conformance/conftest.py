@@ -8,39 +8,15 @@ PostgreSQL's programs missing is a failure that says how to install them, never 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_server import PgServer
+from pg_server import pg_server, pg_url  # noqa: F401 (fixtures)
 from store_backends import Backend
-
-from dailies.engine import server as engine_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    folder = Path(tempfile.mkdtemp(prefix="dailies-pg-"))
-    server = PgServer(folder, engine_server.free_port())
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop("immediate")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_url(pg_server: PgServer) -> Iterator[str]:
-    """A fresh, empty database of its own for one test."""
-    url = pg_server.new_database()
-    yield url
-    pg_server.drop_database(url)
 
 
 @pytest.fixture(params=["journal", "postgresql"])

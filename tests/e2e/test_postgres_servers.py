@@ -1,0 +1,76 @@
+"""Two app servers with data folders of their own sharing one PostgreSQL (`DAILIES_DATABASE_URL`), in Chromium:
+a take launched on one shows on the other's History; a database that cannot be reached is said on the page,
+without the URL's password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pg_server import pg_server, pg_url  # noqa: F401 (fixtures)
+from playwright.sync_api import Page, expect
+from running_app import start_streamlit, stop_app
+from until import wait_until
+
+from dailies.engine.server import free_port
+from dailies.pg_store import PostgresStore
+
+pytestmark = pytest.mark.slow
+
+
+def settled(page: Page) -> None:
+    expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_have_count(1)
+
+
+def jobs_metric(page: Page):
+    return page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
+
+
+def test_a_take_launched_on_one_server_shows_on_the_others_history(request: pytest.FixtureRequest, tmp_path: Path,
+                                                                   browser) -> None:
+    database = request.getfixturevalue("pg_url")  # a fresh database on this session's PostgreSQL (tests/pg_server.py)
+    env = {"DAILIES_DATABASE_URL": database}
+    one, one_url = start_streamlit(tmp_path / "one", tmp_path / "one.log", env=env)
+    two, two_url = start_streamlit(tmp_path / "two", tmp_path / "two.log", env=env)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    try:
+        history = context.new_page()
+        history.goto(f"{two_url}/history")
+        expect(jobs_metric(history)).to_have_text("0")
+        settled(history)
+
+        generate = context.new_page()
+        generate.goto(one_url)
+        generate.get_by_role("textbox", name="Prompt", exact=True).fill("A lighthouse seen from the other server")
+        generate.get_by_role("button", name="Generate", exact=True).click()
+
+        store = PostgresStore(database)
+        try:
+            wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
+            assert store.all()[0].prompt == "A lighthouse seen from the other server"
+        finally:
+            store.close()
+        history.reload()
+        expect(jobs_metric(history)).to_have_text("1")
+        assert not list((tmp_path / "two").glob("jobs.journal")), "the second server keeps no journal of its own"
+    finally:
+        context.close()
+        stop_app(one)
+        stop_app(two)
+
+
+def test_a_database_that_cannot_be_reached_is_said_on_the_page(tmp_path: Path, page: Page) -> None:
+    password = "not-for-pages"
+    url = f"postgresql://ana:{password}@127.0.0.1:{free_port()}/dailies"
+    app, app_url = start_streamlit(tmp_path / "home", tmp_path / "app.log", env={"DAILIES_DATABASE_URL": url})
+    try:
+        page.goto(f"{app_url}/history")
+        expect(page.get_by_text("could not be opened", exact=False).first).to_be_visible()
+        settled(page)
+        text = page.locator("body").inner_text().replace("\u2060", "")  # plain()'s word joiners (no autolinks)
+        assert "postgresql://ana:***@127.0.0.1" in text and password not in text
+        assert "Traceback" not in text
+        assert password not in (tmp_path / "app.log").read_text(), "nor in the server's log"
+    finally:
+        stop_app(app)
