@@ -1,0 +1,67 @@
+"""Three CLI processes with three data folders of their own, as if on three machines, sharing one PostgreSQL and
+one provider (the embedded engine on loopback); one is SIGKILLed mid-run. Every take the provider made is
+recorded exactly once and completed, the killed process's by a survivor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from store_backends import Backend
+
+from dailies.engine import EngineConfig, serve_engine
+from dailies.jobs import JobStatus
+from dailies.pg_store import PostgresStore
+
+ROOT = Path(__file__).resolve().parents[2]
+TAKES = 10
+
+
+def cli(home: Path, url: str, engine_url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "dailies", "--engine-url", engine_url, *args], cwd=ROOT,
+                            env=Backend("postgresql", home, url).env(), text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_three_servers_share_one_database_and_a_killed_ones_takes_are_finished(pg_url: str, tmp_path: Path) -> None:
+    homes = [tmp_path / f"server-{n}" for n in range(3)]
+    # Renders of 3 s at least: the kill lands while the victim's takes are still being made.
+    with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=4, min_job_s=3.0)) as engine:
+        sweeps = [cli(home, pg_url, engine.base_url, "sweep", "--count", str(TAKES), "--prompt", f"server {n}")
+                  for n, home in enumerate(homes)]
+        victim = sweeps[0]
+        said = json.loads(victim.stdout.readline())
+        assert said["submitted"] == TAKES, victim.stderr.read() if victim.poll() is not None else said
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        store = PostgresStore(pg_url)
+        try:
+            store.refresh()
+            unfinished_at_kill = [j.id for j in store.group(said["group"]) if j.is_active]
+            assert unfinished_at_kill, "the kill landed mid-run"
+            for survivor in sweeps[1:]:
+                _out, err = survivor.communicate(timeout=240)
+                assert survivor.returncode == 0, err
+            watch = cli(homes[1], pg_url, engine.base_url, "watch", "--timeout", "120")
+            _out, err = watch.communicate(timeout=180)
+            assert watch.returncode == 0, err
+
+            store.refresh()
+            jobs = store.all()
+            assert len(jobs) == 3 * TAKES, "every take recorded once"
+            assert Counter(j.status for j in jobs) == Counter({JobStatus.COMPLETED: 3 * TAKES})
+            made = Counter(video.prompt for video in engine.engine.book.listed())
+            assert made == Counter(j.prompt for j in jobs), "each take the provider made is one job, and no more"
+            assert len({j.remote_id for j in jobs}) == 3 * TAKES
+            for job_id in unfinished_at_kill:  # finished by a survivor, whose own folder holds its files
+                job = store.require(job_id)
+                assert any((home / "media" / job.files["video"].path).exists() for home in homes[1:])
+        finally:
+            store.close()
