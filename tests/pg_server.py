@@ -45,8 +45,10 @@ class PgServer:
 
     `folder` must be reachable by `nobody` when the tests run as root (a `tempfile.mkdtemp` in /tmp is)."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, *, durable: bool = False) -> None:
+        """`durable`: fsync as a real server does (benchmarks); without, the tests' server skips it."""
         self.folder = folder
+        self.durable = durable
         self.port = port
         self.data = folder / "data"
         self.user = "dailies"
@@ -72,10 +74,7 @@ class PgServer:
             shutil.chown(pwfile, "nobody")
         self._run(postgres_bin("initdb"), "-D", str(self.data), "-U", self.user, "--auth=md5",
                   f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--locale=C")
-        options = (f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(postgres_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
-                  "-w", "-t", "60", "start")
+        self.restart()
         return self
 
     def stop(self, mode: str = "fast") -> None:
@@ -84,8 +83,10 @@ class PgServer:
                        capture_output=True, text=True, timeout=60)
 
     def restart(self) -> None:
-        options = (f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        """Start the server (again, after `stop`)."""
+        options = f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(postgres_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
                   "-w", "-t", "60", "start")
 
@@ -100,6 +101,11 @@ class PgServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         return self.url(name)
+
+    def size_of(self, url: str) -> int:
+        """Bytes the database of `url` takes on disk."""
+        with psycopg.connect(url) as conn:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
 
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
