@@ -121,6 +121,10 @@ class PostgresStore(SnapshotReads):
         self._pending_changes: list[tuple[str, str]] = []
         self._pending_ids: set[str] = set()
         self._seq = 0
+        self._write_mark = 0
+        self._written: dict[str, int] = {}
+        """job id -> `_write_mark` of this process's last write of it: a catch-up that read the database before
+        that write must not show its older record over the newer one (the write's own entry brings it back)."""
         self._leases: dict[str, tuple[str, float]] = {}  # our own leases as written: job id -> (owner, until)
         self._claims_swept: dict[str, float] = {}
         self._read_only = False
@@ -261,18 +265,20 @@ class PostgresStore(SnapshotReads):
     def refresh(self) -> None:
         """Apply what the change log says changed since we last looked (the listener does this when told)."""
         self._wait_open()
-        with self._catch_lock, self._connection() as conn:
-            rows = conn.execute("SELECT seq, tbl, key FROM dailies_changes WHERE seq > %s ORDER BY seq",
-                                (self._seq,)).fetchall()
-            if not rows:
-                return
-            jobs = {key for _, tbl, key in rows if tbl == JOBS_TABLE}
-            docs = {}
-            if jobs:
-                docs = dict(conn.execute("SELECT id, doc FROM dailies_jobs WHERE id = ANY(%s)", (list(jobs),)))
+        with self._catch_lock:
+            mark = self._write_mark
+            with self._connection() as conn:  # given back before `_lock` is waited for (a writer holds it)
+                rows = conn.execute("SELECT seq, tbl, key FROM dailies_changes WHERE seq > %s ORDER BY seq",
+                                    (self._seq,)).fetchall()
+                if not rows:
+                    return
+                jobs = {key for _, tbl, key in rows if tbl == JOBS_TABLE}
+                docs = {}
+                if jobs:
+                    docs = dict(conn.execute("SELECT id, doc FROM dailies_jobs WHERE id = ANY(%s)", (list(jobs),)))
             with self._lock:
                 for key in jobs:
-                    if key not in self._pending_ids:
+                    if key not in self._pending_ids and self._written.get(key, 0) <= mark:
                         self._rebuild(key, docs.get(key))
                 self._seq = max(self._seq, int(rows[-1][0]))
             self._bump(jobs)
@@ -328,7 +334,9 @@ class PostgresStore(SnapshotReads):
             self._pending_ids.update(new)
         else:
             self._run(ops, changes)
+        self._write_mark += 1
         for key, job in new.items():
+            self._written[key] = self._write_mark
             if job is None:
                 self._snapshot.pop(key, None)
                 self._progress.pop(key, None)
