@@ -68,6 +68,10 @@ CHANGES_KEPT_S = 24 * 3600.0
 
 CONNECT_TIMEOUT_S = 5
 
+REOPEN_AFTER_S = 5.0
+"""A store that could not open (the database down when the app started) tries again when next used, at most
+this often, so the pages and the tracker carry on by themselves once the database is back."""
+
 _UNTIL = "_until"  # a claim's expiry, as `dump` hands it out (the journal's field)
 
 
@@ -134,6 +138,9 @@ class PostgresStore(SnapshotReads):
         self._listener: threading.Thread | None = None
         self._opened = threading.Event()
         self._open_error: BaseException | None = None
+        self._open_options = (follow, pool_size)
+        self._open_tried = time.monotonic()
+        self._reopen_lock = threading.Lock()
         self._needed = threading.Event()
         if background:
             self._opener = threading.Thread(target=self._open_when_needed, args=(follow, pool_size, open_within),
@@ -160,6 +167,7 @@ class PostgresStore(SnapshotReads):
                 self._listener = threading.Thread(target=_listen, args=(weakref.ref(self), self.url, self._closed),
                                                   name="dailies-store-listen", daemon=True)
                 self._listener.start()
+            self._open_error = None
             if background:
                 self._bump(None)
         except BaseException as exc:
@@ -203,8 +211,10 @@ class PostgresStore(SnapshotReads):
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
 
     def _load(self) -> None:
-        """Every job, and the change log's position they are as of (read in one snapshot of the database)."""
-        with self._connection() as conn, conn.transaction():
+        """Every job, and the change log's position they are as of (read in one snapshot of the database).
+        Part of opening: the pool is used as it is (`_connection` would wait for the store to open)."""
+        assert self._pool is not None
+        with self._pool.connection(timeout=CONNECT_TIMEOUT_S) as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             row = conn.execute("SELECT coalesce(max(seq), 0) FROM dailies_changes").fetchone()
             seq = int(row[0]) if row else 0
@@ -234,8 +244,22 @@ class PostgresStore(SnapshotReads):
         if not self._opened.is_set() and threading.current_thread() is not self._opener:
             self._needed.set()
             self._opened.wait()
-        if self._open_error is not None:
+        if self._open_error is not None and not self._reopened():
             raise self._open_failed(self._open_error)
+
+    def _reopened(self) -> bool:
+        """Try opening again a store that could not open (at most every `REOPEN_AFTER_S`); True when it now has."""
+        with self._reopen_lock:
+            if self._open_error is None:
+                return True
+            if time.monotonic() - self._open_tried < REOPEN_AFTER_S or self._closed.is_set():
+                return False
+            self._open_tried = time.monotonic()
+            self._pool = None
+            self._open(*self._open_options, background=True)  # keeps the error when it fails again
+            if self._open_error is None:
+                log.info("the job store at %s has opened", self.path)
+            return self._open_error is None
 
     @property
     def _jobs(self) -> dict[str, Job]:
@@ -244,8 +268,7 @@ class PostgresStore(SnapshotReads):
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        if self._pool is None:
-            self._wait_open()
+        self._wait_open()
         assert self._pool is not None
         try:
             with self._pool.connection(timeout=CONNECT_TIMEOUT_S) as conn:

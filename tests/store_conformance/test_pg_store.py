@@ -250,6 +250,37 @@ def test_nothing_is_sent_that_could_not_be_recorded_and_work_resumes(own_server:
         studio.close()
 
 
+@pytest.mark.slow
+def test_a_store_that_could_not_open_opens_once_the_database_is_back(own_server: PgServer,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     opened: list[PostgresStore]) -> None:
+    """The app started while the database was down: its pages say so, and carry on once it is up, no restart."""
+    import dailies.pg_store
+
+    monkeypatch.setattr(dailies.pg_store, "REOPEN_AFTER_S", 0.2)
+    url = own_server.new_database()
+    pg(opened, url).insert(make_job("made before"))
+    own_server.stop("fast")  # (the tests' server does not wait for the disk: an immediate stop may lose it)
+    store = pg(opened, url, background=True)
+    assert store.wait_ready(30)
+    with pytest.raises(StoreOpenError, match="could not be opened"):
+        store.all()
+    with pytest.raises(StoreOpenError):
+        store.table("boards").all()
+    own_server.restart()
+    wait_until(lambda: _all_or_none(store) is not None, 30, "the store to open once the database is back")
+    assert [j.prompt for j in store.all()] == ["made before"]
+    store.insert(make_job("made after"))
+    assert len(pg(opened, url)) == 2
+
+
+def _all_or_none(store: PostgresStore) -> list[Job] | None:
+    try:
+        return store.all()
+    except StoreOpenError:
+        return None
+
+
 def _submit_or_none(studio, request) -> Job | None:
     try:
         return studio.submit(request)
