@@ -38,7 +38,7 @@ from psycopg_pool import ConnectionPool
 
 from dailies import pg_schema
 from dailies.jobs import Job, may_move
-from dailies.journal import ReadOnlyStoreError, gc_paused
+from dailies.journal import FREEZE_AT, ReadOnlyStoreError, gc_paused
 from dailies.store import (
     CLAIM_SWEEP_S,
     JOBS_TABLE,
@@ -221,7 +221,7 @@ class PostgresStore(SnapshotReads):
             cursor = conn.cursor()
             cursor.execute("SELECT doc FROM dailies_jobs")
             jobs: dict[str, Job] = {}
-            with gc_paused():
+            with gc_paused() as pause:  # as the journal opens: a large snapshot is frozen out of the collector's way
                 for (doc,) in cursor:
                     try:
                         job = job_from_doc(doc)
@@ -229,6 +229,7 @@ class PostgresStore(SnapshotReads):
                         self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
                         continue
                     jobs[job.id] = job
+                pause.freeze = len(jobs) >= FREEZE_AT
         with self._lock:
             self._snapshot, self._seq = jobs, seq
             self._progress.clear()
