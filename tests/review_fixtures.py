@@ -10,7 +10,8 @@ from until import wait_until
 
 from dailies.config import Environment
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
-from dailies.media import sha256_file
+from dailies.media import MediaLibrary, sha256_file
+from dailies.store import JobStore
 from dailies.studio import Studio
 
 
@@ -53,12 +54,37 @@ def reencode(source: Path, out: Path, fps: int, frames: int) -> int:
 
 
 def take_at(studio: Studio, video: Path, prompt: str = "a 30 fps take") -> Job:
-    """A finished take in the store whose video is `video` (copied into the media folder)."""
+    """A finished take in the studio's store whose video is `video` (copied into the media folder)."""
+    return store_take(studio.store, studio.media, video, prompt)
+
+
+def tiny_video(out: Path, fps: int = 24, frames: int = 48, size: tuple[int, int] = (64, 48)) -> Path:
+    """A small MP4 whose frames differ (a bar moving across), for tests about records rather than pictures."""
+    import numpy as np
+
+    width, height = size
+    with av.open(str(out), "w", format="mp4") as output:
+        stream = output.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            picture = np.zeros((height, width, 3), dtype=np.uint8)
+            picture[:, (i * 4) % width: (i * 4) % width + 4] = 255
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return out
+
+
+def store_take(store: JobStore, media: MediaLibrary, video: Path, prompt: str = "a take") -> Job:
+    """A finished take in `store` whose video is a copy of `video` in `media`."""
     job = Job(id=new_job_id(), provider="engine", model="sora-2", prompt=prompt, size="720x1280", seconds=4,
               status=JobStatus.COMPLETED)
-    dest = studio.media.path_for(job.id, "video", "video/mp4")
+    dest = media.path_for(job.id, "video", "video/mp4")
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(video, dest)
-    job.files["video"] = FileRecord(path=studio.media.relative(dest), size=dest.stat().st_size,
-                                    sha256=sha256_file(dest), content_type="video/mp4")
-    return studio.store.insert(job)
+    job.files["video"] = FileRecord(path=media.relative(dest), size=dest.stat().st_size, sha256=sha256_file(dest),
+                                    content_type="video/mp4")
+    return store.insert(job)
