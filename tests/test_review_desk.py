@@ -18,6 +18,7 @@ from PIL import Image
 from review_fixtures import reencode, studio_with_takes, take_at
 
 from dailies.errors import ValidationError
+from dailies.jobs import Job, new_job_id
 from dailies.media import frame_image
 from dailies.review import (
     Author,
@@ -25,6 +26,7 @@ from dailies.review import (
     IllegalTransition,
     Locked,
     NoSuchTake,
+    NotReviewable,
     ReviewDesk,
     State,
     markers,
@@ -130,9 +132,12 @@ def test_a_bad_note_is_refused_with_a_sentence_and_nothing_is_stored(takes, desk
     assert len(takes[0].store.table(NOTES_TABLE)) == before
 
 
-def test_an_unknown_take_is_said_so(desk: ReviewDesk) -> None:
+def test_an_unknown_take_or_one_without_a_video_is_said_so(takes, desk: ReviewDesk) -> None:
     with pytest.raises(NoSuchTake):
         desk.add_note("job_nope", 1, "x", ANN)
+    rendering = takes[0].store.insert(Job(id=new_job_id(), provider="engine", model="sora-2", prompt="a heron"))
+    with pytest.raises(NotReviewable, match="no video here yet"):
+        desk.add_note(rendering.id, 1, "x", ANN)
 
 
 def test_the_approval_machine_records_each_decision_and_locks_a_final_take(takes, desk: ReviewDesk) -> None:

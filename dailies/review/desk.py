@@ -14,12 +14,16 @@ from typing import Any
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
+from dailies.review import markers
 from dailies.review.approvals import Approvals, Decision, Locked, State
 from dailies.review.notes import Author, Note, NoteBook, Reply
 from dailies.review.timecode import Clock, clock_of
 from dailies.review.versions import Stack, Versions
 
-__all__ = ["NoSuchTake", "NotReviewable", "ReviewDesk"]
+__all__ = ["EXPORT_FORMATS", "NoSuchTake", "NotReviewable", "ReviewDesk"]
+
+EXPORT_FORMATS = ("otio", "edl", "csv", "zip")
+"""What a take's notes export as (see `dailies.review.markers`)."""
 
 
 class NoSuchTake(ValidationError):
@@ -122,3 +126,21 @@ class ReviewDesk:
         return {"status": str(status), "locked": status == State.FINAL,
                 "reviewers": [d.view() for d in sorted(latest.values(), key=lambda d: d.seq)],
                 "history": [d.view() for d in history]}
+
+    # -- notes to the editor -----------------------------------------------------------------------
+
+    def export(self, take_id: str, fmt: str, *, url: str | None = None, timeline_start: str = "00:00:00:00") -> bytes:
+        """The take's notes as `fmt` (otio, edl, csv, zip); `url` is where the OTIO clip points (by default the
+        video's file name, for an editor to relink)."""
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError(f"Notes export as {', '.join(EXPORT_FORMATS)}, not {fmt!r}.", field="format")
+        job, video = self.take(take_id), self.video(take_id)
+        clock, notes, status = clock_of(video), self.notes_of(take_id), str(self.approvals.status(take_id))
+        title = f"{job.prompt[:60]} ({take_id})"
+        if fmt == "otio":
+            return markers.otio_json(title, video, clock, notes, status=status, take=take_id, url=url).encode()
+        if fmt == "edl":
+            return markers.resolve_edl(title, clock, notes, timeline_start=timeline_start).encode()
+        if fmt == "csv":
+            return markers.notes_csv(clock, notes, status=status).encode()
+        return markers.annotated_zip(title, video, clock, notes)
