@@ -7,6 +7,9 @@ the zip's `timeline.otio` point at `media/01-<shot>.mp4`, relative to the timeli
 those files beside it, so it opens on another machine as it is; with the `.otio` alone, an editor puts
 the takes there (or relinks by those names). An absolute `file:///` path on the server meant nothing
 on the editor's machine and could not be relinked by name.
+
+Each clip carries its take's review notes as markers at their frames, in the clip's media time
+(`dailies.review.markers.note_marker`), and the take's approval status in its metadata.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
 from dailies import assemble
 from dailies.media import probe_video
+from dailies.review.markers import note_marker
+from dailies.review.timecode import Clock
+
+if TYPE_CHECKING:
+    from dailies.review.notes import Note
 
 __all__ = ["HandoffClip", "contact_sheet_png", "media_zip", "otio_json", "timeline"]
 
@@ -37,6 +46,10 @@ class HandoffClip:
     job_id: str
     path: Path
     start: float = 0.0
+    notes: tuple[Note, ...] = ()
+    """The take's review notes, each a marker at its frame on the clip."""
+    status: str = ""
+    """The take's approval status (in_review, changes_requested, approved, final), or empty."""
 
 
 def _file_name(index: int, clip: HandoffClip) -> str:
@@ -57,10 +70,14 @@ def timeline(title: str, clips: list[HandoffClip], *, relative: bool = True) -> 
         used = otio.opentime.TimeRange(start, available.duration - start)
         url = f"media/{_file_name(index, clip)}" if relative else clip.path.resolve().as_uri()
         reference = otio.schema.ExternalReference(target_url=url, available_range=available)
-        track.append(otio.schema.Clip(
+        made = otio.schema.Clip(
             name=clip.name, media_reference=reference, source_range=used,
-            metadata={"dailies": {"prompt": clip.prompt, "job_id": clip.job_id}},
-        ))
+            metadata={"dailies": {"prompt": clip.prompt, "job_id": clip.job_id, "status": clip.status}},
+        )
+        clock = Clock(fps=rate, frames=max(1, round(info.duration * rate)))
+        for note in clip.notes:  # in the clip's media time, like the source range: frame N of the take
+            made.markers.append(note_marker(note, clock, clip.status))
+        track.append(made)
     result = otio.schema.Timeline(name=title)
     result.tracks.append(track)
     return result
