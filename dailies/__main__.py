@@ -218,6 +218,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notes(args: argparse.Namespace) -> int:
+    """`notes list <take>` prints the take's notes (JSON lines, frame order); `notes export <take>` writes them
+    for an editor (otio, edl, csv or zip) to `--out` or standard output. Reads the data folder directly."""
+    from dailies.media import MediaLibrary
+    from dailies.review import ReviewDesk
+    from dailies.store import JobStore
+
+    env = Environment.load()
+    store = JobStore(env.home / "jobs.json")
+    try:
+        desk = ReviewDesk(store, MediaLibrary(env.home / "media"))
+        if args.action == "list":
+            for view in desk.note_views(args.take):
+                print(json.dumps(view))
+            return 0
+        data = desk.export(args.take, args.format, timeline_start=args.timeline_start)
+        if args.out:
+            Path(args.out).write_bytes(data)
+            print(json.dumps({"take": args.take, "format": args.format, "written": args.out, "bytes": len(data)}))
+        elif args.format == "zip":
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data.decode())
+        return 0
+    finally:
+        store.close()
+
+
 def _print_jobs(studio: Studio, ids: Sequence[str]) -> None:
     for job_id in ids:
         job = studio.store.require(job_id)
@@ -282,6 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="count jobs by status")
     status.set_defaults(func=cmd_status)
+
+    notes = sub.add_parser("notes", help="a take's review notes: list them, or export them for an editor")
+    notes.add_argument("action", choices=["list", "export"])
+    notes.add_argument("take", help="the take's id (job_...)")
+    notes.add_argument("--format", choices=["otio", "edl", "csv", "zip"], default="otio")
+    notes.add_argument("--out", help="write to this file (default: standard output)")
+    notes.add_argument("--timeline-start", default="00:00:00:00",
+                       help="the EDL's first timecode (01:00:00:00 for a Resolve timeline that starts there)")
+    notes.set_defaults(func=cmd_notes)
     return parser
 
 
