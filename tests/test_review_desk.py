@@ -15,7 +15,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 from PIL import Image
-from review_fixtures import reencode, studio_with_takes, take_at
+from review_fixtures import finished, reencode, studio_with_takes, take_at
 
 from dailies.errors import ValidationError
 from dailies.jobs import Job, new_job_id
@@ -177,6 +177,18 @@ def test_a_remix_is_the_next_version_and_shows_the_previous_versions_open_notes(
     desk.versions.link_retake(retake.id, remix.id)
     assert [j.id for j in desk.stack(first.id).takes] == [first.id, remix.id, retake.id]
     assert desk.versions.set_current(remix.id).current == remix.id
+
+
+def test_a_retake_sent_to_answer_notes_becomes_the_next_version(takes, desk: ReviewDesk) -> None:
+    studio, first = takes[0], takes[1]
+    before = desk.stack(first.id)
+    retake = finished(studio, studio.submit(desk.retake_request(first.id)))
+    assert (retake.prompt, retake.model, retake.seconds) == (first.prompt, first.model, first.seconds)
+    assert retake.id not in {j.id for j in desk.stack(first.id).takes}, "a new generate is not linked by itself"
+    stack = desk.add_version(retake.id, first.id)
+    assert [j.id for j in stack.takes] == [*(j.id for j in before.takes), retake.id]
+    assert desk.previous(retake.id).id == before.takes[-1].id
+    assert desk.add_version(retake.id, first.id).takes == stack.takes, "adding it twice changes nothing"
 
 
 def test_exports_put_every_note_at_its_frame_and_read_back(takes, desk: ReviewDesk, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dailies.errors import ValidationError
-from dailies.jobs import Job
+from dailies.jobs import Job, JobRequest
 from dailies.media import MediaLibrary
 from dailies.review import markers
 from dailies.review.approvals import Approvals, Decision, Locked, State
@@ -106,6 +106,22 @@ class ReviewDesk:
     def previous(self, take_id: str) -> Job | None:
         """The version before this take in its stack (what "compare with the previous version" opens)."""
         return self.stack(take_id).previous(take_id)
+
+    def retake_request(self, take_id: str) -> JobRequest:
+        """The same request again (prompt, model, size, length, reference, tags; a remix, extension or edit
+        of the same source), to answer the take's notes: send it, then `add_version(new, take_id)`."""
+        job = self.take(take_id)
+        return JobRequest(prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds, kind=job.kind,
+                          reference_path=job.params.get("reference_path"), source_job_id=job.source_job_id,
+                          tags=list(job.tags))
+
+    def add_version(self, new_id: str, of: str) -> Stack:
+        """Put take `new_id` on `of`'s stack as its next version (a retake); one made from the stack already
+        (a remix, extension or edit of one of its takes) is there, and left as it is."""
+        stack = self.stack(of)
+        if new_id in {job.id for job in stack.takes}:
+            return stack
+        return self.versions.link_retake(new_id, of)
 
     def previous_open_notes(self, take_id: str) -> list[Note]:
         """The previous version's notes nobody has marked done: what this version was made to answer."""
