@@ -29,6 +29,8 @@ PIPELINE_ENDPOINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 """The pipeline API: path, handler in `components.pipeline_route`, methods."""
 REVIEW_ENDPOINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{API_PREFIX}/takes/{{take_id}}/comments", "take_comments", ("GET", "POST")),
+    (f"{API_PREFIX}/takes/{{take_id}}/comments/{{comment_id}}/replies", "comment_reply", ("POST",)),
+    (f"{API_PREFIX}/takes/{{take_id}}/comments/{{comment_id}}/done", "comment_done", ("POST",)),
     (f"{API_PREFIX}/takes/{{take_id}}/approvals", "take_approvals", ("GET", "POST")),
     (f"{API_PREFIX}/takes/{{take_id}}/notes.{{format}}", "take_notes", ("GET",)),
 )

@@ -18,7 +18,7 @@ from components.pipeline_route import _error, _refusal, desk, file_url
 from dailies.errors import RequestRefused, ValidationError
 from dailies.request_bodies import BodyTooLarge, read_json
 from dailies.review import IllegalTransition, Locked, NoSuchTake, NotReviewable
-from dailies.review.api import EXPORTS, MAX_REVIEW_BODY, add_comment, comment_view, decide
+from dailies.review.api import EXPORTS, MAX_REVIEW_BODY, add_comment, comment_view, decide, mark_done, reply
 
 
 def _refused(exc: Exception) -> JSONResponse:
@@ -59,6 +59,28 @@ async def take_comments(request: Request) -> Response:
     except (RequestRefused, BodyTooLarge) as exc:
         return _refused(exc)
     return JSONResponse(made, status_code=201)
+
+
+async def comment_reply(request: Request) -> Response:
+    """`POST /api/v1/takes/{id}/comments/{comment_id}/replies`: a reply; the comment with its replies (201)."""
+    return await _on_comment(request, reply, 201)
+
+
+async def comment_done(request: Request) -> Response:
+    """`POST /api/v1/takes/{id}/comments/{comment_id}/done`: marks the comment done (or open again)."""
+    return await _on_comment(request, mark_done, 200)
+
+
+async def _on_comment(request: Request, action: Any, status: int) -> Response:
+    if (refused := _refusal(request)) is not None:
+        return refused
+    take, comment = request.path_params["take_id"], request.path_params["comment_id"]
+    try:
+        fields = await _body(request)
+        made = await run_in_threadpool(action, desk(), take, comment, fields)
+    except (RequestRefused, BodyTooLarge) as exc:
+        return _refused(exc)
+    return JSONResponse(made, status_code=status)
 
 
 async def take_approvals(request: Request) -> Response:

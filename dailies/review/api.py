@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from dailies.errors import ValidationError
-from dailies.review.desk import ReviewDesk
+from dailies.review.desk import NoSuchTake, ReviewDesk
 from dailies.review.notes import Author, Note
 
 __all__ = ["COMMENT_FIELDS", "DECISION_FIELDS", "EXPORTS", "MAX_REVIEW_BODY", "OPENAPI_SCHEMAS", "add_comment",
-           "comment_view", "decide", "openapi_paths"]
+           "comment_view", "decide", "mark_done", "openapi_paths", "reply"]
 
 MAX_REVIEW_BODY = 1024 * 1024
 """The largest comment or decision body, in bytes: a note of 4,000 characters with a long drawing fits."""
 COMMENT_FIELDS = {"frame", "end_frame", "timecode", "text", "author", "drawing"}
 DECISION_FIELDS = {"decision", "author", "text"}
+REPLY_FIELDS = {"author", "text"}
+DONE_FIELDS = {"author", "done"}
 EXPORTS = {"otio": "application/json", "edl": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
            "zip": "application/zip"}
 """`GET /takes/{id}/notes.<format>`: the formats and their content types."""
@@ -55,6 +57,35 @@ def add_comment(desk: ReviewDesk, take: str, fields: Mapping[str, Any]) -> dict[
     return comment_view(note, desk)
 
 
+def _note_of(desk: ReviewDesk, take: str, note_id: str) -> Note:
+    desk.take(take)
+    try:
+        note: Note | None = desk.notes.get(note_id)
+    except ValidationError:
+        note = None
+    if note is None or note.take != take:  # (a comment of another take is not reached through this one)
+        raise NoSuchTake(f"No comment {note_id!r} on take {take}.", field="note")
+    return note
+
+
+def reply(desk: ReviewDesk, take: str, note_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Reply to a comment of the take; the comment, with its replies, as it is then."""
+    _known(fields, REPLY_FIELDS)
+    note = _note_of(desk, take, note_id)
+    desk.reply(note.id, fields.get("text"), Author.typed(fields.get("author")))
+    return comment_view(desk.notes.get(note.id), desk)
+
+
+def mark_done(desk: ReviewDesk, take: str, note_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Mark a comment of the take done (`"done": true`, the default) or open again (`false`)."""
+    _known(fields, DONE_FIELDS)
+    done = fields.get("done", True)
+    if not isinstance(done, bool):
+        raise ValidationError("done must be true or false.", field="done")
+    note = _note_of(desk, take, note_id)
+    return comment_view(desk.mark_done(note.id, Author.typed(fields.get("author")), done), desk)
+
+
 def decide(desk: ReviewDesk, take: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     _known(fields, DECISION_FIELDS)
     if not fields.get("decision"):
@@ -64,6 +95,7 @@ def decide(desk: ReviewDesk, take: str, fields: Mapping[str, Any]) -> dict[str, 
 
 
 _TAKE_ID = {"name": "take_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_COMMENT_ID = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _SHAPE = {
     "type": "object", "required": ["kind"],
     "properties": {
@@ -145,6 +177,18 @@ def openapi_paths(prefix: str) -> dict[str, Any]:
                     "responses": {"200": {"description": '{"data": [Comment, ...]}'},
                                   "404": {"description": "no such take"}}},
         },
+        f"{prefix}/takes/{{take_id}}/comments/{{comment_id}}/replies": {"post": {
+            "summary": "Reply to a comment", "parameters": [_TAKE_ID, _COMMENT_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["author", "text"],
+                "properties": {"author": {"type": "string"}, "text": {"type": "string"}}}}}},
+            "responses": {"201": {"description": "the comment with its replies"}, **_REFUSED}}},
+        f"{prefix}/takes/{{take_id}}/comments/{{comment_id}}/done": {"post": {
+            "summary": "Mark a comment done (or open again with done: false)", "parameters": [_TAKE_ID, _COMMENT_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["author"],
+                "properties": {"author": {"type": "string"}, "done": {"type": "boolean", "default": True}}}}}},
+            "responses": {"200": {"description": "the comment"}, **_REFUSED}}},
         f"{prefix}/takes/{{take_id}}/approvals": {
             "post": {"summary": "Record a reviewer's decision (approval state machine)", "parameters": [_TAKE_ID],
                      "requestBody": body("DecisionIn"),
