@@ -22,6 +22,7 @@ from dailies.jobs import Job, new_job_id
 from dailies.media import frame_image
 from dailies.review import (
     Author,
+    Clock,
     FrameOutOfRange,
     IllegalTransition,
     Locked,
@@ -78,6 +79,10 @@ def test_timecode_arithmetic_at_the_usual_rates() -> None:
         assert all(to_frame(to_timecode(f, fps), fps) == f for f in (0, 1, 37, 1000, 86399))
     with pytest.raises(ValidationError, match="not a timecode at 24 fps"):
         to_frame("00:00:01:24", 24)
+    for fps in (24, 25, 30, 29.97, 23.976):
+        clock = Clock(fps=fps, frames=10_000)
+        assert all(clock.frame_at_time(clock.seek_time(f)) == f for f in range(10_000)), "a seek shows its frame"
+        assert clock.frame_at_time(clock.seconds(37)) == 37
 
 
 @pytest.mark.parametrize(("which", "fps", "frames", "tc37"), [(1, 24, 96, "00:00:01:13"), (3, 30, 120, "00:00:01:07")])
@@ -160,8 +165,9 @@ def test_the_approval_machine_records_each_decision_and_locks_a_final_take(takes
         desk.decide(take, "changes_requested", BEN)
     with pytest.raises(ValidationError, match="decision must be one of"):
         desk.decide(take, "maybe", BEN)
+    assert desk.approvals.statuses()[take] is State.FINAL and takes[1].id not in desk.approvals.statuses()
     desk.decide(take, "reopen", BEN, "one more look")
-    assert desk.approvals.status(take) is State.IN_REVIEW
+    assert desk.approvals.status(take) is State.IN_REVIEW and desk.approvals.statuses()[take] is State.IN_REVIEW
     desk.add_note(take, 5, "one more thing", BEN)
 
 

@@ -130,6 +130,16 @@ class Approvals:
     def status(self, take: str) -> State:
         return status_rule(self.history(take))
 
+    def statuses(self) -> dict[str, State]:
+        """Every decided take's status at once (one read of the table), for lists and filters; a take not
+        in it is `INITIAL`."""
+        latest: dict[str, tuple[int, str]] = {}
+        for data in self._table.all().values():
+            take, seq = str(data.get("take")), int(data.get("seq") or 0)
+            if seq > latest.get(take, (0, ""))[0]:
+                latest[take] = (seq, str(data.get("decision")))
+        return {take: State(decision) for take, (_seq, decision) in latest.items()}
+
     def by_reviewer(self, take: str) -> dict[str, Decision]:
         """Each reviewer's latest decision on the take (by name as written), for showing side by side."""
         latest: dict[str, Decision] = {}

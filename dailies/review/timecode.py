@@ -78,8 +78,18 @@ class Clock:
         return self.check(to_frame(timecode, self.fps))
 
     def seconds(self, frame: int) -> float:
-        """Where `frame` starts, in seconds of the video (for a player to seek to)."""
+        """Where `frame` starts, in seconds of the video."""
         return frame / self.fps
+
+    def seek_time(self, frame: int) -> float:
+        """The time a player seeks to to show `frame`: the middle of the frame, not its start, so that a
+        rounded `currentTime` (browsers keep microseconds, a 29.97 fps frame is 33366.7 µs) never lands on
+        the frame before."""
+        return (frame + 0.5) / self.fps
+
+    def frame_at_time(self, seconds: float) -> int:
+        """The frame a player shows at `seconds` (its `currentTime`), within the take's frames."""
+        return min(self.last_frame, max(0, int(seconds * self.fps + 1e-6)))
 
     def check(self, frame: object, what: str = "frame") -> int:
         """`frame` as a frame number of this take, or FrameOutOfRange saying which frames there are."""
