@@ -26,13 +26,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from dailies import assemble
 from dailies.media import probe_video
-from dailies.review.markers import note_marker
-from dailies.review.timecode import Clock
+from dailies.review.markers import edl_of_markers, note_marker
+from dailies.review.timecode import Clock, to_frame
 
 if TYPE_CHECKING:
     from dailies.review.notes import Note
 
-__all__ = ["HandoffClip", "contact_sheet_png", "media_zip", "otio_json", "timeline"]
+__all__ = ["HandoffClip", "contact_sheet_png", "markers_edl", "media_zip", "otio_json", "timeline"]
 
 RATE = 24.0
 
@@ -81,6 +81,21 @@ def timeline(title: str, clips: list[HandoffClip], *, relative: bool = True) -> 
     result = otio.schema.Timeline(name=title)
     result.tracks.append(track)
     return result
+
+
+def markers_edl(title: str, clips: list[HandoffClip], *, timeline_start: str = "01:00:00:00") -> str:
+    """Every shot's notes as one Resolve timeline-marker EDL on the cut: each note at its place in the
+    sequence (the shots end to end, as in `timeline`), from `timeline_start` (Resolve's default 01:00:00:00).
+    A note on a part of a take the cut leaves out (before an extension's cut point) has no place: left out."""
+    rate = round(probe_video(clips[0].path).fps) if clips else int(RATE)
+    offset, placed = to_frame(timeline_start, rate), []
+    for clip in clips:
+        info = probe_video(clip.path)
+        first, length = round(clip.start * rate), round(info.duration * rate) - round(clip.start * rate)
+        placed.extend((offset + note.frame - first, note) for note in clip.notes
+                      if first <= note.frame < first + length)
+        offset += length
+    return edl_of_markers(title, rate, placed)
 
 
 MEDIA_FOLDER = "media"

@@ -18,7 +18,7 @@ from dailies import assemble
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.look import read_look
 from dailies.errors import ValidationError
-from dailies.handoff import contact_sheet_png, media_zip, otio_json
+from dailies.handoff import contact_sheet_png, markers_edl, media_zip, otio_json
 from dailies.jobs import JobKind, JobStatus
 from dailies.media import probe_video
 from dailies.review import Author, ReviewDesk
@@ -261,6 +261,10 @@ def test_handoff_timeline_zip_and_contact_sheet_read_back(boards: Storyboards) -
     assert markers[noted[1].id].marked_range.duration.to_frames() == 11
     assert markers[noted[0].id].metadata["dailies"]["text"] == "kite too small"
     assert found[1].metadata["dailies"]["status"] == "approved" and not found[0].markers
+    # The board's marker list: the second shot starts after the first's 96 frames, one hour in (Resolve's start).
+    edl = markers_edl(board.title, clips)
+    assert "001  001      V     C        01:00:04:05 01:00:04:16" in edl and "|M:Ben: hold |D:11" in edl
+    assert "002  001      V     C        01:00:05:06 01:00:05:07" in edl and "|M:Ann: kite too small |D:1" in edl
 
     with zipfile.ZipFile(io.BytesIO(media_zip(board.title, clips))) as archive:
         names = archive.namelist()

@@ -36,7 +36,8 @@ from dailies.review.notes import Note
 from dailies.review.text import one_line
 from dailies.review.timecode import Clock, to_frame, to_timecode
 
-__all__ = ["annotated_zip", "draw_on", "note_marker", "notes_csv", "otio_json", "resolve_edl", "timeline"]
+__all__ = ["annotated_zip", "draw_on", "edl_of_markers", "note_marker", "notes_csv", "otio_json", "resolve_edl",
+           "timeline"]
 
 OPEN_COLOUR, DONE_COLOUR = "RED", "GREEN"
 RESOLVE_COLOURS = {"RED": "ResolveColorRed", "GREEN": "ResolveColorGreen", "BLUE": "ResolveColorBlue"}
@@ -94,10 +95,14 @@ def _edl_field(text: str) -> str:
 def resolve_edl(title: str, clock: Clock, notes: Sequence[Note], *, timeline_start: str = "00:00:00:00") -> str:
     """The notes as DaVinci Resolve's timeline-marker EDL (see the module's docstring)."""
     start = to_frame(timeline_start, clock.fps)
+    return edl_of_markers(title, clock.fps, [(start + note.frame, note) for note in notes])
+
+
+def edl_of_markers(title: str, fps: float, placed: Sequence[tuple[int, Note]]) -> str:
+    """Resolve's timeline-marker EDL of notes placed at record frames (a take's own frames, or a cut's)."""
     lines = [f"TITLE: {_edl_field(title)[:70]}", "FCM: NON-DROP FRAME", ""]
-    for number, note in enumerate(notes, start=1):
-        first = start + note.frame
-        record_in, record_out = to_timecode(first, clock.fps), to_timecode(first + note.frames, clock.fps)
+    for number, (first, note) in enumerate(sorted(placed, key=lambda p: p[0]), start=1):
+        record_in, record_out = to_timecode(first, fps), to_timecode(first + note.frames, fps)
         lines.append(f"{number:03d}  001      V     C        {record_in} {record_out} {record_in} {record_out}  ")
         name = _edl_field(f"{note.author}: {note.text}" if note.text else note.author)
         lines.append(f" |C:{RESOLVE_COLOURS[_colour(note)]} |M:{name} |D:{note.frames}")
