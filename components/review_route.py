@@ -18,7 +18,7 @@ from components.pipeline_route import _error, _refusal, desk, file_url
 from dailies.errors import RequestRefused, ValidationError
 from dailies.request_bodies import BodyTooLarge, read_json
 from dailies.review import IllegalTransition, Locked, NoSuchTake, NotReviewable
-from dailies.review.api import EXPORTS, MAX_REVIEW_BODY, add_comment, comment_view, decide, mark_done, reply
+from dailies.review.api import EXPORTS, MAX_REVIEW_BODY, add_comment, decide, mark_done, reply
 
 
 def _refused(exc: Exception) -> JSONResponse:
@@ -51,9 +51,8 @@ async def take_comments(request: Request) -> Response:
     take = request.path_params["take_id"]
     try:
         if request.method == "GET":
-            notes = await run_in_threadpool(desk().notes_of, take)
-            views = [await run_in_threadpool(comment_view, note, desk()) for note in notes]
-            return JSONResponse({"object": "list", "data": views})
+            views = await run_in_threadpool(desk().note_views, take)  # (frame order; one clock for all)
+            return JSONResponse({"object": "list", "data": [{**view, "object": "comment"} for view in views]})
         fields = await _body(request)
         made = await run_in_threadpool(add_comment, desk(), take, fields)
     except (RequestRefused, BodyTooLarge) as exc:

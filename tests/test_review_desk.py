@@ -241,3 +241,17 @@ def test_a_drawing_is_kept_as_checked_vector_data() -> None:
                              {"kind": "text", "points": [[0, 0]], "text": "<b>big</b>\x07"}])
     assert checked[0] == {"kind": "line", "colour": "red", "points": [[0.1235, 0.0], [1.0, 1.0]]}
     assert checked[1]["text"] == "<b>big</b>", "text stays text; the bell is gone"
+
+
+def test_the_review_core_is_ui_free_and_its_surface_is_declared() -> None:
+    import subprocess
+    import sys
+
+    import dailies.review as review
+
+    assert all(hasattr(review, name) for name in review.__all__)
+    assert {"ReviewDesk", "Author", "Clock", "State", "TRANSITIONS"} <= set(review.__all__)
+    probe = "import sys, dailies.review, dailies.review.api, dailies.review.markers; print('streamlit' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert ran.stdout.strip() == "False"
