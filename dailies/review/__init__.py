@@ -7,6 +7,8 @@ What lives here (each module one idea; none imports Streamlit):
 - `approvals`: the approval state machine declared as data, one record per decision (`Approvals`).
 - `versions`: version stacks (v1, v2, ...) from retakes, remixes, extensions and edits (`Versions`).
 - `markers`: notes to the editor: OTIO markers, Resolve's marker EDL, CSV, a ZIP of annotated frames.
+- `guests`: guest links (a hashed secret opening one round, board or playlist, expiring, revocable).
+- `api`: the review routes' fields, answers and OpenAPI description, without HTTP.
 - `desk`: `ReviewDesk`, the rules that join them (a final take is locked; a note belongs to its version).
 Everything is kept in the store's named tables (`store.table`, `store.claims`), one record per note, reply
 and decision, so concurrent reviewers in several processes never overwrite each other, on any store backend.
