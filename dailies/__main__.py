@@ -220,7 +220,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_notes(args: argparse.Namespace) -> int:
     """`notes list <take>` prints the take's notes (JSON lines, frame order); `notes export <take>` writes them
-    for an editor (otio, edl, csv or zip) to `--out` or standard output. Reads the data folder directly."""
+    for an editor (otio, fcpxml, edl, csv or zip) to `--out` or standard output. Reads the data folder directly."""
     from dailies.media import MediaLibrary
     from dailies.review import ReviewDesk
     from dailies.store import JobStore
@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     notes = sub.add_parser("notes", help="a take's review notes: list them, or export them for an editor")
     notes.add_argument("action", choices=["list", "export"])
     notes.add_argument("take", help="the take's id (job_...)")
-    notes.add_argument("--format", choices=["otio", "edl", "csv", "zip"], default="otio")
+    notes.add_argument("--format", choices=["otio", "fcpxml", "edl", "csv", "zip"], default="otio")
     notes.add_argument("--out", help="write to this file (default: standard output)")
     notes.add_argument("--timeline-start", default="00:00:00:00",
                        help="the EDL's first timecode (01:00:00:00 for a Resolve timeline that starts there)")

@@ -215,6 +215,12 @@ def test_exports_put_every_note_at_its_frame_and_read_back(takes, desk: ReviewDe
     assert found[single.id].metadata["dailies"]["author"] == "Ann" and found[single.id].color == "RED"
     assert clip.source_range.duration.to_frames() == 120 and clip.source_range.start_time.rate == 30
 
+    fcp = otio.adapters.read_from_string(markers.fcpxml("Take", desk.video(take), clock, notes), "fcpx_xml")
+    back = {m.name: m for c in fcp.find_clips() for m in c.markers}
+    assert {n: m.marked_range.start_time.to_frames() for n, m in back.items()} == {
+        "Ann: hold | longer please": 45, "Ben: =cmd|' /C calc'!A0": 90}
+    assert back["Ben: =cmd|' /C calc'!A0"].marked_range.duration.to_frames() == 10
+
     edl = markers.resolve_edl("Take", clock, notes)
     assert "001  001      V     C        00:00:01:15 00:00:01:16 00:00:01:15 00:00:01:16  " in edl
     assert " |C:ResolveColorRed |M:Ann: hold / longer please |D:1" in edl

@@ -23,7 +23,8 @@ COMMENT_FIELDS = {"frame", "end_frame", "timecode", "text", "author", "drawing"}
 DECISION_FIELDS = {"decision", "author", "text"}
 REPLY_FIELDS = {"author", "text"}
 DONE_FIELDS = {"author", "done"}
-EXPORTS = {"otio": "application/json", "edl": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
+EXPORTS = {"otio": "application/json", "fcpxml": "application/xml",
+           "edl": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
            "zip": "application/zip"}
 """`GET /takes/{id}/notes.<format>`: the formats and their content types."""
 
@@ -201,8 +202,8 @@ def openapi_paths(prefix: str) -> dict[str, Any]:
         },
         f"{prefix}/takes/{{take_id}}/notes.{{format}}": {"get": {
             "summary": "The take's comments for an editor: otio (a timeline, the take as a clip, a marker per "
-                       "comment at its frame), edl (DaVinci Resolve's timeline-marker EDL), csv, zip (PNG of each "
-                       "noted frame with its drawing, and notes.txt)",
+                       "comment at its frame), fcpxml (the same for Final Cut Pro), edl (DaVinci Resolve's "
+                       "timeline-marker EDL), csv, zip (PNG of each noted frame with its drawing, and notes.txt)",
             "parameters": [_TAKE_ID, {"name": "format", "in": "path", "required": True,
                                       "schema": {"enum": sorted(EXPORTS)}}],
             "responses": {"200": {"description": "the file"}, "404": {"description": "no such take or format"}}}},

@@ -22,7 +22,7 @@ from dailies.review.versions import Stack, Versions
 
 __all__ = ["EXPORT_FORMATS", "NoSuchTake", "NotReviewable", "ReviewDesk"]
 
-EXPORT_FORMATS = ("otio", "edl", "csv", "zip")
+EXPORT_FORMATS = ("otio", "fcpxml", "edl", "csv", "zip")
 """What a take's notes export as (see `dailies.review.markers`)."""
 
 
@@ -146,7 +146,7 @@ class ReviewDesk:
     # -- notes to the editor -----------------------------------------------------------------------
 
     def export(self, take_id: str, fmt: str, *, url: str | None = None, timeline_start: str = "00:00:00:00") -> bytes:
-        """The take's notes as `fmt` (otio, edl, csv, zip); `url` is where the OTIO clip points (by default the
+        """The take's notes as `fmt` (otio, fcpxml, edl, csv, zip); `url` is where the OTIO clip points (by default the
         video's file name, for an editor to relink)."""
         if fmt not in EXPORT_FORMATS:
             raise ValidationError(f"Notes export as {', '.join(EXPORT_FORMATS)}, not {fmt!r}.", field="format")
@@ -155,6 +155,8 @@ class ReviewDesk:
         title = f"{job.prompt[:60]} ({take_id})"
         if fmt == "otio":
             return markers.otio_json(title, video, clock, notes, status=status, take=take_id, url=url).encode()
+        if fmt == "fcpxml":
+            return markers.fcpxml(title, video, clock, notes, status=status, take=take_id, url=url).encode()
         if fmt == "edl":
             return markers.resolve_edl(title, clock, notes, timeline_start=timeline_start).encode()
         if fmt == "csv":

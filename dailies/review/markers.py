@@ -6,6 +6,8 @@ frame rate, with its text as text:
   clip's media time, so frame 37 is `RationalTime(37, fps)`), with text, author, timecode, done flag, the
   take's approval status and the drawing under `metadata["dailies"]`. Open notes are red markers, done
   ones green.
+- `fcpxml`: the same timeline as Final Cut Pro XML (OTIO's `fcpx_xml` adapter, `otio-fcpx-xml-adapter`):
+  each note a `<marker>` on the clip, an open one a to-do (`completed="0"`), a done one completed.
 - `resolve_edl`: the marker list DaVinci Resolve writes and reads (Timelines > Export/Import > Timeline
   Markers to EDL): one one-track event per note, `|C:ResolveColor<colour> |M:<name> |D:<frames>` on the
   line below. Record timecodes start at `timeline_start` (00:00:00:00, the take's own timecode; pass
@@ -36,8 +38,8 @@ from dailies.review.notes import Note
 from dailies.review.text import one_line
 from dailies.review.timecode import Clock, to_frame, to_timecode
 
-__all__ = ["annotated_zip", "draw_on", "edl_of_markers", "note_marker", "notes_csv", "otio_json", "resolve_edl",
-           "timeline"]
+__all__ = ["annotated_zip", "draw_on", "edl_of_markers", "fcpxml", "note_marker", "notes_csv", "otio_json",
+           "resolve_edl", "timeline"]
 
 OPEN_COLOUR, DONE_COLOUR = "RED", "GREEN"
 RESOLVE_COLOURS = {"RED": "ResolveColorRed", "GREEN": "ResolveColorGreen", "BLUE": "ResolveColorBlue"}
@@ -86,6 +88,11 @@ def timeline(title: str, video: Path, clock: Clock, notes: Sequence[Note], *, st
 
 def otio_json(title: str, video: Path, clock: Clock, notes: Sequence[Note], **kwargs: Any) -> str:
     return otio.adapters.write_to_string(timeline(title, video, clock, notes, **kwargs), "otio_json")
+
+
+def fcpxml(title: str, video: Path, clock: Clock, notes: Sequence[Note], **kwargs: Any) -> str:
+    """The timeline as FCPXML 1.8: the take as a clip, a marker per note (open red → to-do, done → completed)."""
+    return otio.adapters.write_to_string(timeline(title, video, clock, notes, **kwargs), "fcpx_xml")
 
 
 def _edl_field(text: str) -> str:

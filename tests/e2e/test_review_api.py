@@ -159,6 +159,9 @@ def test_the_notes_export_as_otio_with_markers_at_their_frames_and_as_edl_csv_zi
     assert clip.media_reference.target_url.endswith(f"/api/v1/takes/{tid}/files/video")
     at = {m.metadata["dailies"]["note_id"]: m.marked_range.start_time.to_frames() for m in clip.markers}
     assert at == {c["id"]: c["frame"] for c in comments}
+    fcp = otio.adapters.read_from_string(app.api("GET", f"/takes/{tid}/notes.fcpxml").text, "fcpx_xml")
+    assert sorted(m.marked_range.start_time.to_frames() for c in fcp.find_clips() for m in c.markers) == sorted(
+        c["frame"] for c in comments)
     edl = app.api("GET", f"/takes/{tid}/notes.edl").text
     assert "FCM: NON-DROP FRAME" in edl and "00:00:01:13 00:00:01:14" not in edl  # a range: 37 to 48 inclusive
     assert "00:00:01:13 00:00:02:01 00:00:01:13 00:00:02:01" in edl and "|M:Ann: kite too small |D:12" in edl
