@@ -1,8 +1,8 @@
 """Version stacks: a take and what was made from it to answer notes, as v1, v2, ... with one current.
 
 What counts as "made from it": a remix, extension or edit (the job's `source_job_id`, as in
-`JobStore.lineage`), a retake (the same prompt again, `params["retake_of"]` on the new job, or linked
-afterwards with `link_retake`, kept in `review_versions`). The stack is the root take and everything made
+`JobStore.lineage`), and a retake (the same request again, `ReviewDesk.retake_request`, joined to the
+stack with `link_retake`, kept in `review_versions`). The stack is the root take and everything made
 from it, directly or not, numbered by creation time (v1 is the root). The current version is the one a
 reviewer chose (`set_current`, kept in `review_versions` under `current:<root>`), else the newest finished
 one, else the newest. Notes and decisions belong to one version (they name its take id).
@@ -56,31 +56,39 @@ class Versions:
         self._store = store
         self._links = store.table(VERSIONS_TABLE)
 
-    def _parent(self, job: Job, links: dict[str, dict[str, Any]]) -> str | None:
-        return job.source_job_id or (job.params or {}).get("retake_of") or (links.get(job.id) or {}).get("of")
+    def _retakes(self) -> dict[str, str]:
+        """Retake links: take → the take it answers."""
+        return {key: str(value.get("of")) for key, value in self._links.all().items()
+                if not key.startswith("current:") and value.get("of")}
 
     def stack(self, take: str) -> Stack:
-        """The stack `take` belongs to (a take nothing was made from, and made from nothing, is a stack of one)."""
-        jobs = {job.id: job for job in self._store.all()}
-        if take not in jobs:
+        """The stack `take` belongs to (a take nothing was made from, and made from nothing, is a stack of one).
+
+        Read through the store's lineage (worked out once per store version, so a page of cards stays cheap)
+        and the retake links, never by scanning every take."""
+        job = self._store.get(take)
+        if job is None:
             raise ValidationError(f"No take {take!r}.", field="take")
-        links = self._links.all()
-        root, seen = jobs[take], {take}
-        while (parent := self._parent(root, links)) in jobs and parent not in seen:
-            root = jobs[parent]
+        links = self._retakes()
+        root, seen = job, {job.id}
+        while (parent := root.source_job_id or links.get(root.id)) and parent not in seen:
+            found = self._store.get(parent)
+            if found is None:
+                break
+            root = found
             seen.add(root.id)
-        children: dict[str, list[Job]] = {}
-        for job in jobs.values():
-            if (parent := self._parent(job, links)) is not None:
-                children.setdefault(parent, []).append(job)
-        members, queue = {root.id: root}, [root]
+        answered_by: dict[str, list[str]] = {}
+        for child, of in links.items():
+            answered_by.setdefault(of, []).append(child)
+        members: dict[str, Job] = {}
+        queue = [root.id]
         while queue:
-            for child in children.get(queue.pop().id, []):
-                if child.id not in members:
-                    members[child.id] = child
-                    queue.append(child)
+            for made in self._store.lineage(queue.pop()):  # it and every remix, extension, edit made from it
+                if made.id not in members:
+                    members[made.id] = made
+                    queue.extend(answered_by.get(made.id, []))
         ordered = tuple(sorted(members.values(), key=lambda j: (j.id != root.id, j.created_at, j.id)))
-        chosen = (links.get(f"current:{root.id}") or {}).get("take")
+        chosen = (self._links.get(f"current:{root.id}") or {}).get("take")
         if chosen not in members:
             finished = [j for j in ordered if j.status == JobStatus.COMPLETED]
             chosen = (finished or list(ordered))[-1].id
