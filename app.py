@@ -35,7 +35,15 @@ from starlette.routing import Mount, Route
 from streamlit.runtime.pages_manager import PagesManager
 
 from components.boundary import Boundary
-from components.mounts import ACCESS_ROUTE, ENGINE_MOUNT, FILES_ROUTE, HOOKS_ROUTE, PIPELINE_ENDPOINTS, starting
+from components.mounts import (
+    ACCESS_ROUTE,
+    ENGINE_MOUNT,
+    FILES_ROUTE,
+    HOOKS_ROUTE,
+    PIPELINE_ENDPOINTS,
+    REVIEW_ENDPOINTS,
+    starting,
+)
 
 HERE = Path(__file__).resolve().parent
 # `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
@@ -218,6 +226,8 @@ app = st.App(
         Route(HOOKS_ROUTE, _later("components.webhook_route", "receive_webhook"), methods=["POST"]),
         *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
           for path, name, methods in PIPELINE_ENDPOINTS),
+        *(Route(path, _later("components.review_route", name), methods=list(methods))
+          for path, name, methods in REVIEW_ENDPOINTS),
     ],
     middleware=[Middleware(Boundary)],  # every request: a foreign Host (421), another page's request (403), framing
     lifespan=lifespan,

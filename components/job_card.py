@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.library_picker import run_again_with_changes
+from components.notes_panel import notes_panel
 from components.runtime import media_url, studio, team_tags
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
@@ -70,6 +71,7 @@ def job_card(job: Job, *, key: str, actions: bool = True, show_prompt: bool = Tr
             if actions:
                 job_tags(job, key)
                 job_actions(job, key)
+                notes_panel(job, key)
         elif actions and job.status is JobStatus.NEEDS_LOOK:
             needs_look_actions(job, key)
         elif actions and job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):

@@ -27,6 +27,14 @@ PIPELINE_ENDPOINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{API_PREFIX}/takes/{{take_id}}/files/{{variant}}", "take_file", ("GET",)),
 )
 """The pipeline API: path, handler in `components.pipeline_route`, methods."""
+REVIEW_ENDPOINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (f"{API_PREFIX}/takes/{{take_id}}/comments", "take_comments", ("GET", "POST")),
+    (f"{API_PREFIX}/takes/{{take_id}}/comments/{{comment_id}}/replies", "comment_reply", ("POST",)),
+    (f"{API_PREFIX}/takes/{{take_id}}/comments/{{comment_id}}/done", "comment_done", ("POST",)),
+    (f"{API_PREFIX}/takes/{{take_id}}/approvals", "take_approvals", ("GET", "POST")),
+    (f"{API_PREFIX}/takes/{{take_id}}/notes.{{format}}", "take_notes", ("GET",)),
+)
+"""The pipeline API's review routes: path, handler in `components.review_route`, methods."""
 
 START_TIMEOUT_S = 120.0
 _starting: threading.Event | None = None

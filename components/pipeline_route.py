@@ -34,6 +34,8 @@ from dailies.pipeline import (
     token_matches,
 )
 from dailies.request_bodies import BodyTooLarge, read_form, read_json
+from dailies.review import ReviewDesk
+from dailies.review.api import OPENAPI_SCHEMAS, openapi_paths
 
 MAX_BODY = 25 * 1024 * 1024
 """The largest order, JSON or form, in bytes (a reference image is most of it)."""
@@ -61,6 +63,13 @@ def pipeline() -> Pipeline:
     made = Pipeline(studio(), callback_secret=Environment.load().values.get(CALLBACK_SECRET_VAR) or None)
     made.start(file_url)
     return made
+
+
+@functools.cache
+def desk() -> ReviewDesk:
+    """The review desk of this process (notes, approvals, versions), over the pipeline's studio."""
+    studio = pipeline().studio
+    return ReviewDesk(studio.store, studio.media)
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -145,7 +154,9 @@ async def get_take(request: Request) -> Response:
     job = pipeline().studio.store.get(request.path_params["take_id"])
     if job is None:
         return _error(404, "No such take.")
-    return JSONResponse(pipeline().view(job, file_url))
+    state = await run_in_threadpool(desk().approval, job.id)
+    approval = {"status": state["status"], "locked": state["locked"], "reviewers": state["reviewers"]}
+    return JSONResponse({**pipeline().view(job, file_url), "approval": approval})
 
 
 async def list_takes(request: Request) -> Response:
@@ -199,6 +210,7 @@ _TAKE = {
         "tags": {"type": "array", "items": {"type": "string"}}, "estimate_usd": {"type": "number"},
         "files": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
         "error": {"type": ["object", "null"]}, "callback": {"type": "object"},
+        "approval": {"$ref": "#/components/schemas/Approval", "description": "on GET /takes/{id} only"},
     },
 }
 _ORDER = {
@@ -223,7 +235,7 @@ OPENAPI: dict[str, Any] = {
     "info": {"title": "Dailies pipeline API", "version": "1",
              "description": "Order takes from scripts and CMS hooks under the same rules as the pages."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                   "schemas": {"Take": _TAKE, "Order": _ORDER}},
+                   "schemas": {"Take": _TAKE, "Order": _ORDER, **OPENAPI_SCHEMAS}},
     "security": [{"bearer": []}],
     "paths": {
         f"{API_PREFIX}/takes": {
@@ -256,5 +268,6 @@ OPENAPI: dict[str, Any] = {
             "parameters": [{"name": "take_id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "variant", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "the file"}, "404": {"description": "no such file"}}}},
+        **openapi_paths(API_PREFIX),
     },
 }

@@ -242,6 +242,35 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notes(args: argparse.Namespace) -> int:
+    """`notes list <take>` prints the take's notes (JSON lines, frame order); `notes export <take>` writes them
+    for an editor (otio, fcpxml, edl, csv or zip) to `--out` or standard output. Reads the configured store
+    (the data folder's journal, or `DAILIES_DATABASE_URL`) directly, without starting a tracker."""
+    from dailies.media import MediaLibrary
+    from dailies.review import ReviewDesk
+    from dailies.store_open import open_configured_store
+
+    env = Environment.load()
+    store = open_configured_store(env)
+    try:
+        desk = ReviewDesk(store, MediaLibrary(env.home / "media"))
+        if args.action == "list":
+            for view in desk.note_views(args.take):
+                print(json.dumps(view))
+            return 0
+        data = desk.export(args.take, args.format, timeline_start=args.timeline_start)
+        if args.out:
+            Path(args.out).write_bytes(data)
+            print(json.dumps({"take": args.take, "format": args.format, "written": args.out, "bytes": len(data)}))
+        elif args.format == "zip":
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data.decode())
+        return 0
+    finally:
+        store.close()
+
+
 def _print_jobs(studio: Studio, ids: Sequence[str]) -> None:
     for job_id in ids:
         job = studio.store.require(job_id)
@@ -313,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     direction.add_argument("--from", dest="from_", metavar="postgresql://…",
                            help="copy this database's records into DAILIES_HOME's journal")
     migrate.set_defaults(func=cmd_migrate)
+
+    notes = sub.add_parser("notes", help="a take's review notes: list them, or export them for an editor")
+    notes.add_argument("action", choices=["list", "export"])
+    notes.add_argument("take", help="the take's id (job_...)")
+    notes.add_argument("--format", choices=["otio", "fcpxml", "edl", "csv", "zip"], default="otio")
+    notes.add_argument("--out", help="write to this file (default: standard output)")
+    notes.add_argument("--timeline-start", default="00:00:00:00",
+                       help="the EDL's first timecode (01:00:00:00 for a Resolve timeline that starts there)")
+    notes.set_defaults(func=cmd_notes)
     return parser
 
 

@@ -7,6 +7,9 @@ the zip's `timeline.otio` point at `media/01-<shot>.mp4`, relative to the timeli
 those files beside it, so it opens on another machine as it is; with the `.otio` alone, an editor puts
 the takes there (or relinks by those names). An absolute `file:///` path on the server meant nothing
 on the editor's machine and could not be relinked by name.
+
+Each clip carries its take's review notes as markers at their frames, in the clip's media time
+(`dailies.review.markers.note_marker`), and the take's approval status in its metadata.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
 from dailies import assemble
 from dailies.media import probe_video
+from dailies.review.markers import edl_of_markers, note_marker
+from dailies.review.timecode import Clock, to_frame
 
-__all__ = ["HandoffClip", "contact_sheet_png", "media_zip", "otio_json", "timeline"]
+if TYPE_CHECKING:
+    from dailies.review.notes import Note
+
+__all__ = ["HandoffClip", "contact_sheet_png", "markers_edl", "media_zip", "otio_json", "timeline"]
 
 RATE = 24.0
 
@@ -37,6 +46,10 @@ class HandoffClip:
     job_id: str
     path: Path
     start: float = 0.0
+    notes: tuple[Note, ...] = ()
+    """The take's review notes, each a marker at its frame on the clip."""
+    status: str = ""
+    """The take's approval status (in_review, changes_requested, approved, final), or empty."""
 
 
 def _file_name(index: int, clip: HandoffClip) -> str:
@@ -57,13 +70,32 @@ def timeline(title: str, clips: list[HandoffClip], *, relative: bool = True) -> 
         used = otio.opentime.TimeRange(start, available.duration - start)
         url = f"media/{_file_name(index, clip)}" if relative else clip.path.resolve().as_uri()
         reference = otio.schema.ExternalReference(target_url=url, available_range=available)
-        track.append(otio.schema.Clip(
+        made = otio.schema.Clip(
             name=clip.name, media_reference=reference, source_range=used,
-            metadata={"dailies": {"prompt": clip.prompt, "job_id": clip.job_id}},
-        ))
+            metadata={"dailies": {"prompt": clip.prompt, "job_id": clip.job_id, "status": clip.status}},
+        )
+        clock = Clock(fps=rate, frames=max(1, round(info.duration * rate)))
+        for note in clip.notes:  # in the clip's media time, like the source range: frame N of the take
+            made.markers.append(note_marker(note, clock, clip.status))
+        track.append(made)
     result = otio.schema.Timeline(name=title)
     result.tracks.append(track)
     return result
+
+
+def markers_edl(title: str, clips: list[HandoffClip], *, timeline_start: str = "01:00:00:00") -> str:
+    """Every shot's notes as one Resolve timeline-marker EDL on the cut: each note at its place in the
+    sequence (the shots end to end, as in `timeline`), from `timeline_start` (Resolve's default 01:00:00:00).
+    A note on a part of a take the cut leaves out (before an extension's cut point) has no place: left out."""
+    rate = round(probe_video(clips[0].path).fps) if clips else int(RATE)
+    offset, placed = to_frame(timeline_start, rate), []
+    for clip in clips:
+        info = probe_video(clip.path)
+        first, length = round(clip.start * rate), round(info.duration * rate) - round(clip.start * rate)
+        placed.extend((offset + note.frame - first, note) for note in clip.notes
+                      if first <= note.frame < first + length)
+        offset += length
+    return edl_of_markers(title, rate, placed)
 
 
 MEDIA_FOLDER = "media"

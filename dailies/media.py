@@ -12,11 +12,16 @@ import re
 import shutil
 import stat
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dailies.errors import ValidationError
 from dailies.jobs import FileRecord
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 VARIANT_EXT = {"video": "mp4", "thumbnail": "webp", "spritesheet": "jpg"}
 _CONTENT_EXT = {"image/webp": "webp", "image/jpeg": "jpg", "image/png": "png", "video/mp4": "mp4"}
@@ -241,3 +246,37 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
             )
     except av.FFmpegError as exc:
         raise ValueError(f"{Path(path).name} is not a readable video: {exc}") from exc
+
+
+def frame_image(path: str | os.PathLike[str], index: int) -> Image.Image:
+    """Frame number `index` (0-based, in the order a player shows them) of the video, as an RGB image."""
+    return frame_images(path, [index])[index]
+
+
+def frame_images(path: str | os.PathLike[str], indices: Iterable[int]) -> dict[int, Image.Image]:
+    """The frames numbered `indices` (0-based) of the video, as RGB images, in one pass.
+
+    Decoded from the start and counted, not sought by timestamp: a seek lands on a keyframe and a timestamp
+    rounds, while a note at frame 37 must be drawn on frame 37. Takes are seconds long, so this is quick.
+    ValueError when the video has no such frame.
+    """
+    import av
+
+    wanted = set(indices)
+    if any(i < 0 for i in wanted):
+        raise ValueError("a frame number is never negative")
+    found: dict[int, Image.Image] = {}
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for number, frame in enumerate(container.decode(stream)):
+                if number in wanted:
+                    found[number] = frame.to_image()
+                    if len(found) == len(wanted):
+                        break
+    except av.FFmpegError as exc:
+        raise ValueError(f"{Path(path).name} is not a readable video: {exc}") from exc
+    if missing := sorted(wanted - set(found)):
+        raise ValueError(f"{Path(path).name} has no frame {missing[0]}")
+    return found

@@ -36,6 +36,8 @@ from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.handoff import HandoffClip
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
 from dailies.media import make_thumbnail, probe_video, sha256_file
+from dailies.review.approvals import Approvals
+from dailies.review.notes import NoteBook
 from dailies.studio import Preflight, Studio, new_group_id
 
 __all__ = [
@@ -608,10 +610,13 @@ class Storyboards:
         """The picked takes as an editor receives them (timeline, zip, contact sheet), in shot order."""
         if missing := self.assembly_missing(board):
             raise ValidationError(f"Pick a finished take of {', '.join(missing)} first.")
+        notes, approvals = NoteBook(self.store), Approvals(self.store)
         clips = []
         for shot in board.shots:
             clip = self._clip(board, shot)
-            clips.append(HandoffClip(shot.name, self.prompt_of(board, shot), shot.picked or "", clip.path, clip.start))
+            take = shot.picked or ""
+            clips.append(HandoffClip(shot.name, self.prompt_of(board, shot), take, clip.path, clip.start,
+                                     notes=tuple(notes.of_take(take)), status=str(approvals.status(take))))
         return clips
 
     def assembly(self, board: Board) -> Job | None:

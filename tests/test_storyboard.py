@@ -18,9 +18,10 @@ from dailies import assemble
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.look import read_look
 from dailies.errors import ValidationError
-from dailies.handoff import contact_sheet_png, media_zip, otio_json
+from dailies.handoff import contact_sheet_png, markers_edl, media_zip, otio_json
 from dailies.jobs import JobKind, JobStatus
 from dailies.media import probe_video
+from dailies.review import Author, ReviewDesk
 from dailies.store import JobStore
 from dailies.storyboard import EXTEND, LAST_FRAME, Board, Storyboards, Style
 from dailies.studio import Studio
@@ -238,6 +239,11 @@ def test_handoff_timeline_zip_and_contact_sheet_read_back(boards: Storyboards) -
     board = finished(boards, boards.launch(board.id))
     for index in range(3):
         board = pick_first(boards, board, index)
+    desk = ReviewDesk(boards.store, boards.studio.media)
+    second = board.shots[1].picked
+    noted = [desk.add_note(second, 30, "kite too small", Author("Ann")),
+             desk.add_note(second, 5, "hold", Author("Ben"), end_frame=15)]
+    desk.decide(second, "approved", Author("Ann"))
     clips = boards.handoff(board)
 
     loaded = otio.adapters.read_from_string(otio_json(board.title, clips), "otio_json")
@@ -249,6 +255,16 @@ def test_handoff_timeline_zip_and_contact_sheet_read_back(boards: Storyboards) -
     assert [c.duration().to_seconds() for c in found] == pytest.approx([4, 4, 4], abs=1 / 24)
     assert found[1].metadata["dailies"]["prompt"] == Storyboards.prompt_of(board, board.shots[1])
     assert found[1].metadata["dailies"]["job_id"] == board.shots[1].picked
+    # The shot's notes ride along as markers at their frames, with the take's status; other shots have none.
+    markers = {m.metadata["dailies"]["note_id"]: m for m in found[1].markers}
+    assert {k: m.marked_range.start_time.to_frames() for k, m in markers.items()} == {noted[0].id: 30, noted[1].id: 5}
+    assert markers[noted[1].id].marked_range.duration.to_frames() == 11
+    assert markers[noted[0].id].metadata["dailies"]["text"] == "kite too small"
+    assert found[1].metadata["dailies"]["status"] == "approved" and not found[0].markers
+    # The board's marker list: the second shot starts after the first's 96 frames, one hour in (Resolve's start).
+    edl = markers_edl(board.title, clips)
+    assert "001  001      V     C        01:00:04:05 01:00:04:16" in edl and "|M:Ben: hold |D:11" in edl
+    assert "002  001      V     C        01:00:05:06 01:00:05:07" in edl and "|M:Ann: kite too small |D:1" in edl
 
     with zipfile.ZipFile(io.BytesIO(media_zip(board.title, clips))) as archive:
         names = archive.namelist()

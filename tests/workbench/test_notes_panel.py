@@ -1,0 +1,45 @@
+"""The Notes panel on a take's card: notes as text with timecodes, a note pinned at a frame, a final take closed."""
+
+from __future__ import annotations
+
+import pytest
+from page_helpers import no_exception
+from streamlit.testing.v1 import AppTest
+
+from dailies.jobs import JobRequest
+from dailies.review import Author, ReviewDesk
+
+
+def card(job_id: str) -> None:
+    from components.notes_panel import notes_panel
+    from components.runtime import studio
+
+    notes_panel(studio().store.require(job_id), "t")
+
+
+@pytest.mark.slow
+def test_a_reviewer_reads_and_pins_notes_on_a_takes_card(open_page, studio_of) -> None:
+    open_page("generate.py")
+    shared = studio_of()
+    job = shared.submit(JobRequest(prompt="a paper boat on a pond", model="dailies-preview", size="1280x720",
+                                   seconds=4))
+    assert shared.tracker.run_until_idle(timeout=90)
+    desk = ReviewDesk(shared.store, shared.media)
+    desk.add_note(job.id, 60, "[click](https://evil.example) too dark", Author("Ben"), end_frame=70)
+
+    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    assert at.expander[0].label.startswith("Notes (1)")
+    assert at.text[0].value == "00:00:02:12–00:00:02:22  Ben: [click](https://evil.example) too dark"
+    at.number_input(key="note_frame_t").set_value(37)
+    at.text_area(key="note_text_t").input("hold this beat longer")
+    at.text_input(key="note_name_t").input("Ann")
+    at = no_exception(at.button[0].click().run())
+    notes = desk.notes_of(job.id)
+    assert [(n.frame, n.author, n.text) for n in notes] == [(37, "Ann", "hold this beat longer"),
+                                                            (60, "Ben", "[click](https://evil.example) too dark")]
+    assert at.text[0].value.splitlines()[0] == "00:00:01:13  Ann: hold this beat longer"
+
+    for decision in ("approved", "final"):
+        desk.decide(job.id, decision, Author("Ann"))
+    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    assert "final" in at.expander[0].label and not at.number_input and "final" in at.info[0].value
