@@ -315,6 +315,10 @@ class JobRequest:
     axes: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     tags: list[str] = field(default_factory=list)
+    audio: bool = True
+    """Sound with the picture, on a model that renders it (`Capabilities.audio_models`): sent explicitly to
+    every vendor that takes the choice and priced as chosen; False on a model that cannot be silent is
+    refused before sending. Ignored by models that render no sound."""
 
 
 @functools.cache

@@ -89,12 +89,33 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
                 raise ValidationError(f"{request.model} takes no reference image: choose a model that takes one, "
                                       "or take the reference off.", field="reference")
             check_reference_image(request.reference_path)
+        check_subject_references(request, caps)
+        if not request.audio and not caps.can_be_silent(request.model):
+            raise ValidationError(f"{request.model} always renders sound; it cannot make a silent take. Turn sound "
+                                  "on, or choose a model that can be silent.", field="audio")
     elif request.kind is JobKind.EXTEND and request.seconds not in caps.extend_seconds:
         raise ValidationError(
             f"An extension adds {_allowed(caps.extend_seconds)} seconds, not {request.seconds}.", field="seconds"
         )
     if request.kind in (JobKind.EXTEND, JobKind.EDIT) and request.reference_path and not request.source_job_id:
         check_source_video(request.reference_path)
+
+
+def check_subject_references(request: JobRequest, caps: Capabilities) -> None:
+    """No more subject references than the model takes (`Capabilities.subject_references`), each one an image
+    we can send: refused before anything is sent, naming the model and its limit."""
+    count = len(request.reference_images)
+    if not count:
+        return
+    limit = caps.subject_references(request.model)
+    if limit == 0:
+        raise ValidationError(f"{request.model} takes no subject reference images; take the {count} off, or choose "
+                              "a model that takes them.", field="reference_images")
+    if count > limit:
+        raise ValidationError(f"{request.model} takes up to {limit} subject reference images, not {count}: take "
+                              f"{count - limit} off.", field="reference_images")
+    for path in request.reference_images:
+        check_reference_image(path)
 
 
 def check_reference_image(path: str | Path, shown_name: str | None = None) -> str:

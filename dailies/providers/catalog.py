@@ -47,8 +47,8 @@ _FAL_MODELS: dict[str, ModelSpec] = {
         ModelSpec("fal-ai/kling-video/v2.1/master", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.28, image=True,
                   options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
                   source="older model, superseded by Kling 2.5 Turbo Pro; price unverified (fal.ai/models)"),
-        ModelSpec("fal-ai/veo3", _FAL_WIDE_TALL, (8,), 0.40, image=True, audio=True,
-                  options={"text": "", "image": "image-to-video", "seconds": "{}s", "audio": True},
+        ModelSpec("fal-ai/veo3", _FAL_WIDE_TALL, (8,), 0.40, image=True, audio=True, audio_input="generate_audio",
+                  options={"text": "", "image": "image-to-video", "seconds": "{}s"},
                   source="audio on; price unverified (fal.ai/models/fal-ai/veo3)"),
         ModelSpec("fal-ai/bytedance/seedance/v1/pro", _FAL_WIDE_TALL_SQUARE, (5, 10), 0.12, image=True,
                   options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
@@ -58,8 +58,8 @@ _FAL_MODELS: dict[str, ModelSpec] = {
                   options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
                   source="unverified: ~$0.07/s as third-party catalogues report it (no audio), read 2026-12-05"),
         ModelSpec("fal-ai/bytedance/seedance/v1.5/pro", _FAL_WIDE_TALL_SQUARE, tuple(range(4, 13)), 0.05,
-                  image=True, audio=True,
-                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}", "audio": True},
+                  image=True, audio=True, audio_input="generate_audio",
+                  options={"text": "text-to-video", "image": "image-to-video", "seconds": "{}"},
                   resolutions=_AT_720P,
                   source="endpoint read 2026-12-05 from https://fal.ai/docs/model-api-reference/video-generation-"
                          "api/bytedance-seedance-v1.5-pro.md; 720p with audio price unverified"),
@@ -149,11 +149,11 @@ _RUNWAY_MODELS: dict[str, ModelSpec] = {
             0.40,
             image=True,
             audio=True,
-            options={"audio": True},
+            audio_input="audio",
             source="40 credits/s with audio on (the adapter sends audio: true), unverified",
         ),
         ModelSpec("veo3.1_fast", {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
-                  (4, 6, 8), 0.15, image=True, audio=True, options={"audio": True},
+                  (4, 6, 8), 0.15, image=True, audio=True, audio_input="audio",
                   source="15 credits/s with audio on (the adapter sends audio: true), unverified"),
         ModelSpec("kling2.5_turbo_pro",
                   {**_RUNWAY_LANDSCAPE_PORTRAIT, "1920x1080": "1920:1080", "1080x1920": "1080:1920"},
@@ -180,9 +180,10 @@ _GOOGLE_MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
         ModelSpec("veo-3.1-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.40, image=True, audio=True, extend=True,
-                  extend_seconds=(7,), options={"usd_per_second_silent": 0.20}),
+                  extend_seconds=(7,), silent_usd_per_second=0.20, audio_input="generate_audio",
+                  subject_references=3),
         ModelSpec("veo-3.1-fast-generate-001", _GOOGLE_720_1080, (4, 6, 8), 0.15, image=True, audio=True, extend=True,
-                  extend_seconds=(7,), options={"usd_per_second_silent": 0.10}),
+                  extend_seconds=(7,), silent_usd_per_second=0.10, audio_input="generate_audio"),
     )
 }
 
@@ -203,8 +204,11 @@ GOOGLE = VendorCatalog(
     f"""Veo 3.1 and Veo 3.1 Fast on Vertex AI, in a Google Cloud project (the only mode google-genai 3.3.0
 creates videos in). Dollars per second as {GOOGLE_PRICES_SOURCE} published them in {GOOGLE_PRICES_AS_OF}, the
 same at 720p and 1080p: Veo 3.1 $0.40 with audio ($0.20 without), Veo 3.1 Fast $0.15 with audio ($0.10
-without). Dailies always asks for audio, so the audio price is the rate; `options["usd_per_second_silent"]`
-keeps the other for the record. Not re-read from this machine (no network when written): check the page
-before budgeting and edit the rates in Settings. 1080p sizes ask for `resolution: 1080p`, the rest for 720p.
+without). Sound is the take's choice (`generate_audio` is sent either way) and the silent price is the rate of
+a silent take. Veo 3.1 takes up to 3 subject reference images ("asset" references; the SDK's
+`GenerateVideosConfig.reference_images`: not with an opening frame); Veo 3.1 Fast is not offered them here
+(Google's model pages name only Veo 3.1 for reference-to-video: unverified for Fast). Not re-read from this
+machine (no network when written): check the page before budgeting and edit the rates in Settings. 1080p
+sizes ask for `resolution: 1080p`, the rest for 720p.
 Retired models (`GOOGLE_RETIRED`) are not offered.""",
 )

@@ -52,6 +52,7 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_published_schema,
     check_request_shape,
@@ -228,8 +229,7 @@ class FalProvider:
         }
         if resolution := vendor_resolution(spec, request.size):
             arguments["resolution"] = resolution
-        if spec.options.get("audio"):
-            arguments["generate_audio"] = True
+        arguments.update(audio_choice(spec, request.audio, self.label))
         if request.seed is not None:
             arguments["seed"] = request.seed
         kind = "image" if request.reference_path else "text"

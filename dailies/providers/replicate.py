@@ -51,6 +51,7 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_published_schema,
     check_request_shape,
@@ -201,6 +202,7 @@ class ReplicateProvider:
             model_input[names["image"]] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
         if request.seed is not None:
             model_input["seed"] = request.seed
+        model_input.update(audio_choice(spec, request.audio, self.label))
         check_published_schema(self.published, spec.id, model_input, self.label)
         callback: dict[str, Any] = {}
         if url := self.webhook_url():

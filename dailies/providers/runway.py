@@ -16,7 +16,7 @@ sends one, so the studio can hold the take and send it later; nothing was create
 
 Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under Runway's 5 MB cap for
 data URIs (the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py);
-one that cannot fit is refused before anything is sent. Veo 3.1 is sent `audio: true`, as it is priced.
+one that cannot fit is refused before anything is sent. Veo 3.1 is sent `audio` as the take chose it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_request_shape,
     check_seconds,
@@ -126,8 +127,7 @@ class RunwayProvider:
             "duration": check_seconds(spec, request.seconds, self.label),
             "prompt_text": request.prompt,
         }
-        if "audio" in spec.options:  # priced with it on: say so rather than rely on Runway's default
-            args["audio"] = bool(spec.options["audio"])
+        args.update(audio_choice(spec, request.audio, self.label))  # as chosen and priced, never Runway's default
         if request.seed is not None:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice

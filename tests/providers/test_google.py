@@ -18,6 +18,7 @@ from PIL import Image
 from dailies.config import Environment
 from dailies.errors import APIConnectionError, APIError, AuthenticationError, NotSupported, RateLimitError, ServerError
 from dailies.jobs import JobKind, JobStatus
+from dailies.pricing import PriceList
 from dailies.providers import registry
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
 from dailies.providers.google import DEFAULT_RATES, EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
@@ -89,22 +90,31 @@ def test_text_to_video_in_a_project_create_status_download(
     ("1920x1080", "16:9", "1080p"), ("1080x1920", "9:16", "1080p"),
 ])
 @pytest.mark.parametrize("seconds", [4, 6, 8])
+@pytest.mark.parametrize("audio", [True, False], ids=["sound", "silent"])
 def test_each_model_is_asked_for_what_it_is_priced_for(
-    fake: FakeVertexVeo, provider: GoogleVeoProvider, model: str, size: str, ratio: str, resolution: str, seconds: int
+    fake: FakeVertexVeo, provider: GoogleVeoProvider, model: str, size: str, ratio: str, resolution: str, seconds: int,
+    audio: bool,
 ) -> None:
-    """Every offered shape goes out as Veo names it, with audio on: the price in the catalogue is the audio one."""
-    provider.submit(request(model, size, seconds))
+    """Every offered shape goes out as Veo names it, with sound on or off as chosen (never left to Veo's
+    default), and is priced at the rate of that choice: the silent rate is Google's lower one."""
+    provider.submit(request(model, size, seconds, audio=audio))
     body = fake.creates(":predictLongRunning")[0].body
     assert body["parameters"] == {"sampleCount": 1, "aspectRatio": ratio, "resolution": resolution,
-                                  "durationSeconds": seconds, "generateAudio": True}
+                                  "durationSeconds": seconds, "generateAudio": audio}
     assert body["instances"] == [{"prompt": "a lighthouse at dusk, waves"}]
-    rate = {r.model_prefix: r.usd_per_second for r in DEFAULT_RATES}[model]
-    assert rate == GOOGLE.models[model].usd_per_second and rate > GOOGLE.models[model].options["usd_per_second_silent"]
+    spec = GOOGLE.models[model]
+    prices = PriceList(DEFAULT_RATES)
+    expected = spec.usd_per_second if audio else spec.silent_usd_per_second
+    assert prices.estimate(model, size, seconds, audio=audio) == pytest.approx(expected * seconds)
+    assert spec.silent_usd_per_second < spec.usd_per_second
 
 
 def test_prices_are_the_published_audio_rates_with_their_date_and_source() -> None:
-    assert {r.model_prefix: r.usd_per_second for r in DEFAULT_RATES} == {
-        "veo-3.1-generate-001": 0.40, "veo-3.1-fast-generate-001": 0.15}
+    assert PriceList(DEFAULT_RATES).to_table() == {
+        "veo-3.1-generate-001@silent": 0.20, "veo-3.1-generate-001": 0.40,
+        "veo-3.1-fast-generate-001@silent": 0.10, "veo-3.1-fast-generate-001": 0.15}
+    assert PriceList.from_table(PriceList(DEFAULT_RATES).to_table()).estimate(
+        "veo-3.1-generate-001", "1280x720", 8, audio=False) == pytest.approx(1.60)  # Settings keeps the silent rate
     assert "cloud.google.com/vertex-ai/generative-ai/pricing" in GOOGLE.note and "2025-11" in GOOGLE.note
 
 
