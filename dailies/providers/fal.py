@@ -57,6 +57,7 @@ from dailies.providers._vendor import (
     check_published_schema,
     check_request_shape,
     check_seconds,
+    check_subject_references,
     download_url,
     fitted_image_uri,
     http_error,
@@ -222,6 +223,7 @@ class FalProvider:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"fal cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        check_subject_references(spec, request.reference_images, self.label)
         arguments: dict[str, Any] = {
             "prompt": request.prompt,
             "aspect_ratio": vendor_size(spec, request.size, self.label),

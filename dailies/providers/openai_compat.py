@@ -190,6 +190,9 @@ class OpenAICompatibleProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        if request.reference_images:  # /v1/videos has one `input_reference` and no subject references
+            raise NotSupported("The OpenAI Videos API takes no subject reference images (only one opening frame); "
+                               "take them off, or send to a vendor model that takes them.")
         extra = {"seed": request.seed} if request.seed is not None else None
         if request.kind is JobKind.GENERATE:
             reference = upload_from_path(request.reference_path) if request.reference_path else None

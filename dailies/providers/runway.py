@@ -37,6 +37,7 @@ from dailies.providers._vendor import (
     capabilities_of,
     check_request_shape,
     check_seconds,
+    check_subject_references,
     download_url,
     fitted_image_uri,
     http_error,
@@ -121,6 +122,7 @@ class RunwayProvider:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Runway cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        check_subject_references(spec, request.reference_images, self.label)
         args: dict[str, Any] = {
             "model": spec.id,
             "ratio": vendor_size(spec, request.size, self.label),
