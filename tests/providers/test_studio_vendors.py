@@ -269,3 +269,45 @@ def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio
         gc.collect()
         assert old_ref() is None and old_sdk.is_closed(), "the retired provider's connections closed after use"
         assert len(fake.creates("/v1/text_to_video")) == 1
+
+
+def test_a_veo_take_with_subject_references_and_no_sound_is_priced_kept_and_run_again_the_same(
+    studio: Studio, tmp_path: Path
+) -> None:
+    """More subject references than Veo 3.1 takes are refused before anything is sent, naming the model and its
+    limit; a take within it is priced silent (Google's half rate), keeps which images it was made with (their
+    paths and names, never their bytes) and, run again, sends the same references and the same sound choice."""
+    from PIL import Image
+
+    pictures = []
+    for n in range(4):
+        pictures.append(tmp_path / f"product-{n}.png")
+        Image.new("RGB", (64, 48), (60 * n, 120, 30)).save(pictures[-1])
+    with FakeVertexVeo() as fake:
+        define_veo(studio, fake, tmp_path)
+        four = JobRequest("the bottle on a beach", "veo-3.1-generate-001", "1280x720", 8,
+                          reference_images=[str(p) for p in pictures])
+        problems = studio.preflight(four, "veo").problems
+        assert any("veo-3.1-generate-001 takes up to 3 subject reference images, not 4" in p for p in problems)
+        with pytest.raises(RequestRefused, match="takes up to 3 subject reference images"):
+            studio.submit(four, provider="veo")
+        assert fake.creates(":predictLongRunning") == [] and studio.store.all() == []
+
+        two = dataclasses.replace(four, reference_images=[str(p) for p in pictures[:2]], audio=False)
+        job = studio.submit(two, provider="veo")
+        assert job.cost_estimate == pytest.approx(8 * 0.20)  # silent: Google's lower rate
+        kept = studio.store.require(job.id).params
+        assert kept["reference_images"] == [str(p) for p in pictures[:2]] and kept["audio"] is False
+        assert kept["reference_image_names"] == ["product-0.png", "product-1.png"]
+        assert "bytes" not in repr(kept).lower() and len(repr(kept)) < 1000  # paths, not pictures
+        assert studio.tracker.run_until_idle(timeout=60)
+        assert studio.store.require(job.id).status is JobStatus.COMPLETED
+
+        again = studio.retry(job.id)
+        assert again.cost_estimate == pytest.approx(8 * 0.20)
+        first, second = (r.body for r in fake.creates(":predictLongRunning"))
+        assert second["instances"][0]["referenceImages"] == first["instances"][0]["referenceImages"]
+        assert len(second["instances"][0]["referenceImages"]) == 2
+        assert first["parameters"]["generateAudio"] is second["parameters"]["generateAudio"] is False
+        takes = studio.takes_of(job.id, 2)
+        assert all(t.reference_images == two.reference_images and t.audio is False for t in takes)
