@@ -245,13 +245,11 @@ def fitted_image(path: str | os.PathLike[str], limit: ImageLimit, label: str) ->
     """
     from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow is only needed with a reference image
 
-    raw = Path(path).read_bytes()
+    as_is = image_as_is(path, limit)
+    if as_is is not None:
+        return as_is
     try:
         with Image.open(path) as opened:
-            kind = (opened.format or "").upper()
-            width, height = opened.size
-            if kind in ("PNG", "JPEG") and len(raw) <= limit.max_bytes and max(width, height) <= limit.max_side:
-                return raw, "image/png" if kind == "PNG" else "image/jpeg"
             picture = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError) as exc:
         name = Path(path).name
@@ -270,6 +268,24 @@ def fitted_image(path: str | os.PathLike[str], limit: ImageLimit, label: str) ->
         f"{label} takes reference images up to {_megabytes(limit.max_bytes)} ({limit.source}); "
         f"{Path(path).name} could not be brought under that even shrunk to 256 px."
     )
+
+
+def image_as_is(path: str | os.PathLike[str], limit: ImageLimit) -> tuple[bytes, str] | None:
+    """The file's bytes and content type when it already fits `limit` as it is (a PNG or JPEG under the cap
+    and the side limit), else None: the choice between sending a picture inline and uploading it."""
+    from PIL import Image, UnidentifiedImageError
+
+    raw = Path(path).read_bytes()
+    if len(raw) > limit.max_bytes:
+        return None
+    try:
+        with Image.open(io.BytesIO(raw)) as opened:
+            kind = (opened.format or "").upper()
+            if kind in ("PNG", "JPEG") and max(opened.size) <= limit.max_side:
+                return raw, "image/png" if kind == "PNG" else "image/jpeg"
+    except (UnidentifiedImageError, OSError):
+        return None
+    return None
 
 
 def fitted_image_uri(path: str | os.PathLike[str], limit: ImageLimit, label: str) -> str:

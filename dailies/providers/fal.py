@@ -10,9 +10,9 @@ The SDK's `submit` retries its POST up to ten times (on transport errors, 408/40
 like the ingress's), so a create whose answer is lost could be a second paid job. Creates are therefore
 sent once with the SDK's own httpx client and its own request function (`fal_client.client._request`,
 the single attempt `_maybe_retry_request` wraps); status, result and cancel use the SDK's
-`SyncRequestHandle`. Reference images go in as data URIs, shrunk and re-encoded (Pillow) under
-`IMAGE_LIMIT` first; one that cannot fit is refused before anything is sent. (fal's own storage upload,
-`SyncClient.upload`, is not used yet: its CDN token exchange has no fake here.)
+`SyncRequestHandle`. Reference images go in as data URIs when they are under `IMAGE_LIMIT` as they are,
+else through fal's own storage upload (`SyncClient.upload`) as the uploaded file's URL; one that cannot
+fit `UPLOAD_LIMIT` even shrunk is refused before anything is sent.
 
 Failures read in words: a model's 4xx `detail` is either a string or FastAPI's list of `{loc, msg,
 type}`; the list becomes "prompt: field required" with the first `type` as the code. A status word the
@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,8 +60,9 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image_uri,
+    fitted_image,
     http_error,
+    image_as_is,
     key_from,
     spec_for,
     transport_error,
@@ -86,9 +88,14 @@ MODELS = FAL.models
 DEFAULT_RATES = FAL.default_rates
 
 IMAGE_LIMIT = ImageLimit(
-    8_000_000,
-    "kept under 8 MB inline: fal publishes no data-URI cap we could read here (unverified); its upload "
-    "takes more",
+    1_000_000,
+    "inline up to 1 MB: fal publishes no data-URI cap we could read here, and its SDK offers `upload` for "
+    "files (fal_client 1.0.3 `SyncClient.upload`); a create's JSON is kept by fal's queue for 30 days",
+)
+UPLOAD_LIMIT = ImageLimit(
+    fal_sdk.MULTIPART_THRESHOLD,
+    "fal's storage upload in one request (fal_client 1.0.3 switches to a multipart upload above "
+    f"{fal_sdk.MULTIPART_THRESHOLD // 2**20} MiB, which is not used here)", max_side=4096,
 )
 FAL_OPENAPI_URL = "https://fal.ai/api/openapi/queue/openapi.json"
 SCHEMA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -236,9 +243,11 @@ class FalProvider:
             arguments["seed"] = request.seed
         kind = "image" if request.reference_path else "text"
         if request.reference_path:
-            arguments["image_url"] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+            arguments["image_url"] = "data:"  # checked against the schema first, uploaded only then
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
         check_published_schema(self.published, endpoint, arguments, self.label)
+        if request.reference_path:
+            arguments["image_url"] = self._image_input(request.reference_path)
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
         url = self.queue_url + endpoint
@@ -258,6 +267,23 @@ class FalProvider:
             _remote_id(endpoint, str(answer["request_id"])), JobStatus.QUEUED, model=spec.id, size=request.size,
             seconds=request.seconds, created_at=time.time(), raw=dict(answer),
         )
+
+    def _image_input(self, path: str) -> str:
+        """A reference image as fal takes it: inline (a data URI) when it is a PNG or JPEG under `IMAGE_LIMIT`
+        as it is, else uploaded to fal's storage with the SDK's own `SyncClient.upload` (a CDN token from
+        `rest.fal.ai`, then `POST v3.fal.media/files/upload`, falling back to the GCS-backed upload) and sent
+        as the file's URL, fitted under `UPLOAD_LIMIT` first. One that cannot fit even that is refused
+        (`NotSupported`, naming the limit) before anything is sent."""
+        inline = image_as_is(path, IMAGE_LIMIT)
+        if inline is not None:
+            data, kind = inline
+            return fal_client.encode(data, kind)
+        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
+        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        try:
+            return self.sdk.upload(data, kind, file_name=name)
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            raise _ours(exc) from exc
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         handle = self._handle(remote_id)

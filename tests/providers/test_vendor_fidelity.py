@@ -20,6 +20,7 @@ from PIL import Image
 from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
 from dailies.jobs import JobStatus
 from dailies.providers import fal as fal_module
+from dailies.providers import replicate as replicate_module
 from dailies.providers import runway as runway_module
 from dailies.providers._vendor import ImageLimit
 from dailies.providers.catalog import FAL, REPLICATE, RUNWAY
@@ -39,10 +40,10 @@ from tests.providers._helpers import request as job_request
 
 @pytest.fixture
 def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, FalProvider]]:
-    for name, value in (("REST_URL", "http://127.0.0.1:9/rest"), ("CDN_URL", "http://127.0.0.1:9/cdn"),
-                        ("QUEUE_URL_FORMAT", "http://127.0.0.1:9/")):
-        monkeypatch.setattr(fal_client.client, name, value)
+    monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", "http://127.0.0.1:9/")
     with fake_fal.FakeFal() as fake:
+        monkeypatch.setattr(fal_client.client, "REST_URL", fake.rest_url)  # fal's storage, at the fake
+        monkeypatch.setattr(fal_client.client, "CDN_URL", fake.cdn_url)
         provider = FalProvider(api_key=fake_fal.KEY, queue_url=fake.base_url)
         yield fake, provider
         provider.close()
@@ -165,16 +166,59 @@ def test_a_phone_photo_is_shrunk_under_each_vendors_cap(fal, rep, runway, phone_
     sent = _decoded(runway_fake.creates("/v1/image_to_video")[0].body["promptImage"])
     assert len(sent) <= 5_000_000 and sent[:2] == b"\xff\xd8"  # re-encoded as JPEG
 
-    rep_fake, rep_provider = rep
-    rep_provider.submit(request("kwaivgi/kling-v2.1", "1280x720", 5, reference_path=str(phone_photo)))
-    sent = _decoded(rep_fake.creates("/predictions")[0].body["input"]["start_image"])
-    assert len(sent) <= 1_000_000
     with Image.open(io.BytesIO(sent)) as shrunk:
         assert max(shrunk.size) <= 2048 and shrunk.size[0] > shrunk.size[1]  # still landscape
 
-    fal_fake, fal_provider = fal
-    fal_provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 5, reference_path=str(phone_photo)))
-    assert len(_decoded(fal_fake.requests[-1].body["image_url"])) <= fal_module.IMAGE_LIMIT.max_bytes
+
+@pytest.fixture(scope="module")
+def large_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4000x3000 noisy JPEG, as a camera makes: several MB, over Replicate's and fal's 1 MB inline bound."""
+    path = tmp_path_factory.mktemp("camera") / "DSC_0042.jpg"
+    Image.frombytes("RGB", (4000, 3000), os.urandom(4000 * 3000 * 3)).save(path, quality=85)
+    return path
+
+
+def test_a_large_image_goes_through_replicates_files_api_not_a_data_uri(rep, large_jpeg: Path) -> None:
+    fake, provider = rep
+    assert large_jpeg.stat().st_size > 1_000_000
+    created = provider.submit(request("kwaivgi/kling-v2.1", "1280x720", 5, reference_path=str(large_jpeg)))
+    sent = fake.creates("/predictions")[0].body["input"]["start_image"]
+    assert sent.startswith(f"{fake.base_url}/v1/files/") and fake.file_inputs == [sent]
+    (_name, kind, data), = fake.files.values()
+    assert data == large_jpeg.read_bytes() and kind == "image/jpeg"  # as taken: it fits the files API
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+
+def test_a_large_image_goes_through_fals_storage_upload_not_a_data_uri(fal, large_jpeg: Path) -> None:
+    fake, provider = fal
+    created = provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 5,
+                                      reference_path=str(large_jpeg)))
+    sent = fake.creates("/image-to-video")[0].body["image_url"]
+    assert sent.startswith(fake.cdn_url + "/files/") and fake.file_inputs == [sent]
+    assert fake.uploaded(sent) == large_jpeg.read_bytes()
+    assert [r.path for r in fake.requests[:2]] == ["/rest/storage/auth/token", "/cdn/files/upload"]
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+
+def test_a_small_image_still_goes_inline(fal, rep, small_image: Path) -> None:
+    for (fake, provider), model, field in ((fal, "fal-ai/kling-video/v2.5-turbo/pro", "image_url"),
+                                           (rep, "kwaivgi/kling-v2.1", "start_image")):
+        provider.submit(request(model, "1280x720", 5, reference_path=str(small_image)))
+        body = fake.requests[-1].body
+        sent = (body.get("input") or body)[field]
+        assert _decoded(sent) == small_image.read_bytes() and not fake.file_inputs
+
+
+def test_an_image_too_large_to_upload_is_refused_naming_the_limit_before_anything_is_sent(
+    fal, rep, large_jpeg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fal_module, "UPLOAD_LIMIT", ImageLimit(500, "fal's test cap"))
+    monkeypatch.setattr(replicate_module, "UPLOAD_LIMIT", ImageLimit(500, "Replicate's test cap"))
+    for (fake, provider), model, cap in ((fal, "fal-ai/kling-video/v2.5-turbo/pro", "fal's test cap"),
+                                         (rep, "kwaivgi/kling-v2.1", "Replicate's test cap")):
+        with pytest.raises(NotSupported, match=rf"up to 0\.0005 MB \({cap}\).*DSC_0042\.jpg"):
+            provider.submit(request(model, "1280x720", 5, reference_path=str(large_jpeg)))
+        assert fake.requests == []
 
 
 def test_an_image_that_cannot_fit_is_refused_before_anything_is_sent(
