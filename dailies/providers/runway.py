@@ -14,16 +14,19 @@ https://docs.dev.runwayml.com/usage/tiers/): it is tracked as queued, never rese
 (too many at once, or the tier's daily cap) is our `RateLimitError`, with `Retry-After` when Runway
 sends one, so the studio can hold the take and send it later; nothing was created.
 
-Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under Runway's 5 MB cap for
-data URIs (the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py);
-one that cannot fit is refused before anything is sent. Veo 3.1 is sent `audio` as the take chose it.
+Reference images go inline as data URIs when they are under Runway's 5 MB cap for data URIs as they are
+(the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py), else through
+Runway's own ephemeral upload (`uploads.create_ephemeral`) as a `runway://` URI; one that cannot fit
+`UPLOAD_LIMIT` even shrunk is refused before anything is sent. Veo 3.1 is sent `audio` as the take chose it.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import runwayml
@@ -39,8 +42,9 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image_uri,
+    fitted_image,
     http_error,
+    image_as_is,
     key_from,
     spec_for,
     transport_error,
@@ -55,6 +59,10 @@ MODELS = RUNWAY.models
 DEFAULT_RATES = RUNWAY.default_rates
 
 IMAGE_LIMIT = ImageLimit(5_000_000, "Runway's cap for data URIs, runwayml 5.24.0 image_to_video_create_params")
+UPLOAD_LIMIT = ImageLimit(
+    16_000_000, "kept under 16 MB uploaded: Runway's cap for image URLs as its input docs were last read "
+    "(https://docs.dev.runwayml.com/assets/inputs, unverified here)", max_side=4096,
+)
 
 _STATUS = {
     "PENDING": JobStatus.QUEUED,
@@ -135,7 +143,7 @@ class RunwayProvider:
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
             if request.reference_path:
-                image = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+                image = self._image_input(request.reference_path)
                 created = once.image_to_video.create(prompt_image=image, **args)
             else:
                 created = once.text_to_video.create(**args)
@@ -145,6 +153,20 @@ class RunwayProvider:
             str(created.id), JobStatus.QUEUED, model=spec.id, size=request.size, seconds=request.seconds,
             created_at=time.time(), raw=created.to_dict(),
         )
+
+    def _image_input(self, path: str) -> str:
+        """A reference image as Runway takes it: inline (a data URI) when it is a PNG or JPEG under
+        `IMAGE_LIMIT` as it is, else uploaded with the SDK's `uploads.create_ephemeral` (`POST /v1/uploads`,
+        then a form POST to the storage URL Runway names) and sent as its `runway://` URI, fitted under
+        `UPLOAD_LIMIT` first. One that cannot fit even that is refused (`NotSupported`, naming the limit)
+        before anything is sent."""
+        inline = image_as_is(path, IMAGE_LIMIT)
+        if inline is not None:
+            data, kind = inline
+            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
+        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        return str(self.sdk.uploads.create_ephemeral(file=(name, data, kind)).uri)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         task = self._task(remote_id)

@@ -159,15 +159,21 @@ def test_seedance_renders_the_720p_asked_for_not_its_1080p_default(fal, rep) -> 
 # -- reference images fit the vendor ----------------------------------------------------------------
 
 
-def test_a_phone_photo_is_shrunk_under_each_vendors_cap(fal, rep, runway, phone_photo: Path) -> None:
-    assert phone_photo.stat().st_size > 5_000_000
-    runway_fake, runway_provider = runway
-    runway_provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
-    sent = _decoded(runway_fake.creates("/v1/image_to_video")[0].body["promptImage"])
-    assert len(sent) <= 5_000_000 and sent[:2] == b"\xff\xd8"  # re-encoded as JPEG
-
-    with Image.open(io.BytesIO(sent)) as shrunk:
-        assert max(shrunk.size) <= 2048 and shrunk.size[0] > shrunk.size[1]  # still landscape
+def test_a_phone_photo_over_runways_data_uri_cap_goes_through_its_upload_shrunk_under_the_upload_cap(
+    runway, phone_photo: Path
+) -> None:
+    """A 36 MB picture: over Runway's 5 MB data-URI cap and its upload cap, so it is re-encoded under the upload
+    cap, uploaded with the SDK's `uploads.create_ephemeral` and sent as its `runway://` URI."""
+    assert phone_photo.stat().st_size > 16_000_000
+    fake, provider = runway
+    created = provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
+    sent = fake.creates("/v1/image_to_video")[0].body["promptImage"]
+    assert sent.startswith("runway://") and fake.file_inputs == [sent]
+    _name, kind, data = fake.uploads[sent.removeprefix("runway://")]
+    assert len(data) <= runway_module.UPLOAD_LIMIT.max_bytes and data[:2] == b"\xff\xd8" and kind == "image/jpeg"
+    with Image.open(io.BytesIO(data)) as shrunk:
+        assert shrunk.size[0] > shrunk.size[1]  # still landscape
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +231,7 @@ def test_an_image_that_cannot_fit_is_refused_before_anything_is_sent(
     runway, phone_photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, provider = runway
-    monkeypatch.setattr(runway_module, "IMAGE_LIMIT", ImageLimit(500, "a test's cap"))
+    monkeypatch.setattr(runway_module, "UPLOAD_LIMIT", ImageLimit(500, "a test's cap"))
     with pytest.raises(NotSupported, match=r"up to 0\.0005 MB \(a test's cap\).*IMG_0001\.png"):
         provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
     not_an_image = tmp_path / "notes.png"
