@@ -93,8 +93,27 @@ def _combinations(catalog, image: bool):
             yield pytest.param(spec, id=f"{spec.id}-{'image' if image else 'text'}")
 
 
+def _sound_as_chosen(provider, spec, fake, submit) -> None:
+    """Send `submit(audio)` with sound on and off: a model that takes the choice gets it as chosen in its own
+    input (never left to the vendor's default), one that renders sound always refuses silence before sending,
+    and one without sound gets no sound input at all."""
+    for audio in (True, False):
+        if spec.audio and not spec.audio_input and not audio:
+            before = len(fake.requests)
+            with pytest.raises(NotSupported, match="always renders sound"):
+                submit(audio)
+            assert len(fake.requests) == before
+            continue
+        sent = submit(audio)
+        if spec.audio_input:
+            assert sent[spec.audio_input] is audio, (spec.id, audio)
+        else:
+            assert not {"audio", "generate_audio"} & set(sent), spec.id
+
+
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, with_image: bool) -> None:
+    """Each model, each size, each duration, sound on and off: the body fits the endpoint's published schema."""
     fake, provider = fal
     for spec in FAL.models.values():
         if not (spec.image if with_image else spec.text):
@@ -102,16 +121,19 @@ def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, w
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                created = provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                sent = fake.requests[-1]
-                endpoint = sent.path.strip("/")
-                schema = schemas.FAL[endpoint]
-                assert schema.problems(sent.body) == [], (endpoint, size, seconds)
-                if "resolution" in schema.defaults:  # never left to the 1080p default
-                    assert sent.body["resolution"] == spec.resolutions[size] == "720p"
-                    assert fake.rendered[created.remote_id.rpartition("/")[2]] == "720p"
-                if spec.audio:
-                    assert sent.body["generate_audio"] is True
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    sent = fake.requests[-1]
+                    endpoint = sent.path.strip("/")
+                    schema = schemas.FAL[endpoint]
+                    assert schema.problems(sent.body) == [], (endpoint, size, seconds, audio)
+                    if "resolution" in schema.defaults:  # never left to the 1080p default
+                        assert sent.body["resolution"] == spec.resolutions[size] == "720p"
+                        assert fake.rendered[created.remote_id.rpartition("/")[2]] == "720p"
+                    return sent.body
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -123,12 +145,17 @@ def test_every_replicate_model_sends_what_its_schema_takes(rep, small_image: Pat
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                created = provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                model_input = fake.requests[-1].body["input"]
-                schema = schemas.REPLICATE[spec.id]
-                assert schema.problems(model_input) == [], (spec.id, size, seconds)
-                if "resolution" in schema.defaults:
-                    assert fake.rendered[created.remote_id] == "720p"
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    model_input = fake.requests[-1].body["input"]
+                    schema = schemas.REPLICATE[spec.id]
+                    assert schema.problems(model_input) == [], (spec.id, size, seconds, audio)
+                    if "resolution" in schema.defaults:
+                        assert fake.rendered[created.remote_id] == "720p"
+                    return model_input
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -141,10 +168,14 @@ def test_every_runway_model_sends_what_the_sdk_types_take(runway, small_image: P
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                body = fake.requests[-1].body
-                assert table[spec.id].problems(body) == [], (spec.id, size, seconds)
-                assert body.get("audio") is (True if spec.audio else None)  # sent as priced, never left to a default
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    body = fake.requests[-1].body
+                    assert table[spec.id].problems(body) == [], (spec.id, size, seconds, audio)
+                    return body
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 def test_seedance_renders_the_720p_asked_for_not_its_1080p_default(fal, rep) -> None:
