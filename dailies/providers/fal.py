@@ -14,6 +14,13 @@ the single attempt `_maybe_retry_request` wraps); status, result and cancel use 
 else through fal's own storage upload (`SyncClient.upload`) as the uploaded file's URL; one that cannot
 fit `UPLOAD_LIMIT` even shrunk is refused before anything is sent.
 
+Subject references (Kling's reference-to-video: a character, a product, a style to keep): a model whose
+`subject_references` is above 0 names the endpoint that takes them in `options["references"]` (e.g.
+`fal-ai/kling-video/o1` + `reference-to-video`) and the list input in `options["references_input"]`
+(default `image_urls`); each image goes inline or uploaded as an opening frame does. No catalogue model
+takes them yet (the catalogue's Kling 2.1/2.5 endpoints have no such input); a request with more than a
+model takes, or with an opening frame as well, is refused before anything is sent.
+
 Failures read in words: a model's 4xx `detail` is either a string or FastAPI's list of `{loc, msg,
 type}`; the list becomes "prompt: field required" with the first `type` as the code. A status word the
 SDK does not know keeps the take in progress for `UNKNOWN_STATUS_GRACE_S`, then fails it with a message
@@ -193,8 +200,10 @@ class FalProvider:
         return Health(True, said, (time.perf_counter() - started) * 1000)
 
     def _endpoints(self) -> list[str]:
+        kinds = {"text": lambda spec: spec.text, "image": lambda spec: spec.image,
+                 "references": lambda spec: spec.subject_references > 0}
         return ["/".join(p for p in (spec.id, spec.options[kind]) if p)
-                for spec in self.models.values() for kind in ("text", "image") if getattr(spec, kind)]
+                for spec in self.models.values() for kind, offered in kinds.items() if offered(spec)]
 
     def _read_schemas(self) -> list[str]:
         """Each catalogue endpoint's published inputs, read once; the endpoints whose schema could not be read."""
@@ -229,8 +238,12 @@ class FalProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"fal cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
-        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         check_subject_references(spec, request.reference_images, self.label)
+        if request.reference_images and request.reference_path:
+            raise NotSupported(f"{self.label} {spec.id} takes subject reference images or an opening frame, not "
+                               "both (its reference-to-video endpoint has no opening frame): take one of them off.")
+        if not request.reference_images:
+            check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         arguments: dict[str, Any] = {
             "prompt": request.prompt,
             "aspect_ratio": vendor_size(spec, request.size, self.label),
@@ -241,13 +254,18 @@ class FalProvider:
         arguments.update(audio_choice(spec, request.audio, self.label))
         if request.seed is not None:
             arguments["seed"] = request.seed
-        kind = "image" if request.reference_path else "text"
+        kind = "references" if request.reference_images else "image" if request.reference_path else "text"
+        references_input = str(spec.options.get("references_input", "image_urls"))
         if request.reference_path:
             arguments["image_url"] = "data:"  # checked against the schema first, uploaded only then
+        if request.reference_images:
+            arguments[references_input] = ["data:"] * len(request.reference_images)
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
         check_published_schema(self.published, endpoint, arguments, self.label)
         if request.reference_path:
             arguments["image_url"] = self._image_input(request.reference_path)
+        if request.reference_images:
+            arguments[references_input] = [self._image_input(path) for path in request.reference_images]
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
         url = self.queue_url + endpoint

@@ -198,8 +198,8 @@ class ReplicateProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Replicate cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
-        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         check_subject_references(spec, request.reference_images, self.label)
+        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         ratio = vendor_size(spec, request.size, self.label)
         check_seconds(spec, request.seconds, self.label)
         names = spec.options

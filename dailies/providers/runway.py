@@ -129,8 +129,8 @@ class RunwayProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Runway cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
-        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         check_subject_references(spec, request.reference_images, self.label)
+        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         args: dict[str, Any] = {
             "model": spec.id,
             "ratio": vendor_size(spec, request.size, self.label),

@@ -36,6 +36,9 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
 - Input size: fal documents no cap for data URIs that we could read here (unverified); the fake takes
   any size, and the adapter keeps inline images under its own 1 MB bound and uploads larger ones.
+- Subject references (Kling O1's `reference-to-video`): `image_urls`, a list of data URIs, https URLs or
+  storage URLs, with `elements` at most `FAL_REFERENCE_CAP` together (as the endpoint's page was last read,
+  unverified); more, or one that cannot be fetched, is the same 422 list.
 - Storage, as fal-client 1.0.3 uploads (`SyncClient.upload`; `client.py` `CDNTokenManager`, `_upload_v3`,
   `_upload_via_storage`): `POST {REST_URL}/storage/auth/token?storage_type=fal-cdn-v3` with the key ->
   `{token, token_type, base_url, expires_at}`; `POST {CDN_URL}/files/upload` with `Authorization:
@@ -69,7 +72,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 from tests.fakes.schemas import FAL as SCHEMAS
-from tests.fakes.schemas import openapi_input
+from tests.fakes.schemas import FAL_REFERENCE_CAP, openapi_input
 
 KEY = "fal-test-key:secret"
 
@@ -237,6 +240,16 @@ class FakeFal(FakeVendor):
             if problems:
                 return Answer(422, {"detail": [{"loc": ["body", name], "msg": msg, "type": kind}
                                                for name, msg, kind in problems]})
+        references = body.get("image_urls") or []
+        if len(references) + len(body.get("elements") or []) > FAL_REFERENCE_CAP:
+            return Answer(422, {"detail": [{"loc": ["body", "image_urls"], "type": "too_many_references",
+                                            "msg": f"at most {FAL_REFERENCE_CAP} reference images and elements"}]})
+        for at, reference in enumerate(references):
+            if not (str(reference).startswith(("data:image/", "https:")) or self.uploaded(str(reference))):
+                return Answer(422, {"detail": [{"loc": ["body", "image_urls", at], "type": "file_download_error",
+                                                "msg": "file could not be downloaded"}]})
+            if self.uploaded(str(reference)):
+                self.file_inputs.append(str(reference))
         for name, value in body.items():
             if isinstance(value, str) and value.startswith(self.cdn_url):
                 if self.uploaded(value) is None:

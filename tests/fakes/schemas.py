@@ -50,7 +50,7 @@ class Schema:
         return found
 
 
-_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number", list: "array"}
 
 
 def openapi_input(schema: Schema, *, enum_refs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -101,6 +101,13 @@ FAL["fal-ai/veo3"] = Schema(("prompt",), {"aspect_ratio": ("16:9", "9:16"), "dur
 FAL["fal-ai/veo3/image-to-video"] = Schema(("prompt", "image_url"), {"aspect_ratio": ("16:9", "9:16"),
                                            "duration": ("8s",)}, {**_TEXT, "generate_audio": bool, "image_url": str},
                                            {"generate_audio": True})
+
+FAL_REFERENCE_CAP = 7
+"""Kling O1 reference-to-video on fal: reference images and elements together, at most 7 (the endpoint's API
+reference as last read: https://fal.ai/models/fal-ai/kling-video/o1/reference-to-video/api; unverified here)."""
+FAL["fal-ai/kling-video/o1/reference-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "duration": ("5", "10")},
+    {**_TEXT, "image_urls": list, "elements": list}, {"aspect_ratio": "16:9"})
 
 REPLICATE: dict[str, Schema] = {
     "google/veo-3": Schema(("prompt",), {"aspect_ratio": ("16:9", "9:16")}, {**_TEXT, "image": str}),
