@@ -141,7 +141,8 @@ with st.form("settings_form", border=True, enter_to_submit=False):
     st.markdown("**Budget and rates**")
     settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
                                                 float(settings.daily_budget_usd), step=5.0, key="budget")
-    RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
+    RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH; model@silent: a take without sound)",
+                                                         required=True),
                     "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")}
 
 
