@@ -13,6 +13,7 @@ from components.prompt_form import (
     model_choice,
     preset_pills,
     size_choice,
+    sound_choice,
 )
 from components.refresh import refresh_every, settle
 from components.runtime import studio
@@ -75,6 +76,7 @@ with form:
         takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes", width=110,
                                 help="More than one: the same prompt with different seeds, as a group to compare.")
     size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
+    audio = sound_choice(shared, caps, model, size, int(seconds or caps.default_seconds))
 
     reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
                                  key="reference")
@@ -92,7 +94,7 @@ with form:
     requests = [
         JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
                    group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
-                   seed=loaded.get("seed") if takes == 1 else None)
+                   seed=loaded.get("seed") if takes == 1 else None, audio=audio)
         for i in range(int(takes))
     ]
     # Drawn while a large store still opens; a send checks all.

@@ -156,3 +156,33 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
     assert at.title[0].value == "Variants", "the new takes open as a grid"
 
+
+
+def test_sound_is_a_choice_shown_with_both_prices_and_sent_as_chosen(
+    open_page, studio_of, monkeypatch, tmp_path
+) -> None:
+    """On Veo 3.1 (sound costs double), the form offers sound off with both prices; the estimate follows the
+    choice, and the take is sent and kept with sound off."""
+    from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
+    from tests.server_side import variables
+
+    with FakeVertexVeo() as fake:
+        for name, value in {**variables("veo", "google", fake.base_url), "DAILIES_PROVIDER_VEO_PROJECT": PROJECT,
+                            "DAILIES_PROVIDER_VEO_LOCATION": LOCATION, "DAILIES_PROVIDER": "veo",
+                            "DAILIES_PROVIDER_VEO_CREDENTIALS_FILE": str(service_account_file(fake, tmp_path))}.items():
+            monkeypatch.setenv(name, value)
+        at = no_exception(open_page("generate.py"))
+        at.selectbox(key="model").select("veo-3.1-generate-001").run()
+        at.segmented_control(key="seconds").set_value(8).run()
+        at.segmented_control(key="size").set_value("1280x720").run()
+        assert "$3.20 with sound, $1.60 without" in at.toggle(key="sound").label
+        cost = lambda: next(m.value for m in at.metric if m.label == "Estimated cost")  # noqa: E731
+        assert cost() == "$3.20"
+        at.toggle(key="sound").set_value(False).run()
+        assert cost() == "$1.60"
+        at.text_area(key="prompt").input(PROMPT).run()
+        at.button(key="send").click().run()
+        no_exception(at)
+        (job,) = studio_of().store.all()
+        assert job.params["audio"] is False and job.cost_estimate == pytest.approx(1.60)
+        assert fake.creates(":predictLongRunning")[0].body["parameters"]["generateAudio"] is False
