@@ -118,4 +118,6 @@ def run_again_with_changes(job: Job) -> None:
     st.session_state["size"] = params["size"]
     st.session_state["size_high_res"] = params["high_res"]
     st.session_state["takes"] = 1
-    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path")}
+    st.session_state["sound"] = params["audio"]
+    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path",
+                                                          "reference_images")}

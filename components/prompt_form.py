@@ -82,7 +82,8 @@ def sound_choice(shared: Studio, caps: Capabilities, model: str, size: str, seco
     with_sound, silent = (prices.estimate(model, size, seconds, audio=audio) for audio in (True, False))
     said = (f"${with_sound:.2f} with sound, ${silent:.2f} without" if silent != with_sound
             else f"${with_sound:.2f} either way")
-    return st.toggle(f"Sound ({said} for {seconds}s)", value=True, key=key,
+    initial = {} if key in st.session_state else {"value": True}  # "run again" sets it to the take's choice
+    return st.toggle(f"Sound ({said} for {seconds}s)", key=key, **initial,
                      help="Sent to the model as chosen, on or off, and priced so.")
 
 

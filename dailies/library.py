@@ -143,6 +143,8 @@ def rerun_parameters(job: Job) -> dict[str, Any]:
         "high_res": job.size not in SIZES_720P,
         "seed": job.params.get("seed"),
         "reference_path": job.params.get("reference_path"),
+        "reference_images": list(job.params.get("reference_images") or ()),
+        "audio": bool(job.params.get("audio", True)),
         "provider": job.provider,
     }
 

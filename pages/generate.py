@@ -53,7 +53,9 @@ with form:
             gone = "" if provider_name else f" (gone: {shared.active_provider_name} instead)"
             st.caption(plain(f"Run again from {loaded['job_id']}: provider {loaded['provider']}{gone}"
                              + (f", seed {loaded['seed']}" if loaded.get("seed") is not None else "")
-                             + (", its reference image" if loaded.get("reference_path") else "")))
+                             + (", its reference image" if loaded.get("reference_path") else "")
+                             + (f", {len(loaded['reference_images'])} subject reference(s)"
+                                if loaded.get("reference_images") else "")))
             if st.button("Forget", key="gen_forget", icon=":material/close:", help="Back to the usual provider, "
                          "a fresh seed and no reference"):
                 st.session_state.pop(RERUN_KEY, None)
@@ -94,7 +96,8 @@ with form:
     requests = [
         JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
                    group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
-                   seed=loaded.get("seed") if takes == 1 else None, audio=audio)
+                   seed=loaded.get("seed") if takes == 1 else None, audio=audio,
+                   reference_images=list(loaded.get("reference_images") or ()))
         for i in range(int(takes))
     ]
     # Drawn while a large store still opens; a send checks all.

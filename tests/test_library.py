@@ -116,10 +116,14 @@ def test_a_model_without_reference_images_refuses_an_asset_before_anything_is_se
 
 def test_run_again_reads_a_takes_exact_parameters() -> None:
     job = Job(id="video_1", provider="studio-b", model="sora-2-pro", prompt="A kite", size="1792x1024", seconds=8,
-              params={"seed": 42, "reference_path": "/refs/kite.png"})
+              params={"seed": 42, "reference_path": "/refs/kite.png", "audio": False,
+                      "reference_images": ["/refs/mara.png", "/refs/mara-side.png"]})
     assert rerun_parameters(job) == {"job_id": "video_1", "prompt": "A kite", "model": "sora-2-pro",
                                      "size": "1792x1024", "seconds": 8, "high_res": True, "seed": 42,
-                                     "reference_path": "/refs/kite.png", "provider": "studio-b"}
+                                     "reference_path": "/refs/kite.png", "provider": "studio-b", "audio": False,
+                                     "reference_images": ["/refs/mara.png", "/refs/mara-side.png"]}
+    assert rerun_parameters(Job(id="video_2", provider="p", model="m", prompt="p", size="1280x720",
+                                seconds=4))["audio"] is True, "a take from before the choice had sound"
 
 
 def test_two_processes_adding_items_at_once_both_keep_theirs(tmp_path: Path) -> None:

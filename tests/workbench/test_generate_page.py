@@ -9,6 +9,8 @@ import pytest
 from page_helpers import no_exception
 from PIL import Image
 
+from dailies.jobs import JobRequest
+
 PROMPT = "A lighthouse on a cliff at golden hour"
 
 
@@ -186,3 +188,26 @@ def test_sound_is_a_choice_shown_with_both_prices_and_sent_as_chosen(
         (job,) = studio_of().store.all()
         assert job.params["audio"] is False and job.cost_estimate == pytest.approx(1.60)
         assert fake.creates(":predictLongRunning")[0].body["parameters"]["generateAudio"] is False
+
+        # "Run again with changes" of a silent take made with two subject references: the same again.
+        shared = studio_of()
+        pictures = []
+        for n in range(2):
+            pictures.append(str(tmp_path / f"mara-{n}.png"))
+            Image.new("RGB", (64, 48), (90 * n, 40, 120)).save(pictures[-1])
+        made = shared.submit(JobRequest(PROMPT, "veo-3.1-generate-001", "1280x720", 8, reference_images=pictures,
+                                        audio=False))
+        assert shared.tracker.run_until_idle(timeout=60)
+        at.session_state["my_jobs"] = [made.id]
+        at.run()
+        at.button(key=f"rerun_{made.id}").click().run()
+        no_exception(at)
+        assert at.toggle(key="sound").value is False and cost() == "$1.60"
+        assert any("2 subject reference(s)" in c.value for c in at.caption)
+        at.text_area(key="prompt").input(PROMPT + ", closer").run()
+        at.button(key="send").click().run()
+        no_exception(at)
+        (again,) = [j for j in shared.store.all() if j.prompt.endswith("closer")]
+        assert again.params["reference_images"] == pictures and again.params["audio"] is False
+        sent = fake.creates(":predictLongRunning")[-1].body
+        assert len(sent["instances"][0]["referenceImages"]) == 2 and sent["parameters"]["generateAudio"] is False
