@@ -169,7 +169,9 @@ RUNWAY = VendorCatalog(
     _RUNWAY_MODELS,
     """Runway models with their ratios and durations as the SDK's create types name them (runwayml 5.24.0,
 read 2026-12-05). Prices are Runway credits per second at $0.01 a credit, from Runway's pricing page as
-recalled (unverified here, no network): edit them in Settings. Veo 3.1 is priced and sent with audio on.
+recalled (unverified here, no network): edit them in Settings. Veo 3.1's `audio` is sent as the take chooses;
+its silent price is not known here, so a silent take is estimated at the sound price (add `veo3.1@silent` in
+Settings).
 Aleph (gen4_aleph) is video-to-video, which this app does not offer for Runway yet.""",
 )
 
