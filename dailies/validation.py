@@ -97,6 +97,10 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
         raise ValidationError(
             f"An extension adds {_allowed(caps.extend_seconds)} seconds, not {request.seconds}.", field="seconds"
         )
+    if request.reference_images and request.kind is not JobKind.GENERATE:
+        raise ValidationError(f"Subject reference images go with a new take only ({request.kind} takes none): "
+                              "take them off.",
+                              field="reference_images")
     if request.kind in (JobKind.EXTEND, JobKind.EDIT) and request.reference_path and not request.source_job_id:
         check_source_video(request.reference_path)
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from dailies.errors import NotSupported, UnprocessableEntityError, ValidationError
-from dailies.jobs import JobRequest, JobStatus
+from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import ModelSpec
 from dailies.providers.base import Capabilities
 from dailies.providers.catalog import FAL, REPLICATE
@@ -137,6 +137,9 @@ def test_the_check_names_the_model_and_its_limit_and_reads_each_picture(tmp_path
     with pytest.raises(ValidationError, match=r"'broken\.png' is not an image"):
         validate_request(JobRequest("a harbour", "veo", "1280x720", 8, reference_images=[five[0], str(broken)]), caps)
     validate_request(JobRequest("a harbour", "veo", "1280x720", 8, reference_images=five[:3]), caps)
+    with pytest.raises(ValidationError, match=r"go with a new take only \(extend takes none\)"):
+        validate_request(JobRequest("a harbour", "veo", "1280x720", 8, kind=JobKind.EXTEND, source_job_id="video_1",
+                                    reference_images=five[:1]), caps)
 
 
 def test_silence_is_refused_before_sending_where_the_model_always_renders_sound() -> None:
