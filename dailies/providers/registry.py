@@ -246,7 +246,8 @@ def _google(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: Webhoo
     return GoogleVeoProvider(name, project=setup["project"], location=setup.get("location"),
                              credentials_file=setup.get("credentials_file"),
                              base_url=str(_setting(settings, "base_url") or "").strip() or None,
-                             label=str(_setting(settings, "label") or GOOGLE.label))
+                             label=str(_setting(settings, "label") or GOOGLE.label),
+                             quota_folder=key_lookup("DAILIES_HOME") or None)  # shared by the folder's processes
 
 
 KINDS: dict[str, ProviderKind] = {
