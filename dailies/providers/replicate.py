@@ -16,6 +16,11 @@ recommends data URLs only for files under 1 MB (https://replicate.com/docs/topic
 A larger one is uploaded through Replicate's files API (`Client.files.create`, `POST /v1/files`) and sent
 as the file's URL; one that cannot fit `UPLOAD_LIMIT` even shrunk is refused before anything is sent.
 
+Subject references: a model whose `subject_references` is above 0 names its list input in
+`options["references"]` (Kling 1.6's `reference_images` on Replicate: pictures of a subject, a character or
+clothing, up to 4, as its page was last read); each goes inline or uploaded as an opening frame does. No
+catalogue model takes them yet.
+
 1.0.7's pydantic model rejects status words it does not know (`aborted`, which the API documents:
 https://replicate.com/docs/topics/predictions/lifecycle): `refresh` reads such an answer as plain JSON,
 `delete` takes the answer to its cancel as done, and `health` as the key accepted. A 429 ("Request was
@@ -212,12 +217,16 @@ class ReplicateProvider:
             model_input[names["resolution"]] = resolution
         if request.reference_path:
             model_input[names["image"]] = "data:"  # checked against the schema first, uploaded only then
+        if request.reference_images:  # a model with subject references names its list input (Kling's)
+            model_input[names["references"]] = ["data:"] * len(request.reference_images)
         if request.seed is not None:
             model_input["seed"] = request.seed
         model_input.update(audio_choice(spec, request.audio, self.label))
         check_published_schema(self.published, spec.id, model_input, self.label)
         if request.reference_path:
             model_input[names["image"]] = self._image_input(request.reference_path)
+        if request.reference_images:
+            model_input[names["references"]] = [self._image_input(path) for path in request.reference_images]
         callback: dict[str, Any] = {}
         if url := self.webhook_url():
             callback = {"webhook": url, "webhook_events_filter": ["completed"]}

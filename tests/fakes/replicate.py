@@ -32,6 +32,8 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
   expires_at, urls: {get}}` (https://replicate.com/docs/reference/http#files.create); a file over 100 MiB is
   413. A create whose input names `urls.get` of a file the fake does not have is 422; each one it has is
   recorded in `file_inputs`. `GET /v1/files/{id}` answers the object, `/download` the bytes.
+- Subject references (Kling 1.6's `reference_images`): a list of data URLs or file URLs, at most
+  `REPLICATE_REFERENCE_CAP` (the model's page as last read, unverified); more is 422.
 - Output URLs expire an hour after the prediction ends (https://replicate.com/docs/topics/predictions/data-retention);
   `expire_outputs` makes them 404.
 - `GET /v1/models/{owner}/{name}` -> the model, its `latest_version.openapi_schema` holding the inputs as
@@ -56,7 +58,7 @@ from standardwebhooks import Webhook
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, multipart_files, shape_of
 from tests.fakes.schemas import REPLICATE as SCHEMAS
-from tests.fakes.schemas import openapi_input
+from tests.fakes.schemas import REPLICATE_REFERENCE_CAP, openapi_input
 
 KEY = "r8_test_token"
 MAX_FILE_BYTES = 100 * 2**20
@@ -176,7 +178,11 @@ class FakeReplicate(FakeVendor):
         if schema is not None and (problems := schema.problems(model_input)):
             return Answer(422, {"title": "Input validation failed",
                                 "detail": "; ".join(f"{name}: {msg}" for name, msg, _ in problems), "status": 422})
-        for value in model_input.values():
+        references = model_input.get("reference_images") or []
+        if len(references) > REPLICATE_REFERENCE_CAP:
+            return Answer(422, {"title": "Input validation failed", "status": 422,
+                                "detail": f"reference_images: at most {REPLICATE_REFERENCE_CAP} images"})
+        for value in [*model_input.values(), *references]:
             if isinstance(value, str) and value.startswith(f"{self.base_url}/v1/files/"):
                 if value.rpartition("/")[2] not in self.files:
                     return Answer(422, {"title": "Input validation failed", "detail": f"file not found: {value}",

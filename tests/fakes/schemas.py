@@ -119,7 +119,12 @@ REPLICATE: dict[str, Schema] = {
     "kwaivgi/kling-v2.5-turbo-pro": Schema(("prompt",), {"aspect_ratio": _RATIO3, "duration": (5, 10)},
                                            {**_TEXT, "start_image": str}),
     "minimax/video-01": Schema(("prompt",), {}, {**_TEXT, "first_frame_image": str}),
+    "kwaivgi/kling-v1.6-standard": Schema(("prompt",), {"aspect_ratio": _RATIO3, "duration": (5, 10)},
+                                          {**_TEXT, "start_image": str, "reference_images": list}),
 }
+REPLICATE_REFERENCE_CAP = 4
+"""Kling 1.6's `reference_images` on Replicate: up to 4 (https://replicate.com/kwaivgi/kling-v1.6-standard, as last
+read; unverified here)."""
 
 _RW_TEXT = {"promptText": str, "seed": int, "model": str}
 _RW_VEO = {"ratio": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "duration": (4, 6, 8)}

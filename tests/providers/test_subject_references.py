@@ -150,3 +150,36 @@ def test_silence_is_refused_before_sending_where_the_model_always_renders_sound(
     with pytest.raises(ValidationError, match="google/veo-3 always renders sound"):
         validate_request(JobRequest("a harbour", "google/veo-3", "1280x720", 8, audio=False), provider_caps)
     validate_request(JobRequest("a harbour", "kwaivgi/kling-v2.1", "1280x720", 5, audio=False), provider_caps)
+
+
+KLING_16 = ModelSpec(
+    "kwaivgi/kling-v1.6-standard", {"1280x720": "16:9", "720x1280": "9:16", "960x960": "1:1"}, (5, 10), 0.056,
+    image=True, subject_references=schemas.REPLICATE_REFERENCE_CAP,
+    options={"image": "start_image", "ratio": "aspect_ratio", "seconds": "duration", "references": "reference_images"},
+    source="a test's entry: Kling 1.6 on Replicate as its page was last read (unverified)")
+"""Kling 1.6's `reference_images` on Replicate as a catalogue entry would name them."""
+
+
+def test_kling_on_replicate_is_sent_its_references_inline_or_through_the_files_api(tmp_path: Path) -> None:
+    camera = tmp_path / "DSC_0002.jpg"
+    Image.frombytes("RGB", (2000, 1500), os.urandom(2000 * 1500 * 3)).save(camera, quality=90)  # over 1 MB
+    with fake_replicate.FakeReplicate() as fake:
+        provider = ReplicateProvider(api_key=fake_replicate.KEY, base_url=fake.base_url, models={KLING_16.id: KLING_16})
+        created = provider.submit(request(KLING_16.id, "1280x720", 5,
+                                          reference_images=[*pictures(tmp_path, 2), str(camera)]))
+        model_input = fake.creates("/predictions")[0].body["input"]
+        assert schemas.REPLICATE[KLING_16.id].problems(model_input) == []
+        first, second, third = model_input["reference_images"]
+        assert first.startswith("data:image/png;base64,") and second.startswith("data:image/png;base64,")
+        assert third.startswith(f"{fake.base_url}/v1/files/") and fake.file_inputs == [third]
+        assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+        five = pictures(tmp_path, 5)
+        with pytest.raises(NotSupported, match=r"kling-v1\.6-standard takes up to 4 subject reference images, not 5"):
+            provider.submit(request(KLING_16.id, "1280x720", 5, reference_images=five))
+        sent = len(fake.requests)
+        provider.models[KLING_16.id] = dataclasses.replace(KLING_16, subject_references=5)  # a catalogue that lies
+        with pytest.raises(UnprocessableEntityError, match="reference_images: at most 4 images"):
+            provider.submit(request(KLING_16.id, "1280x720", 5, reference_images=five))
+        assert len(fake.requests) == sent + 1 and len(fake.jobs) == 1
+        provider.close()
