@@ -202,7 +202,7 @@ class FalProvider:
     def _endpoints(self) -> list[str]:
         kinds = {"text": lambda spec: spec.text, "image": lambda spec: spec.image,
                  "references": lambda spec: spec.subject_references > 0}
-        return ["/".join(p for p in (spec.id, spec.options[kind]) if p)
+        return ["/".join(p for p in (spec.id, spec.options.get(kind)) if p)
                 for spec in self.models.values() for kind, offered in kinds.items() if offered(spec)]
 
     def _read_schemas(self) -> list[str]:
@@ -260,6 +260,8 @@ class FalProvider:
             arguments["image_url"] = "data:"  # checked against the schema first, uploaded only then
         if request.reference_images:
             arguments[references_input] = ["data:"] * len(request.reference_images)
+        if kind == "references" and not spec.options.get("references"):
+            raise NotSupported(f"{self.label} {spec.id}: its catalogue entry names no endpoint for subject references.")
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
         check_published_schema(self.published, endpoint, arguments, self.label)
         if request.reference_path:
