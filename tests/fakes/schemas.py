@@ -96,6 +96,18 @@ for _family, _ratios, _durations, _extra, _defaults in (
                                              {**_TEXT, **_audio}, _defaults)
     FAL[f"{_family}/image-to-video"] = Schema(("prompt", "image_url"), {"aspect_ratio": _ratios, "duration": _durations,
                                               **_extra}, {**_TEXT, **_audio, "image_url": str}, _defaults)
+FAL["fal-ai/kling-video/v2.6/pro/text-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "duration": ("5", "10")},
+    {"prompt": str, "negative_prompt": str, "cfg_scale": float, "generate_audio": bool}, {"generate_audio": True})
+_VEO31 = {"aspect_ratio": ("16:9", "9:16"), "duration": ("4s", "6s", "8s"), "resolution": ("720p", "1080p", "4k")}
+_VEO31_TYPES = {**_TEXT, "negative_prompt": str, "generate_audio": bool}
+for _family in ("fal-ai/veo3.1", "fal-ai/veo3.1/fast"):
+    FAL[_family] = Schema(("prompt",), _VEO31, _VEO31_TYPES, {"generate_audio": True, "resolution": "720p"})
+    FAL[f"{_family}/image-to-video"] = Schema(("prompt", "image_url"), _VEO31, {**_VEO31_TYPES, "image_url": str},
+                                              {"generate_audio": True, "resolution": "720p"})
+FAL["fal-ai/wan-25-preview/text-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "resolution": _SEEDANCE_RES, "duration": ("5", "10")},
+    {**_TEXT, "negative_prompt": str, "audio_url": str, "enable_prompt_expansion": bool}, {"resolution": "1080p"})
 FAL["fal-ai/veo3"] = Schema(("prompt",), {"aspect_ratio": ("16:9", "9:16"), "duration": ("8s",)},
                             {**_TEXT, "generate_audio": bool}, {"generate_audio": True})
 FAL["fal-ai/veo3/image-to-video"] = Schema(("prompt", "image_url"), {"aspect_ratio": ("16:9", "9:16"),
@@ -112,7 +124,23 @@ REPLICATE: dict[str, Schema] = {
     "kwaivgi/kling-v2.5-turbo-pro": Schema(("prompt",), {"aspect_ratio": _RATIO3, "duration": (5, 10)},
                                            {**_TEXT, "start_image": str}),
     "minimax/video-01": Schema(("prompt",), {}, {**_TEXT, "first_frame_image": str}),
+    "bytedance/seedance-1.5-pro": Schema(
+        ("prompt",), {"aspect_ratio": ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21"),
+                      "duration": tuple(range(2, 13)), "resolution": _SEEDANCE_RES},
+        {**_TEXT, "image": str}, {"resolution": "1080p"}),
+    "minimax/hailuo-02": Schema(("prompt",), {"duration": (6, 10), "resolution": ("512p", "768p", "1080p")},
+                                {"prompt": str, "first_frame_image": str, "last_frame_image": str,
+                                 "prompt_optimizer": bool}, {"resolution": "1080p"}),
+    "wan-video/wan-2.5-t2v": Schema(
+        ("prompt",), {"size": ("832*480", "480*832", "1280*720", "720*1280", "1920*1080", "1080*1920"),
+                      "duration": (5, 10)},
+        {**_TEXT, "negative_prompt": str, "audio": str, "enable_prompt_expansion": bool}),
 }
+for _model in ("google/veo-3.1", "google/veo-3.1-fast"):
+    REPLICATE[_model] = Schema(
+        ("prompt",), {"aspect_ratio": ("16:9", "9:16"), "duration": (4, 6, 8), "resolution": ("720p", "1080p")},
+        {**_TEXT, "image": str, "last_frame": str, "negative_prompt": str, "generate_audio": bool},
+        {"resolution": "1080p", "generate_audio": True})
 
 _RW_TEXT = {"promptText": str, "seed": int, "model": str}
 _RW_VEO = {"ratio": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "duration": (4, 6, 8)}
@@ -120,6 +148,8 @@ RUNWAY_TEXT: dict[str, Schema] = {
     "gen4.5": Schema(("model", "promptText", "ratio", "duration"), {"ratio": ("1280:720", "720:1280")}, _RW_TEXT),
     "veo3.1": Schema(("model", "promptText", "ratio"), _RW_VEO, {**_RW_TEXT, "audio": bool}, {"audio": True}),
     "veo3.1_fast": Schema(("model", "promptText", "ratio"), _RW_VEO, {**_RW_TEXT, "audio": bool}, {"audio": True}),
+    "kling3.0_pro": Schema(("model", "ratio"), {"ratio": ("1920:1080", "1080:1920", "1440:1440")},
+                           {**_RW_TEXT, "audio": bool, "cfgScale": float}),
     "kling2.5_turbo_pro": Schema(("model", "promptText"), {"ratio": ("1920:1080", "1440:1440", "1080:1920",
                                  "1280:720", "720:720", "720:1280"), "duration": (5, 10)}, _RW_TEXT),
 }

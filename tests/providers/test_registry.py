@@ -94,8 +94,8 @@ def test_listing_kinds_does_not_import_the_vendor_sdks() -> None:
 @pytest.mark.parametrize(
     ("kind", "fake_path", "model", "size", "seconds", "said"),
     [
-        ("fal", "tests.fakes.fal:FakeFal", "fal-ai/veo3", "1280x720", 8, "Invalid key"),
-        ("replicate", "tests.fakes.replicate:FakeReplicate", "google/veo-3", "1280x720", 8, "Invalid token"),
+        ("fal", "tests.fakes.fal:FakeFal", "fal-ai/veo3.1", "1280x720", 8, "Invalid key"),
+        ("replicate", "tests.fakes.replicate:FakeReplicate", "google/veo-3.1", "1280x720", 8, "Invalid token"),
         ("runway", "tests.fakes.runway:FakeRunway", "gen4.5", "1280x720", 5, "Invalid API key"),
     ],
 )

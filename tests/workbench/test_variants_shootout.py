@@ -15,7 +15,7 @@ from tests.fakes.fal import FakeFal
 from tests.server_side import define
 from tests.until import wait_until
 
-KLING = "fal-ai/kling-video/v2.1/master"
+KLING = "fal-ai/kling-video/v2.5-turbo/pro"
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     assert not [m for m in at.multiselect if m.key == "v_targets"], "other providers are asked only when wanted"
     at.toggle(key="v_shootout_on").set_value(True).run()
     assert f"fal/{KLING}" in at.multiselect(key="v_targets").options
-    assert "fal/fal-ai/veo3" in at.multiselect(key="v_targets").options
+    assert "fal/fal-ai/veo3.1" in at.multiselect(key="v_targets").options
     at.multiselect(key="v_targets").select(f"fal/{KLING}").run()
     no_exception(at)
 
