@@ -47,10 +47,10 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     engine_model = at.selectbox(key="v_model").value
     assert prices.loc[f"fal/{KLING}", "sent as"] == "1280x720 → 16:9 · 8 s → 5 s"
     assert prices.loc[f"engine/{engine_model}", "sent as"] == "1280x720 · 8 s"
-    assert prices.loc[f"fal/{KLING}", "cost"] == pytest.approx(4 * 5 * 0.28)
+    assert prices.loc[f"fal/{KLING}", "cost"] == pytest.approx(4 * 5 * 0.07)
     assert prices.loc[f"engine/{engine_model}", "cost"] == 0
     assert at.button(key="v_launch").label == "Launch 8 takes"
-    assert at.metric[-1].value == f"${4 * 5 * 0.28:.2f}"
+    assert at.metric[-1].value == f"${4 * 5 * 0.07:.2f}"
     assert fal.requests == [] and len(studio_of().store) == 0, "nothing is sent before launch"
 
 
