@@ -212,6 +212,11 @@ def test_the_readmes_provider_table_lists_each_model_with_its_price(catalog) -> 
             if line.startswith(f"| {catalog.label} |") or line.startswith(f"| {catalog.kind} |")}
     for model, spec in catalog.models.items():
         assert model in rows, f"{model} is not in the README's price table"
-        assert f"{spec.usd_per_second:.2f}" in rows[model].split("|")[3], model
+        assert _usd(spec.usd_per_second) == rows[model].split("|")[3].strip(), model
     for model in catalog.retired:
         assert model in rows and "retired" in rows[model], f"{model} is not marked retired in the README"
+
+
+def _usd(price: float) -> str:
+    """A price as the README's table writes it: two decimals, three when the third is not zero."""
+    return f"{price:.2f}" if round(price, 2) == price else f"{price:.3f}"
