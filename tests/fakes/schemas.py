@@ -10,11 +10,21 @@ Sources:
 - fal: each endpoint's API reference (https://fal.ai/docs/model-api-reference/video-generation-api/...,
   e.g. bytedance-seedance-v1.5-pro.md) and its OpenAPI at
   https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=<endpoint>. Read from the docs index with no
-  network here; enums for Kling 2.1/2.5 and Veo 3 as last seen: unverified.
+  network here; enums for Kling 2.1/2.5 and Veo 3 as last seen: unverified. Read 2026-12-06 from stored
+  copies of the model pages' llms.txt: Kling 2.6 Pro text-to-video (prompt, duration "5"/"10", aspect_ratio
+  16:9/9:16/1:1, negative_prompt, cfg_scale, generate_audio) and Veo 3.1 (aspect_ratio 16:9/9:16, duration
+  "4s"/"6s"/"8s"; 720p or 1080p, and 4k). Unverified: Veo 3.1's `resolution` default (720p here), Veo 3.1
+  Fast's inputs (as Veo 3.1's), Wan 2.5 preview's (as Venice lists the model: 480p/720p/1080p, 5 or 10 s,
+  16:9/9:16/1:1; the 1080p default is assumed, so `resolution` is always sent).
 - Replicate: each model's page and its latest version's `openapi_schema` (the `Input` component),
-  https://replicate.com/<owner>/<name>/api/schema. Unverified here (no network).
+  https://replicate.com/<owner>/<name>/api/schema. Unverified here (no network). Hailuo 02's inputs as
+  MiniMax's API names them (prompt, first_frame_image, duration 6/10, resolution 512p/768p/1080p,
+  prompt_optimizer; docs.comfy.org MinimaxHailuoVideoNode); Veo 3.1's as Google's (aspect_ratio, duration
+  4/6/8, resolution 720p/1080p, generate_audio); Seedance 1.5 Pro's as Seedance 1 Pro's; Wan 2.5's `size`
+  as "W*H". The 1080p `resolution` defaults are assumed, which is why the adapters always send one.
 - Runway: the SDK's create types, runwayml 5.24.0 `types/text_to_video_create_params.py` and
-  `types/image_to_video_create_params.py` (the source of truth its own docs are generated from).
+  `types/image_to_video_create_params.py` (the source of truth its own docs are generated from), Kling 3.0
+  Pro's (`Kling3_0Pro`: ratio 1920:1080/1080:1920/1440:1440 required, audio, cfgScale, duration int) included.
 """
 
 from __future__ import annotations
