@@ -140,6 +140,8 @@ which, or "unverified"): check and edit them in Settings.""",
                                              "the fal provider sends one with every create; offered on Replicate",
         "fal-ai/kling-video/o1": "Kling O1 is reference- and edit-driven (elements, video input): not a plain "
                                  "text/image create",
+        "bytedance/seedance-2.0": "on fal (https://fal.ai/explore/image-to-video-apis shows it), but its price and "
+                                  "inputs were not read here",
     },
 )
 
