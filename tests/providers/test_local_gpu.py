@@ -129,3 +129,13 @@ def test_the_recipe_adds_the_gpu_server_makes_a_take_and_offers_no_remix(
         assert len(made_there) == 1, "a refused remix or extension made nothing at the server"
     finally:
         studio.close()
+
+
+def test_the_open_weights_model_names_the_page_shows_are_offered_as_video_models() -> None:
+    """The page says a served name with `wan` or `ltx` in it is offered (vLLM-Omni lists the Hugging Face id)."""
+    from dailies.providers.openai_compat import looks_like_video_model
+
+    serve = only(doc_commands("vllm serve "), "vllm serve")
+    for model in (serve[2], "Wan-AI/Wan2.2-TI2V-5B-Diffusers", "Lightricks/LTX-2"):
+        assert looks_like_video_model(model), model
+    assert not looks_like_video_model("Qwen/Qwen2.5-Omni-7B")
