@@ -73,8 +73,9 @@ class PriceList:
                 rates.append(Rate(model.strip(), float(value), audio=False))
             else:
                 rates.append(Rate(model.strip(), float(value), (size.strip(),) if size else ()))
-        # Silent and sized rates before general ones, longer (more specific) prefixes first.
-        rates.sort(key=lambda r: (r.audio is None, not r.sizes, -len(r.model_prefix)))
+        # Longer (more specific) prefixes first, so `veo3.1@silent` never prices a `veo3.1_fast` take; for one
+        # prefix, silent and sized rates before the general one.
+        rates.sort(key=lambda r: (-len(r.model_prefix), r.audio is None, not r.sizes))
         return cls(tuple(rates), free=free)
 
     def to_table(self) -> dict[str, float]:

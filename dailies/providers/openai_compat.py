@@ -30,7 +30,7 @@ from dailies.providers.base import (
 from dailies.videos_spec import MODELS, sizes_for
 
 _VIDEO_MODEL = re.compile(
-    r"sora|veo|video|preview|gen-?[34]|runway|kling|luma|ray-?\d|hunyuan|wan-?\d|pika|seedance|hailuo",
+    r"sora|veo|video|preview|gen-?[34]|runway|kling|luma|ray-?\d|hunyuan|wan-?\d|ltx|pika|seedance|hailuo",
     re.IGNORECASE,
 )
 

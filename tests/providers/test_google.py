@@ -112,7 +112,8 @@ def test_each_model_is_asked_for_what_it_is_priced_for(
 def test_prices_are_the_published_audio_rates_with_their_date_and_source() -> None:
     assert PriceList(DEFAULT_RATES).to_table() == {
         "veo-3.1-generate-001@silent": 0.20, "veo-3.1-generate-001": 0.40,
-        "veo-3.1-fast-generate-001@silent": 0.10, "veo-3.1-fast-generate-001": 0.15}
+        "veo-3.1-fast-generate-001@silent": 0.10, "veo-3.1-fast-generate-001": 0.15,
+        "veo-3.0-generate-001": 0.40, "veo-2.0-generate-001": 0.50}  # retired ones still price their old takes
     assert PriceList.from_table(PriceList(DEFAULT_RATES).to_table()).estimate(
         "veo-3.1-generate-001", "1280x720", 8, audio=False) == pytest.approx(1.60)  # Settings keeps the silent rate
     assert "cloud.google.com/vertex-ai/generative-ai/pricing" in GOOGLE.note and "2025-11" in GOOGLE.note
@@ -308,7 +309,7 @@ def test_retired_models_are_not_offered_and_are_refused_by_name(fake: FakeVertex
                                                                 provider: GoogleVeoProvider) -> None:
     offered = set(provider.capabilities().models)
     assert offered == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
-    assert not offered & set(GOOGLE_RETIRED) and not set(GOOGLE_RETIRED) & {r.model_prefix for r in DEFAULT_RATES}
+    assert not offered & set(GOOGLE_RETIRED) and set(GOOGLE_RETIRED) <= {r.model_prefix for r in DEFAULT_RATES}
     assert {"veo-3.0-generate-001", "veo-2.0-generate-001"} <= set(GOOGLE_RETIRED)
     for model in ("veo-3.0-generate-001", "veo-2.0-generate-001"):
         with pytest.raises(NotSupported, match="retired by Google on 2026-06-30"):
@@ -363,7 +364,7 @@ def test_capabilities() -> None:
     assert set(caps.models) == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
     assert caps.seconds_for(VEO) == (4, 6, 8)
     assert caps.size_names[VEO]["1080x1920"] == "9:16"
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models)
+    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(GOOGLE_RETIRED)
 
 
 def test_a_missing_key_file_or_no_default_credentials_is_said_and_nothing_is_sent(

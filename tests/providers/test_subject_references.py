@@ -145,7 +145,8 @@ def test_the_check_names_the_model_and_its_limit_and_reads_each_picture(tmp_path
 def test_silence_is_refused_before_sending_where_the_model_always_renders_sound() -> None:
     """Replicate's Veo 3 takes no sound switch (its price is the sound one): a silent take is refused by the check,
     while a model that can be told (or renders no sound) takes the choice."""
-    provider_caps = ReplicateProvider(api_key="r8_x").capabilities()
+    older = {model: REPLICATE.retired[model].spec for model in ("google/veo-3", "kwaivgi/kling-v2.1")}
+    provider_caps = ReplicateProvider(api_key="r8_x", models={**REPLICATE.models, **older}).capabilities()
     assert not provider_caps.can_be_silent("google/veo-3") and provider_caps.can_be_silent("kwaivgi/kling-v2.1")
     with pytest.raises(ValidationError, match="google/veo-3 always renders sound"):
         validate_request(JobRequest("a harbour", "google/veo-3", "1280x720", 8, audio=False), provider_caps)
