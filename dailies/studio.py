@@ -580,7 +580,7 @@ class Studio:
         """The create of a take that waited (the send queue calls this): its request, rebuilt from the record."""
         request = JobRequest(
             prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds, kind=job.kind,
-            reference_path=job.params.get("reference_path"), source_job_id=job.source_job_id,
+            **_references_of(job), source_job_id=job.source_job_id,
             group_id=job.group_id, axes=dict(job.axes), seed=job.params.get("seed"), tags=list(job.tags),
         )
         source_remote_id = self._source_remote_id(request, job.provider)
@@ -700,7 +700,7 @@ class Studio:
             size=job.size,
             seconds=job.seconds,
             kind=job.kind,
-            reference_path=job.params.get("reference_path"),
+            **_references_of(job),
             source_job_id=job.source_job_id,
             group_id=job.group_id,
             axes=dict(job.axes),
@@ -721,7 +721,7 @@ class Studio:
         group = new_group_id()
         return [
             JobRequest(prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds,
-                       reference_path=job.params.get("reference_path"), group_id=group,
+                       **_references_of(job), group_id=group,
                        axes={"take": str(n + 1)}, tags=list(job.tags))
             for n in range(count)
         ]
@@ -828,13 +828,30 @@ def new_group_id() -> str:
 
 
 def _params_of(request: JobRequest) -> dict[str, Any]:
+    """What a take records beyond its columns: the files it was sent (paths and the names a person reads, never
+    bytes), the library asset they came from, its seed. `_references_of` reads them back."""
     params: dict[str, Any] = {}
     if request.reference_path:
         params["reference_path"] = request.reference_path
         params["reference_name"] = os.path.basename(request.reference_path)
+    if request.reference_images:
+        params["reference_images"] = list(request.reference_images)
+        params["reference_image_names"] = [os.path.basename(path) for path in request.reference_images]
+    if request.library_asset:
+        params["library_asset_id"] = request.library_asset.get("id", "")
+        params["library_asset_name"] = request.library_asset.get("name", "")
     if request.seed is not None:
         params["seed"] = request.seed
     return params
+
+
+def _references_of(job: Job) -> dict[str, Any]:
+    """A take's references as a request takes them (a retry, a take that waited, more takes of it)."""
+    params = job.params
+    asset = {"id": params["library_asset_id"], "name": params.get("library_asset_name", "")} \
+        if params.get("library_asset_id") else {}
+    return {"reference_path": params.get("reference_path"),
+            "reference_images": list(params.get("reference_images") or []), "library_asset": asset}
 
 
 def _defined(server: ServerProvider, entry: ProviderSettings | None) -> ProviderSettings:

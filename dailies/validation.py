@@ -89,12 +89,29 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
                 raise ValidationError(f"{request.model} takes no reference image: choose a model that takes one, "
                                       "or take the reference off.", field="reference")
             check_reference_image(request.reference_path)
+        if request.reference_images:
+            check_subject_references(request, caps)
     elif request.kind is JobKind.EXTEND and request.seconds not in caps.extend_seconds:
         raise ValidationError(
             f"An extension adds {_allowed(caps.extend_seconds)} seconds, not {request.seconds}.", field="seconds"
         )
     if request.kind in (JobKind.EXTEND, JobKind.EDIT) and request.reference_path and not request.source_job_id:
         check_source_video(request.reference_path)
+
+
+def check_subject_references(request: JobRequest, caps: Capabilities) -> None:
+    """Subject reference images go only to a model that takes that many (`Capabilities.subject_references`);
+    anything else is refused here, before a take is recorded or sent, in words that say what to change."""
+    most, count = caps.subject_references(request.model), len(request.reference_images)
+    if not most:
+        frame = " (only an opening frame)" if caps.takes_image(request.model) else ""
+        raise ValidationError(f"{request.model} takes no subject reference images{frame}: choose a model that "
+                              "takes them, or take the asset off.", field="reference")
+    if count > most:
+        raise ValidationError(f"{request.model} takes at most {most} reference images, not {count}: send fewer.",
+                              field="reference")
+    for path in request.reference_images:
+        check_reference_image(path)
 
 
 def check_reference_image(path: str | Path, shown_name: str | None = None) -> str:
