@@ -7,6 +7,7 @@ sent and can still be edited. An asset is a choice that stays: the page sends it
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
@@ -110,7 +111,10 @@ def save_prompt_popover(key: str, prompt_key: str, library: Library) -> None:
 
 
 def run_again_with_changes(job: Job) -> None:
-    """Load a take's exact parameters into Generate's form (a button's callback: before any widget is drawn)."""
+    """Load a take's exact parameters into Generate's form (a button's callback: before any widget is drawn).
+
+    Its references (opening frame, subject references, the asset they came from) are kept as they were, not
+    looked up again in the library, so the same files go even if the asset was deleted since."""
     params = rerun_parameters(job)
     st.session_state["prompt"] = params["prompt"]
     st.session_state["model"] = params["model"]
@@ -118,4 +122,18 @@ def run_again_with_changes(job: Job) -> None:
     st.session_state["size"] = params["size"]
     st.session_state["size_high_res"] = params["high_res"]
     st.session_state["takes"] = 1
-    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path")}
+    st.session_state["gen_lib_asset"] = None  # the take's own references, unless an asset is picked again
+    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path",
+                                                          "reference_images", "library_asset")}
+
+
+def rerun_references(loaded: dict) -> str:
+    """The references a run again sends, in words, for the line that says what was loaded."""
+    said = ""
+    if loaded.get("reference_path"):
+        said += f", opening frame {Path(loaded['reference_path']).name}"
+    if count := len(loaded.get("reference_images") or ()):
+        said += f", {count} subject reference image{'s' * (count != 1)}"
+    if name := (loaded.get("library_asset") or {}).get("name"):
+        said += f" (the library asset {name})"
+    return said

@@ -136,9 +136,9 @@ def images_sent(asset: Item, caps: Capabilities, model: str) -> tuple[str, ...]:
     return asset_use(asset, caps, model).images
 
 
-def how_sent(asset: Item, caps: Capabilities, model: str) -> str:
+def how_sent(asset: Item, caps: Capabilities, model: str, *, frame_free: bool = True) -> str:
     """What a person reads beside the asset before launch: which images go to this model, and as what."""
-    use, count = asset_use(asset, caps, model), len(asset.images)
+    use, count = asset_use(asset, caps, model, frame_free=frame_free), len(asset.images)
     if use.references:
         kept = f"{len(use.references)} of its {count} images" if len(use.references) < count else (
             "its image" if count == 1 else f"its {count} images")

@@ -16,12 +16,13 @@ st.title("Batch")
 st.caption("One take per row: a prompt, and optionally " + ", ".join(COLUMNS[1:]) + " (tags separated by commas). "
            "CSV needs a header row; JSONL is one JSON object per line. Missing values take the Settings defaults.")
 upload = st.file_uploader("Prompts file", type=["csv", "jsonl"], key="batch_file")
-picked = library_picker("batch", None)  # a saved prompt fills rows without one; a style goes on every row
+# A saved prompt fills rows without one; a style goes on every row; an asset is sent with every row.
+picked = library_picker("batch", None, assets=True)
 if upload is None:
     st.stop()
 try:
     batch = plan(shared, with_library(read_rows(upload.name, upload.getvalue()), picked.prompt, picked.style),
-                 source=upload.name)
+                 source=upload.name, asset=picked.asset)
 except ValidationError as exc:
     st.error(plain(exc), icon=":material/block:")
     st.stop()
