@@ -115,13 +115,13 @@ def shot_editor(board: Board, state: ShotState, position: int, *, can_extend: bo
         if shot.reference_path:
             st.caption(f"Starts from {plain(Path(shot.reference_path).name)}")
     if (asset := asset_from_record(shot.asset)) is not None:
-        with st.container(horizontal=True, vertical_alignment="center", key=f"sb_asset_{sid}"):
+        with st.container(horizontal=True, vertical_alignment="center", key=f"sb_shot_asset_{sid}"):
             for path in asset.images:
                 st.image(path, width=48)
             sent = how_sent(asset, studio().capabilities(), board.model, frame_free=shot.continuity == NONE) \
                 if shot.continuity != EXTEND else "an extension is sent no asset."
             st.caption(plain(f"Reference asset {asset.name}: {sent}"))
-            st.button("", icon=":material/close:", key=f"sb_asset_off_{sid}", help="Take the asset off this shot",
+            st.button("", icon=":material/close:", key=f"sb_drop_asset_{sid}", help="Take the asset off this shot",
                       on_click=_asset_off, args=(bid, sid))
     st.caption(f"Sent as: {plain(Storyboards.prompt_of(board, shot))}")
 
