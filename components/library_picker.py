@@ -7,7 +7,6 @@ sent and can still be edited. An asset is a choice that stays: the page sends it
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
@@ -17,7 +16,7 @@ from components.runtime import studio
 from components.text import plain
 from dailies.errors import ValidationError
 from dailies.jobs import Job
-from dailies.library import Item, Library, rerun_parameters, with_style
+from dailies.library import Item, Library, references_said, rerun_parameters, with_style
 
 RERUN_KEY = "gen_loaded"
 """Where "run again with changes" leaves a take's parameters the Generate form has no widget for."""
@@ -129,11 +128,6 @@ def run_again_with_changes(job: Job) -> None:
 
 def rerun_references(loaded: dict) -> str:
     """The references a run again sends, in words, for the line that says what was loaded."""
-    said = ""
-    if loaded.get("reference_path"):
-        said += f", opening frame {Path(loaded['reference_path']).name}"
-    if count := len(loaded.get("reference_images") or ()):
-        said += f", {count} subject reference image{'s' * (count != 1)}"
-    if name := (loaded.get("library_asset") or {}).get("name"):
-        said += f" (the library asset {name})"
-    return said
+    said = references_said(loaded.get("reference_path"), loaded.get("reference_images") or (),
+                           (loaded.get("library_asset") or {}).get("name"))
+    return f", {said}" if said else ""

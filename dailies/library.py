@@ -149,6 +149,17 @@ def how_sent(asset: Item, caps: Capabilities, model: str, *, frame_free: bool = 
     return f"{model} cannot take this asset."
 
 
+def references_said(reference_path: str | None, reference_images: list[str] | tuple[str, ...],
+                    asset_name: str | None) -> str:
+    """A take's references in words ("opening frame 1-beach.png, 2 subject reference images (the library asset
+    Beach)"), for the lines and tables that say what a take is or will be sent."""
+    parts = [f"opening frame {Path(reference_path).name}"] if reference_path else []
+    if count := len(reference_images):
+        parts.append(f"{count} subject reference image{'s' * (count != 1)}")
+    said = ", ".join(parts)
+    return f"{said} (the library asset {asset_name})" if said and asset_name else said
+
+
 def with_asset(request: JobRequest, asset: Item | None, caps: Capabilities, *, frame_taken: bool = False) -> JobRequest:
     """The request with the asset sent the way its model takes it, and the asset named on it.
 

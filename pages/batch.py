@@ -9,7 +9,7 @@ from components.runtime import studio
 from components.text import plain
 from dailies.batch import COLUMNS, launch, plan, read_rows
 from dailies.errors import APIError, RequestRefused, ValidationError
-from dailies.library import with_library
+from dailies.library import references_said, with_library
 
 shared = studio()
 st.title("Batch")
@@ -30,7 +30,11 @@ except ValidationError as exc:
 st.dataframe(
     pd.DataFrame([{"line": row.line, "prompt": row.fields.get("prompt", ""),
                    "model": row.request.model if row.request else "", "size": row.request.size if row.request else "",
-                   "seconds": str(row.request.seconds) if row.request else "—", "price $": row.cost,
+                   "seconds": str(row.request.seconds) if row.request else "—",
+                   **({"sent with": references_said(row.request.reference_path, row.request.reference_images,
+                                                    picked.asset.name) if row.request else ""}
+                      if picked.asset else {}),
+                   "price $": row.cost,
                    "refused because": "; ".join(row.problems)} for row in batch.rows]),
     hide_index=True, key="batch_preview",
     column_config={"prompt": st.column_config.TextColumn(width="medium"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from pathlib import Path
 
 import httpx
 from page_helpers import no_exception
@@ -178,6 +179,8 @@ def test_variants_and_batch_send_the_picked_asset_with_every_take(open_page, stu
     at = open_page("batch.py")
     at.get("file_uploader")[0].upload("rows.csv", b"prompt\nA kite\nA tram\n", "text/csv").run()
     at.selectbox(key="batch_lib_asset").set_value(asset.id).run()
+    assert list(at.dataframe[0].value["sent with"]) == [f"opening frame {Path(asset.images[0]).name} (the library "
+                                                         "asset Beach)"] * 2
     at.button(key="batch_launch").click().run()
     no_exception(at)
     batch = [j for j in studio_of().store.all() if j.prompt in ("A kite", "A tram")]
