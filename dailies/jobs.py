@@ -310,6 +310,9 @@ class JobRequest:
     """Images on disk of a subject, product or style to keep across shots (Veo 3.1's reference images,
     Kling's elements), beyond the opening frame in `reference_path`; sent only to a model whose
     `Capabilities.subject_references(model)` is at least their number, refused before sending otherwise."""
+    library_asset: dict[str, str] = field(default_factory=dict)
+    """The library asset (`{"id", "name"}`) the references above came from, if any: kept on the take, so it
+    says what it was made with and "run again with changes" sends the same."""
     source_job_id: str | None = None
     group_id: str | None = None
     axes: dict[str, str] = field(default_factory=dict)

@@ -827,9 +827,10 @@ def new_group_id() -> str:
 
 
 def _params_of(request: JobRequest) -> dict[str, Any]:
-    """What a take was made with beyond its prompt, model, size and length, kept on the job so "run again"
-    sends the same: the opening frame and subject references by path (never their bytes), the seed, and
-    the sound choice when it was off."""
+    """What a take was made with beyond its prompt, model, size and length, kept on the job so "run again",
+    a retry and a take that waited send the same: the opening frame and subject references by path and by the
+    name a person reads (never their bytes), the library asset they came from, the seed, and the sound choice
+    when it was off. `_inputs_of` reads them back."""
     params: dict[str, Any] = {}
     if request.reference_path:
         params["reference_path"] = request.reference_path
@@ -837,6 +838,9 @@ def _params_of(request: JobRequest) -> dict[str, Any]:
     if request.reference_images:
         params["reference_images"] = list(request.reference_images)
         params["reference_image_names"] = [os.path.basename(path) for path in request.reference_images]
+    if request.library_asset:
+        params["library_asset_id"] = request.library_asset.get("id", "")
+        params["library_asset_name"] = request.library_asset.get("name", "")
     if request.seed is not None:
         params["seed"] = request.seed
     if not request.audio:
@@ -845,10 +849,14 @@ def _params_of(request: JobRequest) -> dict[str, Any]:
 
 
 def _inputs_of(job: Job) -> dict[str, Any]:
-    """The `JobRequest` inputs `_params_of` kept on `job`, to send the same take again."""
-    return {"reference_path": job.params.get("reference_path"),
-            "reference_images": list(job.params.get("reference_images") or ()),
-            "audio": bool(job.params.get("audio", True))}
+    """The `JobRequest` inputs `_params_of` kept on `job`, to send the same take again (a retry, a take that
+    waited, more takes of it): its references, the library asset they came from and its sound choice."""
+    params = job.params
+    asset = {"id": params["library_asset_id"], "name": params.get("library_asset_name", "")} \
+        if params.get("library_asset_id") else {}
+    return {"reference_path": params.get("reference_path"),
+            "reference_images": list(params.get("reference_images") or ()), "library_asset": asset,
+            "audio": bool(params.get("audio", True))}
 
 
 def _defined(server: ServerProvider, entry: ProviderSettings | None) -> ProviderSettings:

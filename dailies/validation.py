@@ -106,18 +106,23 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
 
 
 def check_subject_references(request: JobRequest, caps: Capabilities) -> None:
-    """No more subject references than the model takes (`Capabilities.subject_references`), each one an image
-    we can send: refused before anything is sent, naming the model and its limit."""
-    count = len(request.reference_images)
+    """Subject reference images go only to a model that takes that many (`Capabilities.subject_references`),
+    each one an image we can send: anything else is refused here, before a take is recorded or sent, naming the
+    model and its limit, in words that say what to change (take the library asset off, when they came from one)."""
+    most, count = caps.subject_references(request.model), len(request.reference_images)
     if not count:
         return
-    limit = caps.subject_references(request.model)
-    if limit == 0:
+    if not most:
+        if request.library_asset:
+            frame = " (only an opening frame)" if caps.takes_image(request.model) else ""
+            raise ValidationError(f"{request.model} takes no subject reference images{frame}: choose a model that "
+                                  "takes them, or take the asset off.", field="reference_images")
         raise ValidationError(f"{request.model} takes no subject reference images; take the {count} off, or choose "
                               "a model that takes them.", field="reference_images")
-    if count > limit:
-        raise ValidationError(f"{request.model} takes up to {limit} subject reference images, not {count}: take "
-                              f"{count - limit} off.", field="reference_images")
+    if count > most:
+        raise ValidationError(f"{request.model} takes up to {most} subject reference images, not {count}: take "
+                              f"{count - most} off ({request.model} takes at most {most} reference images, not "
+                              f"{count}).", field="reference_images")
     for path in request.reference_images:
         check_reference_image(path)
 

@@ -190,7 +190,9 @@ class OpenAICompatibleProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        if request.reference_images:  # /v1/videos has one `input_reference` and no subject references
+        # /v1/videos has one `input_reference` and no subject references: refused unless this provider's own
+        # capabilities say the model takes them (the one contract every adapter and `validate_request` read).
+        if request.reference_images and not self.capabilities().subject_references(request.model):
             raise NotSupported("The OpenAI Videos API takes no subject reference images (only one opening frame); "
                                "take them off, or send to a vendor model that takes them.")
         extra = {"seed": request.seed} if request.seed is not None else None
