@@ -16,7 +16,7 @@ from components.runtime import studio
 from components.text import plain
 from dailies.errors import ValidationError
 from dailies.jobs import Job
-from dailies.library import Item, Library, rerun_parameters, with_style
+from dailies.library import Item, Library, references_said, rerun_parameters, with_style
 
 RERUN_KEY = "gen_loaded"
 """Where "run again with changes" leaves a take's parameters the Generate form has no widget for."""
@@ -110,7 +110,10 @@ def save_prompt_popover(key: str, prompt_key: str, library: Library) -> None:
 
 
 def run_again_with_changes(job: Job) -> None:
-    """Load a take's exact parameters into Generate's form (a button's callback: before any widget is drawn)."""
+    """Load a take's exact parameters into Generate's form (a button's callback: before any widget is drawn).
+
+    Its references (opening frame, subject references, the asset they came from) are kept as they were, not
+    looked up again in the library, so the same files go even if the asset was deleted since."""
     params = rerun_parameters(job)
     st.session_state["prompt"] = params["prompt"]
     st.session_state["model"] = params["model"]
@@ -118,4 +121,14 @@ def run_again_with_changes(job: Job) -> None:
     st.session_state["size"] = params["size"]
     st.session_state["size_high_res"] = params["high_res"]
     st.session_state["takes"] = 1
-    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path")}
+    st.session_state["sound"] = params["audio"]
+    st.session_state["gen_lib_asset"] = None  # the take's own references, unless an asset is picked again
+    st.session_state[RERUN_KEY] = {k: params[k] for k in ("job_id", "provider", "seed", "reference_path",
+                                                          "reference_images", "library_asset")}
+
+
+def rerun_references(loaded: dict) -> str:
+    """The references a run again sends, in words, for the line that says what was loaded."""
+    said = references_said(loaded.get("reference_path"), loaded.get("reference_images") or (),
+                           (loaded.get("library_asset") or {}).get("name"))
+    return f", {said}" if said else ""

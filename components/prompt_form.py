@@ -69,6 +69,24 @@ def size_choice(shared: Studio, caps: Capabilities, model: str, seconds: int, ke
     return st.segmented_control("Size", offered, default=default, key=key, required=True) or default
 
 
+def sound_choice(shared: Studio, caps: Capabilities, model: str, size: str, seconds: int,
+                 key: str = "sound") -> bool:
+    """Sound on or off, for a model that renders it: a toggle that shows what each costs (Veo 3.1 costs half
+    without). A model that cannot be told to stay silent says so instead; one with no sound shows nothing."""
+    if model not in caps.audio_models:
+        return True
+    if not caps.can_be_silent(model):
+        st.caption(f"{model} always renders sound with the picture.")
+        return True
+    prices = shared.providers.prices(shared.active_provider_name)
+    with_sound, silent = (prices.estimate(model, size, seconds, audio=audio) for audio in (True, False))
+    said = (f"${with_sound:.2f} with sound, ${silent:.2f} without" if silent != with_sound
+            else f"${with_sound:.2f} either way")
+    initial = {} if key in st.session_state else {"value": True}  # "run again" sets it to the take's choice
+    return st.toggle(f"Sound ({said} for {seconds}s)", key=key, **initial,
+                     help="Sent to the model as chosen, on or off, and priced so.")
+
+
 def checked_reference(shared: Studio, upload: UploadedFile | None) -> tuple[str | None, str | None]:
     """The saved, verified reference for this upload (saved once per file), or why it cannot be used."""
     if upload is None:

@@ -16,6 +16,7 @@ from components.text import plain
 from dailies.errors import ValidationError
 from dailies.handoff import contact_sheet_png, media_zip, otio_json
 from dailies.jobs import JobStatus
+from dailies.library import asset_from_record, how_sent
 from dailies.storyboard import CONTINUITY, EXTEND, NONE, Board, Cut, ShotState, Storyboards
 from dailies.validation import check_reference_image
 
@@ -46,6 +47,10 @@ def _act(action: str, board_id: str, shot_id: str, *args: object) -> None:
         getattr(storyboards(), action)(board_id, shot_id, *args)
     except ValidationError as exc:
         _note(str(exc))
+
+
+def _asset_off(board_id: str, shot_id: str) -> None:
+    storyboards().update_shot(board_id, shot_id, asset=None)
 
 
 def _pick(board_id: str, shot_id: str, key: str) -> None:
@@ -109,6 +114,15 @@ def shot_editor(board: Board, state: ShotState, position: int, *, can_extend: bo
                          on_change=_reference, args=(bid, sid, f"sb_ref_{sid}"))
         if shot.reference_path:
             st.caption(f"Starts from {plain(Path(shot.reference_path).name)}")
+    if (asset := asset_from_record(shot.asset)) is not None:
+        with st.container(horizontal=True, vertical_alignment="center", key=f"sb_shot_asset_{sid}"):
+            for path in asset.images:
+                st.image(path, width=48)
+            sent = how_sent(asset, studio().capabilities(), board.model, frame_free=shot.continuity == NONE) \
+                if shot.continuity != EXTEND else "an extension is sent no asset."
+            st.caption(plain(f"Reference asset {asset.name}: {sent}"))
+            st.button("", icon=":material/close:", key=f"sb_drop_asset_{sid}", help="Take the asset off this shot",
+                      on_click=_asset_off, args=(bid, sid))
     st.caption(f"Sent as: {plain(Storyboards.prompt_of(board, shot))}")
 
 

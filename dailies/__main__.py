@@ -92,6 +92,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 group_id=group,
                 axes={"take": str(i + 1)} if group else {},
                 seed=(args.seed + i) if args.seed is not None else None,
+                audio=args.sound,
             )
             for i in range(args.takes)
         ]
@@ -304,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("prompt")
     submit.add_argument("--takes", type=int, default=1)
     submit.add_argument("--seed", type=int)
+    submit.add_argument("--no-sound", dest="sound", action="store_false",
+                        help="no sound, on a model that renders it (Veo 3.1 costs half without); sent as chosen")
     submit.add_argument("--wait", action="store_true")
     job_options(submit)
     submit.set_defaults(func=cmd_submit)

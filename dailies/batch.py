@@ -17,6 +17,7 @@ from typing import Any
 
 from dailies.errors import ValidationError
 from dailies.jobs import JobRequest
+from dailies.library import Item, with_asset
 from dailies.studio import LaunchResult, Studio, new_group_id
 
 COLUMNS = ("prompt", "model", "size", "seconds", "tags")
@@ -110,10 +111,12 @@ def read_rows(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
 
 
 def plan(studio: Studio, rows: list[tuple[int, dict[str, Any]]], provider: str | None = None,
-         source: str = "") -> BatchPlan:
+         source: str = "", asset: Item | None = None) -> BatchPlan:
     """Check and price every row, then the budget on the accepted ones together. Nothing is sent.
 
-    `source` (the file's name) names the grid the takes make, with each row's line and prompt."""
+    `source` (the file's name) names the grid the takes make, with each row's line and prompt. `asset`: a
+    library asset sent with every row, the way each row's model takes it (a row whose model cannot is refused,
+    saying why)."""
     name = provider or studio.active_provider_name
     caps = studio.capabilities(name)
     settings = studio.settings
@@ -140,6 +143,7 @@ def plan(studio: Studio, rows: list[tuple[int, dict[str, Any]]], provider: str |
                 group_id=group,
                 axes=take_axes(source, line, prompt),
             )
+            row.request = with_asset(row.request, asset, caps)
         except ValidationError as exc:
             row.problems.append(str(exc))
         if row.request is not None:

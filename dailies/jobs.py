@@ -310,11 +310,18 @@ class JobRequest:
     """Images on disk of a subject, product or style to keep across shots (Veo 3.1's reference images,
     Kling's elements), beyond the opening frame in `reference_path`; sent only to a model whose
     `Capabilities.subject_references(model)` is at least their number, refused before sending otherwise."""
+    library_asset: dict[str, str] = field(default_factory=dict)
+    """The library asset (`{"id", "name"}`) the references above came from, if any: kept on the take, so it
+    says what it was made with and "run again with changes" sends the same."""
     source_job_id: str | None = None
     group_id: str | None = None
     axes: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
     tags: list[str] = field(default_factory=list)
+    audio: bool = True
+    """Sound with the picture, on a model that renders it (`Capabilities.audio_models`): sent explicitly to
+    every vendor that takes the choice and priced as chosen; False on a model that cannot be silent is
+    refused before sending. Ignored by models that render no sound."""
 
 
 @functools.cache

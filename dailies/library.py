@@ -5,17 +5,21 @@ record per item under a generated id, so two people (or two processes) adding or
 never overwrite each other: a write changes only the fields it names of the one record it names.
 
 An asset's images are checked as a reference upload is (`check_reference_image`) and copied under
-`<DAILIES_HOME>/library/<asset id>/`, so the item keeps working after the upload is gone. A provider gets
-an asset the way it takes references: today every provider takes one opening frame (`input_reference` /
-`reference_path`), so the first image is sent and `Capabilities.max_reference_images` says how many a
-model could take; a model that takes none refuses the asset before anything is sent (the preflight's
-`validate_request`).
+`<DAILIES_HOME>/library/<asset id>/`, so the item keeps working after the upload is gone. A model gets an
+asset the way it takes references (`asset_use`, applied to a request by `with_asset`): a model that takes
+subject references (`Capabilities.subject_references(model)`: Veo 3.1's reference images, Kling's elements)
+is sent the asset's images as `JobRequest.reference_images`, as many as it takes; any other model is sent the
+first image as the opening frame (`reference_path`, an OpenAI-compatible server's `input_reference`). A model
+that takes neither, or an asset beside an opening frame already chosen for a model without subject references,
+is refused by the preflight's `validate_request` with a sentence saying what to change, before anything is
+sent. The take records which asset and files it used (`library_asset`, kept in `job.params`).
 
 Importable without Streamlit; the pages only compose these calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import time
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dailies.errors import ValidationError
-from dailies.jobs import Job
+from dailies.jobs import Job, JobKind, JobRequest
 from dailies.providers.base import Capabilities
 from dailies.store import JobStore
 from dailies.validation import READABLE_FORMATS, REFERENCE_SUFFIXES, check_reference_image
@@ -104,11 +108,78 @@ def with_style(prompt: str, style: str | None) -> str:
     return f"{base}, {block}" if base else block
 
 
+@dataclass(frozen=True)
+class AssetUse:
+    """How one model is sent one asset: its first image as the opening frame, or images as subject references."""
+
+    opening_frame: str | None = None
+    references: tuple[str, ...] = ()
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return (self.opening_frame,) if self.opening_frame else self.references
+
+
+def asset_use(asset: Item, caps: Capabilities, model: str, *, frame_free: bool = True) -> AssetUse:
+    """What of the asset this model is sent. `frame_free`: no opening frame is chosen yet (an upload, a chained
+    shot's last frame); when one is, only a model that takes subject references can take the asset too."""
+    most = caps.subject_references(model)
+    if most:
+        return AssetUse(references=asset.images[:most])
+    if frame_free and caps.takes_image(model) and asset.images:
+        return AssetUse(opening_frame=asset.images[0])
+    return AssetUse()
+
+
 def images_sent(asset: Item, caps: Capabilities, model: str) -> tuple[str, ...]:
-    """The asset's images this model is sent: as many as it takes (`max_reference_images`), first first."""
-    if not caps.takes_image(model):
-        return ()
-    return asset.images[: max(1, caps.max_reference_images)]
+    """The asset's images this model is sent (none: it cannot take the asset), first first."""
+    return asset_use(asset, caps, model).images
+
+
+def how_sent(asset: Item, caps: Capabilities, model: str, *, frame_free: bool = True) -> str:
+    """What a person reads beside the asset before launch: which images go to this model, and as what."""
+    use, count = asset_use(asset, caps, model, frame_free=frame_free), len(asset.images)
+    if use.references:
+        kept = f"{len(use.references)} of its {count} images" if len(use.references) < count else (
+            "its image" if count == 1 else f"its {count} images")
+        return f"{model} is sent {kept} as subject references."
+    if use.opening_frame:
+        rest = f" ({count - 1} more would go to a model that takes subject references)" if count > 1 else ""
+        return f"{model} is sent its first image as the opening frame{rest}."
+    return f"{model} cannot take this asset."
+
+
+def references_said(reference_path: str | None, reference_images: list[str] | tuple[str, ...],
+                    asset_name: str | None) -> str:
+    """A take's references in words ("opening frame 1-beach.png, 2 subject reference(s) (the library asset
+    Beach)"), for the lines and tables that say what a take is or will be sent."""
+    parts = [f"opening frame {Path(reference_path).name}"] if reference_path else []
+    if count := len(reference_images):
+        parts.append(f"{count} subject reference(s)")
+    said = ", ".join(parts)
+    return f"{said} (the library asset {asset_name})" if said and asset_name else said
+
+
+def with_asset(request: JobRequest, asset: Item | None, caps: Capabilities, *, frame_taken: bool = False) -> JobRequest:
+    """The request with the asset sent the way its model takes it, and the asset named on it.
+
+    Where the model cannot take it, the asset is still put on the request (as the opening frame, or as subject
+    references beside a frame already chosen) so that `validate_request` refuses it, naming the model, before
+    anything is sent: a choice the person made is never dropped without a word. `frame_taken`: an opening frame
+    will be chosen though the request has none yet (a chained shot priced before its source is picked)."""
+    if asset is None or request.kind is not JobKind.GENERATE:
+        return request
+    frame_free = request.reference_path is None and not frame_taken
+    use = asset_use(asset, caps, request.model, frame_free=frame_free)
+    named = {"id": asset.id, "name": asset.name}
+    if use.references:
+        return dataclasses.replace(request, reference_images=list(use.references), library_asset=named)
+    if use.opening_frame:
+        return dataclasses.replace(request, reference_path=use.opening_frame, reference_images=[],
+                                   library_asset=named)
+    if frame_free:  # a model that takes no image at all: refused as any reference is
+        return dataclasses.replace(request, reference_path=asset.images[0], library_asset=named)
+    return dataclasses.replace(request, reference_images=list(asset.images[:1]), library_asset=named)
 
 
 def with_library(rows: list[tuple[int, dict[str, Any]]], prompt: Item | None,
@@ -123,13 +194,26 @@ def with_library(rows: list[tuple[int, dict[str, Any]]], prompt: Item | None,
     return out
 
 
+def asset_record(asset: Item) -> dict[str, Any]:
+    """An asset as a storyboard shot keeps it: its id, name and image paths (which stay on disk if the item is
+    deleted), so the shot is sent it the way the board's model of the day takes it."""
+    return {"id": asset.id, "name": asset.name, "images": list(asset.images)}
+
+
+def asset_from_record(record: dict[str, Any] | None) -> Item | None:
+    if not record or not record.get("images"):
+        return None
+    return Item(id=str(record.get("id") or ""), kind="asset", name=str(record.get("name") or ""),
+                images=tuple(record["images"]))
+
+
 def shot_from_library(picked: Any) -> dict[str, Any]:
     """A storyboard shot's fields from a picker's choices (`prompt`, `style`, `asset`): the prompt with the
-    style, named after the prompt, the asset's first image as its reference."""
+    style, named after the prompt, and the asset, sent at launch the way the board's model takes it."""
     prompt = picked.prompt.text if picked.prompt else ""
     return {"prompt": with_style(prompt, picked.style.text if picked.style else None),
             "name": picked.prompt.name if picked.prompt else "",
-            "reference_path": picked.asset.images[0] if picked.asset and picked.asset.images else None}
+            "asset": asset_record(picked.asset) if picked.asset else None}
 
 
 def rerun_parameters(job: Job) -> dict[str, Any]:
@@ -143,6 +227,10 @@ def rerun_parameters(job: Job) -> dict[str, Any]:
         "high_res": job.size not in SIZES_720P,
         "seed": job.params.get("seed"),
         "reference_path": job.params.get("reference_path"),
+        "reference_images": list(job.params.get("reference_images") or []),
+        "library_asset": {"id": job.params["library_asset_id"], "name": job.params.get("library_asset_name", "")}
+        if job.params.get("library_asset_id") else {},
+        "audio": bool(job.params.get("audio", True)),
         "provider": job.provider,
     }
 
@@ -212,7 +300,7 @@ class Library:
                 if suffix.lstrip(".") not in REFERENCE_SUFFIXES:
                     raise ValidationError(f"An asset's images are {READABLE_FORMATS} images, not {shown!r}.",
                                           field="images")
-                path = folder / f"{n}{suffix}"
+                path = folder / f"{n}-{_file_stem(shown)}{suffix}"
                 path.write_bytes(data)
                 check_reference_image(path, shown_name=shown)
                 kept.append(str(path))
@@ -251,6 +339,11 @@ class Library:
         item_id = item_id or _new_id(kind)
         self.store.table(TABLES[kind]).set(item_id, **fields)
         return _item(item_id, kind, fields)
+
+
+def _file_stem(shown: str) -> str:
+    """The name a person gave an image, fit for a file name: what a take's record names as its reference."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(shown).stem).strip("-")[:40] or "image"
 
 
 def _new_id(kind: str) -> str:

@@ -21,10 +21,17 @@ class Rate:
     usd_per_second: float
     sizes: tuple[str, ...] = ()
     """Sizes this rate is for; empty means any size."""
+    audio: bool | None = None
+    """Takes this rate is for by their sound: False, only silent ones (a vendor's lower silent price, written
+    `model@silent` in Settings' table); None, any."""
 
-    def matches(self, model: str, size: str) -> bool:
-        return model.startswith(self.model_prefix) and (not self.sizes or size in self.sizes)
+    def matches(self, model: str, size: str, audio: bool = True) -> bool:
+        return (model.startswith(self.model_prefix) and (not self.sizes or size in self.sizes)
+                and (self.audio is None or self.audio == audio))
 
+
+SILENT = "silent"
+"""The key suffix of a silent rate in Settings' table (`veo-3.1-generate-001@silent`)."""
 
 DEFAULT_RATES: tuple[Rate, ...] = (
     Rate("sora-2-pro", 0.50, ("1024x1792", "1792x1024")),
@@ -40,17 +47,18 @@ class PriceList:
     rates: tuple[Rate, ...] = DEFAULT_RATES
     free: bool = False
 
-    def per_second(self, model: str, size: str) -> float | None:
+    def per_second(self, model: str, size: str, audio: bool = True) -> float | None:
         if self.free:
             return 0.0
         for rate in self.rates:
-            if rate.matches(model, size):
+            if rate.matches(model, size, audio):
                 return rate.usd_per_second
         return None
 
-    def estimate(self, model: str, size: str, seconds: int) -> float:
-        """Dollars for `seconds` of video; an unknown model is priced at the dearest rate we know."""
-        rate = self.per_second(model, size)
+    def estimate(self, model: str, size: str, seconds: int, *, audio: bool = True) -> float:
+        """Dollars for `seconds` of video; an unknown model is priced at the dearest rate we know. A silent
+        take (`audio=False`) is priced at the model's silent rate where there is one, else as with sound."""
+        rate = self.per_second(model, size, audio)
         if rate is None:
             rate = max((r.usd_per_second for r in self.rates), default=0.0)
         return round(rate * max(seconds, 0), 4)
@@ -61,14 +69,21 @@ class PriceList:
         rates = []
         for key, value in table.items():
             model, _, size = key.partition("@")
-            rates.append(Rate(model.strip(), float(value), (size.strip(),) if size else ()))
-        # Sized rates before general ones, longer (more specific) prefixes first.
-        rates.sort(key=lambda r: (not r.sizes, -len(r.model_prefix)))
+            if size.strip() == SILENT:
+                rates.append(Rate(model.strip(), float(value), audio=False))
+            else:
+                rates.append(Rate(model.strip(), float(value), (size.strip(),) if size else ()))
+        # Longer (more specific) prefixes first, so `veo3.1@silent` never prices a `veo3.1_fast` take; for one
+        # prefix, silent and sized rates before the general one.
+        rates.sort(key=lambda r: (-len(r.model_prefix), r.audio is None, not r.sizes))
         return cls(tuple(rates), free=free)
 
     def to_table(self) -> dict[str, float]:
         table: dict[str, float] = {}
         for rate in self.rates:
+            if rate.audio is False:
+                table[f"{rate.model_prefix}@{SILENT}"] = rate.usd_per_second
+                continue
             for size in rate.sizes or ("",):
                 table[f"{rate.model_prefix}@{size}" if size else rate.model_prefix] = rate.usd_per_second
         return table

@@ -35,6 +35,7 @@ from dailies import assemble
 from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.handoff import HandoffClip
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
+from dailies.library import asset_from_record, with_asset
 from dailies.media import make_thumbnail, probe_video, sha256_file
 from dailies.review.approvals import Approvals
 from dailies.review.notes import NoteBook
@@ -103,6 +104,9 @@ class Shot:
     reference_path: str | None = None
     """A reference image of the team's own (used when the shot stands alone)."""
     continuity: str = NONE
+    asset: dict[str, Any] | None = None
+    """A library asset (`library.asset_record`: id, name, image paths), sent at launch the way the board's model
+    takes it (`library.with_asset`): the opening frame of a shot that stands alone, or subject references."""
     takes: list[str] = field(default_factory=list)
     """Job ids of its takes, oldest first (a retake adds to them)."""
     picked: str | None = None
@@ -275,17 +279,18 @@ class Storyboards:
         return self.save(board)
 
     def add_shot(self, board_id: str, prompt: str = "", *, name: str = "", seconds: int = 4, camera: str = "",
-                 continuity: str = NONE, reference_path: str | None = None) -> Board:
+                 continuity: str = NONE, reference_path: str | None = None,
+                 asset: dict[str, Any] | None = None) -> Board:
         board = self.get(board_id)
         _check_continuity(continuity)
         shot = Shot(new_shot_id(), name.strip() or f"Shot {len(board.shots) + 1}", prompt.strip(), int(seconds),
-                    camera.strip(), reference_path, continuity)
+                    camera.strip(), reference_path, continuity, asset)
         board.shots.append(shot)
         return self.save(board)
 
     def update_shot(self, board_id: str, shot_id: str, **changes: Any) -> Board:
-        """Change a shot's words (name, prompt, seconds, camera, reference, continuity); its takes stay."""
-        allowed = {"name", "prompt", "seconds", "camera", "reference_path", "continuity"}
+        """Change a shot's words (name, prompt, seconds, camera, reference, asset, continuity); its takes stay."""
+        allowed = {"name", "prompt", "seconds", "camera", "reference_path", "asset", "continuity"}
         if unknown := set(changes) - allowed:
             raise ValidationError(f"A shot's {', '.join(sorted(unknown))} cannot be changed this way.")
         if "continuity" in changes:
@@ -344,10 +349,19 @@ class Storyboards:
         return f"{words}. {style}" if style and words else words or style
 
     def _pricing_request(self, board: Board, shot: Shot) -> JobRequest:
-        """A request that prices and checks the shot before its inputs exist (no reference, no source)."""
-        return JobRequest(prompt=self.prompt_of(board, shot), model=board.model, size=board.size,
-                          seconds=int(shot.seconds), reference_path=shot.reference_path if shot.continuity == NONE
-                          else None)
+        """A request that prices and checks the shot before its inputs exist (no source, no last frame yet), with
+        its asset as the board's model will be sent it."""
+        request = JobRequest(prompt=self.prompt_of(board, shot), model=board.model, size=board.size,
+                             seconds=int(shot.seconds),
+                             reference_path=shot.reference_path if shot.continuity == NONE else None)
+        return self._with_asset(shot, request)
+
+    def _with_asset(self, shot: Shot, request: JobRequest) -> JobRequest:
+        """The shot's asset on one of its requests; an extension takes none (its source is the picture)."""
+        if shot.continuity == EXTEND or not shot.asset:
+            return request
+        return with_asset(request, asset_from_record(shot.asset), self.studio.capabilities(),
+                          frame_taken=shot.continuity != NONE)
 
     def preflight(self, board: Board, shots: Iterable[Shot] | None = None, *,
                   takes: dict[str, int] | None = None) -> Preflight:
@@ -458,8 +472,9 @@ class Storyboards:
         common: dict[str, Any] = {"group_id": group, "tags": [f"board:{board.id}"]}
         axes = {"board": board.title, "shot": shot.name}
         if shot.continuity == NONE:
-            return [JobRequest(prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
-                               reference_path=shot.reference_path, axes={**axes, "take": str(n + 1)}, **common)
+            return [self._with_asset(shot, JobRequest(
+                prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
+                reference_path=shot.reference_path, axes={**axes, "take": str(n + 1)}, **common))
                     for n in range(count)]
         source = self.store.require(board.shots[index - 1].picked or "")
         if shot.continuity == EXTEND:
@@ -467,9 +482,9 @@ class Storyboards:
                                kind=JobKind.EXTEND, source_job_id=source.id, axes={**axes, "take": str(n + 1)},
                                **common) for n in range(count)]
         reference = self.last_frame_image(board, source)
-        return [JobRequest(prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
-                           reference_path=str(reference), axes={**axes, "take": str(n + 1)}, **common)
-                for n in range(count)]
+        return [self._with_asset(shot, JobRequest(
+            prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
+            reference_path=str(reference), axes={**axes, "take": str(n + 1)}, **common)) for n in range(count)]
 
     def last_frame_image(self, board: Board, job: Job) -> Path:
         """The take's last frame as a PNG (made once per take), the next shot's reference image."""

@@ -430,7 +430,7 @@ class Studio:
             source = self.store.get(request.source_job_id)
             seconds = source.seconds if source else seconds
         return self.providers.prices(provider or self.active_provider_name).estimate(
-            request.model, request.size, seconds
+            request.model, request.size, seconds, audio=request.audio
         )
 
     def spent_today(self) -> float:
@@ -581,8 +581,8 @@ class Studio:
         """The create of a take that waited (the send queue calls this): its request, rebuilt from the record."""
         request = JobRequest(
             prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds, kind=job.kind,
-            reference_path=job.params.get("reference_path"), source_job_id=job.source_job_id,
-            group_id=job.group_id, axes=dict(job.axes), seed=job.params.get("seed"), tags=list(job.tags),
+            source_job_id=job.source_job_id, group_id=job.group_id, axes=dict(job.axes),
+            seed=job.params.get("seed"), tags=list(job.tags), **_inputs_of(job),
         )
         source_remote_id = self._source_remote_id(request, job.provider)
         return self.provider(job.provider).submit(request, source_remote_id=source_remote_id)
@@ -701,12 +701,12 @@ class Studio:
             size=job.size,
             seconds=job.seconds,
             kind=job.kind,
-            reference_path=job.params.get("reference_path"),
             source_job_id=job.source_job_id,
             group_id=job.group_id,
             axes=dict(job.axes),
             seed=job.params.get("seed"),
             tags=list(job.tags),
+            **_inputs_of(job),
         )
         new = self.submit(request, job.provider if job.provider in self.providers.names() else None)
         if job.status is JobStatus.NEEDS_LOOK:
@@ -721,9 +721,8 @@ class Studio:
             raise ValidationError(f"Takes are made of generated clips; {job.id} is a {job.kind}.")
         group = new_group_id()
         return [
-            JobRequest(prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds,
-                       reference_path=job.params.get("reference_path"), group_id=group,
-                       axes={"take": str(n + 1)}, tags=list(job.tags))
+            JobRequest(prompt=job.prompt, model=job.model, size=job.size, seconds=job.seconds, group_id=group,
+                       axes={"take": str(n + 1)}, tags=list(job.tags), **_inputs_of(job))
             for n in range(count)
         ]
 
@@ -829,13 +828,36 @@ def new_group_id() -> str:
 
 
 def _params_of(request: JobRequest) -> dict[str, Any]:
+    """What a take was made with beyond its prompt, model, size and length, kept on the job so "run again",
+    a retry and a take that waited send the same: the opening frame and subject references by path and by the
+    name a person reads (never their bytes), the library asset they came from, the seed, and the sound choice
+    when it was off. `_inputs_of` reads them back."""
     params: dict[str, Any] = {}
     if request.reference_path:
         params["reference_path"] = request.reference_path
         params["reference_name"] = os.path.basename(request.reference_path)
+    if request.reference_images:
+        params["reference_images"] = list(request.reference_images)
+        params["reference_image_names"] = [os.path.basename(path) for path in request.reference_images]
+    if request.library_asset:
+        params["library_asset_id"] = request.library_asset.get("id", "")
+        params["library_asset_name"] = request.library_asset.get("name", "")
     if request.seed is not None:
         params["seed"] = request.seed
+    if not request.audio:
+        params["audio"] = False
     return params
+
+
+def _inputs_of(job: Job) -> dict[str, Any]:
+    """The `JobRequest` inputs `_params_of` kept on `job`, to send the same take again (a retry, a take that
+    waited, more takes of it): its references, the library asset they came from and its sound choice."""
+    params = job.params
+    asset = {"id": params["library_asset_id"], "name": params.get("library_asset_name", "")} \
+        if params.get("library_asset_id") else {}
+    return {"reference_path": params.get("reference_path"),
+            "reference_images": list(params.get("reference_images") or ()), "library_asset": asset,
+            "audio": bool(params.get("audio", True))}
 
 
 def _defined(server: ServerProvider, entry: ProviderSettings | None) -> ProviderSettings:

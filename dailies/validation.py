@@ -89,12 +89,42 @@ def validate_request(request: JobRequest, caps: Capabilities) -> None:
                 raise ValidationError(f"{request.model} takes no reference image: choose a model that takes one, "
                                       "or take the reference off.", field="reference")
             check_reference_image(request.reference_path)
+        check_subject_references(request, caps)
+        if not request.audio and not caps.can_be_silent(request.model):
+            raise ValidationError(f"{request.model} always renders sound; it cannot make a silent take. Turn sound "
+                                  "on, or choose a model that can be silent.", field="audio")
     elif request.kind is JobKind.EXTEND and request.seconds not in caps.extend_seconds:
         raise ValidationError(
             f"An extension adds {_allowed(caps.extend_seconds)} seconds, not {request.seconds}.", field="seconds"
         )
+    if request.reference_images and request.kind is not JobKind.GENERATE:
+        raise ValidationError(f"Subject reference images go with a new take only ({request.kind} takes none): "
+                              "take them off.",
+                              field="reference_images")
     if request.kind in (JobKind.EXTEND, JobKind.EDIT) and request.reference_path and not request.source_job_id:
         check_source_video(request.reference_path)
+
+
+def check_subject_references(request: JobRequest, caps: Capabilities) -> None:
+    """Subject reference images go only to a model that takes that many (`Capabilities.subject_references`),
+    each one an image we can send: anything else is refused here, before a take is recorded or sent, naming the
+    model and its limit, in words that say what to change (take the library asset off, when they came from one)."""
+    most, count = caps.subject_references(request.model), len(request.reference_images)
+    if not count:
+        return
+    if not most:
+        if request.library_asset:
+            frame = " (only an opening frame)" if caps.takes_image(request.model) else ""
+            raise ValidationError(f"{request.model} takes no subject reference images{frame}: choose a model that "
+                                  "takes them, or take the asset off.", field="reference_images")
+        raise ValidationError(f"{request.model} takes no subject reference images; take the {count} off, or choose "
+                              "a model that takes them.", field="reference_images")
+    if count > most:
+        raise ValidationError(f"{request.model} takes up to {most} subject reference images, not {count}: take "
+                              f"{count - most} off ({request.model} takes at most {most} reference images, not "
+                              f"{count}).", field="reference_images")
+    for path in request.reference_images:
+        check_reference_image(path)
 
 
 def check_reference_image(path: str | Path, shown_name: str | None = None) -> str:

@@ -9,19 +9,20 @@ from components.runtime import studio
 from components.text import plain
 from dailies.batch import COLUMNS, launch, plan, read_rows
 from dailies.errors import APIError, RequestRefused, ValidationError
-from dailies.library import with_library
+from dailies.library import references_said, with_library
 
 shared = studio()
 st.title("Batch")
 st.caption("One take per row: a prompt, and optionally " + ", ".join(COLUMNS[1:]) + " (tags separated by commas). "
            "CSV needs a header row; JSONL is one JSON object per line. Missing values take the Settings defaults.")
 upload = st.file_uploader("Prompts file", type=["csv", "jsonl"], key="batch_file")
-picked = library_picker("batch", None)  # a saved prompt fills rows without one; a style goes on every row
+# A saved prompt fills rows without one; a style goes on every row; an asset is sent with every row.
+picked = library_picker("batch", None, assets=True)
 if upload is None:
     st.stop()
 try:
     batch = plan(shared, with_library(read_rows(upload.name, upload.getvalue()), picked.prompt, picked.style),
-                 source=upload.name)
+                 source=upload.name, asset=picked.asset)
 except ValidationError as exc:
     st.error(plain(exc), icon=":material/block:")
     st.stop()
@@ -29,7 +30,11 @@ except ValidationError as exc:
 st.dataframe(
     pd.DataFrame([{"line": row.line, "prompt": row.fields.get("prompt", ""),
                    "model": row.request.model if row.request else "", "size": row.request.size if row.request else "",
-                   "seconds": str(row.request.seconds) if row.request else "—", "price $": row.cost,
+                   "seconds": str(row.request.seconds) if row.request else "—",
+                   **({"sent with": references_said(row.request.reference_path, row.request.reference_images,
+                                                    picked.asset.name) if row.request else ""}
+                      if picked.asset else {}),
+                   "price $": row.cost,
                    "refused because": "; ".join(row.problems)} for row in batch.rows]),
     hide_index=True, key="batch_preview",
     column_config={"prompt": st.column_config.TextColumn(width="medium"),

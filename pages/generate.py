@@ -1,10 +1,11 @@
 """Generate: write a prompt, see what it will cost and whether it may go, send it, watch it arrive."""
 
+from pathlib import Path
 
 import streamlit as st
 
 from components.job_card import job_card
-from components.library_picker import RERUN_KEY, library_picker
+from components.library_picker import RERUN_KEY, library_picker, rerun_references
 from components.prompt_form import (
     CAMERA_PRESETS,
     LIGHT_PRESETS,
@@ -13,13 +14,14 @@ from components.prompt_form import (
     model_choice,
     preset_pills,
     size_choice,
+    sound_choice,
 )
 from components.refresh import refresh_every, settle
 from components.runtime import studio
 from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobRequest, JobStatus
-from dailies.library import images_sent
+from dailies.library import how_sent, with_asset
 from dailies.studio import new_group_id
 from dailies.validation import REFERENCE_SUFFIXES, prompt_length
 
@@ -52,7 +54,7 @@ with form:
             gone = "" if provider_name else f" (gone: {shared.active_provider_name} instead)"
             st.caption(plain(f"Run again from {loaded['job_id']}: provider {loaded['provider']}{gone}"
                              + (f", seed {loaded['seed']}" if loaded.get("seed") is not None else "")
-                             + (", its reference image" if loaded.get("reference_path") else "")))
+                             + rerun_references(loaded)))
             if st.button("Forget", key="gen_forget", icon=":material/close:", help="Back to the usual provider, "
                          "a fresh seed and no reference"):
                 st.session_state.pop(RERUN_KEY, None)
@@ -75,14 +77,20 @@ with form:
         takes = st.number_input("Takes", min_value=1, max_value=8, value=1, key="takes", width=110,
                                 help="More than one: the same prompt with different seeds, as a group to compare.")
     size = size_choice(shared, caps, model, int(seconds or caps.default_seconds))
+    audio = sound_choice(shared, caps, model, size, int(seconds or caps.default_seconds))
 
     reference = st.file_uploader("Reference image (optional): the opening frame", type=list(REFERENCE_SUFFIXES),
                                  key="reference")
     reference_path, reference_problem = checked_reference(shared, reference)
-    if reference is None and picked.asset is not None:  # an upload wins over the library's asset
-        reference_path = next(iter(images_sent(picked.asset, caps, model)), picked.asset.images[0])
-    elif reference is None:
-        reference_path = loaded.get("reference_path")
+    # A run again sends the take's own references (exactly), until an upload or a library asset replaces them.
+    kept = {} if picked.asset is not None else {
+        "reference_images": list(loaded.get("reference_images") or []),
+        "library_asset": dict(loaded.get("library_asset") or {})}
+    reference_path = reference_path or (loaded.get("reference_path") if picked.asset is None else None)
+    if picked.asset is not None:
+        st.caption(plain(how_sent(picked.asset, caps, model)))
+    elif reference is None and loaded.get("reference_path"):
+        st.image(loaded["reference_path"], width=96, caption=Path(loaded["reference_path"]).name)
     if reference_problem:
         st.error(plain(reference_problem), icon=":material/broken_image:")
     elif reference is not None:
@@ -90,9 +98,10 @@ with form:
 
     group = new_group_id() if takes > 1 else None
     requests = [
-        JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
-                   group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
-                   seed=loaded.get("seed") if takes == 1 else None)
+        with_asset(JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
+                              group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
+                              seed=loaded.get("seed") if takes == 1 else None, audio=audio,
+                              **kept), picked.asset, caps)
         for i in range(int(takes))
     ]
     # Drawn while a large store still opens; a send checks all.

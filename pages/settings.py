@@ -57,12 +57,6 @@ for name in names:
             entry = added_by_name.get(name)
             if entry is not None and name not in defined and registry.added_problem(name, entry):
                 st.code(registry.definition(name, entry.kind, entry.base_url, entry.key_from), language="toml")
-        limit = st.number_input("Takes at once (0: no limit)", 0, 100, int(settings.provider_limits.get(name, 0)),
-                                key=f"limit_{name}", width=170,
-                                help="Its plan's concurrent tasks: more takes wait here, in line, and go as "
-                                     "earlier ones finish. A refusal that names its limit teaches it too.")
-        settings.provider_limits = {**{k: v for k, v in settings.provider_limits.items() if k != name},
-                                    **({name: int(limit)} if limit else {})}
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
             health = shared.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))
@@ -138,10 +132,21 @@ with st.form("settings_form", border=True, enter_to_submit=False):
     settings.allow_high_res = st.toggle("Offer sizes above 720p by default", settings.allow_high_res,
                                         key="allow_high_res")
 
+    st.markdown("**Takes at once, per provider**")
+    st.caption("A plan's concurrent tasks: more takes wait here, in line, and go as earlier ones finish. A refusal "
+               "that names its limit teaches it too. 0: no limit.")
+    with st.container(horizontal=True):
+        for name in names:
+            limit = st.number_input(shared.provider(name).label, 0, 100, int(settings.provider_limits.get(name, 0)),
+                                    key=f"limit_{name}", width=220, help=f"Takes sent to {name} at once")
+            settings.provider_limits = {**{k: v for k, v in settings.provider_limits.items() if k != name},
+                                        **({name: int(limit)} if limit else {})}
+
     st.markdown("**Budget and rates**")
     settings.daily_budget_usd = st.number_input("Daily budget ($, 0 for none)", 0.0, 100000.0,
                                                 float(settings.daily_budget_usd), step=5.0, key="budget")
-    RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH)", required=True),
+    RATE_COLUMNS = {"model": st.column_config.TextColumn("Model (or model@WxH; model@silent: a take without sound)",
+                                                         required=True),
                     "usd_per_second": st.column_config.NumberColumn("$ per second", min_value=0.0, format="%.2f")}
 
 

@@ -21,6 +21,8 @@ from dailies.batch import FILE_AXIS
 from dailies.choices import bounded_choices, hidden_count
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
+from dailies.library import how_sent, with_asset
+from dailies.providers.base import Capabilities
 from dailies.shootout import AXIS, Target
 from dailies.studio import axis_combinations, new_group_id
 
@@ -53,7 +55,7 @@ new_grid, existing = st.tabs(["New grid", "Review a grid"], key="v_tab", on_chan
 
 with new_grid:
     caps = shared.capabilities()
-    library_picker("v", "v_base")
+    picked = library_picker("v", "v_base", assets=True)
     base = st.text_area("Base prompt", key="v_base", placeholder="A paper boat on a pond")
     st.caption("Axes of variation: each value is added to the base prompt. Leave an axis empty to skip it.")
     axes_table = st.data_editor(
@@ -76,17 +78,31 @@ with new_grid:
         axes["take"] = [str(n + 1) for n in range(int(seeds))]
     if shootout:
         axes[AXIS] = [fitted.target.name for fitted in shootout]
+    if picked.asset is not None:
+        st.caption(plain(how_sent(picked.asset, caps, model)))
     fitted_of = {fitted.target.name: fitted for fitted in shootout}
     combos = axis_combinations(axes)
+
+    def asset_caps(provider: str) -> Capabilities:
+        """The capabilities an asset is fitted to; a provider that does not answer is left to the preflight."""
+        try:
+            return shared.capabilities(provider)
+        except (APIError, RequestRefused):
+            return caps
+
     group_id = st.session_state.setdefault("v_group_draft", new_group_id())
     pairs = []
     for combo in combos:
         fitted = fitted_of.get(combo.get(AXIS, ""))
         target = fitted.target if fitted else Target(shared.active_provider_name, model)
-        pairs.append((target.provider, JobRequest(
+        request = JobRequest(
             prompt=", ".join([base.strip(), *(v for a, v in combo.items() if a not in ("take", AXIS))]),
             model=target.model, size=fitted.size if fitted else size,
-            seconds=fitted.seconds if fitted else seconds, group_id=group_id, axes=combo)))
+            seconds=fitted.seconds if fitted else seconds, group_id=group_id, axes=combo)
+        # Each model is sent the asset as it takes references; one that cannot is named in the problems below.
+        if picked.asset is not None:
+            request = with_asset(request, picked.asset, asset_caps(target.provider))
+        pairs.append((target.provider, request))
     requests = [request for _, request in pairs]
     check = shared.preflight_each(pairs) if base.strip() else None
     if check:

@@ -74,3 +74,13 @@ def test_a_veo_provider_is_listed_with_its_project_and_an_api_key_alone_says_wha
         assert "GOOGLE_API_KEY is not used" in keyonly["problem"]
         assert "PRIVATE KEY" not in listed.stdout and "AIza-team-key-0001" not in listed.stdout
         assert len(fake.exchanges) == 1 and fake.creates(":predictLongRunning") == []
+
+        # Sound off from the CLI: sent as chosen, and the cost is the silent one.
+        made = cli(tmp_path, "submit", "a tram at night", "--provider", "veo", "--model", "veo-3.1-generate-001",
+                   "--size", "1280x720", "--seconds", "4", "--no-sound", **defined)
+        assert made.returncode == 0, made.stderr
+        assert fake.creates(":predictLongRunning")[0].body["parameters"]["generateAudio"] is False
+        from dailies.store import JobStore
+
+        (job,) = JobStore(tmp_path / "jobs.json").all()
+        assert job.params["audio"] is False and job.cost_estimate == 4 * 0.20

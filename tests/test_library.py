@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
 
+from dailies.config import Environment
 from dailies.errors import ValidationError
 from dailies.jobs import Job, JobRequest
-from dailies.library import Library, images_sent, rerun_parameters, shot_from_library, with_library, with_style
+from dailies.library import (
+    Library,
+    how_sent,
+    images_sent,
+    rerun_parameters,
+    shot_from_library,
+    with_asset,
+    with_library,
+    with_style,
+)
 from dailies.providers._vendor import capabilities_of
+from dailies.providers.base import Capabilities, RemoteVideo
 from dailies.providers.catalog import ModelSpec
+from dailies.providers.openai_compat import OpenAICompatibleProvider
 from dailies.store import JobStore
+from dailies.studio import Studio
 from dailies.validation import validate_request
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +112,7 @@ def test_a_style_is_added_once_and_a_batch_or_shot_takes_the_choices(library: Li
     picked = Picked()
     picked.prompt, picked.style, picked.asset = prompt, style, asset
     assert shot_from_library(picked) == {"prompt": "A paper boat, film grain", "name": "Boat",
-                                         "reference_path": asset.images[0]}
+                                         "asset": {"id": asset.id, "name": "Pond", "images": list(asset.images)}}
 
 
 def test_a_model_without_reference_images_refuses_an_asset_before_anything_is_sent(library: Library) -> None:
@@ -116,10 +132,92 @@ def test_a_model_without_reference_images_refuses_an_asset_before_anything_is_se
 
 def test_run_again_reads_a_takes_exact_parameters() -> None:
     job = Job(id="video_1", provider="studio-b", model="sora-2-pro", prompt="A kite", size="1792x1024", seconds=8,
-              params={"seed": 42, "reference_path": "/refs/kite.png"})
+              params={"seed": 42, "reference_path": "/refs/kite.png", "audio": False,
+                      "reference_images": ["/refs/mara.png", "/refs/mara-side.png"]})
     assert rerun_parameters(job) == {"job_id": "video_1", "prompt": "A kite", "model": "sora-2-pro",
                                      "size": "1792x1024", "seconds": 8, "high_res": True, "seed": 42,
-                                     "reference_path": "/refs/kite.png", "provider": "studio-b"}
+                                     "reference_path": "/refs/kite.png", "provider": "studio-b", "audio": False,
+                                     "reference_images": ["/refs/mara.png", "/refs/mara-side.png"],
+                                     "library_asset": {}}
+    assert rerun_parameters(Job(id="video_2", provider="p", model="m", prompt="p", size="1280x720",
+                                seconds=4))["audio"] is True, "a take from before the choice had sound"
+    job = Job(id="video_1", provider="studio-b", model="sora-2-pro", prompt="A kite", size="1792x1024", seconds=8,
+              params={"seed": 42, "reference_path": "/refs/kite.png", "reference_images": ["/lib/1-a.png"],
+                      "library_asset_id": "asset_1", "library_asset_name": "Kite"})
+    assert rerun_parameters(job) == {"job_id": "video_1", "prompt": "A kite", "model": "sora-2-pro",
+                                     "size": "1792x1024", "seconds": 8, "high_res": True, "seed": 42,
+                                     "reference_path": "/refs/kite.png", "reference_images": ["/lib/1-a.png"],
+                                     "library_asset": {"id": "asset_1", "name": "Kite"}, "provider": "studio-b",
+                                     "audio": True}
+
+
+class SubjectReferences(OpenAICompatibleProvider):
+    """The real OpenAI-compatible provider on the real engine, declaring (as Veo 3.1 does) that sora-2-pro takes
+    two subject references, and keeping every request it is handed: what an adapter that sends them is given.
+    The engine's /v1/videos has no field for them, so on the wire only an opening frame goes."""
+
+    handed: ClassVar[list[JobRequest]] = []
+
+    def capabilities(self) -> Capabilities:
+        return dataclasses.replace(super().capabilities(), reference_images_by_model={"sora-2-pro": 2})
+
+    def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        self.handed.append(request)
+        return super().submit(request, source_remote_id=source_remote_id)
+
+
+def test_an_asset_goes_to_each_model_the_way_it_takes_references_and_the_take_says_which(
+        library: Library, isolated_home: Path, engine, monkeypatch) -> None:
+    monkeypatch.setattr("dailies.studio.OpenAICompatibleProvider", SubjectReferences)
+    monkeypatch.setattr(SubjectReferences, "handed", [])
+    studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    try:
+        caps = studio.capabilities()
+        asset = Library(studio.store, studio.home).add_asset(
+            "Mara", [("mara front.png", png()), ("mara side.png", png((1, 2, 3))), ("mara back.png", png((9, 9, 9)))])
+        base = JobRequest(prompt="Mara walks on the pier", model="sora-2-pro", size="1280x720", seconds=4)
+
+        # A model that takes subject references: as many of the asset's images as it takes, no opening frame.
+        refs = studio.submit(with_asset(base, asset, caps))
+        assert SubjectReferences.handed[-1].reference_images == list(asset.images[:2])
+        assert SubjectReferences.handed[-1].reference_path is None
+        assert refs.params == {"reference_images": list(asset.images[:2]),
+                               "reference_image_names": ["1-mara-front.png", "2-mara-side.png"],
+                               "library_asset_id": asset.id, "library_asset_name": "Mara"}
+        assert how_sent(asset, caps, "sora-2-pro") == "sora-2-pro is sent 2 of its 3 images as subject references."
+
+        # A model that takes an opening frame only: the first image, as today.
+        frame = studio.submit(with_asset(dataclasses.replace(base, model="sora-2"), asset, caps))
+        assert (frame.params["reference_path"], frame.params["library_asset_name"]) == (asset.images[0], "Mara")
+        assert "reference_images" not in frame.params
+        assert how_sent(asset, caps, "sora-2").startswith("sora-2 is sent its first image as the opening frame")
+
+        # An opening frame of one's own beside the asset: only a model that takes subject references takes both.
+        upload = isolated_home / "frame.png"
+        upload.write_bytes(png((50, 60, 70)))
+        both = with_asset(dataclasses.replace(base, model="sora-2", reference_path=str(upload)), asset, caps)
+        said = "sora-2 takes no subject reference images (only an opening frame): choose a model that takes them, " \
+               "or take the asset off."
+        assert studio.preflight(both).problems == (said,), "said before launch"
+        before = (len(studio.store), len(SubjectReferences.handed))
+        with pytest.raises(ValidationError, match=re.escape(said)):
+            studio.submit(both)
+        too_many = dataclasses.replace(base, reference_images=list(asset.images))
+        with pytest.raises(ValidationError, match="sora-2-pro takes at most 2 reference images, not 3"):
+            studio.submit(too_many)
+        assert (len(studio.store), len(SubjectReferences.handed)) == before, "nothing recorded, nothing sent"
+        with_frame = studio.submit(with_asset(dataclasses.replace(base, reference_path=str(upload)), asset, caps))
+        assert (with_frame.params["reference_path"], with_frame.params["reference_images"]) == (
+            str(upload), list(asset.images[:2]))
+
+        # A retry sends the same references again, naming the same asset.
+        again = studio.retry(refs.id)
+        assert SubjectReferences.handed[-1].reference_images == list(asset.images[:2])
+        assert (again.params["reference_images"], again.params["library_asset_id"]) == (
+            list(asset.images[:2]), asset.id)
+        assert all(isinstance(v, str | list) for v in refs.params.values()), "names and paths, never bytes"
+    finally:
+        studio.close()
 
 
 def test_two_processes_adding_items_at_once_both_keep_theirs(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def caps(catalog):
 
 
 def test_a_model_is_asked_for_its_own_shape_and_never_a_longer_clip() -> None:
-    kling = fit(Target("fal", "fal-ai/kling-video/v2.1/master"), caps(FAL), "1280x720", 8)
+    kling = fit(Target("fal", "fal-ai/kling-video/v2.5-turbo/pro"), caps(FAL), "1280x720", 8)
     assert (kling.size, kling.seconds, kling.vendor_size) == ("1280x720", 5, "16:9")
     assert kling.mapping == "1280x720 → 16:9 · 8 s → 5 s"
     gen = fit(Target("runway", "gen4.5"), caps(RUNWAY), "720x1280", 8)
@@ -41,6 +41,6 @@ def test_targets_are_text_models_and_a_provider_without_a_key_says_why() -> None
     targets, unavailable = targets_of({"rw": caps(RUNWAY), "fal": ValidationError("set FAL_KEY")})
     assert Target("rw", "gen4.5") in targets and Target("rw", "gen4_turbo") not in targets  # image only
     assert unavailable == {"fal": "set FAL_KEY"}
-    assert Target.parse("fal/fal-ai/veo3") == Target("fal", "fal-ai/veo3")
+    assert Target.parse("fal/fal-ai/veo3.1") == Target("fal", "fal-ai/veo3.1")
     with pytest.raises(ValidationError, match="provider/model"):
         Target.parse("sora-2")

@@ -76,6 +76,10 @@ class EngineConfig:
     """Deliveries dropped, delayed, duplicated or reordered on purpose (see `webhooks.py`)."""
     webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     """How often and how long a failing delivery is retried."""
+    served_models: tuple[str, ...] = ()
+    """Serve these model names instead of the engine's own, as a one-model server does (vLLM-Omni serving
+    Wan 2.2, stood in for by the engine in docs/local-gpu.md's test): `/v1/models` lists only them, owned by
+    `vllm`, and a create naming another is a 404. Still a preview render."""
 
 
 class Engine:
@@ -94,7 +98,7 @@ class Engine:
             faults=plan,
             threads_per_render=config.render_threads,
         )
-        self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms)
+        self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms, config.served_models)
         self.webhooks = EngineWebhooks(Path(config.data_dir), config.webhook_faults, config.webhook_policy)
         self.book.on_finish = self.webhooks.job_finished
         self.app = Starlette(

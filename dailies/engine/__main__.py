@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="wait before each event's first attempt")
     parser.add_argument("--webhook-duplicate", type=float, default=0.0, help="fraction of events sent twice")
     parser.add_argument("--webhook-reorder", type=float, default=0.0, help="fraction held until the next event")
+    parser.add_argument("--served-model-name", action="append", default=[],
+                        help="serve only this model name (repeat for more), as a one-model server such as vLLM-Omni")
+    parser.add_argument("--refuse-operation", action="append", default=[],
+                        choices=("remix", "extend", "edit", "characters"),
+                        help="answer this operation as a server without its route (404/405), as vLLM-Omni does")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     faults = Faults(
@@ -55,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         stall_s=args.stall_s,
         rate_drop_download=args.rate_drop,
         blocked_terms=tuple(args.blocked_term),
+        refuse_operations=tuple(args.refuse_operation),
         seed=args.fault_seed,
     )
     config = EngineConfig(
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
                                      seed=args.fault_seed),
         # Bound to every interface, the engine cannot know its names: any Host is answered (use --api-key-env).
         allowed_hosts=("*",) if args.host in ("0.0.0.0", "::", "") else (args.host,),
+        served_models=tuple(args.served_model_name),
     )
     public_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
     app = create_app(config, base_url=f"http://{public_host}:{args.port}/v1")

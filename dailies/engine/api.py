@@ -105,8 +105,11 @@ def resolve_model(requested: str | None) -> str:
 class VideosAPI:
     """Route handlers over a JobBook. One per engine."""
 
-    def __init__(self, book: JobBook, plan: FaultPlan, api_key: str | None, poll_after_ms: int | None) -> None:
+    def __init__(self, book: JobBook, plan: FaultPlan, api_key: str | None, poll_after_ms: int | None,
+                 served_models: tuple[str, ...] = ()) -> None:
         self.book = book
+        self.served_models = served_models
+        """When set, the only models listed and accepted (a one-model server such as vLLM-Omni stood in for)."""
         self.plan = plan
         self._key = api_key
         self.poll_after_ms = poll_after_ms
@@ -130,6 +133,25 @@ class VideosAPI:
         ]
 
     # -- guards ------------------------------------------------------------------------------------
+
+    def _without_route(self, operation: str) -> Response | None:
+        """FastAPI's answer for a route the server does not have, when `operation` is refused (see
+        `Faults.refuse_operations`); None when it is offered."""
+        if operation not in self.plan.faults.refuse_operations:
+            return None
+        if operation in ("extend", "edit"):
+            return JSONResponse({"detail": "Method Not Allowed"}, status_code=405)
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+    def _model(self, requested: str | None) -> str:
+        """The model a create names: one of `served_models` when the engine stands in for a one-model server
+        (none named: its model, as vLLM does), otherwise `resolve_model`."""
+        if not self.served_models:
+            return resolve_model(requested)
+        model = (requested or self.served_models[0]).strip()
+        if model not in self.served_models:
+            raise APIError(404, f"The model `{model}` does not exist.", code="model_not_found", param="model")
+        return model
 
     async def _guard(self, request: Request, *, faults: bool = True, create: bool = False) -> None:
         if self._key:
@@ -216,6 +238,8 @@ class VideosAPI:
             {"id": m, "object": "model", "created": self.started, "owned_by": OWNER,
              "description": "a local preview render by the Dailies engine, not the vendor's model"}
             for m in ENGINE_MODELS
+        ] if not self.served_models else [
+            {"id": m, "object": "model", "created": self.started, "owned_by": "vllm"} for m in self.served_models
         ]
         return JSONResponse({"object": "list", "data": data})
 
@@ -223,7 +247,7 @@ class VideosAPI:
         await self._guard(request, create=True)
         body = await self._body(request)
         prompt = _prompt(body)
-        model = resolve_model(_text(body.get("model")))
+        model = self._model(_text(body.get("model")))
         size = _text(body.get("size")) or DEFAULT_SIZE
         allowed_sizes = sizes_for(model)
         if size not in allowed_sizes:
@@ -242,6 +266,8 @@ class VideosAPI:
 
     async def remix(self, request: Request) -> Response:
         await self._guard(request, create=True)
+        if refused := self._without_route("remix"):
+            return refused
         body = await self._body(request)
         prompt = _prompt(body)
         source = self._completed(request.path_params["video_id"])
@@ -256,6 +282,8 @@ class VideosAPI:
 
     async def extend(self, request: Request) -> Response:
         await self._guard(request, create=True)
+        if refused := self._without_route("extend"):
+            return refused
         body = await self._body(request)
         prompt = _prompt(body)
         added = _seconds(body.get("seconds"), EXTEND_SECONDS, None)
@@ -273,6 +301,8 @@ class VideosAPI:
 
     async def edit(self, request: Request) -> Response:
         await self._guard(request, create=True)
+        if refused := self._without_route("edit"):
+            return refused
         body = await self._body(request)
         prompt = _prompt(body)
         source_path, source = await self._source_video(body.get("video"))
@@ -402,6 +432,8 @@ class VideosAPI:
 
     async def create_character(self, request: Request) -> Response:
         await self._guard(request)
+        if refused := self._without_route("characters"):
+            return refused
         body = await self._body(request)
         name = _text(body.get("name")).strip()
         if not name:
@@ -422,6 +454,8 @@ class VideosAPI:
 
     async def get_character(self, request: Request) -> Response:
         await self._guard(request)
+        if refused := self._without_route("characters"):
+            return refused
         record = self.book.characters.get(request.path_params["character_id"])
         if record is None:
             raise APIError(

@@ -40,6 +40,12 @@ class Faults:
     cannot be found by listing."""
     refuse_delete: bool = False
     """Answer `DELETE /videos/{id}` with 405, as LiteLLM's proxy (which has no such route) does."""
+    refuse_operations: tuple[str, ...] = ()
+    """Operations (`remix`, `extend`, `edit`, `characters`) answered as by a server without their routes,
+    as FastAPI answers them: `remix` and `characters` 404 `{"detail": "Not Found"}`; `extend` and `edit`
+    (`POST /videos/extensions|edits`, a path its `GET /videos/{id}` matches) 405. vLLM-Omni's Videos API
+    has only create, retrieve, list, content and delete (docs.vllm.ai .../serving/videos_api/): the engine
+    standing in for it refuses the rest this way (docs/local-gpu.md)."""
     blocked_terms: tuple[str, ...] = ()
     """A prompt mentioning one of these fails with code `moderation_blocked`."""
     omit_poll_hint: bool = False

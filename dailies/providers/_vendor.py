@@ -85,6 +85,14 @@ class ModelSpec:
     """Takes a reference image (image→video)."""
     audio: bool = False
     """Renders sound with the picture."""
+    silent_usd_per_second: float | None = None
+    """The price with sound turned off, where the vendor publishes one and the model can be told to stay
+    silent (`audio_input`); None: unknown, and a silent take is estimated at the sound price."""
+    audio_input: str | None = None
+    """The input that turns sound on or off (`generate_audio`, Runway's `audio`), sent with every create as
+    the take chose (`JobRequest.audio`); None: the model cannot be told (it renders sound, or none, always)."""
+    subject_references: int = 0
+    """How many subject reference images (`JobRequest.reference_images`) the model takes; 0: none."""
     extend: bool = False
     extend_seconds: tuple[int, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -127,12 +135,40 @@ def capabilities_of(
         image_models=tuple(spec.id for spec in specs if spec.image),
         text_models=tuple(spec.id for spec in specs if spec.text),
         audio_models=tuple(spec.id for spec in specs if spec.audio),
+        silent_models=tuple(spec.id for spec in specs if spec.audio and spec.audio_input),
+        reference_images_by_model={spec.id: spec.subject_references for spec in specs if spec.subject_references},
     )
 
 
 def rates_of(specs: Iterable[ModelSpec]) -> tuple[Rate, ...]:
-    """Dollars per second per model, as a `PriceList` takes them (Settings edits the same table)."""
-    return tuple(Rate(spec.id, spec.usd_per_second) for spec in specs)
+    """Dollars per second per model, as a `PriceList` takes them (Settings edits the same table); a model
+    with a published silent price has it as a second rate that only a silent take matches."""
+    rates: list[Rate] = []
+    for spec in specs:
+        if spec.silent_usd_per_second is not None:
+            rates.append(Rate(spec.id, spec.silent_usd_per_second, audio=False))
+        rates.append(Rate(spec.id, spec.usd_per_second))
+    return tuple(rates)
+
+
+def audio_choice(spec: ModelSpec, audio: bool, label: str) -> dict[str, bool]:
+    """The model's sound input as the take chose it (sent explicitly, never left to the vendor's default),
+    or a refusal when sound off was asked of a model that cannot be told to stay silent."""
+    if spec.audio and spec.audio_input:
+        return {spec.audio_input: bool(audio)}
+    if spec.audio and not audio:
+        raise NotSupported(f"{label} {spec.id} always renders sound; it cannot be asked for a silent take.")
+    return {}
+
+
+def check_subject_references(spec: ModelSpec, images: list[str], label: str) -> None:
+    """Refuse, before sending, more subject references than the model takes (naming the model and its limit)."""
+    if len(images) > spec.subject_references:
+        if not spec.subject_references:
+            raise NotSupported(f"{label} {spec.id} takes no subject reference images; take them off or choose a "
+                               "model that takes them.")
+        raise NotSupported(f"{label} {spec.id} takes up to {spec.subject_references} subject reference images, "
+                           f"not {len(images)}.")
 
 
 def spec_for(specs: Mapping[str, ModelSpec], model: str, label: str) -> ModelSpec:
@@ -209,13 +245,11 @@ def fitted_image(path: str | os.PathLike[str], limit: ImageLimit, label: str) ->
     """
     from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow is only needed with a reference image
 
-    raw = Path(path).read_bytes()
+    as_is = image_as_is(path, limit)
+    if as_is is not None:
+        return as_is
     try:
         with Image.open(path) as opened:
-            kind = (opened.format or "").upper()
-            width, height = opened.size
-            if kind in ("PNG", "JPEG") and len(raw) <= limit.max_bytes and max(width, height) <= limit.max_side:
-                return raw, "image/png" if kind == "PNG" else "image/jpeg"
             picture = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError) as exc:
         name = Path(path).name
@@ -234,6 +268,24 @@ def fitted_image(path: str | os.PathLike[str], limit: ImageLimit, label: str) ->
         f"{label} takes reference images up to {_megabytes(limit.max_bytes)} ({limit.source}); "
         f"{Path(path).name} could not be brought under that even shrunk to 256 px."
     )
+
+
+def image_as_is(path: str | os.PathLike[str], limit: ImageLimit) -> tuple[bytes, str] | None:
+    """The file's bytes and content type when it already fits `limit` as it is (a PNG or JPEG under the cap
+    and the side limit), else None: the choice between sending a picture inline and uploading it."""
+    from PIL import Image, UnidentifiedImageError
+
+    raw = Path(path).read_bytes()
+    if len(raw) > limit.max_bytes:
+        return None
+    try:
+        with Image.open(io.BytesIO(raw)) as opened:
+            kind = (opened.format or "").upper()
+            if kind in ("PNG", "JPEG") and max(opened.size) <= limit.max_side:
+                return raw, "image/png" if kind == "PNG" else "image/jpeg"
+    except (UnidentifiedImageError, OSError):
+        return None
+    return None
 
 
 def fitted_image_uri(path: str | os.PathLike[str], limit: ImageLimit, label: str) -> str:

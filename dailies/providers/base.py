@@ -70,6 +70,8 @@ class Capabilities:
     """Models that take a text-only prompt; None means every model."""
     audio_models: tuple[str, ...] = ()
     """Models that render sound with the picture."""
+    silent_models: tuple[str, ...] = ()
+    """Of `audio_models`, those that can be told to stay silent (`JobRequest.audio = False`), priced so."""
     max_reference_images: int = 1
     """How many reference images a model that takes one is sent: every adapter today sends one opening frame
     (`input_reference`, a vendor's image-to-video input), so a library asset of several images sends its first.
@@ -93,6 +95,10 @@ class Capabilities:
 
     def takes_image(self, model: str) -> bool:
         return self.reference_image and (self.image_models is None or model in self.image_models)
+
+    def can_be_silent(self, model: str) -> bool:
+        """A take of `model` may ask for no sound: the model renders none, or can be told not to."""
+        return model not in self.audio_models or model in self.silent_models
 
     def subject_references(self, model: str) -> int:
         """How many subject reference images (beyond an opening frame) this model is sent; 0: it takes none."""

@@ -10,9 +10,16 @@ The SDK's `submit` retries its POST up to ten times (on transport errors, 408/40
 like the ingress's), so a create whose answer is lost could be a second paid job. Creates are therefore
 sent once with the SDK's own httpx client and its own request function (`fal_client.client._request`,
 the single attempt `_maybe_retry_request` wraps); status, result and cancel use the SDK's
-`SyncRequestHandle`. Reference images go in as data URIs, shrunk and re-encoded (Pillow) under
-`IMAGE_LIMIT` first; one that cannot fit is refused before anything is sent. (fal's own storage upload,
-`SyncClient.upload`, is not used yet: its CDN token exchange has no fake here.)
+`SyncRequestHandle`. Reference images go in as data URIs when they are under `IMAGE_LIMIT` as they are,
+else through fal's own storage upload (`SyncClient.upload`) as the uploaded file's URL; one that cannot
+fit `UPLOAD_LIMIT` even shrunk is refused before anything is sent.
+
+Subject references (Kling's reference-to-video: a character, a product, a style to keep): a model whose
+`subject_references` is above 0 names the endpoint that takes them in `options["references"]` (e.g.
+`fal-ai/kling-video/o1` + `reference-to-video`) and the list input in `options["references_input"]`
+(default `image_urls`); each image goes inline or uploaded as an opening frame does. No catalogue model
+takes them yet (the catalogue's Kling 2.1/2.5 endpoints have no such input); a request with more than a
+model takes, or with an opening frame as well, is refused before anything is sent.
 
 Failures read in words: a model's 4xx `detail` is either a string or FastAPI's list of `{loc, msg,
 type}`; the list becomes "prompt: field required" with the first `type` as the code. A status word the
@@ -40,6 +47,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,13 +60,16 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_published_schema,
     check_request_shape,
     check_seconds,
+    check_subject_references,
     download_url,
-    fitted_image_uri,
+    fitted_image,
     http_error,
+    image_as_is,
     key_from,
     spec_for,
     transport_error,
@@ -84,9 +95,14 @@ MODELS = FAL.models
 DEFAULT_RATES = FAL.default_rates
 
 IMAGE_LIMIT = ImageLimit(
-    8_000_000,
-    "kept under 8 MB inline: fal publishes no data-URI cap we could read here (unverified); its upload "
-    "takes more",
+    1_000_000,
+    "inline up to 1 MB: fal publishes no data-URI cap we could read here, and its SDK offers `upload` for "
+    "files (fal_client 1.0.3 `SyncClient.upload`); a create's JSON is kept by fal's queue for 30 days",
+)
+UPLOAD_LIMIT = ImageLimit(
+    fal_sdk.MULTIPART_THRESHOLD,
+    "fal's storage upload in one request (fal_client 1.0.3 switches to a multipart upload above "
+    f"{fal_sdk.MULTIPART_THRESHOLD // 2**20} MiB, which is not used here)", max_side=4096,
 )
 FAL_OPENAPI_URL = "https://fal.ai/api/openapi/queue/openapi.json"
 SCHEMA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -184,8 +200,10 @@ class FalProvider:
         return Health(True, said, (time.perf_counter() - started) * 1000)
 
     def _endpoints(self) -> list[str]:
-        return ["/".join(p for p in (spec.id, spec.options[kind]) if p)
-                for spec in self.models.values() for kind in ("text", "image") if getattr(spec, kind)]
+        kinds = {"text": lambda spec: spec.text, "image": lambda spec: spec.image,
+                 "references": lambda spec: spec.subject_references > 0}
+        return ["/".join(p for p in (spec.id, spec.options.get(kind)) if p)
+                for spec in self.models.values() for kind, offered in kinds.items() if offered(spec)]
 
     def _read_schemas(self) -> list[str]:
         """Each catalogue endpoint's published inputs, read once; the endpoints whose schema could not be read."""
@@ -220,7 +238,12 @@ class FalProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"fal cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
-        check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        check_subject_references(spec, request.reference_images, self.label)
+        if request.reference_images and request.reference_path:
+            raise NotSupported(f"{self.label} {spec.id} takes subject reference images or an opening frame, not "
+                               "both (its reference-to-video endpoint has no opening frame): take one of them off.")
+        if not request.reference_images:
+            check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         arguments: dict[str, Any] = {
             "prompt": request.prompt,
             "aspect_ratio": vendor_size(spec, request.size, self.label),
@@ -228,15 +251,23 @@ class FalProvider:
         }
         if resolution := vendor_resolution(spec, request.size):
             arguments["resolution"] = resolution
-        if spec.options.get("audio"):
-            arguments["generate_audio"] = True
+        arguments.update(audio_choice(spec, request.audio, self.label))
         if request.seed is not None:
             arguments["seed"] = request.seed
-        kind = "image" if request.reference_path else "text"
+        kind = "references" if request.reference_images else "image" if request.reference_path else "text"
+        references_input = str(spec.options.get("references_input", "image_urls"))
         if request.reference_path:
-            arguments["image_url"] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+            arguments["image_url"] = "data:"  # checked against the schema first, uploaded only then
+        if request.reference_images:
+            arguments[references_input] = ["data:"] * len(request.reference_images)
+        if kind == "references" and not spec.options.get("references"):
+            raise NotSupported(f"{self.label} {spec.id}: its catalogue entry names no endpoint for subject references.")
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
         check_published_schema(self.published, endpoint, arguments, self.label)
+        if request.reference_path:
+            arguments["image_url"] = self._image_input(request.reference_path)
+        if request.reference_images:
+            arguments[references_input] = [self._image_input(path) for path in request.reference_images]
         headers: dict[str, str] = {}
         fal_sdk.add_fal_app_context_headers(headers)
         url = self.queue_url + endpoint
@@ -256,6 +287,23 @@ class FalProvider:
             _remote_id(endpoint, str(answer["request_id"])), JobStatus.QUEUED, model=spec.id, size=request.size,
             seconds=request.seconds, created_at=time.time(), raw=dict(answer),
         )
+
+    def _image_input(self, path: str) -> str:
+        """A reference image as fal takes it: inline (a data URI) when it is a PNG or JPEG under `IMAGE_LIMIT`
+        as it is, else uploaded to fal's storage with the SDK's own `SyncClient.upload` (a CDN token from
+        `rest.fal.ai`, then `POST v3.fal.media/files/upload`, falling back to the GCS-backed upload) and sent
+        as the file's URL, fitted under `UPLOAD_LIMIT` first. One that cannot fit even that is refused
+        (`NotSupported`, naming the limit) before anything is sent."""
+        inline = image_as_is(path, IMAGE_LIMIT)
+        if inline is not None:
+            data, kind = inline
+            return fal_client.encode(data, kind)
+        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
+        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        try:
+            return self.sdk.upload(data, kind, file_name=name)
+        except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
+            raise _ours(exc) from exc
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         handle = self._handle(remote_id)

@@ -19,11 +19,16 @@ error?, response: {videos: [{bytesBase64Encoded | gcsUri, mimeType}], raiMediaFi
 no progress, cancel or delete, and the SDK sends no retries unless asked, so a create goes out once.
 
 Quota: Veo allows 10 requests a minute per project (Veo 3.1 model page, "Maximum API requests per minute
-per project: 10"). Creates are paced here (`RequestsPerMinute`): the eleventh in a minute is refused
+per project: 10"). Creates are paced here (`RequestsPerMinute`), counted by every process on the data
+folder together (a file-locked count under `DAILIES_HOME/quotas/`): the eleventh in a minute is refused
 before sending, as a `RateLimitError` with `retry_after`. Vertex's own 429 RESOURCE_EXHAUSTED becomes
 the same error: "not made, send later", never a failed or lost take. Vertex's 429 may carry no
 Retry-After header (not documented either way): then the wait is read from a `google.rpc.RetryInfo`
 detail if there is one, else it is the rest of the minute window.
+
+Sound is the take's choice: `generate_audio` is sent on or off with every create (priced so: Veo 3.1 costs
+half without sound). Subject references (Veo 3.1: up to 3 "asset" images, `reference_images` in the config)
+go inline, fitted under `REFERENCE_LIMIT`.
 
 A finished video comes back inline (bytes, written to the media folder at once). A `gs://` result (an
 output bucket set at Google) needs a Cloud Storage reader this app does not have, so such a job fails
@@ -37,8 +42,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import mimetypes
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -58,13 +65,18 @@ from dailies.errors import (
     ValidationError,
     retry_after_seconds,
 )
+from dailies.filelock import FileLock
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     TRANSPORT_ERRORS,
+    ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_request_shape,
     check_seconds,
+    check_subject_references,
+    fitted_image,
     http_error,
     transport_error,
     vendor_size,
@@ -81,6 +93,9 @@ DEFAULT_LOCATION = "us-central1"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 REQUESTS_PER_MINUTE = 10
 """Veo's published limit per project (Veo 3.1 model page on Vertex AI)."""
+REFERENCE_LIMIT = ImageLimit(
+    10_000_000, "kept under 10 MB each inline: Vertex's request limit for Veo images is not published where we "
+    "could read it (unverified)")
 
 EXPRESS_MODE_REFUSED = (
     "Google Veo does not make videos with an API key alone: google-genai 3.3.0 creates videos only on Vertex AI "
@@ -105,35 +120,75 @@ _UNSUPPORTED = {
 @dataclass
 class RequestsPerMinute:
     """Creates allowed per sliding minute (Veo's per-project quota), counted here so the eleventh waits
-    at home rather than spending a request on a 429. Thread-safe. `clock` is injectable for tests."""
+    at home rather than spending a request on a 429. Thread-safe.
+
+    With a `path`, the count is shared by every process on the data folder (the app, a second app, the
+    CLI, a batch): the times of the last minute's creates live in that small JSON file, read and rewritten
+    under an exclusive file lock (`dailies.filelock`), so together they stay under the project's limit.
+    The clock is then the wall clock, the one all processes share. Without a path the count is this
+    process's own. `clock` is injectable for tests."""
 
     limit: int = REQUESTS_PER_MINUTE
     window_s: float = 60.0
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time
+    path: Path | None = None
     _sent: collections.deque[float] = field(default_factory=collections.deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self) -> float | None:
         """Count one create now and return None, or return the seconds until one may go (nothing counted)."""
         with self._lock:
-            now = self.clock()
-            while self._sent and now - self._sent[0] >= self.window_s:
-                self._sent.popleft()
-            if len(self._sent) >= self.limit:
-                return max(self.window_s - (now - self._sent[0]), 0.0)
-            self._sent.append(now)
-            return None
+            if self.path is None:
+                return self._take(self._sent)
+            with FileLock(self.path.with_name(self.path.name + ".lock")).hold():
+                sent = collections.deque(sorted(_read_times(self.path)))
+                wait = self._take(sent)
+                if wait is None:
+                    _write_times(self.path, list(sent))
+                return wait
+
+    def _take(self, sent: collections.deque[float]) -> float | None:
+        now = self.clock()
+        while sent and now - sent[0] >= self.window_s:
+            sent.popleft()
+        if len(sent) >= self.limit:
+            return max(self.window_s - (now - sent[0]), 0.0)
+        sent.append(now)
+        return None
 
 
-_QUOTAS: dict[str, RequestsPerMinute] = {}
+def _read_times(path: Path) -> list[float]:
+    """The create times kept in `path` (none when it is missing or unreadable: a damaged count starts over)."""
+    try:
+        times = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [float(t) for t in times if isinstance(t, int | float)] if isinstance(times, list) else []
+
+
+def _write_times(path: Path, times: list[float]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(json.dumps(times).encode(), path, "application/json")
+
+
+_QUOTAS: dict[tuple[str, str], RequestsPerMinute] = {}
 _QUOTAS_LOCK = threading.Lock()
 
 
-def project_quota(project: str) -> RequestsPerMinute:
-    """The one counter for a project in this process: Veo's limit is per project, so two providers defined
-    on the same project (or one rebuilt after a Settings change) share it. Another process counts its own."""
+def data_folder() -> Path:
+    """The data folder processes share (`DAILIES_HOME`, as `dailies.config.Environment` reads it)."""
+    return Path(os.environ.get("DAILIES_HOME") or ".dailies").expanduser().resolve()
+
+
+def project_quota(project: str, folder: str | os.PathLike[str] | None = None) -> RequestsPerMinute:
+    """The one counter for a project on a data folder: Veo's limit is per project, so two providers defined
+    on the same project (or one rebuilt after a Settings change), in this process or another on the same
+    folder, share it (`<folder>/quotas/veo-<project>.json`)."""
+    where = Path(folder).expanduser().resolve() if folder else data_folder()
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", project)
     with _QUOTAS_LOCK:
-        return _QUOTAS.setdefault(project, RequestsPerMinute())
+        return _QUOTAS.setdefault((project, str(where)),
+                                  RequestsPerMinute(path=where / "quotas" / f"veo-{safe}.json"))
 
 
 def load_credentials(path: str | os.PathLike[str]) -> Any:
@@ -167,11 +222,13 @@ class GoogleVeoProvider:
         label: str = LABEL,
         models: Mapping[str, ModelSpec] = MODELS,
         quota: RequestsPerMinute | None = None,
+        quota_folder: str | os.PathLike[str] | None = None,
     ) -> None:
         """`project` (and `location`, default us-central1) names the Google Cloud project; `credentials`
         (google-auth) or `credentials_file` (a service-account JSON key) authenticate, else Application
         Default Credentials. `api_key` alone (express mode) is refused with `EXPRESS_MODE_REFUSED`.
-        `base_url` points the SDK elsewhere (tests: a local fake)."""
+        `base_url` points the SDK elsewhere (tests: a local fake). `quota_folder` is the data folder whose
+        processes share the project's requests-a-minute count (default `DAILIES_HOME`)."""
         if not project:
             raise NotSupported(EXPRESS_MODE_REFUSED if api_key else
                                "Google Veo needs a Google Cloud project: " + EXPRESS_MODE_REFUSED.split(". ", 1)[1])
@@ -180,7 +237,7 @@ class GoogleVeoProvider:
         self.models = dict(models)
         self.project = project
         self.location = location or DEFAULT_LOCATION
-        self.quota = quota or project_quota(project)
+        self.quota = quota or project_quota(project, quota_folder)
         if credentials is None and credentials_file:
             credentials = load_credentials(credentials_file)
         options = types.HttpOptions(base_url=base_url) if base_url else None
@@ -246,8 +303,7 @@ class GoogleVeoProvider:
         ratio = vendor_size(spec, request.size, self.label)
         resolution = "1080p" if "1080" in request.size else "720p"
         config: dict[str, Any] = {"number_of_videos": 1, "aspect_ratio": ratio, "resolution": resolution}
-        if spec.audio:
-            config["generate_audio"] = True
+        config.update(audio_choice(spec, request.audio, self.label))  # as chosen and priced, on or off
         if request.seed is not None:
             config["seed"] = request.seed
         source = types.GenerateVideosSource(prompt=request.prompt)
@@ -265,9 +321,27 @@ class GoogleVeoProvider:
                 path = Path(request.reference_path)
                 kind = mimetypes.guess_type(path.name)[0] or "image/png"
                 source.image = types.Image(image_bytes=path.read_bytes(), mime_type=kind)
+            if request.reference_images:
+                config["reference_images"] = self._subject_references(spec, request)
         else:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Veo cannot do {request.kind}."))
         return source, config
+
+    def _subject_references(self, spec: ModelSpec, request: JobRequest) -> list[types.VideoGenerationReferenceImage]:
+        """Veo 3.1's "asset" reference images (a subject, a product, a character to keep), up to the model's
+        limit, each fitted under `REFERENCE_LIMIT`. The SDK's `GenerateVideosConfig.reference_images`
+        docstring: the prompt is required, and "the image, video, or last_frame field are not supported"
+        with them, so an opening frame and references together are refused before anything is sent."""
+        check_subject_references(spec, request.reference_images, self.label)
+        if request.reference_path:
+            raise NotSupported(f"{self.label} {spec.id} takes subject reference images or an opening frame, not both "
+                               "(Veo refuses an image with reference images): take one of them off.")
+        references = []
+        for path in request.reference_images:
+            data, kind = fitted_image(path, REFERENCE_LIMIT, self.label)
+            references.append(types.VideoGenerationReferenceImage(
+                image=types.Image(image_bytes=data, mime_type=kind), reference_type="asset"))
+        return references
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         operation = self._operation(remote_id)

@@ -30,7 +30,7 @@ from dailies.providers.base import (
 from dailies.videos_spec import MODELS, sizes_for
 
 _VIDEO_MODEL = re.compile(
-    r"sora|veo|video|preview|gen-?[34]|runway|kling|luma|ray-?\d|hunyuan|wan-?\d|pika|seedance|hailuo",
+    r"sora|veo|video|preview|gen-?[34]|runway|kling|luma|ray-?\d|hunyuan|wan-?\d|ltx|pika|seedance|hailuo",
     re.IGNORECASE,
 )
 
@@ -190,6 +190,11 @@ class OpenAICompatibleProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
+        # /v1/videos has one `input_reference` and no subject references: refused unless this provider's own
+        # capabilities say the model takes them (the one contract every adapter and `validate_request` read).
+        if request.reference_images and not self.capabilities().subject_references(request.model):
+            raise NotSupported("The OpenAI Videos API takes no subject reference images (only one opening frame); "
+                               "take them off, or send to a vendor model that takes them.")
         extra = {"seed": request.seed} if request.seed is not None else None
         if request.kind is JobKind.GENERATE:
             reference = upload_from_path(request.reference_path) if request.reference_path else None

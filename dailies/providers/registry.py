@@ -246,7 +246,8 @@ def _google(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: Webhoo
     return GoogleVeoProvider(name, project=setup["project"], location=setup.get("location"),
                              credentials_file=setup.get("credentials_file"),
                              base_url=str(_setting(settings, "base_url") or "").strip() or None,
-                             label=str(_setting(settings, "label") or GOOGLE.label))
+                             label=str(_setting(settings, "label") or GOOGLE.label),
+                             quota_folder=key_lookup("DAILIES_HOME") or None)  # shared by the folder's processes
 
 
 KINDS: dict[str, ProviderKind] = {
@@ -264,17 +265,18 @@ KINDS: dict[str, ProviderKind] = {
             OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
         ),
         ProviderKind(
-            FAL.kind, "fal (Kling, Veo 3, Seedance on fal's queue)", FAL.key_variables,
-            "Text and image to video, 16:9/9:16/1:1, cancel of a queued request; no delete, extend or list.",
+            FAL.kind, "fal (Kling, Veo 3.1, Seedance, Wan on fal's queue)", FAL.key_variables,
+            "Text and image to video, 16:9/9:16/1:1 at 720p (Veo 3.1 also 1080p), cancel of a queued request; "
+            "no delete, extend or list.",
             FAL.default_rates, _vendor(FAL, "FalProvider", "queue_url"),
         ),
         ProviderKind(
-            REPLICATE.kind, "Replicate (Veo 3, Seedance, Kling, MiniMax)", REPLICATE.key_variables,
+            REPLICATE.kind, "Replicate (Veo 3.1, Seedance, Kling, Hailuo, Wan)", REPLICATE.key_variables,
             "Text and image to video per model, progress from logs, cancel; no extend or remix.",
             REPLICATE.default_rates, _vendor(REPLICATE, "ReplicateProvider", "base_url"),
         ),
         ProviderKind(
-            RUNWAY.kind, "Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1)", RUNWAY.key_variables,
+            RUNWAY.kind, "Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1, Kling)", RUNWAY.key_variables,
             "Text and image to video, progress, cancel and delete of tasks; no extend or list.",
             RUNWAY.default_rates, _vendor(RUNWAY, "RunwayProvider", "base_url"),
         ),

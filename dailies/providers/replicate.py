@@ -11,10 +11,15 @@ once as it stands. Every model names its inputs its own way (`aspect_ratio`, `du
 `start_image`, ...): the catalogue below records each model's names, and a model with a
 `resolution` input (Seedance: default 1080p) is always told the one asked for.
 
-Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under `IMAGE_LIMIT`: Replicate
-recommends data URLs only for files under 1 MB (https://replicate.com/docs/topics/predictions/input-files);
-one that cannot fit is refused before anything is sent. (Its files API, `replicate.files.create`, is
-not used yet.)
+Reference images go inline as data URIs when they are under `IMAGE_LIMIT` as they are: Replicate
+recommends data URLs only for files under 1 MB (https://replicate.com/docs/topics/predictions/input-files).
+A larger one is uploaded through Replicate's files API (`Client.files.create`, `POST /v1/files`) and sent
+as the file's URL; one that cannot fit `UPLOAD_LIMIT` even shrunk is refused before anything is sent.
+
+Subject references: a model whose `subject_references` is above 0 names its list input in
+`options["references"]` (Kling 1.6's `reference_images` on Replicate: pictures of a subject, a character or
+clothing, up to 4, as its page was last read); each goes inline or uploaded as an opening frame does. No
+catalogue model takes them yet.
 
 1.0.7's pydantic model rejects status words it does not know (`aborted`, which the API documents:
 https://replicate.com/docs/topics/predictions/lifecycle): `refresh` reads such an answer as plain JSON,
@@ -35,10 +40,13 @@ the finished prediction to the app, signed the Standard Webhooks way with the ac
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,13 +59,16 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_published_schema,
     check_request_shape,
     check_seconds,
+    check_subject_references,
     download_url,
-    fitted_image_uri,
+    fitted_image,
     http_error,
+    image_as_is,
     key_from,
     spec_for,
     transport_error,
@@ -84,6 +95,12 @@ DEFAULT_RATES = REPLICATE.default_rates
 IMAGE_LIMIT = ImageLimit(
     1_000_000, "Replicate's advice for data URLs, https://replicate.com/docs/topics/predictions/input-files"
 )
+UPLOAD_LIMIT = ImageLimit(
+    100 * 2**20, "Replicate's files API, up to 100 MiB a file (https://replicate.com/docs/topics/predictions/"
+    "input-files)", max_side=4096,
+)
+"""What goes through `files.create` instead: the picture as it is when it fits (a 4032x3024 phone photo does),
+else shrunk; the side limit only keeps an absurd picture from costing upload time for nothing."""
 
 _STATUS = {
     "starting": JobStatus.QUEUED,
@@ -186,6 +203,7 @@ class ReplicateProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Replicate cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
+        check_subject_references(spec, request.reference_images, self.label)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         ratio = vendor_size(spec, request.size, self.label)
         check_seconds(spec, request.seconds, self.label)
@@ -198,15 +216,39 @@ class ReplicateProvider:
         if names.get("resolution") and (resolution := vendor_resolution(spec, request.size)):
             model_input[names["resolution"]] = resolution
         if request.reference_path:
-            model_input[names["image"]] = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+            model_input[names["image"]] = "data:"  # checked against the schema first, uploaded only then
+        if request.reference_images:  # a model with subject references names its list input (Kling's)
+            model_input[names["references"]] = ["data:"] * len(request.reference_images)
         if request.seed is not None:
             model_input["seed"] = request.seed
+        model_input.update(audio_choice(spec, request.audio, self.label))
         check_published_schema(self.published, spec.id, model_input, self.label)
+        if request.reference_path:
+            model_input[names["image"]] = self._image_input(request.reference_path)
+        if request.reference_images:
+            model_input[names["references"]] = [self._image_input(path) for path in request.reference_images]
         callback: dict[str, Any] = {}
         if url := self.webhook_url():
             callback = {"webhook": url, "webhook_events_filter": ["completed"]}
         prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input, **callback)
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
+
+    def _image_input(self, path: str) -> str:
+        """A reference image as Replicate takes it: inline (a data URI) when it is a PNG or JPEG under
+        `IMAGE_LIMIT` as it is, else uploaded through Replicate's files API (`files.create`, `POST /v1/files`)
+        and sent as the file's URL, fitted under `UPLOAD_LIMIT` first. One that cannot fit even that is
+        refused (`NotSupported`, naming the limit) before anything is sent."""
+        inline = image_as_is(path, IMAGE_LIMIT)
+        if inline is not None:
+            data, kind = inline
+            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
+        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        uploaded = self._call(self.sdk.files.create, io.BytesIO(data), filename=name, content_type=kind)
+        url = (uploaded.urls or {}).get("get")
+        if not url:
+            raise APIError(f"{self.label} took the upload of {Path(path).name} but gave no URL for it.")
+        return str(url)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         try:

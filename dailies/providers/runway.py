@@ -14,16 +14,19 @@ https://docs.dev.runwayml.com/usage/tiers/): it is tracked as queued, never rese
 (too many at once, or the tier's daily cap) is our `RateLimitError`, with `Retry-After` when Runway
 sends one, so the studio can hold the take and send it later; nothing was created.
 
-Reference images go inline as data URIs, shrunk and re-encoded (Pillow) under Runway's 5 MB cap for
-data URIs (the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py);
-one that cannot fit is refused before anything is sent. Veo 3.1 is sent `audio: true`, as it is priced.
+Reference images go inline as data URIs when they are under Runway's 5 MB cap for data URIs as they are
+(the SDK's `prompt_image` docstring, runwayml 5.24.0 types/image_to_video_create_params.py), else through
+Runway's own ephemeral upload (`uploads.create_ephemeral`) as a `runway://` URI; one that cannot fit
+`UPLOAD_LIMIT` even shrunk is refused before anything is sent. Veo 3.1 is sent `audio` as the take chose it.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import runwayml
@@ -33,12 +36,15 @@ from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
     check_request_shape,
     check_seconds,
+    check_subject_references,
     download_url,
-    fitted_image_uri,
+    fitted_image,
     http_error,
+    image_as_is,
     key_from,
     spec_for,
     transport_error,
@@ -53,6 +59,10 @@ MODELS = RUNWAY.models
 DEFAULT_RATES = RUNWAY.default_rates
 
 IMAGE_LIMIT = ImageLimit(5_000_000, "Runway's cap for data URIs, runwayml 5.24.0 image_to_video_create_params")
+UPLOAD_LIMIT = ImageLimit(
+    16_000_000, "kept under 16 MB uploaded: Runway's cap for image URLs as its input docs were last read "
+    "(https://docs.dev.runwayml.com/assets/inputs, unverified here)", max_side=4096,
+)
 
 _STATUS = {
     "PENDING": JobStatus.QUEUED,
@@ -119,6 +129,7 @@ class RunwayProvider:
         if request.kind is not JobKind.GENERATE:
             raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Runway cannot do {request.kind}."))
         spec = spec_for(self.models, request.model, self.label)
+        check_subject_references(spec, request.reference_images, self.label)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         args: dict[str, Any] = {
             "model": spec.id,
@@ -126,14 +137,13 @@ class RunwayProvider:
             "duration": check_seconds(spec, request.seconds, self.label),
             "prompt_text": request.prompt,
         }
-        if "audio" in spec.options:  # priced with it on: say so rather than rely on Runway's default
-            args["audio"] = bool(spec.options["audio"])
+        args.update(audio_choice(spec, request.audio, self.label))  # as chosen and priced, never Runway's default
         if request.seed is not None:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
             if request.reference_path:
-                image = fitted_image_uri(request.reference_path, IMAGE_LIMIT, self.label)
+                image = self._image_input(request.reference_path)
                 created = once.image_to_video.create(prompt_image=image, **args)
             else:
                 created = once.text_to_video.create(**args)
@@ -143,6 +153,20 @@ class RunwayProvider:
             str(created.id), JobStatus.QUEUED, model=spec.id, size=request.size, seconds=request.seconds,
             created_at=time.time(), raw=created.to_dict(),
         )
+
+    def _image_input(self, path: str) -> str:
+        """A reference image as Runway takes it: inline (a data URI) when it is a PNG or JPEG under
+        `IMAGE_LIMIT` as it is, else uploaded with the SDK's `uploads.create_ephemeral` (`POST /v1/uploads`,
+        then a form POST to the storage URL Runway names) and sent as its `runway://` URI, fitted under
+        `UPLOAD_LIMIT` first. One that cannot fit even that is refused (`NotSupported`, naming the limit)
+        before anything is sent."""
+        inline = image_as_is(path, IMAGE_LIMIT)
+        if inline is not None:
+            data, kind = inline
+            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
+        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        return str(self.sdk.uploads.create_ephemeral(file=(name, data, kind)).uri)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
         task = self._task(remote_id)

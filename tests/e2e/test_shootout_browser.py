@@ -28,7 +28,7 @@ from tests.server_side import variables
 
 pytestmark = pytest.mark.e2e
 
-KLING = "fal/fal-ai/kling-video/v2.1/master"
+KLING = "fal/fal-ai/kling-video/v2.5-turbo/pro"
 GEN = "runway/gen4.5"
 TILES = "[class*='st-key-take_']"
 RENDER_WAIT_MS = 120_000

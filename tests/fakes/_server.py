@@ -33,6 +33,24 @@ from dailies.engine.render import RenderSpec, render_generate
 TINY = {"landscape": (160, 90), "portrait": (90, 160), "square": (96, 96)}
 
 
+def multipart_files(body: Any, content_type: str) -> dict[str, tuple[str, str, bytes]]:
+    """A multipart/form-data body's parts: field name -> (file name, content type, bytes)."""
+    import email.parser
+    import email.policy
+
+    if not isinstance(body, bytes) or "multipart/form-data" not in content_type:
+        return {}
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    parts: dict[str, tuple[str, str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            parts[str(name)] = (part.get_filename() or "", part.get_content_type(),
+                                part.get_payload(decode=True) or b"")
+    return parts
+
+
 @lru_cache(maxsize=8)
 def render_mp4(shape: str, seconds: float = 1.0, prompt: str = "a fake vendor take") -> bytes:
     """A real, small H.264 MP4 from the engine's renderer (cached: tests only need it to be real)."""

@@ -35,7 +35,19 @@ Wire format (JSON; every request carries `Authorization: Key <FAL_KEY>`):
   `POST /<endpoint>` whose request body refers to `components.schemas.<Name>Input` (enums inline), built
   from `tests/fakes/schemas.py`; an endpoint not there (or in `unpublished`) is 404.
 - Input size: fal documents no cap for data URIs that we could read here (unverified); the fake takes
-  any size, and the adapter keeps inline images under its own 8 MB bound.
+  any size, and the adapter keeps inline images under its own 1 MB bound and uploads larger ones.
+- Subject references (Kling O1's `reference-to-video`): `image_urls`, a list of data URIs, https URLs or
+  storage URLs, with `elements` at most `FAL_REFERENCE_CAP` together (as the endpoint's page was last read,
+  unverified); more, or one that cannot be fetched, is the same 422 list.
+- Storage, as fal-client 1.0.3 uploads (`SyncClient.upload`; `client.py` `CDNTokenManager`, `_upload_v3`,
+  `_upload_via_storage`): `POST {REST_URL}/storage/auth/token?storage_type=fal-cdn-v3` with the key ->
+  `{token, token_type, base_url, expires_at}`; `POST {CDN_URL}/files/upload` with `Authorization:
+  <token_type> <token>`, the bytes as the body, `Content-Type` and `X-Fal-File-Name` -> `{access_url}`; the
+  fallback `POST {REST_URL}/storage/upload/initiate?storage_type=gcs {file_name, content_type}` ->
+  `{upload_url, file_url}`, then `PUT upload_url` with the bytes. Here `REST_URL` is `rest_url` and
+  `CDN_URL` is `cdn_url` (tests patch the SDK's globals), and `GET {cdn_url}/files/{id}/{name}` serves the
+  file. An input naming a storage URL the fake does not have is 422 (`file_download_error`, fal's type
+  for an input it could not fetch); each one it has is recorded in `file_inputs`.
 - Output URLs: fal's CDN URLs expire (fal does not promise a lifetime); `expire_outputs` makes them 404.
 - Outputs are served at `GET /files/{id}.mp4` with no key (standing in for `v3.fal.media`).
 - A lost create answers 503 with an nginx-looking body and no `x-fal-request-id` header: exactly what
@@ -60,7 +72,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
 from tests.fakes.schemas import FAL as SCHEMAS
-from tests.fakes.schemas import openapi_input
+from tests.fakes.schemas import FAL_REFERENCE_CAP, openapi_input
 
 KEY = "fal-test-key:secret"
 
@@ -82,6 +94,12 @@ class FakeFal(FakeVendor):
         self.expire_outputs = False
         self.rendered: dict[str, str] = {}
         self.unpublished: set[str] = set()
+        self.cdn_tokens: set[str] = set()
+        self.uploads: dict[str, tuple[str, str, bytes]] = {}
+        """Files put in storage, by id: (name, content type, bytes)."""
+        self.pending_uploads: dict[str, tuple[str, str]] = {}
+        self.file_inputs: list[str] = []
+        """Each input value that named an uploaded file, as the creates sent it."""
         self.concurrency: int | None = None
         """Request id -> the resolution it renders at (the schema's default when none was sent)."""
 
@@ -104,8 +122,12 @@ class FakeFal(FakeVendor):
             if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"detail": "Not found"})
             return Answer(200, raw=self.video_bytes(job))
+        if path.startswith("/cdn/"):
+            return self._cdn(method, path.removeprefix("/cdn"), body, headers)
         if headers.get("Authorization") != f"Key {KEY}":
             return Answer(401, {"detail": "Invalid key"}, {"x-fal-request-id": "auth"})
+        if path.startswith("/rest/"):
+            return self._rest(method, path.removeprefix("/rest"), query, body, headers)
         parts = path.strip("/").split("/")
         if "requests" in parts:
             at = parts.index("requests")
@@ -131,6 +153,64 @@ class FakeFal(FakeVendor):
         if method == "POST" and len(parts) >= 2:
             return self._create("/".join(parts), body, (query.get("fal_webhook") or [None])[0])
         return Answer(404, {"detail": f"no route {method} {path}"})
+
+    # -- storage (fal_client 1.0.3: CDNTokenManager, _upload_v3, _upload_via_storage) -------------------
+
+    @property
+    def rest_url(self) -> str:
+        """What stands in for `https://rest.fal.ai` (patch `fal_client.client.REST_URL` to it)."""
+        return self.base_url + "/rest"
+
+    @property
+    def cdn_url(self) -> str:
+        """What stands in for `https://v3.fal.media` (patch `fal_client.client.CDN_URL` to it)."""
+        return self.base_url + "/cdn"
+
+    def _rest(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
+        if method == "POST" and path == "/storage/auth/token":
+            if query.get("storage_type") != ["fal-cdn-v3"]:
+                return Answer(400, {"detail": "unknown storage_type"})
+            token = f"cdn-{self.new_id()}"
+            self.cdn_tokens.add(token)
+            return Answer(200, {"token": token, "token_type": "Bearer", "base_url": self.cdn_url,
+                                "expires_at": "2099-01-01T00:00:00+00:00"})
+        if method == "POST" and path == "/storage/upload/initiate":
+            name = str((body or {}).get("file_name") or "upload.bin")
+            file_id = self.new_id("gcs-")
+            self.pending_uploads[file_id] = (name, str((body or {}).get("content_type") or ""))
+            return Answer(200, {"upload_url": f"{self.rest_url}/storage/upload/put/{file_id}",
+                                "file_url": f"{self.cdn_url}/files/{file_id}/{name}"})
+        if method == "PUT" and path.startswith("/storage/upload/put/"):
+            file_id = path.rpartition("/")[2]
+            if file_id not in self.pending_uploads or not isinstance(body, bytes):
+                return Answer(404, {"detail": "unknown upload"})
+            name, kind = self.pending_uploads.pop(file_id)
+            self.uploads[file_id] = (name, kind, body)
+            return Answer(200, {})
+        return Answer(404, {"detail": f"no route {method} /rest{path}"})
+
+    def _cdn(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Answer:
+        headers = {k.lower(): v for k, v in headers.items()}
+        if method == "POST" and path == "/files/upload":
+            if headers.get("authorization", "").removeprefix("Bearer ") not in self.cdn_tokens:
+                return Answer(401, {"detail": "Invalid CDN token"})
+            if not isinstance(body, bytes) or not body:
+                return Answer(400, {"detail": "empty upload"})
+            name = headers.get("x-fal-file-name") or "upload.bin"
+            file_id = self.new_id("v3-")
+            self.uploads[file_id] = (name, headers.get("content-type", ""), body)
+            return Answer(200, {"access_url": f"{self.cdn_url}/files/{file_id}/{name}"})
+        if method == "GET" and path.startswith("/files/"):
+            found = self.uploads.get(path.split("/")[2])
+            return Answer(200, raw=found[2]) if found else Answer(404, {"detail": "Not found"})
+        return Answer(404, {"detail": f"no route {method} /cdn{path}"})
+
+    def uploaded(self, url: str) -> bytes | None:
+        """The bytes behind one of this fake's storage URLs, or None."""
+        if not url.startswith(self.cdn_url + "/files/"):
+            return None
+        found = self.uploads.get(url.removeprefix(self.cdn_url + "/files/").split("/")[0])
+        return found[2] if found else None
 
     @property
     def openapi_url(self) -> str:
@@ -160,7 +240,25 @@ class FakeFal(FakeVendor):
             if problems:
                 return Answer(422, {"detail": [{"loc": ["body", name], "msg": msg, "type": kind}
                                                for name, msg, kind in problems]})
-        if endpoint.endswith("image-to-video") and not str(body.get("image_url", "")).startswith(("data:", "https:")):
+        references = body.get("image_urls") or []
+        if len(references) + len(body.get("elements") or []) > FAL_REFERENCE_CAP:
+            return Answer(422, {"detail": [{"loc": ["body", "image_urls"], "type": "too_many_references",
+                                            "msg": f"at most {FAL_REFERENCE_CAP} reference images and elements"}]})
+        for at, reference in enumerate(references):
+            if not (str(reference).startswith(("data:image/", "https:")) or self.uploaded(str(reference))):
+                return Answer(422, {"detail": [{"loc": ["body", "image_urls", at], "type": "file_download_error",
+                                                "msg": "file could not be downloaded"}]})
+            if self.uploaded(str(reference)):
+                self.file_inputs.append(str(reference))
+        for name, value in body.items():
+            if isinstance(value, str) and value.startswith(self.cdn_url):
+                if self.uploaded(value) is None:
+                    return Answer(422, {"detail": [{"loc": ["body", name], "msg": "file could not be downloaded",
+                                                    "type": "file_download_error"}]})
+                self.file_inputs.append(value)
+        image_url = str(body.get("image_url", ""))
+        if endpoint.endswith("image-to-video") and not (image_url.startswith(("data:", "https:"))
+                                                         or self.uploaded(image_url) is not None):
             return Answer(422, {"detail": [{"loc": ["body", "image_url"], "msg": "field required"}]})
         owner, alias = endpoint.split("/")[:2]
         job = FakeJob(self.new_id("fal-"), endpoint, {**body, "_app": f"{owner}/{alias}"},

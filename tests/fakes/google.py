@@ -37,6 +37,9 @@ Wire format:
   "response": {"@type": "...GenerateVideoResponse", "videos": [{"bytesBase64Encoded" | "gcsUri", "mimeType"}],
   "raiMediaFilteredCount"}}`, or `{"name", "done": true, "error": {"code", "message"}}`. A name of another
   project, or without the `projects/...` prefix, is 404 NOT_FOUND.
+- Subject references: `instances[0].referenceImages: [{"image": {"bytesBase64Encoded", "mimeType"},
+  "referenceType": "asset"|"style"}]` (the SDK's `_VideoGenerationReferenceImage_to_vertex`), checked as
+  `_references_refused` says (model, count, not with an opening frame): otherwise 400 INVALID_ARGUMENT.
 - No cancel, delete or list.
 
 Unknown, and so switchable here: whether Vertex's 429 carries a Retry-After header or a RetryInfo detail
@@ -68,6 +71,8 @@ QUOTA_MESSAGE = ("Quota exceeded for aiplatform.googleapis.com/online_prediction
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 """What google-auth 2.x signs as the JWT's `aud` whatever the key file's `token_uri` (google/oauth2/
 service_account.py, `_GOOGLE_OAUTH2_TOKEN_ENDPOINT`), and what Google's endpoint expects."""
+REFERENCE_MODELS = ("veo-3.1-generate-001", "veo-3.1-generate-preview")
+"""The models this fake takes `referenceImages` from ([MODEL]: Veo 3.1's reference-to-video)."""
 _MODEL_PATH = re.compile(r"/v1beta1/projects/([^/]+)/locations/([^/]+)/publishers/google/models/([^/:]+):(\w+)")
 
 
@@ -148,6 +153,8 @@ class FakeVertexVeo(FakeVendor):
         video = instance.get("video")
         if video is not None and "gcsUri" not in video and self.inline_video == "refused":
             return _error(400, "Input video must be a Cloud Storage URI (gcsUri).", "INVALID_ARGUMENT")
+        if refused := self._references_refused(model, instance):
+            return refused
         if refused := self._over_quota(project, model):
             return refused
         parameters.setdefault("resolution", "720p")  # [REST]: the default
@@ -158,6 +165,29 @@ class FakeVertexVeo(FakeVendor):
         lost = self.add_job(job)
         name = f"projects/{project}/locations/{location}/publishers/google/models/{model}/operations/{job.id}"
         return lost or Answer(200, {"name": name})
+
+    def _references_refused(self, model: str, instance: dict[str, Any]) -> Answer | None:
+        """[SDK] `GenerateVideosConfig.reference_images`: a prompt is required, "the image, video, or last_frame
+        field are not supported" with them, each has a type, "up to 3 asset images *or* 1 style image";
+        [MODEL] reference-to-video is a Veo 3.1 feature (the Fast model's support is not stated: refused here,
+        as the adapter never sends it)."""
+        references = instance.get("referenceImages")
+        if references is None:
+            return None
+        if model not in REFERENCE_MODELS:
+            return _error(400, f"Reference images are not supported for model {model}.", "INVALID_ARGUMENT")
+        if instance.get("image") or instance.get("video") or instance.get("lastFrame") or not instance.get("prompt"):
+            return _error(400, "referenceImages cannot be combined with image, video or lastFrame, and need a prompt.",
+                          "INVALID_ARGUMENT")
+        kinds = [str(ref.get("referenceType", "")).lower() for ref in references]
+        if not all(ref.get("image", {}).get("bytesBase64Encoded") or ref.get("image", {}).get("gcsUri")
+                   for ref in references) or any(kind not in ("asset", "style") for kind in kinds):
+            return _error(400, "Each reference image needs an image and a referenceType (asset or style).",
+                          "INVALID_ARGUMENT")
+        if kinds.count("asset") > 3 or kinds.count("style") > 1 or ("asset" in kinds and "style" in kinds):
+            return _error(400, "Up to 3 asset reference images or 1 style reference image are supported.",
+                          "INVALID_ARGUMENT")
+        return None
 
     def _over_quota(self, project: str, model: str) -> Answer | None:
         """[MODEL]: 10 requests a minute per project; the one past it is 429 RESOURCE_EXHAUSTED."""

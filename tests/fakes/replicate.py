@@ -27,6 +27,13 @@ Wire format (JSON; every request carries `Authorization: Bearer <token>`):
 - Data URLs: Replicate advises them only under 1 MB (https://replicate.com/docs/topics/predictions/input-files)
   and does not document a hard cap: the fake refuses one over 10 MB (a guess at where it breaks), and
   records the largest it took in `largest_data_url`.
+- Files: `POST /v1/files` (multipart/form-data, the file in the `content` part, as the SDK's `files.create`
+  sends it) -> `201` and the file object `{id, name, content_type, size, etag, checksums, metadata, created_at,
+  expires_at, urls: {get}}` (https://replicate.com/docs/reference/http#files.create); a file over 100 MiB is
+  413. A create whose input names `urls.get` of a file the fake does not have is 422; each one it has is
+  recorded in `file_inputs`. `GET /v1/files/{id}` answers the object, `/download` the bytes.
+- Subject references (Kling 1.6's `reference_images`): a list of data URLs or file URLs, at most
+  `REPLICATE_REFERENCE_CAP` (the model's page as last read, unverified); more is 422.
 - Output URLs expire an hour after the prediction ends (https://replicate.com/docs/topics/predictions/data-retention);
   `expire_outputs` makes them 404.
 - `GET /v1/models/{owner}/{name}` -> the model, its `latest_version.openapi_schema` holding the inputs as
@@ -49,11 +56,13 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes._server import Answer, FakeJob, FakeVendor, multipart_files, shape_of
 from tests.fakes.schemas import REPLICATE as SCHEMAS
-from tests.fakes.schemas import openapi_input
+from tests.fakes.schemas import REPLICATE_REFERENCE_CAP, openapi_input
 
 KEY = "r8_test_token"
+MAX_FILE_BYTES = 100 * 2**20
+"""The files API's cap per file (https://replicate.com/docs/topics/predictions/input-files: 100 MiB)."""
 
 
 class FakeReplicate(FakeVendor):
@@ -68,6 +77,10 @@ class FakeReplicate(FakeVendor):
         self.largest_data_url = 0
         self.unpublished: set[str] = set()
         self.secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+        self.files: dict[str, tuple[str, str, bytes]] = {}
+        """Uploaded files by id: (name, content type, bytes)."""
+        self.file_inputs: list[str] = []
+        """Each input value that named an uploaded file, as the creates sent it."""
 
     def route(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: dict[str, str]) -> Answer:
         if path.startswith("/outputs/") and method == "GET":
@@ -82,6 +95,8 @@ class FakeReplicate(FakeVendor):
             return Answer(200, {"key": self.secret})
         if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "models"]:
             return self._model(f"{parts[2]}/{parts[3]}")
+        if parts[:2] == ["v1", "files"]:
+            return self._file(method, parts[2:], body, headers)
         if method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"] and parts[4] == "predictions":
             return self._create(f"{parts[2]}/{parts[3]}", body)
         if parts[:2] == ["v1", "predictions"]:
@@ -105,6 +120,35 @@ class FakeReplicate(FakeVendor):
                     job.state = "cancelled"
                 return Answer(200, self._prediction(job))
         return Answer(404, {"title": "Not found", "detail": f"no route {method} {path}", "status": 404})
+
+    def _file(self, method: str, rest: list[str], body: Any, headers: dict[str, str]) -> Answer:
+        """`POST /v1/files` (multipart, the file in `content`) -> the file object; `GET /v1/files/{id}` -> it
+        again; `GET /v1/files/{id}/download` -> the bytes."""
+        if method == "POST" and not rest:
+            content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+            upload = multipart_files(body, content_type).get("content")
+            if upload is None:
+                return Answer(400, {"title": "Bad request", "detail": "content is required", "status": 400})
+            if len(upload[2]) > MAX_FILE_BYTES:
+                return Answer(413, {"title": "Request too large", "detail": "File too large", "status": 413})
+            file_id = self.new_id("file")
+            self.files[file_id] = upload
+            return Answer(201, self._file_object(file_id))
+        file_id = rest[0] if rest else ""
+        if file_id not in self.files:
+            return Answer(404, {"title": "Not found", "detail": "File not found", "status": 404})
+        if method == "GET" and rest[1:] == ["download"]:
+            return Answer(200, raw=self.files[file_id][2])
+        return Answer(200, self._file_object(file_id))
+
+    def _file_object(self, file_id: str) -> dict[str, Any]:
+        import hashlib
+
+        name, content_type, data = self.files[file_id]
+        return {"id": file_id, "name": name, "content_type": content_type, "size": len(data),
+                "etag": hashlib.md5(data).hexdigest(), "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+                "metadata": {}, "created_at": "2026-11-28T09:00:00.000Z", "expires_at": "2026-11-29T09:00:00.000Z",
+                "urls": {"get": f"{self.base_url}/v1/files/{file_id}"}}
 
     def _model(self, model: str) -> Answer:
         schema = SCHEMAS.get(model)
@@ -134,7 +178,16 @@ class FakeReplicate(FakeVendor):
         if schema is not None and (problems := schema.problems(model_input)):
             return Answer(422, {"title": "Input validation failed",
                                 "detail": "; ".join(f"{name}: {msg}" for name, msg, _ in problems), "status": 422})
-        for value in model_input.values():
+        references = model_input.get("reference_images") or []
+        if len(references) > REPLICATE_REFERENCE_CAP:
+            return Answer(422, {"title": "Input validation failed", "status": 422,
+                                "detail": f"reference_images: at most {REPLICATE_REFERENCE_CAP} images"})
+        for value in [*model_input.values(), *references]:
+            if isinstance(value, str) and value.startswith(f"{self.base_url}/v1/files/"):
+                if value.rpartition("/")[2] not in self.files:
+                    return Answer(422, {"title": "Input validation failed", "detail": f"file not found: {value}",
+                                        "status": 422})
+                self.file_inputs.append(value)
             if isinstance(value, str) and value.startswith("data:"):
                 if len(value) > 10_000_000:
                     return Answer(413, {"title": "Request too large", "detail": "data URL too large", "status": 413})

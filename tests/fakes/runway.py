@@ -17,6 +17,11 @@ Wire format (JSON, camelCase keys; every request carries `Authorization: Bearer 
 - Inputs are checked against the SDK's own create types (hand-kept in `tests/fakes/schemas.py`): an
   unknown input or a value out of range is 400. A data URI over 5 MB is 400 (the cap the SDK's
   `prompt_image` docstring names).
+- Uploads, as `uploads.create_ephemeral` makes them (runwayml 5.24.0 resources/uploads.py): `POST /v1/uploads
+  {filename, type: "ephemeral"}` -> `{runwayUri, uploadUrl, fields}`; then a multipart form POST to
+  `uploadUrl` (no key: a presigned storage URL, served here at `/upload-bucket/{id}`) with the `fields` and
+  the `file` -> 204. A create naming a `runway://` URI that was not uploaded is 400; each one that was is
+  recorded in `file_inputs`. The size cap for uploads is not in the SDK: 16 MB here, unverified.
 - THROTTLED: a task created above the account's concurrency stays THROTTLED until a slot frees
   (https://docs.dev.runwayml.com/usage/tiers/); `throttle_polls` keeps every new task THROTTLED for that
   many polls before it runs. It is Runway's queue: the task exists and must not be sent again.
@@ -31,17 +36,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes._server import Answer, FakeJob, FakeVendor, shape_of
+from tests.fakes._server import Answer, FakeJob, FakeVendor, multipart_files, shape_of
 from tests.fakes.schemas import RUNWAY_IMAGE, RUNWAY_TEXT
 
 KEY = "rw-test-key"
 
 
 DATA_URI_CAP = 5 * 1024 * 1024
+UPLOAD_CAP = 16 * 1024 * 1024
+"""Runway's cap for an image by URL, as its input docs were last read (unverified); taken for uploads too."""
 
 
 class FakeRunway(FakeVendor):
     throttle_polls = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending_uploads: dict[str, str] = {}
+        self.uploads: dict[str, tuple[str, str, bytes]] = {}
+        """Uploaded files by id: (name, content type, bytes)."""
+        self.file_inputs: list[str] = []
+        """Each `runway://` URI a create named."""
+
     rate_limit_next: tuple[str, str | None] | None = None
     """(message, Retry-After or None) for the next create."""
     expire_outputs = False
@@ -52,8 +68,18 @@ class FakeRunway(FakeVendor):
             if job is None or job.state != "done" or self.expire_outputs:
                 return Answer(404, {"error": "Not found"})
             return Answer(200, raw=self.video_bytes(job))
+        if path.startswith("/upload-bucket/") and method == "POST":
+            return self._put_upload(path.removeprefix("/upload-bucket/"), body, headers)
         if headers.get("Authorization") != f"Bearer {KEY}":
             return Answer(401, {"error": "Invalid API key"})
+        if path == "/v1/uploads" and method == "POST":
+            if not isinstance(body, dict) or not body.get("filename") or body.get("type") != "ephemeral":
+                return Answer(400, {"error": "Validation of body failed",
+                                    "issues": [{"path": ["filename"], "message": "Required"}]})
+            upload_id = self.new_id("upl-")
+            self.pending_uploads[upload_id] = str(body["filename"])
+            return Answer(200, {"runwayUri": f"runway://{upload_id}", "uploadUrl": f"{self.base_url}/upload-bucket/"
+                                f"{upload_id}", "fields": {"key": f"ephemeral/{upload_id}", "policy": "fake"}})
         if headers.get("X-Runway-Version") != "2024-11-06":
             return Answer(400, {"error": "X-Runway-Version header is required"})
         if method == "POST" and path in ("/v1/text_to_video", "/v1/image_to_video"):
@@ -80,8 +106,13 @@ class FakeRunway(FakeVendor):
         if not isinstance(body, dict) or not body.get("model") or not body.get("ratio"):
             return Answer(400, {"error": "model and ratio are required"})
         image = str(body.get("promptImage", ""))
-        if path.endswith("image_to_video") and not image.startswith(("data:", "https:")):
-            return Answer(400, {"error": "promptImage must be an HTTPS URL or a data URI"})
+        if path.endswith("image_to_video") and not image.startswith(("data:", "https:", "runway://")):
+            return Answer(400, {"error": "promptImage must be an HTTPS URL, a Runway upload URI or a data URI"})
+        if image.startswith("runway://"):
+            if image.removeprefix("runway://") not in self.uploads:
+                return Answer(400, {"error": "Invalid asset", "issues": [{"path": ["promptImage"],
+                                                                          "message": "Upload not found"}]})
+            self.file_inputs.append(image)
         if image.startswith("data:") and len(image.partition(",")[2]) * 3 // 4 > DATA_URI_CAP:
             return Answer(400, {"error": "Invalid asset", "issues": [{"path": ["promptImage"],
                                                                       "message": "Data URI exceeds 5MB"}]})
@@ -100,6 +131,18 @@ class FakeRunway(FakeVendor):
             job.state = "throttled"
         lost = self.add_job(job)
         return lost or Answer(200, {"id": job.id})
+
+    def _put_upload(self, upload_id: str, body: Any, headers: dict[str, str]) -> Answer:
+        """The storage form POST the SDK makes to `uploadUrl`: the `fields` Runway gave, then the `file` part."""
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        parts = multipart_files(body, content_type)
+        if upload_id not in self.pending_uploads or "file" not in parts or "key" not in parts:
+            return Answer(400, {"error": "bad upload"})
+        if len(parts["file"][2]) > UPLOAD_CAP:
+            return Answer(400, {"error": "EntityTooLarge"})
+        self.pending_uploads.pop(upload_id)
+        self.uploads[upload_id] = parts["file"]
+        return Answer(204)
 
     def _task(self, job: FakeJob) -> dict[str, Any]:
         task: dict[str, Any] = {"id": job.id, "createdAt": "2026-11-28T09:00:00.000Z"}

@@ -10,11 +10,21 @@ Sources:
 - fal: each endpoint's API reference (https://fal.ai/docs/model-api-reference/video-generation-api/...,
   e.g. bytedance-seedance-v1.5-pro.md) and its OpenAPI at
   https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=<endpoint>. Read from the docs index with no
-  network here; enums for Kling 2.1/2.5 and Veo 3 as last seen: unverified.
+  network here; enums for Kling 2.1/2.5 and Veo 3 as last seen: unverified. Read 2026-12-06 from stored
+  copies of the model pages' llms.txt: Kling 2.6 Pro text-to-video (prompt, duration "5"/"10", aspect_ratio
+  16:9/9:16/1:1, negative_prompt, cfg_scale, generate_audio) and Veo 3.1 (aspect_ratio 16:9/9:16, duration
+  "4s"/"6s"/"8s"; 720p or 1080p, and 4k). Unverified: Veo 3.1's `resolution` default (720p here), Veo 3.1
+  Fast's inputs (as Veo 3.1's), Wan 2.5 preview's (as Venice lists the model: 480p/720p/1080p, 5 or 10 s,
+  16:9/9:16/1:1; the 1080p default is assumed, so `resolution` is always sent).
 - Replicate: each model's page and its latest version's `openapi_schema` (the `Input` component),
-  https://replicate.com/<owner>/<name>/api/schema. Unverified here (no network).
+  https://replicate.com/<owner>/<name>/api/schema. Unverified here (no network). Hailuo 02's inputs as
+  MiniMax's API names them (prompt, first_frame_image, duration 6/10, resolution 512p/768p/1080p,
+  prompt_optimizer; docs.comfy.org MinimaxHailuoVideoNode); Veo 3.1's as Google's (aspect_ratio, duration
+  4/6/8, resolution 720p/1080p, generate_audio); Seedance 1.5 Pro's as Seedance 1 Pro's; Wan 2.5's `size`
+  as "W*H". The 1080p `resolution` defaults are assumed, which is why the adapters always send one.
 - Runway: the SDK's create types, runwayml 5.24.0 `types/text_to_video_create_params.py` and
-  `types/image_to_video_create_params.py` (the source of truth its own docs are generated from).
+  `types/image_to_video_create_params.py` (the source of truth its own docs are generated from), Kling 3.0
+  Pro's (`Kling3_0Pro`: ratio 1920:1080/1080:1920/1440:1440 required, audio, cfgScale, duration int) included.
 """
 
 from __future__ import annotations
@@ -50,7 +60,7 @@ class Schema:
         return found
 
 
-_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number", list: "array"}
 
 
 def openapi_input(schema: Schema, *, enum_refs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -96,11 +106,30 @@ for _family, _ratios, _durations, _extra, _defaults in (
                                              {**_TEXT, **_audio}, _defaults)
     FAL[f"{_family}/image-to-video"] = Schema(("prompt", "image_url"), {"aspect_ratio": _ratios, "duration": _durations,
                                               **_extra}, {**_TEXT, **_audio, "image_url": str}, _defaults)
+FAL["fal-ai/kling-video/v2.6/pro/text-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "duration": ("5", "10")},
+    {"prompt": str, "negative_prompt": str, "cfg_scale": float, "generate_audio": bool}, {"generate_audio": True})
+_VEO31 = {"aspect_ratio": ("16:9", "9:16"), "duration": ("4s", "6s", "8s"), "resolution": ("720p", "1080p", "4k")}
+_VEO31_TYPES = {**_TEXT, "negative_prompt": str, "generate_audio": bool}
+for _family in ("fal-ai/veo3.1", "fal-ai/veo3.1/fast"):
+    FAL[_family] = Schema(("prompt",), _VEO31, _VEO31_TYPES, {"generate_audio": True, "resolution": "720p"})
+    FAL[f"{_family}/image-to-video"] = Schema(("prompt", "image_url"), _VEO31, {**_VEO31_TYPES, "image_url": str},
+                                              {"generate_audio": True, "resolution": "720p"})
+FAL["fal-ai/wan-25-preview/text-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "resolution": _SEEDANCE_RES, "duration": ("5", "10")},
+    {**_TEXT, "negative_prompt": str, "audio_url": str, "enable_prompt_expansion": bool}, {"resolution": "1080p"})
 FAL["fal-ai/veo3"] = Schema(("prompt",), {"aspect_ratio": ("16:9", "9:16"), "duration": ("8s",)},
                             {**_TEXT, "generate_audio": bool}, {"generate_audio": True})
 FAL["fal-ai/veo3/image-to-video"] = Schema(("prompt", "image_url"), {"aspect_ratio": ("16:9", "9:16"),
                                            "duration": ("8s",)}, {**_TEXT, "generate_audio": bool, "image_url": str},
                                            {"generate_audio": True})
+
+FAL_REFERENCE_CAP = 7
+"""Kling O1 reference-to-video on fal: reference images and elements together, at most 7 (the endpoint's API
+reference as last read: https://fal.ai/models/fal-ai/kling-video/o1/reference-to-video/api; unverified here)."""
+FAL["fal-ai/kling-video/o1/reference-to-video"] = Schema(
+    ("prompt",), {"aspect_ratio": _RATIO3, "duration": ("5", "10")},
+    {**_TEXT, "image_urls": list, "elements": list}, {"aspect_ratio": "16:9"})
 
 REPLICATE: dict[str, Schema] = {
     "google/veo-3": Schema(("prompt",), {"aspect_ratio": ("16:9", "9:16")}, {**_TEXT, "image": str}),
@@ -112,7 +141,28 @@ REPLICATE: dict[str, Schema] = {
     "kwaivgi/kling-v2.5-turbo-pro": Schema(("prompt",), {"aspect_ratio": _RATIO3, "duration": (5, 10)},
                                            {**_TEXT, "start_image": str}),
     "minimax/video-01": Schema(("prompt",), {}, {**_TEXT, "first_frame_image": str}),
+    "bytedance/seedance-1.5-pro": Schema(
+        ("prompt",), {"aspect_ratio": ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21"),
+                      "duration": tuple(range(2, 13)), "resolution": _SEEDANCE_RES},
+        {**_TEXT, "image": str}, {"resolution": "1080p"}),
+    "minimax/hailuo-02": Schema(("prompt",), {"duration": (6, 10), "resolution": ("512p", "768p", "1080p")},
+                                {"prompt": str, "first_frame_image": str, "last_frame_image": str,
+                                 "prompt_optimizer": bool}, {"resolution": "1080p"}),
+    "wan-video/wan-2.5-t2v": Schema(
+        ("prompt",), {"size": ("832*480", "480*832", "1280*720", "720*1280", "1920*1080", "1080*1920"),
+                      "duration": (5, 10)},
+        {**_TEXT, "negative_prompt": str, "audio": str, "enable_prompt_expansion": bool}),
+    "kwaivgi/kling-v1.6-standard": Schema(("prompt",), {"aspect_ratio": _RATIO3, "duration": (5, 10)},
+                                          {**_TEXT, "start_image": str, "reference_images": list}),
 }
+REPLICATE_REFERENCE_CAP = 4
+"""Kling 1.6's `reference_images` on Replicate: up to 4 (https://replicate.com/kwaivgi/kling-v1.6-standard, as last
+read; unverified here)."""
+for _model in ("google/veo-3.1", "google/veo-3.1-fast"):
+    REPLICATE[_model] = Schema(
+        ("prompt",), {"aspect_ratio": ("16:9", "9:16"), "duration": (4, 6, 8), "resolution": ("720p", "1080p")},
+        {**_TEXT, "image": str, "last_frame": str, "negative_prompt": str, "generate_audio": bool},
+        {"resolution": "1080p", "generate_audio": True})
 
 _RW_TEXT = {"promptText": str, "seed": int, "model": str}
 _RW_VEO = {"ratio": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "duration": (4, 6, 8)}
@@ -120,6 +170,8 @@ RUNWAY_TEXT: dict[str, Schema] = {
     "gen4.5": Schema(("model", "promptText", "ratio", "duration"), {"ratio": ("1280:720", "720:1280")}, _RW_TEXT),
     "veo3.1": Schema(("model", "promptText", "ratio"), _RW_VEO, {**_RW_TEXT, "audio": bool}, {"audio": True}),
     "veo3.1_fast": Schema(("model", "promptText", "ratio"), _RW_VEO, {**_RW_TEXT, "audio": bool}, {"audio": True}),
+    "kling3.0_pro": Schema(("model", "ratio"), {"ratio": ("1920:1080", "1080:1920", "1440:1440")},
+                           {**_RW_TEXT, "audio": bool, "cfgScale": float}),
     "kling2.5_turbo_pro": Schema(("model", "promptText"), {"ratio": ("1920:1080", "1440:1440", "1080:1920",
                                  "1280:720", "720:720", "720:1280"), "duration": (5, 10)}, _RW_TEXT),
 }

@@ -12,6 +12,7 @@ from PIL import Image
 from dailies.errors import APIConnectionError, APIError, NotSupported, ServerError
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
+from dailies.providers.catalog import FAL
 from dailies.providers.fal import DEFAULT_RATES, FalProvider
 from dailies.studio import _may_have_arrived
 from tests.fakes.fal import KEY, FakeFal
@@ -36,10 +37,10 @@ def provider(fake: FakeFal, monkeypatch: pytest.MonkeyPatch) -> Iterator[FalProv
 
 
 def test_text_to_video_create_status_download(fake: FakeFal, provider: FalProvider, tmp_path: Path) -> None:
-    created = provider.submit(request("fal-ai/kling-video/v2.1/master", "720x1280", 5, seed=4))
+    created = provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "720x1280", 5, seed=4))
     assert created.status is JobStatus.QUEUED
     assert created.remote_id == "fal-ai/kling-video/" + next(iter(fake.jobs))
-    sent = fake.creates("/fal-ai/kling-video/v2.1/master/text-to-video")[0]
+    sent = fake.creates("/fal-ai/kling-video/v2.5-turbo/pro/text-to-video")[0]
     assert sent.body == {"prompt": sent.body["prompt"], "aspect_ratio": "9:16", "duration": "5", "seed": 4}
 
     seen = follow(provider, created.remote_id)
@@ -53,8 +54,8 @@ def test_text_to_video_create_status_download(fake: FakeFal, provider: FalProvid
 def test_image_to_video_and_veo_audio(fake: FakeFal, provider: FalProvider, tmp_path: Path) -> None:
     image = tmp_path / "ref.png"
     Image.new("RGB", (32, 18), (40, 40, 200)).save(image)
-    created = provider.submit(request("fal-ai/veo3", "1280x720", 8, reference_path=str(image)))
-    body = fake.creates("/fal-ai/veo3/image-to-video")[0].body
+    created = provider.submit(request("fal-ai/veo3.1", "1280x720", 8, reference_path=str(image)))
+    body = fake.creates("/fal-ai/veo3.1/image-to-video")[0].body
     assert body["image_url"].startswith("data:image/png;base64,")
     assert body["duration"] == "8s" and body["generate_audio"] is True
     follow(provider, created.remote_id)
@@ -63,7 +64,7 @@ def test_image_to_video_and_veo_audio(fake: FakeFal, provider: FalProvider, tmp_
 
 
 def test_cancel_a_queued_request(fake: FakeFal, provider: FalProvider) -> None:
-    created = provider.submit(request("fal-ai/bytedance/seedance/v1/pro", "960x960", 10))
+    created = provider.submit(request("fal-ai/bytedance/seedance/v1.5/pro", "960x960", 10))
     provider.delete(created.remote_id)
     assert [r.method for r in fake.requests if r.path.endswith("/cancel")] == ["PUT"]
     after = provider.refresh(created.remote_id)
@@ -72,7 +73,7 @@ def test_cancel_a_queued_request(fake: FakeFal, provider: FalProvider) -> None:
 
 def test_a_failed_request_keeps_fals_reason(fake: FakeFal, provider: FalProvider) -> None:
     fake.fail_next = "The prompt breaks the content policy"
-    created = provider.submit(request("fal-ai/veo3", "720x1280", 8))
+    created = provider.submit(request("fal-ai/veo3.1", "720x1280", 8))
     final = follow(provider, created.remote_id)[-1]
     assert final.status is JobStatus.FAILED
     assert final.error and final.error.message == "The prompt breaks the content policy"
@@ -85,9 +86,9 @@ def test_a_lost_create_answer_is_never_sent_twice(
     """fal-client's submit retries this POST (503 + nginx body, dropped connections): ours does not."""
     fake.lose_next_create = how
     with pytest.raises(error_class) as raised:
-        provider.submit(request("fal-ai/veo3", "1280x720", 8))
+        provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
     assert _may_have_arrived(raised.value)
-    assert len(fake.creates("/fal-ai/veo3")) == 1
+    assert len(fake.creates("/fal-ai/veo3.1")) == 1
     assert len(fake.jobs) == 1
 
 
@@ -96,17 +97,17 @@ def test_the_sdks_own_submit_would_have_sent_it_twice(fake: FakeFal, monkeypatch
     monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", fake.base_url + "/")
     monkeypatch.setattr(fal_client.client, "BASE_DELAY", 0.001)
     fake.lose_next_create = "503"
-    fal_client.SyncClient(key=KEY).submit("fal-ai/veo3", {"prompt": "twice"})
-    assert len(fake.creates("/fal-ai/veo3")) == 2 and len(fake.jobs) == 2
+    fal_client.SyncClient(key=KEY).submit("fal-ai/veo3.1", {"prompt": "twice"})
+    assert len(fake.creates("/fal-ai/veo3.1")) == 2 and len(fake.jobs) == 2
 
 
 def test_refusals_send_nothing(fake: FakeFal, provider: FalProvider) -> None:
     with pytest.raises(NotSupported, match="1280x720 \\(as 16:9\\), 720x1280 \\(as 9:16\\)"):
-        provider.submit(request("fal-ai/veo3", "960x960", 8))
+        provider.submit(request("fal-ai/veo3.1", "960x960", 8))
     with pytest.raises(NotSupported, match="5, 10 seconds"):
-        provider.submit(request("fal-ai/kling-video/v2.1/master", "1280x720", 4))
+        provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 4))
     with pytest.raises(NotSupported, match="extension"):
-        provider.submit(request("fal-ai/veo3", "1280x720", 8, kind=JobKind.EXTEND))
+        provider.submit(request("fal-ai/veo3.1", "1280x720", 8, kind=JobKind.EXTEND))
     assert fake.requests == []
 
 
@@ -127,7 +128,8 @@ def test_health_tells_a_bad_key_from_a_good_one(fake: FakeFal) -> None:
 
 def test_capabilities_and_prices_are_per_model(provider: FalProvider) -> None:
     caps = provider.capabilities()
-    assert caps.seconds_for("fal-ai/veo3") == (8,) and caps.size_names["fal-ai/veo3"]["720x1280"] == "9:16"
-    assert "fal-ai/veo3" in caps.audio_models and not caps.delete and not caps.list_videos
+    assert caps.seconds_for("fal-ai/veo3.1") == (4, 6, 8) and caps.size_names["fal-ai/veo3.1"]["720x1280"] == "9:16"
+    assert "fal-ai/veo3.1" in caps.audio_models and not caps.delete and not caps.list_videos
     assert "delete" in caps.unsupported
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models)
+    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(FAL.retired)
+    assert not set(FAL.retired) & set(caps.models)  # retired: priced for old takes, not offered

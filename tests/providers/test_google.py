@@ -18,6 +18,7 @@ from PIL import Image
 from dailies.config import Environment
 from dailies.errors import APIConnectionError, APIError, AuthenticationError, NotSupported, RateLimitError, ServerError
 from dailies.jobs import JobKind, JobStatus
+from dailies.pricing import PriceList
 from dailies.providers import registry
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
 from dailies.providers.google import DEFAULT_RATES, EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
@@ -89,22 +90,32 @@ def test_text_to_video_in_a_project_create_status_download(
     ("1920x1080", "16:9", "1080p"), ("1080x1920", "9:16", "1080p"),
 ])
 @pytest.mark.parametrize("seconds", [4, 6, 8])
+@pytest.mark.parametrize("audio", [True, False], ids=["sound", "silent"])
 def test_each_model_is_asked_for_what_it_is_priced_for(
-    fake: FakeVertexVeo, provider: GoogleVeoProvider, model: str, size: str, ratio: str, resolution: str, seconds: int
+    fake: FakeVertexVeo, provider: GoogleVeoProvider, model: str, size: str, ratio: str, resolution: str, seconds: int,
+    audio: bool,
 ) -> None:
-    """Every offered shape goes out as Veo names it, with audio on: the price in the catalogue is the audio one."""
-    provider.submit(request(model, size, seconds))
+    """Every offered shape goes out as Veo names it, with sound on or off as chosen (never left to Veo's
+    default), and is priced at the rate of that choice: the silent rate is Google's lower one."""
+    provider.submit(request(model, size, seconds, audio=audio))
     body = fake.creates(":predictLongRunning")[0].body
     assert body["parameters"] == {"sampleCount": 1, "aspectRatio": ratio, "resolution": resolution,
-                                  "durationSeconds": seconds, "generateAudio": True}
+                                  "durationSeconds": seconds, "generateAudio": audio}
     assert body["instances"] == [{"prompt": "a lighthouse at dusk, waves"}]
-    rate = {r.model_prefix: r.usd_per_second for r in DEFAULT_RATES}[model]
-    assert rate == GOOGLE.models[model].usd_per_second and rate > GOOGLE.models[model].options["usd_per_second_silent"]
+    spec = GOOGLE.models[model]
+    prices = PriceList(DEFAULT_RATES)
+    expected = spec.usd_per_second if audio else spec.silent_usd_per_second
+    assert prices.estimate(model, size, seconds, audio=audio) == pytest.approx(expected * seconds)
+    assert spec.silent_usd_per_second < spec.usd_per_second
 
 
 def test_prices_are_the_published_audio_rates_with_their_date_and_source() -> None:
-    assert {r.model_prefix: r.usd_per_second for r in DEFAULT_RATES} == {
-        "veo-3.1-generate-001": 0.40, "veo-3.1-fast-generate-001": 0.15}
+    assert PriceList(DEFAULT_RATES).to_table() == {
+        "veo-3.1-generate-001@silent": 0.20, "veo-3.1-generate-001": 0.40,
+        "veo-3.1-fast-generate-001@silent": 0.10, "veo-3.1-fast-generate-001": 0.15,
+        "veo-3.0-generate-001": 0.40, "veo-2.0-generate-001": 0.50}  # retired ones still price their old takes
+    assert PriceList.from_table(PriceList(DEFAULT_RATES).to_table()).estimate(
+        "veo-3.1-generate-001", "1280x720", 8, audio=False) == pytest.approx(1.60)  # Settings keeps the silent rate
     assert "cloud.google.com/vertex-ai/generative-ai/pricing" in GOOGLE.note and "2025-11" in GOOGLE.note
 
 
@@ -298,7 +309,7 @@ def test_retired_models_are_not_offered_and_are_refused_by_name(fake: FakeVertex
                                                                 provider: GoogleVeoProvider) -> None:
     offered = set(provider.capabilities().models)
     assert offered == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
-    assert not offered & set(GOOGLE_RETIRED) and not set(GOOGLE_RETIRED) & {r.model_prefix for r in DEFAULT_RATES}
+    assert not offered & set(GOOGLE_RETIRED) and set(GOOGLE_RETIRED) <= {r.model_prefix for r in DEFAULT_RATES}
     assert {"veo-3.0-generate-001", "veo-2.0-generate-001"} <= set(GOOGLE_RETIRED)
     for model in ("veo-3.0-generate-001", "veo-2.0-generate-001"):
         with pytest.raises(NotSupported, match="retired by Google on 2026-06-30"):
@@ -353,7 +364,7 @@ def test_capabilities() -> None:
     assert set(caps.models) == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
     assert caps.seconds_for(VEO) == (4, 6, 8)
     assert caps.size_names[VEO]["1080x1920"] == "9:16"
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models)
+    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(GOOGLE_RETIRED)
 
 
 def test_a_missing_key_file_or_no_default_credentials_is_said_and_nothing_is_sent(
@@ -388,3 +399,96 @@ def test_only_a_take_safely_in_a_cloud_storage_bucket_has_a_gs_uri() -> None:
                              stored) is None
     assert cloud_storage_uri(BucketSettings(bucket="team"), stored) is None, "AWS S3 is not Cloud Storage"
     assert cloud_storage_uri(gcs, FileRecord("j1/video.mp4", 10, "ab", "video/mp4")) is None, "not uploaded yet"
+
+
+# -- subject references ------------------------------------------------------------------------------
+
+
+def _pictures(folder: Path, count: int, size: tuple[int, int] = (64, 48)) -> list[str]:
+    paths = []
+    for n in range(count):
+        path = folder / f"subject-{n}.png"
+        Image.new("RGB", size, (40 * n, 90, 200)).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_veo_3_1_is_sent_up_to_three_subject_references_as_asset_images(
+    fake: FakeVertexVeo, provider: GoogleVeoProvider, tmp_path: Path
+) -> None:
+    pictures = _pictures(tmp_path, 3)
+    created = provider.submit(request("veo-3.1-generate-001", "1280x720", 8, reference_images=pictures))
+    instance = fake.creates(":predictLongRunning")[0].body["instances"][0]
+    sent = instance["referenceImages"]
+    assert [ref["referenceType"].lower() for ref in sent] == ["asset"] * 3
+    assert [base64.b64decode(ref["image"]["bytesBase64Encoded"]) for ref in sent] == \
+        [Path(p).read_bytes() for p in pictures]
+    assert "image" not in instance
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+    assert provider.capabilities().subject_references("veo-3.1-generate-001") == 3
+    assert provider.capabilities().subject_references(VEO) == 0
+
+
+def test_subject_references_veo_would_refuse_are_refused_before_sending(
+    fake: FakeVertexVeo, provider: GoogleVeoProvider, tmp_path: Path
+) -> None:
+    pictures = _pictures(tmp_path, 4)
+    with pytest.raises(NotSupported, match=r"veo-3\.1-generate-001 takes up to 3 subject reference images, not 4"):
+        provider.submit(request("veo-3.1-generate-001", "1280x720", 8, reference_images=pictures))
+    with pytest.raises(NotSupported, match=r"veo-3\.1-fast-generate-001 takes no subject reference images"):
+        provider.submit(request(VEO, "1280x720", 8, reference_images=pictures[:1]))
+    with pytest.raises(NotSupported, match="not both"):
+        provider.submit(request("veo-3.1-generate-001", "1280x720", 8, reference_images=pictures[:1],
+                                reference_path=pictures[3]))
+    assert fake.requests == []
+
+
+def test_the_fake_refuses_what_veo_refuses_of_references(fake: FakeVertexVeo, tmp_path: Path) -> None:
+    """The fake holds the SDK's documented rules on its own (sent here through the bare SDK, past the adapter)."""
+    client = genai.Client(enterprise=True, project=PROJECT, location=LOCATION, credentials=Credentials(token=TOKEN),
+                          http_options=types.HttpOptions(base_url=fake.base_url))
+    image = types.Image(image_bytes=Path(_pictures(tmp_path, 1)[0]).read_bytes(), mime_type="image/png")
+    asset = types.VideoGenerationReferenceImage(image=image, reference_type="asset")
+    for model, references in (("veo-3.1-generate-001", [asset] * 4), (VEO, [asset])):
+        with pytest.raises(genai_errors.ClientError) as raised:
+            client.models.generate_videos(model=model, source=types.GenerateVideosSource(prompt="x"),
+                                          config=types.GenerateVideosConfig(reference_images=references))
+        assert raised.value.code == 400
+    client.close()
+    assert fake.jobs == {}
+
+
+# -- the quota, shared by processes on a data folder -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_two_processes_on_one_data_folder_together_stay_under_veos_ten_a_minute(
+    fake: FakeVertexVeo, tmp_path: Path
+) -> None:
+    """Two real processes (as the app and a CLI batch would) each try 8 creates at once on one project: 10 go,
+    6 wait at home unsent, and Vertex never answers a 429."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env.update(DAILIES_HOME=str(home), PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
+    worker = Path(__file__).with_name("veo_quota_worker.py")
+    workers = [subprocess.Popen([sys.executable, str(worker), fake.base_url, str(home), "8"], cwd=ROOT, env=env,
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for process in workers:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    (home / "go").touch()
+    said = []
+    for process in workers:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        said.append(out.split())
+    assert sum(words.count("sent") for words in said) == 10
+    assert sum(words.count("waits") for words in said) == 6
+    assert all("sent" in words for words in said)  # both processes had their turn
+    assert len(fake.creates(":predictLongRunning")) == 10 and len(fake.jobs) == 10  # no 429 was ever earned
+    assert (home / "quotas" / f"veo-{PROJECT}.json").is_file()

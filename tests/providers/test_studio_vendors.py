@@ -87,13 +87,13 @@ def test_a_lost_fal_create_is_never_resent_by_the_studio(studio: Studio, monkeyp
     with FakeFal() as fake:
         add(studio, monkeypatch, "fal", "fal", fake.base_url, FAL_KEY)
         fake.lose_next_create = "503"
-        job = studio.submit(JobRequest("a paper boat in rain", "fal-ai/veo3", "720x1280", 8), provider="fal")
+        job = studio.submit(JobRequest("a paper boat in rain", "fal-ai/veo3.1", "720x1280", 8), provider="fal")
         assert job.remote_id is None and job.error and job.error.code == "unconfirmed"
         assert studio.tracker.run_until_idle(timeout=30)
 
         final = studio.store.require(job.id)  # it may exist at fal and be paid for: a person looks
         assert final.status is JobStatus.NEEDS_LOOK and "not sent again" in final.error.message
-        assert len(fake.creates("/fal-ai/veo3")) == 1 and len(fake.jobs) == 1
+        assert len(fake.creates("/fal-ai/veo3.1")) == 1 and len(fake.jobs) == 1
 
 
 def test_a_finished_fal_take_is_deleted_here_though_fal_keeps_it(
@@ -101,7 +101,7 @@ def test_a_finished_fal_take_is_deleted_here_though_fal_keeps_it(
 ) -> None:
     with FakeFal() as fake:
         add(studio, monkeypatch, "fal", "fal", fake.base_url, FAL_KEY)
-        job = studio.submit(JobRequest("a paper boat in rain", "fal-ai/kling-video/v2.1/master", "720x1280", 5),
+        job = studio.submit(JobRequest("a paper boat in rain", "fal-ai/kling-video/v2.5-turbo/pro", "720x1280", 5),
                             provider="fal")
         assert studio.tracker.run_until_idle(timeout=60)
         folder = studio.media.job_dir(job.id)
@@ -188,7 +188,7 @@ def test_each_vendor_is_sent_only_its_own_key(isolated_home: Path) -> None:
         with FakeFal() as fal, FakeRunway() as runway:
             define(shared, "fal", "fal", fal.base_url)
             define(shared, "rw", "runway", runway.base_url)
-            shared.submit(JobRequest("a kite", "fal-ai/kling-video/v2.1/master", "1280x720", 5), provider="fal")
+            shared.submit(JobRequest("a kite", "fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 5), provider="fal")
             shared.submit(JobRequest("a kite", "gen4.5", "1280x720", 5), provider="rw")
             assert shared.tracker.run_until_idle(timeout=60)
             # Every request that carried a key carried its own vendor's (downloads of outputs carry none).
@@ -211,7 +211,7 @@ def test_rebuilding_keeps_an_unchanged_vendor_and_replaces_a_changed_one(studio:
         assert studio.provider("fal") is first, "the same definition read again keeps it too"
         define(studio, "fal", "fal", moved.base_url)
         assert studio.provider("fal") is not first
-        studio.submit(JobRequest("a kite", "fal-ai/veo3", "1280x720", 8), provider="fal")
+        studio.submit(JobRequest("a kite", "fal-ai/veo3.1", "1280x720", 8), provider="fal")
         assert moved.jobs and not fake.jobs
 
 
@@ -232,7 +232,7 @@ def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_requ
     with FakeFal() as fal, FakeRunway() as runway:
         define(studio, "fal", "fal", fal.base_url)
         define(studio, "rw", "runway", runway.base_url)
-        pairs = [("fal", JobRequest("a kite", "fal-ai/veo3", "1280x720", 8)),
+        pairs = [("fal", JobRequest("a kite", "fal-ai/veo3.1", "1280x720", 8)),
                  ("rw", JobRequest("a kite", "gen4.5", "960x960", 5))]  # gen4.5 has no square
         check = studio.preflight_each(pairs)
         assert check.cost == pytest.approx(8 * 0.40 + 5 * 0.12)
@@ -269,3 +269,45 @@ def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio
         gc.collect()
         assert old_ref() is None and old_sdk.is_closed(), "the retired provider's connections closed after use"
         assert len(fake.creates("/v1/text_to_video")) == 1
+
+
+def test_a_veo_take_with_subject_references_and_no_sound_is_priced_kept_and_run_again_the_same(
+    studio: Studio, tmp_path: Path
+) -> None:
+    """More subject references than Veo 3.1 takes are refused before anything is sent, naming the model and its
+    limit; a take within it is priced silent (Google's half rate), keeps which images it was made with (their
+    paths and names, never their bytes) and, run again, sends the same references and the same sound choice."""
+    from PIL import Image
+
+    pictures = []
+    for n in range(4):
+        pictures.append(tmp_path / f"product-{n}.png")
+        Image.new("RGB", (64, 48), (60 * n, 120, 30)).save(pictures[-1])
+    with FakeVertexVeo() as fake:
+        define_veo(studio, fake, tmp_path)
+        four = JobRequest("the bottle on a beach", "veo-3.1-generate-001", "1280x720", 8,
+                          reference_images=[str(p) for p in pictures])
+        problems = studio.preflight(four, "veo").problems
+        assert any("veo-3.1-generate-001 takes up to 3 subject reference images, not 4" in p for p in problems)
+        with pytest.raises(RequestRefused, match="takes up to 3 subject reference images"):
+            studio.submit(four, provider="veo")
+        assert fake.creates(":predictLongRunning") == [] and studio.store.all() == []
+
+        two = dataclasses.replace(four, reference_images=[str(p) for p in pictures[:2]], audio=False)
+        job = studio.submit(two, provider="veo")
+        assert job.cost_estimate == pytest.approx(8 * 0.20)  # silent: Google's lower rate
+        kept = studio.store.require(job.id).params
+        assert kept["reference_images"] == [str(p) for p in pictures[:2]] and kept["audio"] is False
+        assert kept["reference_image_names"] == ["product-0.png", "product-1.png"]
+        assert "bytes" not in repr(kept).lower() and len(repr(kept)) < 1000  # paths, not pictures
+        assert studio.tracker.run_until_idle(timeout=60)
+        assert studio.store.require(job.id).status is JobStatus.COMPLETED
+
+        again = studio.retry(job.id)
+        assert again.cost_estimate == pytest.approx(8 * 0.20)
+        first, second = (r.body for r in fake.creates(":predictLongRunning"))
+        assert second["instances"][0]["referenceImages"] == first["instances"][0]["referenceImages"]
+        assert len(second["instances"][0]["referenceImages"]) == 2
+        assert first["parameters"]["generateAudio"] is second["parameters"]["generateAudio"] is False
+        takes = studio.takes_of(job.id, 2)
+        assert all(t.reference_images == two.reference_images and t.audio is False for t in takes)

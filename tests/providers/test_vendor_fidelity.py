@@ -20,6 +20,7 @@ from PIL import Image
 from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
 from dailies.jobs import JobStatus
 from dailies.providers import fal as fal_module
+from dailies.providers import replicate as replicate_module
 from dailies.providers import runway as runway_module
 from dailies.providers._vendor import ImageLimit
 from dailies.providers.catalog import FAL, REPLICATE, RUNWAY
@@ -39,10 +40,10 @@ from tests.providers._helpers import request as job_request
 
 @pytest.fixture
 def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, FalProvider]]:
-    for name, value in (("REST_URL", "http://127.0.0.1:9/rest"), ("CDN_URL", "http://127.0.0.1:9/cdn"),
-                        ("QUEUE_URL_FORMAT", "http://127.0.0.1:9/")):
-        monkeypatch.setattr(fal_client.client, name, value)
+    monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", "http://127.0.0.1:9/")
     with fake_fal.FakeFal() as fake:
+        monkeypatch.setattr(fal_client.client, "REST_URL", fake.rest_url)  # fal's storage, at the fake
+        monkeypatch.setattr(fal_client.client, "CDN_URL", fake.cdn_url)
         provider = FalProvider(api_key=fake_fal.KEY, queue_url=fake.base_url)
         yield fake, provider
         provider.close()
@@ -92,8 +93,27 @@ def _combinations(catalog, image: bool):
             yield pytest.param(spec, id=f"{spec.id}-{'image' if image else 'text'}")
 
 
+def _sound_as_chosen(provider, spec, fake, submit) -> None:
+    """Send `submit(audio)` with sound on and off: a model that takes the choice gets it as chosen in its own
+    input (never left to the vendor's default), one that renders sound always refuses silence before sending,
+    and one without sound gets no sound input at all."""
+    for audio in (True, False):
+        if spec.audio and not spec.audio_input and not audio:
+            before = len(fake.requests)
+            with pytest.raises(NotSupported, match="always renders sound"):
+                submit(audio)
+            assert len(fake.requests) == before
+            continue
+        sent = submit(audio)
+        if spec.audio_input:
+            assert sent[spec.audio_input] is audio, (spec.id, audio)
+        else:
+            assert not {"audio", "generate_audio"} & set(sent), spec.id
+
+
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, with_image: bool) -> None:
+    """Each model, each size, each duration, sound on and off: the body fits the endpoint's published schema."""
     fake, provider = fal
     for spec in FAL.models.values():
         if not (spec.image if with_image else spec.text):
@@ -101,16 +121,20 @@ def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, w
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                created = provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                sent = fake.requests[-1]
-                endpoint = sent.path.strip("/")
-                schema = schemas.FAL[endpoint]
-                assert schema.problems(sent.body) == [], (endpoint, size, seconds)
-                if "resolution" in schema.defaults:  # never left to the 1080p default
-                    assert sent.body["resolution"] == spec.resolutions[size] == "720p"
-                    assert fake.rendered[created.remote_id.rpartition("/")[2]] == "720p"
-                if spec.audio:
-                    assert sent.body["generate_audio"] is True
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    sent = fake.requests[-1]
+                    endpoint = sent.path.strip("/")
+                    schema = schemas.FAL[endpoint]
+                    assert schema.problems(sent.body) == [], (endpoint, size, seconds, audio)
+                    if "resolution" in schema.defaults:  # never left to the model's default: the size chosen
+                        assert sent.body["resolution"] == spec.resolutions[size] == (
+                            "1080p" if "1080" in size else "720p")
+                        assert fake.rendered[created.remote_id.rpartition("/")[2]] == spec.resolutions[size]
+                    return sent.body
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -122,12 +146,17 @@ def test_every_replicate_model_sends_what_its_schema_takes(rep, small_image: Pat
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                created = provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                model_input = fake.requests[-1].body["input"]
-                schema = schemas.REPLICATE[spec.id]
-                assert schema.problems(model_input) == [], (spec.id, size, seconds)
-                if "resolution" in schema.defaults:
-                    assert fake.rendered[created.remote_id] == "720p"
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    model_input = fake.requests[-1].body["input"]
+                    schema = schemas.REPLICATE[spec.id]
+                    assert schema.problems(model_input) == [], (spec.id, size, seconds, audio)
+                    if "resolution" in schema.defaults:  # never left to the model's default
+                        assert fake.rendered[created.remote_id] == model_input["resolution"] == spec.resolutions[size]
+                    return model_input
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -140,17 +169,21 @@ def test_every_runway_model_sends_what_the_sdk_types_take(runway, small_image: P
         for size in spec.sizes:
             for seconds in spec.seconds:
                 reference = str(small_image) if with_image else None
-                provider.submit(request(spec.id, size, seconds, reference_path=reference))
-                body = fake.requests[-1].body
-                assert table[spec.id].problems(body) == [], (spec.id, size, seconds)
-                assert body.get("audio") is (True if spec.audio else None)  # sent as priced, never left to a default
+
+                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
+                    provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
+                    body = fake.requests[-1].body
+                    assert table[spec.id].problems(body) == [], (spec.id, size, seconds, audio)
+                    return body
+
+                _sound_as_chosen(provider, spec, fake, submit)
 
 
 def test_seedance_renders_the_720p_asked_for_not_its_1080p_default(fal, rep) -> None:
     fal_fake, fal_provider = fal
     rep_fake, rep_provider = rep
-    on_fal = fal_provider.submit(request("fal-ai/bytedance/seedance/v1/pro", "1280x720", 5))
-    on_rep = rep_provider.submit(request("bytedance/seedance-1-pro", "720x1280", 5))
+    on_fal = fal_provider.submit(request("fal-ai/bytedance/seedance/v1.5/pro", "1280x720", 5))
+    on_rep = rep_provider.submit(request("bytedance/seedance-1.5-pro", "720x1280", 5))
     assert fal_fake.rendered[on_fal.remote_id.rpartition("/")[2]] == "720p"
     assert rep_fake.rendered[on_rep.remote_id] == "720p"
 
@@ -158,30 +191,79 @@ def test_seedance_renders_the_720p_asked_for_not_its_1080p_default(fal, rep) -> 
 # -- reference images fit the vendor ----------------------------------------------------------------
 
 
-def test_a_phone_photo_is_shrunk_under_each_vendors_cap(fal, rep, runway, phone_photo: Path) -> None:
-    assert phone_photo.stat().st_size > 5_000_000
-    runway_fake, runway_provider = runway
-    runway_provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
-    sent = _decoded(runway_fake.creates("/v1/image_to_video")[0].body["promptImage"])
-    assert len(sent) <= 5_000_000 and sent[:2] == b"\xff\xd8"  # re-encoded as JPEG
+def test_a_phone_photo_over_runways_data_uri_cap_goes_through_its_upload_shrunk_under_the_upload_cap(
+    runway, phone_photo: Path
+) -> None:
+    """A 36 MB picture: over Runway's 5 MB data-URI cap and its upload cap, so it is re-encoded under the upload
+    cap, uploaded with the SDK's `uploads.create_ephemeral` and sent as its `runway://` URI."""
+    assert phone_photo.stat().st_size > 16_000_000
+    fake, provider = runway
+    created = provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
+    sent = fake.creates("/v1/image_to_video")[0].body["promptImage"]
+    assert sent.startswith("runway://") and fake.file_inputs == [sent]
+    _name, kind, data = fake.uploads[sent.removeprefix("runway://")]
+    assert len(data) <= runway_module.UPLOAD_LIMIT.max_bytes and data[:2] == b"\xff\xd8" and kind == "image/jpeg"
+    with Image.open(io.BytesIO(data)) as shrunk:
+        assert shrunk.size[0] > shrunk.size[1]  # still landscape
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
 
-    rep_fake, rep_provider = rep
-    rep_provider.submit(request("kwaivgi/kling-v2.1", "1280x720", 5, reference_path=str(phone_photo)))
-    sent = _decoded(rep_fake.creates("/predictions")[0].body["input"]["start_image"])
-    assert len(sent) <= 1_000_000
-    with Image.open(io.BytesIO(sent)) as shrunk:
-        assert max(shrunk.size) <= 2048 and shrunk.size[0] > shrunk.size[1]  # still landscape
 
-    fal_fake, fal_provider = fal
-    fal_provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 5, reference_path=str(phone_photo)))
-    assert len(_decoded(fal_fake.requests[-1].body["image_url"])) <= fal_module.IMAGE_LIMIT.max_bytes
+@pytest.fixture(scope="module")
+def large_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4000x3000 noisy JPEG, as a camera makes: several MB, over Replicate's and fal's 1 MB inline bound."""
+    path = tmp_path_factory.mktemp("camera") / "DSC_0042.jpg"
+    Image.frombytes("RGB", (4000, 3000), os.urandom(4000 * 3000 * 3)).save(path, quality=85)
+    return path
+
+
+def test_a_large_image_goes_through_replicates_files_api_not_a_data_uri(rep, large_jpeg: Path) -> None:
+    fake, provider = rep
+    assert large_jpeg.stat().st_size > 1_000_000
+    created = provider.submit(request("kwaivgi/kling-v2.5-turbo-pro", "1280x720", 5, reference_path=str(large_jpeg)))
+    sent = fake.creates("/predictions")[0].body["input"]["start_image"]
+    assert sent.startswith(f"{fake.base_url}/v1/files/") and fake.file_inputs == [sent]
+    (_name, kind, data), = fake.files.values()
+    assert data == large_jpeg.read_bytes() and kind == "image/jpeg"  # as taken: it fits the files API
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+
+def test_a_large_image_goes_through_fals_storage_upload_not_a_data_uri(fal, large_jpeg: Path) -> None:
+    fake, provider = fal
+    created = provider.submit(request("fal-ai/kling-video/v2.5-turbo/pro", "1280x720", 5,
+                                      reference_path=str(large_jpeg)))
+    sent = fake.creates("/image-to-video")[0].body["image_url"]
+    assert sent.startswith(fake.cdn_url + "/files/") and fake.file_inputs == [sent]
+    assert fake.uploaded(sent) == large_jpeg.read_bytes()
+    assert [r.path for r in fake.requests[:2]] == ["/rest/storage/auth/token", "/cdn/files/upload"]
+    assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+
+def test_a_small_image_still_goes_inline(fal, rep, small_image: Path) -> None:
+    for (fake, provider), model, field in ((fal, "fal-ai/kling-video/v2.5-turbo/pro", "image_url"),
+                                           (rep, "kwaivgi/kling-v2.5-turbo-pro", "start_image")):
+        provider.submit(request(model, "1280x720", 5, reference_path=str(small_image)))
+        body = fake.requests[-1].body
+        sent = (body.get("input") or body)[field]
+        assert _decoded(sent) == small_image.read_bytes() and not fake.file_inputs
+
+
+def test_an_image_too_large_to_upload_is_refused_naming_the_limit_before_anything_is_sent(
+    fal, rep, large_jpeg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fal_module, "UPLOAD_LIMIT", ImageLimit(500, "fal's test cap"))
+    monkeypatch.setattr(replicate_module, "UPLOAD_LIMIT", ImageLimit(500, "Replicate's test cap"))
+    for (fake, provider), model, cap in ((fal, "fal-ai/kling-video/v2.5-turbo/pro", "fal's test cap"),
+                                         (rep, "kwaivgi/kling-v2.5-turbo-pro", "Replicate's test cap")):
+        with pytest.raises(NotSupported, match=rf"up to 0\.0005 MB \({cap}\).*DSC_0042\.jpg"):
+            provider.submit(request(model, "1280x720", 5, reference_path=str(large_jpeg)))
+        assert fake.requests == []
 
 
 def test_an_image_that_cannot_fit_is_refused_before_anything_is_sent(
     runway, phone_photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, provider = runway
-    monkeypatch.setattr(runway_module, "IMAGE_LIMIT", ImageLimit(500, "a test's cap"))
+    monkeypatch.setattr(runway_module, "UPLOAD_LIMIT", ImageLimit(500, "a test's cap"))
     with pytest.raises(NotSupported, match=r"up to 0\.0005 MB \(a test's cap\).*IMG_0001\.png"):
         provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
     not_an_image = tmp_path / "notes.png"
@@ -198,7 +280,7 @@ def test_a_fal_model_error_reads_in_words_not_as_a_python_list(fal) -> None:
     fake, provider = fal
     fake.status_carries_error = False  # the reason only in the result's 422 `detail` list
     fake.fail_next = "The prompt breaks the content policy"
-    created = provider.submit(request("fal-ai/veo3", "1280x720", 8))
+    created = provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
     final = follow(provider, created.remote_id)[-1]
     assert final.status is JobStatus.FAILED and final.error
     assert final.error.message == "prompt: The prompt breaks the content policy"
@@ -207,18 +289,18 @@ def test_a_fal_model_error_reads_in_words_not_as_a_python_list(fal) -> None:
 
 def test_a_fal_refusal_at_create_names_the_input(fal, monkeypatch: pytest.MonkeyPatch) -> None:
     fake, provider = fal
-    monkeypatch.setitem(provider.models["fal-ai/veo3"].sizes, "960x960", "1:1")  # a catalogue gone stale
+    monkeypatch.setitem(provider.models["fal-ai/veo3.1"].sizes, "960x960", "1:1")  # a catalogue gone stale
     with pytest.raises(UnprocessableEntityError) as raised:
-        provider.submit(request("fal-ai/veo3", "960x960", 8))
+        provider.submit(request("fal-ai/veo3.1", "960x960", 8))
     assert raised.value.message.startswith("aspect_ratio: unexpected value") and "[{" not in raised.value.message
-    assert raised.value.code == "enum" and len(fake.creates("/fal-ai/veo3")) == 1
+    assert raised.value.code == "enum" and len(fake.creates("/fal-ai/veo3.1")) == 1
 
 
 def test_an_unknown_fal_status_word_fails_after_a_bounded_time_in_words(fal) -> None:
     fake, provider = fal
     now = [1000.0]
     provider.clock = lambda: now[0]
-    created = provider.submit(request("fal-ai/veo3", "1280x720", 8))
+    created = provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
     fake.status_word_next = "PAUSED_FOR_REVIEW"
     assert provider.refresh(created.remote_id).status is JobStatus.IN_PROGRESS
     now[0] += fal_module.UNKNOWN_STATUS_GRACE_S + 1
@@ -231,7 +313,7 @@ def test_an_unknown_fal_status_word_fails_after_a_bounded_time_in_words(fal) -> 
 def test_an_aborted_replicate_prediction_breaks_neither_health_nor_delete(rep) -> None:
     fake, provider = rep
     fake.abort_next = True
-    created = provider.submit(request("google/veo-3", "1280x720", 8))
+    created = provider.submit(request("google/veo-3.1", "1280x720", 8))
     assert provider.health().ok
     provider.delete(created.remote_id)  # answered `aborted`, which the SDK cannot parse
     assert fake.creates("/cancel")
@@ -245,13 +327,13 @@ def test_429s_are_rate_limits_with_the_wait_and_sent_once(fal, rep, runway) -> N
     fal_fake, fal_provider = fal
     fal_fake.rate_limit_next = "7"
     with pytest.raises(RateLimitError) as on_fal:
-        fal_provider.submit(request("fal-ai/veo3", "1280x720", 8))
-    assert on_fal.value.retry_after == 7 and len(fal_fake.creates("/fal-ai/veo3")) == 1
+        fal_provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
+    assert on_fal.value.retry_after == 7 and len(fal_fake.creates("/fal-ai/veo3.1")) == 1
 
     rep_fake, rep_provider = rep
     rep_fake.throttle_next = 3
     with pytest.raises(RateLimitError) as on_rep:
-        rep_provider.submit(request("google/veo-3", "1280x720", 8))
+        rep_provider.submit(request("google/veo-3.1", "1280x720", 8))
     assert on_rep.value.retry_after == 3 and len(rep_fake.creates("/predictions")) == 1
 
     rw_fake, rw_provider = runway
@@ -286,10 +368,10 @@ def test_fals_published_schemas_are_read_at_the_connection_test_and_refuse_befor
 ) -> None:
     fake, provider = fal
     provider.openapi_url = fake.openapi_url
-    fake.unpublished.add("fal-ai/kling-video/v2.1/master/image-to-video")  # a retired endpoint
+    fake.unpublished.add("fal-ai/kling-video/v2.5-turbo/pro/image-to-video")  # one fal does not publish
     said = provider.health()
-    assert said.ok and "no published input schema for fal-ai/kling-video/v2.1/master/image-to-video" in said.message
-    assert "fal-ai/veo3" in provider.published
+    assert said.ok and "no published input schema for fal-ai/kling-video/v2.5-turbo/pro/image-to-video" in said.message
+    assert "fal-ai/veo3.1" in provider.published
     now = [provider.clock()]
     provider.clock = lambda: now[0]
 
@@ -303,42 +385,42 @@ def test_fals_published_schemas_are_read_at_the_connection_test_and_refuse_befor
     provider.health()
     assert reads() == first + 1
 
-    monkeypatch.setitem(provider.models["fal-ai/veo3"].sizes, "960x960", "1:1")  # our table gone stale
-    with pytest.raises(NotSupported, match=r"fal-ai/veo3 would refuse this \(aspect_ratio: '1:1' is not one of"):
-        provider.submit(request("fal-ai/veo3", "960x960", 8))
-    assert fake.creates("/fal-ai/veo3") == []
+    monkeypatch.setitem(provider.models["fal-ai/veo3.1"].sizes, "960x960", "1:1")  # our table gone stale
+    with pytest.raises(NotSupported, match=r"fal-ai/veo3.1 would refuse this \(aspect_ratio: '1:1' is not one of"):
+        provider.submit(request("fal-ai/veo3.1", "960x960", 8))
+    assert fake.creates("/fal-ai/veo3.1") == []
 
 
 def test_replicates_published_schemas_are_read_at_the_connection_test_and_refuse_before_sending(
     rep, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, provider = rep
-    fake.unpublished.add("minimax/video-01")
+    fake.unpublished.add("minimax/hailuo-02")
     said = provider.health()
-    assert said.ok and "no published input schema for minimax/video-01" in said.message
-    assert set(provider.published) == set(provider.models) - {"minimax/video-01"}
+    assert said.ok and "no published input schema for minimax/hailuo-02" in said.message
+    assert set(provider.published) == set(provider.models) - {"minimax/hailuo-02"}
 
-    stale = dataclasses.replace(provider.models["bytedance/seedance-1-pro"],
+    stale = dataclasses.replace(provider.models["bytedance/seedance-1.5-pro"],
                                 resolutions={"1280x720": "4k", "720x1280": "4k", "960x960": "4k"})
-    monkeypatch.setitem(provider.models, "bytedance/seedance-1-pro", stale)
+    monkeypatch.setitem(provider.models, "bytedance/seedance-1.5-pro", stale)
     with pytest.raises(NotSupported, match=r"resolution: '4k' is not one of '480p', '720p', '1080p'"):
-        provider.submit(request("bytedance/seedance-1-pro", "1280x720", 5))
+        provider.submit(request("bytedance/seedance-1.5-pro", "1280x720", 5))
     assert fake.creates("/predictions") == []
-    provider.submit(request("minimax/video-01", "1280x720", 6))  # no schema read: sent as the catalogue says
+    provider.submit(request("minimax/hailuo-02", "1280x720", 6))  # no schema read: sent as the catalogue says
 
 
 def test_fals_queue_absorbs_requests_beyond_the_accounts_concurrency(fal) -> None:
     """Above the limit fal answers IN_QUEUE with a position, not a refusal: the take waits as queued."""
     fake, provider = fal
     fake.concurrency = 1
-    first = provider.submit(request("fal-ai/veo3", "1280x720", 8))
-    second = provider.submit(request("fal-ai/veo3", "720x1280", 8))
+    first = provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
+    second = provider.submit(request("fal-ai/veo3.1", "720x1280", 8))
     assert provider.refresh(first.remote_id).status is JobStatus.IN_PROGRESS
     waiting = provider.refresh(second.remote_id)
     assert waiting.status is JobStatus.QUEUED and waiting.raw["queue_position"] == 0
     assert follow(provider, first.remote_id)[-1].status is JobStatus.COMPLETED
     assert follow(provider, second.remote_id)[-1].status is JobStatus.COMPLETED
-    assert len(fake.creates("/fal-ai/veo3")) == 2
+    assert len(fake.creates("/fal-ai/veo3.1")) == 2
 
 
 def test_a_runway_refusal_names_the_input(runway, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -354,7 +436,7 @@ def test_an_expired_output_url_is_a_not_found_and_writes_nothing(
     vendor: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     fake, provider = request.getfixturevalue(vendor)
-    model, size, seconds = {"fal": ("fal-ai/veo3", "1280x720", 8), "rep": ("google/veo-3", "1280x720", 8),
+    model, size, seconds = {"fal": ("fal-ai/veo3.1", "1280x720", 8), "rep": ("google/veo-3.1", "1280x720", 8),
                             "runway": ("gen4.5", "1280x720", 5)}[vendor]
     created = provider.submit(job_request(model, size, seconds))
     follow(provider, created.remote_id)

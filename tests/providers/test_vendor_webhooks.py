@@ -110,7 +110,7 @@ def test_a_replicate_take_is_finished_by_its_signed_callback(on_replicate: Hooke
     assert registration.url == f"{on_replicate.base}/hooks/rep"
     assert (studio.home / "webhooks.json").stat().st_mode & 0o077 == 0
 
-    job = studio.submit(JobRequest("a kite over dunes", "bytedance/seedance-1-pro", "1280x720", 5), provider="rep")
+    job = studio.submit(JobRequest("a kite over dunes", "bytedance/seedance-1.5-pro", "1280x720", 5), provider="rep")
     sent = replicate_fake.creates("/predictions")[0].body
     assert sent["webhook"] == registration.url and sent["webhook_events_filter"] == ["completed"]
     finished_by_callback(on_replicate, job.id, replicate_fake.jobs[job.remote_id])
@@ -139,7 +139,7 @@ def test_a_replicate_take_is_finished_by_its_signed_callback(on_replicate: Hooke
     # until a poll finds it finished unannounced, which puts polling back on its normal schedule).
     unregister(book, "rep", None)
     studio.tracker.policy = PollPolicy(first=0.05, growth=1.0, cap=0.1, floor=0.02, safety_net=0.2, safety_cap=0.5)
-    second = studio.submit(JobRequest("a kite at dusk", "bytedance/seedance-1-pro", "1280x720", 5), provider="rep")
+    second = studio.submit(JobRequest("a kite at dusk", "bytedance/seedance-1.5-pro", "1280x720", 5), provider="rep")
     assert "webhook" not in replicate_fake.creates("/predictions")[1].body
     wait_until(lambda: studio.store.require(second.id).status is JobStatus.COMPLETED, "the polled take", 30)
     assert len(replicate_fake.deliveries) == 1
@@ -150,7 +150,7 @@ def test_a_failed_replicate_prediction_is_failed_at_once_with_its_reason(on_repl
     studio = on_replicate.studio
     register_vendor(on_replicate.book, "rep", studio.provider("rep"), on_replicate.base)
     replicate_fake.fail_next = "The model ran out of memory"
-    job = studio.submit(JobRequest("a kite", "google/veo-3", "1280x720", 8), provider="rep")
+    job = studio.submit(JobRequest("a kite", "google/veo-3.1", "1280x720", 8), provider="rep")
     wait_until(lambda: studio.store.require(job.id).status is JobStatus.FAILED, "the take to fail", 20)
     assert studio.store.require(job.id).error.message == "The model ran out of memory"
     assert on_replicate.book.last_delivery("rep").event_type == "prediction.failed"
@@ -164,8 +164,8 @@ def test_a_fal_take_is_finished_by_its_signed_callback(on_fal: Hooked, fal_fake:
     registration = register_vendor(book, "fal", studio.provider("fal"), on_fal.base)
     assert registration.kind == "fal" and registration.secret == "" and registration.keys_url == fal_fake.jwks_url
 
-    job = studio.submit(JobRequest("a paper boat", "fal-ai/kling-video/v2.1/master", "720x1280", 5), provider="fal")
-    create = fal_fake.creates("/fal-ai/kling-video/v2.1/master/text-to-video")[0]
+    job = studio.submit(JobRequest("a paper boat", "fal-ai/kling-video/v2.5-turbo/pro", "720x1280", 5), provider="fal")
+    create = fal_fake.creates("/fal-ai/kling-video/v2.5-turbo/pro/text-to-video")[0]
     assert create.query["fal_webhook"] == [registration.url]
     request_id = job.remote_id.rsplit("/", 1)[1]
     finished_by_callback(on_fal, job.id, fal_fake.jobs[request_id])
@@ -191,15 +191,15 @@ def test_a_fal_take_is_finished_by_its_signed_callback(on_fal: Hooked, fal_fake:
     assert studio.store.require(job.id).status is JobStatus.COMPLETED
 
     unregister(book, "fal", None)
-    studio.submit(JobRequest("another boat", "fal-ai/veo3", "1280x720", 8), provider="fal")
-    assert "fal_webhook" not in fal_fake.creates("/fal-ai/veo3")[0].query
+    studio.submit(JobRequest("another boat", "fal-ai/veo3.1", "1280x720", 8), provider="fal")
+    assert "fal_webhook" not in fal_fake.creates("/fal-ai/veo3.1")[0].query
 
 
 def test_a_failed_fal_request_is_failed_with_its_reason(on_fal: Hooked, fal_fake: FakeFal) -> None:
     studio = on_fal.studio
     register_vendor(on_fal.book, "fal", studio.provider("fal"), on_fal.base)
     fal_fake.fail_next = "The prompt breaks the content policy"
-    job = studio.submit(JobRequest("a paper boat", "fal-ai/veo3", "1280x720", 8), provider="fal")
+    job = studio.submit(JobRequest("a paper boat", "fal-ai/veo3.1", "1280x720", 8), provider="fal")
     wait_until(lambda: studio.store.require(job.id).status is JobStatus.FAILED, "the take to fail", 20)
     assert studio.store.require(job.id).error.message == "The prompt breaks the content policy"
     assert on_fal.book.last_delivery("fal").event_type == "request.error"
@@ -226,7 +226,7 @@ def test_the_signing_secret_and_the_keys_never_reach_the_job_store(on_replicate:
                                                                    replicate_fake: FakeReplicate) -> None:
     studio = on_replicate.studio
     register_vendor(on_replicate.book, "rep", studio.provider("rep"), on_replicate.base)
-    job = studio.submit(JobRequest("a kite", "minimax/video-01", "1280x720", 6), provider="rep")
+    job = studio.submit(JobRequest("a kite", "minimax/hailuo-02", "1280x720", 6), provider="rep")
     wait_until(lambda: studio.store.require(job.id).status is JobStatus.COMPLETED, "the take to complete", 20)
     stored = json.dumps([dataclasses.asdict(j) for j in studio.store.all()], default=str)
     on_disk = "".join(p.read_text(errors="replace") for p in studio.home.glob("jobs*") if p.is_file())
@@ -307,7 +307,7 @@ def test_the_fakes_retry_a_callback_the_receiver_did_not_take(fal_fake: FakeFal)
         receiver.answers = [500]
         provider = FalProvider(api_key=FAL_KEY, queue_url=fal_fake.base_url, webhook_url=lambda: receiver.url)
         try:
-            provider.submit(request("fal-ai/veo3", "1280x720", 8))
+            provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
         finally:
             provider.close()
         wait_until(lambda: len(receiver.received) == 2, "the second attempt", 20)

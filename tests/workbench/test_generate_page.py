@@ -9,6 +9,8 @@ import pytest
 from page_helpers import no_exception
 from PIL import Image
 
+from dailies.jobs import JobRequest
+
 PROMPT = "A lighthouse on a cliff at golden hour"
 
 
@@ -156,3 +158,56 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
     assert {t.prompt for t in takes} == {PROMPT} and sorted(t.axes["take"] for t in takes) == ["1", "2", "3"]
     assert at.title[0].value == "Variants", "the new takes open as a grid"
 
+
+
+def test_sound_is_a_choice_shown_with_both_prices_and_sent_as_chosen(
+    open_page, studio_of, monkeypatch, tmp_path
+) -> None:
+    """On Veo 3.1 (sound costs double), the form offers sound off with both prices; the estimate follows the
+    choice, and the take is sent and kept with sound off."""
+    from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
+    from tests.server_side import variables
+
+    with FakeVertexVeo() as fake:
+        for name, value in {**variables("veo", "google", fake.base_url), "DAILIES_PROVIDER_VEO_PROJECT": PROJECT,
+                            "DAILIES_PROVIDER_VEO_LOCATION": LOCATION, "DAILIES_PROVIDER": "veo",
+                            "DAILIES_PROVIDER_VEO_CREDENTIALS_FILE": str(service_account_file(fake, tmp_path))}.items():
+            monkeypatch.setenv(name, value)
+        at = no_exception(open_page("generate.py"))
+        at.selectbox(key="model").select("veo-3.1-generate-001").run()
+        at.segmented_control(key="seconds").set_value(8).run()
+        at.segmented_control(key="size").set_value("1280x720").run()
+        assert "$3.20 with sound, $1.60 without" in at.toggle(key="sound").label
+        cost = lambda: next(m.value for m in at.metric if m.label == "Estimated cost")  # noqa: E731
+        assert cost() == "$3.20"
+        at.toggle(key="sound").set_value(False).run()
+        assert cost() == "$1.60"
+        at.text_area(key="prompt").input(PROMPT).run()
+        at.button(key="send").click().run()
+        no_exception(at)
+        (job,) = studio_of().store.all()
+        assert job.params["audio"] is False and job.cost_estimate == pytest.approx(1.60)
+        assert fake.creates(":predictLongRunning")[0].body["parameters"]["generateAudio"] is False
+
+        # "Run again with changes" of a silent take made with two subject references: the same again.
+        shared = studio_of()
+        pictures = []
+        for n in range(2):
+            pictures.append(str(tmp_path / f"mara-{n}.png"))
+            Image.new("RGB", (64, 48), (90 * n, 40, 120)).save(pictures[-1])
+        made = shared.submit(JobRequest(PROMPT, "veo-3.1-generate-001", "1280x720", 8, reference_images=pictures,
+                                        audio=False))
+        assert shared.tracker.run_until_idle(timeout=60)
+        at.session_state["my_jobs"] = [made.id]
+        at.run()
+        at.button(key=f"rerun_{made.id}").click().run()
+        no_exception(at)
+        assert at.toggle(key="sound").value is False and cost() == "$1.60"
+        assert any("2 subject reference(s)" in c.value for c in at.caption)
+        at.text_area(key="prompt").input(PROMPT + ", closer").run()
+        at.button(key="send").click().run()
+        no_exception(at)
+        (again,) = [j for j in shared.store.all() if j.prompt.endswith("closer")]
+        assert again.params["reference_images"] == pictures and again.params["audio"] is False
+        sent = fake.creates(":predictLongRunning")[-1].body
+        assert len(sent["instances"][0]["referenceImages"]) == 2 and sent["parameters"]["generateAudio"] is False

@@ -16,7 +16,7 @@ def test_the_provider_filter_narrows_the_table_and_its_spend(open_page, studio_o
     at = open_page("generate.py")
     store = studio_of().store
     engine = seed(store, "engine", "sora-2", 0.0)
-    kling = seed(store, "fal", "fal-ai/kling-video/v2.1/master", 1.4)
+    kling = seed(store, "fal", "fal-ai/kling-video/v2.5-turbo/pro", 1.4)
     gen = seed(store, "runway", "gen4.5", 0.6)
     at.switch_page("pages/history.py").run()
     no_exception(at)

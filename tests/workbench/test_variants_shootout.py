@@ -15,7 +15,7 @@ from tests.fakes.fal import FakeFal
 from tests.server_side import define
 from tests.until import wait_until
 
-KLING = "fal-ai/kling-video/v2.1/master"
+KLING = "fal-ai/kling-video/v2.5-turbo/pro"
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     assert not [m for m in at.multiselect if m.key == "v_targets"], "other providers are asked only when wanted"
     at.toggle(key="v_shootout_on").set_value(True).run()
     assert f"fal/{KLING}" in at.multiselect(key="v_targets").options
-    assert "fal/fal-ai/veo3" in at.multiselect(key="v_targets").options
+    assert "fal/fal-ai/veo3.1" in at.multiselect(key="v_targets").options
     at.multiselect(key="v_targets").select(f"fal/{KLING}").run()
     no_exception(at)
 
@@ -47,10 +47,10 @@ def test_a_shootout_fits_each_model_and_prices_each_provider_before_launch(open_
     engine_model = at.selectbox(key="v_model").value
     assert prices.loc[f"fal/{KLING}", "sent as"] == "1280x720 → 16:9 · 8 s → 5 s"
     assert prices.loc[f"engine/{engine_model}", "sent as"] == "1280x720 · 8 s"
-    assert prices.loc[f"fal/{KLING}", "cost"] == pytest.approx(4 * 5 * 0.28)
+    assert prices.loc[f"fal/{KLING}", "cost"] == pytest.approx(4 * 5 * 0.07)
     assert prices.loc[f"engine/{engine_model}", "cost"] == 0
     assert at.button(key="v_launch").label == "Launch 8 takes"
-    assert at.metric[-1].value == f"${4 * 5 * 0.28:.2f}"
+    assert at.metric[-1].value == f"${4 * 5 * 0.07:.2f}"
     assert fal.requests == [] and len(studio_of().store) == 0, "nothing is sent before launch"
 
 

@@ -77,3 +77,15 @@ def test_a_grids_waiting_take_says_what_it_waits_for(open_page, studio_of) -> No
     job = waiting(studio_of().store)
     at = no_exception(AppTest.from_function(tile, args=(job.id,), default_timeout=30).run())
     assert at.info[0].value.startswith(f"Waiting to send: {REASON}; next try in "), "not a bare 0% bar"
+
+
+def test_takes_at_once_is_kept_only_by_save_settings_like_the_rest_of_its_box(open_page, studio_of) -> None:
+    at = no_exception(open_page("settings.py"))
+    assert at.number_input(key="limit_engine").form_id == at.number_input(key="max_concurrency").form_id \
+        == "settings_form", "in the box Save settings keeps, not a setting of its own outside it"
+    at.number_input(key="limit_engine").set_value(3)
+    at.button(key="test_engine").click().run()  # another action on the page: the box is not saved by it
+    assert studio_of().settings.provider_limits == {}, "one pattern: nothing in the box is kept before Save"
+    at.number_input(key="limit_engine").set_value(3)
+    at.button(key="save_settings").click().run()
+    assert studio_of().settings.provider_limits == {"engine": 3}
