@@ -3,11 +3,14 @@
 import streamlit as st
 
 from components.access import require_access
+from components.guest_view import guest_view
 from components.identity import current_person, require_sign_in
 from components.runtime import studio
 from components.sidebar import render_sidebar, render_status
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
+if guest_view():  # a browser that opened a guest link: its review and nothing else, on every path
+    st.stop()
 require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
 require_sign_in()  # with [auth] in secrets: nothing below runs until the person signs in and is allowed
 studio().person = current_person  # every job records who launched it
