@@ -76,7 +76,7 @@ def table(was_live: bool) -> None:
     rows = page_of(shown, page)
     rows["thumbnail"] = [(media_url(job, "thumbnail") if (job := shared.store.get(i)) else None) or NO_PICTURE
                          for i in rows.index]
-    rows.insert(list(rows.columns).index("status") + 1 if "status" in rows.columns else len(rows.columns), "review",
+    rows.insert(list(rows.columns).index("picked") + 1 if "picked" in rows.columns else len(rows.columns), "review",
                 [LABELS[review.get(i, INITIAL)] for i in rows.index])
     event = st.dataframe(
         rows,

@@ -34,7 +34,7 @@ def test_history_shows_each_takes_review_status_and_filters_by_it(open_page, stu
     table = at.dataframe[0].value
     assert {job.id: table.loc[job.id, "review"] for job in jobs} == {
         jobs[0].id: "final", jobs[1].id: "changes requested", jobs[2].id: "in review"}
-    assert list(table.columns).index("review") == list(table.columns).index("status") + 1
+    assert list(table.columns).index("review") == list(table.columns).index("picked") + 1
 
     at.multiselect(key="f_review").select("changes_requested").run()
     assert list(no_exception(at).dataframe[0].value["id"]) == [jobs[1].id]
