@@ -3,6 +3,7 @@ each shot's picked take, all read from `ReviewDesk.statuses` (decisions made thr
 
 from __future__ import annotations
 
+import pytest
 from page_helpers import no_exception
 
 from dailies.jobs import FileRecord, Job, JobStatus, new_job_id
@@ -62,3 +63,69 @@ def test_each_grid_tile_shows_its_takes_status_as_a_badge(open_page, studio_of) 
     assert sorted(badges(at)) == sorted([":blue-badge[:material/verified: final]",
                                          ":orange-badge[:material/edit_note: changes requested]",
                                          ":gray-badge[:material/rate_review: in review]"]), badges(at)
+
+
+def selected(job_ids: list[str]) -> None:
+    from components.history_actions import selected_actions
+
+    selected_actions(job_ids)
+
+
+def test_historys_selection_is_a_playlist_a_guest_link_opens_and_revoking_closes(open_page, studio_of) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dailies.review.guests import GuestLinks
+
+    open_page("generate.py")
+    shared = studio_of()
+    jobs = [seed(shared.store, prompt) for prompt in ("a kite", "a boat", "a tram")]
+    ids = [job.id for job in jobs[:2]]
+    at = no_exception(AppTest.from_function(selected, args=(ids,), default_timeout=30).run())
+    at.segmented_control(key="guest_life_history_playlist").set_value("30 days").run()
+    at.button(key="guest_make_history_playlist").click().run()
+    no_exception(at)
+    address = at.code[0].value
+    assert "/guest?t=" in address
+    links = GuestLinks(shared.store)
+    [made] = links.made("takes")
+    assert made.scope.takes == frozenset(ids) and 29 * 86400 < made.expires_at - made.created_at <= 30 * 86400
+    assert links.open(address.split("t=", 1)[1]).id == made.id, "the link shown opens the playlist"
+    assert any("2 takes · expires" in t.value for t in at.text)
+
+    at.button(key=f"guest_revoke_{made.id}").click().run()
+    no_exception(at)
+    assert links.made("takes")[0].state(made.created_at + 1) == "revoked"
+    assert not at.code, "a revoked link is no longer offered for copying"
+    assert any("revoked" in t.value for t in at.text)
+
+
+@pytest.mark.slow
+def test_a_board_shows_which_shots_picks_are_approved_and_shares_them(open_page, studio_of) -> None:
+    from test_storyboard_page import new_board, shot_ids
+
+    from dailies.review.guests import GuestLinks
+
+    at = new_board(open_page, "One shot")
+    board_id = at.selectbox(key="sb_board").value
+    at.number_input(key=f"sb_takes_{board_id}").set_value(1).run()
+    shot = shot_ids(studio_of, board_id)[0]
+    at.text_area(key=f"sb_prompt_{shot}").input("the kite lifts off").run()
+    at.button(key="sb_launch").click().run()
+    shared = studio_of()
+    assert shared.tracker.run_until_idle(timeout=90)
+    at.run()
+    take = shared.store.all()[0].id
+    at.segmented_control(key=f"sb_pick_{shot}_1").set_value(take).run()
+    no_exception(at)
+    assert ":gray-badge[:material/rate_review: in review]" in badges(at)
+    assert any(c.value == "Review: 0 of 1 shots' picked takes approved or final" for c in at.caption)
+
+    ReviewDesk(shared.store, shared.media).decide(take, "approved", Author("Ann"))
+    at.run()
+    assert ":green-badge[:material/check_circle: approved]" in badges(at)
+    assert any(c.value == "Review: 1 of 1 shots' picked takes approved or final" for c in at.caption)
+
+    at.button(key=f"guest_make_board_{board_id}").click().run()
+    no_exception(at)
+    [made] = GuestLinks(shared.store).of_scope("board", board_id)
+    assert made.scope.takes == frozenset({take}), "a board's link shows its picked takes"
