@@ -34,11 +34,13 @@ def _links() -> GuestLinks:
 
 
 def _bases() -> list[str]:
-    """The addresses a link may start with: this page's own, then each configured name for other machines."""
+    """The addresses a link may start with: each configured name for other machines and this page's own; a page
+    opened by a loopback name offers it last (a guest elsewhere cannot open `127.0.0.1`)."""
     here = urlsplit(st.context.url or "http://127.0.0.1")
     port = f":{here.port}" if here.port else ""
-    bases = [f"{here.scheme}://{here.netloc}"]
-    bases += [f"{here.scheme}://{name}{port}" for name in sorted(host_policy().names) if not is_loopback_host(name)]
+    own = f"{here.scheme}://{here.netloc}"
+    lan = [f"{here.scheme}://{name}{port}" for name in sorted(host_policy().names) if not is_loopback_host(name)]
+    bases = [*lan, own] if is_loopback_host(here.hostname or "") else [own, *lan]
     return list(dict.fromkeys(bases))
 
 
