@@ -18,12 +18,15 @@ import html
 import math
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dailies.lockout import Guesses
-from dailies.review.guests import GuestLink, GuestLinks, GuestRefused
+
+if TYPE_CHECKING:  # `dailies.review` loads pandas and OTIO: imported when a guest link is first asked about
+    from dailies.review.guests import GuestLink, GuestLinks, GuestRefused
 
 COOKIE = "dailies_guest"
 """Holds a guest link's secret in the browser that opened it (HttpOnly: the pages' scripts cannot read it)."""
@@ -36,25 +39,35 @@ _PAGE = """<!doctype html><meta charset="utf-8"><title>Dailies · review link</t
 
 def links() -> GuestLinks:
     from components.runtime import studio
+    from dailies.review.guests import GuestLinks
 
     return GuestLinks(studio().store)
+
+
+def holds_guest_cookie(cookies: Mapping[str, str]) -> bool:
+    """Whether this browser opened a guest link (cheap: asked by every run of the workbench before anything)."""
+    secret = cookies.get(COOKIE)
+    return isinstance(secret, str) and bool(secret)  # (a test harness's stand-in cookies hold no text)
 
 
 def guest_link(cookies: Mapping[str, str]) -> GuestLink | GuestRefused | None:
     """What this browser's guest cookie opens: the live link, the refusal (revoked, expired, unknown), or None
     when it holds no guest cookie (it is not a guest)."""
-    secret = cookies.get(COOKIE)
-    if not isinstance(secret, str) or not secret:  # (a test harness's stand-in cookies hold no text)
+    from dailies.review.guests import GuestRefused
+
+    if not holds_guest_cookie(cookies):
         return None
     try:
-        return links().open(secret)
+        return links().open(cookies[COOKIE])
     except GuestRefused as refused:
         return refused
 
 
 def guest_may_load(cookies: Mapping[str, str], take_id: str) -> bool:
     """Whether a guest's cookie opens a live link showing `take_id` (the media route's check for guests)."""
-    found = guest_link(cookies)
+    from dailies.review.guests import GuestLink
+
+    found = guest_link(cookies) if holds_guest_cookie(cookies) else None
     return isinstance(found, GuestLink) and found.scope.allows(take_id)
 
 
@@ -75,6 +88,8 @@ async def open_guest_link(request: Request) -> Response:
     wait = _guesses.wait(client, time.monotonic())
     if wait > 0:
         return _refused(f"Too many wrong review links: try again in {math.ceil(wait)} s.", 429)
+    from dailies.review.guests import GuestRefused
+
     secret = request.query_params.get("t") or ""
     try:
         link = links().open(secret)

@@ -24,7 +24,7 @@ from components.text import plain
 from dailies.errors import RequestRefused
 from dailies.jobs import Job
 from dailies.review import Author, ReviewDesk, State
-from dailies.review.guests import GuestLink, GuestRefused
+from dailies.review.guests import GuestLink
 from dailies.reviews import ReviewBook
 
 GUEST_NAME = "guest_name_input"
@@ -34,19 +34,16 @@ DECISIONS = {State.APPROVED: ("Approve", ":material/check_circle:"),
 PREFIX = "guest: "
 
 
-def guest_view() -> bool:
-    """Show the guest view when this browser holds a guest link's cookie; True when it did (then nothing else of
-    the app may run), False for everyone else."""
+def guest_view() -> None:
+    """The view of the guest link this browser holds (`workbench.py` stops the run after it): its review, or
+    why the link opens nothing now."""
     found = guest_link(st.context.cookies)
-    if found is None:
-        return False
     st.title("Review")
-    if isinstance(found, GuestRefused):
-        st.error(plain(found), icon=":material/link_off:")
+    if not isinstance(found, GuestLink):  # revoked, expired, unknown (or no cookie at all: nothing to show)
+        st.error(plain(found or "This review link is not valid."), icon=":material/link_off:")
         st.caption(f"[Forget this link in this browser]({GUEST_LEAVE_ROUTE})")
-        return True
+        return
     _review(found)
-    return True
 
 
 def _ordered(link: GuestLink) -> list[Job]:
