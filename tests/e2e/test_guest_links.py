@@ -1,6 +1,6 @@
 """Guest links in Chromium, on an app reachable from the LAN (`dailies.lan`, an access token for the team).
 
-The organiser signs in, opens a review round and makes a guest link naming the LAN name; a second browser
+The organiser signs in, starts a review round and makes a guest link naming the LAN name; a second browser
 context holding nothing but that link opens it from `dailies.lan` without the team's sign-in and sees the
 round's two takes and nothing else: no sidebar, no pages (`/history`, `/settings` show the guest view, not
 the workbench), no third take by its id in the address or by its file; the guest types a name, notes a
@@ -23,7 +23,6 @@ from running_app import CHROMIUM, CHROMIUM_ARGS, RunningApp, port_of, start_stre
 from dailies.media import MediaLibrary
 from dailies.review import ReviewDesk
 from dailies.review.guests import GuestLinks
-from dailies.reviews import ReviewBook
 from dailies.store import JobStore
 from tests.review_fixtures import store_take, tiny_video
 from tests.until import wait_until
@@ -47,20 +46,19 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def lan_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApp, list[str], str]]:
-    """The app on every interface, reached as `dailies.lan` with a team token; three takes, a round on two."""
+def lan_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApp, list[str]]]:
+    """The app on every interface, reached as `dailies.lan` with a team token, holding three takes."""
     home = tmp_path_factory.mktemp("guests")
     store = JobStore(home / "jobs.json")
     media = MediaLibrary(home / "media")
     video = tiny_video(home / "source.mp4", fps=24, frames=48)
     takes = [store_take(store, media, video, prompt).id for prompt in PROMPTS]
-    round_id = ReviewBook(store).start(takes[:2], title="Which kite", blind=False).id
     store.close()
     log = home.parent / f"{home.name}.log"
     process, url = start_streamlit(home, log, "--server.address", "0.0.0.0",
                                    env={"DAILIES_ACCESS_TOKEN": ACCESS, "DAILIES_ALLOWED_HOSTS": LAN})
     try:
-        yield RunningApp(url, home, log), takes, round_id
+        yield RunningApp(url, home, log), takes
     finally:
         stop_app(process)
 
@@ -77,13 +75,21 @@ def status_of(page, path: str) -> int:
                          ".then(r => r.status)", path)
 
 
-def make_link(page, app: RunningApp, round_id: str) -> str:
-    """The organiser (signed in on loopback) makes a 1-day guest link to the round, naming the LAN name."""
+def make_link(page, app: RunningApp, takes: list[str]) -> tuple[str, str]:
+    """The organiser (signed in on loopback) starts a labelled round on two takes, as History's "Review 2" does,
+    and makes a 1-day guest link to it; the link and the round's id."""
     page.goto(f"{app.url}/access")
     page.get_by_label("Access token").fill(ACCESS)
     page.get_by_role("button", name="Sign in").click()
-    page.goto(f"{app.url}/review?round={round_id}")
+    page.goto(f"{app.url}/review?takes={','.join(takes)}")
     wait_for_run(page)
+    page.get_by_role("textbox", name="Title").fill("Which kite")
+    page.get_by_text("Blind: shuffle per reviewer").click()
+    wait_for_run(page)
+    page.get_by_role("button", name="Start the round").click()
+    wait_for_run(page)
+    page.get_by_text("2 takes · labelled").wait_for()
+    round_id = re.search(r"round=(rev_[A-Za-z0-9_]+)", page.url).group(1)
     panel = page.locator("[class*='st-key-guest_links_round_']")
     panel.get_by_text("Guest links", exact=True).click()
     wait_for_run(page)
@@ -95,16 +101,16 @@ def make_link(page, app: RunningApp, round_id: str) -> str:
     wait_for_run(page)
     link = panel.locator("[data-testid='stCode']").inner_text().strip()
     assert link.startswith(f"http://{LAN}:{port_of(app.url)}/guest?t="), link
-    return link
+    return link, round_id
 
 
 def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, chromium, screenshots: Path) -> None:
-    app, takes, round_id = lan_app
+    app, takes = lan_app
     lan = f"http://{LAN}:{port_of(app.url)}"
     organiser_context, organiser = new_context(chromium)
     guest_context, guest = new_context(chromium)
     try:
-        link = make_link(organiser, app, round_id)
+        link, round_id = make_link(organiser, app, takes[:2])
         assert link.split("t=", 1)[1] not in app.log.read_text(), "the secret is in the server's log"
         stored = (app.home / "jobs.journal").read_text()
         assert link.split("t=", 1)[1] not in stored, "the secret is stored in clear"

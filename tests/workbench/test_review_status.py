@@ -129,3 +129,22 @@ def test_a_board_shows_which_shots_picks_are_approved_and_shares_them(open_page,
     no_exception(at)
     [made] = GuestLinks(shared.store).of_scope("board", board_id)
     assert made.scope.takes == frozenset({take}), "a board's link shows its picked takes"
+
+
+def test_only_a_rounds_organiser_shares_it_with_guests(open_page, studio_of) -> None:
+    from components.review_round import ORGANISER_SECRETS
+    from dailies.reviews import ReviewBook
+
+    open_page("generate.py")
+    shared = studio_of()
+    jobs = [seed(shared.store, prompt) for prompt in ("a kite", "a boat")]
+    started = ReviewBook(shared.store).start([job.id for job in jobs], title="Which kite")
+    reviewer = no_exception(open_page("review.py", {"round": started.id}))
+    assert not [e for e in reviewer.expander if e.label == "Guest links"], "a reviewer with the round's link"
+
+    at = open_page("generate.py")
+    at.session_state[ORGANISER_SECRETS] = {started.id: started.organiser_secret}
+    at.query_params["round"] = started.id
+    at.switch_page("pages/review.py")
+    at = no_exception(at.run())
+    assert [e for e in at.expander if e.label == "Guest links"], "the organiser (by the organiser link)"
