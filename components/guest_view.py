@@ -52,6 +52,20 @@ def _ordered(link: GuestLink) -> list[Job]:
     return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
 
+def _shots(link: GuestLink) -> dict[str, str]:
+    """A board's takes by the name of their shot (`Shot 2`), so that a guest reviews a scene, not numbers."""
+    if link.scope.kind != "board":
+        return {}
+    from components.storyboard_view import storyboards
+    from dailies.errors import ValidationError
+
+    try:
+        board = storyboards().get(link.scope.id)
+    except ValidationError:  # the board was deleted since: its takes are still the link's
+        return {}
+    return {take: shot.name for shot in board.shots for take in shot.takes}
+
+
 def _blind(link: GuestLink) -> bool:
     """A blind round's guests see no prompts or models, as its reviewers do."""
     if link.scope.kind != "round":
@@ -73,11 +87,11 @@ def _decide(take: str, decision: State) -> None:
         st.session_state["guest_problem"] = str(exc)
 
 
-def _take(job: Job, number: int, *, blind: bool, named: bool) -> None:
+def _take(job: Job, number: int, *, blind: bool, named: bool, shot: str = "") -> None:
     shared = studio()
     approval = ReviewDesk(shared.store, shared.media).approval(job.id)
     with st.container(border=True, key=f"guest_take_{number}"):
-        st.markdown(f"**Take {number}**")
+        st.markdown(f"**Take {number}**" + (f" · {plain(shot)}" if shot else ""))
         status_badge(job.id)
         url = media_url(job) if job.has_video else None
         if url:
@@ -113,7 +127,10 @@ def _review(link: GuestLink) -> None:
         st.caption(f"Reviewing as **{plain(st.session_state[NAME])}** (a name, not a sign-in)")
     else:
         st.info("Type your name to write notes and decide.", icon=":material/badge:")
-    jobs, blind = _ordered(link), _blind(link)
+    jobs, blind, shots = _ordered(link), _blind(link), _shots(link)
+    if shots:  # a board's takes in the order of its shots
+        order = list(shots)
+        jobs.sort(key=lambda job: order.index(job.id) if job.id in order else len(order))
     numbers = {job.id: n for n, job in enumerate(jobs, start=1)}
     asked = st.query_params.get("take")
     if asked is not None:
@@ -123,7 +140,7 @@ def _review(link: GuestLink) -> None:
         jobs = [job for job in jobs if job.id == asked]
     with st.grid(min(3, max(1, len(jobs))), gap="small"):
         for job in jobs:
-            _take(job, numbers[job.id], blind=blind, named=named)
+            _take(job, numbers[job.id], blind=blind, named=named, shot=shots.get(job.id, ""))
 
 
 def _when(at: float) -> str:

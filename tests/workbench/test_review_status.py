@@ -3,6 +3,8 @@ each shot's picked take, all read from `ReviewDesk.statuses` (decisions made thr
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from page_helpers import no_exception
 
@@ -148,3 +150,42 @@ def test_only_a_rounds_organiser_shares_it_with_guests(open_page, studio_of) -> 
     at.switch_page("pages/review.py")
     at = no_exception(at.run())
     assert [e for e in at.expander if e.label == "Guest links"], "the organiser (by the organiser link)"
+
+
+def guest_page(secret: str) -> None:
+    from components.guest_access import links
+    from components.guest_view import _review
+
+    _review(links().open(secret))
+
+
+def test_a_boards_guest_sees_its_takes_by_shot_in_shot_order_and_no_other(open_page, studio_of) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dailies.review.guests import GuestLinks
+    from dailies.storyboard import Storyboards
+
+    open_page("generate.py")
+    shared = studio_of()
+    landing, opening, outside = (seed(shared.store, prompt) for prompt in ("the kite lands", "the kite lifts off",
+                                                                          "another film"))
+    boards = Storyboards(shared)
+    board = boards.add_shot(boards.add_shot(boards.create("Kite").id).id)
+    board.shots[0] = dataclasses.replace(board.shots[0], name="Opening", takes=[opening.id])  # as launches add them
+    board.shots[1] = dataclasses.replace(board.shots[1], name="Landing", takes=[landing.id])
+    boards.save(board)
+    link = GuestLinks(shared.store).create("board", board.id, [opening.id, landing.id], made_by="Olga", life_s=3600)
+
+    at = no_exception(AppTest.from_function(guest_page, args=(link.secret,), default_timeout=30).run())
+    titles = [str(m.value) for m in at.markdown if str(m.value).startswith("**Take")]
+    assert titles == ["**Take 1** · Opening", "**Take 2** · Landing"]
+    assert not any("another film" in str(c.value) for c in at.caption)
+    at.text_input(key="guest_name_input").input("Gil").run()
+    at.button(key="guest_decide_approved_2").click().run()
+    approval = ReviewDesk(shared.store, shared.media).approval(landing.id)
+    assert approval["status"] == "approved" and approval["reviewers"][0]["author"] == "guest: Gil"
+
+    at.query_params["take"] = outside.id
+    at = no_exception(at.run())
+    assert [e.value for e in at.error] == ["That take is not part of this review."]
+    assert not [m for m in at.markdown if str(m.value).startswith("**Take")]
