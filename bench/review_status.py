@@ -27,7 +27,7 @@ from bench.pages import finished_jobs
 from bench.report import cli, table, write
 
 ROOT = Path(__file__).resolve().parents[1]
-REPEATS = 7
+REPEATS = 15
 GOAL_SHARE, GOAL_MS = 0.10, 50.0
 
 
