@@ -39,6 +39,8 @@ from components.mounts import (
     ACCESS_ROUTE,
     ENGINE_MOUNT,
     FILES_ROUTE,
+    GUEST_LEAVE_ROUTE,
+    GUEST_ROUTE,
     HOOKS_ROUTE,
     PIPELINE_ENDPOINTS,
     REVIEW_ENDPOINTS,
@@ -223,6 +225,8 @@ app = st.App(
         Mount(ENGINE_MOUNT, app=_engine_app),
         Route(FILES_ROUTE, _later("components.runtime", "serve_media_file")),
         Route(ACCESS_ROUTE, _later("components.access", "access_page"), methods=["GET", "POST"]),
+        Route(GUEST_ROUTE, _later("components.guest_access", "open_guest_link"), methods=["GET"]),
+        Route(GUEST_LEAVE_ROUTE, _later("components.guest_access", "leave_guest_view"), methods=["GET"]),
         Route(HOOKS_ROUTE, _later("components.webhook_route", "receive_webhook"), methods=["POST"]),
         *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
           for path, name, methods in PIPELINE_ENDPOINTS),

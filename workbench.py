@@ -3,12 +3,18 @@
 import streamlit as st
 
 from components.access import require_access
+from components.guest_access import holds_guest_cookie
 from components.identity import current_person, require_sign_in
 from components.runtime import studio
 from components.sidebar import render_sidebar, render_status
 from components.store_notice import store_errors_shown
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
+if holds_guest_cookie(st.context.cookies):  # a browser that opened a guest link: its review and nothing else,
+    from components.guest_view import guest_view  # on every path
+
+    guest_view()
+    st.stop()
 require_access()  # bound beyond loopback: nothing below runs until this browser has signed in
 require_sign_in()  # with [auth] in secrets: nothing below runs until the person signs in and is allowed
 studio().person = current_person  # every job records who launched it

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.guest_links import guest_links_panel
 from components.job_card import job_card
 from components.runtime import studio
 from components.text import plain
 from dailies.compare import MAX_TAKES, MIN_TAKES, takes_param
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobStatus
+from dailies.review.guests import playlist_id
 
 
 def selected_actions(job_ids: list[str]) -> None:
@@ -48,6 +50,8 @@ def selected_actions(job_ids: list[str]) -> None:
             st.session_state["delete_pending"] = list(job_ids)
     if st.session_state.get("delete_pending") == list(job_ids):
         confirm_delete(job_ids)
+    if playable:  # the selection as a playlist a guest can review
+        guest_links_panel("takes", playlist_id(playable), playable, key="history_playlist", listed="takes")
     if len(jobs) == 1:
         job_card(jobs[0], key=f"h_{jobs[0].id}")
     elif jobs:

@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from components.access import media_allowed
 from components.boundary import host_policy
+from components.guest_access import guest_may_load
 from components.mounts import FILES_PREFIX, wait_for_start
 from dailies.bucket import BucketError
 from dailies.config import Environment, host_of
@@ -162,9 +163,9 @@ async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     if not host_allowed(request):
         return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
-    if not media_allowed(request):
-        return JSONResponse({"error": "sign in first (DAILIES_ACCESS_TOKEN)"}, status_code=401)
     job_id = request.path_params["job_id"]
+    if not media_allowed(request) and not guest_may_load(request.cookies, job_id):  # a guest: its link's takes only
+        return JSONResponse({"error": "sign in first (DAILIES_ACCESS_TOKEN)"}, status_code=401)
     name = request.path_params["name"]
     try:
         if not _FILE_NAME.match(name):

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components.job_card import waiting_line
+from components.review_status import status_badge
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.batch import shortened
@@ -179,6 +180,7 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
     with st.container(border=True, key=f"take_{job.id}"):
         st.markdown(f"**Take {chr(65 + position)}**" if blind else f"**{plain(label(job))}**")
         if job.status == "completed" and job.has_video:
+            status_badge(job.id)
             st.video(media_url(job), alt=f"Take {position + 1}")
         elif job.status is JobStatus.WAITING:
             st.info(plain(waiting_line(job, studio().clock())), icon=":material/pending:")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.history_actions import selected_actions
 from components.refresh import refresh_every, settle, store_busy
+from components.review_status import LABELS, review_statuses
 from components.runtime import NO_PICTURE, media_url, studio, team_models, team_tags
 from dailies.history import (
     NOBODY,
@@ -18,6 +19,7 @@ from dailies.history import (
     stars,
 )
 from dailies.jobs import JobKind, JobStatus
+from dailies.review import INITIAL
 
 shared = studio()
 st.title("History")
@@ -38,6 +40,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                                key="f_provider")
     statuses = st.multiselect("Status", [str(s) for s in JobStatus], key="f_status",
                               format_func=lambda s: JobStatus(s).label)
+    reviewed = st.multiselect("Review status", list(LABELS), key="f_review", format_func=LABELS.get,
+                              help="Where each take is in review: decisions made on its notes panel, in a review "
+                                   "link, or through the API")
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
     models = st.multiselect("Model", team_models(shared.store.version), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")
@@ -57,6 +62,9 @@ def table(was_live: bool) -> None:
     since, until = (*dates, None, None)[:2] if dates else (None, None)
     shown = filter_frame(frame, statuses=statuses, kinds=kinds, models=models, since=since, until=until, text=text,
                          tags=tags, ratings=ratings, picked=PICKED[picked], people=people, providers=providers)
+    review = review_statuses()  # one read of the decisions per store version, for every row
+    if reviewed:
+        shown = shown[shown.index.map(lambda take: review.get(take, INITIAL)).isin(reviewed)]
     left, middle, right = st.columns(3)
     left.metric("Jobs", f"{len(shown):,}", help=f"{len(frame):,} in all")
     middle.metric("Spend", f"${shown['cost'].sum():,.2f}")
@@ -68,6 +76,8 @@ def table(was_live: bool) -> None:
     rows = page_of(shown, page)
     rows["thumbnail"] = [(media_url(job, "thumbnail") if (job := shared.store.get(i)) else None) or NO_PICTURE
                          for i in rows.index]
+    rows.insert(list(rows.columns).index("picked") + 1 if "picked" in rows.columns else len(rows.columns), "review",
+                [LABELS[review.get(i, INITIAL)] for i in rows.index])
     event = st.dataframe(
         rows,
         key=f"history_table_{page}",
@@ -83,6 +93,7 @@ def table(was_live: bool) -> None:
             "picked": st.column_config.CheckboxColumn("Picked"),
             "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
             "status": st.column_config.TextColumn("Status"),
+            "review": st.column_config.TextColumn("Review", help="The take's review status"),
             "why": st.column_config.TextColumn("Why", width=260,
                                                help="What a take waits for before it is sent, or why it failed"),
             "kind": st.column_config.TextColumn("Kind"),

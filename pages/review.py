@@ -7,6 +7,7 @@ starts a round: `?group=ID` (a Variants grid) or `?takes=id1,id2` (History's sel
 
 import streamlit as st
 
+from components.guest_links import guest_links_panel
 from components.identity import NAME, current_person, signed_in_as
 from components.review_round import ORGANISER_SECRETS, book, choose_pair, score_tile, show_organiser_link, take_label
 from components.runtime import studio
@@ -126,6 +127,10 @@ else:
     st.text_input("Share this link with the reviewers", f"{st.context.url}?round={found.id}", disabled=True,
                   key=f"rv_link_{found.id}")  # keyed by round: a widget's kept value would show another round's
     show_organiser_link(found.id)
+    held = st.session_state.get(ORGANISER_SECRETS, {}).get(found.id, "")
+    if found.organised_by(secret=held, signed_in=signed_in_as() or ""):  # sharing beyond the team: the organiser's
+        guest_links_panel("round", found.id, [t for t in found.takes if (j := shared.store.get(t)) and j.has_video],
+                          key=f"round_{found.id}")
     reviewer = current_person()
     if not reviewer:
         ask_name()

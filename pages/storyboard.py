@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from components.guest_links import guest_links_panel
 from components.library_picker import library_picker
 from components.prompt_form import count_of
 from components.refresh import refresh_every, settle
+from components.review_status import status_badge, status_of
 from components.runtime import media_url, studio
 from components.storyboard_view import (
     HANDOFF_PATHS,
@@ -59,6 +61,19 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         if st.button("Delete this board", type="primary", key="sb_delete_board"):
             boards.delete(board.id)
             st.rerun()
+
+
+
+def board_takes() -> list[str]:
+    """What a guest link to the board shows: each shot's picked take, else its finished takes."""
+    shown: list[str] = []
+    for state in boards.states(board):
+        done = [job.id for job in state.takes if job.status == "completed" and job.has_video]
+        shown += [state.shot.picked] if state.shot.picked in done else done
+    return shown
+
+
+guest_links_panel("board", board.id, board_takes(), key=f"board_{board.id}")
 
 with st.expander("Style: applied to every shot's prompt", expanded=not board.style.text()):
     with st.form(f"sb_style_{board.id}", border=False):
@@ -135,11 +150,19 @@ def board_body(was_live: bool) -> None:
         if not missing:
             handoff_downloads(current)
 
+    picks = [state.shot.picked for state in states if state.shot.picked]
+    if picks:
+        signed_off = sum(status_of(take) in ("approved", "final") for take in picks)
+        st.caption(f"Review: {signed_off} of {len(states)} shots' picked takes approved or final")
     with st.container(height=SHOTS_HEIGHT, key="sb_shots"):
         for position, state in enumerate(states):
             if position:
                 cut_line(cuts[position - 1], current.shots[position - 1].name, state.shot.name)
             with st.container(border=True, key=f"sb_shot_{state.shot.id}"):
+                if state.shot.picked:
+                    with st.container(horizontal=True, vertical_alignment="center", key=f"sb_review_{state.shot.id}"):
+                        st.caption("Picked take's review:")
+                        status_badge(state.shot.picked)
                 shot_editor(current, state, position, can_extend=caps.extend, seconds=caps.seconds)
                 shot_takes(current, state)
         st.button("Add a shot", icon=":material/add:", key="sb_add", on_click=boards.add_shot, args=(board_id,))

@@ -37,7 +37,7 @@ def test_a_guest_link_opens_its_scope_until_it_expires_or_is_revoked(tmp_path: P
     with pytest.raises(GuestRefused, match="expired"):
         links.open(other.secret)
     links.revoke(link.id)
-    with pytest.raises(GuestRefused, match="withdrawn"):
+    with pytest.raises(GuestRefused, match="was revoked"):
         links.open(link.secret)
     assert [(g.id, g.state(clock.now)) for g in links.of_scope("round", "rev_1")] == [(link.id, "revoked")]
 

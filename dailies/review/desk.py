@@ -134,6 +134,11 @@ class ReviewDesk:
         self.take(take_id)
         return self.approvals.decide(take_id, decision, author, text)
 
+    def statuses(self) -> dict[str, str]:
+        """Every decided take's status in one read of the decisions (a take not in it is `in_review`): what
+        History's column and filter, the grids' badges and the storyboard read, once per store version."""
+        return {take: str(state) for take, state in self.approvals.statuses().items()}
+
     def approval(self, take_id: str) -> dict[str, Any]:
         """The take's status, each reviewer's latest decision (side by side) and the history, as plain data."""
         history = self.approvals.history(take_id)

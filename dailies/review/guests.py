@@ -23,7 +23,7 @@ from dailies.errors import RequestRefused, ValidationError
 from dailies.review.ids import new_id
 from dailies.review.text import MAX_NAME, plain_text
 
-__all__ = ["GUESTS_TABLE", "MAX_LIFE_S", "GuestLink", "GuestLinks", "GuestRefused", "Scope"]
+__all__ = ["GUESTS_TABLE", "LIVES", "MAX_LIFE_S", "GuestLink", "GuestLinks", "GuestRefused", "Scope", "playlist_id"]
 
 GUESTS_TABLE = "review_guest_links"
 MAX_LIFE_S = 30 * 24 * 3600.0
@@ -31,6 +31,14 @@ MAX_LIFE_S = 30 * 24 * 3600.0
 Kind = Literal["round", "board", "takes"]
 KINDS: tuple[str, ...] = ("round", "board", "takes")
 MAX_TAKES = 500
+LIVES: dict[str, float] = {"1 day": 86400.0, "7 days": 7 * 86400.0, "30 days": MAX_LIFE_S}
+"""The lives the pages offer for a new link (the core takes any up to `MAX_LIFE_S`)."""
+
+
+def playlist_id(takes: Iterable[str]) -> str:
+    """A playlist's id: the same takes in any order are the same playlist, so its links list together."""
+    joined = "\n".join(sorted({str(t) for t in takes}))
+    return "playlist_" + hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 class GuestRefused(RequestRefused):
@@ -113,7 +121,7 @@ class GuestLinks:
                 link = GuestLink.from_record(key, data)
                 state = link.state(self._clock())
                 if state == "revoked":
-                    raise GuestRefused("This review link was withdrawn by whoever shared it.")
+                    raise GuestRefused("This link was revoked by whoever shared it: ask them for a new one.")
                 if state == "expired":
                     raise GuestRefused("This review link has expired; ask for a new one.")
                 return link
@@ -124,6 +132,11 @@ class GuestLinks:
         if self._table.get(link_id) is None:
             raise ValidationError(f"No guest link {link_id!r}.", field="link")
         self._table.set(link_id, revoked_at=self._clock())
+
+    def made(self, kind: str) -> list[GuestLink]:
+        """Every link made for a kind of scope (all playlists, say), newest first."""
+        found = [GuestLink.from_record(k, v) for k, v in self._table.all().items() if v.get("kind") == kind]
+        return sorted(found, key=lambda link: link.created_at, reverse=True)
 
     def of_scope(self, kind: str, scope_id: str) -> list[GuestLink]:
         """The links made for one round, board or playlist, newest first (for the page that made them)."""
