@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import threading
 import time
 import weakref
@@ -90,11 +91,18 @@ def redacted(url: str) -> str:
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
+_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+"""A NUL character as JSON writes it (`\\u0000`, not preceded by an escaped backslash)."""
+
+
 def _dumps(value: Any) -> str:
+    """JSON for a JSONB column. PostgreSQL's text cannot hold U+0000 (a NUL pasted into a prompt would make the
+    write fail), so a NUL is kept as U+FFFD, the replacement character; everything else is kept exactly."""
     try:
-        return orjson.dumps(value).decode()
+        text = orjson.dumps(value).decode()
     except TypeError:  # an int past 64 bits in a provider's raw object
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+    return _NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
 
 
 def _json(value: Any) -> Jsonb:
