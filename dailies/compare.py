@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dailies.jobs import Job
-from dailies.store import JobStore
+from dailies.store_api import Store
 
 __all__ = ["MAX_TAKES", "MIN_TAKES", "Selection", "latest_family", "lineage_takes", "parse_takes", "recent_takes",
            "resolve", "shown_id", "takes_param"]
@@ -55,7 +55,7 @@ class Selection:
     """Playable takes beyond the fourth."""
 
 
-def resolve(store: JobStore, job_ids: Iterable[str]) -> Selection:
+def resolve(store: Store, job_ids: Iterable[str]) -> Selection:
     """Sort the asked-for ids into what plays and what does not, keeping their order."""
     selection = Selection()
     for job_id in job_ids:
@@ -71,7 +71,7 @@ def resolve(store: JobStore, job_ids: Iterable[str]) -> Selection:
     return selection
 
 
-def lineage_takes(store: JobStore, job_id: str) -> list[str]:
+def lineage_takes(store: Store, job_id: str) -> list[str]:
     """The playable takes of a job's lineage, root first, at most four, the job itself always among them."""
     playable = [job.id for job in store.lineage(job_id) if job.has_video]
     if len(playable) > MAX_TAKES and job_id in playable[MAX_TAKES:]:
@@ -79,7 +79,7 @@ def lineage_takes(store: JobStore, job_id: str) -> list[str]:
     return playable[:MAX_TAKES]
 
 
-def latest_family(store: JobStore) -> list[str]:
+def latest_family(store: Store) -> list[str]:
     """What to play when nothing was asked for: the newest remix, extension or edit with its lineage."""
     for job in store.all():
         if job.source_job_id and job.has_video:

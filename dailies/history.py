@@ -15,7 +15,7 @@ import pandas as pd
 
 from dailies.exports import safe_csv
 from dailies.jobs import Job
-from dailies.store import JobStore
+from dailies.store_api import Store
 
 COLUMNS = ("thumbnail", "status", "why", "progress", "kind", "model", "size", "seconds", "cost", "created", "rating",
            "tags", "picked", "prompt", "group", "made_by", "provider", "id")
@@ -49,14 +49,14 @@ class LiveFrame:
 
     Building the table from every job costs about a second at 100,000 jobs; a status change, a
     rating or a new take touches a row or a few. So after the first build only the rows of the
-    jobs changed since (`JobStore.changed_since`) are built again, and the table is a new frame
+    jobs changed since (`Store.changed_since`) are built again, and the table is a new frame
     (never one changed in place: other sessions may be reading the one they were handed).
     """
 
     REBUILD_SHARE = 0.2
     """Above this share of rows changed, building the whole table again is as quick."""
 
-    def __init__(self, store: JobStore, thumb_url: Callable[[Job], str | None] | None = None) -> None:
+    def __init__(self, store: Store, thumb_url: Callable[[Job], str | None] | None = None) -> None:
         self.store = store
         self.thumb_url = thumb_url
         self.version = -1

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from dailies.errors import ValidationError
 from dailies.jobs import Job, JobKind, JobRequest
 from dailies.providers.base import Capabilities
-from dailies.store import JobStore
+from dailies.store_api import Store
 from dailies.validation import READABLE_FORMATS, REFERENCE_SUFFIXES, check_reference_image
 from dailies.videos_spec import SIZES_720P
 
@@ -241,7 +241,7 @@ class Library:
     Thread-safe and process-safe as the store's tables are: every write is one record's fields.
     """
 
-    def __init__(self, store: JobStore, home: Path) -> None:
+    def __init__(self, store: Store, home: Path) -> None:
         self.store = store
         self.folder = Path(home) / "library"
 

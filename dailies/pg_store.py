@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import threading
 import time
 import weakref
@@ -68,6 +69,10 @@ CHANGES_KEPT_S = 24 * 3600.0
 
 CONNECT_TIMEOUT_S = 5
 
+REREAD_TRIES = 5
+"""How often a catch-up reads again a record this process wrote while it was reading (then the next change
+brings it)."""
+
 REOPEN_AFTER_S = 5.0
 """A store that could not open (the database down when the app started) tries again when next used, at most
 this often, so the pages and the tracker carry on by themselves once the database is back."""
@@ -90,11 +95,18 @@ def redacted(url: str) -> str:
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
+_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+"""A NUL character as JSON writes it (`\\u0000`, not preceded by an escaped backslash)."""
+
+
 def _dumps(value: Any) -> str:
+    """JSON for a JSONB column. PostgreSQL's text cannot hold U+0000 (a NUL pasted into a prompt would make the
+    write fail), so a NUL is kept as U+FFFD, the replacement character; everything else is kept exactly."""
     try:
-        return orjson.dumps(value).decode()
+        text = orjson.dumps(value).decode()
     except TypeError:  # an int past 64 bits in a provider's raw object
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+    return _NUL.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
 
 
 def _json(value: Any) -> Jsonb:
@@ -128,7 +140,7 @@ class PostgresStore(SnapshotReads):
         self._write_mark = 0
         self._written: dict[str, int] = {}
         """job id -> `_write_mark` of this process's last write of it: a catch-up that read the database before
-        that write must not show its older record over the newer one (the write's own entry brings it back)."""
+        that write must not show its older record over the newer one; it reads that record again."""
         self._leases: dict[str, tuple[str, float]] = {}  # our own leases as written: job id -> (owner, until)
         self._claims_swept: dict[str, float] = {}
         self._read_only = False
@@ -205,9 +217,11 @@ class PostgresStore(SnapshotReads):
         def configure(conn: psycopg.Connection[Any]) -> None:
             set_json_loads(orjson.loads, conn)
 
+        # `check`: a connection is tried before it is handed out (a round trip on loopback, a fraction of a
+        # millisecond), so the first write after the database came back does not fail on a connection it broke.
         self._pool = ConnectionPool(self.url, min_size=1, max_size=pool_size, open=False, configure=configure,
                                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
-                                    name="dailies-store")
+                                    check=ConnectionPool.check_connection, name="dailies-store")
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
 
     def _load(self) -> None:
@@ -290,22 +304,37 @@ class PostgresStore(SnapshotReads):
         """Apply what the change log says changed since we last looked (the listener does this when told)."""
         self._wait_open()
         with self._catch_lock:
-            mark = self._write_mark
             with self._connection() as conn:  # given back before `_lock` is waited for (a writer holds it)
                 rows = conn.execute("SELECT seq, tbl, key FROM dailies_changes WHERE seq > %s ORDER BY seq",
                                     (self._seq,)).fetchall()
-                if not rows:
-                    return
-                jobs = {key for _, tbl, key in rows if tbl == JOBS_TABLE}
-                docs = {}
-                if jobs:
-                    docs = dict(conn.execute("SELECT id, doc FROM dailies_jobs WHERE id = ANY(%s)", (list(jobs),)))
+            if not rows:
+                return
+            jobs = {key for _, tbl, key in rows if tbl == JOBS_TABLE}
+            left = set(jobs)
+            for _ in range(REREAD_TRIES):
+                if not left:
+                    break
+                left = self._apply_records(left)
             with self._lock:
-                for key in jobs:
-                    if key not in self._pending_ids and self._written.get(key, 0) <= mark:
-                        self._rebuild(key, docs.get(key))
                 self._seq = max(self._seq, int(rows[-1][0]))
             self._bump(jobs)
+
+    def _apply_records(self, keys: set[str]) -> set[str]:
+        """Show the database's records of `keys`; returns those this process wrote meanwhile (what was read may
+        be older than what it wrote), to read again."""
+        mark = self._write_mark
+        with self._connection() as conn:
+            docs = dict(conn.execute("SELECT id, doc FROM dailies_jobs WHERE id = ANY(%s)", (list(keys),)))
+        again: set[str] = set()
+        with self._lock:
+            for key in keys:
+                if key in self._pending_ids:
+                    continue  # the batch reads it back when it ends
+                if self._written.get(key, 0) > mark:
+                    again.add(key)
+                else:
+                    self._rebuild(key, docs.get(key))
+        return again
 
     def _reload(self) -> None:
         """Load every job again (a listener that reconnected may have missed more than the log keeps)."""

@@ -14,7 +14,7 @@ Certainty is said honestly: with fewer than `MIN_REVIEWERS` reviewers the result
 to call"; otherwise the reviewers are resampled (a bootstrap) and the leader is called only when it
 ranks first in at least `CALL_SHARE` of the resamples.
 
-Records live in the store's journal (`JobStore.table`), so they follow the store's rules across
+Records live in the store (`Store.table`: the journal or PostgreSQL), so they follow the store's rules across
 processes: rounds in `review_rounds`, scores and choices in `reviews`, keyed by round, reviewer and
 take (or pair), so no reviewer's write can land on another's record.
 """
@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dailies.errors import ValidationError
-from dailies.store import JobStore
+from dailies.store_api import Store
 
 __all__ = [
     "CALL_SHARE",
@@ -178,7 +178,7 @@ class RoundResults:
 class ReviewBook:
     """The review rounds of one store. Safe to share between threads and processes, like the store."""
 
-    def __init__(self, store: JobStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._rounds = store.table(ROUNDS_TABLE)
         self._reviews = store.table(REVIEWS_TABLE)

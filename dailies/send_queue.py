@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from dailies.errors import APIConnectionError, APIError, RateLimitError, may_have_arrived
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.providers.base import RemoteVideo
-from dailies.store import JobStore
+from dailies.store_api import Store
 
 AT_PROVIDER = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS})
 """Statuses in which a take occupies one of its provider's concurrent slots."""
@@ -90,7 +90,7 @@ class SendQueue:
 
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         send: Callable[[Job], RemoteVideo],
         *,
         limits: Callable[[str], int | None] = lambda _name: None,

@@ -41,7 +41,7 @@ from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, Jo
 from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.send_queue import SendQueue
-from dailies.store import JobStore
+from dailies.store_api import Store
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class Tracker:
 
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         providers: Callable[[str], VideoProvider],
         media: MediaLibrary,
         *,
@@ -168,7 +168,7 @@ class Tracker:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self.owner = JobStore.new_owner()
+        self.owner = store.new_owner()
         """This tracker's name on the jobs it works on (their lease in the store)."""
         self.lease_s = lease_s
         self._next_adoption = 0.0

@@ -114,6 +114,15 @@ def test_the_status_column_follows_the_record(pg_url: str) -> None:
                             ).fetchone()[0] == 1
 
 
+def test_text_is_kept_exactly_and_a_nul_as_the_replacement_character(pg_url: str, opened: list[PostgresStore]) -> None:
+    """PostgreSQL's text cannot hold U+0000: a NUL pasted into a prompt is kept as U+FFFD rather than the take
+    being refused by the database; every other character, and a backslash before "u0000", is kept as written."""
+    store = pg(opened, pg_url)
+    job = store.insert(make_job("a\x00b \u2028 é 🎬 <b> \\u0000 \\\x00", notes="line\nbreak\ttab"))
+    again = pg(opened, pg_url).require(job.id)
+    assert again.prompt == "a\ufffdb \u2028 é 🎬 <b> \\u0000 \\\ufffd" and again.notes == "line\nbreak\ttab"
+
+
 # -- the URL and its password ----------------------------------------------------------------------------
 
 
