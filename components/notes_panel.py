@@ -49,7 +49,7 @@ def _author(key: str) -> Author:
 def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
     """Each reviewer's latest decision side by side, and a button for each decision the status allows."""
     if approval["reviewers"]:
-        st.text("\n".join(f"{d['author']}: {str(d['to']).replace('_', ' ')}" + (f" ({d['text']})" if d.get("text")
+        st.text("\n".join(f"{d['author']}: {str(d['decision']).replace('_', ' ')}" + (f" ({d['text']})" if d.get("text")
                                                                                    else "")
                           for d in approval["reviewers"]))
     status = State(approval["status"])

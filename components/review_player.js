@@ -344,7 +344,7 @@ function build(host, data, setTriggerValue) {
       const b = el("button", { type: "button", "data-role": "note", "data-frame": String(n.frame) });
       const where = n.end_timecode ? `${n.timecode}–${n.end_timecode}` : n.timecode;
       b.append(el("span", { class: "rp-tc" }, where), el("span", { class: "rp-fr" }, ` #${n.frame} `));
-      b.append(el("span", { "data-role": "note-text" }, `${n.author}: ${n.text}`));
+      b.append(el("span", { "data-role": "note-body" }, `${n.author}: ${n.text}`));
       if (n.drawing && n.drawing.length) b.append(el("span", { class: "rp-fr" }, " ✎"));
       if (n.done) b.append(el("span", { class: "rp-fr" }, " (done)"));
       b.addEventListener("click", () => { pauseAll(); setTimeout(() => seekTarget(n.frame), 0); });

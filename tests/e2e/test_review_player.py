@@ -107,10 +107,15 @@ def sign(page: Page, name: str) -> None:
     wait_for_run(page)
 
 
+def show(page: Page, mode: str) -> None:
+    page.locator(".st-key-compare_mode").get_by_text(mode, exact=True).click()
+    wait_for_run(page)
+
+
 def add_note(page: Page, text: str) -> None:
     page.locator("[data-role='note-text']").fill(text)
     page.locator("[data-role='add-note']").click()
-    expect(page.locator("[data-role='notes'] [data-role='note-text']", has_text=text)).to_be_visible()
+    expect(page.locator("[data-role='notes'] [data-role='note-body']", has_text=text)).to_be_visible()
 
 
 @pytest.mark.parametrize(("which", "fps", "tc37"), [("take24", 24.0, "00:00:01:13"), ("take30", 30.0, "00:00:01:07")])
@@ -170,8 +175,6 @@ def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio(revie
         ann.get_by_role("button", name="Approve").click()
         wait_for_run(ann)
         expect(ann.get_by_text("Ann: approved")).to_be_visible()
-        bob.reload()
-        wait_for_run(bob)
         bob.get_by_role("button", name="Request changes").click()
         wait_for_run(bob)
         expect(bob.get_by_text("Bob: changes requested")).to_be_visible()
@@ -216,7 +219,7 @@ def test_compare_modes_frame_step_and_offsets(review_app: ReviewApp, page: Page)
     player = page.locator("[data-testid='review-player']")
     expect(player).to_have_attribute("data-mode", "side")
 
-    page.get_by_role("button", name="Wipe").click()
+    show(page, "Wipe")
     expect(player).to_have_attribute("data-mode", "wipe")
     top = page.locator(f"{VIDEOS}[data-side='1']")
     assert "inset(0px 0px 0px 50%)" in top.evaluate("v => getComputedStyle(v).clipPath")
@@ -229,16 +232,16 @@ def test_compare_modes_frame_step_and_offsets(review_app: ReviewApp, page: Page)
     page.mouse.up()
     assert abs(int(player.get_attribute("data-split")) - 25) <= 1, "the split follows the drag"
 
-    page.get_by_role("button", name="Difference").click()
+    show(page, "Difference")
     expect(player).to_have_attribute("data-mode", "difference")
     assert top.evaluate("v => getComputedStyle(v).mixBlendMode") == "difference"
 
-    page.get_by_role("button", name="Overlay").click()
+    show(page, "Overlay")
     expect(player).to_have_attribute("data-mode", "overlay")
     page.locator("[data-role='opacity']").fill("30")
     assert top.evaluate("v => getComputedStyle(v).opacity") == "0.3"
 
-    page.get_by_role("button", name="Side by side").click()
+    show(page, "Side by side")
     expect(player).to_have_attribute("data-mode", "side")
     page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => v.readyState >= 1)")
     step_to(page, 10, [24.0, 24.0])
