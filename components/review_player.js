@@ -44,10 +44,14 @@ function timecode(frame, base) {
 
 function build(host, data, setTriggerValue) {
   let state = data;
-  const takes = data.takes, target = data.target, mode = data.mode;
+  // numbers as numbers, whatever the transport made of them ("5" + 11 would be "511")
+  const takes = data.takes.map(t => ({ ...t, fps: Number(t.fps), base: Number(t.base), frames: Number(t.frames),
+                                       offset: Number(t.offset) || 0 }));
+  const target = Number(data.target) || 0, mode = data.mode;
   const stacked = mode !== "side" && takes.length >= 2;
   const root = el("div", { class: "rp", "data-testid": "review-player", "data-mode": stacked ? mode : "side",
                            tabindex: "0" });
+  root.dataset.offsets = takes.map(t => t.offset).join(",");
   const stage = el("div", { class: stacked ? "rp-stack" : "rp-row", "data-role": "stage" });
   const videos = [], readouts = [];
   const overlay = svgEl("svg", { class: "rp-overlay", "data-role": "overlay" });

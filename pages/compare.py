@@ -131,8 +131,8 @@ else:
     if len(clips) > 1:
         with st.container(horizontal=True):
             for i, job in enumerate(clips):
-                offsets[i] = int(st.number_input(f"Offset of {job.id} (frames)", min_value=-10_000, max_value=10_000,
-                                                 step=1, key=f"compare_offset_{job.id}",
+                offsets[i] = int(st.number_input(f"Offset of {job.id} (frames)", value=0, min_value=-10_000,
+                                                 max_value=10_000, step=1, key=f"compare_offset_{job.id}",
                                                  help="Show this take this many frames later (or earlier, "
                                                       "negative): for takes that start differently"))
     st.caption("Space or K pause, L play, J back; ← → or , . step a frame; i / o set an in/out range; "
