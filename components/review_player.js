@@ -49,7 +49,7 @@ function build(host, data, setTriggerValue) {
                                        offset: Number(t.offset) || 0 }));
   const target = Number(data.target) || 0, mode = data.mode;
   const stacked = mode !== "side" && takes.length >= 2;
-  const root = el("div", { class: "rp", "data-testid": "review-player", "data-mode": stacked ? mode : "side",
+  const root = el("div", { class: "rp synced", "data-testid": "review-player", "data-mode": stacked ? mode : "side",
                            tabindex: "0" });
   root.dataset.offsets = takes.map(t => t.offset).join(",");
   const stage = el("div", { class: stacked ? "rp-stack" : "rp-row", "data-role": "stage" });
@@ -58,7 +58,7 @@ function build(host, data, setTriggerValue) {
   const saved = svgEl("g", { "data-layer": "saved" }), draft = svgEl("g", { "data-layer": "draft" });
   overlay.append(saved, draft);
   const video = (take, i) => {
-    const v = el("video", { "data-testid": "review-video", "data-side": String(i), src: take.url, preload: "auto",
+    const v = el("video", { "data-testid": "synced-video", "data-side": String(i), src: take.url, preload: "auto",
                             muted: "", playsinline: "" });
     v.muted = true;
     videos.push(v);
@@ -117,14 +117,26 @@ function build(host, data, setTriggerValue) {
   const leadTake = takes[videos.indexOf(lead)];
 
   // -- the control bar ------------------------------------------------------------------------------
-  const bar = el("div", { class: "rp-bar" });
+  const bar = el("div", { class: "rp-bar bar" });
   const btn = (role, label, title) => el("button", { type: "button", "data-role": role, title }, label);
   const back = btn("back", "◀ 1", "One frame back (← or ,)"), play = btn("play", "Play", "Play / pause (Space, L / K)");
   const fwd = btn("fwd", "1 ▶", "One frame forward (→ or .)");
   const frameOut = el("span", { "data-role": "frame", class: "rp-read" });
   const tcOut = el("span", { "data-role": "timecode", class: "rp-read" });
   const inOut = el("span", { "data-role": "in-out", class: "rp-read" });
-  bar.append(back, play, fwd, tcOut, frameOut, inOut);
+  const seek = el("input", { type: "range", min: "0", max: "1000", value: "0", "data-role": "seek", "aria-label": "Seek" });
+  const clock = el("span", { "data-role": "clock", class: "rp-read" }, "0.00s");
+  const speed = el("select", { "data-role": "speed", "aria-label": "Speed" });
+  for (const r of [0.25, 0.5, 1, 1.5, 2]) { const o = el("option", { value: String(r) }, `${r}×`); o.selected = r === 1;
+                                            speed.append(o); }
+  const loopBox = el("input", { type: "checkbox", "data-role": "loop" });
+  const loopLabel = el("label", {}); loopLabel.append(loopBox, document.createTextNode(" Loop"));
+  const shorter = el("select", { "data-role": "shorter", "aria-label": "Shorter clips" });
+  shorter.append(el("option", { value: "hold" }, "hold last frame"), el("option", { value: "loop" }, "loop"));
+  const shorterLabel = el("label", {}, "Shorter clips ");
+  shorterLabel.append(shorter);
+  bar.append(back, play, fwd, seek, tcOut, frameOut, inOut, clock, speed, loopLabel);
+  if (takes.length > 1) bar.append(shorterLabel);
   if (mode === "overlay" && stacked) {
     const label = el("label", {}, "Opacity ");
     const opacity = el("input", { type: "range", min: "0", max: "100", value: String(Math.round(data.opacity * 100)),
@@ -188,56 +200,85 @@ function build(host, data, setTriggerValue) {
                                v.dataset.frame = String(fi); });
     inOut.textContent = inFrame === null ? "" : `in ${inFrame}` + (outFrame === null ? "" : ` · out ${outFrame}`);
     drawSaved(f);
+    showClock();
   };
   // The lead take's frame `f` on every player: each side at f plus its own offset, at the middle of its frame.
-  const seekTarget = f => {
-    const shared = f - offset(lead);
+  // Frame `shared` of the common timeline on every player (each at its own offset; a shorter one holds its last).
+  const seekShared = shared => {
     for (const v of videos) {
       const t = takeOf(v), fi = Math.min(t.frames - 1, Math.max(0, shared + offset(v)));
       v.currentTime = seekTime(t, fi);
     }
     show();
   };
+  const seekTarget = f => seekShared(f - offset(lead));
+  const driver = () => videos.reduce((a, b) => dur(b) > dur(a) ? b : a, videos[0]);
+  // where the common timeline stands: the driving (longest) clip's frame less its offset
+  const sharedFrame = () => { const d = driver(); return frameOf(d) - offset(d); };
+  const wantsLoop = v => dur(driver()) - dur(v) < 0.05 ? loopBox.checked : shorter.value === "loop";
+  const showClock = () => {
+    const d = driver(), t = d.currentTime, len = dur(d);
+    if (len) seek.value = String(Math.round((t / len) * 1000));
+    clock.textContent = `${(t || 0).toFixed(2)}s / ${len.toFixed(2)}s`;
+    root.dataset.leader = String(videos.indexOf(d));
+  };
   const pauseAll = () => {
     playing = false;
     if (shuttle) { clearInterval(shuttle); shuttle = null; }
-    videos.forEach(v => { v.pause(); v.playbackRate = 1; });
+    videos.forEach(v => { v.pause(); v.playbackRate = Number(speed.value); });
     play.textContent = "Play";
     // come to rest on the middle of the frame showing, so a note lands where the eye is
-    setTimeout(() => seekTarget(frameOf(lead)), 0);
+    setTimeout(() => seekShared(sharedFrame()), 0);
   };
+  // Every other clip where the driver's clock says (plus its offset); past its end a shorter one holds its last
+  // frame, or loops if so chosen; never told to play past its end (a browser restarts an ended video from 0).
   const follow = force => {
-    const leadFrames = lead.currentTime * leadTake.fps - offset(lead);
+    const d = driver(), shared = d.currentTime * takeOf(d).fps - offset(d), looping = shorter.value === "loop";
     for (const v of videos) {
-      if (v === lead || !dur(v)) continue;
-      const t = takeOf(v), want = Math.min(dur(v) - END, Math.max(0, (leadFrames + offset(v)) / t.fps));
+      if (v === d || !dur(v)) continue;
+      const len = dur(v), raw = Math.max(0, (shared + offset(v)) / takeOf(v).fps), past = raw >= len - END;
+      const want = past ? (looping ? raw % len : len - END) : raw;
+      v.loop = wantsLoop(v);
       if (force || Math.abs(v.currentTime - want) > 0.1) v.currentTime = want;
-      if (playing && want < dur(v) - END) { if (v.paused) v.play().catch(() => {}); } else if (!v.paused) v.pause();
+      if (playing && !(past && !looping)) { if (v.paused) v.play().catch(() => {}); } else if (!v.paused) v.pause();
     }
   };
   const playAll = rate => {
     if (shuttle) { clearInterval(shuttle); shuttle = null; }
-    if (lead.ended || lead.currentTime >= dur(lead) - END) lead.currentTime = 0;
+    const d = driver();
+    if (d.ended || d.currentTime >= dur(d) - END) d.currentTime = 0;  // the end: play again
     playing = true;
-    videos.forEach(v => { v.playbackRate = rate; });
+    videos.forEach(v => { v.playbackRate = rate; v.loop = wantsLoop(v); });
     follow(true);
-    lead.play().catch(() => {});
+    d.play().catch(() => {});
     play.textContent = "Pause";
   };
-  const step = d => { if (playing || shuttle) pauseAll(); seekTarget(frameOf(lead) + d); };
+  const step = d => { if (playing || shuttle) pauseAll(); seekShared(sharedFrame() + d); };
   const reverse = () => {  // J: a browser does not play backwards, so step back a frame at a time
     if (playing) { playing = false; videos.forEach(v => v.pause()); play.textContent = "Play"; }
     if (shuttle) return;
-    shuttle = setInterval(() => { const f = frameOf(lead); if (f <= 0) { pauseAll(); return; } seekTarget(f - 1); },
+    shuttle = setInterval(() => { const f = sharedFrame(); if (f <= 0) { pauseAll(); return; } seekShared(f - 1); },
                           1000 / leadTake.fps);
   };
-  play.addEventListener("click", () => (playing ? pauseAll() : playAll(1)));
+  play.addEventListener("click", () => (playing ? pauseAll() : playAll(Number(speed.value))));
+  seek.addEventListener("input", () => {
+    const d = driver(), len = dur(d);
+    d.currentTime = Math.min((seek.value / 1000) * len, Math.max(0, len - END));
+    follow(true); show();
+  });
+  speed.addEventListener("change", () => videos.forEach(v => { v.playbackRate = Number(speed.value); }));
+  loopBox.addEventListener("change", () => videos.forEach(v => { v.loop = wantsLoop(v); }));
+  shorter.addEventListener("change", () => follow(true));
   back.addEventListener("click", () => step(-1));
   fwd.addEventListener("click", () => step(1));
-  lead.addEventListener("timeupdate", () => { show(); if (playing) follow(false); });
-  lead.addEventListener("seeked", show);
-  lead.addEventListener("ended", () => { playing = false; videos.forEach(v => v.pause()); play.textContent = "Play"; });
-  videos.forEach(v => v.addEventListener("seeked", show));
+  videos.forEach(v => {
+    v.addEventListener("timeupdate", () => { if (v === driver()) { show(); if (playing) follow(false); } });
+    v.addEventListener("seeked", show);
+    v.addEventListener("ended", () => {
+      if (v !== driver() || loopBox.checked) return;
+      playing = false; videos.forEach(x => x.pause()); play.textContent = "Play"; show();
+    });
+  });
 
   const typing = e => { const t = e.composedPath ? e.composedPath()[0] : e.target;
                         return t && (/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable); };
@@ -246,7 +287,7 @@ function build(host, data, setTriggerValue) {
     const k = e.key;
     if (k === " ") { playing ? pauseAll() : playAll(1); }
     else if (k === "k" || k === "K") pauseAll();
-    else if (k === "l" || k === "L") playAll(playing ? Math.min(4, lead.playbackRate * 2) : 1);
+    else if (k === "l" || k === "L") playAll(playing ? Math.min(4, driver().playbackRate * 2) : 1);
     else if (k === "j" || k === "J") reverse();
     else if (k === "ArrowLeft" || k === ",") step(-1);
     else if (k === "ArrowRight" || k === ".") step(1);
@@ -362,6 +403,7 @@ function build(host, data, setTriggerValue) {
   const ready = [];
   const whenReady = fn => { if (videos.every(v => v.readyState >= 1)) fn(); else ready.push(fn); };
   videos.forEach(v => v.addEventListener("loadedmetadata", () => {
+    v.loop = wantsLoop(v);
     if (videos.every(x => x.readyState >= 1)) { ready.splice(0).forEach(fn => fn()); if (!playing) seekTarget(frameOf(lead)); }
   }));
   let lastSeek = null;

@@ -127,6 +127,7 @@ else:
         mode = st.segmented_control("Show", list(MODES), format_func=MODES.get, default="side",
                                     key="compare_mode") if len(picked) > 1 else "side"
         author = reviewer()
+    slot = st.container()  # the player first on the page, its offsets and key help under it
     offsets = [0] * len(clips)
     if len(clips) > 1:
         with st.container(horizontal=True):
@@ -139,8 +140,9 @@ else:
                "pick a tool to draw on the paused frame; click a note to go to its frame.")
     saved_toast("compare_player")
     try:
-        review_player(clips, key="compare_player", desk=desk, url_of=media_url, author=author,
-                      target=picked.index(target_id), mode=mode or "side", offsets=offsets)
+        with slot:
+            review_player(clips, key="compare_player", desk=desk, url_of=media_url, author=author,
+                          target=picked.index(target_id), mode=mode or "side", offsets=offsets)
     except (RequestRefused, ValueError) as exc:
         st.warning(f"This take cannot be reviewed here: {exc}", icon=":material/videocam_off:")
     target = shared.store.require(target_id)

@@ -28,7 +28,7 @@ from dailies.studio import Studio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-VIDEOS = "[data-testid='review-video']"
+VIDEOS = "[data-testid='synced-video']"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
