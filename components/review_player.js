@@ -180,6 +180,8 @@ function build(host, data, setTriggerValue) {
   const list = el("ol", { class: "rp-notes", "data-role": "notes" });
   root.append(stage, bar, tools, form, list);
   host.append(root);
+  // opaque in the theme's colour: the bar sticks to the bottom of the window, over the players
+  bar.style.background = getComputedStyle(document.querySelector(".stApp") || document.body).backgroundColor;
 
   // -- the clock --------------------------------------------------------------------------------------
   const dur = v => (isFinite(v.duration) && v.duration > 0) ? v.duration : 0;
