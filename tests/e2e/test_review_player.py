@@ -157,6 +157,7 @@ def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio(revie
         sign(ann, "Ann")
         step_to(ann, 12, [24.0])
         ann.locator("[data-tool='rect']").click()
+        ann.locator("[data-role='overlay']").scroll_into_view_if_needed()
         box = ann.locator("[data-role='overlay']").bounding_box()
         assert box is not None
         ann.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
@@ -196,6 +197,7 @@ def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio(revie
         overlay = organiser.locator("[data-role='overlay']").bounding_box()
         assert overlay is not None and abs(width / overlay["width"] - 0.3) < 0.03, "drawn where Ann drew it"
         DOCS.mkdir(exist_ok=True)
+        organiser.eval_on_selector("[data-testid='review-player']", "el => el.scrollIntoView({block: 'start'})")
         organiser.screenshot(path=str(DOCS / "review.png"))
         notes.nth(1).click()
         settle(organiser)
