@@ -45,8 +45,12 @@ function timecode(frame, base) {
 function build(host, data, setTriggerValue) {
   let state = data;
   // numbers as numbers, whatever the transport made of them ("5" + 11 would be "511")
-  const takes = data.takes.map(t => ({ ...t, fps: Number(t.fps), base: Number(t.base), frames: Number(t.frames),
-                                       offset: Number(t.offset) || 0 }));
+  // A take whose file is not on the server (only in the team's bucket) has no frame rate from the core: it plays
+  // by time, kept in step at the rate of a take that has one, and shows no frame numbers.
+  const rate = Number((data.takes.find(t => Number(t.fps) > 0) || {}).fps) || 1000;
+  const takes = data.takes.map(t => { const known = Number(t.fps) > 0;
+    return { ...t, known, fps: known ? Number(t.fps) : rate, base: known ? Number(t.base) : 0,
+             frames: known ? Number(t.frames) : Infinity, offset: Number(t.offset) || 0 }; });
   const target = Number(data.target) || 0, mode = data.mode;
   const stacked = mode !== "side" && takes.length >= 2;
   const root = el("div", { class: "rp synced", "data-testid": "review-player", "data-mode": stacked ? mode : "side",
@@ -186,19 +190,19 @@ function build(host, data, setTriggerValue) {
   // -- the clock --------------------------------------------------------------------------------------
   const dur = v => (isFinite(v.duration) && v.duration > 0) ? v.duration : 0;
   const takeOf = v => takes[videos.indexOf(v)];
-  const frameOf = v => { const t = takeOf(v);
-                         return Math.min(t.frames - 1, Math.max(0, Math.floor(v.currentTime * t.fps + 1e-6))); };
+  const frameOf = v => { const t = takeOf(v), last = t.known ? t.frames - 1 : Math.floor(dur(v) * t.fps);
+                         return Math.min(last, Math.max(0, Math.floor(v.currentTime * t.fps + 1e-6))); };
   const seekTime = (t, f) => (f + 0.5) / t.fps;  // Clock.seek_time
   const offset = v => takeOf(v).offset || 0;
   let playing = false, shuttle = null, inFrame = null, outFrame = null, drafts = [];
 
   const show = () => {
     const f = frameOf(lead);
-    frameOut.textContent = `frame ${f} / ${leadTake.frames - 1}`;
-    tcOut.textContent = timecode(f, leadTake.base);
+    frameOut.textContent = leadTake.known ? `frame ${f} / ${leadTake.frames - 1}` : "frame rate unknown here";
+    tcOut.textContent = leadTake.known ? timecode(f, leadTake.base) : "";
     root.dataset.frame = String(f);
     videos.forEach((v, i) => { const fi = frameOf(v), t = takeOf(v);
-                               if (readouts[i]) readouts[i].textContent = `frame ${fi} · ${timecode(fi, t.base)}`;
+                               if (readouts[i]) readouts[i].textContent = t.known ? `frame ${fi} · ${timecode(fi, t.base)}` : "";
                                v.dataset.frame = String(fi); });
     inOut.textContent = inFrame === null ? "" : `in ${inFrame}` + (outFrame === null ? "" : ` · out ${outFrame}`);
     drawSaved(f);
@@ -208,8 +212,8 @@ function build(host, data, setTriggerValue) {
   // Frame `shared` of the common timeline on every player (each at its own offset; a shorter one holds its last).
   const seekShared = shared => {
     for (const v of videos) {
-      const t = takeOf(v), fi = Math.min(t.frames - 1, Math.max(0, shared + offset(v)));
-      v.currentTime = seekTime(t, fi);
+      const t = takeOf(v), fi = Math.max(0, shared + offset(v));
+      v.currentTime = t.known ? seekTime(t, Math.min(t.frames - 1, fi)) : Math.max(0, Math.min(seekTime(t, fi), dur(v) - END));
     }
     show();
   };

@@ -25,7 +25,7 @@ import streamlit as st
 from components.text import plain
 from dailies.errors import RequestRefused
 from dailies.jobs import Job
-from dailies.review import Author, Note, ReviewDesk
+from dailies.review import Author, Clock, Note, ReviewDesk
 from dailies.review.drawing import PALETTE
 
 __all__ = ["MODES", "Mode", "review_player"]
@@ -51,10 +51,19 @@ class Saved:
     refused: str = ""
 
 
-def _take_data(job: Job, desk: ReviewDesk, url: str, offset: int) -> dict[str, Any]:
-    clock = desk.clock(job.id)
+def _clock(desk: ReviewDesk, job: Job) -> Clock | None:
+    """The take's frames, or None when its video is not on this machine to probe (only in the team's bucket):
+    it still plays, by time, and takes no notes here."""
+    try:
+        return desk.clock(job.id)
+    except (RequestRefused, ValueError, OSError):
+        return None
+
+
+def _take_data(job: Job, clock: Clock | None, url: str, offset: int) -> dict[str, Any]:
     return {"id": job.id, "label": f"{job.kind} · {job.id}", "caption": f"{job.size}", "url": url,
-            "fps": clock.fps, "base": clock.base, "frames": clock.frames, "offset": int(offset)}
+            "fps": clock.fps if clock else None, "base": clock.base if clock else None,
+            "frames": clock.frames if clock else None, "offset": int(offset)}
 
 
 def _note_data(note: Note, desk: ReviewDesk) -> dict[str, Any]:
@@ -89,10 +98,12 @@ def review_player(jobs: Sequence[Job], *, key: str, desk: ReviewDesk, url_of: Ca
         return None
     offsets = list(offsets or [0] * len(jobs))
     lead = jobs[target]
-    takes = [_take_data(job, desk, url_of(job) or "", offsets[i]) for i, job in enumerate(jobs)]
-    notes = [_note_data(note, desk) for note in desk.notes_of(lead.id)]
+    clocks = [_clock(desk, job) for job in jobs]
+    takes = [_take_data(job, clocks[i], url_of(job) or "", offsets[i]) for i, job in enumerate(jobs)]
+    known = clocks[target] is not None
+    notes = [_note_data(note, desk) for note in desk.notes_of(lead.id)] if known else []
     data = {"takes": takes, "target": target, "mode": mode if len(jobs) >= 2 else "side", "opacity": opacity,
-            "notes": notes, "palette": PALETTE, "writable": not desk.approvals.locked(lead.id)}
+            "notes": notes, "palette": PALETTE, "writable": known and not desk.approvals.locked(lead.id)}
     result = _player(key=key, data=data, on_note_change=lambda: None)
     event = getattr(result, "note", None)
     if event is None:
