@@ -131,8 +131,11 @@ function build(host, data, setTriggerValue) {
   const seek = el("input", { type: "range", min: "0", max: "1000", value: "0", "data-role": "seek", "aria-label": "Seek" });
   const clock = el("span", { "data-role": "clock", class: "rp-read" }, "0.00s");
   const speed = el("select", { "data-role": "speed", "aria-label": "Speed" });
-  for (const r of [0.25, 0.5, 1, 1.5, 2]) { const o = el("option", { value: String(r) }, `${r}×`); o.selected = r === 1;
-                                            speed.append(o); }
+  for (const r of ["0.25", "0.5", "1.0", "1.5", "2.0"]) {
+    const o = el("option", { value: r }, `${Number(r)}×`);
+    o.selected = r === "1.0";
+    speed.append(o);
+  }
   const loopBox = el("input", { type: "checkbox", "data-role": "loop" });
   const loopLabel = el("label", {}); loopLabel.append(loopBox, document.createTextNode(" Loop"));
   const shorter = el("select", { "data-role": "shorter", "aria-label": "Shorter clips" });
