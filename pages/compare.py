@@ -67,8 +67,8 @@ def reviewer() -> Author | None:
     person = current_person()
     if person and signed_in_as():
         return Author(person, signed_in=True)
-    name = st.text_input("Your name", key="review_name", value=person or "",
-                         help="Anyone can type a name: it says who wrote the note, nothing more")
+    name = person or st.text_input("Your name", key="review_name",
+                                   help="Anyone can type a name: it says who wrote the note, nothing more")
     try:
         return Author.typed(name) if name.strip() else None
     except RequestRefused:

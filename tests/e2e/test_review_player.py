@@ -264,3 +264,25 @@ def test_compare_modes_frame_step_and_offsets(review_app: ReviewApp, page: Page)
     settle(page)
     page.wait_for_function(f"() => document.querySelector(\"{VIDEOS}[data-side='1']\").dataset.frame === '17'")
     assert frames(page, [24.0, 24.0]) == [12, 17], "the second side runs five frames ahead"
+
+
+def test_compare_with_the_previous_version_then_note_an_in_out_range(review_app: ReviewApp, page: Page) -> None:
+    open_takes(page, review_app, [review_app.remix])
+    page.get_by_role("button", name="Compare with the previous version").click()
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].filter(v => v.readyState >= 1)"
+                           ".length === 2", timeout=60_000)
+    wait_for_run(page)
+    assert page.url.replace("%2C", ",").endswith(f"takes={review_app.take24},{review_app.remix}")
+    # notes (and drawings) go on the newer one, on the right
+    expect(page.locator(f".rp-box:has({VIDEOS}[data-side='1']) [data-role='overlay']")).to_have_count(1)
+    sign(page, "Cy")
+    step_to(page, 20, [24.0, 24.0])
+    page.keyboard.press("i")
+    for _ in range(10):
+        page.keyboard.press("Period")
+    page.keyboard.press("o")
+    expect(page.locator("[data-role='in-out']")).to_have_text("in 20 · out 30")
+    add_note(page, "hold this beat")
+    note = page.locator("[data-role='note']", has_text="Cy: hold this beat")
+    expect(note).to_contain_text("00:00:00:20–00:00:01:06")
+    assert note.get_attribute("data-frame") == "20"
