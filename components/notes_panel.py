@@ -6,7 +6,10 @@ Every rule is `dailies.review.ReviewDesk`'s."""
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from components.identity import current_person, signed_in_as
 from components.runtime import studio
@@ -70,6 +73,17 @@ def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
                 st.rerun()
 
 
+def player_links(job: Job, desk: ReviewDesk) -> None:
+    """The take in the player on Compare, and beside its previous version (a card shown outside the app's
+    pages, as in a unit test, has no Compare page to link to)."""
+    with contextlib.suppress(StreamlitPageNotFoundError):
+        st.page_link("pages/compare.py", label="Review in the player", icon=":material/play_circle:",
+                     query_params={"takes": job.id})
+        if (before := desk.previous(job.id)) is not None:
+            st.page_link("pages/compare.py", label="Compare with the previous version",
+                         icon=":material/difference:", query_params={"takes": f"{before.id},{job.id}"})
+
+
 def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
     """The take's notes in frame order, as text, decisions, the OTIO export and a form for a new note."""
     desk = _desk()
@@ -85,11 +99,7 @@ def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
             if len(stack.takes) > 1:
                 st.caption(f"Version {stack.label(job.id)} of {len(stack.takes)}")
             if key != "compare":
-                st.page_link("pages/compare.py", label="Review in the player", icon=":material/play_circle:",
-                             query_params={"takes": job.id})
-                if (before := desk.previous(job.id)) is not None:
-                    st.page_link("pages/compare.py", label="Compare with the previous version",
-                                 icon=":material/difference:", query_params={"takes": f"{before.id},{job.id}"})
+                player_links(job, desk)
             if notes:
                 st.download_button("Notes as OTIO", lambda: desk.export(job.id, "otio"),
                                    file_name=f"{job.id}-notes.otio", mime="application/json",

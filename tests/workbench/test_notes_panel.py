@@ -33,7 +33,7 @@ def test_a_reviewer_reads_and_pins_notes_on_a_takes_card(open_page, studio_of) -
     at.number_input(key="note_frame_t").set_value(37)
     at.text_area(key="note_text_t").input("hold this beat longer")
     at.text_input(key="note_name_t").input("Ann")
-    at = no_exception(at.button[0].click().run())
+    at = no_exception(next(b for b in at.button if b.label == "Add note").click().run())
     notes = desk.notes_of(job.id)
     assert [(n.frame, n.author, n.text) for n in notes] == [(37, "Ann", "hold this beat longer"),
                                                             (60, "Ben", "[click](https://evil.example) too dark")]
