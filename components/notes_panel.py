@@ -56,7 +56,9 @@ def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
                                                                                    else "")
                           for d in approval["reviewers"]))
     status = State(approval["status"])
-    allowed = [s for s in DECIDE_LABELS if s in TRANSITIONS[status] or (s == status and s in CONCUR)]
+    # where the status may go, and a second reviewer's "also approve" / "also changes" (not "reopen" an open take)
+    allowed = [s for s in DECIDE_LABELS
+               if s in TRANSITIONS[status] or (s == status and s in CONCUR and s != State.IN_REVIEW)]
     why = st.text_input("Why (optional, kept with the decision)", key=f"decide_text_{key}", max_chars=4000)
     if not current_person() and not st.session_state.get("review_name"):
         st.text_input("Your name", key=f"decide_name_{key}",
