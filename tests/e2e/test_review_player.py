@@ -286,3 +286,25 @@ def test_compare_with_the_previous_version_then_note_an_in_out_range(review_app:
     note = page.locator("[data-role='note']", has_text="Cy: hold this beat")
     expect(note).to_contain_text("00:00:00:20–00:00:01:06")
     assert note.get_attribute("data-frame") == "20"
+
+
+def test_j_k_l_and_space_drive_both_sides(review_app: ReviewApp, page: Page) -> None:
+    open_takes(page, review_app, [review_app.take24, review_app.remix])
+    step_to(page, 30, [24.0, 24.0])
+    page.keyboard.press("l")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => !v.paused)")
+    page.keyboard.press("k")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => v.paused)")
+    settle(page)
+    played = frames(page, [24.0, 24.0])
+    assert played[0] == played[1] and played[0] > 30, played
+    page.keyboard.press("j")
+    page.wait_for_function(f"() => +document.querySelector(\"[data-testid='review-player']\").dataset.frame < "
+                           f"{played[0] - 2}")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => !v.paused)")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => v.paused)")
+    settle(page)
+    now = frames(page, [24.0, 24.0])
+    assert now[0] == now[1], now
