@@ -292,7 +292,8 @@ def test_j_k_l_and_space_drive_both_sides(review_app: ReviewApp, page: Page) -> 
     open_takes(page, review_app, [review_app.take24, review_app.remix])
     step_to(page, 30, [24.0, 24.0])
     page.keyboard.press("l")
-    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => !v.paused)")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => !v.paused "
+                           "&& v.currentTime > 36 / 24)")
     page.keyboard.press("k")
     page.wait_for_function(f"() => [...document.querySelectorAll(\"{VIDEOS}\")].every(v => v.paused)")
     settle(page)
