@@ -1,18 +1,30 @@
-"""A take's review notes on its card: the notes as text with their timecodes, its approval status, the
-previous version's open notes, and a small form to pin a note at a frame. No drawing and no seeking here:
-the review page's player does those; this is the minimum a reviewer needs on any card. Every rule is
-`dailies.review.ReviewDesk`'s."""
+"""A take's review notes on its card: the notes as text with their timecodes, its approval status and the
+controls to decide (approve, ask for changes, final, reopen), the previous version's open notes, the notes
+as OTIO for an editor, and a small form to pin a note at a frame. No drawing and no seeking here: the
+player on Compare does those (a link opens the take there, or the take beside its previous version).
+Every rule is `dailies.review.ReviewDesk`'s."""
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from components.identity import current_person, signed_in_as
 from components.runtime import studio
 from components.text import plain
 from dailies.errors import RequestRefused
 from dailies.jobs import Job
-from dailies.review import Author, Note, ReviewDesk
+from dailies.review import TRANSITIONS, Author, Note, ReviewDesk, State
+from dailies.review.approvals import CONCUR
+
+DECIDE_LABELS: dict[State, tuple[str, str]] = {
+    State.APPROVED: ("Approve", ":material/check_circle:"),
+    State.CHANGES_REQUESTED: ("Request changes", ":material/edit_note:"),
+    State.FINAL: ("Mark final", ":material/lock:"),
+    State.IN_REVIEW: ("Reopen", ":material/lock_open:"),
+}
 
 
 def _desk() -> ReviewDesk:
@@ -29,18 +41,72 @@ def note_line(note: Note, desk: ReviewDesk) -> str:
     return f"{where}  {note.author}: {note.text}{done}{replies}"
 
 
-def notes_panel(job: Job, key: str) -> None:
-    """The take's notes in frame order, as text, and a form for a new one (frame number and text)."""
+def _author(key: str) -> Author:
+    """The signed-in person, or the name typed in this panel (anyone can type a name; it grants nothing)."""
+    person = current_person()
+    if person and signed_in_as():
+        return Author(person, signed_in=True)
+    return Author.typed(st.session_state.get(f"decide_name_{key}") or st.session_state.get("review_name") or person)
+
+
+def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
+    """Each reviewer's latest decision side by side, and a button for each decision the status allows."""
+    if approval["reviewers"]:
+        st.text("\n".join(f"{d['author']}: {str(d['decision']).replace('_', ' ')}" + (f" ({d['text']})" if d.get("text")
+                                                                                   else "")
+                          for d in approval["reviewers"]))
+    status = State(approval["status"])
+    # where the status may go, and a second reviewer's "also approve" / "also changes" (not "reopen" an open take)
+    allowed = [s for s in DECIDE_LABELS
+               if s in TRANSITIONS[status] or (s == status and s in CONCUR and s != State.IN_REVIEW)]
+    why = st.text_input("Why (optional, kept with the decision)", key=f"decide_text_{key}", max_chars=4000)
+    if not current_person() and not st.session_state.get("review_name"):
+        st.text_input("Your name", key=f"decide_name_{key}",
+                      help="Anyone can type a name: it says who decided, nothing more")
+    with st.container(horizontal=True):
+        for state in allowed:
+            label, icon = DECIDE_LABELS[state]
+            if st.button(label, icon=icon, key=f"decide_{state}_{key}"):
+                try:
+                    desk.decide(job.id, str(state), _author(key), why or None)
+                except RequestRefused as exc:
+                    st.error(plain(exc), icon=":material/block:")
+                    return
+                st.rerun()
+
+
+def player_links(job: Job, desk: ReviewDesk) -> None:
+    """The take in the player on Compare, and beside its previous version (a card shown outside the app's
+    pages, as in a unit test, has no Compare page to link to)."""
+    with contextlib.suppress(StreamlitPageNotFoundError):
+        st.page_link("pages/compare.py", label="Review in the player", icon=":material/play_circle:",
+                     query_params={"takes": job.id})
+        if (before := desk.previous(job.id)) is not None:
+            st.page_link("pages/compare.py", label="Compare with the previous version",
+                         icon=":material/difference:", query_params={"takes": f"{before.id},{job.id}"})
+
+
+def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
+    """The take's notes in frame order, as text, decisions, the OTIO export and a form for a new note."""
     desk = _desk()
     try:
         clock, notes, approval = desk.clock(job.id), desk.notes_of(job.id), desk.approval(job.id)
     except (RequestRefused, ValueError):
         return  # no readable video here: nothing to pin notes to
     status = approval["status"].replace("_", " ")
-    with st.expander(f"Notes ({len(notes)}) · {status}", icon=":material/sticky_note_2:", key=f"notes_{key}"):
+    with st.expander(f"Notes ({len(notes)}) · {status}", icon=":material/sticky_note_2:", key=f"notes_{key}",
+                     expanded=expanded):
         stack = desk.stack(job.id)
-        if len(stack.takes) > 1:
-            st.caption(f"Version {stack.label(job.id)} of {len(stack.takes)}")
+        with st.container(horizontal=True):
+            if len(stack.takes) > 1:
+                st.caption(f"Version {stack.label(job.id)} of {len(stack.takes)}")
+            if key != "compare":
+                player_links(job, desk)
+            if notes:
+                st.download_button("Notes as OTIO", lambda: desk.export(job.id, "otio"),
+                                   file_name=f"{job.id}-notes.otio", mime="application/json",
+                                   icon=":material/download:", key=f"otio_{key}",
+                                   on_click="ignore")
         if earlier := desk.previous_open_notes(job.id):
             st.caption("Open notes of the previous version")
             st.text("\n".join(note_line(n, desk) for n in earlier))
@@ -48,6 +114,7 @@ def notes_panel(job: Job, key: str) -> None:
             st.text("\n".join(note_line(n, desk) for n in notes))
         else:
             st.caption("No notes yet.")
+        decisions(job, desk, approval, key)
         if approval["locked"]:
             st.info("This take is final: notes are closed until it is reopened.", icon=":material/lock:")
             return

@@ -1,4 +1,5 @@
-"""Compare: any two to four takes played side by side in sync, with the prompts' differences and a take's lineage.
+"""Compare and review: one take, or two to four played in sync (side by side, wipe, difference, overlay), notes at
+exact frames with drawings, the prompts' differences and a take's lineage.
 
 The address holds the selection (`?takes=id1,id2,id3`), so a comparison can be shared; `?job=id`
 opens that job's lineage. History's selection and a Variants grid's picks link here the same way.
@@ -6,9 +7,12 @@ opens that job's lineage. History's selection and a Variants grid's picks link h
 
 import streamlit as st
 
+from components.identity import current_person, signed_in_as
 from components.job_card import seconds_label, status_line
+from components.notes_panel import notes_panel
+from components.review_player import MODES, review_player, saved_toast
 from components.runtime import media_url, studio
-from components.synced_player import Clip, prompt_diff_html, synced_player
+from components.synced_player import prompt_diff_html
 from dailies.choices import RECENT
 from dailies.compare import (
     MAX_TAKES,
@@ -20,7 +24,9 @@ from dailies.compare import (
     shown_id,
     takes_param,
 )
+from dailies.errors import RequestRefused
 from dailies.jobs import Job
+from dailies.review import Author, ReviewDesk
 
 shared = studio()
 st.title("Compare")
@@ -48,6 +54,25 @@ def describe(job_id: str) -> str:
 
 def play_lineage(job_id: str) -> None:
     st.session_state["compare_pick"] = lineage_takes(shared.store, job_id)
+
+
+def with_previous(previous: str, take: str) -> None:
+    """The previous version on the left, this one on the right, notes on this one."""
+    st.session_state["compare_pick"] = [previous, take]
+    st.session_state["compare_target"] = take
+
+
+def reviewer() -> Author | None:
+    """Who writes the notes: the signed-in person, or the name typed here (anyone can type a name)."""
+    person = current_person()
+    if person and signed_in_as():
+        return Author(person, signed_in=True)
+    name = person or st.text_input("Your name", key="review_name",
+                                   help="Anyone can type a name: it says who wrote the note, nothing more")
+    try:
+        return Author.typed(name) if name.strip() else None
+    except RequestRefused:
+        return None
 
 
 if not len(shared.store):
@@ -79,8 +104,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     search = st.text_input("Find older takes", key="compare_search",
                            placeholder="words of a prompt, a note, a tag or an id")
     options = list(dict.fromkeys([*chosen, *searched(shared.store.version, search), *recent(shared.store.version)]))
-    picked = st.multiselect("Takes to play side by side", options, key="compare_pick", format_func=describe,
-                            max_selections=MAX_TAKES, placeholder="Pick two to four takes")
+    picked = st.multiselect("Takes to review or compare", options, key="compare_pick", format_func=describe,
+                            max_selections=MAX_TAKES, placeholder="Pick a take, or two to four")
 st.query_params.pop("job", None)
 st.session_state["compare_last"], st.session_state["compare_link"] = picked, takes_param(picked)
 if picked:
@@ -89,16 +114,48 @@ else:
     st.query_params.pop("takes", None)
 
 clips: list[Job] = [shared.store.require(i) for i in picked]
-if len(clips) < 2:
-    st.info("Pick two to four takes to play side by side: here, from History's selection, from a Variants grid's "
-            "picks, or from a take's lineage below.", icon=":material/compare:")
+desk = ReviewDesk(shared.store, shared.media)  # no state of its own: cheap per run
+if not clips:
+    st.info("Pick a take to review, or two to four to compare: here, from History's selection, from a Variants "
+            "grid's picks, or from a take's lineage below.", icon=":material/compare:")
 else:
-    synced_player([Clip(label=f"{job.kind} · {job.id}", url=media_url(job) or "",
-                        caption=f"{seconds_label(job)} · {job.size}") for job in clips], key="compare")
-    st.subheader("What changed in the prompt")
-    for job in clips[1:]:
-        st.caption(f"{clips[0].id} → {job.id} ({job.kind})")
-        st.html(prompt_diff_html(clips[0].prompt, job.prompt))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        if st.session_state.get("compare_target") not in picked:
+            st.session_state["compare_target"] = picked[0]
+        target_id = st.selectbox("Notes on", picked, key="compare_target", format_func=describe) \
+            if len(picked) > 1 else picked[0]
+        mode = st.segmented_control("Show", list(MODES), format_func=MODES.get, default="side",
+                                    key="compare_mode") if len(picked) > 1 else "side"
+        author = reviewer()
+    slot = st.container()  # the player first on the page, its offsets and key help under it
+    offsets = [0] * len(clips)
+    if len(clips) > 1:
+        with st.container(horizontal=True):
+            for i, job in enumerate(clips):
+                offsets[i] = int(st.number_input(f"Offset of {job.id} (frames)", value=0, min_value=-10_000,
+                                                 max_value=10_000, step=1, key=f"compare_offset_{job.id}",
+                                                 help="Show this take this many frames later (or earlier, "
+                                                      "negative): for takes that start differently"))
+    st.caption("Space or K pause, L play, J back; ← → or , . step a frame; i / o set an in/out range; "
+               "pick a tool to draw on the paused frame; click a note to go to its frame.")
+    saved_toast("compare_player")
+    try:
+        with slot:
+            review_player(clips, key="compare_player", desk=desk, url_of=media_url, author=author,
+                          target=picked.index(target_id), mode=mode or "side", offsets=offsets)
+    except (RequestRefused, ValueError) as exc:
+        st.warning(f"This take cannot be reviewed here: {exc}", icon=":material/videocam_off:")
+    target = shared.store.require(target_id)
+    previous = desk.previous(target.id)
+    if previous is not None and previous.id not in picked:
+        st.button(f"Compare with the previous version ({previous.id})", icon=":material/difference:",
+                  key="compare_previous", on_click=with_previous, args=(previous.id, target.id))
+    notes_panel(target, "compare", expanded=True)
+    if len(clips) > 1:
+        st.subheader("What changed in the prompt")
+        for job in clips[1:]:
+            st.caption(f"{clips[0].id} → {job.id} ({job.kind})")
+            st.html(prompt_diff_html(clips[0].prompt, job.prompt))
 
 if clips:
     st.subheader("Lineage")

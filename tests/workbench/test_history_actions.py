@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from page_helpers import no_exception
 from streamlit.testing.v1 import AppTest
@@ -69,8 +71,8 @@ def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> 
     no_exception(at)
     assert [t.value for t in at.title] == ["Compare"]
     assert set(at.query_params["takes"].split(",")) == siblings
-    player = next(h.value for h in at.html if 'data-testid="synced-video"' in h.value)
-    assert player.count('data-testid="synced-video"') == 2, "two sibling takes of a grid play side by side"
+    (player,) = [e for e in at.get("bidi_component") if e.proto.component_name == "dailies_review_player"]
+    assert len(json.loads(player.proto.json)["takes"]) == 2, "two sibling takes of a grid play side by side"
 
 
 @pytest.mark.slow

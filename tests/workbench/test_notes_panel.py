@@ -33,7 +33,7 @@ def test_a_reviewer_reads_and_pins_notes_on_a_takes_card(open_page, studio_of) -
     at.number_input(key="note_frame_t").set_value(37)
     at.text_area(key="note_text_t").input("hold this beat longer")
     at.text_input(key="note_name_t").input("Ann")
-    at = no_exception(at.button[0].click().run())
+    at = no_exception(next(b for b in at.button if b.label == "Add note").click().run())
     notes = desk.notes_of(job.id)
     assert [(n.frame, n.author, n.text) for n in notes] == [(37, "Ann", "hold this beat longer"),
                                                             (60, "Ben", "[click](https://evil.example) too dark")]
@@ -43,3 +43,40 @@ def test_a_reviewer_reads_and_pins_notes_on_a_takes_card(open_page, studio_of) -
         desk.decide(job.id, decision, Author("Ann"))
     at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
     assert "final" in at.expander[0].label and not at.number_input and "final" in at.info[0].value
+
+
+@pytest.mark.slow
+def test_reviewers_decide_on_the_card_and_the_players_bad_notes_store_nothing(open_page, studio_of) -> None:
+    from components.review_player import save_note
+
+    open_page("generate.py")
+    shared = studio_of()
+    job = shared.submit(JobRequest(prompt="a kite at dusk", model="dailies-preview", size="1280x720", seconds=4))
+    assert shared.tracker.run_until_idle(timeout=90)
+    desk = ReviewDesk(shared.store, shared.media)
+
+    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    assert [b.label for b in at.button if b.label != "Add note"] == ["Approve", "Request changes"]
+    at.text_input(key="decide_name_t").input("Ann")
+    at = no_exception(next(b for b in at.button if b.label == "Approve").click().run())
+    at.text_input(key="decide_name_t").input("Ben")
+    at.text_input(key="decide_text_t").input("the kite is too small")
+    at = no_exception(next(b for b in at.button if b.label == "Request changes").click().run())
+    approval = desk.approval(job.id)
+    assert approval["status"] == "changes_requested"
+    assert [(d["author"], d["decision"]) for d in approval["reviewers"]] == [("Ann", "approved"),
+                                                                            ("Ben", "changes_requested")]
+    assert "Ann: approved\nBen: changes requested (the kite is too small)" in [t.value for t in at.text]
+
+    # What the player sends is checked by the core: a frame past the take, a bad drawing, no author.
+    for event, author, says in [({"frame": 96, "text": "late"}, Author("Ann"), "not in this take"),
+                                ({"frame": 3, "text": "x", "drawing": [{"kind": "blob"}]}, Author("Ann"), "kind"),
+                                ({"frame": 3, "text": "x"}, None, "name"),
+                                ("<script>", Author("Ann"), "not a note")]:
+        saved = save_note(desk, job.id, event, author)
+        assert saved.note is None and says in saved.refused, saved
+    assert desk.notes_of(job.id) == [], "nothing stored"
+    box = [{"kind": "rect", "colour": "red", "box": [0.5, 0.6, 0.2, 0.3]}]
+    saved = save_note(desk, job.id, {"frame": 12, "end_frame": 20, "text": "here", "drawing": box}, Author("Ann"))
+    assert saved.note is not None and (saved.note.frame, saved.note.end_frame) == (12, 20)
+    assert desk.notes_of(job.id)[0].drawing == [{"kind": "rect", "colour": "red", "box": [0.2, 0.3, 0.5, 0.6]}]
