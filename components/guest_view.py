@@ -109,7 +109,7 @@ def _take(job: Job, number: int, *, blind: bool, named: bool, shot: str = "") ->
                     st.button(label, key=f"guest_decide_{decision}_{number}", icon=icon, on_click=_decide,
                               args=(job.id, decision))
         if named:
-            notes_panel(job, key=f"guest_{number}")
+            notes_panel(job, key=f"guest_{number}", guest=Author.typed(st.session_state.get(NAME)))
 
 
 def _review(link: GuestLink) -> None:

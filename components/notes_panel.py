@@ -86,8 +86,12 @@ def player_links(job: Job, desk: ReviewDesk) -> None:
                          icon=":material/difference:", query_params={"takes": f"{before.id},{job.id}"})
 
 
-def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
-    """The take's notes in frame order, as text, decisions, the OTIO export and a form for a new note."""
+def notes_panel(job: Job, key: str, *, expanded: bool = False, guest: Author | None = None) -> None:
+    """The take's notes in frame order, as text, decisions, the OTIO export and a form for a new note.
+
+    `guest`: the panel in a guest link's view, writing as that guest. A guest sees this take's notes only:
+    not the previous version's (a take outside the link's scope), no links into the workbench, and no
+    decisions here (the guest view offers its own two)."""
     desk = _desk()
     try:
         clock, notes, approval = desk.clock(job.id), desk.notes_of(job.id), desk.approval(job.id)
@@ -98,23 +102,24 @@ def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
                      expanded=expanded):
         stack = desk.stack(job.id)
         with st.container(horizontal=True):
-            if len(stack.takes) > 1:
+            if len(stack.takes) > 1 and guest is None:
                 st.caption(f"Version {stack.label(job.id)} of {len(stack.takes)}")
-            if key != "compare":
+            if key != "compare" and guest is None:
                 player_links(job, desk)
             if notes:
                 st.download_button("Notes as OTIO", lambda: desk.export(job.id, "otio"),
                                    file_name=f"{job.id}-notes.otio", mime="application/json",
                                    icon=":material/download:", key=f"otio_{key}",
                                    on_click="ignore")
-        if earlier := desk.previous_open_notes(job.id):
+        if guest is None and (earlier := desk.previous_open_notes(job.id)):
             st.caption("Open notes of the previous version")
             st.text("\n".join(note_line(n, desk) for n in earlier))
         if notes:
             st.text("\n".join(note_line(n, desk) for n in notes))
         else:
             st.caption("No notes yet.")
-        decisions(job, desk, approval, key)
+        if guest is None:
+            decisions(job, desk, approval, key)
         if approval["locked"]:
             st.info("This take is final: notes are closed until it is reopened.", icon=":material/lock:")
             return
@@ -122,12 +127,13 @@ def notes_panel(job: Job, key: str, *, expanded: bool = False) -> None:
             frame = st.number_input(f"Frame (0–{clock.last_frame}, {clock.fps:g} fps)", min_value=0,
                                     max_value=clock.last_frame, step=1, key=f"note_frame_{key}")
             text = st.text_area("Note", max_chars=4000, key=f"note_text_{key}")
-            person = current_person()
-            name = person or st.text_input("Your name", key=f"note_name_{key}",
+            person = None if guest else current_person()
+            name = person or guest or st.text_input("Your name", key=f"note_name_{key}",
                                            help="Anyone can type a name: it says who wrote the note, nothing more")
             if st.form_submit_button("Add note", icon=":material/add_comment:"):
                 try:
-                    author = Author(person, signed_in=True) if person and signed_in_as() else Author.typed(name)
+                    author = (guest if guest else Author(person, signed_in=True) if person and signed_in_as()
+                              else Author.typed(name))
                     made = desk.add_note(job.id, int(frame), text, author)
                 except RequestRefused as exc:
                     st.error(plain(exc), icon=":material/block:")

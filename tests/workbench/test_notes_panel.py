@@ -80,3 +80,40 @@ def test_reviewers_decide_on_the_card_and_the_players_bad_notes_store_nothing(op
     saved = save_note(desk, job.id, {"frame": 12, "end_frame": 20, "text": "here", "drawing": box}, Author("Ann"))
     assert saved.note is not None and (saved.note.frame, saved.note.end_frame) == (12, 20)
     assert desk.notes_of(job.id)[0].drawing == [{"kind": "rect", "colour": "red", "box": [0.2, 0.3, 0.5, 0.6]}]
+
+
+def guest_card(job_id: str, name: str) -> None:
+    from components.notes_panel import notes_panel
+    from components.runtime import studio
+    from dailies.review import Author
+
+    notes_panel(studio().store.require(job_id), "g", guest=Author.typed(name))
+
+
+@pytest.mark.slow
+def test_a_guest_sees_only_this_versions_notes_and_writes_as_the_guest(open_page, studio_of) -> None:
+    """A guest link scoped to v2 must not read v1's notes (v1 is outside its scope), nor be offered
+    decisions or links into the workbench; the guest's note carries the guest's name."""
+    open_page("generate.py")
+    shared = studio_of()
+    first = shared.submit(JobRequest(prompt="a paper boat on a pond", model="dailies-preview", size="1280x720",
+                                     seconds=4))
+    second = shared.submit(JobRequest(prompt="a paper boat on a pond", model="dailies-preview", size="1280x720",
+                                      seconds=4))
+    assert shared.tracker.run_until_idle(timeout=90)
+    desk = ReviewDesk(shared.store, shared.media)
+    desk.add_note(first.id, 12, "the secret ending shows here", Author("Ben"))
+    desk.add_version(second.id, of=first.id)
+    assert [n.text for n in desk.previous_open_notes(second.id)] == ["the secret ending shows here"]
+
+    team = no_exception(AppTest.from_function(card, args=(second.id,), default_timeout=30).run())
+    assert any("the secret ending" in t.value for t in team.text), "the team sees the previous version's notes"
+
+    at = no_exception(AppTest.from_function(guest_card, args=(second.id, "guest: Gil"), default_timeout=30).run())
+    assert not any("the secret ending" in t.value for t in at.text)
+    assert not any("Version" in str(c.value) for c in at.caption)
+    assert [b.label for b in at.button] == ["Add note"], "no decisions, no links: the guest view has its own"
+    at.number_input(key="note_frame_g").set_value(20)
+    at.text_area(key="note_text_g").input("the boat drifts too fast")
+    no_exception(next(b for b in at.button if b.label == "Add note").click().run())
+    assert [(n.frame, n.author) for n in desk.notes_of(second.id)] == [(20, "guest: Gil")]
