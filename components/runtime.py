@@ -26,6 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from components.access import media_allowed
 from components.boundary import host_policy
 from components.mounts import FILES_PREFIX, wait_for_start
+from components.tab_push import TabPush
 from dailies.bucket import BucketError
 from dailies.config import Environment, host_of
 from dailies.errors import ValidationError
@@ -102,6 +103,7 @@ def studio() -> Studio:
         shared = Studio(env, engine_base_url=url, engine_api_key=key,
                         store=open_configured_store(env, background=True, open_within=STORE_OPEN_WITHIN_S))
         shared.start()
+        TabPush(shared.store)  # a change, here or on another server, reaches the open tabs within a second
         _created.append(shared)
         return shared
 

@@ -4,6 +4,7 @@ without the URL's password."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,42 @@ def test_a_take_launched_on_one_server_shows_on_the_others_history(request: pyte
         history.reload()
         expect(jobs_metric(history)).to_have_text("1")
         assert not list((tmp_path / "two").glob("jobs.journal")), "the second server keeps no journal of its own"
+    finally:
+        context.close()
+        stop_app(one)
+        stop_app(two)
+
+
+def test_an_open_history_on_another_server_shows_a_new_take_without_reload(
+        request: pytest.FixtureRequest, tmp_path: Path, browser) -> None:
+    """History open on server B, nothing clicked there: a take launched on server A is pushed to it (A's write,
+    B's LISTEN, B's store, B's tab) well before the idle tab's once-a-minute look would have found it."""
+    database = request.getfixturevalue("pg_url")
+    env = {"DAILIES_DATABASE_URL": database}
+    one, one_url = start_streamlit(tmp_path / "one", tmp_path / "one.log", env=env)
+    two, two_url = start_streamlit(tmp_path / "two", tmp_path / "two.log", env=env)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    try:
+        history = context.new_page()
+        history.goto(f"{two_url}/history")
+        expect(jobs_metric(history)).to_have_text("0")
+        settled(history)
+        history.wait_for_timeout(1_000)  # the tab's first runs (the sidebar's) are over: it is idle
+
+        generate = context.new_page()
+        generate.goto(one_url)
+        generate.get_by_role("textbox", name="Prompt", exact=True).fill("A harbour seen from the other server")
+        store = PostgresStore(database)
+        try:
+            generate.get_by_role("button", name="Generate", exact=True).click()
+            wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
+            written = time.monotonic()
+            expect(jobs_metric(history)).to_have_text("1", timeout=10_000)  # no reload, no click
+            print(f"\nserver B's open History showed the take {time.monotonic() - written:.2f} s after it was "
+                  "in the database")
+        finally:
+            store.close()
     finally:
         context.close()
         stop_app(one)
