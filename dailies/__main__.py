@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from dailies.config import Environment
+from dailies.config import Environment, SettingsFile
 from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, Job, JobRequest, JobStatus
 from dailies.studio import Studio, new_group_id
@@ -225,6 +225,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from dailies.pg_store import redacted
     from dailies.store_copy import copy_store
     from dailies.store_open import open_store
+    from dailies.team_settings import copy_team_settings
 
     env = Environment.load()
     url = args.to or args.from_
@@ -233,12 +234,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     source, target = (journal, database) if args.to else (database, journal)
     try:
         copied = copy_store(source, target)
+        settings = copy_team_settings(database, SettingsFile(env.home / "settings.json"), to_database=bool(args.to))
     finally:
         database.close()
         journal.close()
     folder = str(env.home / "jobs.journal")
     print(json.dumps({"from": folder if args.to else redacted(url), "to": redacted(url) if args.to else folder,
-                      "records": copied.records, "written": copied.written, "verified": True}))
+                      "records": copied.records, "written": copied.written, "settings": settings,
+                      "verified": True}))
     return 0
 
 
