@@ -209,13 +209,20 @@ def cmd_add_provider(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     env = Environment.load()
     from dailies.store_open import open_configured_store, store_name
+    from dailies.team_settings import settings_source, unshared_media_warning
 
     store = open_configured_store(env)
     counts: dict[str, int] = {}
     for job in store.all():
         counts[str(job.status)] = counts.get(str(job.status), 0) + 1
+    warnings = list(store.warnings)
+    with contextlib.suppress(DailiesError):  # a database that cannot be reached is already said above
+        team = settings_source(store, SettingsFile(env.home / "settings.json")).load()
+        unshared = unshared_media_warning(store, team)
+        if unshared:
+            warnings.append(unshared)
     print(json.dumps({"home": str(env.home), "store": store_name(env), "jobs": len(store), "by_status": counts,
-                      "warnings": store.warnings}))
+                      "warnings": warnings}))
     return 0
 
 

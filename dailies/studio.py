@@ -58,7 +58,7 @@ from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompat
 from dailies.send_queue import SendQueue, wait_for
 from dailies.store_api import Store
 from dailies.store_open import open_configured_store
-from dailies.team_settings import StoreSettings, settings_source
+from dailies.team_settings import StoreSettings, settings_source, unshared_media_warning
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
 from dailies.webhooks import WebhookBook, registered_url
@@ -271,6 +271,9 @@ class Studio:
         found = list(self.store.warnings)
         if self.settings_file.warning:
             found.append(self.settings_file.warning)
+        unshared = unshared_media_warning(self.store, self.settings)
+        if unshared:
+            found.append(unshared)
         return found
 
     def start(self) -> None:

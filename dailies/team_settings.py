@@ -23,7 +23,8 @@ from dailies.config import Settings, SettingsFile
 from dailies.errors import DailiesError
 from dailies.store_api import Store
 
-__all__ = ["LOOK_EVERY_S", "RECORD", "TEAM_SETTINGS_TABLE", "StoreSettings", "copy_team_settings", "settings_source"]
+__all__ = ["LOOK_EVERY_S", "RECORD", "TEAM_SETTINGS_TABLE", "StoreSettings", "copy_team_settings", "settings_source",
+           "unshared_media_warning"]
 
 log = logging.getLogger(__name__)
 
@@ -134,3 +135,14 @@ def copy_team_settings(database: Store, folder: SettingsFile, *, to_database: bo
         return "unchanged"
     folder.save(settings)
     return "copied"
+
+
+def unshared_media_warning(store: Store, settings: Settings) -> str | None:
+    """What to tell a team sharing a database without a bucket: each take's files are in the folder of the
+    server that made it, so the other servers list the take and cannot play it. None when that is not so."""
+    from dailies.store import JobStore
+
+    if isinstance(store, JobStore) or settings.bucket.enabled:
+        return None
+    return ("No bucket is set: takes made on this server stay in its own folder, and the other servers sharing "
+            "the database cannot play them. Set the team's bucket in Settings (Bucket).")
