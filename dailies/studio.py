@@ -41,6 +41,7 @@ from dailies.config import (
 )
 from dailies.errors import (
     APIError,
+    DailiesError,
     ModerationBlocked,
     NotFoundError,
     NotSupported,
@@ -280,8 +281,11 @@ class Studio:
         """Start following jobs up. A store still opening in the background (the app's) is waited for
         from a thread, so that whoever starts the studio (the first page) does not wait for it."""
         if self.store.ready:
-            self.tracker.start()
-            return
+            try:
+                self.tracker.start()
+                return
+            except DailiesError:  # a store that could not open (pages say so): as when it failed in the background
+                pass
         self._starting = threading.Thread(target=self._start_once_open, name="dailies-studio-start", daemon=True)
         self._starting.start()
 
