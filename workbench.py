@@ -39,5 +39,6 @@ pages = st.navigation(
 )
 render_sidebar()
 with store_errors_shown():  # a database down or a store that cannot open: said in a sentence, on every page
+    drawn = studio().store.version  # read before the page reads the jobs: a change meanwhile is pushed again
     pages.run()
-    render_status()
+    render_status(drawn)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import re
 import threading
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import quote
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -27,13 +30,16 @@ from components.access import media_allowed
 from components.boundary import host_policy
 from components.guest_access import guest_may_load
 from components.mounts import FILES_PREFIX, wait_for_start
-from dailies.bucket import BucketError
+from components.tab_push import TabPush
+from dailies.bucket import BucketError, fetch_from_bucket
 from dailies.config import Environment, host_of
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
 from dailies.store_open import open_configured_store
 from dailies.studio import Studio
+
+log = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 
@@ -103,6 +109,7 @@ def studio() -> Studio:
         shared = Studio(env, engine_base_url=url, engine_api_key=key,
                         store=open_configured_store(env, background=True, open_within=STORE_OPEN_WITHIN_S))
         shared.start()
+        TabPush(shared.store)  # a change, here or on another server, reaches the open tabs within a second
         _created.append(shared)
         return shared
 
@@ -159,6 +166,26 @@ def media_url(job: Job, variant: str = "video") -> str | None:
     return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
 
 
+def _fetched_from_bucket(job_id: str, name: str) -> Path | None:
+    """A take's file this server's folder lacks (another server made it), fetched from the team's bucket into
+    the folder, as a cache; None when the store knows no such file or it is not in the bucket."""
+    shared = studio()
+    job = shared.store.get(job_id)
+    wanted = f"{job_id}/{name}"
+    record = next((r for r in (job.files.values() if job else ()) if r.path == wanted and r.in_bucket), None)
+    if record is None:
+        return None
+    try:
+        bucket = shared.bucket()
+        if bucket is None:
+            return None
+        fetch_from_bucket(bucket, _media_library(), record)
+    except BucketError as exc:
+        log.warning("a take's file could not be fetched from the bucket: %s", exc)
+        return None
+    return _media_library().servable(wanted)
+
+
 async def serve_media_file(request: Request) -> Response:
     """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
     if not host_allowed(request):
@@ -174,6 +201,8 @@ async def serve_media_file(request: Request) -> Response:
     except ValidationError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     path = _media_library().servable(f"{job_id}/{name}")
+    if path is None:
+        path = await run_in_threadpool(_fetched_from_bucket, job_id, name)
     if path is None:
         return JSONResponse({"error": "no such file"}, status_code=404)
     # `?download=1` saves the file under a telling name instead of playing it in the tab.

@@ -10,6 +10,7 @@ from components.identity import who_line
 from components.refresh import IDLE_CHECK_SECONDS, OPENING_CHECK_SECONDS, settle, store_busy
 from components.runtime import page_drawn, studio
 from components.store_notice import store_errors_shown
+from components.tab_push import tab_seen
 from components.text import plain
 from dailies.jobs import JobStatus
 from dailies.studio import Studio
@@ -45,8 +46,11 @@ def render_sidebar() -> None:
             st.error(plain(health.message), icon=":material/error:")
 
 
-def render_status() -> None:
-    """Spend and running jobs, drawn after the page so a take sent by this very run is counted."""
+def render_status(drawn_version: int | None = None) -> None:
+    """Spend and running jobs, drawn after the page so a take sent by this very run is counted.
+
+    `drawn_version`: the store's version before the page read it; an idle tab is told of any later one
+    (`components.tab_push`)."""
     shared = studio()
     page_drawn()  # after a start, the job store loads from here on rather than slow the first page down
     if not shared.store.ready and shared.store.size_on_disk() < QUICK_STORE_BYTES:
@@ -54,6 +58,7 @@ def render_status() -> None:
     with st.sidebar:
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy(wait=False)
+        tab_seen(shared.store.version if drawn_version is None else drawn_version, live)
         # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
         every = 3 if live else IDLE_CHECK_SECONDS if shared.store.ready else OPENING_CHECK_SECONDS
         st.fragment(status_panel, run_every=every)(live, shared.store.version)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from dailies.config import Environment
+from dailies.config import Environment, SettingsFile
 from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, Job, JobRequest, JobStatus
 from dailies.studio import Studio, new_group_id
@@ -210,13 +210,20 @@ def cmd_add_provider(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     env = Environment.load()
     from dailies.store_open import open_configured_store, store_name
+    from dailies.team_settings import settings_source, unshared_media_warning
 
     store = open_configured_store(env)
     counts: dict[str, int] = {}
     for job in store.all():
         counts[str(job.status)] = counts.get(str(job.status), 0) + 1
+    warnings = list(store.warnings)
+    with contextlib.suppress(DailiesError):  # a database that cannot be reached is already said above
+        team = settings_source(store, SettingsFile(env.home / "settings.json")).load()
+        unshared = unshared_media_warning(store, team)
+        if unshared:
+            warnings.append(unshared)
     print(json.dumps({"home": str(env.home), "store": store_name(env), "jobs": len(store), "by_status": counts,
-                      "warnings": store.warnings}))
+                      "warnings": warnings}))
     return 0
 
 
@@ -226,6 +233,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from dailies.pg_store import redacted
     from dailies.store_copy import copy_store
     from dailies.store_open import open_store
+    from dailies.team_settings import copy_team_settings
 
     env = Environment.load()
     url = args.to or args.from_
@@ -234,12 +242,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     source, target = (journal, database) if args.to else (database, journal)
     try:
         copied = copy_store(source, target)
+        settings = copy_team_settings(database, SettingsFile(env.home / "settings.json"), to_database=bool(args.to))
     finally:
         database.close()
         journal.close()
     folder = str(env.home / "jobs.journal")
     print(json.dumps({"from": folder if args.to else redacted(url), "to": redacted(url) if args.to else folder,
-                      "records": copied.records, "written": copied.written, "verified": True}))
+                      "records": copied.records, "written": copied.written, "settings": settings,
+                      "verified": True}))
     return 0
 
 

@@ -173,6 +173,42 @@ class Bucket:
         )
 
 
+    def download(self, record: FileRecord, dest: Path) -> None:
+        """Fetch a file's object to `dest` (via a temporary file beside it), checked against the record's size
+        and digest before it takes `dest`'s name: a server that did not make a take plays it from here."""
+        import os
+        import tempfile
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from dailies.media import sha256_file
+
+        if not record.in_bucket:
+            raise BucketError(f"{record.path} is not in the bucket.")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".fetch.", dir=dest.parent)
+        os.close(fd)
+        try:
+            try:
+                self.client.download_file(self.name, str(record.bucket_key), tmp, Config=self.transfer)
+            except (ClientError, BotoCoreError) as exc:
+                raise _explain(exc, f"the download of {record.path}") from exc
+            if Path(tmp).stat().st_size != record.size or sha256_file(tmp) != record.sha256:
+                raise BucketError(f"{record.path} in the bucket is not the file that was recorded; not played.")
+            os.replace(tmp, dest)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def fetch_from_bucket(bucket: Bucket, media: MediaLibrary, record: FileRecord) -> Path:
+    """The local copy of a take's file, fetched from the team's bucket when this server's folder lacks it (the
+    take was made by another server sharing the database); its path in the media folder."""
+    path = media.resolve(record.path)
+    if not media.verify(record):
+        bucket.download(record, path)
+    return path
+
+
 def _mismatch(head: dict, record: FileRecord) -> str | None:
     """Why the object `head` describes is not our file, or None when size and digest agree."""
     if int(head.get("ContentLength", -1)) != record.size:

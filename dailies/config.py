@@ -313,6 +313,10 @@ class SettingsFile:
             self.warning = f"{self.path.name} could not be read ({exc}); defaults are in use."
             return Settings()
 
+    def load_if_changed(self) -> Settings | None:
+        """None: a data folder's settings are this server's, read at its start and changed by its own saves."""
+        return None
+
     def save(self, settings: Settings) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=self.path.parent)

@@ -12,7 +12,7 @@ memory on both backends; writes are durable when they return.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from dailies.errors import DailiesError
@@ -85,6 +85,7 @@ class Store(Protocol):
     def lineage(self, job_id: str) -> list[Job]: ...
     def changed_since(self, version: int) -> set[str] | None: ...
     def refresh(self) -> None: ...
+    def on_change(self, watcher: Callable[[int], None]) -> None: ...
 
     # writing
     def batch(self) -> contextlib.AbstractContextManager[None]: ...

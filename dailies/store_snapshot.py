@@ -9,13 +9,16 @@ the ids it changed; the reads and the change feed (`changed_since`) are this cla
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
 
 __all__ = ["CHANGE_LOG", "SnapshotReads"]
+
+log = logging.getLogger(__name__)
 
 CHANGE_LOG = 2048
 """Versions whose changed job ids a store remembers (`changed_since`), so a page can update what it
@@ -35,6 +38,7 @@ class SnapshotReads:
         self._children: tuple[int, dict[str, list[Job]]] = (-1, {})
         self._groups: tuple[int, dict[str, list[Job]]] = (-1, {})
         self._version_lock = threading.Lock()
+        self._watchers: list[Callable[[int], None]] = []
 
     @property
     def _jobs(self) -> dict[str, Job]:
@@ -48,6 +52,19 @@ class SnapshotReads:
         with self._version_lock:
             self.version += 1
             self._changes.append((self.version, None if keys is None else frozenset(keys)))
+            version, watchers = self.version, list(self._watchers)
+        for watcher in watchers:
+            try:
+                watcher(version)
+            except Exception:  # a watcher's failure is not the writer's
+                log.exception("a store watcher failed")
+
+    def on_change(self, watcher: Callable[[int], None]) -> None:
+        """Call `watcher(version)` on every new version, ours or another process's, as it is made: the app
+        server pushes a change to its open tabs from here instead of every tab looking on a timer. Called on
+        the writer's or the follower's thread, so a watcher must return at once (hand the work to its own)."""
+        with self._version_lock:
+            self._watchers.append(watcher)
 
     def changed_since(self, version: int) -> set[str] | None:
         """The ids of the jobs changed (added, changed or deleted) after `version`, or None when that is

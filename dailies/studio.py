@@ -41,6 +41,7 @@ from dailies.config import (
 )
 from dailies.errors import (
     APIError,
+    DailiesError,
     ModerationBlocked,
     NotFoundError,
     NotSupported,
@@ -58,6 +59,7 @@ from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompat
 from dailies.send_queue import SendQueue, wait_for
 from dailies.store_api import Store
 from dailies.store_open import open_configured_store
+from dailies.team_settings import StoreSettings, settings_source, unshared_media_warning
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
 from dailies.webhooks import WebhookBook, registered_url
@@ -236,10 +238,12 @@ class Studio:
         self.home.mkdir(parents=True, exist_ok=True)
         self.engine_base_url = engine_base_url
         self.clock = clock
-        self.settings_file = settings_file or SettingsFile(self.home / "settings.json")
-        self.settings = self.settings_file.load()
         # Not `store or ...`: that asks a store for its length, which waits for one opening in the background.
         self.store = store if store is not None else open_configured_store(env)
+        # The team's settings: the data folder's settings.json, or the shared database's table (`team_settings`).
+        self.settings_file: SettingsFile | StoreSettings = settings_file or settings_source(
+            self.store, SettingsFile(self.home / "settings.json"))
+        self._settings = self.settings_file.load()
         self.media = media or MediaLibrary(self.home / "media")
         self.media_usage = UsageCounter(self.media)
         self.providers = ProviderRegistry(env, self.settings, engine_base_url, engine_api_key,
@@ -268,14 +272,20 @@ class Studio:
         found = list(self.store.warnings)
         if self.settings_file.warning:
             found.append(self.settings_file.warning)
+        unshared = unshared_media_warning(self.store, self.settings)
+        if unshared:
+            found.append(unshared)
         return found
 
     def start(self) -> None:
         """Start following jobs up. A store still opening in the background (the app's) is waited for
         from a thread, so that whoever starts the studio (the first page) does not wait for it."""
         if self.store.ready:
-            self.tracker.start()
-            return
+            try:
+                self.tracker.start()
+                return
+            except DailiesError:  # a store that could not open (pages say so): as when it failed in the background
+                pass
         self._starting = threading.Thread(target=self._start_once_open, name="dailies-studio-start", daemon=True)
         self._starting.start()
 
@@ -311,7 +321,25 @@ class Studio:
         if problems:
             raise ValidationError("Some moderation patterns are not valid: " + "; ".join(problems))
         self.settings_file.save(settings)
-        self.settings = settings
+        self._apply_settings(settings)
+
+    @property
+    def settings(self) -> Settings:
+        """The team's settings in effect; with a shared database, what another server saved is taken up here
+        within about a second (`dailies.team_settings`)."""
+        latest = self.settings_file.load_if_changed()
+        if latest is not None and latest != self._settings:
+            self._apply_settings(latest)
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._apply_settings(settings)
+
+    def _apply_settings(self, settings: Settings) -> None:
+        self._settings = settings
+        if not hasattr(self, "_health_lock"):
+            return  # still being built: what is built next reads these
         self.providers.rebuild(self.env, settings, self.engine_base_url)
         with self._health_lock:
             self._health.clear()  # a provider changed: what it said before says nothing now

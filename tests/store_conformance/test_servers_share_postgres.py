@@ -4,6 +4,7 @@ recorded exactly once and completed, the killed process's by a survivor."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -13,11 +14,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from s3_server import BUCKET, moto_s3, object_bytes
 from store_backends import Backend
 
+from dailies.config import BucketSettings, Settings, SettingsFile
 from dailies.engine import EngineConfig, serve_engine
 from dailies.jobs import JobStatus
 from dailies.pg_store import PostgresStore
+from dailies.team_settings import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 TAKES = 10
@@ -63,5 +67,56 @@ def test_three_servers_share_one_database_and_a_killed_ones_takes_are_finished(p
             for job_id in unfinished_at_kill:  # finished by a survivor, whose own folder holds its files
                 job = store.require(job_id)
                 assert any((home / "media" / job.files["video"].path).exists() for home in homes[1:])
+        finally:
+            store.close()
+
+
+ISSUE_TAKES = 20
+"""Per process: 60 takes in all, the issue's scale."""
+
+
+@pytest.mark.slow
+def test_sixty_takes_on_three_servers_with_one_bucket_one_killed_each_made_once_and_playable_anywhere(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three CLI processes, three folders, one PostgreSQL, one bucket (moto; set once in the team's settings,
+    which every process reads from the database); one SIGKILLed mid-run. Every take is made exactly once,
+    completes, and its video is in the bucket, checked byte for byte: any server can play it."""
+    homes = [tmp_path / f"server-{n}" for n in range(3)]
+    with moto_s3(monkeypatch) as s3, \
+            serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=4, min_job_s=1.0)) as engine:
+        team = PostgresStore(pg_url)
+        try:
+            StoreSettings(team, SettingsFile(tmp_path / "seed" / "settings.json")).save(Settings(
+                bucket=BucketSettings(bucket=BUCKET, endpoint_url=s3, prefix="takes/", region="us-east-1")))
+        finally:
+            team.close()
+        sweeps = [cli(home, pg_url, engine.base_url, "sweep", "--count", str(ISSUE_TAKES), "--prompt",
+                      f"harbour {n}", "--size", "720x1280", "--seconds", "4") for n, home in enumerate(homes)]
+        victim = sweeps[0]
+        said = json.loads(victim.stdout.readline())
+        assert said["submitted"] == ISSUE_TAKES, victim.stderr.read() if victim.poll() is not None else said
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        store = PostgresStore(pg_url)
+        try:
+            store.refresh()
+            assert [j.id for j in store.group(said["group"]) if j.is_active], "the kill landed mid-run"
+            for survivor in sweeps[1:]:
+                _out, err = survivor.communicate(timeout=300)
+                assert survivor.returncode == 0, err
+            watch = cli(homes[1], pg_url, engine.base_url, "watch", "--timeout", "120")
+            _out, err = watch.communicate(timeout=180)
+            assert watch.returncode == 0, err
+
+            store.refresh()
+            jobs = store.all()
+            assert len(jobs) == 3 * ISSUE_TAKES, "every take recorded once"
+            assert Counter(j.status for j in jobs) == Counter({JobStatus.COMPLETED: 3 * ISSUE_TAKES})
+            made = Counter(video.prompt for video in engine.engine.book.listed())
+            assert made == Counter(j.prompt for j in jobs), "each take the provider made is one job, and no more"
+            for job in jobs:  # in the bucket, the verified file: either survivor's media route serves it from there
+                video = job.files["video"]
+                assert video.in_bucket, job.id
+                assert hashlib.sha256(object_bytes(s3, str(video.bucket_key))).hexdigest() == video.sha256
         finally:
             store.close()

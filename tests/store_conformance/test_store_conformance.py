@@ -208,6 +208,21 @@ def test_another_store_sees_a_change_without_being_asked(backend: Backend) -> No
     wait_until(lambda: reader.get(job.id) is None, 5, "the deletion in the other store")
 
 
+def test_a_store_says_when_another_store_changed_it(backend: Backend) -> None:
+    """`on_change` is how an app server learns, without looking on a timer, that another process (another
+    server, through the journal's file watch or PostgreSQL's NOTIFY) wrote: its open tabs are told from it."""
+    writer, reader = backend.open(), backend.open()
+    reader.wait_ready(10)
+    told: list[int] = []
+    reader.on_change(told.append)
+    job = writer.insert(make_job("told, not looked for"))
+    wait_until(lambda: reader.get(job.id) is not None and told, 5, "the other store telling of the new job")
+    assert told[-1] == reader.version
+    before = len(told)
+    writer.update(job.id, rating=4)
+    wait_until(lambda: len(told) > before, 5, "the other store telling of the rating")
+
+
 def test_three_writer_processes_lose_nothing(backend: Backend) -> None:
     home = backend.home
     shared = backend.open().insert(make_job("reviewed by all three"))

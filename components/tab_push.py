@@ -1,0 +1,98 @@
+"""Open tabs are told when the job store changes, instead of each looking on a timer.
+
+An idle tab's sidebar used to look once a minute whether the store had changed elsewhere, so a take made on
+another server (or in another tab) showed up to a minute late. The store now says when it changes
+(`Store.on_change`: its own writes, the journal's file watch, PostgreSQL's LISTEN/NOTIFY), and this
+module reruns, on the server, the pages of the idle tabs that have not seen that version: nothing wakes
+while nothing changes, and a change reaches an open page within about a second.
+
+Streamlit has no public way for the server to rerun a session; its own "run on save" does
+`session.request_rerun(session's last client state)`, and so does this, the one place that reaches into
+Streamlit's runtime for it. A tab whose page is running, or that shows a running job (its own timers
+redraw it), is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes is one rerun.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from dailies.store_api import Store
+
+__all__ = ["PUSH_SPACING_S", "TabPush", "tab_seen"]
+
+log = logging.getLogger(__name__)
+
+PUSH_SPACING_S = 0.5
+"""The least time between two pushes: a take's progress written ten times a second is at most two reruns."""
+
+_seen: dict[str, tuple[int, bool]] = {}  # session id -> (store version its page last drew, whether it was live)
+_seen_lock = threading.Lock()
+
+
+def tab_seen(version: int, live: bool) -> None:
+    """Called by each whole-page run: this tab has drawn `version`, and has its own timers when `live`."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        with _seen_lock:
+            _seen[ctx.session_id] = (version, live)
+
+
+class TabPush:
+    """Follows one store and reruns the idle tabs that have not drawn its newest version."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._wake = threading.Event()
+        self._last = 0.0
+        self._thread = threading.Thread(target=self._run, name="dailies-tab-push", daemon=True)
+        self._thread.start()
+        store.on_change(lambda _version: self._wake.set())
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            wait = self._last + PUSH_SPACING_S - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._wake.clear()
+            self._last = time.monotonic()
+            try:
+                self.push(self._store.version)
+            except Exception:  # the next change tries again
+                log.exception("telling open tabs about a change failed")
+
+    @staticmethod
+    def push(version: int) -> int:
+        """Rerun every idle tab that drew an older version than `version`; how many were rerun."""
+        runtime = Runtime.instance() if Runtime.exists() else None
+        if runtime is None:
+            return 0
+        sessions = {info.session.id: info.session for info in runtime._session_mgr.list_active_sessions()}
+        with _seen_lock:
+            for gone in set(_seen) - set(sessions):
+                del _seen[gone]
+            stale = [sid for sid, (drawn, live) in _seen.items() if drawn < version and not live]
+        pushed = 0
+        for sid in stale:
+            session = sessions.get(sid)
+            if session is None or _running(session):
+                continue
+            state = ClientState()
+            state.CopyFrom(session._client_state)
+            state.fragment_id = ""  # the whole page, even if the tab's last run was one fragment's
+            state.is_auto_rerun = False
+            session.request_rerun(state)
+            pushed += 1
+        return pushed
+
+
+def _running(session: Any) -> bool:
+    """Whether the tab's page is running now (a click's run, not to be cut short: it draws the new jobs)."""
+    return str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING")
