@@ -18,6 +18,8 @@ from components.guest_access import guest_link
 from components.identity import NAME
 from components.mounts import GUEST_LEAVE_ROUTE
 from components.notes_panel import notes_panel
+from components.review_player import review_player, saved_toast
+from components.review_round import author_of
 from components.review_status import LABELS, status_badge
 from components.runtime import media_url, studio
 from components.text import plain
@@ -94,8 +96,11 @@ def _take(job: Job, number: int, *, blind: bool, named: bool, shot: str = "") ->
         st.markdown(f"**Take {number}**" + (f" · {plain(shot)}" if shot else ""))
         status_badge(job.id)
         url = media_url(job) if job.has_video else None
-        if url:
-            st.video(url)
+        if url:  # this take alone: the player gets no other take (not its previous version), named as here
+            saved_toast(f"guest_player_{number}")
+            review_player([job], key=f"guest_player_{number}", desk=ReviewDesk(shared.store, shared.media),
+                          url_of=media_url, author=author_of(st.session_state.get(NAME)) if named else None,
+                          labels=[f"Take {number}" + (f" · {shot}" if shot else "")])
         else:
             st.caption("This take's video is not here.")
         if not blind:
