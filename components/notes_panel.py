@@ -75,6 +75,14 @@ def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
                 st.rerun()
 
 
+def open_large(job: Job, label: str = "Open large in the player") -> None:
+    """A link that opens the take large in the review player on Compare, with its notes (a grid tile, a
+    storyboard shot): Compare hosts the one player, rather than a dialog with a second copy of it. Left out
+    where there is no Compare page (a card in a unit test)."""
+    with contextlib.suppress(StreamlitPageNotFoundError):
+        st.page_link("pages/compare.py", label=label, icon=":material/open_in_full:", query_params={"takes": job.id})
+
+
 def player_links(job: Job, desk: ReviewDesk) -> None:
     """The take in the player on Compare, and beside its previous version (a card shown outside the app's
     pages, as in a unit test, has no Compare page to link to)."""
