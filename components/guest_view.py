@@ -1,11 +1,12 @@
 """The guest view: what a browser that opened a guest link sees, on any path, instead of the workbench.
 
-Only the link's takes: each one's player, its review status and each reviewer's latest decision, its notes
-(the take card's Notes panel: read and add) and two decisions a reviewer makes (approve, ask for changes;
-making a take final, or reopening one, stays with the team). No sidebar, no pages, no Settings: the script stops
-before `st.navigation` runs. `?take=ID` shows one take, and only one the link's scope allows; any other id is
-refused without saying anything about it. The guest types a name, shown as "guest: name": like a typed name
-anywhere in the workbench, it says who wrote a note, and proves nothing.
+Only the link's takes: each one's review player (that take alone, notes at a frame written as the guest), its
+review status and each reviewer's latest decision, its notes (the take card's Notes panel: read and add) and two
+decisions a reviewer makes (approve, ask for changes; making a take final, or reopening one, stays with the team).
+No sidebar, no pages, no Settings: the script stops before `st.navigation` runs. `?take=ID` shows one take, and
+only one the link's scope allows; any other id is refused without saying anything about it. The guest types a
+name, shown as "guest: name": like a typed name anywhere in the workbench, it says who wrote a note, and proves
+nothing.
 """
 
 from __future__ import annotations

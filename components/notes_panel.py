@@ -1,7 +1,7 @@
-"""A take's review notes on its card: the notes as text with their timecodes, its approval status and the
-controls to decide (approve, ask for changes, final, reopen), the previous version's open notes, the notes
-as OTIO for an editor, and a small form to pin a note at a frame. No drawing and no seeking here: the
-player on Compare does those (a link opens the take there, or the take beside its previous version).
+"""A take's review notes on its card: the notes as text with their timecodes, its approval status and the controls to
+decide (approve, ask for changes, final, reopen), the previous version's open notes, the notes as OTIO for an
+editor, a reply to a note or its done mark, and a small form to pin a note at a frame. No drawing and no seeking
+here: the player on Compare does those (a link opens the take there, or the take beside its previous version).
 Every rule is `dailies.review.ReviewDesk`'s."""
 
 from __future__ import annotations

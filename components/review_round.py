@@ -1,8 +1,10 @@
 """The pieces of the review pages: a take to score, a pair to choose from, and the results as tables.
 
-A blind round shows a reviewer "Take 1…n" in their own shuffled order, with no axis labels, model or
-prompt; a labelled round shows them. Results reveal the labels (a reviewer sees them only after
-submitting). Labels, notes and names are people's text, so they go through `plain()` or into tables.
+A blind round shows a reviewer "Take 1…n" in their own shuffled order, with no axis labels, model or prompt; a
+labelled round shows them. Every take plays in the review player (notes at a frame, replies, done), and a blind
+round's player gets only "Take n" / "Left" / "Right" for a take, never its request. Results reveal the labels (a
+reviewer sees them only after submitting). Labels, notes and names are people's text, so they go through `plain()`
+or into tables.
 """
 
 from __future__ import annotations
