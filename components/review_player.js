@@ -291,8 +291,14 @@ function build(host, data, setTriggerValue) {
 
   const typing = e => { const t = e.composedPath ? e.composedPath()[0] : e.target;
                         return t && (/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable); };
+  // Several players on one page (a round's takes, a guest's): the keys drive the one last clicked or focused.
+  const claim = () => { window.__dailiesKeyPlayer = root; };
+  root.addEventListener("pointerdown", claim);
+  root.addEventListener("focusin", claim);
+  const mine = () => document.querySelectorAll("[data-testid='review-player']").length < 2
+                     || window.__dailiesKeyPlayer === root;
   const onKey = e => {
-    if (!root.isConnected || typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!root.isConnected || typing(e) || e.ctrlKey || e.metaKey || e.altKey || !mine()) return;
     const k = e.key;
     if (k === " ") { playing ? pauseAll() : playAll(1); }
     else if (k === "k" || k === "K") pauseAll();

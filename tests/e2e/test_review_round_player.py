@@ -93,6 +93,8 @@ def test_a_note_at_a_frame_of_a_blind_rounds_take_a_reply_and_done(round_app: Ro
     for _ in range(5):
         page.keyboard.press("Period")
     expect(player).to_have_attribute("data-frame", "5")
+    # the keys drove the take clicked, not every player on the page
+    expect(page.locator(".st-key-review_take_2").locator(PLAYER)).to_have_attribute("data-frame", "0")
     player.locator("[data-role='note-text']").fill("<b>the kite</b> jumps here")
     player.locator("[data-role='add-note']").click()
     body = player.locator("[data-role='notes'] [data-role='note-body']")
