@@ -1,11 +1,12 @@
 """The guest view: what a browser that opened a guest link sees, on any path, instead of the workbench.
 
-Only the link's takes: each one's player, its review status and each reviewer's latest decision, its notes
-(the take card's Notes panel: read and add) and two decisions a reviewer makes (approve, ask for changes;
-making a take final, or reopening one, stays with the team). No sidebar, no pages, no Settings: the script stops
-before `st.navigation` runs. `?take=ID` shows one take, and only one the link's scope allows; any other id is
-refused without saying anything about it. The guest types a name, shown as "guest: name": like a typed name
-anywhere in the workbench, it says who wrote a note, and proves nothing.
+Only the link's takes: each one's review player (that take alone, notes at a frame written as the guest), its
+review status and each reviewer's latest decision, its notes (the take card's Notes panel: read and add) and two
+decisions a reviewer makes (approve, ask for changes; making a take final, or reopening one, stays with the team).
+No sidebar, no pages, no Settings: the script stops before `st.navigation` runs. `?take=ID` shows one take, and
+only one the link's scope allows; any other id is refused without saying anything about it. The guest types a
+name, shown as "guest: name": like a typed name anywhere in the workbench, it says who wrote a note, and proves
+nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from components.guest_access import guest_link
 from components.identity import NAME
 from components.mounts import GUEST_LEAVE_ROUTE
 from components.notes_panel import notes_panel
+from components.review_player import review_player, saved_toast
+from components.review_round import author_of
 from components.review_status import LABELS, status_badge
 from components.runtime import media_url, studio
 from components.text import plain
@@ -94,8 +97,11 @@ def _take(job: Job, number: int, *, blind: bool, named: bool, shot: str = "") ->
         st.markdown(f"**Take {number}**" + (f" · {plain(shot)}" if shot else ""))
         status_badge(job.id)
         url = media_url(job) if job.has_video else None
-        if url:
-            st.video(url)
+        if url:  # this take alone: the player gets no other take (not its previous version), named as here
+            saved_toast(f"guest_player_{number}")
+            review_player([job], key=f"guest_player_{number}", desk=ReviewDesk(shared.store, shared.media),
+                          url_of=media_url, author=author_of(st.session_state.get(NAME)) if named else None,
+                          labels=[f"Take {number}" + (f" · {shot}" if shot else "")])
         else:
             st.caption("This take's video is not here.")
         if not blind:

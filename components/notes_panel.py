@@ -1,7 +1,7 @@
-"""A take's review notes on its card: the notes as text with their timecodes, its approval status and the
-controls to decide (approve, ask for changes, final, reopen), the previous version's open notes, the notes
-as OTIO for an editor, and a small form to pin a note at a frame. No drawing and no seeking here: the
-player on Compare does those (a link opens the take there, or the take beside its previous version).
+"""A take's review notes on its card: the notes as text with their timecodes, its approval status and the controls to
+decide (approve, ask for changes, final, reopen), the previous version's open notes, the notes as OTIO for an
+editor, a reply to a note or its done mark, and a small form to pin a note at a frame. No drawing and no seeking
+here: the player on Compare does those (a link opens the take there, or the take beside its previous version).
 Every rule is `dailies.review.ReviewDesk`'s."""
 
 from __future__ import annotations
@@ -75,6 +75,14 @@ def decisions(job: Job, desk: ReviewDesk, approval: dict, key: str) -> None:
                 st.rerun()
 
 
+def open_large(job: Job, label: str = "Open large in the player") -> None:
+    """A link that opens the take large in the review player on Compare, with its notes (a grid tile, a
+    storyboard shot): Compare hosts the one player, rather than a dialog with a second copy of it. Left out
+    where there is no Compare page (a card in a unit test)."""
+    with contextlib.suppress(StreamlitPageNotFoundError):
+        st.page_link("pages/compare.py", label=label, icon=":material/open_in_full:", query_params={"takes": job.id})
+
+
 def player_links(job: Job, desk: ReviewDesk) -> None:
     """The take in the player on Compare, and beside its previous version (a card shown outside the app's
     pages, as in a unit test, has no Compare page to link to)."""
@@ -84,6 +92,45 @@ def player_links(job: Job, desk: ReviewDesk) -> None:
         if (before := desk.previous(job.id)) is not None:
             st.page_link("pages/compare.py", label="Compare with the previous version",
                          icon=":material/difference:", query_params={"takes": f"{before.id},{job.id}"})
+
+
+def note_actions(notes: list[Note], desk: ReviewDesk, key: str, author: Author | None) -> None:
+    """Reply to one of the take's notes, or mark it done (or open again): one note chosen from the list, so a
+    take with many notes keeps a short panel. Refusals (a final take, bad text) say why; nothing is stored."""
+    with st.container(key=f"note_actions_{key}"):
+        labels = {n.id: (f"#{n.frame} {n.author}: {n.text}")[:80] for n in notes}
+        chosen = st.selectbox("Note", list(labels), format_func=labels.get, key=f"note_pick_{key}")
+        found = next((n for n in notes if n.id == chosen), None)
+        reply = st.text_input("Reply", max_chars=4000, key=f"note_reply_{key}", placeholder="A reply to this note")
+        with st.container(horizontal=True):
+            send = st.button("Reply", icon=":material/reply:", key=f"note_reply_send_{key}")
+            toggle = st.button("Open again" if found and found.done else "Mark done",
+                               icon=":material/check:", key=f"note_done_{key}")
+        if not (send or toggle) or found is None:
+            return
+        if author is None:
+            st.error("Type your name first: a reply or a done mark needs a name.", icon=":material/block:")
+            return
+        try:
+            if send:
+                desk.reply(found.id, reply, author)
+            else:
+                desk.mark_done(found.id, author, not found.done)
+        except RequestRefused as exc:
+            st.error(plain(exc), icon=":material/block:")
+            return
+        st.session_state.pop(f"note_reply_{key}", None)
+        st.rerun()
+
+
+def _writer(key: str, guest: Author | None) -> Author | None:
+    """Who a reply or done mark is from: the guest, the signed-in person, or the name typed here."""
+    if guest is not None:
+        return guest
+    try:
+        return _author(key)
+    except RequestRefused:
+        return None
 
 
 def notes_panel(job: Job, key: str, *, expanded: bool = False, guest: Author | None = None) -> None:
@@ -118,6 +165,8 @@ def notes_panel(job: Job, key: str, *, expanded: bool = False, guest: Author | N
             st.text("\n".join(note_line(n, desk) for n in notes))
         else:
             st.caption("No notes yet.")
+        if notes and not approval["locked"]:
+            note_actions(notes, desk, key, _writer(key, guest))
         if guest is None:
             decisions(job, desk, approval, key)
         if approval["locked"]:

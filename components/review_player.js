@@ -291,8 +291,14 @@ function build(host, data, setTriggerValue) {
 
   const typing = e => { const t = e.composedPath ? e.composedPath()[0] : e.target;
                         return t && (/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || t.isContentEditable); };
+  // Several players on one page (a round's takes, a guest's): the keys drive the one last clicked or focused.
+  const claim = () => { window.__dailiesKeyPlayer = root; };
+  root.addEventListener("pointerdown", claim);
+  root.addEventListener("focusin", claim);
+  const mine = () => document.querySelectorAll("[data-testid='review-player']").length < 2
+                     || window.__dailiesKeyPlayer === root;
   const onKey = e => {
-    if (!root.isConnected || typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!root.isConnected || typing(e) || e.ctrlKey || e.metaKey || e.altKey || !mine()) return;
     const k = e.key;
     if (k === " ") { playing ? pauseAll() : playAll(1); }
     else if (k === "k" || k === "K") pauseAll();
@@ -400,9 +406,26 @@ function build(host, data, setTriggerValue) {
       b.append(el("span", { class: "rp-tc" }, where), el("span", { class: "rp-fr" }, ` #${n.frame} `));
       b.append(el("span", { "data-role": "note-body" }, `${n.author}: ${n.text}`));
       if (n.drawing && n.drawing.length) b.append(el("span", { class: "rp-fr" }, " ✎"));
-      if (n.done) b.append(el("span", { class: "rp-fr" }, " (done)"));
+      if (n.done) b.append(el("span", { class: "rp-fr", "data-role": "note-done-mark" }, ` (done, ${n.done_by || ""})`));
       b.addEventListener("click", () => { pauseAll(); setTimeout(() => seekTarget(n.frame), 0); });
       item.append(b);
+      // replies as text, then (where notes may be written) a reply box and done / reopen for this note
+      for (const r of (n.replies || [])) item.append(el("div", { class: "rp-reply", "data-role": "reply" }, `↳ ${r.author}: ${r.text}`));
+      if (state.writable) {
+        const row = el("div", { class: "rp-note-actions" });
+        const text = el("input", { type: "text", maxlength: "4000", "data-role": "reply-text", placeholder: "Reply",
+                                   "aria-label": "Reply to this note" });
+        const send = el("button", { type: "button", "data-role": "reply-send" }, "Reply");
+        send.addEventListener("click", () => {
+          if (!text.value.trim()) return;
+          setTriggerValue("note", { action: "reply", id: n.id, text: text.value });
+          text.value = "";
+        });
+        const done = el("button", { type: "button", "data-role": "note-done" }, n.done ? "Reopen" : "Done");
+        done.addEventListener("click", () => setTriggerValue("note", { action: "done", id: n.id, done: !n.done }));
+        row.append(text, send, done);
+        item.append(row);
+      }
       list.append(item);
     }
     form.hidden = !state.writable;

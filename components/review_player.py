@@ -49,6 +49,8 @@ class Saved:
 
     note: Note | None = None
     refused: str = ""
+    replied: bool = False
+    """A reply or a done mark (not a new note): the page says so rather than where a note went."""
 
 
 def _clock(desk: ReviewDesk, job: Job) -> Clock | None:
@@ -60,8 +62,11 @@ def _clock(desk: ReviewDesk, job: Job) -> Clock | None:
         return None
 
 
-def _take_data(job: Job, clock: Clock | None, url: str, offset: int) -> dict[str, Any]:
-    return {"id": job.id, "label": f"{job.kind} · {job.id}", "caption": f"{job.size}", "url": url,
+def _take_data(job: Job, clock: Clock | None, url: str, offset: int, label: str | None = None) -> dict[str, Any]:
+    """What the browser gets of a take. `label` given (a blind round's "Left", a guest's "Take 2"): that label
+    and no caption, so nothing about the take's model or request reaches the page."""
+    return {"id": job.id, "label": label if label is not None else f"{job.kind} · {job.id}",
+            "caption": "" if label is not None else f"{job.size}", "url": url,
             "fps": clock.fps if clock else None, "base": clock.base if clock else None,
             "frames": clock.frames if clock else None, "offset": int(offset)}
 
@@ -71,7 +76,8 @@ def _note_data(note: Note, desk: ReviewDesk) -> dict[str, Any]:
     view = note.view(clock)
     return {"id": note.id, "frame": note.frame, "end_frame": note.end_frame, "timecode": view["timecode"],
             "end_timecode": view["end_timecode"], "seek": clock.seek_time(note.frame), "text": note.text,
-            "author": note.author, "done": note.done, "drawing": note.drawing}
+            "author": note.author, "done": note.done, "done_by": note.done_by, "drawing": note.drawing,
+            "replies": [{"author": r.author, "text": r.text} for r in note.replies]}
 
 
 def save_note(desk: ReviewDesk, take_id: str, event: Any, author: Author | None) -> Saved:
@@ -80,7 +86,15 @@ def save_note(desk: ReviewDesk, take_id: str, event: Any, author: Author | None)
         return Saved(refused="The player sent something that is not a note.")
     if author is None:
         return Saved(refused="Type your name above first: a note needs an author.")
+    action = event.get("action") or "note"
+    if action in ("reply", "done") and event.get("id") not in {n.id for n in desk.notes_of(take_id)}:
+        return Saved(refused="That note is not one of this take's.")  # the player lists this take's notes only
     try:
+        if action == "reply":
+            desk.reply(str(event["id"]), event.get("text"), author)
+            return Saved(note=desk.notes.get(str(event["id"])), replied=True)
+        if action == "done":
+            return Saved(note=desk.mark_done(str(event["id"]), author, bool(event.get("done", True))), replied=True)
         made = desk.add_note(take_id, event.get("frame"), event.get("text"), author,
                              end_frame=event.get("end_frame"), drawing=event.get("drawing") or None)
     except RequestRefused as exc:
@@ -90,16 +104,22 @@ def save_note(desk: ReviewDesk, take_id: str, event: Any, author: Author | None)
 
 def review_player(jobs: Sequence[Job], *, key: str, desk: ReviewDesk, url_of: Callable[[Job], str | None],
                   author: Author | None, target: int = 0, mode: Mode = "side", opacity: float = 0.5,
-                  offsets: Sequence[int] | None = None) -> Saved | None:
+                  offsets: Sequence[int] | None = None, labels: Sequence[str] | None = None) -> Saved | None:
     """Show `jobs` in the player; notes and drawings are pinned to `jobs[target]`. Returns what a note event
-    of this run did (None when there was none); after a stored note the page reruns with it listed."""
+    of this run did (None when there was none); after a stored note the page reruns with it listed.
+
+    `labels`: what each take is called on the page instead of its kind and id (a blind round's "Left" and
+    "Right"): then the browser gets no caption either. Only `jobs` reach the browser, never their other
+    versions, so a guest's player holds the guest's takes alone. Replies and done marks come back from the
+    note list as note events too, stored through the same desk as `author`."""
     if not jobs:
         st.info("Nothing to play yet.")
         return None
     offsets = list(offsets or [0] * len(jobs))
     lead = jobs[target]
     clocks = [_clock(desk, job) for job in jobs]
-    takes = [_take_data(job, clocks[i], url_of(job) or "", offsets[i]) for i, job in enumerate(jobs)]
+    takes = [_take_data(job, clocks[i], url_of(job) or "", offsets[i], labels[i] if labels else None)
+             for i, job in enumerate(jobs)]
     known = clocks[target] is not None
     notes = [_note_data(note, desk) for note in desk.notes_of(lead.id)] if known else []
     data = {"takes": takes, "target": target, "mode": mode if len(jobs) >= 2 else "side", "opacity": opacity,
@@ -109,6 +129,8 @@ def review_player(jobs: Sequence[Job], *, key: str, desk: ReviewDesk, url_of: Ca
     if event is None:
         return None
     saved = save_note(desk, lead.id, event, author)
+    if saved.replied:
+        st.rerun()
     if saved.note is not None:
         st.session_state[f"{key}_saved"] = desk.clock(lead.id).timecode(saved.note.frame)
         st.rerun()

@@ -1,8 +1,10 @@
 """The pieces of the review pages: a take to score, a pair to choose from, and the results as tables.
 
-A blind round shows a reviewer "Take 1…n" in their own shuffled order, with no axis labels, model or
-prompt; a labelled round shows them. Results reveal the labels (a reviewer sees them only after
-submitting). Labels, notes and names are people's text, so they go through `plain()` or into tables.
+A blind round shows a reviewer "Take 1…n" in their own shuffled order, with no axis labels, model or prompt; a
+labelled round shows them. Every take plays in the review player (notes at a frame, replies, done), and a blind
+round's player gets only "Take n" / "Left" / "Right" for a take, never its request. Results reveal the labels (a
+reviewer sees them only after submitting). Labels, notes and names are people's text, so they go through `plain()`
+or into tables.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import json
 import pandas as pd
 import streamlit as st
 
+from components.identity import current_person
+from components.review_player import review_player, saved_toast
 from components.runtime import media_url, studio
-from components.synced_player import Clip, synced_player
 from components.text import plain
 from dailies.errors import ValidationError
 from dailies.exports import safe_csv
+from dailies.jobs import Job
+from dailies.review import Author, ReviewDesk
 from dailies.reviews import ReviewBook, Round, RoundResults
 
 ORGANISER_SECRETS = "organiser_secrets"
@@ -57,6 +62,29 @@ def take_label(job_id: str) -> str:
     return f"{axes or job.id} ({job.model})"
 
 
+def _desk() -> ReviewDesk:
+    shared = studio()
+    return ReviewDesk(shared.store, shared.media)  # no state of its own: cheap to make per run
+
+
+def author_of(name: str | None) -> Author | None:
+    """A typed name as a note's author, or None (the player then asks for a name and stores nothing)."""
+    try:
+        return Author.typed(name) if name else None
+    except ValidationError:
+        return None
+
+
+def round_player(jobs: list[Job], labels: list[str] | None, *, key: str, reviewer: str | None) -> None:
+    """The takes in the review player, notes at a frame pinned to the first, written as the reviewer. A blind
+    round passes `labels` ("Take 2", "Left"): the browser gets those and no caption, so no model, axis or
+    prompt reaches the player's data or DOM."""
+    if not jobs:
+        return
+    saved_toast(key)
+    review_player(jobs, key=key, desk=_desk(), url_of=media_url, author=author_of(reviewer), labels=labels)
+
+
 def _save_score(round_id: str, reviewer: str, take: str, stars_key: str, note_key: str) -> None:
     stars = st.session_state.get(stars_key)
     try:
@@ -72,7 +100,8 @@ def score_tile(found: Round, reviewer: str, take: str, position: int, saved: dic
     with st.container(border=True, key=f"review_take_{position + 1}"):
         st.markdown(f"**Take {position + 1}**" if found.blind else f"**{plain(take_label(take))}**")
         if job is not None and job.has_video:
-            st.video(media_url(job))
+            round_player([job], [f"Take {position + 1}"] if found.blind else None, key=f"rp_{found.id}_{position}",
+                         reviewer=reviewer)
         else:
             st.warning("This take's video is gone (deleted); score the others.")
         stars_key, note_key = f"rs_{found.id}_{take}", f"rn_{found.id}_{take}"
@@ -99,8 +128,11 @@ def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int,
     st.progress(number / total, text=f"Pair {number + 1} of {total}")
     jobs = [studio().store.get(take) for take in pair]  # None: deleted since the round began
     names = ["Left", "Right"] if found.blind else [take_label(take) for take in pair]
-    synced_player([Clip(label=name, url=(media_url(job) if job else None) or "")
-                   for name, job in zip(names, jobs, strict=True)], key=f"pair_{found.id}_{number}")
+    shown = [(name, job) for name, job in zip(names, jobs, strict=True) if job is not None and job.has_video]
+    if len(shown) < len(pair):
+        st.warning("A take of this pair is gone (deleted); choose the other.")
+    round_player([job for _, job in shown], [name for name, _ in shown], key=f"pair_{found.id}_{number}",
+                 reviewer=reviewer)
     with st.container(horizontal=True):
         st.button(f"{plain(names[0])} is better", key="choose_left", on_click=_choose,
                   args=(found.id, reviewer, pair, left), icon=":material/arrow_back:", width="stretch")
@@ -136,7 +168,9 @@ def ranked_players(results: RoundResults, columns: int = 3) -> None:
                 rank = "Unranked" if take.rank is None else f"#{take.rank}"
                 st.markdown(f"**{rank}** · {plain(take_label(take.take))}")
                 if job is not None and job.has_video:
-                    st.video(media_url(job))
+                    saved_toast(f"rr_player_{take.take}")
+                    review_player([job], key=f"rr_player_{take.take}", desk=_desk(), url_of=media_url,
+                                  author=author_of(current_person()))
                 else:
                     st.caption("This take's video is gone (deleted).")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.job_card import waiting_line
+from components.notes_panel import open_large
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.errors import ValidationError
@@ -144,6 +145,7 @@ def shot_takes(board: Board, state: ShotState) -> None:
         with columns[number % len(columns)]:
             if job.has_video and job.status == "completed":
                 st.video(media_url(job))
+                open_large(job, f"Take {number + 1} in the player")
             elif job.status is JobStatus.WAITING:
                 st.info(plain(f"Take {number + 1}: {waiting_line(job, studio().clock())}"), icon=":material/pending:")
             elif job.is_active:

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components.job_card import waiting_line
+from components.notes_panel import open_large
 from components.review_status import status_badge
 from components.runtime import media_url, studio
 from components.text import plain
@@ -182,6 +183,8 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
         if job.status == "completed" and job.has_video:
             status_badge(job.id)
             st.video(media_url(job), alt=f"Take {position + 1}")
+            if not blind:  # Compare names the take and shows its prompt: a blind grid stays on its tiles
+                open_large(job)
         elif job.status is JobStatus.WAITING:
             st.info(plain(waiting_line(job, studio().clock())), icon=":material/pending:")
         elif job.is_active:

@@ -10,9 +10,9 @@ import streamlit as st
 from components.identity import current_person, signed_in_as
 from components.job_card import seconds_label, status_line
 from components.notes_panel import notes_panel
+from components.prompt_diff import prompt_diff_html
 from components.review_player import MODES, review_player, saved_toast
 from components.runtime import media_url, studio
-from components.synced_player import prompt_diff_html
 from dailies.choices import RECENT
 from dailies.compare import (
     MAX_TAKES,

@@ -142,11 +142,14 @@ def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, ch
         wait_for_run(guest)
         expect(first.get_by_text("guest: Gil: approved")).to_be_visible()
         first.get_by_text(re.compile(r"^Notes \(0\)")).click()
-        first.get_by_label(re.compile(r"^Frame")).fill("12")
-        first.get_by_label("Note").fill("hold this beat longer")
-        first.get_by_role("button", name="Add note").click()
+        panel = first.locator("[data-testid='stExpander']")  # the Notes panel (the player has its own note form)
+        panel.get_by_label(re.compile(r"^Frame")).fill("12")
+        panel.get_by_label("Note").fill("hold this beat longer")
+        panel.get_by_role("button", name="Add note").click()
         wait_for_run(guest)
-        expect(first.get_by_text(re.compile(r"guest: Gil: hold this beat longer"))).to_be_visible()
+        expect(panel.get_by_text(re.compile(r"guest: Gil: hold this beat longer"))).to_be_visible()
+        expect(first.locator("[data-testid='review-player'] [data-role='note-body']")).to_have_text(
+            "guest: Gil: hold this beat longer")  # and in the take's player, at its frame
         guest.screenshot(path=str(screenshots / "guest-link-view.png"), full_page=True)
 
         store = JobStore(app.home / "jobs.json")

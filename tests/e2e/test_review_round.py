@@ -105,7 +105,7 @@ def test_three_reviewers_score_a_grid_blind_and_the_results_add_up(app: RunningA
             page.get_by_text("Give your name to review").wait_for()
             page.locator("[data-testid='stMain']").get_by_role("textbox", name="Your name").fill(reviewer)
             page.locator("[data-testid='stMain']").get_by_role("textbox", name="Your name").press("Enter")
-            page.get_by_text("Take 4").wait_for()
+            page.get_by_text("Take 4").first.wait_for()  # the tile's title (and the player's caption)
             wait_for_run(page)
             text = page.locator("[data-testid='stMain']").inner_text()
             assert "golden hour" not in text and "dailies-preview" not in text and "paper boat" not in text, "blind"
@@ -183,8 +183,9 @@ def test_three_reviewers_score_a_grid_blind_and_the_results_add_up(app: RunningA
         organiser_context.close()
 
 
-def test_a_reviewer_chooses_in_pairs_with_synced_players(app: RunningApp, browser, screenshots: Path) -> None:
-    """A pairwise round on three of the grid's takes: each pair plays side by side, one button each side."""
+def test_a_reviewer_chooses_in_pairs_in_the_review_player(app: RunningApp, browser, screenshots: Path) -> None:
+    """A pairwise round on three of the grid's takes: each pair plays side by side in one review player, named
+    Left and Right only (blind), one button each side."""
     store = JobStore(app.home / "jobs.json")
     try:
         takes = [job.id for job in store.all() if job.has_video][:3]
@@ -202,7 +203,9 @@ def test_a_reviewer_chooses_in_pairs_with_synced_players(app: RunningApp, browse
         for number, (left, right) in enumerate(pairs):
             page.get_by_text(f"Pair {number + 1} of 3").wait_for()
             wait_for_run(page)
-            expect(page.locator("video")).to_have_count(2, timeout=15_000)  # st.html mounts after the run ends
+            player = page.locator("[data-testid='review-player']")
+            expect(player.locator("video")).to_have_count(2, timeout=15_000)  # mounts after the run ends
+            expect(player.locator("figcaption b")).to_have_text(["Left", "Right"])
             if number == 0:
                 page.screenshot(path=str(screenshots / "review-pairs.png"), full_page=True)
             side = "Left" if prefer[left] < prefer[right] else "Right"

@@ -117,3 +117,40 @@ def test_a_guest_sees_only_this_versions_notes_and_writes_as_the_guest(open_page
     at.text_area(key="note_text_g").input("the boat drifts too fast")
     no_exception(next(b for b in at.button if b.label == "Add note").click().run())
     assert [(n.frame, n.author) for n in desk.notes_of(second.id)] == [(20, "guest: Gil")]
+
+
+@pytest.mark.slow
+def test_a_reviewer_replies_to_a_note_and_marks_it_done_on_the_card_and_in_the_player(open_page, studio_of) -> None:
+    """The panel's reply and done store through the desk, shown as text; the player's reply and done events
+    do the same, and one naming another take's note is refused with nothing stored."""
+    from components.review_player import save_note
+
+    open_page("generate.py")
+    shared = studio_of()
+    job = shared.submit(JobRequest(prompt="a kite at dusk", model="dailies-preview", size="1280x720", seconds=4))
+    other = shared.submit(JobRequest(prompt="a kite at noon", model="dailies-preview", size="1280x720", seconds=4))
+    assert shared.tracker.run_until_idle(timeout=90)
+    desk = ReviewDesk(shared.store, shared.media)
+    note = desk.add_note(job.id, 24, "kite too small", Author("Ben"))
+    elsewhere = desk.add_note(other.id, 5, "not this take's", Author("Ben"))
+
+    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    at.text_input(key="decide_name_t").input("Ann")
+    at.text_input(key="note_reply_t").input("<b>bigger</b> by a third?")
+    at = no_exception(at.button(key="note_reply_send_t").click().run())
+    assert [(r.author, r.text) for r in desk.notes_of(job.id)[0].replies] == [("Ann", "<b>bigger</b> by a third?")]
+    assert "\n    ↳ Ann: <b>bigger</b> by a third?" in at.text[0].value, "the reply shown as text, under its note"
+    assert at.button(key="note_done_t").label == "Mark done"
+    at = no_exception(at.button(key="note_done_t").click().run())
+    assert desk.notes_of(job.id)[0].done and desk.notes_of(job.id)[0].done_by == "Ann"
+    assert "(done, Ann)" in at.text[0].value and at.button(key="note_done_t").label == "Open again"
+
+    # The player's note list: a reply and "open again" as events, and a note of another take refused.
+    saved = save_note(desk, job.id, {"action": "reply", "id": note.id, "text": "agreed"}, Author("Cy"))
+    assert saved.replied and [r.text for r in saved.note.replies] == ["<b>bigger</b> by a third?", "agreed"]
+    saved = save_note(desk, job.id, {"action": "done", "id": note.id, "done": False}, Author("Cy"))
+    assert saved.replied and not desk.notes_of(job.id)[0].done
+    saved = save_note(desk, job.id, {"action": "done", "id": elsewhere.id}, Author("Cy"))
+    assert "not one of this take's" in saved.refused and not desk.notes_of(other.id)[0].done
+    saved = save_note(desk, job.id, {"action": "reply", "id": note.id, "text": "x"}, None)
+    assert "name" in saved.refused and len(desk.notes_of(job.id)[0].replies) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from page_helpers import WORKBENCH, no_exception
 
@@ -29,6 +31,12 @@ def as_person(open_page, name: str, page: str, query: dict[str, str] | None = No
     at.text_input(key="person_input").input(name).run()
     at.switch_page(f"pages/{page}")
     return no_exception(at.run())
+
+
+def player_data(at) -> list[dict]:
+    """What each review player on the page sends to the browser (its whole data, as the browser gets it)."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == "dailies_review_player"]
 
 
 def texts(at) -> str:
@@ -70,6 +78,14 @@ def test_a_reviewer_scores_blind_submits_and_only_then_sees_results(open_page, s
     assert "Take 1" in shown and "Take 4" in shown
     for job in shared.store.group(grid):  # blind: no axis value, model or prompt on the page
         assert job.prompt not in shown and "dusk" not in shown and "dailies-preview" not in shown
+    # each take plays in the review player, and what it sends the browser names it "Take n" only
+    sent = player_data(at)
+    assert [[t["label"] for t in data["takes"]] for data in sent] == [["Take 1"], ["Take 2"], ["Take 3"], ["Take 4"]]
+    assert all(data["writable"] and data["notes"] == [] for data in sent)
+    raw = json.dumps(sent)
+    for job in shared.store.group(grid):
+        assert job.prompt not in raw and "dusk" not in raw and "noon" not in raw and job.model not in raw
+        assert job.kind not in raw and job.size not in raw
     assert at.button(key="rv_submit").disabled
     order = ReviewBook(shared.store).order_for(found.id, "Ann")
     for position, take in enumerate(order):
@@ -98,6 +114,8 @@ def test_pairwise_round_is_chosen_pair_by_pair(open_page, studio_of, grid) -> No
     takes = [j.id for j in shared.store.group(grid)][:3]
     found = ReviewBook(shared.store).start(takes, mode="pairwise", blind=False, created_by="Olga")
     at = as_person(open_page, "Ann", "review.py", {"round": found.id})
+    (pair,) = player_data(at)  # a labelled round: the pair in one player, named by axes and model
+    assert len(pair["takes"]) == 2 and all("dailies-preview" in t["label"] for t in pair["takes"])
     for _ in range(3):
         assert at.button(key="choose_left") is not None
         at.button(key="choose_left").click().run()

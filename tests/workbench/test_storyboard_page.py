@@ -97,6 +97,8 @@ def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, stud
     assert studio_of().tracker.run_until_idle(timeout=90)
     at.run()
     take = studio_of().store.all()[0].id
+    (large,) = [link for link in at.get("page_link") if link.proto.label == "Take 1 in the player"]
+    assert large.proto.query_string == f"takes={take}", "the shot's take opens in the review player"
     at.segmented_control(key=f"sb_pick_{first}_1").set_value(take).run()  # the pick launches the chained shot
     assert studio_of().tracker.run_until_idle(timeout=90)
     at.run()

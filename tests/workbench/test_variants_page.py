@@ -116,6 +116,7 @@ def test_a_shared_link_opens_the_same_grid_and_blind_mode_hides_labels(open_page
     at = launch_default_grid(open_page("variants.py"))
     at.button(key="v_launch").click().run()
     group = studio_of().store.all()[0].group_id
+    assert studio_of().tracker.run_until_idle(timeout=90)  # finished tiles: each has a video to open large
 
     shared = open_page("variants.py", query={"group": group, "blind": "1"})
     no_exception(shared)
@@ -124,5 +125,11 @@ def test_a_shared_link_opens_the_same_grid_and_blind_mode_hides_labels(open_page
     assert {"**Take A**", "**Take B**", "**Take C**", "**Take D**"} <= set(titles)
     assert not any("lighting:" in t for t in titles), "blind mode hides the axis labels"
     assert not [b for b in shared.get("download_button")], "the review is exported once labels are revealed"
+    large = "Open large in the player"
+    assert not [link for link in shared.get("page_link") if link.proto.label == large], "Compare would unblind"
     shared.toggle(key="v_blind").set_value(False).run()
     assert any("lighting: golden hour" in m.value for m in shared.markdown)
+    done = [job.id for job in studio_of().store.group(group) if job.has_video]
+    links = [link for link in shared.get("page_link") if link.proto.label == large]
+    assert done and len(links) == len(done), "each finished tile opens large in the review player"
+    assert {link.proto.query_string for link in links} == {f"takes={job_id}" for job_id in done}
