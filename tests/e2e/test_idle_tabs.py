@@ -78,7 +78,14 @@ def test_an_idle_server_with_a_tab_open_sleeps(app, page: Page) -> None:
     page.goto(app.url)
     expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible()
     settled(page)
-    page.wait_for_timeout(3_000)  # the first page's work (thumbnails, the provider's answer) is done
+    # The first page's work (thumbnails, the provider's answer) and what an earlier test left running (its
+    # take's last files) end: up to 30 s for one quiet second. A timer that never stops never lets it settle,
+    # and the window below then sees it too.
+    for _ in range(30):
+        start = wake_ups(app.pid)
+        page.wait_for_timeout(1_000)
+        if wake_ups(app.pid) - start < 10:
+            break
     before = wake_ups(app.pid)
     page.wait_for_timeout(QUIET_WINDOW_MS)  # an observation window: what matters is what did not happen
     per_second = (wake_ups(app.pid) - before) / (QUIET_WINDOW_MS / 1000)
