@@ -64,6 +64,9 @@ def test_kling_on_fal_is_sent_its_references_inline_or_uploaded_as_they_fit(fal,
     Image.frombytes("RGB", (2000, 1500), os.urandom(2000 * 1500 * 3)).save(camera, quality=90)  # over 1 MB
     references = [*pictures(tmp_path, 2), str(camera)]
     assert provider.capabilities().subject_references(KLING_O1.id) == schemas.FAL_REFERENCE_CAP
+    assert provider.health().ok  # the connection test reads each endpoint's published inputs, this one's too
+    assert "fal-ai/kling-video/o1/reference-to-video" in provider.published
+    fake.requests.clear()
     created = provider.submit(request(KLING_O1.id, "720x1280", 10, reference_images=references))
     sent = fake.creates("/reference-to-video")[0]
     assert sent.path == "/fal-ai/kling-video/o1/reference-to-video"
