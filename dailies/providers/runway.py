@@ -22,11 +22,9 @@ Runway's own ephemeral upload (`uploads.create_ephemeral`) as a `runway://` URI;
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import runwayml
@@ -42,9 +40,8 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image,
     http_error,
-    image_as_is,
+    image_input,
     key_from,
     spec_for,
     transport_error,
@@ -155,17 +152,12 @@ class RunwayProvider:
         )
 
     def _image_input(self, path: str) -> str:
-        """A reference image as Runway takes it: inline (a data URI) when it is a PNG or JPEG under
-        `IMAGE_LIMIT` as it is, else uploaded with the SDK's `uploads.create_ephemeral` (`POST /v1/uploads`,
-        then a form POST to the storage URL Runway names) and sent as its `runway://` URI, fitted under
-        `UPLOAD_LIMIT` first. One that cannot fit even that is refused (`NotSupported`, naming the limit)
-        before anything is sent."""
-        inline = image_as_is(path, IMAGE_LIMIT)
-        if inline is not None:
-            data, kind = inline
-            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
-        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
-        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        """A reference image inline under `IMAGE_LIMIT`, else through Runway's ephemeral upload (`_upload`)."""
+        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
+
+    def _upload(self, data: bytes, kind: str, name: str) -> str:
+        """The SDK's `uploads.create_ephemeral` (`POST /v1/uploads`, then a form POST to the storage URL Runway
+        names): the `runway://` URI a create may name."""
         return str(self.sdk.uploads.create_ephemeral(file=(name, data, kind)).uri)
 
     def refresh(self, remote_id: str) -> RemoteVideo:
