@@ -9,6 +9,10 @@ The SDK retries any request, POSTs included, on 408/409/429/5xx without an idemp
 create would be sent twice when its answer is lost. Creates therefore go out with `max_retries=0`
 (`with_options`); a lost answer is reported as an error the studio treats as "may have arrived".
 
+Subject references: a model whose `subject_references` is above 0 is sent `references: [{uri}]` (the SDK's
+create types: Seedance 2 and Hailuo 3 take up to 9 on text_to_video, Kling O3 up to 7 on image_to_video),
+each inline or uploaded as an opening frame is. No catalogue model takes them yet.
+
 THROTTLED is Runway's own queue (the task exists and will start when a concurrency slot frees:
 https://docs.dev.runwayml.com/usage/tiers/): it is tracked as queued, never resent. A 429 on a create
 (too many at once, or the tier's daily cap) is our `RateLimitError`, with `Retry-After` when Runway
@@ -139,6 +143,8 @@ class RunwayProvider:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
+            if request.reference_images:  # Seedance 2 / Hailuo 3 / Kling O3: `references: [{uri}]`
+                args["references"] = [{"uri": self._image_input(path)} for path in request.reference_images]
             if request.reference_path:
                 image = self._image_input(request.reference_path)
                 created = once.image_to_video.create(prompt_image=image, **args)
