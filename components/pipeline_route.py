@@ -220,6 +220,8 @@ _ORDER = {
         "seconds": {"type": "integer", "example": 4}, "provider": {"type": "string"},
         "tags": {"type": "array", "items": {"type": "string"}},
         "reference_url": {"type": "string", "description": "https or data: URL of a reference image"},
+        "audio": {"type": "boolean", "default": True,
+                  "description": "sound with the picture, on a model that renders it; sent and priced as chosen"},
         "callback_url": {"type": "string", "format": "uri",
                          "description": "receives take.completed / take.failed, signed the Standard Webhooks way "
                                         f"with {CALLBACK_SECRET_VAR}"},

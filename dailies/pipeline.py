@@ -49,7 +49,7 @@ TOKEN_VAR = "DAILIES_API_TOKEN"
 CALLBACK_SECRET_VAR = "DAILIES_CALLBACK_SECRET"
 IDEMPOTENCY_TABLE = "api_idempotency"
 CALLBACK_TABLE = "api_callbacks"
-FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url"}
+FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url", "audio"}
 FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
 """A take in one of these is announced to its callback (a needs-look one needs a person: said so)."""
 KEY_LIFE_S = 24 * 3600.0
@@ -138,7 +138,7 @@ class Pipeline:
             name, data = upload if upload is not None else self._reference_from_url(str(fields["reference_url"]))
             reference_path = self._save_reference(name, data)
         request = JobRequest(prompt=prompt, model=model, size=size, seconds=seconds, tags=tags,
-                             reference_path=reference_path)
+                             reference_path=reference_path, audio=_sound(fields.get("audio")))
         return Order(request, provider, callback_url)
 
     def _reference_from_url(self, url: str) -> tuple[str, bytes]:
@@ -416,6 +416,18 @@ def _whole_number(value: Any, default: int) -> int:
     except ValueError:
         raise ValidationError(f"seconds must be a whole number, not {value!r}.", field="seconds") from None
     return number
+
+
+def _sound(value: Any) -> bool:
+    """The `audio` field, JSON's true/false or a form's word for it; left out, sound is on (as priced)."""
+    if value is None or value == "" or value is True or value is False:
+        return value is not False
+    word = str(value).strip().lower()
+    if word in ("true", "on", "yes", "1"):
+        return True
+    if word in ("false", "off", "no", "0"):
+        return False
+    raise ValidationError(f"audio is true or false (sound on or off), not {value!r}.", field="audio")
 
 
 def _tags(value: Any) -> list[str]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import mimetypes
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -211,13 +210,6 @@ def check_request_shape(spec: ModelSpec, *, has_image: bool, label: str) -> None
         raise NotSupported(f"{label} {spec.id} needs a reference image (it is an image-to-video model).")
 
 
-def data_uri(path: str | os.PathLike[str]) -> str:
-    """A reference image as a data: URI, as it is on disk (no size check: see `fitted_image_uri`)."""
-    kind = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
-    with open(path, "rb") as handle:
-        return f"data:{kind};base64,{base64.b64encode(handle.read()).decode('ascii')}"
-
-
 @dataclass(frozen=True)
 class ImageLimit:
     """What a vendor takes as an inline reference image, and where it says so.
@@ -288,10 +280,22 @@ def image_as_is(path: str | os.PathLike[str], limit: ImageLimit) -> tuple[bytes,
     return None
 
 
-def fitted_image_uri(path: str | os.PathLike[str], limit: ImageLimit, label: str) -> str:
-    """`fitted_image` as a data: URI (what Runway, fal and Replicate take inline)."""
-    data, kind = fitted_image(path, limit, label)
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+Upload = Callable[[bytes, str, str], str]
+"""A vendor's own file upload: (bytes, content type, file name) -> the URL or URI a create may name."""
+
+
+def image_input(path: str | os.PathLike[str], inline: ImageLimit, uploaded: ImageLimit, upload: Upload,
+                label: str) -> str:
+    """A reference image as a vendor takes it: inline as a data URI when it fits `inline` as it is (a PNG
+    or JPEG under the vendor's data-URI cap), else through the vendor's own file API (`upload`), fitted
+    under `uploaded` first, as the URL it answers. One that cannot fit even that is refused (`NotSupported`,
+    naming the limit) before anything is sent: nothing is uploaded either."""
+    as_is = image_as_is(path, inline)
+    if as_is is not None:
+        data, kind = as_is
+        return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    data, kind = fitted_image(path, uploaded, label)
+    return upload(data, kind, Path(path).stem + (".png" if kind == "image/png" else ".jpg"))
 
 
 # -- published input schemas -----------------------------------------------------------------------

@@ -47,7 +47,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -67,9 +66,8 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image,
     http_error,
-    image_as_is,
+    image_input,
     key_from,
     spec_for,
     transport_error,
@@ -289,17 +287,12 @@ class FalProvider:
         )
 
     def _image_input(self, path: str) -> str:
-        """A reference image as fal takes it: inline (a data URI) when it is a PNG or JPEG under `IMAGE_LIMIT`
-        as it is, else uploaded to fal's storage with the SDK's own `SyncClient.upload` (a CDN token from
-        `rest.fal.ai`, then `POST v3.fal.media/files/upload`, falling back to the GCS-backed upload) and sent
-        as the file's URL, fitted under `UPLOAD_LIMIT` first. One that cannot fit even that is refused
-        (`NotSupported`, naming the limit) before anything is sent."""
-        inline = image_as_is(path, IMAGE_LIMIT)
-        if inline is not None:
-            data, kind = inline
-            return fal_client.encode(data, kind)
-        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
-        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        """A reference image inline under `IMAGE_LIMIT`, else uploaded to fal's storage (`_upload`)."""
+        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
+
+    def _upload(self, data: bytes, kind: str, name: str) -> str:
+        """fal's storage through the SDK's own `SyncClient.upload`: a CDN token from `rest.fal.ai`, then
+        `POST v3.fal.media/files/upload` (falling back to the GCS-backed upload); the file's URL."""
         try:
             return self.sdk.upload(data, kind, file_name=name)
         except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:

@@ -40,13 +40,11 @@ the finished prediction to the app, signed the Standard Webhooks way with the ac
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,9 +64,8 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image,
     http_error,
-    image_as_is,
+    image_input,
     key_from,
     spec_for,
     transport_error,
@@ -234,20 +231,15 @@ class ReplicateProvider:
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
 
     def _image_input(self, path: str) -> str:
-        """A reference image as Replicate takes it: inline (a data URI) when it is a PNG or JPEG under
-        `IMAGE_LIMIT` as it is, else uploaded through Replicate's files API (`files.create`, `POST /v1/files`)
-        and sent as the file's URL, fitted under `UPLOAD_LIMIT` first. One that cannot fit even that is
-        refused (`NotSupported`, naming the limit) before anything is sent."""
-        inline = image_as_is(path, IMAGE_LIMIT)
-        if inline is not None:
-            data, kind = inline
-            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
-        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
-        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        """A reference image inline under `IMAGE_LIMIT`, else through Replicate's files API (`_upload`)."""
+        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
+
+    def _upload(self, data: bytes, kind: str, name: str) -> str:
+        """Replicate's files API through the SDK (`files.create`, `POST /v1/files`): the file's `urls.get`."""
         uploaded = self._call(self.sdk.files.create, io.BytesIO(data), filename=name, content_type=kind)
         url = (uploaded.urls or {}).get("get")
         if not url:
-            raise APIError(f"{self.label} took the upload of {Path(path).name} but gave no URL for it.")
+            raise APIError(f"{self.label} took the upload of {name} but gave no URL for it.")
         return str(url)
 
     def refresh(self, remote_id: str) -> RemoteVideo:

@@ -9,6 +9,10 @@ The SDK retries any request, POSTs included, on 408/409/429/5xx without an idemp
 create would be sent twice when its answer is lost. Creates therefore go out with `max_retries=0`
 (`with_options`); a lost answer is reported as an error the studio treats as "may have arrived".
 
+Subject references: a model whose `subject_references` is above 0 is sent `references: [{uri}]` (the SDK's
+create types: Seedance 2 and Hailuo 3 take up to 9 on text_to_video, Kling O3 up to 7 on image_to_video),
+each inline or uploaded as an opening frame is. No catalogue model takes them yet.
+
 THROTTLED is Runway's own queue (the task exists and will start when a concurrency slot frees:
 https://docs.dev.runwayml.com/usage/tiers/): it is tracked as queued, never resent. A 429 on a create
 (too many at once, or the tier's daily cap) is our `RateLimitError`, with `Retry-After` when Runway
@@ -22,11 +26,9 @@ Runway's own ephemeral upload (`uploads.create_ephemeral`) as a `runway://` URI;
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import runwayml
@@ -42,9 +44,8 @@ from dailies.providers._vendor import (
     check_seconds,
     check_subject_references,
     download_url,
-    fitted_image,
     http_error,
-    image_as_is,
+    image_input,
     key_from,
     spec_for,
     transport_error,
@@ -142,6 +143,8 @@ class RunwayProvider:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice
         try:
+            if request.reference_images:  # Seedance 2 / Hailuo 3 / Kling O3: `references: [{uri}]`
+                args["references"] = [{"uri": self._image_input(path)} for path in request.reference_images]
             if request.reference_path:
                 image = self._image_input(request.reference_path)
                 created = once.image_to_video.create(prompt_image=image, **args)
@@ -155,17 +158,12 @@ class RunwayProvider:
         )
 
     def _image_input(self, path: str) -> str:
-        """A reference image as Runway takes it: inline (a data URI) when it is a PNG or JPEG under
-        `IMAGE_LIMIT` as it is, else uploaded with the SDK's `uploads.create_ephemeral` (`POST /v1/uploads`,
-        then a form POST to the storage URL Runway names) and sent as its `runway://` URI, fitted under
-        `UPLOAD_LIMIT` first. One that cannot fit even that is refused (`NotSupported`, naming the limit)
-        before anything is sent."""
-        inline = image_as_is(path, IMAGE_LIMIT)
-        if inline is not None:
-            data, kind = inline
-            return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
-        data, kind = fitted_image(path, UPLOAD_LIMIT, self.label)
-        name = Path(path).stem + (".png" if kind == "image/png" else ".jpg")
+        """A reference image inline under `IMAGE_LIMIT`, else through Runway's ephemeral upload (`_upload`)."""
+        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
+
+    def _upload(self, data: bytes, kind: str, name: str) -> str:
+        """The SDK's `uploads.create_ephemeral` (`POST /v1/uploads`, then a form POST to the storage URL Runway
+        names): the `runway://` URI a create may name."""
         return str(self.sdk.uploads.create_ephemeral(file=(name, data, kind)).uri)
 
     def refresh(self, remote_id: str) -> RemoteVideo:

@@ -39,7 +39,10 @@ Wire format:
   project, or without the `projects/...` prefix, is 404 NOT_FOUND.
 - Subject references: `instances[0].referenceImages: [{"image": {"bytesBase64Encoded", "mimeType"},
   "referenceType": "asset"|"style"}]` (the SDK's `_VideoGenerationReferenceImage_to_vertex`), checked as
-  `_references_refused` says (model, count, not with an opening frame): otherwise 400 INVALID_ARGUMENT.
+  `_references_refused` says (model, count, type, PNG or JPEG, not with an opening frame): otherwise 400
+  INVALID_ARGUMENT. Unknown, so not modelled: whether Vertex takes references at every duration and ratio
+  (the Gemini API's Veo page has asked for 8 s with them); a refusal there would reach the take as Vertex's
+  own 400 message, with nothing made.
 - No cancel, delete or list.
 
 Unknown, and so switchable here: whether Vertex's 429 carries a Retry-After header or a RetryInfo detail
@@ -179,6 +182,8 @@ class FakeVertexVeo(FakeVendor):
         if instance.get("image") or instance.get("video") or instance.get("lastFrame") or not instance.get("prompt"):
             return _error(400, "referenceImages cannot be combined with image, video or lastFrame, and need a prompt.",
                           "INVALID_ARGUMENT")
+        if any((ref.get("image") or {}).get("mimeType") not in ("image/png", "image/jpeg") for ref in references):
+            return _error(400, "Reference images must be image/png or image/jpeg.", "INVALID_ARGUMENT")
         kinds = [str(ref.get("referenceType", "")).lower() for ref in references]
         if not all(ref.get("image", {}).get("bytesBase64Encoded") or ref.get("image", {}).get("gcsUri")
                    for ref in references) or any(kind not in ("asset", "style") for kind in kinds):

@@ -22,6 +22,9 @@ Wire format (JSON, camelCase keys; every request carries `Authorization: Bearer 
   `uploadUrl` (no key: a presigned storage URL, served here at `/upload-bucket/{id}`) with the `fields` and
   the `file` -> 204. A create naming a `runway://` URI that was not uploaded is 400; each one that was is
   recorded in `file_inputs`. The size cap for uploads is not in the SDK: 16 MB here, unverified.
+- Subject references: `references: [{uri}]` (the SDK's create types; Seedance 2 takes up to 9 on
+  text_to_video): each a data URI, an https URL or an uploaded `runway://` URI; more than the model takes,
+  or one that is none of those, is 400 with `issues`.
 - THROTTLED: a task created above the account's concurrency stays THROTTLED until a slot frees
   (https://docs.dev.runwayml.com/usage/tiers/); `throttle_polls` keeps every new task THROTTLED for that
   many polls before it runs. It is Runway's queue: the task exists and must not be sent again.
@@ -37,7 +40,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakes._server import Answer, FakeJob, FakeVendor, multipart_files, shape_of
-from tests.fakes.schemas import RUNWAY_IMAGE, RUNWAY_TEXT
+from tests.fakes.schemas import RUNWAY_IMAGE, RUNWAY_REFERENCE_CAP, RUNWAY_TEXT
 
 KEY = "rw-test-key"
 
@@ -108,14 +111,25 @@ class FakeRunway(FakeVendor):
         image = str(body.get("promptImage", ""))
         if path.endswith("image_to_video") and not image.startswith(("data:", "https:", "runway://")):
             return Answer(400, {"error": "promptImage must be an HTTPS URL, a Runway upload URI or a data URI"})
-        if image.startswith("runway://"):
-            if image.removeprefix("runway://") not in self.uploads:
-                return Answer(400, {"error": "Invalid asset", "issues": [{"path": ["promptImage"],
-                                                                          "message": "Upload not found"}]})
-            self.file_inputs.append(image)
-        if image.startswith("data:") and len(image.partition(",")[2]) * 3 // 4 > DATA_URI_CAP:
-            return Answer(400, {"error": "Invalid asset", "issues": [{"path": ["promptImage"],
-                                                                      "message": "Data URI exceeds 5MB"}]})
+        references = body.get("references") or []
+        if len(references) > RUNWAY_REFERENCE_CAP.get(str(body.get("model")), 0):
+            return Answer(400, {"error": "Validation of body failed", "issues": [
+                {"path": ["references"], "message": f"At most {RUNWAY_REFERENCE_CAP.get(str(body.get('model')), 0)} "
+                                                    "references for this model"}]})
+        named = [("promptImage", image)] + [(f"references.{n}.uri", str((ref or {}).get("uri", "")))
+                                            for n, ref in enumerate(references)]
+        for where, uri in named:
+            if uri.startswith("runway://"):
+                if uri.removeprefix("runway://") not in self.uploads:
+                    return Answer(400, {"error": "Invalid asset", "issues": [{"path": where.split("."),
+                                                                              "message": "Upload not found"}]})
+                self.file_inputs.append(uri)
+            elif where != "promptImage" and not uri.startswith(("data:image/", "https:")):
+                return Answer(400, {"error": "Invalid asset", "issues": [{"path": where.split("."),
+                                                                          "message": "Invalid image URI"}]})
+            if uri.startswith("data:") and len(uri.partition(",")[2]) * 3 // 4 > DATA_URI_CAP:
+                return Answer(400, {"error": "Invalid asset", "issues": [{"path": where.split("."),
+                                                                          "message": "Data URI exceeds 5MB"}]})
         schema = (RUNWAY_IMAGE if path.endswith("image_to_video") else RUNWAY_TEXT).get(body["model"])
         if schema is None:
             return Answer(400, {"error": "Validation of body failed",

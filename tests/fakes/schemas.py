@@ -175,6 +175,11 @@ RUNWAY_TEXT: dict[str, Schema] = {
     "kling2.5_turbo_pro": Schema(("model", "promptText"), {"ratio": ("1920:1080", "1440:1440", "1080:1920",
                                  "1280:720", "720:720", "720:1280"), "duration": (5, 10)}, _RW_TEXT),
 }
+RUNWAY_TEXT["seedance2"] = Schema(
+    ("model", "promptText"), {"ratio": ("1280:720", "720:1280", "960:960", "1920:1080", "1080:1920")},
+    {**_RW_TEXT, "audio": bool, "references": list})
+RUNWAY_REFERENCE_CAP = {"seedance2": 9}
+"""References per model, as the SDK's create types say ("An optional array of image references (up to 9)")."""
 _RW_IMAGE = {**_RW_TEXT, "promptImage": str}
 _GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672")
 RUNWAY_IMAGE: dict[str, Schema] = {

@@ -311,3 +311,24 @@ def test_a_veo_take_with_subject_references_and_no_sound_is_priced_kept_and_run_
         assert first["parameters"]["generateAudio"] is second["parameters"]["generateAudio"] is False
         takes = studio.takes_of(job.id, 2)
         assert all(t.reference_images == two.reference_images and t.audio is False for t in takes)
+
+
+def test_the_pipeline_api_orders_a_silent_veo_take_priced_so(studio: Studio, tmp_path: Path) -> None:
+    """`audio: false` in an order is sent to Veo as chosen and priced at the silent rate; a word that is not a
+    yes or a no is refused before anything is sent."""
+    from dailies.errors import ValidationError
+    from dailies.pipeline import Pipeline, body_digest
+
+    with FakeVertexVeo() as fake:
+        define_veo(studio, fake, tmp_path)
+        pipeline = Pipeline(studio)
+        base = {"prompt": "a tram at night", "provider": "veo", "model": "veo-3.1-generate-001", "size": "1280x720",
+                "seconds": 6}
+        with pytest.raises(ValidationError, match="audio is true or false"):
+            pipeline.parse({**base, "audio": "maybe"})
+        silent = {**base, "audio": False}
+        job, cost, made = pipeline.order(pipeline.parse(silent), None, body_digest(silent, None))
+        assert made and cost == pytest.approx(6 * 0.20) and job.params["audio"] is False
+        assert fake.creates(":predictLongRunning")[0].body["parameters"]["generateAudio"] is False
+        assert pipeline.parse({**base, "audio": "on"}).request.audio is True
+        assert pipeline.parse(base).request.audio is True  # left out: sound, as priced

@@ -2,7 +2,9 @@
 of provider takes them, checked before anything is sent; through the real SDKs against the vendor fakes.
 
 Veo 3.1's references are in test_google.py and the studio's (kept, priced, run again) in
-test_studio_vendors.py; this file holds fal's Kling reference-to-video and the refusals every kind shares.
+test_studio_vendors.py; this file holds Kling's reference-to-video on fal, Kling 1.6's reference_images on
+Replicate, Seedance 2's references on Runway (each as a catalogue entry would name it: no catalogue model of
+those vendors takes references yet) and the refusals every kind shares.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import fal_client.client
 import pytest
 from PIL import Image
 
-from dailies.errors import NotSupported, UnprocessableEntityError, ValidationError
+from dailies.errors import BadRequestError, NotSupported, UnprocessableEntityError, ValidationError
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import ModelSpec
 from dailies.providers.base import Capabilities
@@ -64,6 +66,9 @@ def test_kling_on_fal_is_sent_its_references_inline_or_uploaded_as_they_fit(fal,
     Image.frombytes("RGB", (2000, 1500), os.urandom(2000 * 1500 * 3)).save(camera, quality=90)  # over 1 MB
     references = [*pictures(tmp_path, 2), str(camera)]
     assert provider.capabilities().subject_references(KLING_O1.id) == schemas.FAL_REFERENCE_CAP
+    assert provider.health().ok  # the connection test reads each endpoint's published inputs, this one's too
+    assert "fal-ai/kling-video/o1/reference-to-video" in provider.published
+    fake.requests.clear()
     created = provider.submit(request(KLING_O1.id, "720x1280", 10, reference_images=references))
     sent = fake.creates("/reference-to-video")[0]
     assert sent.path == "/fal-ai/kling-video/o1/reference-to-video"
@@ -183,4 +188,37 @@ def test_kling_on_replicate_is_sent_its_references_inline_or_through_the_files_a
         with pytest.raises(UnprocessableEntityError, match="reference_images: at most 4 images"):
             provider.submit(request(KLING_16.id, "1280x720", 5, reference_images=five))
         assert len(fake.requests) == sent + 1 and len(fake.jobs) == 1
+        provider.close()
+
+
+SEEDANCE_2 = ModelSpec(
+    "seedance2", {"1280x720": "1280:720", "720x1280": "720:1280"}, (5, 10), 0.10, audio=True, audio_input="audio",
+    subject_references=schemas.RUNWAY_REFERENCE_CAP["seedance2"],
+    source="a test's entry: Seedance 2 on Runway as runwayml 5.24.0's create types name it; price made up")
+"""Runway's Seedance 2 as a catalogue entry would name it (`references: [{uri}]`, up to 9, in the SDK's types)."""
+
+
+def test_seedance_on_runway_is_sent_its_references_inline_or_uploaded(tmp_path: Path) -> None:
+    camera = tmp_path / "DSC_0003.jpg"
+    Image.frombytes("RGB", (3000, 2250), os.urandom(3000 * 2250 * 3)).save(camera, quality=95)  # over 5 MB
+    assert camera.stat().st_size > 5_000_000
+    with fake_runway.FakeRunway() as fake:
+        provider = RunwayProvider(api_key=fake_runway.KEY, base_url=fake.base_url, models={SEEDANCE_2.id: SEEDANCE_2})
+        created = provider.submit(request(SEEDANCE_2.id, "720x1280", 5, audio=False,
+                                          reference_images=[*pictures(tmp_path, 2), str(camera)]))
+        body = fake.creates("/v1/text_to_video")[0].body
+        assert schemas.RUNWAY_TEXT["seedance2"].problems(body) == [] and body["audio"] is False
+        first, second, third = (ref["uri"] for ref in body["references"])
+        assert first.startswith("data:image/png;base64,") and second.startswith("data:image/png;base64,")
+        assert third.startswith("runway://") and fake.file_inputs == [third]
+        assert fake.uploads[third.removeprefix("runway://")][2] == camera.read_bytes()
+        assert follow(provider, created.remote_id)[-1].status is JobStatus.COMPLETED
+
+        ten = pictures(tmp_path, 10)
+        with pytest.raises(NotSupported, match="seedance2 takes up to 9 subject reference images, not 10"):
+            provider.submit(request(SEEDANCE_2.id, "1280x720", 5, reference_images=ten))
+        provider.models[SEEDANCE_2.id] = dataclasses.replace(SEEDANCE_2, subject_references=10)  # a lying catalogue
+        with pytest.raises(BadRequestError, match="references: At most 9 references"):
+            provider.submit(request(SEEDANCE_2.id, "1280x720", 5, reference_images=ten))
+        assert len(fake.jobs) == 1
         provider.close()
