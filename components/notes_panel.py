@@ -7,6 +7,7 @@ Every rule is `dailies.review.ReviewDesk`'s."""
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -26,6 +27,12 @@ DECIDE_LABELS: dict[State, tuple[str, str]] = {
     State.IN_REVIEW: ("Reopen", ":material/lock_open:"),
 }
 
+
+EXPORTS = (("Notes as OTIO", "otio", "application/json"),
+           ("Markers for Resolve (EDL)", "edl", "text/plain"),
+           ("Markers as CSV", "csv", "text/csv"))
+"""What an editor takes from the panel: the OTIO timeline (markers at the frames) and a marker list an NLE
+imports; FCPXML and the annotated frames come from the API and the CLI."""
 
 def _desk() -> ReviewDesk:
     shared = studio()
@@ -154,10 +161,10 @@ def notes_panel(job: Job, key: str, *, expanded: bool = False, guest: Author | N
             if key != "compare" and guest is None:
                 player_links(job, desk)
             if notes:
-                st.download_button("Notes as OTIO", lambda: desk.export(job.id, "otio"),
-                                   file_name=f"{job.id}-notes.otio", mime="application/json",
-                                   icon=":material/download:", key=f"otio_{key}",
-                                   on_click="ignore")
+                for label, fmt, mime in EXPORTS:
+                    st.download_button(label, functools.partial(desk.export, job.id, fmt),
+                                       file_name=f"{job.id}-notes.{fmt}", mime=mime,
+                                       icon=":material/download:", key=f"{fmt}_{key}", on_click="ignore")
         if guest is None and (earlier := desk.previous_open_notes(job.id)):
             st.caption("Open notes of the previous version")
             st.text("\n".join(note_line(n, desk) for n in earlier))

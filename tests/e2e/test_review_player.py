@@ -9,6 +9,7 @@ own rule (`Clock.frame_at_time`).
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from running_app import start_app, stop_app, wait_for_run
 from dailies.config import Environment
 from dailies.engine import EngineConfig, serve_engine
 from dailies.jobs import JobKind, JobRequest
-from dailies.review.timecode import Clock
+from dailies.review.timecode import Clock, to_frame
 from dailies.studio import Studio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -144,7 +145,7 @@ def test_a_note_at_frame_37_brings_every_player_back_to_frame_37(review_app: Rev
     expect(page.locator("[data-role='frame']")).to_contain_text("frame 37")
 
 
-def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio(review_app: ReviewApp, browser,
+def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio_and_markers(review_app: ReviewApp, browser,
                                                                             tmp_path: Path) -> None:
     take = review_app.remix
     contexts = [browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
@@ -211,6 +212,19 @@ def test_two_reviewers_note_draw_and_decide_and_the_organiser_exports_otio(revie
         clip = next(iter(timeline.find_clips()))
         marked = sorted(m.marked_range.start_time.to_frames() for m in clip.markers)
         assert marked == [12, 50]
+
+        # The marker list an NLE imports: Resolve's EDL, one event per note at its timecode, and the CSV.
+        with organiser.expect_download() as got:
+            organiser.get_by_role("button", name="Markers for Resolve (EDL)").click()
+        edl = (tmp_path / "notes.edl")
+        got.value.save_as(edl)
+        events = [line.split() for line in edl.read_text().splitlines() if line[:3].isdigit()]
+        assert [to_frame(event[4], 24) for event in events] == [12, 50]  # the remix renders at 24 fps
+        with organiser.expect_download() as got:
+            organiser.get_by_role("button", name="Markers as CSV").click()
+        table = tmp_path / "notes.csv"
+        got.value.save_as(table)
+        assert [int(row["frame"]) for row in csv.DictReader(table.open())] == [12, 50]
     finally:
         for c in contexts:
             c.close()
