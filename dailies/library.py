@@ -151,11 +151,11 @@ def how_sent(asset: Item, caps: Capabilities, model: str, *, frame_free: bool = 
 
 def references_said(reference_path: str | None, reference_images: list[str] | tuple[str, ...],
                     asset_name: str | None) -> str:
-    """A take's references in words ("opening frame 1-beach.png, 2 subject reference(s) (the library asset
+    """A take's references in words ("opening frame 1-beach.png, 2 subject reference images (the library asset
     Beach)"), for the lines and tables that say what a take is or will be sent."""
     parts = [f"opening frame {Path(reference_path).name}"] if reference_path else []
     if count := len(reference_images):
-        parts.append(f"{count} subject reference(s)")
+        parts.append(f"{count} subject reference image{'s' * (count != 1)}")
     said = ", ".join(parts)
     return f"{said} (the library asset {asset_name})" if said and asset_name else said
 

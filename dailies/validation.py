@@ -121,8 +121,7 @@ def check_subject_references(request: JobRequest, caps: Capabilities) -> None:
                               "a model that takes them.", field="reference_images")
     if count > most:
         raise ValidationError(f"{request.model} takes up to {most} subject reference images, not {count}: take "
-                              f"{count - most} off ({request.model} takes at most {most} reference images, not "
-                              f"{count}).", field="reference_images")
+                              f"{count - most} off.", field="reference_images")
     for path in request.reference_images:
         check_reference_image(path)
 

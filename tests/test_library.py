@@ -203,7 +203,8 @@ def test_an_asset_goes_to_each_model_the_way_it_takes_references_and_the_take_sa
         with pytest.raises(ValidationError, match=re.escape(said)):
             studio.submit(both)
         too_many = dataclasses.replace(base, reference_images=list(asset.images))
-        with pytest.raises(ValidationError, match="sora-2-pro takes at most 2 reference images, not 3"):
+        with pytest.raises(ValidationError, match="sora-2-pro takes up to 2 subject reference images, not 3: "
+                                                        "take 1 off"):
             studio.submit(too_many)
         assert (len(studio.store), len(SubjectReferences.handed)) == before, "nothing recorded, nothing sent"
         with_frame = studio.submit(with_asset(dataclasses.replace(base, reference_path=str(upload)), asset, caps))

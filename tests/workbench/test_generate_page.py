@@ -203,7 +203,7 @@ def test_sound_is_a_choice_shown_with_both_prices_and_sent_as_chosen(
         at.button(key=f"rerun_{made.id}").click().run()
         no_exception(at)
         assert at.toggle(key="sound").value is False and cost() == "$1.60"
-        assert any("2 subject reference(s)" in c.value for c in at.caption)
+        assert any("2 subject reference images" in c.value for c in at.caption)
         at.text_area(key="prompt").input(PROMPT + ", closer").run()
         at.button(key="send").click().run()
         no_exception(at)
