@@ -72,9 +72,12 @@ class TabPush:
     def push(version: int) -> int:
         """Rerun every idle tab that drew an older version than `version`; how many were rerun."""
         runtime = Runtime.instance() if Runtime.exists() else None
-        if not isinstance(runtime, Runtime):
-            return 0  # no server (a script run by AppTest has a stand-in runtime, with no tabs to tell)
-        sessions = {info.session.id: info.session for info in runtime._session_mgr.list_active_sessions()}
+        # No server, or AppTest's stand-in runtime (a Mock with Runtime's spec: it passes isinstance, and has
+        # no session manager): no tabs to tell.
+        manager = getattr(runtime, "_session_mgr", None)
+        if manager is None:
+            return 0
+        sessions = {info.session.id: info.session for info in manager.list_active_sessions()}
         with _seen_lock:
             for gone in set(_seen) - set(sessions):
                 del _seen[gone]

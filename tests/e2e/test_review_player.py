@@ -296,8 +296,8 @@ def test_compare_with_the_previous_version_then_note_an_in_out_range(review_app:
         page.keyboard.press("Period")
     page.keyboard.press("o")
     expect(page.locator("[data-role='in-out']")).to_have_text("in 20 · out 30")
-    add_note(page, "hold this beat")
-    note = page.locator("[data-role='note']", has_text="Cy: hold this beat")
+    add_note(page, "ease into the cut here")
+    note = page.locator("[data-role='note']", has_text="Cy: ease into the cut here")
     expect(note).to_contain_text("00:00:00:20–00:00:01:06")
     assert note.get_attribute("data-frame") == "20"
 
