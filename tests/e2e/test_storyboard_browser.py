@@ -43,8 +43,9 @@ def shot(page: Page, n: int, key: str):
 
 
 def wait_for_takes(page: Page, n: int, count: int) -> None:
-    """Until the n-th shot shows `count` finished takes (video players inside its box)."""
-    page.locator("[class*='st-key-sb_shot_']").nth(n).locator("video").nth(count - 1).wait_for(timeout=120_000)
+    """Until the n-th shot shows `count` finished takes (video players inside its box); up to 4 minutes, as the
+    renders share both cores with the suite's kill tests."""
+    page.locator("[class*='st-key-sb_shot_']").nth(n).locator("video").nth(count - 1).wait_for(timeout=240_000)
     settled(page)
 
 
