@@ -79,12 +79,14 @@ def test_an_idle_server_with_a_tab_open_sleeps(app, page: Page) -> None:
     expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible()
     settled(page)
     # The first page's work (thumbnails, the provider's answer) and what an earlier test left running (its
-    # take's last files) end: up to 30 s for one quiet second. A timer that never stops never lets it settle,
-    # and the window below then sees it too.
-    for _ in range(30):
+    # take's last files, each write telling this tab to redraw) end: up to 60 s for three quiet seconds in a
+    # row. A timer that never stops never lets it settle, and the window below then sees it too.
+    quiet = 0
+    for _ in range(60):
         start = wake_ups(app.pid)
         page.wait_for_timeout(1_000)
-        if wake_ups(app.pid) - start < 10:
+        quiet = quiet + 1 if wake_ups(app.pid) - start < 10 else 0
+        if quiet == 3:
             break
     before = wake_ups(app.pid)
     page.wait_for_timeout(QUIET_WINDOW_MS)  # an observation window: what matters is what did not happen
