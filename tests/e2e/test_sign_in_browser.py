@@ -74,7 +74,9 @@ def sign_in(browser, url: str, who: str):
 
 def test_a_team_address_signs_in_through_the_provider(signed_app, browser) -> None:
     url, home = signed_app
-    assert "sign-in through [auth] is required" in (home / "app.log").read_text()
+    # Said as the app's start-up finishes, which may come just after the server first answers.
+    wait_until(lambda: "sign-in through [auth] is required" in (home / "app.log").read_text(), 60,
+               "the start-up warning that sign-in is required")
     context, page = sign_in(browser, url, "ann@example.com")
     try:
         page.locator(".st-key-prompt").wait_for()
