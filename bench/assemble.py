@@ -3,7 +3,7 @@
 Run: `.venv/bin/python -m bench.assemble` (`--quick`: fewer repeats).
 The three shots are rendered once by the engine's renderer (`render_generate`, as the engine's workers
 do), the second starting from the first's last frame (a chained cut, as a storyboard's continuity
-sends it) and the third standing alone (an unchained cut). Then `dailies.assemble.join` joins them,
+sends it) and the third standing alone (an unchained cut). Then `dailies.storyboard.assemble.join` joins them,
 the way a board's Assemble does: by copying packets (the codec parameters match), by re-encoding
 (forced), and with a 0.5 s crossfade (which re-encodes). Times are medians of the repeats, wall clock.
 Goal: stream copy under 1 s.
@@ -29,8 +29,8 @@ PROMPTS = ["a red kite lifts off the sand", "the kite climbs over the dunes", "t
 
 
 def render_shots(folder: Path) -> list[Path]:
-    from dailies.assemble import last_frame
     from dailies.engine.render import RenderSpec, render_generate
+    from dailies.storyboard.assemble import last_frame
 
     paths: list[Path] = []
     for index, words in enumerate(PROMPTS):
@@ -53,8 +53,8 @@ def timed(repeats: int, work) -> tuple[float, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from dailies.assemble import Clip, cut_delta_e, join
     from dailies.media import probe_video
+    from dailies.storyboard.assemble import Clip, cut_delta_e, join
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -10,7 +10,7 @@ route (`media_allowed`) check that cookie; without it no page content and no fil
 People on other machines reach the app only by the names the team configured (`DAILIES_ALLOWED_HOSTS`,
 `components.boundary`); a name configured that is not this machine's (a LAN address, a reverse proxy's name)
 also needs sign-in, as a proxy on this machine makes a loopback-bound app reachable from elsewhere. Wrong
-tokens are slowed down per address and for everyone together (`dailies.lockout`).
+tokens are slowed down per address and for everyone together (`dailies.access.lockout`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from components.mounts import ACCESS_ROUTE
+from dailies.access.hosts import ALLOWED_HOSTS_VARIABLE
+from dailies.access.lockout import Guesses
 from dailies.config import Environment, is_loopback_host
-from dailies.hosts import ALLOWED_HOSTS_VARIABLE
-from dailies.lockout import Guesses
 from dailies.request_bodies import read_form
 
 COOKIE = "dailies_access"

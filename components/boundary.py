@@ -2,7 +2,7 @@
 its own routes, and ours (the engine, the media files, `/access`, webhooks, the pipeline API).
 
 `Boundary` is an ASGI middleware given to `st.App(middleware=...)` (Streamlit's public way to wrap its
-Starlette app; it runs before Streamlit's own middleware). It refuses what `dailies.hosts.HostPolicy`
+Starlette app; it runs before Streamlit's own middleware). It refuses what `dailies.access.hosts.HostPolicy`
 refuses (a foreign `Host`: 421; another page's `Origin` or fetch: 403, at the WebSocket's handshake too),
 keeps Streamlit's metrics and agent API behind sign-in when the app is reachable from other machines, and
 adds `FRAMING_HEADERS` to every answer. The routes' own checks stay; this is the guarantee that none is
@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from dailies.hosts import HostPolicy, Refusal
+    from dailies.access.hosts import HostPolicy, Refusal
 
 SIGNED_IN_ONLY = ("/_stcore/metrics", "/_stcore/agent/")
 """Streamlit's routes that say what the app holds or drive it: beyond loopback, for signed-in browsers only."""
@@ -34,8 +34,8 @@ def host_policy() -> HostPolicy:
     """This server's names, read once (settings are read at start; the README says to restart after a change)."""
     import streamlit as st
 
+    from dailies.access.hosts import ALLOWED_HOSTS_VARIABLE, HostPolicy
     from dailies.config import Environment
-    from dailies.hosts import ALLOWED_HOSTS_VARIABLE, HostPolicy
 
     env = Environment.load()
     allowed = env.key_named(ALLOWED_HOSTS_VARIABLE)
@@ -56,7 +56,7 @@ def _signed_in_only(path: str) -> bool:
 
 def _refusal(scope: Scope) -> Refusal | None:
     from components.access import bound_beyond_loopback, media_allowed
-    from dailies.hosts import Refusal
+    from dailies.access.hosts import Refusal
 
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     refused = host_policy().refusal(scope["path"], headers)
@@ -98,7 +98,7 @@ class Boundary:
 
 
 async def _with_framing_headers(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    from dailies.hosts import FRAMING_HEADERS
+    from dailies.access.hosts import FRAMING_HEADERS
 
     async def framed(message: Message) -> None:
         if message["type"] == "http.response.start":

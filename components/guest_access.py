@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from dailies.lockout import Guesses
+from dailies.access.lockout import Guesses
 
 if TYPE_CHECKING:  # `dailies.review` loads pandas and OTIO: imported when a guest link is first asked about
     from dailies.review.guests import GuestLink, GuestLinks, GuestRefused

@@ -28,7 +28,7 @@ from dailies.errors import RequestRefused
 from dailies.jobs import Job
 from dailies.review import Author, ReviewDesk, State
 from dailies.review.guests import GuestLink
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 
 GUEST_NAME = "guest_name_input"
 DECISIONS = {State.APPROVED: ("Approve", ":material/check_circle:"),

@@ -13,9 +13,9 @@ from components.guest_links import guest_links_panel
 from components.job_card import job_card
 from components.runtime import studio
 from components.text import plain
-from dailies.compare import MAX_TAKES, MIN_TAKES, takes_param
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobStatus
+from dailies.review.compare import MAX_TAKES, MIN_TAKES, takes_param
 from dailies.review.guests import playlist_id
 
 

@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from components.text import plain
+from dailies.access.identity import ALLOW_VARIABLE, AllowList
 from dailies.config import Environment
-from dailies.identity import ALLOW_VARIABLE, AllowList
 
 NAME = "person"
 """Where the tab's display name is kept in the session (not a widget key, so it survives page changes)."""

@@ -22,7 +22,7 @@ from dailies.errors import ValidationError
 from dailies.exports import safe_csv
 from dailies.jobs import Job
 from dailies.review import Author, ReviewDesk
-from dailies.reviews import ReviewBook, Round, RoundResults
+from dailies.review.rounds import ReviewBook, Round, RoundResults
 
 ORGANISER_SECRETS = "organiser_secrets"
 """Session key: round id -> the organiser link's secret this tab holds (made here, or opened by link)."""

@@ -15,10 +15,10 @@ from components.notes_panel import open_large
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.errors import ValidationError
-from dailies.handoff import contact_sheet_png, media_zip, otio_json
 from dailies.jobs import JobStatus
 from dailies.library import asset_from_record, how_sent
 from dailies.storyboard import CONTINUITY, EXTEND, NONE, Board, Cut, ShotState, Storyboards
+from dailies.storyboard.handoff import contact_sheet_png, media_zip, otio_json
 from dailies.validation import check_reference_image
 
 

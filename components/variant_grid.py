@@ -18,11 +18,11 @@ from components.review_status import status_badge
 from components.runtime import media_url, studio
 from components.text import plain
 from dailies.batch import shortened
-from dailies.compare import takes_param
 from dailies.exports import safe_csv
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.providers.base import Capabilities
-from dailies.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
+from dailies.review.compare import takes_param
+from dailies.review.shootout import AXIS, Fitted, Target, capabilities_by_provider, fit, targets_of
 from dailies.studio import Studio
 from dailies.validation import split_axis_values
 

@@ -14,7 +14,10 @@ from components.prompt_diff import prompt_diff_html
 from components.review_player import MODES, review_player, saved_toast
 from components.runtime import media_url, studio
 from dailies.choices import RECENT
-from dailies.compare import (
+from dailies.errors import RequestRefused
+from dailies.jobs import Job
+from dailies.review import Author, ReviewDesk
+from dailies.review.compare import (
     MAX_TAKES,
     latest_family,
     lineage_takes,
@@ -24,9 +27,6 @@ from dailies.compare import (
     shown_id,
     takes_param,
 )
-from dailies.errors import RequestRefused
-from dailies.jobs import Job
-from dailies.review import Author, ReviewDesk
 
 shared = studio()
 st.title("Compare")

@@ -12,8 +12,8 @@ from components.identity import NAME, current_person, signed_in_as
 from components.review_round import ORGANISER_SECRETS, book, choose_pair, score_tile, show_organiser_link, take_label
 from components.runtime import studio
 from components.text import plain
-from dailies.compare import parse_takes, recent_takes
 from dailies.errors import ValidationError
+from dailies.review.compare import parse_takes, recent_takes
 
 shared = studio()
 rounds = book()

@@ -19,7 +19,7 @@ from components.review_round import (
 )
 from components.runtime import studio
 from components.text import plain, plain_table
-from dailies.reviews import Round
+from dailies.review.rounds import Round
 
 shared = studio()
 rounds = book()

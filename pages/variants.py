@@ -23,7 +23,7 @@ from dailies.errors import APIError, RequestRefused
 from dailies.jobs import JobRequest
 from dailies.library import how_sent, with_asset
 from dailies.providers.base import Capabilities
-from dailies.shootout import AXIS, Target
+from dailies.review.shootout import AXIS, Target
 from dailies.studio import axis_combinations, new_group_id
 
 shared = studio()

@@ -14,10 +14,10 @@ import pytest
 from hook_receiver import hook_receiver
 from until import wait_until
 
-from dailies.callback_targets import ALLOW_HOSTS_VAR, CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.config import Environment
 from dailies.jobs import Job
 from dailies.pipeline import CALLBACK_TABLE, Pipeline, body_digest
+from dailies.pipeline.callbacks import ALLOW_HOSTS_VAR, CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.studio import Studio
 
 SECRET = "whsec_" + "cGlwZWxpbmUtY2FsbGJhY2stc2VjcmV0LTAxMjM0NTY="

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dailies.compare import MAX_TAKES, latest_family, lineage_takes, parse_takes, resolve, shown_id, takes_param
 from dailies.jobs import FileRecord, Job, JobStatus
+from dailies.review.compare import MAX_TAKES, latest_family, lineage_takes, parse_takes, resolve, shown_id, takes_param
 from dailies.store import JobStore
 
 

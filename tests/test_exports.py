@@ -18,7 +18,7 @@ from components.variant_grid import review_csv
 from dailies.exports import safe_csv
 from dailies.history import filter_frame, history_csv, jobs_frame
 from dailies.jobs import FileRecord, Job, new_job_id
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.store import JobStore
 
 FORMULAS = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tx", "\rx"]

@@ -3,7 +3,7 @@ or WebSocket (403), a take fetched by another site, a linked file in a take's fo
 loopback without sign-in, token guessing at speed, an unverified address on the allow-list; and a teammate on
 the LAN reaches the app once its name is configured.
 
-The rules on their own (`dailies.hosts`, `dailies.lockout`, `dailies.identity`), then a real server process
+The rules on their own (`dailies.access`: `hosts`, `lockout`, `identity`), then a real server process
 (`streamlit run app.py`, the worktree's code) attacked with httpx and `websockets` over loopback.
 """
 
@@ -19,9 +19,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from dailies.hosts import HostPolicy
-from dailies.identity import AllowList
-from dailies.lockout import Guesses, GuessPolicy
+from dailies.access.hosts import HostPolicy
+from dailies.access.identity import AllowList
+from dailies.access.lockout import Guesses, GuessPolicy
 from tests.e2e.running_app import app_on_the_lan, port_of, start_streamlit, stop_app
 
 ACCESS = "team-access-token-for-the-host-checks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from components.identity import USER_COOKIE, user_from_cookies
-from dailies.identity import AllowList
+from dailies.access.identity import AllowList
 
 
 def test_an_empty_allow_list_lets_in_whoever_the_provider_signed_in() -> None:

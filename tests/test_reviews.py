@@ -11,7 +11,7 @@ import pytest
 
 from dailies.errors import ValidationError
 from dailies.jobs import FileRecord, Job, JobStatus
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,7 +158,7 @@ def test_reviewers_in_two_processes_both_count(store, tmp_path: Path) -> None:
     book = ReviewBook(store)
     found = book.start(["job_A", "job_B"])
     script = (
-        "import sys; from dailies.store import JobStore; from dailies.reviews import ReviewBook\n"
+        "import sys; from dailies.store import JobStore; from dailies.review.rounds import ReviewBook\n"
         "store = JobStore(sys.argv[1]); book = ReviewBook(store)\n"
         "for n in range(20):\n"
         "    book.score(sys.argv[2], f'far {n}', 'job_A', stars=1)\n"

@@ -7,7 +7,7 @@ import pytest
 from dailies.errors import ValidationError
 from dailies.providers._vendor import ModelSpec, capabilities_of
 from dailies.providers.catalog import FAL, GOOGLE, RUNWAY
-from dailies.shootout import Target, fit, fit_seconds, fit_size, targets_of
+from dailies.review.shootout import Target, fit, fit_seconds, fit_size, targets_of
 
 
 def caps(catalog):

@@ -14,16 +14,15 @@ import pytest
 from PIL import Image
 from until import wait_until
 
-from dailies import assemble
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.look import read_look
 from dailies.errors import ValidationError
-from dailies.handoff import contact_sheet_png, markers_edl, media_zip, otio_json
 from dailies.jobs import JobKind, JobStatus
 from dailies.media import probe_video
 from dailies.review import Author, ReviewDesk
 from dailies.store import JobStore
-from dailies.storyboard import EXTEND, LAST_FRAME, Board, Storyboards, Style
+from dailies.storyboard import EXTEND, LAST_FRAME, Board, Storyboards, Style, assemble
+from dailies.storyboard.handoff import contact_sheet_png, markers_edl, media_zip, otio_json
 from dailies.studio import Studio
 
 STYLE = Style(subject="a red kite", light="low sun", grade="golden hour", lens="35mm", mood="quiet")

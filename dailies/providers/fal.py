@@ -85,7 +85,7 @@ from dailies.providers.base import (
     WebhookLookup,
 )
 from dailies.providers.catalog import FAL
-from dailies.webhook_schemes import FAL_JWKS_URL
+from dailies.webhooks.schemes import FAL_JWKS_URL
 
 KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
 MODELS = FAL.models

@@ -10,8 +10,14 @@ What lives here (each module one idea; none imports Streamlit):
 - `guests`: guest links (a hashed secret opening one round, board or playlist, expiring, revocable).
 - `api`: the review routes' fields, answers and OpenAPI description, without HTTP.
 - `desk`: `ReviewDesk`, the rules that join them (a final take is locked; a note belongs to its version).
+- `rounds`: review rounds, many people scoring the same takes (`ReviewBook`; results, bootstrap certainty).
+- `compare`: which takes Compare plays side by side (the `?takes=` list, a lineage's takes, what cannot play).
+- `shootout`: one prompt to several providers' models, each asked for what it can make (`Target`, `fit`).
 Everything is kept in the store's named tables (`store.table`, `store.claims`), one record per note, reply
 and decision, so concurrent reviewers in several processes never overwrite each other, on any store backend.
+`rounds`, `compare` and `shootout` are imported by module path (`dailies.review.rounds`), not re-exported here.
+May import: jobs, errors, exports, media, the store's interface, the providers' capabilities and registry; never
+Streamlit or the studio.
 """
 
 from dailies.review.approvals import INITIAL, TRANSITIONS, IllegalTransition, Locked, State

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from running_app import RunningApp, start_streamlit, stop_app, wait_for_run
 
 from dailies.jobs import JobStatus
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.store import JobStore
 from tests.until import wait_until
 

@@ -20,7 +20,7 @@ from running_app import start_app, stop_app, wait_for_run
 from dailies.media import MediaLibrary
 from dailies.review import ReviewDesk
 from dailies.review.guests import GuestLinks
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.store import JobStore
 from tests.review_fixtures import store_take, tiny_video
 

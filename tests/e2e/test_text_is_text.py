@@ -15,7 +15,7 @@ import pytest
 from running_app import start_streamlit, stop_app, wait_for_run
 
 from dailies.jobs import FileRecord, Job, JobError, JobStatus
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.store import JobStore
 
 PIECES = ("https://evil.example/x", "http://evil.example/y", "www.evil.example", "someone@evil.example",

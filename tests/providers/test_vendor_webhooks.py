@@ -27,8 +27,8 @@ from dailies.jobs import JobRequest, JobStatus
 from dailies.providers.fal import FalProvider
 from dailies.studio import Studio
 from dailies.tracker import PollPolicy
-from dailies.webhook_schemes import FalKeys, fal_message
 from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register_vendor, unregister
+from dailies.webhooks.schemes import FalKeys, fal_message
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.fakes.replicate import KEY as REPLICATE_KEY

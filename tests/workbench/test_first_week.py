@@ -25,7 +25,7 @@ def test_choosing_an_engine_model_says_it_is_the_local_preview_renderer(open_pag
 def test_a_contact_sheet_ends_a_long_prompt_with_an_ellipsis_within_the_tile() -> None:
     from PIL import Image, ImageDraw
 
-    from dailies.handoff import PROMPT_LINES, _font, prompt_lines
+    from dailies.storyboard.handoff import PROMPT_LINES, _font, prompt_lines
 
     draw, small = ImageDraw.Draw(Image.new("RGB", (10, 10))), _font(13)
     prompt = " ".join(["a lighthouse keeper climbs the spiral stairs at dusk, lamp in hand"] * 6)
@@ -67,7 +67,7 @@ def test_a_batch_grid_is_named_from_its_file_and_prompts_and_a_refusal_reads_in_
 def test_a_round_opens_its_results_to_its_organiser_link_not_to_a_typed_name(open_page, studio_of) -> None:
     from test_review_pages import as_person, launch_grid, player_data, texts
 
-    from dailies.reviews import ReviewBook
+    from dailies.review.rounds import ReviewBook
 
     open_page("generate.py")
     shared = studio_of()

@@ -9,7 +9,7 @@ from page_helpers import WORKBENCH, no_exception
 
 from components.text import plain
 from dailies.jobs import JobRequest
-from dailies.reviews import ReviewBook
+from dailies.review.rounds import ReviewBook
 from dailies.studio import axis_combinations, new_group_id
 
 AXES = {"light": ["dusk", "noon"], "angle": ["aerial", "eye level"]}

@@ -135,7 +135,7 @@ def test_a_board_shows_which_shots_picks_are_approved_and_shares_them(open_page,
 
 def test_only_a_rounds_organiser_shares_it_with_guests(open_page, studio_of) -> None:
     from components.review_round import ORGANISER_SECRETS
-    from dailies.reviews import ReviewBook
+    from dailies.review.rounds import ReviewBook
 
     open_page("generate.py")
     shared = studio_of()

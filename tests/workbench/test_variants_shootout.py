@@ -9,7 +9,7 @@ import pytest
 from page_helpers import no_exception
 
 from dailies.jobs import JobStatus
-from dailies.shootout import AXIS
+from dailies.review.shootout import AXIS
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.server_side import define

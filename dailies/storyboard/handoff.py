@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
-from dailies import assemble
 from dailies.media import probe_video
 from dailies.review.markers import edl_of_markers, note_marker
 from dailies.review.timecode import Clock, to_frame
+from dailies.storyboard import assemble
 
 if TYPE_CHECKING:
     from dailies.review.notes import Note

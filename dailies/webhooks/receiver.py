@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
 from dailies.store_api import Store
-from dailies.webhook_schemes import (
+from dailies.webhooks.schemes import (
     TOLERANCE_S,
     VIDEO_EVENTS,
     FalKeys,

@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
-from dailies.callback_targets import CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
+from dailies.pipeline.callbacks import CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.store import StoreOpenError
 from dailies.studio import Studio
 from dailies.validation import MAX_REFERENCE_BYTES, check_reference_image

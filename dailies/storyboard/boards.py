@@ -31,14 +31,14 @@ from typing import Any
 
 from PIL import Image
 
-from dailies import assemble
 from dailies.errors import APIError, RequestRefused, ValidationError
-from dailies.handoff import HandoffClip
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
 from dailies.library import asset_from_record, with_asset
 from dailies.media import make_thumbnail, probe_video, sha256_file
 from dailies.review.approvals import Approvals
 from dailies.review.notes import NoteBook
+from dailies.storyboard import assemble
+from dailies.storyboard.handoff import HandoffClip
 from dailies.studio import Preflight, Studio, new_group_id
 
 __all__ = [

@@ -1,0 +1,44 @@
+"""Storyboards: boards of ordered shots, their takes and picks, the assembled cut, and the hand-off to an editor.
+
+What lives here:
+- `boards`: the records (`Board`, `Shot`, `Style`, in the store's `boards` table) and `Storyboards`, the rules
+  of a board: prompts with the style block, budget-checked launches, continuity, picks, assembly as a job.
+- `assemble`: joining clips (stream copy or re-encode, crossfade) and the colour difference (ΔE) across a cut.
+- `handoff`: a board for an editor: an OpenTimelineIO timeline, a zip with the media, a contact sheet.
+May import: the studio and what it speaks (jobs, errors, media, library, review's notes and approvals);
+never Streamlit or a page. `assemble` and `handoff` import no store and no studio: they work on files.
+"""
+
+from dailies.storyboard.boards import (
+    BOARDS_TABLE,
+    CONTINUITY,
+    DEFAULT_TAKES,
+    EXTEND,
+    LAST_FRAME,
+    MAX_TAKES,
+    NONE,
+    STYLE_LABELS,
+    Board,
+    Cut,
+    Shot,
+    ShotState,
+    Storyboards,
+    Style,
+)
+
+__all__ = [
+    "BOARDS_TABLE",
+    "CONTINUITY",
+    "DEFAULT_TAKES",
+    "EXTEND",
+    "LAST_FRAME",
+    "MAX_TAKES",
+    "NONE",
+    "STYLE_LABELS",
+    "Board",
+    "Cut",
+    "Shot",
+    "ShotState",
+    "Storyboards",
+    "Style",
+]
