@@ -4,7 +4,7 @@ Run: `.venv/bin/python -m bench.store` (`--quick` stops at 10,000). Each figure 
 few repeats on real files in a temporary folder, for three storages side by side:
 - `json (before)`: TinyDB's JSON file rewritten whole and atomically per write (`bench/legacy_store.py`);
 - `journal`: `dailies.store.JobStore`, changed fields appended under an inter-process lock;
-- `postgresql`: `dailies.pg_store.PostgresStore` on a PostgreSQL server on loopback, started for the run
+- `postgresql`: `dailies.store.postgres.PostgresStore` on a PostgreSQL server on loopback, started for the run
   (`tests/pg_server.py`: Debian's programs, fsync on as a server would have it), one database per size.
 "tick" is a tracker progress update (memory only); "update" is a status change (durable at once).
 "seen_by_other_s" is how long a second process, with the store open, takes to show a change.
@@ -37,7 +37,7 @@ from bench.legacy_store import LegacyJobStore
 from bench.report import cli, table, write
 from dailies.jobs import FileRecord, Job, JobKind, JobStatus, new_job_id
 from dailies.store import JobStore
-from dailies.store_snapshot import SnapshotReads
+from dailies.store.snapshot import SnapshotReads
 
 SIZES_FULL = (1_000, 10_000, 100_000)
 SIZES_QUICK = (1_000, 10_000)
@@ -149,7 +149,7 @@ def history_update(store: Any, target: str, repeats: int) -> float | None:
     live.current()
     samples = []
     for n in range(repeats):
-        store.update(target, status=JobStatus.FAILED if n % 2 else JobStatus.COMPLETED)
+        store.update(target, status=JobStatus.FAILED if n % 2 else JobStatus.DOWNLOADING)  # a re-download, failing
         started = time.perf_counter()
         live.current()
         samples.append(time.perf_counter() - started)
@@ -162,7 +162,7 @@ def watch(path: str) -> None:
     change named on stdin shows."""
     store: Any
     if path.startswith("postgresql://"):
-        from dailies.pg_store import PostgresStore
+        from dailies.store.postgres import PostgresStore
 
         store = PostgresStore(path)
     else:
@@ -212,7 +212,7 @@ def measure(count: int, folder: Path, storage: str, server: Any = None) -> dict[
     url = server.new_database() if database else ""
     open_store: Callable[[], Any]
     if database:
-        from dailies.pg_store import PostgresStore
+        from dailies.store.postgres import PostgresStore
 
         open_store = lambda: PostgresStore(url, follow=False)  # noqa: E731
     else:

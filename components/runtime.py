@@ -36,7 +36,7 @@ from dailies.config import Environment, host_of
 from dailies.errors import ValidationError
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
-from dailies.store_open import open_configured_store
+from dailies.store import open_configured_store
 from dailies.studio import Studio
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from components.text import plain
-from dailies.store import StoreOpenError
-from dailies.store_api import StoreUnavailableError
+from dailies.store import StoreOpenError, StoreUnavailableError
 
 __all__ = ["store_errors_shown"]
 

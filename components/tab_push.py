@@ -23,7 +23,7 @@ from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from dailies.store_api import Store
+from dailies.store import Store
 
 __all__ = ["PUSH_SPACING_S", "TabPush", "tab_seen"]
 

@@ -209,7 +209,7 @@ def cmd_add_provider(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     env = Environment.load()
-    from dailies.store_open import open_configured_store, store_name
+    from dailies.store import open_configured_store, store_name
     from dailies.team_settings import settings_source, unshared_media_warning
 
     store = open_configured_store(env)
@@ -230,9 +230,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Copy this data folder's journal to a PostgreSQL database (`--to`), or a database's records into the
     data folder's journal (`--from`); counts verified, the source only read, a second run writes nothing."""
-    from dailies.pg_store import redacted
-    from dailies.store_copy import copy_store
-    from dailies.store_open import open_store
+    from dailies.store import open_store
+    from dailies.store.copying import copy_store
+    from dailies.store.postgres_db import redacted
     from dailies.team_settings import copy_team_settings
 
     env = Environment.load()
@@ -259,7 +259,7 @@ def cmd_notes(args: argparse.Namespace) -> int:
     (the data folder's journal, or `DAILIES_DATABASE_URL`) directly, without starting a tracker."""
     from dailies.media import MediaLibrary
     from dailies.review import ReviewDesk
-    from dailies.store_open import open_configured_store
+    from dailies.store import open_configured_store
 
     env = Environment.load()
     store = open_configured_store(env)

@@ -118,7 +118,7 @@ class Environment:
     """`DAILIES_ACCESS_TOKEN`: what a person enters once when the app is bound beyond loopback."""
     database_url: str | None = field(default=None, repr=False)
     """`DAILIES_DATABASE_URL`: a PostgreSQL database the jobs are kept in instead of `home`'s journal
-    (`dailies.store_open`); it may hold a password, so it is never shown whole."""
+    (`dailies.store.opening`); it may hold a password, so it is never shown whole."""
     values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Every variable and secret, where a provider's key is looked up by the name its definition gives."""
     providers: Mapping[str, ServerProvider] = field(default_factory=dict, hash=False)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from dailies.exports import safe_csv
 from dailies.jobs import Job
-from dailies.store_api import Store
+from dailies.store import Store
 
 COLUMNS = ("thumbnail", "status", "why", "progress", "kind", "model", "size", "seconds", "cost", "created", "rating",
            "tags", "picked", "prompt", "group", "made_by", "provider", "id")

@@ -61,21 +61,53 @@ ACTIVE_STATUSES = frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.IN_P
 
 
 MOVES: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.WAITING: frozenset({JobStatus.WAITING, JobStatus.QUEUED, JobStatus.FAILED}),
+    # Never sent: it leaves only to be sent (`queued`, just before its create leaves) or cancelled or refused.
+    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.FAILED}),
+    # Sent (or about to be): the provider's answer may say anything; the send queue may hold it back (`waiting`);
+    # the tracker may time it out, or, when its create was never confirmed, ask a person to look.
+    JobStatus.QUEUED: frozenset({JobStatus.WAITING, JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING, JobStatus.COMPLETED,
+                                 JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}),
+    # Being made: back in the provider's queue, finished (its files fetched next), failed, or waited out.
+    JobStatus.IN_PROGRESS: frozenset({JobStatus.QUEUED, JobStatus.DOWNLOADING, JobStatus.FAILED, JobStatus.TIMED_OUT}),
+    # Fetching the files: complete once they are verified, failed, or asked about again (a re-check).
+    JobStatus.DOWNLOADING: frozenset({JobStatus.IN_PROGRESS, JobStatus.COMPLETED, JobStatus.FAILED}),
+    # Complete: fetched again (a file went missing, a re-download), or failed (an assembly whose file is lost:
+    # nothing can fetch it again).
+    JobStatus.COMPLETED: frozenset({JobStatus.DOWNLOADING, JobStatus.FAILED}),
+    # Failed: a provider-made take may be fetched again (re-download) or asked about again (a failed download).
+    JobStatus.FAILED: frozenset({JobStatus.IN_PROGRESS, JobStatus.DOWNLOADING}),
+    # We stopped waiting: a re-check asks again (looked for anew when it has no provider id), or a person
+    # marks it failed.
+    JobStatus.TIMED_OUT: frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.FAILED}),
+    # A person decides: re-check (looked for again), attach the provider's id (`queued`), mark it failed or
+    # retry it knowingly (this one `failed`).
+    JobStatus.NEEDS_LOOK: frozenset({JobStatus.QUEUED, JobStatus.FAILED}),
 }
-"""Declared moves out of a status, enforced by the store (`JobStore.update`); a status not listed here moves
-freely (so far). A waiting take was never sent: it leaves only to be sent (`queued`, just before its create
-leaves) or cancelled or refused (`failed`), never straight to a state only a provider's answer can give."""
+"""Every move out of every status, declared once and enforced by both stores' `update` (`IllegalTransition`).
+A job may always stay where it is (an update of its other fields). Nothing moves into `waiting` but from
+`queued`: a take waits only from before its create was answered. `completed` comes from `downloading` (its
+files verified) or from `queued` (a create answered as done)."""
 
-INTO: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.WAITING}),
-}
-"""Declared moves into a status: a take waits only from before its create was answered (`queued`)."""
+
+class IllegalTransition(ValueError):
+    """A status change that `MOVES` does not declare: the store wrote nothing. A bug where it is raised (a
+    move the code makes without declaring it), never a user's mistake."""
+
+    def __init__(self, job_id: str, old: JobStatus, new: JobStatus) -> None:
+        allowed = ", ".join(sorted(MOVES[old])) or "nowhere"
+        super().__init__(f"{job_id} cannot go from {old} to {new} (from {old} a job goes to {allowed})")
+        self.job_id, self.old, self.new = job_id, old, new
 
 
 def may_move(old: JobStatus, new: JobStatus) -> bool:
-    """Whether a job may go from `old` to `new` (see MOVES and INTO)."""
-    return new in MOVES.get(old, frozenset(JobStatus)) and old in INTO.get(new, frozenset(JobStatus))
+    """Whether a job may go from `old` to `new` (see MOVES)."""
+    return old == new or new in MOVES[old]
+
+
+def check_move(job_id: str, old: JobStatus, new: JobStatus) -> None:
+    """Raise `IllegalTransition` unless a job may go from `old` to `new` (what both stores call before writing)."""
+    if not may_move(old, new):
+        raise IllegalTransition(job_id, old, new)
 
 
 class JobKind(StrEnum):

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from dailies.errors import ValidationError
 from dailies.jobs import Job, JobKind, JobRequest
 from dailies.providers.base import Capabilities
-from dailies.store_api import Store
+from dailies.store import Store
 from dailies.validation import READABLE_FORMATS, REFERENCE_SUFFIXES, check_reference_image
 from dailies.videos_spec import SIZES_720P
 

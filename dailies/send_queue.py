@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from dailies.errors import APIConnectionError, APIError, RateLimitError, may_have_arrived
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.providers.base import RemoteVideo
-from dailies.store_api import Store
+from dailies.store import Store
 
 AT_PROVIDER = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS})
 """Statuses in which a take occupies one of its provider's concurrent slots."""

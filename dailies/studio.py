@@ -57,8 +57,7 @@ from dailies.providers import registry as provider_registry
 from dailies.providers.base import Capabilities, Health, ModerationVerdict, RemoteVideo, VideoProvider
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
 from dailies.send_queue import SendQueue, wait_for
-from dailies.store_api import Store
-from dailies.store_open import open_configured_store
+from dailies.store import Store, open_configured_store
 from dailies.team_settings import StoreSettings, settings_source, unshared_media_warning
 from dailies.tracker import PollPolicy, Tracker
 from dailies.validation import validate_request
@@ -620,7 +619,7 @@ class Studio:
         job = self.store.require(job_id)
         if job.status is not JobStatus.WAITING:
             raise ValidationError(f"{job.id} is {job.status.label}: only a take waiting to be sent can be cancelled.")
-        if not self.store.claim(job_id, self.tracker.owner, self.tracker.lease_s):
+        if not self.tracker.leases.claim(self.store, job_id, self.tracker.owner):
             raise ValidationError(f"{job.id} is being sent right now by another process; look again in a moment.")
         job = self.store.require(job_id)  # as the claim found it: it may have been sent just now
         if job.status is not JobStatus.WAITING:

@@ -21,7 +21,7 @@ from typing import Any
 
 from dailies.config import Settings, SettingsFile
 from dailies.errors import DailiesError
-from dailies.store_api import Store
+from dailies.store import Store
 
 __all__ = ["LOOK_EVERY_S", "RECORD", "TEAM_SETTINGS_TABLE", "StoreSettings", "copy_team_settings", "settings_source",
            "unshared_media_warning"]

@@ -38,10 +38,11 @@ from dailies.errors import (
     retry_after_seconds,
 )
 from dailies.jobs import ACTIVE_STATUSES, FileRecord, Job, JobError, JobKind, JobStatus
+from dailies.lease_policy import LeasePolicy
 from dailies.media import MediaLibrary, make_thumbnail, probe_video, sniff_type
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.send_queue import SendQueue
-from dailies.store_api import Store
+from dailies.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class Tracker:
         policy: PollPolicy | None = None,
         max_workers: int = 4,
         clock: Callable[[], float] = time.time,
-        lease_s: float = 30.0,
+        lease_s: float = LeasePolicy.ttl_s,
         bucket: Callable[[], Bucket | None] | None = None,
     ) -> None:
         """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
@@ -170,7 +171,7 @@ class Tracker:
         self._pool: ThreadPoolExecutor | None = None
         self.owner = store.new_owner()
         """This tracker's name on the jobs it works on (their lease in the store)."""
-        self.lease_s = lease_s
+        self.leases = LeasePolicy(lease_s)
         self._next_adoption = 0.0
         self._deliveries: dict[str, float] = {}
         """Provider name → when its last verified webhook delivery arrived (only while deliveries count)."""
@@ -422,7 +423,7 @@ class Tracker:
         mistaken for one whose answer was lost). `track` releases it."""
         with self._cond:
             self._held.add(job_id)
-        self.store.claim(job_id, self.owner, self.lease_s)  # no other process's tracker touches it meanwhile
+        self.leases.claim(self.store, job_id, self.owner)  # no other process's tracker touches it meanwhile
 
     def release(self, job_id: str) -> None:
         with self._cond:
@@ -545,7 +546,7 @@ class Tracker:
         now = self.clock()
         if now < self._next_adoption:
             return
-        self._next_adoption = now + self.lease_s / 4
+        self._next_adoption = now + self.leases.adopt_every_s
         for job in self.store.active():
             self._schedules.setdefault(job.id, _Schedule(next_at=now))
 
@@ -568,7 +569,7 @@ class Tracker:
         pending = [s.next_at for s in self._schedules.values() if not s.in_flight]
         pending += [u.next_at for u in self._uploads.values() if not u.in_flight]
         if not pending:
-            return min(self.lease_s / 4, max(0.01, self._next_adoption - self.clock()))
+            return min(self.leases.adopt_every_s, max(0.01, self._next_adoption - self.clock()))
         return min(1.0, max(0.01, min(pending) - self.clock()))
 
     def run_until_idle(self, timeout: float = 120.0) -> bool:
@@ -596,9 +597,9 @@ class Tracker:
             return job
         sched = self._schedules.setdefault(job_id, _Schedule())
         now = self.clock()
-        if not self.store.claim(job_id, self.owner, self.lease_s):
+        if not self.leases.claim(self.store, job_id, self.owner):
             lease = self.store.lease(job_id) or {}
-            sched.next_at = now + min(max(float(lease.get("until", 0)) - time.time(), 0.5), self.lease_s)
+            sched.next_at = now + self.leases.ask_again_in(float(lease.get("until", 0)), time.time())
             return job  # another process's tracker works on it; ask again when its lease may have lapsed
         job = self.store.get(job_id)  # as the claim found it: its last owner may have just finished it
         if job is None or not job.is_active:
@@ -738,7 +739,7 @@ class Tracker:
     def _fetch(self, provider: VideoProvider, job: Job, variant: str) -> FileRecord:
         assert job.remote_id is not None
         dest = self.media.path_for(job.id, variant)
-        self.store.claim(job.id, self.owner, self.lease_s)  # renewed while a long download runs
+        self.leases.claim(self.store, job.id, self.owner)  # renewed while a long download runs
         self._count(job.id, self._schedules.setdefault(job.id, _Schedule()))
         record = provider.download(job.remote_id, variant, dest)
         if variant != "video":

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from until import wait_until
 
-from dailies.store_open import open_store
+from dailies.store import open_store
 
 
 def wait_for_go(home: Path) -> None:

@@ -91,16 +91,16 @@ def pytest_report_header(config: pytest.Config) -> str:
 def slow_opening(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Hold every job store opened in the background (the app's) until the returned event is set: a large
     store's load, made as long as the test needs."""
-    from dailies.store import JobStore
+    from dailies.store.open_state import Opening
 
     release = threading.Event()
-    real = JobStore._open_when_needed
+    real = Opening._open_when_needed
 
-    def held(self: JobStore, *args: object) -> None:
+    def held(self: Opening, *args: object) -> None:
         assert release.wait(60), "the test never let the store open"
         real(self, *args)
 
-    monkeypatch.setattr(JobStore, "_open_when_needed", held)
+    monkeypatch.setattr(Opening, "_open_when_needed", held)
     yield release
     release.set()
 

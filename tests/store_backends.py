@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dailies.store_api import Store
-from dailies.store_open import open_store
+from dailies.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"

@@ -14,8 +14,7 @@ from pathlib import Path
 from until import wait_until
 
 from dailies.jobs import Job, new_job_id
-from dailies.store_api import Store
-from dailies.store_open import open_store
+from dailies.store import Store, open_store
 
 
 def make_job(prompt: str) -> Job:

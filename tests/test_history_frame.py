@@ -9,7 +9,8 @@ from until import wait_until
 
 from dailies.history import LiveFrame, filter_frame, jobs_frame
 from dailies.jobs import Job, JobStatus, new_job_id
-from dailies.store import CHANGE_LOG, JobStore
+from dailies.store import JobStore
+from dailies.store.snapshot import CHANGE_LOG
 
 
 def make_job(prompt: str, created_at: float, **kwargs) -> Job:

@@ -101,6 +101,7 @@ def test_a_concurrency_limit_from_settings_and_one_learned_from_a_refusal(tmp_pa
                       limits=lambda name: {"p": 2}.get(name))
     gate = queue.admit(_job(1))
     assert not gate.ok and "limit of 2" in gate.reason
+    store.update(at_provider[0].id, status=JobStatus.DOWNLOADING)  # finished at the provider: fetched, then done
     store.update(at_provider[0].id, status=JobStatus.COMPLETED)
     assert queue.admit(_job(1)).ok
 

@@ -14,8 +14,9 @@ import pytest
 from until import wait_until
 
 from dailies.jobs import Job, JobKind, JobStatus, new_job_id
-from dailies.journal import encode
-from dailies.store import SCHEMA_VERSION, JobStore, ReadOnlyStoreError
+from dailies.store import JobStore, ReadOnlyStoreError
+from dailies.store.journal import encode
+from dailies.store.journal_store import SCHEMA_VERSION
 
 
 def make_job(prompt: str = "a red fox in snow", **kwargs) -> Job:

@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 from until import wait_until
 
-import dailies.store
-from dailies import file_watch
 from dailies.jobs import Job, JobStatus, new_job_id
-from dailies.store import JobStore
+from dailies.store import JobStore, file_watch, journal_follow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +52,7 @@ def inotify_watches() -> int:
 
 @pytest.fixture
 def no_safety_look(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dailies.store, "FOLLOW_SAFETY_S", 60.0)
+    monkeypatch.setattr(journal_follow, "FOLLOW_SAFETY_S", 60.0)
 
 
 def test_a_store_is_told_of_another_processes_writes_and_compaction(tmp_path: Path, no_safety_look: None) -> None:
@@ -74,7 +72,7 @@ def test_a_store_is_told_of_another_processes_writes_and_compaction(tmp_path: Pa
 
 def test_a_store_that_cannot_be_told_looks_on_a_timer(tmp_path: Path, no_safety_look: None,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dailies.store.file_watch, "watch", lambda path, callback: None)  # no inotify here
+    monkeypatch.setattr(file_watch, "watch", lambda path, callback: None)  # no inotify here
     reader = JobStore(tmp_path / "jobs.json")
     try:
         job_id = new_job_id()

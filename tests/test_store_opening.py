@@ -16,7 +16,7 @@ from until import wait_until
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.errors import BudgetExceeded
 from dailies.jobs import JobStatus
-from dailies.store import JobStore, StoreOpenError
+from dailies.store import JobStore, StoreOpenError, open_store
 from dailies.studio import Studio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +57,8 @@ def test_a_read_waits_for_the_store_to_open_and_sees_every_job(engine, isolated_
 @pytest.mark.slow
 def test_a_store_told_to_wait_opens_when_asked_or_when_its_jobs_are_needed(engine, isolated_home: Path) -> None:
     (first, *_) = written_store(isolated_home, engine.base_url)
-    waiting = JobStore(isolated_home / "jobs.json", background=True, open_within=60)
-    needed = JobStore(isolated_home / "jobs.json", background=True, open_within=60)
+    waiting = JobStore(isolated_home / "jobs.json", background=True, deferred=True)
+    needed = JobStore(isolated_home / "jobs.json", background=True, deferred=True)
     try:
         assert not waiting.wait_ready(0.3), "it waits to be asked (the app asks once its first page is drawn)"
         waiting.open_now()
@@ -67,6 +67,17 @@ def test_a_store_told_to_wait_opens_when_asked_or_when_its_jobs_are_needed(engin
     finally:
         waiting.close()
         needed.close()
+
+
+def test_a_store_opened_within_a_while_opens_by_then_unasked(tmp_path: Path) -> None:
+    """The app's store opens once its first page is drawn, or at the latest `open_within` seconds after the start
+    (a server nobody has opened yet still resumes its jobs)."""
+    store = open_store(tmp_path, open_within=2)
+    try:
+        assert not store.ready, "it waits to be asked"
+        assert store.wait_ready(30), "and opens by itself once the time is up"
+    finally:
+        store.close()
 
 
 def test_a_store_that_cannot_open_says_so_to_whoever_reads_it(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dailies.errors import DailiesError
-from dailies.filelock import FileLock, held_exclusively
+from dailies.store.filelock import FileLock, held_exclusively
 
 __all__ = ["EngineFolder", "EngineFolderBusy", "EngineRecord", "running_engine"]
 

@@ -65,7 +65,6 @@ from dailies.errors import (
     ValidationError,
     retry_after_seconds,
 )
-from dailies.filelock import FileLock
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     TRANSPORT_ERRORS,
@@ -84,6 +83,7 @@ from dailies.providers._vendor import (
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
+from dailies.store.filelock import FileLock
 
 KIND, LABEL, KEY_VARIABLES = GOOGLE.kind, GOOGLE.label, GOOGLE.key_variables
 MODELS = GOOGLE.models
@@ -124,7 +124,7 @@ class RequestsPerMinute:
 
     With a `path`, the count is shared by every process on the data folder (the app, a second app, the
     CLI, a batch): the times of the last minute's creates live in that small JSON file, read and rewritten
-    under an exclusive file lock (`dailies.filelock`), so together they stay under the project's limit.
+    under an exclusive file lock (`dailies.store.filelock`), so together they stay under the project's limit.
     The clock is then the wall clock, the one all processes share. Without a path the count is this
     process's own. `clock` is injectable for tests."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dailies.jobs import Job
-from dailies.store_api import Store
+from dailies.store import Store
 
 __all__ = ["MAX_TAKES", "MIN_TAKES", "Selection", "latest_family", "lineage_takes", "parse_takes", "recent_takes",
            "resolve", "shown_id", "takes_param"]

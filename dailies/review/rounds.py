@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dailies.errors import ValidationError
-from dailies.store_api import Store
+from dailies.store import Store
 
 __all__ = [
     "CALL_SHARE",

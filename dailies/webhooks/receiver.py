@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
-from dailies.store_api import Store
+from dailies.store import Store
 from dailies.webhooks.schemes import (
     TOLERANCE_S,
     VIDEO_EVENTS,
@@ -188,7 +188,7 @@ class WebhookBook:
         with self._lock:
             if self._store is None:
                 from dailies.config import Environment
-                from dailies.store_open import open_store
+                from dailies.store import open_store
 
                 self._store = open_store(self.path.parent, Environment.load().database_url, follow=False)
             store = self._store

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 from running_app import start_app, stop_app
 
-from dailies.journal import Journal
 from dailies.media import sha256_file
-from dailies.store import SCHEMA_VERSION
+from dailies.store.journal import Journal
+from dailies.store.journal_store import SCHEMA_VERSION
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

@@ -24,7 +24,7 @@ from until import wait_until
 from dailies.config import BucketSettings, Environment
 from dailies.engine.server import free_port
 from dailies.jobs import JobRequest, JobStatus
-from dailies.pg_store import PostgresStore
+from dailies.store.postgres import PostgresStore
 from dailies.studio import Studio
 
 pytestmark = pytest.mark.slow

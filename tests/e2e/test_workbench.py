@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from running_app import wait_for_run
 from until import wait_until
 
-from dailies.journal import Journal
-from dailies.store import SCHEMA_VERSION
+from dailies.store.journal import Journal
+from dailies.store.journal_store import SCHEMA_VERSION
 
 pytestmark = pytest.mark.e2e
 

@@ -19,14 +19,20 @@ from pg_server import PgServer
 from store_backends import Backend
 from until import wait_until
 
-from dailies import pg_schema
 from dailies.config import Environment
 from dailies.engine import server as engine_server
 from dailies.jobs import Job, JobStatus, new_job_id
-from dailies.pg_store import PostgresStore, redacted
-from dailies.store import ReadOnlyStoreError, StoreOpenError
-from dailies.store_api import Store, StoreUnavailableError
-from dailies.store_open import open_configured_store, open_store
+from dailies.store import (
+    ReadOnlyStoreError,
+    Store,
+    StoreOpenError,
+    StoreUnavailableError,
+    open_configured_store,
+    open_store,
+    pg_schema,
+)
+from dailies.store.postgres import PostgresStore
+from dailies.store.postgres_db import redacted
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-pw"
@@ -172,9 +178,9 @@ def test_the_environment_chooses_the_store(pg_url: str, tmp_path: Path) -> None:
 def test_another_process_is_told_of_a_write_not_polling(pg_url: str, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """With the safety poll an hour apart, only NOTIFY can bring another process's write within seconds."""
-    import dailies.pg_store
+    import dailies.store.postgres_changes
 
-    monkeypatch.setattr(dailies.pg_store, "POLL_S", 3600.0)
+    monkeypatch.setattr(dailies.store.postgres_changes, "POLL_S", 3600.0)
     reader = PostgresStore(pg_url)
     backend = Backend("postgresql", tmp_path, pg_url)
     (tmp_path / "go").touch()
@@ -264,9 +270,9 @@ def test_a_store_that_could_not_open_opens_once_the_database_is_back(own_server:
                                                                      monkeypatch: pytest.MonkeyPatch,
                                                                      opened: list[PostgresStore]) -> None:
     """The app started while the database was down: its pages say so, and carry on once it is up, no restart."""
-    import dailies.pg_store
+    import dailies.store.postgres
 
-    monkeypatch.setattr(dailies.pg_store, "REOPEN_AFTER_S", 0.2)
+    monkeypatch.setattr(dailies.store.postgres, "REOPEN_AFTER_S", 0.2)
     url = own_server.new_database()
     pg(opened, url).insert(make_job("made before"))
     own_server.stop("fast")  # (the tests' server does not wait for the disk: an immediate stop may lose it)

@@ -20,7 +20,7 @@ from store_backends import Backend
 from dailies.config import BucketSettings, Settings, SettingsFile
 from dailies.engine import EngineConfig, serve_engine
 from dailies.jobs import JobStatus
-from dailies.pg_store import PostgresStore
+from dailies.store.postgres import PostgresStore
 from dailies.team_settings import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[2]

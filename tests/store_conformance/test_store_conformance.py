@@ -17,8 +17,8 @@ import pytest
 from store_backends import Backend
 from until import wait_until
 
-from dailies.jobs import FileRecord, Job, JobError, JobKind, JobStatus, new_job_id
-from dailies.store import JobStore, StoreOpenError
+from dailies.jobs import MOVES, FileRecord, IllegalTransition, Job, JobError, JobKind, JobStatus, new_job_id
+from dailies.store import JobStore, StoreOpenError, leases
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -77,6 +77,38 @@ def test_a_progress_tick_is_not_written_but_a_status_change_is(backend: Backend)
     assert store.require(job.id).progress == 49
     store.update(job.id, status=JobStatus.IN_PROGRESS)
     assert store.file_writes == writes + 1
+
+
+def test_an_undeclared_status_move_raises_and_writes_nothing(backend: Backend) -> None:
+    """Every move `jobs.MOVES` leaves out is refused by `update`, which then writes nothing: not the status,
+    not the other fields given with it, not in memory, not on disk, not inside a batch."""
+    store = backend.open()
+    illegal = [(old, new) for old in JobStatus for new in JobStatus if old != new and new not in MOVES[old]]
+    assert len(illegal) > 20, "most moves are not declared"
+    jobs = {old: store.insert(make_job(str(old), status=old)) for old in JobStatus}
+    writes, version = store.file_writes, store.version
+    for old, new in illegal:
+        with pytest.raises(IllegalTransition, match=f"cannot go from {old} to {new}") as refused:
+            store.update(jobs[old].id, status=new, notes="must not be kept")
+        assert isinstance(refused.value, ValueError) and (refused.value.old, refused.value.new) == (old, new)
+    with pytest.raises(IllegalTransition), store.batch():
+        store.update(jobs[JobStatus.QUEUED].id, notes="taken back with the batch")
+        store.update(jobs[JobStatus.COMPLETED].id, status=JobStatus.TIMED_OUT)
+    assert store.file_writes == writes and store.version >= version
+    for reader in (store, backend.open()):
+        assert {old: (reader.require(job.id).status, reader.require(job.id).notes) for old, job in jobs.items()} == {
+            old: (old, "") for old in JobStatus}
+
+
+def test_every_declared_status_move_is_kept(backend: Backend) -> None:
+    store = backend.open()
+    moves = [(old, new) for old in JobStatus for new in sorted(MOVES[old] | {old})]
+    jobs = [(store.insert(make_job(f"{old} to {new}", status=old)), new) for old, new in moves]
+    with store.batch():
+        for job, new in jobs:
+            store.update(job.id, status=new)
+    again = backend.open()
+    assert {job.id: again.require(job.id).status for job, _ in jobs} == {job.id: new for job, new in jobs}
 
 
 def test_a_batch_is_one_write(backend: Backend) -> None:
@@ -271,7 +303,7 @@ def test_a_lease_is_one_owners_until_it_lapses(backend: Backend) -> None:
 
 def test_a_finished_job_needs_no_lease(backend: Backend) -> None:
     app, cli = backend.open(), backend.open()
-    job = app.insert(make_job(status=JobStatus.IN_PROGRESS))
+    job = app.insert(make_job(status=JobStatus.DOWNLOADING))
     assert app.claim(job.id, "app", ttl=3600)
     app.update(job.id, status=JobStatus.COMPLETED)
     wait_until(lambda: cli.lease(job.id) is None, 5, "the lease of the finished job to be gone")
@@ -349,13 +381,7 @@ def test_a_claim_is_refused_while_it_lives_and_free_once_released_or_expired(bac
 
 
 def test_expired_claims_are_swept_away(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dailies.store
-
-    monkeypatch.setattr(dailies.store, "CLAIM_SWEEP_S", 0.0)
-    if backend.name == "postgresql":
-        import dailies.pg_store
-
-        monkeypatch.setattr(dailies.pg_store, "CLAIM_SWEEP_S", 0.0)
+    monkeypatch.setattr(leases, "CLAIM_SWEEP_S", 0.0)
     store = backend.open()
     claims = store.claims("ids")
     for n in range(5):

@@ -12,8 +12,9 @@ import psycopg
 from store_backends import Backend
 
 from dailies.jobs import Job, JobStatus, new_job_id
-from dailies.pg_store import PostgresStore, redacted
 from dailies.store import JobStore
+from dailies.store.postgres import PostgresStore
+from dailies.store.postgres_db import redacted
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-pw"

@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from dailies.errors import DailiesError
-from dailies.filelock import FileLock
+from dailies.store.filelock import FileLock
 
 log = logging.getLogger(__name__)
 

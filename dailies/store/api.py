@@ -1,9 +1,10 @@
 """The job store's interface: what the studio, tracker, pages and API use of a store, whichever keeps it.
 
 Two backends implement it: `dailies.store.JobStore` (the journal in the data folder, the embedded
-default) and `dailies.pg_store.PostgresStore` (a PostgreSQL database several servers share). The
+default) and `dailies.store.postgres.PostgresStore` (a PostgreSQL database several servers share). The
 conformance suite (`tests/store_conformance/`) runs every behaviour here against both, so neither
-drifts. `dailies.store_open.open_store` picks one from the environment.
+drifts. `dailies.store.opening.open_store` picks one from the environment (and when it opens: see
+`dailies.store.open_state`).
 
 Jobs handed out are snapshots (change them with `update`, never in place); reads are served from
 memory on both backends; writes are durable when they return.
@@ -17,8 +18,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from dailies.errors import DailiesError
 from dailies.jobs import Job, JobKind, JobStatus
+from dailies.store.leases import Claim
 
-__all__ = ["Store", "StoreClaims", "StoreTable", "StoreUnavailableError"]
+__all__ = ["Store", "StoreClaims", "StoreOpenError", "StoreTable", "StoreUnavailableError"]
+
+
+class StoreOpenError(DailiesError):
+    """A store opened in the background failed to open (what it said is in the message and the log)."""
 
 
 class StoreUnavailableError(DailiesError):
@@ -47,7 +53,7 @@ class StoreClaims(Protocol):
 
     name: str
 
-    def claim(self, key: str, value: dict[str, Any], ttl: float) -> Any: ...  # a `dailies.store.Claim`
+    def claim(self, key: str, value: dict[str, Any], ttl: float) -> Claim: ...
     def get(self, key: str) -> dict[str, Any] | None: ...
     def update(self, key: str, **fields: Any) -> None: ...
     def release(self, key: str) -> None: ...
@@ -95,9 +101,9 @@ class Store(Protocol):
     def set_progress(self, job_id: str, progress: int) -> Job | None: ...
     def delete(self, job_id: str) -> Job: ...
 
-    # leases: one process at a time works on a job
+    # leases: one process at a time works on a job (how long, and when to renew, is the caller's)
     def lease(self, job_id: str) -> dict[str, Any] | None: ...
-    def claim(self, job_id: str, owner: str, ttl: float) -> bool: ...
+    def claim(self, job_id: str, owner: str, ttl: float, *, keep_above: float = 0.0) -> bool: ...
     @staticmethod
     def new_owner() -> str: ...
     def release(self, job_id: str, owner: str) -> None: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dailies.errors import DailiesError
-from dailies.store_api import Store
+from dailies.store.api import Store
 
 __all__ = ["Copied", "CopyNotVerified", "copy_store"]
 

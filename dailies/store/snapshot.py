@@ -1,20 +1,25 @@
 """What every job store does alike: an in-memory snapshot of the jobs, read without a lock, and versions.
 
-Both backends (`dailies.store.JobStore`, the journal; `dailies.pg_store.PostgresStore`, PostgreSQL) keep the
-jobs in memory as `Job` snapshots and answer every read from there: a History page of 100,000 jobs
+Both backends (`dailies.store.JobStore`, the journal; `dailies.store.postgres.PostgresStore`, PostgreSQL) keep
+the jobs in memory as `Job` snapshots and answer every read from there: a History page of 100,000 jobs
 is built from memory on either, and what a page derived is kept per `version`. A backend keeps
-`_jobs` current (its own writes, and what it learns other processes wrote) and calls `_bump` with
-the ids it changed; the reads and the change feed (`changed_since`) are this class's.
+the snapshot current (its own writes, and with `_show` what it learns other processes wrote) and calls
+`_bump` with the ids it changed; the reads, progress ticks and the change feed (`changed_since`) are
+this class's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
+from dailies.store.records import job_from_doc
 
 __all__ = ["CHANGE_LOG", "SnapshotReads"]
 
@@ -29,8 +34,14 @@ class SnapshotReads:
     """Reads of a job snapshot and its versions, shared by the store backends (see the module)."""
 
     version: int
+    warnings: list[str]
+    _lock: threading.RLock
+    """Held by every write of this process (a backend's)."""
 
     def _init_reads(self) -> None:
+        self._snapshot: dict[str, Job] = {}
+        self._progress: dict[str, int] = {}
+        """Progress ticks of this process not written (`set_progress`): kept over an older record read back."""
         self.version = 0
         """Bumped on every change (ours or another process's), so a page can cache what it derived."""
         self._changes: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=CHANGE_LOG)
@@ -40,10 +51,51 @@ class SnapshotReads:
         self._version_lock = threading.Lock()
         self._watchers: list[Callable[[int], None]] = []
 
+    def _wait_open(self) -> None:
+        """Wait while the backend opens (raising when it could not)."""
+        raise NotImplementedError
+
     @property
     def _jobs(self) -> dict[str, Job]:
-        """The snapshot: job id -> job (a backend's, waiting while it opens)."""
-        raise NotImplementedError
+        """The snapshot: job id -> job (waiting while the backend opens)."""
+        self._wait_open()
+        return self._snapshot
+
+    def _job_from(self, doc: dict[str, Any]) -> Job:
+        """A job from its stored document (a backend with older schemas migrates it first)."""
+        return job_from_doc(doc)
+
+    def _show(self, key: str, doc: dict[str, Any] | None) -> None:
+        """Show one job's stored document in the snapshot (None: it is gone), with this process's progress tick
+        when that is newer. A document that cannot be read is skipped with a warning."""
+        if doc is None:
+            self._snapshot.pop(key, None)
+            self._progress.pop(key, None)
+            return
+        try:
+            job = self._job_from(doc)
+        except (TypeError, ValueError, KeyError) as exc:
+            self.warnings.append(f"A job record could not be read and was skipped ({exc}).")
+            return
+        tick = self._progress.get(key)
+        if tick is not None:
+            if job.is_active and tick > job.progress:
+                job = dataclasses.replace(job, progress=tick)
+            else:
+                del self._progress[key]
+        self._snapshot[key] = job
+
+    def set_progress(self, job_id: str, progress: int) -> Job | None:
+        """A progress tick: the snapshot only, no write. Status changes use `update`."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            new = dataclasses.replace(job, progress=progress, updated_at=time.time())
+            self._snapshot[job_id] = new
+            self._progress[job_id] = progress
+            self._bump((job_id,))
+            return new
 
     # -- versions ----------------------------------------------------------------------------------
 
