@@ -7,13 +7,15 @@ set and each worker's own queue, and is notified whenever something becomes due 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dailies.errors import NotSupported
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.media import MediaLibrary
-from dailies.providers.base import VideoProvider
+from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.send_queue import SendQueue
 from dailies.store_api import Store
 from dailies.tracker.policy import PollPolicy
@@ -93,6 +95,22 @@ class TrackerContext:
     """Jobs whose create is on the wire: left alone (no provider id yet, and not one whose answer was lost)."""
     stopping: bool = False
 
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        providers: Callable[[str], VideoProvider],
+        media: MediaLibrary,
+        *,
+        policy: PollPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        lease_s: float = 30.0,
+    ) -> TrackerContext:
+        """A context with a new owner name on the store's leases, and a send queue without a sender until the
+        studio gives the tracker one."""
+        return cls(store, providers, media, policy or PollPolicy(), clock,
+                   sends=SendQueue(store, _no_sender, clock=clock), owner=store.new_owner(), lease_s=lease_s)
+
     def schedule(self, job_id: str) -> Schedule:
         return self.schedules.setdefault(job_id, Schedule())
 
@@ -116,3 +134,7 @@ class TrackerContext:
     def fail(self, job: Job, error: JobError, remote: dict[str, Any] | None = None) -> Job:
         extra = {"remote": remote} if remote is not None else {}
         return self.store.update(job.id, status=JobStatus.FAILED, error=error, **extra)
+
+
+def _no_sender(job: Job) -> RemoteVideo:
+    raise NotSupported("no sender for waiting takes: the studio gives the tracker one")

@@ -25,10 +25,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from dailies.bucket import Bucket
-from dailies.errors import NotSupported
 from dailies.jobs import Job, JobStatus
 from dailies.media import MediaLibrary
-from dailies.providers.base import RemoteVideo, VideoProvider
+from dailies.providers.base import VideoProvider
 from dailies.send_queue import SendQueue
 from dailies.store_api import Store
 from dailies.tracker.context import Schedule, TrackerContext
@@ -59,9 +58,7 @@ class Tracker:
         bucket: Callable[[], Bucket | None] | None = None,
     ) -> None:
         """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
-        self.context = TrackerContext(
-            store, providers, media, policy or PollPolicy(), clock,
-            sends=SendQueue(store, _no_sender, clock=clock), owner=store.new_owner(), lease_s=lease_s)
+        self.context = TrackerContext.build(store, providers, media, policy=policy, clock=clock, lease_s=lease_s)
         self.store, self.media, self.clock = store, media, clock
         self.stats = self.context.stats
         self.owner = self.context.owner
@@ -343,7 +340,3 @@ class Tracker:
         if job.status is JobStatus.DOWNLOADING:
             return self.fetch.download(job, sched)
         return self.poller.poll(job, sched, now)
-
-
-def _no_sender(job: Job) -> RemoteVideo:
-    raise NotSupported("no sender for waiting takes: the studio gives the tracker one")
