@@ -229,3 +229,13 @@ def test_the_safety_net_alone_puts_polls_off_while_deliveries_arrive(parts: Part
 
     net.missed_event(quiet, sched)  # a poll found it finished with no event: deliveries are not arriving
     assert not net.pushing("engine") and net.next_poll(quiet, 1.0) == parts.now[0] + 1.0
+
+
+def test_the_package_says_what_it_offers() -> None:
+    """What importers use (`Tracker`, `PollPolicy`) and the workers built from one context, nothing else."""
+    import dailies.tracker
+
+    assert set(dailies.tracker.__all__) == {
+        "Tracker", "PollPolicy", "TrackerContext", "Schedule", "TrackerStats", "Poller", "Fetcher", "WrongContent",
+        "Uploader", "UPLOAD_RETRY_CAP", "Reconciler", "Resumer", "SafetyNet"}
+    assert all(hasattr(dailies.tracker, name) for name in dailies.tracker.__all__)
