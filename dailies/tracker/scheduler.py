@@ -59,7 +59,7 @@ class Tracker:
     ) -> None:
         """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
         self.context = TrackerContext.build(store, providers, media, policy=policy, clock=clock, lease_s=lease_s)
-        self.store, self.media, self.clock = store, media, clock
+        self.store, self.clock = store, clock
         self.stats = self.context.stats
         self.owner = self.context.owner
         """This tracker's name on the jobs it works on (their lease in the store)."""
