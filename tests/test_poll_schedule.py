@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from dailies.tracker import PollPolicy, Tracker, _Schedule
+from dailies.tracker import PollPolicy, Schedule
 
 
 def readings(points: list[tuple[float, int]]) -> list[float | None]:
-    sched = _Schedule()
-    return [Tracker._eta(sched, at, progress) for at, progress in points]
+    sched = Schedule()
+    return [sched.eta(at, progress) for at, progress in points]
 
 
 def test_the_time_left_is_measured_from_the_first_sighting_of_progress() -> None:

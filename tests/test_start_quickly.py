@@ -68,16 +68,16 @@ def test_a_studio_has_started_once_its_look_for_missing_files_is_over(engine, is
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Scripts and tests arrange jobs after `wait_started`: by then a take that had lost its file was sent back
     to download, and a take arranged afterwards is not taken for one (the look is over)."""
-    from dailies.tracker import Tracker
+    from dailies.tracker import Resumer
 
     lost, video = a_take_that_lost_its_video(isolated_home, engine.base_url)
-    look = Tracker._refetch_missing
+    look = Resumer.refetch_missing
 
-    def slow_look(self: Tracker) -> None:
+    def slow_look(self: Resumer) -> None:
         time.sleep(1.0)
         look(self)
 
-    monkeypatch.setattr(Tracker, "_refetch_missing", slow_look)
+    monkeypatch.setattr(Resumer, "refetch_missing", slow_look)
     studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
     try:
         studio.start()

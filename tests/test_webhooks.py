@@ -214,13 +214,13 @@ def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_pa
     tracker = Tracker(store, lambda name: None, MediaLibrary(tmp_path / "media"), clock=lambda: now[0],
                       policy=PollPolicy(safety_net=60.0, quiet_after=600.0))
     job = store.insert(Job(id="job_1", provider="engine", model="m", prompt="p", remote_id="video_1"))
-    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "no deliveries: the normal schedule"
+    assert tracker.safety_net.next_poll(job, 1.0) == now[0] + 1.0, "no deliveries: the normal schedule"
     tracker.delivery_arrived("engine")
     assert tracker.pushing("engine") and not tracker.pushing("fal")
-    assert tracker._next_poll(job, 1.0) == now[0] + 60.0, "deliveries arrive: the safety net"
+    assert tracker.safety_net.next_poll(job, 1.0) == now[0] + 60.0, "deliveries arrive: the safety net"
     now[0] += 601.0
     assert not tracker.pushing("engine")
-    assert tracker._next_poll(job, 1.0) == now[0] + 1.0, "deliveries stopped: the normal schedule again"
+    assert tracker.safety_net.next_poll(job, 1.0) == now[0] + 1.0, "deliveries stopped: the normal schedule again"
     store.close()
 
 

@@ -2,7 +2,7 @@
 
 A lease is taken, renewed and given up under the journal's inter-process lock, on the journal as it is
 inside it, so of two processes claiming one job one gets it. How long a lease lasts and when to renew it
-is the caller's (`dailies.lease_policy`).
+is the caller's (`dailies.tracker.leases`).
 """
 
 from __future__ import annotations

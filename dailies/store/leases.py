@@ -3,7 +3,7 @@
 A lease says which process works on a job (`Store.claim(job_id, owner, ttl)`); a claim holds a key once
 (`Store.claims(name).claim(key, value, ttl)`): idempotency keys, webhook ids. The store only keeps them,
 atomically across processes; how long a tracker holds a job and when it renews is the tracker's
-(`dailies.lease_policy`).
+(`dailies.tracker.leases`).
 """
 
 from __future__ import annotations

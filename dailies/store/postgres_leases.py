@@ -3,7 +3,7 @@
 A lease is taken by one `INSERT … ON CONFLICT DO UPDATE … WHERE` (ours, or lapsed), so each unfinished job is
 followed by one tracker in the whole deployment and taken over when its holder's lease lapses (at once when
 the holder was a process of this machine that died). How long a lease lasts and when to renew it is the
-caller's (`dailies.lease_policy`).
+caller's (`dailies.tracker.leases`).
 """
 
 from __future__ import annotations
