@@ -172,16 +172,16 @@ class Unavailable:
         """It fetches nothing: nothing to drop."""
 
     def create_webhook_endpoint(self, *, url: str, name: str, event_types: list[str]) -> dict[str, Any]:
-        raise self._refuse()
+        raise NotSupported(str(self.why))
 
     def delete_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
-        raise self._refuse()
+        raise NotSupported(str(self.why))
 
     def test_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
-        raise self._refuse()
+        raise NotSupported(str(self.why))
 
     def callback_signing(self) -> CallbackSigning:
-        raise self._refuse()
+        raise NotSupported(str(self.why))
 
     def closer(self) -> Callable[[], None]:
         return _nothing
