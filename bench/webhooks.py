@@ -123,8 +123,8 @@ class HookedFollower:
         self.studio.start()
         book = WebhookBook(home, self.studio.store)
         hooks = stack.enter_context(receiver_server(WebhookReceiver(book, self.studio.tracker)))
-        registration = register(book, "engine", provider.client, hooks)
-        answer = provider.client.test_webhook_endpoint(registration.endpoint_id)
+        registration = register(book, "engine", provider, hooks)
+        answer = provider.test_webhook_endpoint(registration.endpoint_id)
         if answer.get("status_code") != 200 or not self.studio.tracker.pushing("engine"):
             raise RuntimeError(f"the test event did not arrive: {answer}")
         self.job_ids: list[str] = []

@@ -17,7 +17,8 @@ import streamlit as st
 from components.text import plain
 from components.webhook_route import public_url
 from dailies.config import is_loopback_host
-from dailies.errors import APIError, DailiesError
+from dailies.errors import APIError, DailiesError, RequestRefused
+from dailies.providers.base import VideoProvider
 from dailies.studio import Studio
 from dailies.webhooks import LastDelivery, Registration, WebhookBook, register, register_vendor, unregister
 
@@ -28,18 +29,24 @@ SIGNED_WITH = {
 """How each vendor's callbacks are checked, in a person's words (an OpenAI-style endpoint shows its id)."""
 
 
-def _offers_webhooks(provider: object) -> bool:
-    return _endpoints(provider) or _callbacks(provider)
+def _offers_webhooks(provider: VideoProvider) -> bool:
+    """It registers endpoints the OpenAI way (`/webhook_endpoints`, with a test event), or takes callbacks."""
+    return _webhook_flags(provider) != (False, False)
 
 
-def _endpoints(provider: object) -> bool:
-    """It registers endpoints the OpenAI way (`/webhook_endpoints`), with a test event."""
-    return hasattr(getattr(provider, "client", None), "create_webhook_endpoint")
-
-
-def _callbacks(provider: object) -> bool:
+def _callbacks(provider: VideoProvider) -> bool:
     """It takes a callback URL with each request (Replicate, fal): nothing to create there."""
-    return bool(getattr(provider, "takes_callbacks", False))
+    return _webhook_flags(provider)[1]
+
+
+def _webhook_flags(provider: VideoProvider) -> tuple[bool, bool]:
+    """(registers endpoints, takes callbacks), as its capabilities say; neither for a provider that cannot be
+    built here (no key...)."""
+    try:
+        caps = provider.capabilities()
+    except RequestRefused:
+        return False, False
+    return caps.webhook_endpoints, caps.callbacks
 
 
 def _signed_with(registration: Registration) -> str:
@@ -49,8 +56,7 @@ def _signed_with(registration: Registration) -> str:
 def _default_base(shared: Studio, name: str) -> str:
     """Where this provider reaches the app: on loopback for one on this machine, else the public URL."""
     defined = shared.env.providers.get(name)
-    base = str(getattr(getattr(shared.provider(name), "client", None), "base_url", "") or (
-        defined.base_url if defined else "") or next(
+    base = str(shared.provider(name).base_url or (defined.base_url if defined else "") or next(
         (extra.base_url for extra in shared.settings.extra_providers if extra.name == name), ""))
     if is_loopback_host(urlsplit(base).hostname or ""):
         return f"http://127.0.0.1:{st.get_option('server.port')}"
@@ -97,7 +103,7 @@ def webhook_section(shared: Studio) -> None:
                     _test(shared, name, registration.endpoint_id)
                 if st.button("Remove", key=f"webhook_remove_{name}", icon=":material/link_off:"):
                     if name in offering:
-                        unregister(book, name, getattr(shared.provider(name), "client", None))
+                        unregister(book, name, shared.provider(name))
                     else:  # the provider is gone from Settings: forget the endpoint here
                         book.remove(name)
                     shared.tracker.deliveries_stopped(name)
@@ -122,7 +128,7 @@ def webhook_section(shared: Studio) -> None:
             if _callbacks(provider):
                 registration = register_vendor(book, name, provider, base)
             else:
-                registration = register(book, name, provider.client, base)
+                registration = register(book, name, provider, base)
         except (DailiesError, KeyError) as exc:
             st.error(plain(f"Not registered: {exc}"), icon=":material/block:")
         else:
@@ -134,7 +140,7 @@ def webhook_section(shared: Studio) -> None:
 def _test(shared: Studio, name: str, endpoint_id: str) -> None:
     """Ask the provider for a sample event; a 2xx from our receiver proves the whole path (and the secret)."""
     try:
-        answer = shared.provider(name).client.test_webhook_endpoint(endpoint_id)
+        answer = shared.provider(name).test_webhook_endpoint(endpoint_id)
     except APIError as exc:
         st.toast(plain(f"The test event did not arrive: {exc}"), icon=":material/error:")
         return

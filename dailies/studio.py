@@ -912,24 +912,10 @@ def _prices_of(extra: ProviderSettings, settings: Settings) -> PriceList:
 def _retire(provider: VideoProvider) -> None:
     """Close a replaced provider's connections once nothing uses it any more (the last call returned).
 
-    The finalizer holds the connections' owner (the httpx client, or a vendor SDK's client), never the
-    provider itself, which would keep it alive.
+    The finalizer holds the provider's `closer()` (its connections' owner), never the provider itself, which
+    would keep it alive.
     """
-    client = getattr(provider, "client", None)
-    if client is not None and hasattr(client, "close"):
-        weakref.finalize(provider, client.close)
-        return
-    sdk = getattr(provider, "sdk", None)
-    if sdk is not None:
-        weakref.finalize(provider, _close_sdk, sdk)
-
-
-def _close_sdk(sdk: Any) -> None:
-    """Close a vendor SDK's connections: its own `close`, or the httpx client fal's builds on first use."""
-    if callable(getattr(sdk, "close", None)):
-        sdk.close()
-    elif "_client" in getattr(sdk, "__dict__", {}):
-        sdk._client.close()
+    weakref.finalize(provider, provider.closer())
 
 
 def _expired(job: Job, now: float) -> bool:

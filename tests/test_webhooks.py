@@ -50,9 +50,9 @@ def hooked_studio(tmp_path: Path, faults: WebhookFaults | None = None, safety_ne
         book = WebhookBook(studio.home)
         try:
             with receiver_server(WebhookReceiver(book, studio.tracker)) as base:
-                client = studio.provider("engine").client
-                registration = register(book, "engine", client, base)
-                assert client.test_webhook_endpoint(registration.endpoint_id)["status_code"] == 200
+                provider = studio.provider("engine")  # registered as Settings does, through the provider
+                registration = register(book, "engine", provider, base)
+                assert provider.test_webhook_endpoint(registration.endpoint_id)["status_code"] == 200
                 yield studio, engine, book
         finally:
             studio.close()

@@ -12,9 +12,8 @@ vendor's official SDK. What they have in common lives here once:
 - `download_url` / `write_bytes`: the finished video into the media folder at once (vendor URLs
   expire), atomically: temp file, fsync, rename, sha256.
 
-Each vendor provider keeps its SDK client as `sdk`, never as `client`: the tracker looks for a
-`client` with `list_all` (the OpenAI-compatible one) to find a job whose create answer was lost, and
-these vendors have no such list, so a lost create is failed after the grace period, never resent.
+What each vendor provider is built from and says about itself (its catalogue, its SDK, what it
+cannot do) is `vendor_base.VendorProvider`.
 """
 
 from __future__ import annotations
@@ -105,7 +104,8 @@ class ModelSpec:
 
 
 def capabilities_of(
-    specs: Iterable[ModelSpec], *, delete: bool, unsupported: Mapping[str, str], extend: bool = False
+    specs: Iterable[ModelSpec], *, delete: bool, unsupported: Mapping[str, str], extend: bool = False,
+    callbacks: bool = False, extend_source: str = "file",
 ) -> Capabilities:
     """Capabilities from a model catalogue: sizes and seconds per model, image/audio models named."""
     specs = list(specs)
@@ -123,11 +123,13 @@ def capabilities_of(
         reference_image=any(spec.image for spec in specs),
         remix=False,
         extend=extend,
+        extend_source=extend_source,
         edit=False,
         characters=False,
         variants=("video",),
         delete=delete,
         list_videos=False,
+        callbacks=callbacks,
         unsupported=dict(unsupported),
         seconds_by_model={spec.id: spec.seconds for spec in specs},
         size_names={spec.id: dict(spec.sizes) for spec in specs},

@@ -2,13 +2,15 @@
 
 Kept as small as httpx's transport seam. A provider declares what it can do as plain flags
 (`Capabilities`), so a page can hide an action instead of failing on it, and an operation it lacks
-raises `NotSupported` with a sentence a person can read.
+raises `NotSupported` with a sentence a person can read. Every optional operation (listing videos,
+webhook endpoints, callbacks) is part of the interface and has its flag: callers read the flag or catch
+`NotSupported`, never probe an object for attributes.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -58,6 +60,10 @@ class Capabilities:
     """Videos can be deleted at the provider."""
     list_videos: bool = True
     """The provider lists its videos (how a job whose create answer was lost is found again)."""
+    webhook_endpoints: bool = False
+    """Our receiver is registered at the provider the OpenAI way (`/webhook_endpoints`, with a test event)."""
+    callbacks: bool = False
+    """Each create can carry a callback URL (fal, Replicate); `callback_signing` says how deliveries are signed."""
     unsupported: Mapping[str, str] = field(default_factory=dict)
     """What the provider said when it turned an operation away, by operation, for the pages to show."""
     seconds_by_model: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -105,7 +111,9 @@ class Capabilities:
         return int(self.reference_images_by_model.get(model, 0))
 
     def supports(self, kind: JobKind) -> bool:
-        return kind is JobKind.GENERATE or bool(getattr(self, str(kind), False))
+        flags = {JobKind.GENERATE: True, JobKind.REMIX: self.remix, JobKind.EXTEND: self.extend,
+                 JobKind.EDIT: self.edit}
+        return flags.get(kind, False)
 
 
 @dataclass(frozen=True)
@@ -171,10 +179,16 @@ class CallbackSigning:
 
 @runtime_checkable
 class VideoProvider(Protocol):
-    """Anyone who turns a `JobRequest` into a video. Implementations must be thread-safe."""
+    """Anyone who turns a `JobRequest` into a video. Implementations must be thread-safe.
+
+    An operation a provider lacks raises `NotSupported`, in agreement with its `Capabilities` flag
+    (`list_videos`, `webhook_endpoints`, `callbacks`, `delete`...).
+    """
 
     name: str
     label: str
+    base_url: str
+    """Where its requests go, for a person (and the webhook form) to read; "" on a vendor's own API."""
 
     def capabilities(self) -> Capabilities: ...
 
@@ -198,5 +212,31 @@ class VideoProvider(Protocol):
         ...
 
     def health(self) -> Health: ...
+
+    def list_videos(self) -> Iterator[dict[str, Any]]:
+        """Every video it holds, newest first, as the OpenAI Videos API lists them (`Capabilities.list_videos`)."""
+        ...
+
+    def drop_variant(self, variant: str) -> None:
+        """Stop offering `variant` (the server answered it with something else); the video is always kept."""
+        ...
+
+    def create_webhook_endpoint(self, *, url: str, name: str, event_types: list[str]) -> dict[str, Any]:
+        """Register `url` (`Capabilities.webhook_endpoints`); the answer holds its `id` and `signing_secret`."""
+        ...
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]: ...
+
+    def test_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        """Have the provider send one sample event now; its answer says what our receiver replied."""
+        ...
+
+    def callback_signing(self) -> CallbackSigning:
+        """How its callbacks are signed (`Capabilities.callbacks`)."""
+        ...
+
+    def closer(self) -> Callable[[], None]:
+        """A function closing its connections that does not hold the provider (for `weakref.finalize`)."""
+        ...
 
     def close(self) -> None: ...

@@ -1,15 +1,19 @@
-"""The native vendors' catalogues as data: kinds, labels, key variables, models and prices.
+"""The native vendors as one declared table (`VENDORS`): kinds, labels, key variables, models, prices,
+what each cannot do, and where its provider class is.
 
 Kept apart from the provider modules so the registry, Settings and the pages can list kinds, name
 key variables and show price tables without importing four SDKs (about 1.3 s together); a vendor's
-SDK is imported only when a provider of that kind is built. Each provider module re-exports its
-catalogue as `KIND`, `LABEL`, `KEY_VARIABLES`, `MODELS` and `DEFAULT_RATES`.
+SDK is imported only when a provider of that kind is built (`VendorCatalog.load`). Adding a vendor is
+its catalogue here, its module (a `VendorProvider`), its fake in tests/fakes/, its test and its SDK in
+pyproject.toml; a vendor from another package registers in the `dailies.providers` entry-point group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint
+from typing import Any
 
 from dailies.pricing import Rate
 from dailies.providers._vendor import ModelSpec, rates_of
@@ -44,6 +48,26 @@ class VendorCatalog:
     """Models no longer offered, still priced for the takes made with them."""
     not_offered: Mapping[str, str] = field(default_factory=dict)
     """Current models of this vendor this app does not offer, each with why (said in the README)."""
+    provider: str = ""
+    """Its provider class as an entry point names an object (`module:Class`), imported only by `load`."""
+    title: str = ""
+    """The kind as Settings lists it (its label and what it brings)."""
+    supports: str = ""
+    """What it can do, in a sentence for Settings and the README."""
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    """What it cannot do, by operation (`remix`, `extend`, `edit`, `delete`, `list`), in a person's words."""
+    delete: bool = True
+    """Videos can be deleted (or cancelled) at the vendor."""
+    callbacks: bool = False
+    """Each create can carry a callback URL, which the vendor signs."""
+    extend_source: str = "file"
+    """Where an extension's source must be (`Capabilities.extend_source`)."""
+    key_required: bool = True
+    """False when the vendor authenticates otherwise (Google: a Cloud project's credentials)."""
+
+    def load(self) -> Any:
+        """The provider class, its module (and SDK) imported now."""
+        return EntryPoint(self.kind, self.provider, "dailies.providers").load()
 
     @property
     def default_rates(self) -> tuple[Rate, ...]:
@@ -146,6 +170,19 @@ which, or "unverified"): check and edit them in Settings.""",
         "bytedance/seedance-2.0": "on fal (https://fal.ai/explore/image-to-video-apis shows it), but its price and "
                                   "inputs were not read here",
     },
+    provider="dailies.providers.fal:FalProvider",
+    title="fal (Kling, Veo 3.1, Seedance, Wan on fal's queue)",
+    supports="Text and image to video, 16:9/9:16/1:1 at 720p (Veo 3.1 also 1080p), cancel of a queued request; "
+             "no delete, extend or list.",
+    unsupported={
+        "remix": "fal has no remix; each model has its own endpoints.",
+        "extend": "fal's extension endpoints are per model and not offered here yet.",
+        "edit": "fal's video-to-video endpoints are not offered here yet.",
+        "delete": "fal's SDK can cancel a request but not delete its files.",
+        "list": "fal's queue does not list requests.",
+    },
+    delete=False,
+    callbacks=True,
 )
 
 # -- replicate ---------------------------------------------------------------------------------------
@@ -218,6 +255,16 @@ input is None has a fixed length; `resolution` names the input that takes `resol
 test reads each model's published input schema, and a create it would refuse is refused here first.""",
     _REPLICATE_RETIRED,
     {"wan-video/wan-2.5-i2v": "its inputs were not read here (text-to-video Wan 2.5 is offered)"},
+    provider="dailies.providers.replicate:ReplicateProvider",
+    title="Replicate (Veo 3.1, Seedance, Kling, Hailuo, Wan)",
+    supports="Text and image to video per model, progress from logs, cancel; no extend or remix.",
+    unsupported={
+        "remix": "Replicate has no remix; each model takes its own inputs.",
+        "extend": "Replicate has no general extension of a finished video.",
+        "edit": "Replicate's video-to-video models are not offered here yet.",
+        "list": "Listing predictions is not used to find lost jobs here.",
+    },
+    callbacks=True,
 )
 
 # -- runway ------------------------------------------------------------------------------------------
@@ -268,6 +315,15 @@ as the take chooses; their silent prices are not known here, so a silent take is
                                                                               "price on this machine: not offered "
                                                                               "until one is read",
     },
+    provider="dailies.providers.runway:RunwayProvider",
+    title="Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1, Kling)",
+    supports="Text and image to video, progress, cancel and delete of tasks; no extend or list.",
+    unsupported={
+        "remix": "Runway has no remix of a finished task.",
+        "extend": "Runway's API has no extension of a finished video.",
+        "edit": "Runway's video-to-video models are not offered here yet.",
+        "list": "Runway's API does not list tasks.",
+    },
 )
 
 # -- google ------------------------------------------------------------------------------------------
@@ -314,4 +370,22 @@ sizes ask for `resolution: 1080p`, the rest for 720p.
 Retired models (`GOOGLE_RETIRED`) are not offered.""",
     _GOOGLE_RETIRED_SPECS,
     {"veo-3.1-lite": "a lighter Veo 3.1 named by third-party pages; its Vertex id and price were not read here"},
+    provider="dailies.providers.google:GoogleVeoProvider",
+    title="Google Veo (Vertex AI, in a Google Cloud project)",
+    supports="Veo 3.1 and 3.1 Fast: text and image to video, 720p/1080p, with audio; needs project (and location, "
+             "credentials_file) in its definition where keys live; extension (+7 s, 720p) of a take in the team's "
+             "bucket on Google Cloud Storage (Veo takes the source only from there); no cancel, delete or list.",
+    unsupported={
+        "remix": "Veo has no remix of a finished video.",
+        "edit": "Veo's mask edits are not offered here yet.",
+        "delete": "Veo's API has no cancel or delete of an operation.",
+        "list": "Veo's API does not list operations.",
+    },
+    delete=False,
+    extend_source="cloud_storage",
+    key_required=False,
 )
+
+
+VENDORS: tuple[VendorCatalog, ...] = (FAL, REPLICATE, RUNWAY, GOOGLE)
+"""The native vendors, in the order Settings lists them after the OpenAI-compatible kinds."""

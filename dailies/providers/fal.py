@@ -44,6 +44,7 @@ endpoint has one): the queue URLs of a request are rebuilt from it, as the SDK's
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -55,42 +56,25 @@ import fal_client.client as fal_sdk
 import httpx
 
 from dailies.errors import APIError, NotSupported
-from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     audio_choice,
-    capabilities_of,
     check_published_schema,
     check_request_shape,
     check_seconds,
-    check_subject_references,
     download_url,
     http_error,
-    image_input,
     key_from,
-    spec_for,
     transport_error,
     vendor_resolution,
     vendor_size,
 )
-from dailies.providers.base import (
-    CallbackSigning,
-    Capabilities,
-    Health,
-    ModelInfo,
-    ModerationVerdict,
-    ProgressCallback,
-    RemoteVideo,
-    WebhookLookup,
-)
+from dailies.providers.base import CallbackSigning, Health, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import FAL
+from dailies.providers.vendor_base import VendorProvider
 from dailies.webhooks.schemes import FAL_JWKS_URL
-
-KIND, LABEL, KEY_VARIABLES = FAL.kind, FAL.label, FAL.key_variables
-MODELS = FAL.models
-"""The models this provider offers, with sizes, durations and prices (sources in `catalog.FAL.note`)."""
-DEFAULT_RATES = FAL.default_rates
 
 IMAGE_LIMIT = ImageLimit(
     1_000_000,
@@ -109,49 +93,40 @@ SCHEMA_RETRY_S = 600.0
 UNKNOWN_STATUS_GRACE_S = 120.0
 """How long a status word the SDK does not know is read as "still running" before the take fails."""
 
-_UNSUPPORTED = {
-    "remix": "fal has no remix; each model has its own endpoints.",
-    "extend": "fal's extension endpoints are per model and not offered here yet.",
-    "edit": "fal's video-to-video endpoints are not offered here yet.",
-    "delete": "fal's SDK can cancel a request but not delete its files.",
-    "list": "fal's queue does not list requests.",
-}
 
-
-class FalProvider:
+class FalProvider(VendorProvider):
     """fal's queue through `fal_client.SyncClient`. Thread-safe (one SDK client, shared)."""
 
-    takes_callbacks = True
-    """Each create can carry a callback URL (`fal_webhook`), which fal signs with its published keys."""
+    catalog = FAL
+    image_limit = IMAGE_LIMIT
+    upload_limit = UPLOAD_LIMIT
 
     def __init__(
         self,
-        name: str = KIND,
+        name: str = FAL.kind,
         *,
         api_key: str | None = None,
-        queue_url: str | None = None,
-        label: str = LABEL,
+        base_url: str | None = None,
+        label: str = FAL.label,
         key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = MODELS,
+        models: Mapping[str, ModelSpec] = FAL.models,
         webhook_url: WebhookLookup | None = None,
         jwks_url: str | None = None,
         openapi_url: str | None = None,
     ) -> None:
-        """`queue_url` replaces fal's `https://queue.fal.run/` (tests point it at a local fake).
+        """`base_url` replaces fal's queue, `https://queue.fal.run/` (tests point it at a local fake).
 
         `webhook_url` says, at each create, where fal should post the result (None: nowhere, the tracker
         polls). `jwks_url` is where fal's signing keys are published: by default `FAL_JWKS_URL` from
         `key_lookup` (the environment), else fal's own.
         """
-        self.name = name
-        self.label = label
-        self.models = dict(models)
-        self.sdk = fal_client.SyncClient(key=api_key or key_from(KEY_VARIABLES, label, key_lookup))
-        self._queue_url = queue_url.rstrip("/") + "/" if queue_url else None
+        queue_url = base_url.rstrip("/") + "/" if base_url else None
+        super().__init__(name, label=label, models=models, base_url=queue_url)
+        self.sdk = fal_client.SyncClient(key=api_key or key_from(FAL.key_variables, label, key_lookup))
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
         self.jwks_url = jwks_url or (key_lookup or os.environ.get)("FAL_JWKS_URL") or FAL_JWKS_URL
         self.openapi_url = openapi_url or (
-            self._queue_url + "api/openapi/queue/openapi.json" if self._queue_url else FAL_OPENAPI_URL
+            queue_url + "api/openapi/queue/openapi.json" if queue_url else FAL_OPENAPI_URL
         )
         self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         """Endpoint -> (its input schema, the whole OpenAPI document), as read at the connection test."""
@@ -160,25 +135,12 @@ class FalProvider:
         self._unknown_since: dict[str, float] = {}
         """When each request first answered a status word we do not know (bounded by how many are polled)."""
 
-    def __repr__(self) -> str:
-        return f"FalProvider(name={self.name!r})"
-
     @property
     def queue_url(self) -> str:
-        return self._queue_url or fal_sdk.QUEUE_URL_FORMAT
+        return self.base_url or fal_sdk.QUEUE_URL_FORMAT
 
-    def close(self) -> None:
-        if "_client" in self.sdk.__dict__:  # the SDK builds its httpx client on first use
-            self.sdk._client.close()
-
-    def capabilities(self) -> Capabilities:
-        return capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED)
-
-    def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(model, "fal") for model in self.models]
-
-    def moderate(self, text: str) -> ModerationVerdict | None:
-        return None
+    def closer(self) -> Callable[[], None]:
+        return functools.partial(_close, self.sdk)
 
     def health(self) -> Health:
         """fal has no free authenticated read in its SDK: ask for a request that does not exist.
@@ -233,10 +195,7 @@ class FalProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        if request.kind is not JobKind.GENERATE:
-            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"fal cannot do {request.kind}."))
-        spec = spec_for(self.models, request.model, self.label)
-        check_subject_references(spec, request.reference_images, self.label)
+        spec = self._spec_to_generate(request)
         if request.reference_images and request.reference_path:
             raise NotSupported(f"{self.label} {spec.id} takes subject reference images or an opening frame, not "
                                "both (its reference-to-video endpoint has no opening frame): take one of them off.")
@@ -286,10 +245,6 @@ class FalProvider:
             seconds=request.seconds, created_at=time.time(), raw=dict(answer),
         )
 
-    def _image_input(self, path: str) -> str:
-        """A reference image inline under `IMAGE_LIMIT`, else uploaded to fal's storage (`_upload`)."""
-        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
-
     def _upload(self, data: bytes, kind: str, name: str) -> str:
         """fal's storage through the SDK's own `SyncClient.upload`: a CDN token from `rest.fal.ai`, then
         `POST v3.fal.media/files/upload` (falling back to the GCS-backed upload); the file's URL."""
@@ -330,8 +285,7 @@ class FalProvider:
     def download(
         self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
     ) -> FileRecord:
-        if variant != "video":
-            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        self._only_video(variant)
         video = self._result(remote_id).get("video")
         url = video.get("url") if isinstance(video, dict) else None
         if not url:
@@ -349,7 +303,7 @@ class FalProvider:
         except (fal_client.FalClientHTTPError, httpx.HTTPError) as exc:
             error = _ours(exc)
             if error.status_code in (400, 409):
-                raise NotSupported(f"{_UNSUPPORTED['delete']} ({error.message})") from exc
+                raise NotSupported(f"{FAL.unsupported['delete']} ({error.message})") from exc
             raise error from exc
 
     def _unknown_status(self, remote_id: str, said: str) -> RemoteVideo:
@@ -385,6 +339,11 @@ class FalProvider:
             request_id=request_id, response_url=base, status_url=base + "/status", cancel_url=base + "/cancel",
             client=self.sdk._client,
         )
+
+
+def _close(sdk: fal_client.SyncClient) -> None:
+    if "_client" in sdk.__dict__:  # the SDK builds its httpx client on first use
+        sdk._client.close()
 
 
 def _input_schema(document: dict[str, Any]) -> dict[str, Any]:

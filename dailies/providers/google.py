@@ -41,7 +41,6 @@ Cloud Storage ("Input video must be in GCS", the SDK's README), so an extension 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import json
 import mimetypes
 import os
@@ -53,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -71,7 +71,6 @@ from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     audio_choice,
-    capabilities_of,
     check_request_shape,
     check_seconds,
     check_subject_references,
@@ -81,14 +80,12 @@ from dailies.providers._vendor import (
     vendor_size,
     write_bytes,
 )
-from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.base import Health, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
+from dailies.providers.registry import google_problem, setup_of
+from dailies.providers.vendor_base import KeyLookup, VendorProvider, setting, text_setting
 from dailies.store.filelock import FileLock
 
-KIND, LABEL, KEY_VARIABLES = GOOGLE.kind, GOOGLE.label, GOOGLE.key_variables
-MODELS = GOOGLE.models
-"""The models this provider offers, with sizes, durations and prices (sources in `catalog.GOOGLE.note`)."""
-DEFAULT_RATES = GOOGLE.default_rates
 DEFAULT_LOCATION = "us-central1"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 REQUESTS_PER_MINUTE = 10
@@ -108,14 +105,6 @@ EXTEND_NEEDS_CLOUD_STORAGE = (
     "team's bucket (Settings → Bucket) at Google Cloud Storage (endpoint https://storage.googleapis.com, with HMAC "
     "keys), let the take be copied there, then extend it. Nothing was sent."
 )
-
-_UNSUPPORTED = {
-    "remix": "Veo has no remix of a finished video.",
-    "edit": "Veo's mask edits are not offered here yet.",
-    "delete": "Veo's API has no cancel or delete of an operation.",
-    "list": "Veo's API does not list operations.",
-}
-
 
 @dataclass
 class RequestsPerMinute:
@@ -205,13 +194,15 @@ def load_credentials(path: str | os.PathLike[str]) -> Any:
                               field="credentials_file") from exc
 
 
-class GoogleVeoProvider:
+class GoogleVeoProvider(VendorProvider):
     """Veo through `google.genai.Client(enterprise=True, project=..., location=...)`. Thread-safe (one SDK
     client and one quota counter, shared)."""
 
+    catalog = GOOGLE
+
     def __init__(
         self,
-        name: str = KIND,
+        name: str = GOOGLE.kind,
         *,
         project: str | None = None,
         location: str | None = None,
@@ -219,8 +210,8 @@ class GoogleVeoProvider:
         credentials_file: str | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
-        label: str = LABEL,
-        models: Mapping[str, ModelSpec] = MODELS,
+        label: str = GOOGLE.label,
+        models: Mapping[str, ModelSpec] = GOOGLE.models,
         quota: RequestsPerMinute | None = None,
         quota_folder: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -232,9 +223,7 @@ class GoogleVeoProvider:
         if not project:
             raise NotSupported(EXPRESS_MODE_REFUSED if api_key else
                                "Google Veo needs a Google Cloud project: " + EXPRESS_MODE_REFUSED.split(". ", 1)[1])
-        self.name = name
-        self.label = label
-        self.models = dict(models)
+        super().__init__(name, label=label, models=models, base_url=base_url)
         self.project = project
         self.location = location or DEFAULT_LOCATION
         self.quota = quota or project_quota(project, quota_folder)
@@ -244,22 +233,27 @@ class GoogleVeoProvider:
         self.sdk = genai.Client(enterprise=True, project=project, location=self.location, credentials=credentials,
                                 http_options=options)
 
+    @classmethod
+    def from_settings(cls, name: str, settings: Any, key_lookup: KeyLookup, *,
+                      webhook_url: WebhookLookup | None = None,
+                      transport: httpx.BaseTransport | None = None) -> GoogleVeoProvider:
+        """A Veo provider in the Google Cloud project its definition names: no key, the project's credentials."""
+        if variable := text_setting(settings, "key_from"):
+            raise ValidationError(f"A Google Veo provider authenticates with Google Cloud credentials, not {variable}: "
+                                  "remove key_from from its definition.", field="key_from")
+        if why := google_problem(name, settings, key_lookup):
+            raise ValidationError(why, field="project")
+        if transport is not None:
+            raise NotSupported("A Google Veo provider is reached through google-genai, not an httpx transport: "
+                               "point its base_url at a local fake instead.")
+        setup = setup_of(settings)
+        return cls(name, project=setup["project"], location=setup.get("location"),
+                   credentials_file=setup.get("credentials_file"), base_url=text_setting(settings, "base_url") or None,
+                   label=str(setting(settings, "label") or GOOGLE.label),
+                   quota_folder=key_lookup("DAILIES_HOME") or None)  # shared by the folder's processes
+
     def __repr__(self) -> str:
         return f"GoogleVeoProvider(name={self.name!r}, project={self.project!r}, location={self.location!r})"
-
-    def close(self) -> None:
-        self.sdk.close()
-
-    def capabilities(self) -> Capabilities:
-        caps = capabilities_of(self.models.values(), delete=False, unsupported=_UNSUPPORTED,
-                               extend=any(spec.extend for spec in self.models.values()))
-        return dataclasses.replace(caps, extend_source="cloud_storage")
-
-    def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(model, "google") for model in self.models]
-
-    def moderate(self, text: str) -> ModerationVerdict | None:
-        return None
 
     def health(self) -> Health:
         """Ask for an operation that does not exist, by its full `projects/...` name: a 404 means Vertex
@@ -324,7 +318,7 @@ class GoogleVeoProvider:
             if request.reference_images:
                 config["reference_images"] = self._subject_references(spec, request)
         else:
-            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Veo cannot do {request.kind}."))
+            raise NotSupported(GOOGLE.unsupported.get(str(request.kind), f"Veo cannot do {request.kind}."))
         return source, config
 
     def _subject_references(self, spec: ModelSpec, request: JobRequest) -> list[types.VideoGenerationReferenceImage]:
@@ -369,8 +363,7 @@ class GoogleVeoProvider:
     def download(
         self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
     ) -> FileRecord:
-        if variant != "video":
-            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        self._only_video(variant)
         video = self._finished_video(remote_id)
         record = write_bytes(video.video_bytes or b"", dest, video.mime_type or "video/mp4")
         if on_progress:
@@ -378,7 +371,7 @@ class GoogleVeoProvider:
         return record
 
     def delete(self, remote_id: str) -> None:
-        raise NotSupported(_UNSUPPORTED["delete"])
+        raise NotSupported(GOOGLE.unsupported["delete"])
 
     def _source_video(self, request: JobRequest, source_remote_id: str | None) -> types.Video:
         """What an extension continues: a video in Cloud Storage (`gs://`), which is all Vertex takes.

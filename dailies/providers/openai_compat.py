@@ -11,15 +11,18 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from dailies.client import RetryPolicy, VideosClient, upload_from_path
 from dailies.errors import APIError, BadRequestError, NotSupported, plain_reason
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, status_from_provider
 from dailies.providers.base import (
     LOCAL_PREVIEW_OWNER,
+    CallbackSigning,
     Capabilities,
     Health,
     ModelInfo,
@@ -62,15 +65,18 @@ class OpenAICompatibleConfig:
 class OpenAICompatibleProvider:
     """A provider for any base URL speaking the OpenAI Videos API. Thread-safe (one shared client)."""
 
-    def __init__(self, config: OpenAICompatibleConfig, *, client: VideosClient | None = None) -> None:
+    def __init__(self, config: OpenAICompatibleConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        """`transport`: what the client sends through (`httpx.MockTransport` in a test, a counting one in a
+        bench); by default httpx's own."""
         self.config = config
         self.name = config.name
         self.label = config.label or config.name
-        self.client = client or VideosClient(
+        self.client = VideosClient(
             config.base_url,
             config.api_key,
             timeout=config.timeout_s,
             retry=RetryPolicy(max_retries=config.max_retries),
+            transport=transport,
         )
         self._models: tuple[str, ...] | None = None
         self._models_at = 0.0
@@ -83,6 +89,13 @@ class OpenAICompatibleProvider:
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleProvider(name={self.name!r}, base_url={self.config.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
+
+    def closer(self) -> Callable[[], None]:
+        return self.client.close
 
     def close(self) -> None:
         self.client.close()
@@ -103,6 +116,7 @@ class OpenAICompatibleProvider:
             edit="edit" not in refused,
             delete="delete" not in refused,
             list_videos="list" not in refused,
+            webhook_endpoints=True,
             variants=self._variants,
             unsupported=refused,
             preview_models=self._preview_models,
@@ -246,6 +260,20 @@ class OpenAICompatibleProvider:
             yield from self.client.list_all(order="desc")
         except APIError as exc:
             raise (self._learn_refusal("list", exc) or exc) from exc
+
+    # -- webhooks: our receiver registered at the server ------------------------------------------------
+
+    def create_webhook_endpoint(self, *, url: str, name: str, event_types: list[str]) -> dict[str, Any]:
+        return self.client.create_webhook_endpoint(url=url, name=name, event_types=event_types)
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        return self.client.delete_webhook_endpoint(endpoint_id)
+
+    def test_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        return self.client.test_webhook_endpoint(endpoint_id)
+
+    def callback_signing(self) -> CallbackSigning:
+        raise NotSupported(f"{self.label} takes no callback URL with a create: register an endpoint instead.")
 
     def _offered(self, operation: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         """Run `call` unless the server already refused `operation`; learn a refusal when it answers one."""

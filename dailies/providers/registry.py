@@ -3,7 +3,10 @@
 A *kind* is a way of reaching videos (`openai_compat`, `fal`, `replicate`, `runway`, `google`); a
 *provider* is one configured instance of a kind, with a name the team chose. Everything a page needs to
 offer a kind (its label, the environment variables its key is read from, what it supports, its default
-price table) is data here, so adding a vendor is adding one `ProviderKind`.
+price table) is data: the OpenAI-compatible kinds here, each native vendor's `VendorCatalog` in
+`catalog.VENDORS`, and a vendor another package adds as an entry point of the `dailies.providers` group
+(`PLUGIN_GROUP`) naming its `VendorCatalog`, as `llm`'s plugins do. A vendor's provider class is loaded
+from its catalogue's `provider` reference when the first provider of that kind is built.
 
 Interface:
 
@@ -13,7 +16,7 @@ Interface:
   `key_required` (False for OpenAI-compatible servers, which may need none), `needs_base_url`,
   `supports` (a sentence for Settings and the README), `default_rates` (dollars per second per model,
   as `pricing.Rate`s) and `factory`.
-- `build(name, settings, key_lookup=os.environ.get, *, webhook_url=None) -> VideoProvider`: the door for
+- `build(name, settings, key_lookup=os.environ.get, *, webhook_url=None, transport=None) -> VideoProvider`: the door for
   providers defined where keys live (config's `ServerProvider`, a test's code). `settings` is any object or
   mapping with `kind` and optionally `label`, `base_url`, `key_from`, `moderation`. Keys are read through
   `key_lookup` at build time and never stored; a kind whose key is missing raises `MissingKey` (a
@@ -22,7 +25,9 @@ Interface:
   Replicate); others ignore it. For a vendor kind, `base_url` replaces the vendor's API host (a proxy, or a
   local fake in tests) and its key goes there. An OpenAI-compatible server gets only the key in the
   variable its `key_from` names: with that variable unset it is built as an `UnkeyedProvider` that says so
-  and sends nothing.
+  and sends nothing. `transport` (an `httpx.BaseTransport`: a test's `MockTransport`, a bench's counting
+  transport) is what an OpenAI-compatible provider's client sends through; a vendor, reached through its
+  SDK, refuses one (`NotSupported`): point its `base_url` at a local fake instead.
 - A `google` provider carries no key: it is built in the Google Cloud `project` (and `location`,
   `credentials_file`) its definition names; without a project it is refused with `google_problem`'s
   sentence. `setup_of(settings)` gives those three for Settings and the CLI to show (none is a secret).
@@ -51,19 +56,23 @@ Thread-safety: everything here is immutable data and pure functions; providers s
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
-from dailies.errors import APIError, DailiesError, RequestRefused, ValidationError
+import httpx
+
+from dailies.errors import APIError, DailiesError, NotSupported, RequestRefused, ValidationError
 from dailies.jobs import JobRequest
 from dailies.pricing import DEFAULT_RATES as OPENAI_RATES
 from dailies.pricing import PriceList, Rate
 from dailies.providers._vendor import MissingKey, capabilities_of, key_from
 from dailies.providers.base import (
+    CallbackSigning,
     Capabilities,
     Health,
     ModelInfo,
@@ -72,10 +81,17 @@ from dailies.providers.base import (
     VideoProvider,
     WebhookLookup,
 )
-from dailies.providers.catalog import FAL, GOOGLE, REPLICATE, RUNWAY, VendorCatalog
+from dailies.providers.catalog import VENDORS, VendorCatalog
 from dailies.providers.openai_compat import OpenAICompatibleConfig, OpenAICompatibleProvider
+from dailies.providers.vendor_base import KeyLookup, setting
 
-KeyLookup = Callable[[str], str | None]
+log = logging.getLogger(__name__)
+
+PLUGIN_GROUP = "dailies.providers"
+"""The entry-point group another package adds a vendor in: each entry point names a `VendorCatalog`."""
+
+Factory = Callable[..., VideoProvider]
+"""`(provider name, settings, key_lookup, *, webhook_url, transport) -> provider`."""
 
 
 @dataclass(frozen=True)
@@ -85,19 +101,12 @@ class ProviderKind:
     key_variables: tuple[str, ...]
     supports: str
     default_rates: tuple[Rate, ...]
-    factory: Callable[[str, Any, KeyLookup, WebhookLookup | None], VideoProvider]
-    """`(provider name, settings, key_lookup, webhook_url) -> provider`."""
+    factory: Factory
     key_required: bool = True
     needs_base_url: bool = False
     speaks_openai: bool = False
     """An OpenAI Videos API server: its key is in the variable named when it was added (`key_from`), and
     it is priced by the team's table unless it has its own."""
-
-
-def _setting(settings: Any, field: str, default: Any = None) -> Any:
-    if isinstance(settings, Mapping):
-        return settings.get(field, default)
-    return getattr(settings, field, default)
 
 
 class UnkeyedProvider(OpenAICompatibleProvider):
@@ -118,6 +127,8 @@ class UnkeyedProvider(OpenAICompatibleProvider):
 class Unavailable:
     """A provider Settings describes but that cannot be built here (its key is not set, its kind is
     unknown): listed like any other, it answers every call with the sentence saying why, sends nothing."""
+
+    base_url = ""
 
     def __init__(self, name: str, label: str, why: RequestRefused, caps: Capabilities | None = None) -> None:
         self.name, self.label, self.why = name, label, why
@@ -154,49 +165,89 @@ class Unavailable:
     def health(self) -> Health:
         return Health(False, str(self.why))
 
+    def list_videos(self) -> Iterator[dict[str, Any]]:
+        raise NotSupported(f"{self.label} has no list of videos: {self.why}")
+
+    def drop_variant(self, variant: str) -> None:
+        """It fetches nothing: nothing to drop."""
+
+    def create_webhook_endpoint(self, *, url: str, name: str, event_types: list[str]) -> dict[str, Any]:
+        raise NotSupported(str(self.why))
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        raise NotSupported(str(self.why))
+
+    def test_webhook_endpoint(self, endpoint_id: str) -> dict[str, Any]:
+        raise NotSupported(str(self.why))
+
+    def callback_signing(self) -> CallbackSigning:
+        raise NotSupported(str(self.why))
+
+    def closer(self) -> Callable[[], None]:
+        return _nothing
+
     def close(self) -> None:
         return None
 
 
-def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
-                   ) -> VideoProvider:
+def _nothing() -> None:
+    """Closing a provider that holds no connections."""
+
+
+def _openai_compat(name: str, settings: Any, key_lookup: KeyLookup, *, webhook_url: WebhookLookup | None = None,
+                   transport: httpx.BaseTransport | None = None) -> VideoProvider:
     """An OpenAI Videos API server (its webhooks are endpoints registered at the server, not per request)."""
-    base_url = str(_setting(settings, "base_url") or "").strip()
+    base_url = str(setting(settings, "base_url") or "").strip()
     if not base_url:
         raise ValidationError("An OpenAI-compatible provider needs a base URL (e.g. http://localhost:4000/v1).",
                               field="base_url")
-    config = OpenAICompatibleConfig(name, base_url, label=str(_setting(settings, "label") or name),
-                                    moderation=bool(_setting(settings, "moderation", False)))
-    variable = str(_setting(settings, "key_from") or "").strip()
+    config = OpenAICompatibleConfig(name, base_url, label=str(setting(settings, "label") or name),
+                                    moderation=bool(setting(settings, "moderation", False)))
+    variable = str(setting(settings, "key_from") or "").strip()
     if not variable:
-        return OpenAICompatibleProvider(config)
+        return OpenAICompatibleProvider(config, transport=transport)
     key = key_lookup(variable)
     if not key:
         return UnkeyedProvider(config, f"{config.label} has no key: set {variable} in the environment or "
                                        ".streamlit/secrets.toml, then restart the app.")
     return OpenAICompatibleProvider(OpenAICompatibleConfig(
-        config.name, config.base_url, label=config.label, api_key=key, moderation=config.moderation))
+        config.name, config.base_url, label=config.label, api_key=key, moderation=config.moderation),
+        transport=transport)
 
 
-def _vendor(catalog: VendorCatalog, class_name: str, url_arg: str
-            ) -> Callable[[str, Any, KeyLookup, WebhookLookup | None], VideoProvider]:
-    """A factory that imports the vendor's module (and so its SDK) only when a provider is built."""
+def _vendor(catalog: VendorCatalog) -> Factory:
+    """A factory that loads the vendor's provider class (and so its SDK) only when a provider is built."""
 
-    def factory(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
-                ) -> VideoProvider:
-        if variable := str(_setting(settings, "key_from") or "").strip():
-            own = " or ".join(catalog.key_variables)
-            raise ValidationError(f"A {catalog.label} provider reads its key from {own}, not {variable}: remove "
-                                  "key_from from its definition.", field="key_from")
-        key = key_from(catalog.key_variables, catalog.label, key_lookup)
-        base_url = str(_setting(settings, "base_url") or "").strip() or None
-        label = str(_setting(settings, "label") or catalog.label)
-        cls = getattr(importlib.import_module(f"dailies.providers.{catalog.kind}"), class_name)
-        callbacks = ({"webhook_url": webhook_url, "key_lookup": key_lookup}
-                     if getattr(cls, "takes_callbacks", False) else {})
-        return cls(name, api_key=key, label=label, **{url_arg: base_url}, **callbacks)
+    def factory(name: str, settings: Any, key_lookup: KeyLookup, *, webhook_url: WebhookLookup | None = None,
+                transport: httpx.BaseTransport | None = None) -> VideoProvider:
+        return catalog.load().from_settings(name, settings, key_lookup, webhook_url=webhook_url, transport=transport)
 
     return factory
+
+
+def _vendor_kind(catalog: VendorCatalog) -> ProviderKind:
+    return ProviderKind(catalog.kind, catalog.title or catalog.label, catalog.key_variables, catalog.supports,
+                        catalog.default_rates, _vendor(catalog), key_required=catalog.key_required)
+
+
+def plugin_catalogs() -> list[VendorCatalog]:
+    """The vendors other packages add: every entry point of `PLUGIN_GROUP` that names a `VendorCatalog`.
+
+    One that cannot be loaded, or names something else, is logged and left out: a broken plug-in does not
+    keep the app from starting.
+    """
+    found = []
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            catalog = entry.load()
+        except Exception:  # any error of another package's import: said, and that vendor left out
+            log.exception("the provider plug-in %s (%s) could not be loaded", entry.name, entry.value)
+            continue
+        if isinstance(catalog, VendorCatalog):
+            found.append(catalog)
+        else:
+            log.warning("the provider plug-in %s names %r, not a VendorCatalog: left out", entry.name, catalog)
+    return found
 
 
 GOOGLE_SETUP = ("project", "location", "credentials_file")
@@ -206,7 +257,7 @@ GOOGLE_SETUP = ("project", "location", "credentials_file")
 def setup_of(settings: Any) -> dict[str, str]:
     """A provider's Google project, location and service-account file as its definition gives them (the set
     ones), for Settings and the CLI to show: a file's path, never its content."""
-    return {field: value for field in GOOGLE_SETUP if (value := str(_setting(settings, field) or "").strip())}
+    return {field: value for field in GOOGLE_SETUP if (value := str(setting(settings, field) or "").strip())}
 
 
 def google_problem(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get) -> str | None:
@@ -217,7 +268,7 @@ def google_problem(name: str, settings: Any, key_lookup: KeyLookup = os.environ.
     and Vertex's express mode (an API key, no project) lists only countTokens, generateContent and
     streamGenerateContent in its REST reference. So an API key alone makes no video: a project does.
     """
-    if str(_setting(settings, "project") or "").strip():
+    if str(setting(settings, "project") or "").strip():
         return None
     keys = [v for v in ("GOOGLE_API_KEY", "GEMINI_API_KEY") if key_lookup(v)]
     said = (f"Google Veo makes videos only in a Google Cloud project (Vertex AI): set project (and location, "
@@ -232,66 +283,36 @@ def google_problem(name: str, settings: Any, key_lookup: KeyLookup = os.environ.
     return said
 
 
-def _google(name: str, settings: Any, key_lookup: KeyLookup, webhook_url: WebhookLookup | None = None
-            ) -> VideoProvider:
-    """A Veo provider in the Google Cloud project its definition names (the SDK is imported only now)."""
-    if variable := str(_setting(settings, "key_from") or "").strip():
-        raise ValidationError(f"A Google Veo provider authenticates with Google Cloud credentials, not {variable}: "
-                              "remove key_from from its definition.", field="key_from")
-    if why := google_problem(name, settings, key_lookup):
-        raise ValidationError(why, field="project")
-    from dailies.providers.google import GoogleVeoProvider
-
-    setup = setup_of(settings)
-    return GoogleVeoProvider(name, project=setup["project"], location=setup.get("location"),
-                             credentials_file=setup.get("credentials_file"),
-                             base_url=str(_setting(settings, "base_url") or "").strip() or None,
-                             label=str(_setting(settings, "label") or GOOGLE.label),
-                             quota_folder=key_lookup("DAILIES_HOME") or None)  # shared by the folder's processes
+OPENAI_KINDS = (
+    ProviderKind(
+        "openai_compat", "OpenAI-compatible server (OpenAI, a vendor's clone, another engine)", (),
+        "Whatever the server offers of the OpenAI Videos API: create, remix, extend, edit, delete, list.",
+        OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
+    ),
+    ProviderKind(
+        "litellm", "LiteLLM gateway (its proxy in front of Veo, Runway, Azure...)", (),
+        "Create, status, download, remix, extend and edit by id (sent as JSON, with the model LiteLLM "
+        "routes by); no listing, deleting or image variants (thumbnails are made here from the video).",
+        OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
+    ),
+)
 
 
-KINDS: dict[str, ProviderKind] = {
-    kind.name: kind
-    for kind in (
-        ProviderKind(
-            "openai_compat", "OpenAI-compatible server (OpenAI, a vendor's clone, another engine)", (),
-            "Whatever the server offers of the OpenAI Videos API: create, remix, extend, edit, delete, list.",
-            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
-        ),
-        ProviderKind(
-            "litellm", "LiteLLM gateway (its proxy in front of Veo, Runway, Azure...)", (),
-            "Create, status, download, remix, extend and edit by id (sent as JSON, with the model LiteLLM "
-            "routes by); no listing, deleting or image variants (thumbnails are made here from the video).",
-            OPENAI_RATES, _openai_compat, key_required=False, needs_base_url=True, speaks_openai=True,
-        ),
-        ProviderKind(
-            FAL.kind, "fal (Kling, Veo 3.1, Seedance, Wan on fal's queue)", FAL.key_variables,
-            "Text and image to video, 16:9/9:16/1:1 at 720p (Veo 3.1 also 1080p), cancel of a queued request; "
-            "no delete, extend or list.",
-            FAL.default_rates, _vendor(FAL, "FalProvider", "queue_url"),
-        ),
-        ProviderKind(
-            REPLICATE.kind, "Replicate (Veo 3.1, Seedance, Kling, Hailuo, Wan)", REPLICATE.key_variables,
-            "Text and image to video per model, progress from logs, cancel; no extend or remix.",
-            REPLICATE.default_rates, _vendor(REPLICATE, "ReplicateProvider", "base_url"),
-        ),
-        ProviderKind(
-            RUNWAY.kind, "Runway (Gen-4.5, Gen-4 Turbo, Veo 3.1, Kling)", RUNWAY.key_variables,
-            "Text and image to video, progress, cancel and delete of tasks; no extend or list.",
-            RUNWAY.default_rates, _vendor(RUNWAY, "RunwayProvider", "base_url"),
-        ),
-        ProviderKind(
-            GOOGLE.kind, "Google Veo (Vertex AI, in a Google Cloud project)", GOOGLE.key_variables,
-            "Veo 3.1 and 3.1 Fast: text and image to video, 720p/1080p, with audio; needs project (and location, "
-            "credentials_file) in its definition where keys live; extension (+7 s, 720p) of a take in the team's "
-            "bucket on Google Cloud Storage (Veo takes the source only from there); no cancel, delete or list.",
-            GOOGLE.default_rates, _google, key_required=False,
-        ),
-    )
-}
+def _catalogs() -> dict[str, VendorCatalog]:
+    """The built-in vendors, then the plug-ins' (a plug-in never replaces a kind already known)."""
+    found: dict[str, VendorCatalog] = {}
+    for catalog in (*VENDORS, *plugin_catalogs()):
+        if catalog.kind in found or catalog.kind in {k.name for k in OPENAI_KINDS}:
+            log.warning("a second provider kind %r is left out", catalog.kind)
+            continue
+        found[catalog.kind] = catalog
+    return found
 
 
-CATALOGS: dict[str, VendorCatalog] = {catalog.kind: catalog for catalog in (FAL, REPLICATE, RUNWAY, GOOGLE)}
+CATALOGS: dict[str, VendorCatalog] = _catalogs()
+KINDS: dict[str, ProviderKind] = {kind.name: kind for kind in (
+    *OPENAI_KINDS, *map(_vendor_kind, CATALOGS.values()))}
+"""Every kind, in the order a page should list them."""
 
 
 def kind(name: str) -> ProviderKind:
@@ -302,24 +323,28 @@ def kind(name: str) -> ProviderKind:
 
 
 def build(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
-          webhook_url: WebhookLookup | None = None) -> VideoProvider:
-    """A provider of `settings.kind` named `name`, its key read now through `key_lookup`."""
-    return kind(str(_setting(settings, "kind") or "openai_compat")).factory(name, settings, key_lookup, webhook_url)
+          webhook_url: WebhookLookup | None = None, transport: httpx.BaseTransport | None = None) -> VideoProvider:
+    """A provider of `settings.kind` named `name`, its key read now through `key_lookup`; `transport`: what an
+    OpenAI-compatible provider's client sends through (a test's or a bench's)."""
+    found = kind(str(setting(settings, "kind") or "openai_compat"))
+    return found.factory(name, settings, key_lookup, webhook_url=webhook_url, transport=transport)
 
 
 def build_or_explain(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
-                     webhook_url: WebhookLookup | None = None) -> VideoProvider:
+                     webhook_url: WebhookLookup | None = None,
+                     transport: httpx.BaseTransport | None = None) -> VideoProvider:
     """`build`, or an `Unavailable` provider saying why it could not be built (nothing is sent by it)."""
     try:
-        return build(name, settings, key_lookup, webhook_url=webhook_url)
+        return build(name, settings, key_lookup, webhook_url=webhook_url, transport=transport)
     except RequestRefused as exc:
-        catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
+        catalog = CATALOGS.get(str(setting(settings, "kind") or ""))
         caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None
-        return Unavailable(name, str(_setting(settings, "label") or name), exc, caps)
+        return Unavailable(name, str(setting(settings, "label") or name), exc, caps)
 
 
 def build_added(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get, *,
-                webhook_url: WebhookLookup | None = None) -> VideoProvider:
+                webhook_url: WebhookLookup | None = None,
+                transport: httpx.BaseTransport | None = None) -> VideoProvider:
     """A provider added in Settings or the CLI, which carries no key to a host someone typed.
 
     An OpenAI-compatible server is built with no key at all; a vendor only on its own API. An entry that
@@ -327,10 +352,10 @@ def build_added(name: str, settings: Any, key_lookup: KeyLookup = os.environ.get
     `Unavailable` provider saying what to define where keys live: nothing is sent by it.
     """
     if why := added_problem(name, settings):
-        catalog = CATALOGS.get(str(_setting(settings, "kind") or ""))
+        catalog = CATALOGS.get(str(setting(settings, "kind") or ""))
         caps = capabilities_of(catalog.models.values(), delete=False, unsupported={}) if catalog else None
-        return Unavailable(name, str(_setting(settings, "label") or name), ValidationError(why), caps)
-    return build_or_explain(name, settings, key_lookup, webhook_url=webhook_url)
+        return Unavailable(name, str(setting(settings, "label") or name), ValidationError(why), caps)
+    return build_or_explain(name, settings, key_lookup, webhook_url=webhook_url, transport=transport)
 
 
 def added_problem(name: str, settings: Any) -> str | None:
@@ -339,9 +364,9 @@ def added_problem(name: str, settings: Any) -> str | None:
     Whoever can reach Settings or the CLI could otherwise send a key (one named with `key_from`, or a
     vendor's own) to a host of their choosing; such a provider is defined where keys live instead.
     """
-    kind_name = str(_setting(settings, "kind") or "openai_compat")
-    base_url = str(_setting(settings, "base_url") or "").strip()
-    variable = str(_setting(settings, "key_from") or "").strip()
+    kind_name = str(setting(settings, "kind") or "openai_compat")
+    base_url = str(setting(settings, "base_url") or "").strip()
+    variable = str(setting(settings, "key_from") or "").strip()
     found = KINDS.get(kind_name)
     setup = setup_of(settings)
     if variable:
@@ -394,11 +419,11 @@ def identity(settings: Any, key_lookup: KeyLookup = os.environ.get) -> tuple[Any
 
     The key itself is not kept, only a digest of it (a changed key in the environment is a new provider).
     """
-    kind_name = str(_setting(settings, "kind") or "openai_compat")
+    kind_name = str(setting(settings, "kind") or "openai_compat")
     variables = key_variables(settings)
     key = next((v for v in (key_lookup(n) for n in variables if n) if v), "")
-    return (kind_name, str(_setting(settings, "base_url") or "").strip(), str(_setting(settings, "label") or ""),
-            variables, bool(_setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest(),
+    return (kind_name, str(setting(settings, "base_url") or "").strip(), str(setting(settings, "label") or ""),
+            variables, bool(setting(settings, "moderation", False)), hashlib.sha256(key.encode()).hexdigest(),
             tuple(sorted(setup_of(settings).items())))
 
 
@@ -407,13 +432,13 @@ def key_variables(settings: Any, *, added: bool = False) -> tuple[str, ...]:
 
     `added`: a provider from Settings or the CLI, whose OpenAI-compatible server reads none.
     """
-    found = KINDS.get(str(_setting(settings, "kind") or "openai_compat"))
+    found = KINDS.get(str(setting(settings, "kind") or "openai_compat"))
     if found is None:
         return ()
     if found.speaks_openai and added:
         return ()
     if found.speaks_openai:
-        variable = str(_setting(settings, "key_from") or "")
+        variable = str(setting(settings, "key_from") or "")
         return (variable,) if variable else ()
     return found.key_variables
 
@@ -448,6 +473,9 @@ def connection_test(provider: VideoProvider) -> Health:
         return Health(False, f"{provider.label} does not answer: {exc}")
 
 
-__all__ = ["KINDS", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider", "added_problem", "build",
-           "build_added", "build_or_explain", "connection_test", "definition", "env_name", "google_problem", "identity",
-           "key_problem", "key_variables", "kind", "prices", "problem", "setup_of", "speaks_openai"]
+__all__ = [
+    "CATALOGS", "KINDS", "PLUGIN_GROUP", "MissingKey", "ProviderKind", "Unavailable", "UnkeyedProvider",
+    "added_problem", "build", "build_added", "build_or_explain", "connection_test", "definition", "env_name",
+    "google_problem", "identity", "key_problem", "key_variables", "kind", "plugin_catalogs", "prices", "problem",
+    "setup_of", "speaks_openai",
+]

@@ -53,41 +53,24 @@ from pydantic import v1 as pydantic_v1
 from replicate.exceptions import ReplicateError
 
 from dailies.errors import APIError, NotSupported
-from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     audio_choice,
-    capabilities_of,
     check_published_schema,
     check_request_shape,
     check_seconds,
-    check_subject_references,
     download_url,
     http_error,
-    image_input,
     key_from,
-    spec_for,
     transport_error,
     vendor_resolution,
     vendor_size,
 )
-from dailies.providers.base import (
-    CallbackSigning,
-    Capabilities,
-    Health,
-    ModelInfo,
-    ModerationVerdict,
-    ProgressCallback,
-    RemoteVideo,
-    WebhookLookup,
-)
+from dailies.providers.base import CallbackSigning, Health, ModelInfo, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import REPLICATE
-
-KIND, LABEL, KEY_VARIABLES = REPLICATE.kind, REPLICATE.label, REPLICATE.key_variables
-MODELS = REPLICATE.models
-"""The models this provider offers, with sizes, durations and prices (sources in `catalog.REPLICATE.note`)."""
-DEFAULT_RATES = REPLICATE.default_rates
+from dailies.providers.vendor_base import VendorProvider
 
 IMAGE_LIMIT = ImageLimit(
     1_000_000, "Replicate's advice for data URLs, https://replicate.com/docs/topics/predictions/input-files"
@@ -107,57 +90,41 @@ _STATUS = {
     "canceled": JobStatus.FAILED,
     "aborted": JobStatus.FAILED,
 }
-_UNSUPPORTED = {
-    "remix": "Replicate has no remix; each model takes its own inputs.",
-    "extend": "Replicate has no general extension of a finished video.",
-    "edit": "Replicate's video-to-video models are not offered here yet.",
-    "list": "Listing predictions is not used to find lost jobs here.",
-}
 
 
-class ReplicateProvider:
+class ReplicateProvider(VendorProvider):
     """Replicate's predictions through `replicate.Client`. Thread-safe (one SDK client, shared)."""
 
-    takes_callbacks = True
-    """Each create can carry a callback URL (`webhook`), which Replicate signs with the account's secret."""
+    catalog = REPLICATE
+    image_limit = IMAGE_LIMIT
+    upload_limit = UPLOAD_LIMIT
 
     def __init__(
         self,
-        name: str = KIND,
+        name: str = REPLICATE.kind,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        label: str = LABEL,
+        label: str = REPLICATE.label,
         key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = MODELS,
+        models: Mapping[str, ModelSpec] = REPLICATE.models,
         webhook_url: WebhookLookup | None = None,
     ) -> None:
         """`webhook_url` says, at each create, where Replicate should post the finished prediction (None:
         nowhere, the tracker polls)."""
-        self.name = name
-        self.label = label
-        self.models = dict(models)
-        key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
+        super().__init__(name, label=label, models=models, base_url=base_url)
+        key = api_key or key_from(REPLICATE.key_variables, label, key_lookup)
         self.sdk = replicate.Client(api_token=key, base_url=base_url)
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
         self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         """Model id -> (its `Input` schema, the whole OpenAPI document), as read at the connection test."""
         self._schemas_retry_at = 0.0
 
-    def __repr__(self) -> str:
-        return f"ReplicateProvider(name={self.name!r})"
-
-    def close(self) -> None:
-        self.sdk._client.close()  # the SDK exposes no close; its httpx client holds the connections
-
-    def capabilities(self) -> Capabilities:
-        return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
+    def closer(self) -> Callable[[], None]:
+        return self.sdk._client.close  # the SDK exposes no close; its httpx client holds the connections
 
     def list_models(self) -> list[ModelInfo]:
         return [ModelInfo(model, model.partition("/")[0]) for model in self.models]
-
-    def moderate(self, text: str) -> ModerationVerdict | None:
-        return None
 
     def health(self) -> Health:
         """Ask for one page of predictions: a read that costs nothing and checks the token."""
@@ -197,10 +164,7 @@ class ReplicateProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        if request.kind is not JobKind.GENERATE:
-            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Replicate cannot do {request.kind}."))
-        spec = spec_for(self.models, request.model, self.label)
-        check_subject_references(spec, request.reference_images, self.label)
+        spec = self._spec_to_generate(request)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         ratio = vendor_size(spec, request.size, self.label)
         check_seconds(spec, request.seconds, self.label)
@@ -230,10 +194,6 @@ class ReplicateProvider:
         prediction = self._call(self.sdk.predictions.create, model=spec.id, input=model_input, **callback)
         return self._remote(prediction.dict(), size=request.size, seconds=request.seconds)
 
-    def _image_input(self, path: str) -> str:
-        """A reference image inline under `IMAGE_LIMIT`, else through Replicate's files API (`_upload`)."""
-        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
-
     def _upload(self, data: bytes, kind: str, name: str) -> str:
         """Replicate's files API through the SDK (`files.create`, `POST /v1/files`): the file's `urls.get`."""
         uploaded = self._call(self.sdk.files.create, io.BytesIO(data), filename=name, content_type=kind)
@@ -256,8 +216,7 @@ class ReplicateProvider:
     def download(
         self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
     ) -> FileRecord:
-        if variant != "video":
-            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        self._only_video(variant)
         output = self._call(self.sdk.predictions.get, remote_id).output
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str):

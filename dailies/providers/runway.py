@@ -34,30 +34,22 @@ from typing import Any
 import runwayml
 
 from dailies.errors import APIError, NotSupported
-from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
+from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
     audio_choice,
-    capabilities_of,
     check_request_shape,
     check_seconds,
-    check_subject_references,
     download_url,
     http_error,
-    image_input,
     key_from,
-    spec_for,
     transport_error,
     vendor_size,
 )
-from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
+from dailies.providers.base import Health, ProgressCallback, RemoteVideo
 from dailies.providers.catalog import RUNWAY
-
-KIND, LABEL, KEY_VARIABLES = RUNWAY.kind, RUNWAY.label, RUNWAY.key_variables
-MODELS = RUNWAY.models
-"""The models this provider offers, with sizes, durations and prices (sources in `catalog.RUNWAY.note`)."""
-DEFAULT_RATES = RUNWAY.default_rates
+from dailies.providers.vendor_base import VendorProvider
 
 IMAGE_LIMIT = ImageLimit(5_000_000, "Runway's cap for data URIs, runwayml 5.24.0 image_to_video_create_params")
 UPLOAD_LIMIT = ImageLimit(
@@ -73,47 +65,28 @@ _STATUS = {
     "FAILED": JobStatus.FAILED,
     "CANCELLED": JobStatus.FAILED,
 }
-_UNSUPPORTED = {
-    "remix": "Runway has no remix of a finished task.",
-    "extend": "Runway's API has no extension of a finished video.",
-    "edit": "Runway's video-to-video models are not offered here yet.",
-    "list": "Runway's API does not list tasks.",
-}
 
 
-class RunwayProvider:
+class RunwayProvider(VendorProvider):
     """Runway's task API through `runwayml.RunwayML`. Thread-safe (one SDK client, shared)."""
+
+    catalog = RUNWAY
+    image_limit = IMAGE_LIMIT
+    upload_limit = UPLOAD_LIMIT
 
     def __init__(
         self,
-        name: str = KIND,
+        name: str = RUNWAY.kind,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        label: str = LABEL,
+        label: str = RUNWAY.label,
         key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = MODELS,
+        models: Mapping[str, ModelSpec] = RUNWAY.models,
     ) -> None:
-        self.name = name
-        self.label = label
-        self.models = dict(models)
-        key = api_key or key_from(KEY_VARIABLES, label, key_lookup)
+        super().__init__(name, label=label, models=models, base_url=base_url)
+        key = api_key or key_from(RUNWAY.key_variables, label, key_lookup)
         self.sdk = runwayml.RunwayML(api_key=key, base_url=base_url)
-
-    def __repr__(self) -> str:
-        return f"RunwayProvider(name={self.name!r})"
-
-    def close(self) -> None:
-        self.sdk.close()
-
-    def capabilities(self) -> Capabilities:
-        return capabilities_of(self.models.values(), delete=True, unsupported=_UNSUPPORTED)
-
-    def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(model, "runway") for model in self.models]
-
-    def moderate(self, text: str) -> ModerationVerdict | None:
-        return None
 
     def health(self) -> Health:
         """Runway has no free read besides an organisation query; ask for it, with no retries."""
@@ -127,10 +100,7 @@ class RunwayProvider:
     # -- the operations ----------------------------------------------------------------------------
 
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
-        if request.kind is not JobKind.GENERATE:
-            raise NotSupported(_UNSUPPORTED.get(str(request.kind), f"Runway cannot do {request.kind}."))
-        spec = spec_for(self.models, request.model, self.label)
-        check_subject_references(spec, request.reference_images, self.label)
+        spec = self._spec_to_generate(request)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
         args: dict[str, Any] = {
             "model": spec.id,
@@ -157,10 +127,6 @@ class RunwayProvider:
             created_at=time.time(), raw=created.to_dict(),
         )
 
-    def _image_input(self, path: str) -> str:
-        """A reference image inline under `IMAGE_LIMIT`, else through Runway's ephemeral upload (`_upload`)."""
-        return image_input(path, IMAGE_LIMIT, UPLOAD_LIMIT, self._upload, self.label)
-
     def _upload(self, data: bytes, kind: str, name: str) -> str:
         """The SDK's `uploads.create_ephemeral` (`POST /v1/uploads`, then a form POST to the storage URL Runway
         names): the `runway://` URI a create may name."""
@@ -186,8 +152,7 @@ class RunwayProvider:
     def download(
         self, remote_id: str, variant: str, dest: str | os.PathLike[str], on_progress: ProgressCallback | None = None
     ) -> FileRecord:
-        if variant != "video":
-            raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
+        self._only_video(variant)
         # The output URLs expire: fetch the task again for fresh ones, as Runway advises.
         output = self._task(remote_id).get("output") or []
         if not output:

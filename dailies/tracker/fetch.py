@@ -47,7 +47,7 @@ class Fetcher:
                     log.info("%s has no %s; skipping it", job.id, variant)
                 except WrongContent as exc:
                     log.info("%s: %s; not kept", job.id, exc)
-                    getattr(provider, "drop_variant", lambda _v: None)(variant)
+                    provider.drop_variant(variant)
             if "thumbnail" not in files and "video" in files:
                 files["thumbnail"] = self._local_thumbnail(job, files["video"])
         except NotFoundError as exc:

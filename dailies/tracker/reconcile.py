@@ -196,14 +196,14 @@ def _sent_at(job: Job) -> float:
 
 
 def _list_videos(provider: VideoProvider) -> Iterator[dict[str, Any]]:
-    """The provider's videos, newest first; `NotSupported` when it has no way to list them."""
-    listing = getattr(provider, "list_videos", None)
-    if listing is not None:
-        return iter(listing())
-    client = getattr(provider, "client", None)
-    if client is not None and hasattr(client, "list_all"):
-        return iter(client.list_all(order="desc"))
-    raise NotSupported(f"{getattr(provider, 'label', provider)} has no list of videos")
+    """The provider's videos, newest first; `NotSupported` when its capabilities say it lists none."""
+    try:
+        listed = provider.capabilities().list_videos
+    except RequestRefused:  # a provider that cannot be built here (no key...) lists nothing
+        listed = False
+    if not listed:
+        raise NotSupported(f"{provider.label} has no list of videos")
+    return iter(provider.list_videos())
 
 
 def _number(value: Any) -> float | None:

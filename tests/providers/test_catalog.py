@@ -43,7 +43,7 @@ def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, Fal
                         ("QUEUE_URL_FORMAT", "http://127.0.0.1:9/")):
         monkeypatch.setattr(fal_client.client, name, value)
     with fake_fal.FakeFal() as fake:
-        provider = FalProvider(api_key=fake_fal.KEY, queue_url=fake.base_url)
+        provider = FalProvider(api_key=fake_fal.KEY, base_url=fake.base_url)
         provider.openapi_url = fake.openapi_url
         yield fake, provider
         provider.close()

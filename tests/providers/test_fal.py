@@ -13,7 +13,7 @@ from dailies.errors import APIConnectionError, APIError, NotSupported, ServerErr
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
 from dailies.providers.catalog import FAL
-from dailies.providers.fal import DEFAULT_RATES, FalProvider
+from dailies.providers.fal import FalProvider
 from dailies.studio import _may_have_arrived
 from tests.fakes.fal import KEY, FakeFal
 from tests.providers._helpers import assert_real_mp4, follow, request
@@ -31,7 +31,7 @@ def provider(fake: FakeFal, monkeypatch: pytest.MonkeyPatch) -> Iterator[FalProv
     for name, value in (("REST_URL", "http://127.0.0.1:9/rest"), ("CDN_URL", "http://127.0.0.1:9/cdn"),
                         ("QUEUE_URL_FORMAT", "http://127.0.0.1:9/")):
         monkeypatch.setattr(fal_client.client, name, value)
-    made = FalProvider(api_key=KEY, queue_url=fake.base_url)
+    made = FalProvider(api_key=KEY, base_url=fake.base_url)
     yield made
     made.close()
 
@@ -118,7 +118,7 @@ def test_a_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_health_tells_a_bad_key_from_a_good_one(fake: FakeFal) -> None:
-    good, bad = FalProvider(api_key=KEY, queue_url=fake.base_url), FalProvider(api_key="x", queue_url=fake.base_url)
+    good, bad = FalProvider(api_key=KEY, base_url=fake.base_url), FalProvider(api_key="x", base_url=fake.base_url)
     assert good.health().ok
     said = bad.health()
     assert not said.ok and "Invalid key" in said.message
@@ -131,5 +131,5 @@ def test_capabilities_and_prices_are_per_model(provider: FalProvider) -> None:
     assert caps.seconds_for("fal-ai/veo3.1") == (4, 6, 8) and caps.size_names["fal-ai/veo3.1"]["720x1280"] == "9:16"
     assert "fal-ai/veo3.1" in caps.audio_models and not caps.delete and not caps.list_videos
     assert "delete" in caps.unsupported
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(FAL.retired)
+    assert {r.model_prefix for r in FAL.default_rates} == set(caps.models) | set(FAL.retired)
     assert not set(FAL.retired) & set(caps.models)  # retired: priced for old takes, not offered

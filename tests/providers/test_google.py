@@ -21,7 +21,7 @@ from dailies.jobs import JobKind, JobStatus
 from dailies.pricing import PriceList
 from dailies.providers import registry
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
-from dailies.providers.google import DEFAULT_RATES, EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
+from dailies.providers.google import EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
 from dailies.studio import _may_have_arrived
 from tests.fakes.google import LOCATION, PROJECT, TOKEN, FakeVertexVeo, service_account_file
 from tests.providers._helpers import assert_real_mp4, follow, request
@@ -103,18 +103,18 @@ def test_each_model_is_asked_for_what_it_is_priced_for(
                                   "durationSeconds": seconds, "generateAudio": audio}
     assert body["instances"] == [{"prompt": "a lighthouse at dusk, waves"}]
     spec = GOOGLE.models[model]
-    prices = PriceList(DEFAULT_RATES)
+    prices = PriceList(GOOGLE.default_rates)
     expected = spec.usd_per_second if audio else spec.silent_usd_per_second
     assert prices.estimate(model, size, seconds, audio=audio) == pytest.approx(expected * seconds)
     assert spec.silent_usd_per_second < spec.usd_per_second
 
 
 def test_prices_are_the_published_audio_rates_with_their_date_and_source() -> None:
-    assert PriceList(DEFAULT_RATES).to_table() == {
+    assert PriceList(GOOGLE.default_rates).to_table() == {
         "veo-3.1-generate-001@silent": 0.20, "veo-3.1-generate-001": 0.40,
         "veo-3.1-fast-generate-001@silent": 0.10, "veo-3.1-fast-generate-001": 0.15,
         "veo-3.0-generate-001": 0.40, "veo-2.0-generate-001": 0.50}  # retired ones still price their old takes
-    assert PriceList.from_table(PriceList(DEFAULT_RATES).to_table()).estimate(
+    assert PriceList.from_table(PriceList(GOOGLE.default_rates).to_table()).estimate(
         "veo-3.1-generate-001", "1280x720", 8, audio=False) == pytest.approx(1.60)  # Settings keeps the silent rate
     assert "cloud.google.com/vertex-ai/generative-ai/pricing" in GOOGLE.note and "2025-11" in GOOGLE.note
 
@@ -309,7 +309,7 @@ def test_retired_models_are_not_offered_and_are_refused_by_name(fake: FakeVertex
                                                                 provider: GoogleVeoProvider) -> None:
     offered = set(provider.capabilities().models)
     assert offered == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
-    assert not offered & set(GOOGLE_RETIRED) and set(GOOGLE_RETIRED) <= {r.model_prefix for r in DEFAULT_RATES}
+    assert not offered & set(GOOGLE_RETIRED) and set(GOOGLE_RETIRED) <= {r.model_prefix for r in GOOGLE.default_rates}
     assert {"veo-3.0-generate-001", "veo-2.0-generate-001"} <= set(GOOGLE_RETIRED)
     for model in ("veo-3.0-generate-001", "veo-2.0-generate-001"):
         with pytest.raises(NotSupported, match="retired by Google on 2026-06-30"):
@@ -364,7 +364,7 @@ def test_capabilities() -> None:
     assert set(caps.models) == {"veo-3.1-generate-001", "veo-3.1-fast-generate-001"}
     assert caps.seconds_for(VEO) == (4, 6, 8)
     assert caps.size_names[VEO]["1080x1920"] == "9:16"
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(GOOGLE_RETIRED)
+    assert {r.model_prefix for r in GOOGLE.default_rates} == set(caps.models) | set(GOOGLE_RETIRED)
 
 
 def test_a_missing_key_file_or_no_default_credentials_is_said_and_nothing_is_sent(

@@ -12,7 +12,7 @@ from dailies.errors import APIConnectionError, APIError, NotSupported, ServerErr
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
 from dailies.providers.catalog import REPLICATE
-from dailies.providers.replicate import DEFAULT_RATES, ReplicateProvider
+from dailies.providers.replicate import ReplicateProvider
 from dailies.studio import _may_have_arrived
 from tests.fakes.replicate import KEY, FakeReplicate
 from tests.providers._helpers import assert_real_mp4, follow, request
@@ -133,6 +133,6 @@ def test_capabilities_and_prices_are_per_model(provider: ReplicateProvider) -> N
     assert caps.seconds_for("google/veo-3.1") == (4, 6, 8)
     assert caps.size_names["bytedance/seedance-1.5-pro"] == {"1280x720": "16:9", "720x1280": "9:16", "960x960": "1:1"}
     assert "google/veo-3.1" in caps.audio_models and caps.takes_image("minimax/hailuo-02")
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models) | set(REPLICATE.retired)
+    assert {r.model_prefix for r in REPLICATE.default_rates} == set(caps.models) | set(REPLICATE.retired)
     assert not set(REPLICATE.retired) & set(caps.models)  # retired: priced for old takes, not offered
     assert provider.health().ok

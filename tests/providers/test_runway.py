@@ -11,7 +11,8 @@ import runwayml.lib.polling  # noqa: F401  (the SDK's own module is loaded as in
 from dailies.errors import APIConnectionError, APIError, NotSupported, ServerError
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
-from dailies.providers.runway import DEFAULT_RATES, RunwayProvider
+from dailies.providers.catalog import RUNWAY
+from dailies.providers.runway import RunwayProvider
 from dailies.studio import _may_have_arrived
 from tests.fakes.runway import KEY, FakeRunway
 from tests.providers._helpers import assert_real_mp4, follow, request
@@ -115,5 +116,5 @@ def test_capabilities_and_prices_are_per_model(provider: RunwayProvider, fake: F
     assert caps.takes_image("gen4_turbo") and "gen4_turbo" not in (caps.text_models or ())
     assert "veo3.1" in caps.audio_models
     assert not caps.extend and not caps.remix and not caps.list_videos and caps.delete
-    assert {r.model_prefix for r in DEFAULT_RATES} == set(caps.models)
+    assert {r.model_prefix for r in RUNWAY.default_rates} == set(caps.models)
     assert provider.health().ok

@@ -46,7 +46,7 @@ def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, Fal
     with fake_fal.FakeFal() as fake:
         monkeypatch.setattr(fal_client.client, "REST_URL", fake.rest_url)
         monkeypatch.setattr(fal_client.client, "CDN_URL", fake.cdn_url)
-        provider = FalProvider(api_key=fake_fal.KEY, queue_url=fake.base_url,
+        provider = FalProvider(api_key=fake_fal.KEY, base_url=fake.base_url,
                                models={**FAL.models, KLING_O1.id: KLING_O1})
         yield fake, provider
         provider.close()

@@ -20,7 +20,6 @@ from PIL import Image
 from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
 from dailies.jobs import JobStatus
 from dailies.providers import fal as fal_module
-from dailies.providers import replicate as replicate_module
 from dailies.providers import runway as runway_module
 from dailies.providers._vendor import ImageLimit
 from dailies.providers.catalog import FAL, REPLICATE, RUNWAY
@@ -44,7 +43,7 @@ def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, Fal
     with fake_fal.FakeFal() as fake:
         monkeypatch.setattr(fal_client.client, "REST_URL", fake.rest_url)  # fal's storage, at the fake
         monkeypatch.setattr(fal_client.client, "CDN_URL", fake.cdn_url)
-        provider = FalProvider(api_key=fake_fal.KEY, queue_url=fake.base_url)
+        provider = FalProvider(api_key=fake_fal.KEY, base_url=fake.base_url)
         yield fake, provider
         provider.close()
 
@@ -250,8 +249,8 @@ def test_a_small_image_still_goes_inline(fal, rep, small_image: Path) -> None:
 def test_an_image_too_large_to_upload_is_refused_naming_the_limit_before_anything_is_sent(
     fal, rep, large_jpeg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fal_module, "UPLOAD_LIMIT", ImageLimit(500, "fal's test cap"))
-    monkeypatch.setattr(replicate_module, "UPLOAD_LIMIT", ImageLimit(500, "Replicate's test cap"))
+    monkeypatch.setattr(fal[1], "upload_limit", ImageLimit(500, "fal's test cap"))
+    monkeypatch.setattr(rep[1], "upload_limit", ImageLimit(500, "Replicate's test cap"))
     for (fake, provider), model, cap in ((fal, "fal-ai/kling-video/v2.5-turbo/pro", "fal's test cap"),
                                          (rep, "kwaivgi/kling-v2.5-turbo-pro", "Replicate's test cap")):
         with pytest.raises(NotSupported, match=rf"up to 0\.0005 MB \({cap}\).*DSC_0042\.jpg"):
@@ -263,7 +262,7 @@ def test_an_image_that_cannot_fit_is_refused_before_anything_is_sent(
     runway, phone_photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, provider = runway
-    monkeypatch.setattr(runway_module, "UPLOAD_LIMIT", ImageLimit(500, "a test's cap"))
+    monkeypatch.setattr(provider, "upload_limit", ImageLimit(500, "a test's cap"))
     with pytest.raises(NotSupported, match=r"up to 0\.0005 MB \(a test's cap\).*IMG_0001\.png"):
         provider.submit(request("gen4_turbo", "1280x720", 5, reference_path=str(phone_photo)))
     not_an_image = tmp_path / "notes.png"

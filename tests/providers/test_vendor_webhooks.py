@@ -305,7 +305,7 @@ def test_the_fakes_retry_a_callback_the_receiver_did_not_take(fal_fake: FakeFal)
     """What the vendors do (fal retries for two hours), in small: a 500 is followed by a second attempt."""
     with hook_receiver("/hooks/fal") as receiver:
         receiver.answers = [500]
-        provider = FalProvider(api_key=FAL_KEY, queue_url=fal_fake.base_url, webhook_url=lambda: receiver.url)
+        provider = FalProvider(api_key=FAL_KEY, base_url=fal_fake.base_url, webhook_url=lambda: receiver.url)
         try:
             provider.submit(request("fal-ai/veo3.1", "1280x720", 8))
         finally:
