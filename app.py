@@ -4,8 +4,9 @@ This file is the server: Streamlit's own app (the pages, from `workbench.py`) wi
 mounted beside it in the same process: the embedded engine at `/engine/v1` (the default provider, so
 no key and no network are needed), the media folder at `/app/static/takes/...` (videos and images
 play from URLs with Range support, never from bytes held in server memory), sign-in by access token,
-webhook deliveries and the pipeline API. Every request, to Streamlit's routes and ours alike, first passes
-`components.boundary` (the host it names, the page that sent it; no framing by other pages).
+webhook deliveries and the pipeline API (the web app of `dailies.web`, mounted at its paths). Every request, to
+Streamlit's routes and ours alike, first passes `dailies.web.boundary` (the host it names, the page that sent it;
+no framing by other pages).
 
 It imports only Streamlit: the server answers at once, and the engine, the studio and the modules
 behind our routes load in a background thread while the first browser loads Streamlit's frontend
@@ -22,30 +23,24 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-from components.boundary import Boundary
-from components.mounts import (
-    ACCESS_ROUTE,
-    ENGINE_MOUNT,
-    FILES_ROUTE,
-    GUEST_LEAVE_ROUTE,
-    GUEST_ROUTE,
-    HOOKS_ROUTE,
-    PIPELINE_ENDPOINTS,
-    REVIEW_ENDPOINTS,
-    starting,
-)
+from components.mounts import ENGINE_MOUNT, starting
+from dailies.web.boundary import Boundary
+from dailies.web.paths import WEB_PATHS
+
+if TYPE_CHECKING:
+    from dailies.web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
 # `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
@@ -115,8 +110,8 @@ class _Start:
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
         logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
         try:
-            from components.pipeline_route import pipeline
             from components.runtime import studio
+            from components.web import web_app
 
             shared = studio()
             shared.health()  # every page shows it: asked now, the first page finds the answer
@@ -124,13 +119,20 @@ class _Start:
             for module in FIRST_PAGE_MODULES:
                 importlib.import_module(module)
             shared.store.wait_ready()  # it opens once the first page is drawn (or a few seconds after the start)
-            pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
+            web_app()  # callbacks of takes ordered through the API before a restart go out without waiting
         except Exception:
             log.exception("resuming jobs at start failed; the first page will try again")
 
     async def ready(self) -> None:
         if not self.settled.is_set():
             await run_in_threadpool(self.settled.wait)
+
+    async def web(self) -> ASGIApp:
+        """The web app (`dailies.web`), once the start has settled; built now if the start thread has not yet."""
+        await self.ready()
+        from components.web import web_app
+
+        return await run_in_threadpool(web_app)
 
     def close(self) -> None:
         from components.runtime import close_studio
@@ -190,14 +192,26 @@ _quiet_server()
 _start = _Start()
 
 
-def _later(module: str, name: str) -> Callable[[Request], Any]:
-    """A route's handler, imported once the start has settled (already, for any request but the first)."""
-    async def endpoint(request: Request) -> Response:
-        await _start.ready()
-        return await getattr(importlib.import_module(module), name)(request)
+class _WebApp:
+    """The web app's routes as Streamlit's server mounts them: each request handed over once the app is built."""
 
-    endpoint.__name__ = name
-    return endpoint
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            self.app = await _start.web()
+        await self.app(scope, receive, send)
+
+
+_web = _WebApp()
+
+
+def _web_settings() -> WebSettings:
+    """Read at the first request (the boundary's), from Streamlit's options: imported then."""
+    from components.web import web_settings
+
+    return web_settings()
 
 
 async def _engine_app(scope: Any, receive: Any, send: Any) -> None:
@@ -223,16 +237,9 @@ app = st.App(
     HERE / "workbench.py",
     routes=[
         Mount(ENGINE_MOUNT, app=_engine_app),
-        Route(FILES_ROUTE, _later("components.runtime", "serve_media_file")),
-        Route(ACCESS_ROUTE, _later("components.access", "access_page"), methods=["GET", "POST"]),
-        Route(GUEST_ROUTE, _later("components.guest_access", "open_guest_link"), methods=["GET"]),
-        Route(GUEST_LEAVE_ROUTE, _later("components.guest_access", "leave_guest_view"), methods=["GET"]),
-        Route(HOOKS_ROUTE, _later("components.webhook_route", "receive_webhook"), methods=["POST"]),
-        *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
-          for path, name, methods in PIPELINE_ENDPOINTS),
-        *(Route(path, _later("components.review_route", name), methods=list(methods))
-          for path, name, methods in REVIEW_ENDPOINTS),
+        *(Route(path, _web) for path in WEB_PATHS),
     ],
-    middleware=[Middleware(Boundary)],  # every request: a foreign Host (421), another page's request (403), framing
+    # every request: a foreign Host (421), another page's request (403), framing
+    middleware=[Middleware(Boundary, settings=_web_settings)],
     lifespan=lifespan,
 )
