@@ -33,8 +33,8 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from streamlit.runtime.pages_manager import PagesManager
 
+from components import streamlit_patches
 from components.mounts import ENGINE_MOUNT, starting
 from dailies.web.boundary import Boundary
 from dailies.web.paths import WEB_PATHS
@@ -43,10 +43,6 @@ if TYPE_CHECKING:
     from dailies.web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
-# `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
-# old-style multipage app until a session first runs `workbench.py`, so that a link straight to
-# /variants after a restart would run that page alone, without the sidebar.
-PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
 log = logging.getLogger(__name__)
 
@@ -143,52 +139,7 @@ class _Start:
             self.engine.close()
 
 
-def _skip_component_scan() -> None:
-    """Streamlit (1.67) reads the metadata of every installed distribution when it starts (about 120
-    here, 0.15 s before the server answers) to find packages that bring their own Streamlit components.
-    Dailies uses none and installs none (`tests/test_store_opening.py` checks that the scan would find
-    nothing), so the scan is skipped."""
-    try:
-        from streamlit.components.v2.component_manager import BidiComponentManager
-    except ImportError:  # a Streamlit without the scan
-        return
-    BidiComponentManager.discover_and_register_components = _no_component_packages  # type: ignore[method-assign]
-
-
-def _no_component_packages(self: Any, *, start_file_watching: bool = True) -> None:
-    """What the scan registers here: nothing."""
-
-
-def _no_settings_polling() -> None:
-    """Streamlit re-reads `config.toml` (two places) and `secrets.toml` while running by looking at each path
-    five times a second from a thread pool: with no tab open, most of an idle server's wake-ups, each paid
-    in CPU all day. Dailies reads its settings and secrets at start and says to restart after changing them
-    (as with `fileWatcherType = "none"`), so each of those looks stops at its first go. A path watched for
-    anything else (`--server.fileWatcherType poll` while working on the code) is looked at as before."""
-    try:
-        from streamlit.watcher.polling_path_watcher import PollingPathWatcher
-    except ImportError:  # a Streamlit without the poller
-        return
-    look = PollingPathWatcher._check_if_path_changed
-
-    def look_unless_settings(self: Any) -> None:
-        if Path(str(getattr(self, "_path", ""))).name not in ("config.toml", "secrets.toml"):
-            look(self)  # (not looking again is how a poller stops: each look schedules the next)
-
-    PollingPathWatcher._check_if_path_changed = look_unless_settings  # type: ignore[method-assign]
-
-
-def _quiet_server() -> None:
-    """uvicorn's idle tick once a second rather than ten times (`dailies.server_tick`); imported by name
-    so that this file still imports only Streamlit's own packages before the server answers."""
-    from dailies.server_tick import quiet_every_uvicorn_server
-
-    quiet_every_uvicorn_server()
-
-
-_skip_component_scan()
-_no_settings_polling()
-_quiet_server()
+streamlit_patches.apply()
 _start = _Start()
 
 
