@@ -1,5 +1,6 @@
-"""Every place Dailies reaches into Streamlit's (and uvicorn's) internals: the patches `app.py` applies at start, and
-the private helpers that read Streamlit's sign-in cookie. Streamlit 1.67 has no public way to do any of these.
+"""Every place Dailies reaches into Streamlit's (and uvicorn's) internals: the patches `app.py` applies at start, the
+private helpers that read Streamlit's sign-in cookie, and the runtime's sessions a change reruns
+(`components.tab_push`). Streamlit 1.67 has no public way to do any of these.
 
 Each is held by `tests/test_streamlit_patches.py` to the attribute and signature it was written against, so that an
 upgrade that moves or changes one fails there, loudly, rather than silently here. At run time a patch whose target
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SETTINGS_FILES", "apply", "signed_cookie"]
+__all__ = ["SETTINGS_FILES", "apply", "open_sessions", "page_running", "rerun_whole_page", "signed_cookie"]
 
 SETTINGS_FILES = ("config.toml", "secrets.toml")
 """The files Streamlit polls for changes while running, which Dailies reads at start only."""
@@ -104,3 +105,31 @@ def signed_cookie(cookies: Mapping[str, str], name: str) -> bytes | None:
         return None if value is None else decode_signed_value(secret, part, value.encode("latin-1"))
 
     return get_cookie_with_chunks(one, name)
+
+
+def open_sessions() -> dict[str, Any] | None:
+    """The server's open sessions (tabs) by id; None outside a server (the CLI, AppTest's stand-in runtime: a Mock
+    with Runtime's spec, which has no session manager)."""
+    from streamlit.runtime import Runtime
+
+    manager = getattr(Runtime.instance() if Runtime.exists() else None, "_session_mgr", None)
+    if manager is None:
+        return None
+    return {info.session.id: info.session for info in manager.list_active_sessions()}
+
+
+def page_running(session: Any) -> bool:
+    """Whether the session's page is running now."""
+    return str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING")
+
+
+def rerun_whole_page(session: Any) -> None:
+    """Rerun the session's page as Streamlit's "run on save" does: with the tab's last client state (its widgets'
+    values), the whole page even if its last run was one fragment's."""
+    from streamlit.proto.ClientState_pb2 import ClientState
+
+    state = ClientState()
+    state.CopyFrom(session._client_state)
+    state.fragment_id = ""
+    state.is_auto_rerun = False
+    session.request_rerun(state)

@@ -106,3 +106,38 @@ def test_importing_the_app_applies_every_patch() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_runtime_still_lists_sessions_that_rerun_with_their_last_client_state() -> None:
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.app_session import AppSession, AppSessionState
+    from streamlit.runtime.session_manager import ActiveSessionInfo, SessionManager
+
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__), "Runtime._session_mgr is gone"
+    assert signature(Runtime.exists) == "() -> 'bool'" and signature(Runtime.instance) == "() -> 'Runtime'"
+    assert signature(SessionManager.list_active_sessions) == "(self) -> 'list[ActiveSessionInfo]'"
+    assert ActiveSessionInfo.__annotations__["session"] == "AppSession"
+    assert signature(AppSession.request_rerun) == "(self, client_state: 'ClientState | None') -> 'None'"
+    source = inspect.getsource(AppSession.__init__)
+    assert "self._client_state" in source and "self._state" in source
+    assert AppSessionState.APP_IS_RUNNING.value == "APP_IS_RUNNING"
+    assert streamlit_patches.open_sessions() is None, "no server in this process"
+
+    class Session:
+        def __init__(self) -> None:
+            from streamlit.proto.ClientState_pb2 import ClientState
+
+            self._state = AppSessionState.APP_NOT_RUNNING
+            self.asked: list[object] = []
+            self._client_state = ClientState(fragment_id="a fragment", is_auto_rerun=True, page_script_hash="p1")
+
+        def request_rerun(self, state: object) -> None:
+            self.asked.append(state)
+
+    session = Session()
+    assert not streamlit_patches.page_running(session)
+    streamlit_patches.rerun_whole_page(session)
+    (state,) = session.asked
+    assert (state.fragment_id, state.is_auto_rerun, state.page_script_hash) == ("", False, "p1")
+    session._state = AppSessionState.APP_IS_RUNNING
+    assert streamlit_patches.page_running(session)

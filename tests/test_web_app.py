@@ -7,6 +7,8 @@ lockout, the pipeline API's token, bounded bodies, and the OpenAPI document made
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +38,7 @@ ACCESS = "web-app-access-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TAKE = "video_webapp"
 SMALL = BodyLimits(order=4096, review=2048, hook=1024, sign_in_form=512)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -85,6 +88,13 @@ def test_the_app_answers_at_exactly_the_paths_a_server_mounts(studio: Studio) ->
         assert {route.path for route in app.routes} == set(WEB_PATHS)
     finally:
         app.state.pipeline.close()
+
+
+def test_the_web_layer_imports_no_streamlit() -> None:
+    check = ("import sys, dailies.web.app\n"
+             "assert not [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'components')], 'loaded'")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_every_route_refuses_a_foreign_host_and_another_pages_request(client) -> None:
