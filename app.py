@@ -8,10 +8,11 @@ webhook deliveries and the pipeline API (the web app of `dailies.web`, mounted a
 Streamlit's routes and ours alike, first passes `dailies.web.boundary` (the host it names, the page that sent it;
 no framing by other pages).
 
-It imports only Streamlit: the server answers at once, and the engine, the studio and the modules
-behind our routes load in a background thread while the first browser loads Streamlit's frontend
-(about a third of a second sooner to a first page). A request to one of our routes, and the first
-page's studio, wait until that thread has settled which engine the studio uses.
+It imports only Streamlit (and, of ours, the web layer's paths, its boundary and the patches, which import nothing
+more): the server answers at once, and the engine, the studio and the modules behind our routes load in a background
+thread while the first browser loads Streamlit's frontend (about a third of a second sooner to a first page). A
+request to one of our routes, and the first page's studio, wait until that thread has settled which engine the
+studio uses.
 """
 
 from __future__ import annotations
