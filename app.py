@@ -4,13 +4,15 @@ This file is the server: Streamlit's own app (the pages, from `workbench.py`) wi
 mounted beside it in the same process: the embedded engine at `/engine/v1` (the default provider, so
 no key and no network are needed), the media folder at `/app/static/takes/...` (videos and images
 play from URLs with Range support, never from bytes held in server memory), sign-in by access token,
-webhook deliveries and the pipeline API. Every request, to Streamlit's routes and ours alike, first passes
-`components.boundary` (the host it names, the page that sent it; no framing by other pages).
+webhook deliveries and the pipeline API (the web app of `dailies.web`, mounted at its paths). Every request, to
+Streamlit's routes and ours alike, first passes `dailies.web.boundary` (the host it names, the page that sent it;
+no framing by other pages).
 
-It imports only Streamlit: the server answers at once, and the engine, the studio and the modules
-behind our routes load in a background thread while the first browser loads Streamlit's frontend
-(about a third of a second sooner to a first page). A request to one of our routes, and the first
-page's studio, wait until that thread has settled which engine the studio uses.
+It imports only Streamlit (and, of ours, the web layer's paths, its boundary and the patches, which import nothing
+more): the server answers at once, and the engine, the studio and the modules behind our routes load in a background
+thread while the first browser loads Streamlit's frontend (about a third of a second sooner to a first page). A
+request to one of our routes, and the first page's studio, wait until that thread has settled which engine the
+studio uses.
 """
 
 from __future__ import annotations
@@ -22,36 +24,26 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from streamlit.runtime.pages_manager import PagesManager
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from components.boundary import Boundary
-from components.mounts import (
-    ACCESS_ROUTE,
-    ENGINE_MOUNT,
-    FILES_ROUTE,
-    GUEST_LEAVE_ROUTE,
-    GUEST_ROUTE,
-    HOOKS_ROUTE,
-    PIPELINE_ENDPOINTS,
-    REVIEW_ENDPOINTS,
-    starting,
-)
+from components import streamlit_patches
+from components.mounts import ENGINE_MOUNT, starting
+from dailies.web.boundary import Boundary
+from dailies.web.paths import WEB_PATHS
+
+if TYPE_CHECKING:
+    from dailies.web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
-# `pages/` holds the pages `st.navigation` runs. Streamlit would otherwise take a `pages/` folder for an
-# old-style multipage app until a session first runs `workbench.py`, so that a link straight to
-# /variants after a restart would run that page alone, without the sidebar.
-PagesManager.uses_pages_directory = False
 os.environ.setdefault("DAILIES_EMBEDDED_ENGINE", ENGINE_MOUNT)
 log = logging.getLogger(__name__)
 
@@ -115,8 +107,8 @@ class _Start:
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
         logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
         try:
-            from components.pipeline_route import pipeline
             from components.runtime import studio
+            from components.web import web_app
 
             shared = studio()
             shared.health()  # every page shows it: asked now, the first page finds the answer
@@ -124,13 +116,20 @@ class _Start:
             for module in FIRST_PAGE_MODULES:
                 importlib.import_module(module)
             shared.store.wait_ready()  # it opens once the first page is drawn (or a few seconds after the start)
-            pipeline()  # callbacks of takes ordered through the API before a restart go out without waiting
+            web_app()  # callbacks of takes ordered through the API before a restart go out without waiting
         except Exception:
             log.exception("resuming jobs at start failed; the first page will try again")
 
     async def ready(self) -> None:
         if not self.settled.is_set():
             await run_in_threadpool(self.settled.wait)
+
+    async def web(self) -> ASGIApp:
+        """The web app (`dailies.web`), once the start has settled; built now if the start thread has not yet."""
+        await self.ready()
+        from components.web import web_app
+
+        return await run_in_threadpool(web_app)
 
     def close(self) -> None:
         from components.runtime import close_studio
@@ -141,63 +140,30 @@ class _Start:
             self.engine.close()
 
 
-def _skip_component_scan() -> None:
-    """Streamlit (1.67) reads the metadata of every installed distribution when it starts (about 120
-    here, 0.15 s before the server answers) to find packages that bring their own Streamlit components.
-    Dailies uses none and installs none (`tests/test_store_opening.py` checks that the scan would find
-    nothing), so the scan is skipped."""
-    try:
-        from streamlit.components.v2.component_manager import BidiComponentManager
-    except ImportError:  # a Streamlit without the scan
-        return
-    BidiComponentManager.discover_and_register_components = _no_component_packages  # type: ignore[method-assign]
-
-
-def _no_component_packages(self: Any, *, start_file_watching: bool = True) -> None:
-    """What the scan registers here: nothing."""
-
-
-def _no_settings_polling() -> None:
-    """Streamlit re-reads `config.toml` (two places) and `secrets.toml` while running by looking at each path
-    five times a second from a thread pool: with no tab open, most of an idle server's wake-ups, each paid
-    in CPU all day. Dailies reads its settings and secrets at start and says to restart after changing them
-    (as with `fileWatcherType = "none"`), so each of those looks stops at its first go. A path watched for
-    anything else (`--server.fileWatcherType poll` while working on the code) is looked at as before."""
-    try:
-        from streamlit.watcher.polling_path_watcher import PollingPathWatcher
-    except ImportError:  # a Streamlit without the poller
-        return
-    look = PollingPathWatcher._check_if_path_changed
-
-    def look_unless_settings(self: Any) -> None:
-        if Path(str(getattr(self, "_path", ""))).name not in ("config.toml", "secrets.toml"):
-            look(self)  # (not looking again is how a poller stops: each look schedules the next)
-
-    PollingPathWatcher._check_if_path_changed = look_unless_settings  # type: ignore[method-assign]
-
-
-def _quiet_server() -> None:
-    """uvicorn's idle tick once a second rather than ten times (`dailies.server_tick`); imported by name
-    so that this file still imports only Streamlit's own packages before the server answers."""
-    from dailies.server_tick import quiet_every_uvicorn_server
-
-    quiet_every_uvicorn_server()
-
-
-_skip_component_scan()
-_no_settings_polling()
-_quiet_server()
+streamlit_patches.apply()
 _start = _Start()
 
 
-def _later(module: str, name: str) -> Callable[[Request], Any]:
-    """A route's handler, imported once the start has settled (already, for any request but the first)."""
-    async def endpoint(request: Request) -> Response:
-        await _start.ready()
-        return await getattr(importlib.import_module(module), name)(request)
+class _WebApp:
+    """The web app's routes as Streamlit's server mounts them: each request handed over once the app is built."""
 
-    endpoint.__name__ = name
-    return endpoint
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            self.app = await _start.web()
+        await self.app(scope, receive, send)
+
+
+_web = _WebApp()
+
+
+def _web_settings() -> WebSettings:
+    """Read at the first request (the boundary's), from Streamlit's options: imported then."""
+    from components.web import web_settings
+
+    return web_settings()
 
 
 async def _engine_app(scope: Any, receive: Any, send: Any) -> None:
@@ -223,16 +189,9 @@ app = st.App(
     HERE / "workbench.py",
     routes=[
         Mount(ENGINE_MOUNT, app=_engine_app),
-        Route(FILES_ROUTE, _later("components.runtime", "serve_media_file")),
-        Route(ACCESS_ROUTE, _later("components.access", "access_page"), methods=["GET", "POST"]),
-        Route(GUEST_ROUTE, _later("components.guest_access", "open_guest_link"), methods=["GET"]),
-        Route(GUEST_LEAVE_ROUTE, _later("components.guest_access", "leave_guest_view"), methods=["GET"]),
-        Route(HOOKS_ROUTE, _later("components.webhook_route", "receive_webhook"), methods=["POST"]),
-        *(Route(path, _later("components.pipeline_route", name), methods=list(methods))
-          for path, name, methods in PIPELINE_ENDPOINTS),
-        *(Route(path, _later("components.review_route", name), methods=list(methods))
-          for path, name, methods in REVIEW_ENDPOINTS),
+        *(Route(path, _web) for path in WEB_PATHS),
     ],
-    middleware=[Middleware(Boundary)],  # every request: a foreign Host (421), another page's request (403), framing
+    # every request: a foreign Host (421), another page's request (403), framing
+    middleware=[Middleware(Boundary, settings=_web_settings)],
     lifespan=lifespan,
 )

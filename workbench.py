@@ -3,11 +3,11 @@
 import streamlit as st
 
 from components.access import require_access
-from components.guest_access import holds_guest_cookie
 from components.identity import current_person, require_sign_in
 from components.runtime import studio
 from components.sidebar import render_sidebar, render_status
 from components.store_notice import store_errors_shown
+from dailies.web.guests import holds_guest_cookie
 
 st.set_page_config(page_title="Dailies", page_icon="🎬", layout="wide")
 if holds_guest_cookie(st.context.cookies):  # a browser that opened a guest link: its review and nothing else,

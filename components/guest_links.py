@@ -15,14 +15,14 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from components.boundary import host_policy
 from components.identity import current_person
-from components.mounts import GUEST_ROUTE
 from components.runtime import studio
 from components.text import plain
+from components.web import web_settings
 from dailies.config import is_loopback_host
 from dailies.errors import ValidationError
 from dailies.review.guests import LIVES, GuestLink, GuestLinks
+from dailies.web.paths import GUEST_ROUTE
 
 MADE = "guest_links_made"
 """Session key: scope key → (link id, its address), the link made last in this tab (its secret is shown once)."""
@@ -39,7 +39,7 @@ def _bases() -> list[str]:
     here = urlsplit(st.context.url or "http://127.0.0.1")
     port = f":{here.port}" if here.port else ""
     own = f"{here.scheme}://{here.netloc}"
-    lan = [f"{here.scheme}://{name}{port}" for name in sorted(host_policy().names) if not is_loopback_host(name)]
+    lan = [f"{here.scheme}://{name}{port}" for name in sorted(web_settings().hosts.names) if not is_loopback_host(name)]
     bases = [*lan, own] if is_loopback_host(here.hostname or "") else [own, *lan]
     return list(dict.fromkeys(bases))
 

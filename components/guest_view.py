@@ -17,7 +17,6 @@ import streamlit as st
 
 from components.guest_access import guest_link
 from components.identity import NAME
-from components.mounts import GUEST_LEAVE_ROUTE
 from components.notes_panel import notes_panel
 from components.review_player import review_player, saved_toast
 from components.review_round import author_of
@@ -29,6 +28,7 @@ from dailies.jobs import Job
 from dailies.review import Author, ReviewDesk, State
 from dailies.review.guests import GuestLink
 from dailies.review.rounds import ReviewBook
+from dailies.web.paths import GUEST_LEAVE_ROUTE
 
 GUEST_NAME = "guest_name_input"
 DECISIONS = {State.APPROVED: ("Approve", ":material/check_circle:"),

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from components.streamlit_patches import signed_cookie
 from components.text import plain
 from dailies.access.identity import ALLOW_VARIABLE, AllowList
 from dailies.config import Environment
@@ -65,22 +66,10 @@ USER_COOKIE = "_streamlit_user"
 def user_from_cookies(cookies: Mapping[str, str]) -> dict[str, Any] | None:
     """The signed-in user that Streamlit's sign-in cookie names, checked against its signature, or None.
 
-    For routes outside a script run (the media files), where `st.user` does not exist. This reads
-    Streamlit's own cookie with Streamlit's own functions (internal in 1.67:
-    `tests/test_identity.py` signs a cookie through them and fails loudly when they move).
-    """
-    from streamlit.auth_util import get_cookie_with_chunks
-    from streamlit.web.server.server_util import get_cookie_secret
-    from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
-
-    secret = get_cookie_secret()
-
-    def one(name: str) -> bytes | None:
-        value = cookies.get(name)
-        return None if value is None else decode_signed_value(secret, name, value.encode("latin-1"))
-
+    For routes outside a script run (the media files), where `st.user` does not exist; the cookie is read with
+    Streamlit's own functions (`components.streamlit_patches.signed_cookie`)."""
     try:
-        raw = get_cookie_with_chunks(one, USER_COOKIE)
+        raw = signed_cookie(cookies, USER_COOKIE)
         payload = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError):
         return None

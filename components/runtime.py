@@ -15,33 +15,24 @@ import contextlib
 import functools
 import logging
 import os
-import re
 import threading
 from contextlib import ExitStack
-from pathlib import Path
 from urllib.parse import quote
 
 import streamlit as st
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
 
-from components.access import media_allowed
-from components.boundary import host_policy
-from components.guest_access import guest_may_load
-from components.mounts import FILES_PREFIX, wait_for_start
+from components.mounts import wait_for_start
 from components.tab_push import TabPush
-from dailies.bucket import BucketError, fetch_from_bucket
-from dailies.config import Environment, host_of
-from dailies.errors import ValidationError
+from components.web import web_settings
+from dailies.bucket import BucketError
+from dailies.config import Environment
 from dailies.jobs import Job
 from dailies.media import MediaLibrary
 from dailies.store import open_configured_store
 from dailies.studio import Studio
+from dailies.web.paths import FILES_PREFIX
 
 log = logging.getLogger(__name__)
-
-_FILE_NAME = re.compile(r"^(video|thumbnail|spritesheet)\.(mp4|webp|jpg|png)$")
 
 STORE_OPEN_WITHIN_S = 5.0
 """When the job store opens at the latest after a start when no page has been drawn (a server nobody
@@ -60,16 +51,11 @@ def set_engine_token(token: str) -> None:
 
 def served_hosts() -> tuple[str, ...]:
     """Names this server answers to besides loopback ones: `server.address`, `browser.serverAddress` and
-    `DAILIES_ALLOWED_HOSTS` (`components.boundary.host_policy`).
+    `DAILIES_ALLOWED_HOSTS` (`components.web.web_settings`).
 
     A request carrying any other `Host` comes from a name someone rebound to this machine (DNS rebinding).
     """
-    return tuple(sorted(host_policy().names))
-
-
-def host_allowed(request: Request) -> bool:
-    """Whether the request's `Host` names this server (every request is checked by `components.boundary` first)."""
-    return host_policy().host_allowed(host_of(request.headers.get("host", "")))
+    return tuple(sorted(web_settings().hosts.names))
 
 
 def engine_url() -> tuple[str, str | None]:
@@ -164,48 +150,3 @@ def media_url(job: Job, variant: str = "video") -> str | None:
                 return bucket.presigned_url(record)
     name = record.path.rsplit("/", 1)[-1]
     return f"{FILES_PREFIX}/{quote(job.id)}/{quote(name)}?v={record.sha256[:12]}"
-
-
-def _fetched_from_bucket(job_id: str, name: str) -> Path | None:
-    """A take's file this server's folder lacks (another server made it), fetched from the team's bucket into
-    the folder, as a cache; None when the store knows no such file or it is not in the bucket."""
-    shared = studio()
-    job = shared.store.get(job_id)
-    wanted = f"{job_id}/{name}"
-    record = next((r for r in (job.files.values() if job else ()) if r.path == wanted and r.in_bucket), None)
-    if record is None:
-        return None
-    try:
-        bucket = shared.bucket()
-        if bucket is None:
-            return None
-        fetch_from_bucket(bucket, _media_library(), record)
-    except BucketError as exc:
-        log.warning("a take's file could not be fetched from the bucket: %s", exc)
-        return None
-    return _media_library().servable(wanted)
-
-
-async def serve_media_file(request: Request) -> Response:
-    """Serve a file of the media folder (Range requests answered, streamed from disk); anything else is a 404."""
-    if not host_allowed(request):
-        return JSONResponse({"error": "this server does not answer for that host"}, status_code=421)
-    job_id = request.path_params["job_id"]
-    if not media_allowed(request) and not guest_may_load(request.cookies, job_id):  # a guest: its link's takes only
-        return JSONResponse({"error": "sign in first (DAILIES_ACCESS_TOKEN)"}, status_code=401)
-    name = request.path_params["name"]
-    try:
-        if not _FILE_NAME.match(name):
-            raise ValidationError(f"not a media file name: {name!r}")
-        _media_library().job_dir(job_id)  # refuses ids that would leave the folder
-    except ValidationError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-    path = _media_library().servable(f"{job_id}/{name}")
-    if path is None:
-        path = await run_in_threadpool(_fetched_from_bucket, job_id, name)
-    if path is None:
-        return JSONResponse({"error": "no such file"}, status_code=404)
-    # `?download=1` saves the file under a telling name instead of playing it in the tab.
-    attachment = {"filename": f"{job_id}-{name}", "content_disposition_type": "attachment"}
-    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"},
-                        **(attachment if request.query_params.get("download") else {}))

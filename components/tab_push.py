@@ -7,9 +7,10 @@ module reruns, on the server, the pages of the idle tabs that have not seen that
 while nothing changes, and a change reaches an open page within about a second.
 
 Streamlit has no public way for the server to rerun a session; its own "run on save" does
-`session.request_rerun(session's last client state)`, and so does this, the one place that reaches into
-Streamlit's runtime for it. A tab whose page is running, or that shows a running job (its own timers
-redraw it), is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes is one rerun.
+`session.request_rerun(session's last client state)`, and so does this, through `components.streamlit_patches`
+(where every reach into Streamlit's internals is kept, and tested). A tab whose page is running, or that shows a
+running job (its own timers redraw it), is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes
+is one rerun.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
-from streamlit.proto.ClientState_pb2 import ClientState
-from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from components.streamlit_patches import open_sessions, page_running, rerun_whole_page
 from dailies.store import Store
 
 __all__ = ["PUSH_SPACING_S", "TabPush", "tab_seen"]
@@ -71,13 +70,9 @@ class TabPush:
     @staticmethod
     def push(version: int) -> int:
         """Rerun every idle tab that drew an older version than `version`; how many were rerun."""
-        runtime = Runtime.instance() if Runtime.exists() else None
-        # No server, or AppTest's stand-in runtime (a Mock with Runtime's spec: it passes isinstance, and has
-        # no session manager): no tabs to tell.
-        manager = getattr(runtime, "_session_mgr", None)
-        if manager is None:
+        sessions = open_sessions()
+        if sessions is None:  # no server: no tabs to tell
             return 0
-        sessions = {info.session.id: info.session for info in manager.list_active_sessions()}
         with _seen_lock:
             for gone in set(_seen) - set(sessions):
                 del _seen[gone]
@@ -85,17 +80,8 @@ class TabPush:
         pushed = 0
         for sid in stale:
             session = sessions.get(sid)
-            if session is None or _running(session):
+            if session is None or page_running(session):  # a click's run, not cut short: it draws the new jobs
                 continue
-            state = ClientState()
-            state.CopyFrom(session._client_state)
-            state.fragment_id = ""  # the whole page, even if the tab's last run was one fragment's
-            state.is_auto_rerun = False
-            session.request_rerun(state)
+            rerun_whole_page(session)
             pushed += 1
         return pushed
-
-
-def _running(session: Any) -> bool:
-    """Whether the tab's page is running now (a click's run, not to be cut short: it draws the new jobs)."""
-    return str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from components.text import plain
-from components.webhook_route import public_url
+from components.web import web_settings
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, DailiesError, RequestRefused
 from dailies.providers.base import VideoProvider
@@ -60,7 +60,7 @@ def _default_base(shared: Studio, name: str) -> str:
         (extra.base_url for extra in shared.settings.extra_providers if extra.name == name), ""))
     if is_loopback_host(urlsplit(base).hostname or ""):
         return f"http://127.0.0.1:{st.get_option('server.port')}"
-    return public_url() or ""
+    return web_settings().public_url or ""
 
 
 def _ago(seconds: float) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["QuietServer", "quiet_every_uvicorn_server"]
+__all__ = ["QuietServer"]
 
 
 class QuietServer(uvicorn.Server):
@@ -49,11 +49,3 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any) -> None:
     """From a signal handler or another thread; a loop already closed has nothing left to wake."""
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(callback)
-
-
-def quiet_every_uvicorn_server() -> None:
-    """The same loop for servers this process does not make itself (Streamlit's own, in `app.py`).
-
-    A server made before this call keeps its state: `should_exit` lives in the instance's dict either way."""
-    uvicorn.Server.should_exit = QuietServer.should_exit  # type: ignore[assignment,method-assign]
-    uvicorn.Server.main_loop = QuietServer.main_loop  # type: ignore[method-assign]

@@ -18,13 +18,15 @@ import httpx
 import pytest
 from e2e.running_app import start_streamlit, stop_app
 
-from components.access import MAX_SIGN_IN_FORM
-from components.pipeline_route import MAX_BODY as API_LIMIT
 from dailies import request_bodies
 from dailies.engine import EngineConfig, RunningEngine, serve_engine
 from dailies.engine.api import MAX_BODY as ENGINE_FORM_LIMIT
 from dailies.engine.api import MAX_JSON_BODY as ENGINE_JSON_LIMIT
+from dailies.web.settings import BodyLimits
 from dailies.webhooks import MAX_BODY as HOOKS_LIMIT
+
+API_LIMIT = BodyLimits().order
+MAX_SIGN_IN_FORM = BodyLimits().sign_in_form
 
 TOKEN = "bounded-bodies-token-0123456789"
 ACCESS_TOKEN = "bounded-bodies-access-0123456789"

@@ -134,13 +134,15 @@ def test_a_preview_does_not_wait_for_the_store_but_a_send_checks_the_budget(
 
 
 def test_streamlits_scan_for_component_packages_is_skipped_and_would_find_none() -> None:
-    """`app.py` skips the scan (0.15 s of every start); it may only because nothing installed brings a component."""
+    """`app.py` skips the scan (0.15 s of every start, `components.streamlit_patches`); it may only because nothing
+    installed brings a component."""
     from streamlit.components.v2.manifest_scanner import scan_component_manifests
 
     assert scan_component_manifests() == [], "a package with Streamlit components is installed: remove the skip"
     check = ("import app\n"
              "from streamlit.components.v2.component_manager import BidiComponentManager\n"
-             "assert BidiComponentManager.discover_and_register_components is app._no_component_packages\n")
+             "from components.streamlit_patches import no_component_packages\n"
+             "assert BidiComponentManager.discover_and_register_components is no_component_packages\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -225,11 +225,11 @@ def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_pa
 
 
 def test_the_app_mounts_its_receiver_where_registrations_point() -> None:
-    """`app.py` mounts `components.mounts.HOOKS_ROUTE` without importing the webhook code; the URL a provider is
+    """`app.py` mounts `dailies.web.paths.HOOKS_ROUTE` without importing the webhook code; the URL a provider is
     given must be that route."""
     from starlette.routing import Route
 
-    from components.mounts import HOOKS_ROUTE
+    from dailies.web.paths import HOOKS_ROUTE
 
     route = Route(HOOKS_ROUTE, lambda request: None)
     _, scope = route.matches({"type": "http", "path": receiver_url("https://x.example", "fal").split(

@@ -13,7 +13,7 @@ A browser says where a request comes from in its headers; a script sends none of
 Framing by another page (clickjacking) is refused by the browser, told by `FRAMING_HEADERS`.
 
 Kept here without Streamlit, so that the rules can be read and tested on their own;
-`components.boundary` applies them to every request, Streamlit's own routes included.
+`dailies.web.boundary` applies them to every request, Streamlit's own routes included.
 """
 
 from __future__ import annotations

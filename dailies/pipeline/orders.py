@@ -9,7 +9,7 @@ announced there when it ends, signed the Standard Webhooks way with `DAILIES_CAL
 retried with backoff until the receiver answers 2xx; only public https hosts, or hosts the team names in
 `DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/callback_targets.py`, checked at order and at send).
 
-The HTTP side (routes, bearer token, Host checks) is `components/pipeline_route.py`; this module
+The HTTP side (routes, bearer token, Host checks) is `dailies/web/api.py`; this module
 imports neither Streamlit nor Starlette.
 """
 

@@ -17,7 +17,7 @@ from dailies.jobs import Job, JobError, JobStatus
 from dailies.media import MediaLibrary
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.send_queue import SendQueue
-from dailies.store_api import Store
+from dailies.store import Store
 from dailies.tracker.leases import LeasePolicy
 from dailies.tracker.policy import PollPolicy
 

@@ -29,7 +29,7 @@ from dailies.jobs import Job, JobStatus
 from dailies.media import MediaLibrary
 from dailies.providers.base import VideoProvider
 from dailies.send_queue import SendQueue
-from dailies.store_api import Store
+from dailies.store import Store
 from dailies.tracker.context import Schedule, TrackerContext
 from dailies.tracker.fetch import Fetcher
 from dailies.tracker.leases import LeasePolicy

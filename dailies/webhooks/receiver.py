@@ -2,7 +2,7 @@
 
 Polling learns of a finished video late or at a cost; a provider that signs its events tells us at
 once. Every delivery arrives at `/hooks/<provider name>` and goes through `WebhookReceiver.receive`,
-which checks it with the scheme the provider's registration names (`dailies.webhook_schemes`):
+which checks it with the scheme the provider's registration names (`dailies.webhooks.schemes`):
 OpenAI-style events and Replicate's predictions the Standard Webhooks way (`standardwebhooks`, the
 same scheme the OpenAI SDK's `webhooks.unwrap` checks), fal's results with Ed25519 against fal's
 published keys. A bad signature, a timestamp more than 5 minutes off and a delivery id already seen are
@@ -77,7 +77,7 @@ class Registration:
     """Our endpoint as registered with one provider.
 
     `kind` is how its deliveries are checked and read (`openai`, `replicate`, `fal`: see
-    `dailies.webhook_schemes`); a file written before vendors had webhooks has only `openai` ones.
+    `dailies.webhooks.schemes`); a file written before vendors had webhooks has only `openai` ones.
     """
 
     provider: str
