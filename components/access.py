@@ -19,8 +19,8 @@ import logging
 import streamlit as st
 
 from components.web import web_settings
-from dailies.config import is_loopback_host
 from dailies.access.hosts import ALLOWED_HOSTS_VARIABLE
+from dailies.config import is_loopback_host
 from dailies.web.access import COOKIE, cookie_valid
 from dailies.web.paths import ACCESS_ROUTE
 

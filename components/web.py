@@ -39,8 +39,8 @@ def _signed_in(cookies: Mapping[str, str]) -> bool:
 def web_settings() -> WebSettings:
     """This server's names, secrets and limits, for the web app and the boundary every request passes (asked first
     by the server's first request: what it loads, that request waits for)."""
-    from dailies.config import Environment
     from dailies.access.hosts import ALLOWED_HOSTS_VARIABLE, HostPolicy
+    from dailies.config import Environment
     from dailies.pipeline import CALLBACK_SECRET_VAR, TOKEN_VAR
     from dailies.web.settings import WebSettings
 

@@ -21,10 +21,10 @@ from starlette.testclient import TestClient
 from test_core_integration import make_studio
 from until import wait_until
 
-from dailies.engine.server import free_port
 from dailies.access.hosts import HostPolicy
+from dailies.engine.server import free_port
 from dailies.jobs import JobStatus
-from dailies.pipeline import FIELDS
+from dailies.pipeline.orders import FIELDS
 from dailies.review.approvals import State
 from dailies.studio import Studio
 from dailies.web.access import COOKIE

@@ -4,7 +4,7 @@ What lives here:
 - `orders`: `Pipeline`, an order under the same `Studio` rules as the pages, idempotency keys, signed
   callbacks sent when a take finishes.
 - `callbacks`: where a callback may be sent (public https hosts, or hosts the team names on purpose).
-The HTTP route that speaks for it is `components/pipeline_route.py`.
+The HTTP routes that speak for it are in `dailies/web/` (api.py, review.py).
 May import: `dailies.studio` and what it speaks (jobs, errors, store, validation); never Streamlit or HTTP routes.
 """
 

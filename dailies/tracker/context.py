@@ -111,7 +111,8 @@ class TrackerContext:
         """A context with a new owner name on the store's leases, and a send queue without a sender until the
         studio gives the tracker one."""
         return cls(store, providers, media, policy or PollPolicy(), clock,
-                   sends=SendQueue(store, _no_sender, clock=clock), owner=store.new_owner(), leases=LeasePolicy(lease_s))
+                   sends=SendQueue(store, _no_sender, clock=clock), owner=store.new_owner(),
+                   leases=LeasePolicy(lease_s))
 
     def schedule(self, job_id: str) -> Schedule:
         return self.schedules.setdefault(job_id, Schedule())

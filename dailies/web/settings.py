@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from dailies.config import is_loopback_host
 from dailies.access.hosts import HostPolicy
+from dailies.config import is_loopback_host
 from dailies.webhooks import MAX_BODY as MAX_HOOK_BODY
 
 __all__ = ["BodyLimits", "WebSettings"]
