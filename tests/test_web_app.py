@@ -25,6 +25,7 @@ from dailies.access.hosts import HostPolicy
 from dailies.engine.server import free_port
 from dailies.jobs import JobStatus
 from dailies.pipeline.orders import FIELDS
+from dailies.review.api import COMMENT_FIELDS, DECISION_FIELDS, DONE_FIELDS, REPLY_FIELDS
 from dailies.review.approvals import State
 from dailies.studio import Studio
 from dailies.web.access import COOKIE
@@ -179,7 +180,10 @@ def test_the_openapi_document_is_made_from_the_models_and_the_domain(client, ser
     assert schemas["JobStatus"]["enum"] == [status.value for status in JobStatus]
     assert schemas["State"]["enum"] == [state.value for state in State]
     assert set(schemas["Order"]["properties"]) == FIELDS and schemas["Order"]["required"] == ["prompt"]
-    assert {"CommentIn", "Comment", "DecisionIn", "Approval", "Take"} <= set(schemas)
+    for model, fields in (("CommentIn", COMMENT_FIELDS), ("DecisionIn", DECISION_FIELDS), ("ReplyIn", REPLY_FIELDS),
+                          ("DoneIn", DONE_FIELDS)):
+        assert set(schemas[model]["properties"]) == fields, model
+    assert {"Comment", "Approval", "Take"} <= set(schemas)
     assert "approval" in schemas["Take"]["properties"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert set(document["paths"]) >= {"/api/v1/takes", "/api/v1/takes/{take_id}", "/api/v1/takes/{take_id}/comments",
