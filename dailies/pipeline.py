@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
+from dailies.backoff import Backoff
 from dailies.callback_targets import CallbackPolicy, CallbackRefused, Target, post, why_not_public
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
@@ -368,7 +369,7 @@ class Pipeline:
         if attempts >= self.attempts:
             self._callbacks.set(job.id, state="gave_up", attempts=attempts, last_status=status)
             return
-        wait = min(self.backoff_first_s * 2 ** (attempts - 1), self.backoff_cap_s)
+        wait = Backoff(self.backoff_first_s, self.backoff_cap_s).delay(attempts - 1)
         self._callbacks.set(job.id, state="retrying", attempts=attempts, last_status=status,
                             next_at=time.time() + wait)
 

@@ -33,10 +33,11 @@ from PIL import Image
 
 from dailies import assemble
 from dailies.errors import APIError, RequestRefused, ValidationError
+from dailies.files import replaced_path
 from dailies.handoff import HandoffClip
 from dailies.jobs import FileRecord, Job, JobKind, JobRequest, JobStatus, new_job_id
 from dailies.library import asset_from_record, with_asset
-from dailies.media import make_thumbnail, probe_video, sha256_file
+from dailies.media import last_frame, make_thumbnail, probe_video, sha256_file
 from dailies.review.approvals import Approvals
 from dailies.review.notes import NoteBook
 from dailies.studio import Preflight, Studio, new_group_id
@@ -490,11 +491,9 @@ class Storyboards:
         """The take's last frame as a PNG (made once per take), the next shot's reference image."""
         path = self.folder / board.id / f"{job.id}-last.png"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            rgb = assemble.last_frame(self._video(job))
-            tmp = path.with_name(f".{path.name}.part")
-            Image.fromarray(rgb).save(tmp, format="PNG")
-            tmp.replace(path)
+            rgb = last_frame(self._video(job))
+            with replaced_path(path) as tmp:
+                Image.fromarray(rgb).save(tmp, format="PNG")
         return path
 
     # -- picking, continuity, assembling -----------------------------------------------------

@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from dailies.backoff import Backoff
 from dailies.bucket import Bucket, BucketError, needs_upload, upload_job
 from dailies.errors import (
     APIError,
@@ -85,11 +86,10 @@ class PollPolicy:
         the time left is used (aiming a little past it, so the poll lands just after completion),
         and without that, a backoff from `first` growing by `growth` to `cap`.
         """
-        if hint is not None:
-            return min(max(hint, self.floor), self.cap)
-        if eta is not None:
-            return min(max(eta * 1.05 + 0.05, self.floor), self.cap)
-        return min(self.first * self.growth**polls, self.cap)
+        backoff = Backoff(self.first, self.cap, self.growth, floor=self.floor)
+        if hint is None and eta is not None:
+            hint = eta * 1.05 + 0.05
+        return backoff.delay(polls, retry_after=hint)
 
 
 @dataclass
@@ -313,7 +313,8 @@ class Tracker:
             with self._cond:
                 up = self._uploads.setdefault(job_id, _Upload())
                 up.failures += 1
-                up.next_at = self.clock() + min(self.policy.first * self.policy.growth**up.failures, UPLOAD_RETRY_CAP)
+                retry = Backoff(self.policy.first, UPLOAD_RETRY_CAP, self.policy.growth)
+                up.next_at = self.clock() + retry.delay(up.failures)
                 self._cond.notify_all()
             log.info("upload of %s failed (try %d): %s", job_id, up.failures, exc)
             current = self.store.require(job_id)  # a rating or tag may have landed while the upload ran

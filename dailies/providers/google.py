@@ -66,6 +66,7 @@ from dailies.errors import (
     retry_after_seconds,
 )
 from dailies.filelock import FileLock
+from dailies.files import write_bytes
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     TRANSPORT_ERRORS,
@@ -80,7 +81,6 @@ from dailies.providers._vendor import (
     http_error,
     transport_error,
     vendor_size,
-    write_bytes,
 )
 from dailies.providers.base import Capabilities, Health, ModelInfo, ModerationVerdict, ProgressCallback, RemoteVideo
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
@@ -167,8 +167,7 @@ def _read_times(path: Path) -> list[float]:
 
 
 def _write_times(path: Path, times: list[float]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(json.dumps(times).encode(), path, "application/json")
+    write_bytes(path, json.dumps(times).encode(), content_type="application/json")
 
 
 _QUOTAS: dict[tuple[str, str], RequestsPerMinute] = {}
@@ -372,7 +371,7 @@ class GoogleVeoProvider:
         if variant != "video":
             raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
         video = self._finished_video(remote_id)
-        record = write_bytes(video.video_bytes or b"", dest, video.mime_type or "video/mp4")
+        record = write_bytes(dest, video.video_bytes or b"", content_type=video.mime_type or "video/mp4")
         if on_progress:
             on_progress(record.size, record.size)
         return record

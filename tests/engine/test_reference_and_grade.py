@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 from until import wait_until
 
-from dailies.assemble import first_frame, mean_delta_e
+from dailies.assemble import mean_delta_e
 from dailies.client import VideosClient
 from dailies.engine import EngineConfig, serve_engine
+from dailies.media import first_frame
 
 
 @pytest.fixture(scope="module")
