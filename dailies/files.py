@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from dailies.jobs import FileRecord
 
-__all__ = ["fsync_dir", "replaced_file", "replaced_path", "write_bytes", "write_chunks", "write_text"]
+__all__ = ["replaced_file", "replaced_path", "write_bytes", "write_chunks", "write_text"]
 
 
 def write_bytes(dest: str | os.PathLike[str], data: bytes, *, content_type: str = "") -> FileRecord:
@@ -80,10 +80,10 @@ def replaced_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(dest.parent)
+    _fsync_dir(dest.parent)
 
 
-def fsync_dir(folder: str | os.PathLike[str]) -> None:
+def _fsync_dir(folder: str | os.PathLike[str]) -> None:
     """Make a rename or a new file in `folder` durable; a file system that cannot sync a folder is let be."""
     try:
         fd = os.open(folder, os.O_RDONLY)
