@@ -30,7 +30,7 @@ PROMPTS = ["a red kite lifts off the sand", "the kite climbs over the dunes", "t
 
 def render_shots(folder: Path) -> list[Path]:
     from dailies.engine.render import RenderSpec, render_generate
-    from dailies.storyboard.assemble import last_frame
+    from dailies.media import last_frame
 
     paths: list[Path] = []
     for index, words in enumerate(PROMPTS):

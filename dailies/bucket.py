@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from dailies.config import BucketSettings
 from dailies.errors import DailiesError
+from dailies.files import replaced_path
 from dailies.jobs import FileRecord, Job
 from dailies.media import MediaLibrary
 
@@ -176,28 +177,19 @@ class Bucket:
     def download(self, record: FileRecord, dest: Path) -> None:
         """Fetch a file's object to `dest` (via a temporary file beside it), checked against the record's size
         and digest before it takes `dest`'s name: a server that did not make a take plays it from here."""
-        import os
-        import tempfile
-
         from botocore.exceptions import BotoCoreError, ClientError
 
         from dailies.media import sha256_file
 
         if not record.in_bucket:
             raise BucketError(f"{record.path} is not in the bucket.")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".fetch.", dir=dest.parent)
-        os.close(fd)
-        try:
+        with replaced_path(dest) as tmp:
             try:
-                self.client.download_file(self.name, str(record.bucket_key), tmp, Config=self.transfer)
+                self.client.download_file(self.name, str(record.bucket_key), str(tmp), Config=self.transfer)
             except (ClientError, BotoCoreError) as exc:
                 raise _explain(exc, f"the download of {record.path}") from exc
-            if Path(tmp).stat().st_size != record.size or sha256_file(tmp) != record.sha256:
+            if tmp.stat().st_size != record.size or sha256_file(tmp) != record.sha256:
                 raise BucketError(f"{record.path} in the bucket is not the file that was recorded; not played.")
-            os.replace(tmp, dest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def fetch_from_bucket(bucket: Bucket, media: MediaLibrary, record: FileRecord) -> Path:

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from dailies.backoff import Backoff
 from dailies.errors import (
     APIConnectionError,
     APIError,
@@ -30,6 +30,7 @@ from dailies.errors import (
     error_for_status,
     retry_after_seconds,
 )
+from dailies.files import replaced_file
 from dailies.jobs import FileRecord
 from dailies.videos_spec import POLL_AFTER_HEADER
 
@@ -50,11 +51,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
-        raw = min(self.max_delay, self.base_delay * (2**attempt))
-        spread = raw * self.jitter
-        return raw - spread + (rng or random).random() * spread
+        return Backoff(self.base_delay, self.max_delay, jitter=self.jitter).delay(attempt, retry_after, rng)
 
 
 def is_retryable(error: APIError, *, idempotent: bool) -> bool:
@@ -268,21 +265,9 @@ class VideosClient:
         A connection that drops midway resumes with a Range request where the server allows it,
         within the retry policy. `dest` never exists half-written.
         """
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                record = self._stream_into(video_id, variant, out, on_progress)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return FileRecord(path=str(dest), size=record[0], sha256=record[1], content_type=record[2])
+        with replaced_file(dest) as out:
+            size, sha256, content_type = self._stream_into(video_id, variant, out, on_progress)
+        return FileRecord(path=str(Path(dest)), size=size, sha256=sha256, content_type=content_type)
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -400,16 +385,3 @@ def _error_from_transport(exc: httpx.HTTPError) -> APIError:
     if isinstance(exc, httpx.ConnectError):
         return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
     return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

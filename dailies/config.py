@@ -18,13 +18,13 @@ import json
 import logging
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dailies.files import write_text
 from dailies.moderation import DEFAULT_TERMS
 from dailies.pricing import DEFAULT_RATES, PriceList
 from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
@@ -318,10 +318,4 @@ class SettingsFile:
         return None
 
     def save(self, settings: Settings) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(settings.to_dict(), out, indent=2)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps(settings.to_dict(), indent=2))

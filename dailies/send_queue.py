@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dailies.backoff import Backoff
 from dailies.errors import APIConnectionError, APIError, RateLimitError, may_have_arrived
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.providers.base import RemoteVideo
@@ -69,7 +70,7 @@ class SendPolicy:
     def delay(self, refusals: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return max(0.0, retry_after)
-        return min(self.cap, self.first * 2 ** max(0, refusals - 1))
+        return Backoff(self.first, self.cap).delay(max(0, refusals - 1))
 
 
 @dataclass(frozen=True)

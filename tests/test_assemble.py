@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from dailies.engine.render import RenderSpec, render_generate
-from dailies.media import probe_video
-from dailies.storyboard.assemble import Clip, copy_refusal, cut_delta_e, first_frame, join, last_frame, mean_delta_e
+from dailies.media import first_frame, last_frame, probe_video
+from dailies.storyboard.assemble import Clip, copy_refusal, cut_delta_e, join, mean_delta_e
 
 
 def render(folder: Path, name: str, *, size=(320, 180), seconds=1.0, seed=1, prompt="a kite at golden hour",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dailies.jobs import Job, new_job_id
-from dailies.lease_policy import LeasePolicy
 from dailies.store import JobStore
+from dailies.tracker.leases import LeasePolicy
 
 
 def test_the_rules_follow_from_the_lease_length() -> None:

@@ -18,7 +18,7 @@ from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.look import read_look
 from dailies.errors import ValidationError
 from dailies.jobs import JobKind, JobStatus
-from dailies.media import probe_video
+from dailies.media import first_frame, last_frame, probe_video
 from dailies.review import Author, ReviewDesk
 from dailies.store import JobStore
 from dailies.storyboard import EXTEND, LAST_FRAME, Board, Storyboards, Style, assemble
@@ -159,8 +159,8 @@ def test_a_chained_shot_waits_for_a_pick_then_starts_from_its_last_frame(boards:
     first, chained = (boards.store.require(s.picked) for s in board.shots[:2])
     assert chained.params["reference_name"] == f"{first.id}-last.png"
     # The engine honours the reference: the chained take's first frame is the first take's last.
-    last = assemble.last_frame(boards.studio.media_path(first))
-    opening = assemble.first_frame(boards.studio.media_path(chained))
+    last = last_frame(boards.studio.media_path(first))
+    opening = first_frame(boards.studio.media_path(chained))
     assert assemble.mean_delta_e(last, opening) < 3
 
     cuts = boards.cuts(board)

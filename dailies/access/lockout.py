@@ -14,6 +14,8 @@ import ipaddress
 import threading
 from dataclasses import dataclass
 
+from dailies.backoff import Backoff
+
 __all__ = ["GuessPolicy", "Guesses"]
 
 
@@ -34,7 +36,7 @@ class GuessPolicy:
     def wait_after(self, failures: int) -> float:
         """Seconds an address waits after its `failures`-th wrong token in a row."""
         past = failures - self.free_failures
-        return 0.0 if past < 1 else min(self.longest_wait_s, self.first_wait_s * 2 ** min(past - 1, 30))
+        return 0.0 if past < 1 else Backoff(self.first_wait_s, self.longest_wait_s).delay(min(past - 1, 30))
 
 
 def client_key(address: str) -> str:

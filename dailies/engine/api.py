@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dailies.media import NoVideoStream, probe_video
 from dailies.request_bodies import BodyTooLarge, read_bounded, read_form, read_json
 from dailies.videos_spec import (
     DEFAULT_SECONDS,
@@ -601,22 +602,16 @@ async def _save_upload(upload: UploadFile, path: Path) -> None:
 
 def _probe(path: Path, *, upload: bool = False) -> tuple[int, int, float]:
     """Width, height (even) and duration of a video; an upload beyond the source bounds is deleted and refused."""
-    import av  # with the first upload, not with the engine (see `JobBook._run_render`)
-
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise APIError(400, "The uploaded file has no video stream.", param="video", code="invalid_video")
-            stream = container.streams.video[0]
-            duration = (
-                float(stream.duration * stream.time_base) if stream.duration else ((container.duration or 0) / 1e6)
-            )
-            width, height = stream.codec_context.width, stream.codec_context.height
-    except av.FFmpegError as exc:
+        info = probe_video(path)
+    except NoVideoStream:
+        raise APIError(400, "The uploaded file has no video stream.", param="video", code="invalid_video") from None
+    except ValueError as exc:
         path.unlink(missing_ok=True)
         raise APIError(
             400, "The uploaded file is not a video the engine can read.", param="video", code="invalid_video"
         ) from exc
+    width, height, duration = info.width, info.height, info.duration
     problem = None
     if upload and max(width, height) > MAX_SOURCE_SIDE:
         problem = f"The video is {width}x{height}; the engine takes sources up to {MAX_SOURCE_SIDE} pixels a side."

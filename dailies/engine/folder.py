@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dailies.errors import DailiesError
+from dailies.files import write_text
 from dailies.store.filelock import FileLock, held_exclusively
 
 __all__ = ["EngineFolder", "EngineFolderBusy", "EngineRecord", "running_engine"]
@@ -71,12 +72,7 @@ class EngineFolder:
         of this user to find."""
         if not self.held:
             raise RuntimeError("publish the URL of an engine that holds its folder")
-        record = self.folder / URL_NAME
-        tmp = record.with_name(f".{URL_NAME}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(json.dumps({"url": base_url, "pid": os.getpid(), "key": key}))
-        os.replace(tmp, record)
+        write_text(self.folder / URL_NAME, json.dumps({"url": base_url, "pid": os.getpid(), "key": key}))
 
     def release(self) -> None:
         if self.held:

@@ -22,6 +22,8 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from dailies.media import last_frame, probe_video, video_frames
+
 from .look import EditOps, Look, Motion, read_edit, read_look
 
 FPS = 24
@@ -443,30 +445,18 @@ def write_previews(encoder: Encoder, out: Path) -> Outputs:
 # -- reading sources --------------------------------------------------------------------------------
 
 
-def source_size(path: Path) -> tuple[int, int, float]:
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        duration = float(stream.duration * stream.time_base) if stream.duration else (container.duration or 0) / 1e6
-        return stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2, duration
+def source_size(path: Path) -> tuple[int, int]:
+    """The source's size made even (H.264 in yuv420p wants even sides)."""
+    info = probe_video(path)
+    return info.width // 2 * 2, info.height // 2 * 2
 
 
 def decode_frames(path: Path, width: int, height: int) -> Iterator[av.VideoFrame]:
     """A source video's frames as yuv420p at the given size, one at a time, with fresh timestamps."""
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            out = frame.reformat(width=width, height=height, format="yuv420p")
-            out.pts = None
-            yield out
-
-
-def last_frame_rgb(path: Path, width: int, height: int) -> np.ndarray:
-    last = None
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            last = frame
-    if last is None:
-        raise ValueError("the source video has no frames")
-    return last.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    for frame in video_frames(path):
+        out = frame.reformat(width=width, height=height, format="yuv420p")
+        out.pts = None
+        yield out
 
 
 def render_extension(
@@ -483,9 +473,9 @@ def render_extension(
     The new segment's world is the source's last frame, enlarged; the camera starts by framing all
     of it (so the first new frame is the last old one) and eases into the new prompt's motion.
     """
-    width, height, _ = source_size(source)
-    last = last_frame_rgb(source, width, height)
-    prefix_frames = sum(1 for _ in _decoded(source))
+    width, height = source_size(source)
+    last = last_frame(source, width, height)
+    prefix_frames = sum(1 for _ in video_frames(source))
     world = np.asarray(
         Image.fromarray(last).resize(
             (int(width * WORLD_SCALE) // 2 * 2, int(height * WORLD_SCALE) // 2 * 2), Image.BILINEAR
@@ -519,11 +509,6 @@ def render_extension(
         progress=progress,
         threads=threads,
     )
-
-
-def _decoded(path: Path) -> Iterator[av.VideoFrame]:
-    with av.open(str(path)) as container:
-        yield from container.decode(video=0)
 
 
 def apply_edit(rgb: np.ndarray, ops: EditOps) -> np.ndarray:
@@ -564,8 +549,8 @@ def render_edit(
     if ops.is_identity:
         warm = read_look(prompt).palette_name in ("golden hour", "sunset", "autumn", "desert")
         ops = EditOps(grade="warm" if warm else "cool")
-    width, height, _ = source_size(source)
-    count = sum(1 for _ in _decoded(source))
+    width, height = source_size(source)
+    count = sum(1 for _ in video_frames(source))
     frames: Iterator[np.ndarray] = _decoded_rgb(source, width, height)
     with contextlib.ExitStack() as stack:
         if ops.reverse:
@@ -581,9 +566,8 @@ def render_edit(
 
 
 def _decoded_rgb(path: Path, width: int, height: int) -> Iterator[np.ndarray]:
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            yield frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    for frame in video_frames(path):
+        yield frame.to_ndarray(width=width, height=height, format="rgb24")
 
 
 def _respeed(frames: Iterator[np.ndarray], speed: float) -> Iterator[np.ndarray]:

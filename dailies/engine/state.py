@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dailies.files import write_text
+
 from .faults import FaultPlan
 
 log = logging.getLogger(__name__)
@@ -137,12 +139,7 @@ class JobBook:
     def save(self) -> None:
         with self._lock:
             payload = json.dumps({"jobs": [asdict(j) for j in self._jobs.values()], "characters": self.characters})
-            fd, tmp = tempfile.mkstemp(prefix=".index.", dir=self.data_dir)
-            with os.fdopen(fd, "w") as out:
-                out.write(payload)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.index_path)
+            write_text(self.index_path, payload)
 
     # -- jobs --------------------------------------------------------------------------------------
 

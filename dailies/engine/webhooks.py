@@ -20,10 +20,8 @@ import heapq
 import itertools
 import json
 import logging
-import os
 import random
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +38,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from dailies.backoff import Backoff
+from dailies.files import write_text
 
 from .api import APIError
 from .state import EngineJob
@@ -87,7 +88,7 @@ class DeliveryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
-        return min(self.first_s * self.growth ** (attempt - 1), self.cap_s)
+        return Backoff(self.first_s, self.cap_s, self.growth).delay(attempt - 1)
 
 
 @dataclass
@@ -189,13 +190,7 @@ class EngineWebhooks:
 
     def _save(self) -> None:
         """Write the endpoints atomically, readable by this user only (they hold signing secrets)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".webhooks.", dir=self.path.parent)  # mode 0600
-        with os.fdopen(fd, "w") as out:
-            out.write(json.dumps({"endpoints": [asdict(e) for e in self._endpoints.values()]}))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps({"endpoints": [asdict(e) for e in self._endpoints.values()]}))
 
     # -- the sender --------------------------------------------------------------------------------
 

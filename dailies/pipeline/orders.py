@@ -7,7 +7,7 @@ makes a retried order return the first take, never a second paid one: the key is
 sends, and a restart knows the key for `KEY_LIFE_S`. A take ordered with a `callback_url` is
 announced there when it ends, signed the Standard Webhooks way with `DAILIES_CALLBACK_SECRET` and
 retried with backoff until the receiver answers 2xx; only public https hosts, or hosts the team names in
-`DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/callback_targets.py`, checked at order and at send).
+`DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/pipeline/callbacks.py`, checked at order and at send).
 
 The HTTP side (routes, bearer token, Host checks) is `dailies/web/api.py`; this module
 imports neither Streamlit nor Starlette.
@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
+from dailies.backoff import Backoff
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.pipeline.callbacks import CallbackPolicy, CallbackRefused, Target, post, why_not_public
@@ -368,7 +369,7 @@ class Pipeline:
         if attempts >= self.attempts:
             self._callbacks.set(job.id, state="gave_up", attempts=attempts, last_status=status)
             return
-        wait = min(self.backoff_first_s * 2 ** (attempts - 1), self.backoff_cap_s)
+        wait = Backoff(self.backoff_first_s, self.backoff_cap_s).delay(attempts - 1)
         self._callbacks.set(job.id, state="retrying", attempts=attempts, last_status=status,
                             next_at=time.time() + wait)
 

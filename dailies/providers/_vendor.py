@@ -9,8 +9,8 @@ vendor's official SDK. What they have in common lives here once:
   `MissingKey` refusal that names the variable to set.
 - `api_error`: an SDK's exception as our `APIError` of the right class, so the studio can tell "the
   server refused" from "the create may have arrived" (a dropped connection, a timeout, a 5xx).
-- `download_url` / `write_bytes`: the finished video into the media folder at once (vendor URLs
-  expire), atomically: temp file, fsync, rename, sha256.
+- `download_url`: the finished video into the media folder at once (vendor URLs expire), whole or not
+  at all (`dailies.files`).
 
 What each vendor provider is built from and says about itself (its catalogue, its SDK, what it
 cannot do) is `vendor_base.VendorProvider`.
@@ -19,11 +19,9 @@ cannot do) is `vendor_base.VendorProvider`.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,9 @@ try:  # google-genai's transport
 except ImportError:  # pragma: no cover - installed with google-genai
     httpx2 = None
 
-from dailies.client import _error_from_transport, _fsync_dir
+from dailies.client import _error_from_transport
 from dailies.errors import APIConnectionError, APIError, APITimeoutError, NotSupported, RequestRefused, error_for_status
+from dailies.files import write_chunks
 from dailies.jobs import FileRecord
 from dailies.pricing import Rate
 from dailies.providers.base import Capabilities, ProgressCallback
@@ -409,8 +408,8 @@ def download_url(
                 raise http_error(response.status_code, response.text[:300] or f"HTTP {response.status_code}")
             length = response.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
-            record = write_atomically(dest, response.iter_bytes(), on_progress=on_progress, total=total)
-            return FileRecord(record.path, record.size, record.sha256, response.headers.get("content-type", ""))
+            return write_chunks(dest, _checked(response.iter_bytes(), on_progress, total),
+                                content_type=response.headers.get("content-type", ""))
     except httpx.HTTPError as exc:
         raise transport_error(exc) from exc
     finally:
@@ -418,40 +417,14 @@ def download_url(
             client.close()
 
 
-def write_bytes(data: bytes, dest: str | os.PathLike[str], content_type: str = "video/mp4") -> FileRecord:
-    """Inline bytes (Veo's answer) into `dest`, the same atomic way as a download."""
-    record = write_atomically(dest, (data,), total=len(data))
-    return FileRecord(record.path, record.size, record.sha256, content_type)
-
-
-def write_atomically(
-    dest: str | os.PathLike[str],
-    chunks: Iterable[bytes],
-    *,
-    on_progress: ProgressCallback | None = None,
-    total: int | None = None,
-) -> FileRecord:
-    """Temp file beside `dest`, length check, fsync, rename, directory fsync; `dest` is never half-written."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    digest = hashlib.sha256()
+def _checked(chunks: Iterable[bytes], on_progress: ProgressCallback | None, total: int | None) -> Iterator[bytes]:
+    """The body's chunks, told to `on_progress`; a body that ends short of its Content-Length is an error
+    (raised before the file is renamed into place, so nothing half-downloaded is kept)."""
     written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-                digest.update(chunk)
-                written += len(chunk)
-                if on_progress:
-                    on_progress(written, total)
-            if total is not None and written != total:
-                raise APIConnectionError(f"download ended at {written} of {total} bytes", code="incomplete_body")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, dest)
-        _fsync_dir(dest.parent)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return FileRecord(path=str(dest), size=written, sha256=digest.hexdigest())
+    for chunk in chunks:
+        yield chunk
+        written += len(chunk)
+        if on_progress:
+            on_progress(written, total)
+    if total is not None and written != total:
+        raise APIConnectionError(f"download ended at {written} of {total} bytes", code="incomplete_body")

@@ -65,6 +65,7 @@ from dailies.errors import (
     ValidationError,
     retry_after_seconds,
 )
+from dailies.files import write_bytes
 from dailies.jobs import FileRecord, JobError, JobKind, JobRequest, JobStatus
 from dailies.providers._vendor import (
     TRANSPORT_ERRORS,
@@ -78,7 +79,6 @@ from dailies.providers._vendor import (
     http_error,
     transport_error,
     vendor_size,
-    write_bytes,
 )
 from dailies.providers.base import Health, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
@@ -156,8 +156,7 @@ def _read_times(path: Path) -> list[float]:
 
 
 def _write_times(path: Path, times: list[float]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(json.dumps(times).encode(), path, "application/json")
+    write_bytes(path, json.dumps(times).encode(), content_type="application/json")
 
 
 _QUOTAS: dict[tuple[str, str], RequestsPerMinute] = {}
@@ -365,7 +364,7 @@ class GoogleVeoProvider(VendorProvider):
     ) -> FileRecord:
         self._only_video(variant)
         video = self._finished_video(remote_id)
-        record = write_bytes(video.video_bytes or b"", dest, video.mime_type or "video/mp4")
+        record = write_bytes(dest, video.video_bytes or b"", content_type=video.mime_type or "video/mp4")
         if on_progress:
             on_progress(record.size, record.size)
         return record

@@ -14,7 +14,7 @@ PostgreSQL's: the database and pool (postgres_db.py), schema (pg_schema.py), cha
 one store into another.
 
 Modules here import `dailies.jobs`, `dailies.errors`, `dailies.config` and each other; never the tracker, the
-studio or anything of the UI. The store keeps leases but not their policy (`dailies.lease_policy`). Inside
+studio or anything of the UI. The store keeps leases but not their policy (`dailies.tracker.leases`). Inside
 the package, import from the module that defines a name, not from this one.
 """
 

@@ -26,7 +26,6 @@ import contextlib
 import gc
 import logging
 import os
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ from typing import Any
 import orjson
 
 from dailies.errors import DailiesError
+from dailies.files import replaced_file
 from dailies.store.filelock import FileLock
 
 log = logging.getLogger(__name__)
@@ -393,23 +393,13 @@ class Journal:
                 raise ReadOnlyStoreError(self.read_only_message())
             tables = self.tables if tables is None else tables
             schema = self.schema if schema is None else schema
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(encode({"schema": schema}))
-                    for name, table in tables.items():
-                        keys = list(table)
-                        for start in range(0, len(keys), COMPACT_CHUNK):
-                            chunk = {key: table[key] for key in keys[start : start + COMPACT_CHUNK]}
-                            out.write(encode({"t": name, "docs": chunk}))
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            _fsync_dir(self.path.parent)
+            with replaced_file(self.path) as out:
+                out.write(encode({"schema": schema}))
+                for name, table in tables.items():
+                    keys = list(table)
+                    for start in range(0, len(keys), COMPACT_CHUNK):
+                        chunk = {key: table[key] for key in keys[start : start + COMPACT_CHUNK]}
+                        out.write(encode({"t": name, "docs": chunk}))
             st = os.stat(self.path)
             # What was written is what is in memory: no need to read it back.
             migrated = tables is not self.tables
@@ -454,11 +444,3 @@ def _differences(before: Tables, after: Tables) -> dict[str, set[str]]:
         if keys:
             changed[name] = keys
     return changed
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

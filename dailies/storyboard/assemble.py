@@ -16,7 +16,6 @@ Sound is joined with the picture: copied along with it when every clip has the s
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-__all__ = ["Clip", "JoinResult", "cut_delta_e", "first_frame", "join", "last_frame", "mean_delta_e"]
+from dailies.files import replaced_path
+from dailies.media import codec_params, first_frame, last_frame, probe_video, sound_frames, video_frames
+
+__all__ = ["Clip", "JoinResult", "cut_delta_e", "join", "mean_delta_e"]
 
 FPS = 24
 DELTA_E_WIDTH = 160
@@ -52,41 +54,15 @@ class JoinResult:
     """Why the method was chosen, in a sentence (shown beside the assembly)."""
 
 
-@dataclass(frozen=True)
-class _Params:
-    codec: str
-    width: int
-    height: int
-    pix_fmt: str
-    time_base: Fraction
-    rate: Fraction | None
-    extradata: bytes
-    sound: tuple[str, int, str, str, bytes] | None
-    """The audio stream's codec, sample rate, layout, sample format and extradata; None without sound."""
-
-
-def _params(path: Path) -> _Params:
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        cc = stream.codec_context
-        sound = None
-        if container.streams.audio:
-            ac = container.streams.audio[0].codec_context
-            sound = (ac.name, ac.sample_rate, ac.layout.name, ac.format.name, bytes(ac.extradata or b""))
-        return _Params(cc.name, cc.width, cc.height, str(cc.pix_fmt), Fraction(stream.time_base),
-                       Fraction(stream.average_rate) if stream.average_rate else None, bytes(cc.extradata or b""),
-                       sound)
-
-
 def copy_refusal(clips: Sequence[Clip], crossfade: float = 0.0) -> str | None:
     """Why the clips cannot be joined by copying packets, or None when they can."""
     if crossfade > 0:
         return "a crossfade draws new frames"
     if any(clip.start > 0 for clip in clips):
         return "an extension is cut after its source"
-    first = _params(clips[0].path)
+    first = codec_params(clips[0].path)
     for clip in clips[1:]:
-        other = _params(clip.path)
+        other = codec_params(clip.path)
         if other != first:
             differs = [name for name in first.__dataclass_fields__ if getattr(first, name) != getattr(other, name)]
             return f"{clip.path.name} differs from the first clip in {', '.join(differs)}"
@@ -98,18 +74,13 @@ def join(clips: Sequence[Clip], out: Path, *, crossfade: float = 0.0, force_reen
     if not clips:
         raise ValueError("nothing to join: no clips")
     refusal = "asked to re-encode" if force_reencode else copy_refusal(clips, crossfade)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
+    with replaced_path(out) as tmp:
         if refusal is None:
             frames, duration = _copy(clips, tmp)
             method, reason = "copy", "every clip has the same codec parameters, so packets were copied"
         else:
             frames, duration = _reencode(clips, tmp, crossfade)
             method, reason = "reencode", f"re-encoded: {refusal}"
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return JoinResult(out, method, duration, frames, reason)
 
 
@@ -165,11 +136,11 @@ def _reencode(clips: Sequence[Clip], out: Path, crossfade: float) -> tuple[int, 
     With sound in any clip, the sound is re-encoded too (AAC, 48 kHz stereo): each clip's own for as
     long as its picture shows, silence for a clip without any.
     """
-    first = _params(clips[0].path)
+    first = codec_params(clips[0].path)
     width, height = first.width // 2 * 2, first.height // 2 * 2
     overlap = max(0, round(crossfade * FPS))
     lengths = [_frame_count(clip) for clip in clips]
-    sound = any(_params(clip.path).sound for clip in clips)
+    sound = any(codec_params(clip.path).sound for clip in clips)
     with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         stream = output.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -216,17 +187,13 @@ def _reencode(clips: Sequence[Clip], out: Path, crossfade: float) -> tuple[int, 
 
 def _frame_count(clip: Clip) -> int:
     """How many frames at 24 fps the clip gives from `clip.start` to its end."""
-    with av.open(str(clip.path)) as container:
-        stream = container.streams.video[0]
-        rate = stream.guessed_rate or stream.average_rate
-        if stream.frames and rate:  # frames are the truth: timestamps may run short of them
-            duration = stream.frames / float(rate)
-        elif stream.duration:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration:
-            duration = container.duration / 1_000_000
-        else:
-            duration = sum(1 for _ in container.decode(stream)) / float(stream.average_rate or FPS)
+    info = probe_video(clip.path)
+    if info.stated_frames and info.fps:  # frames are the truth: timestamps may run short of them
+        duration = info.stated_frames / info.fps
+    elif info.duration:
+        duration = info.duration
+    else:
+        duration = sum(1 for _ in video_frames(clip.path)) / (info.fps or FPS)
     return max(1, round((duration - clip.start) * FPS))
 
 
@@ -236,8 +203,8 @@ def _frames(clip: Clip, width: int, height: int, count: int) -> Iterator[np.ndar
     made = 0
     held: av.VideoFrame | None = None  # the latest frame decoded: what shows until the next one's time
     rgb: np.ndarray | None = None
-    with av.open(str(clip.path)) as container:
-        for frame in container.decode(video=0):
+    with contextlib.closing(video_frames(clip.path)) as frames:
+        for frame in frames:
             time_ = frame.time if frame.time is not None else clip.start + made / FPS
             while held is not None and made < count and clip.start + made / FPS < time_ - 0.25 / FPS:
                 if rgb is None:
@@ -261,19 +228,18 @@ def _write_sound(output: av.container.OutputContainer, stream: av.AudioStream, c
     resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
     parts: list[np.ndarray] = []
     have = 0
-    with av.open(str(clip.path)) as container:
-        if container.streams.audio:
-            skip = round(clip.start * SAMPLE_RATE)
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    data = out.to_ndarray()
-                    if skip:
-                        cut = min(skip, data.shape[1])
-                        data, skip = data[:, cut:], skip - cut
-                    parts.append(data)
-                    have += data.shape[1]
-                if have >= wanted:
-                    break
+    skip = round(clip.start * SAMPLE_RATE)
+    with contextlib.closing(sound_frames(clip.path)) as frames:
+        for frame in frames:
+            for out in resampler.resample(frame):
+                data = out.to_ndarray()
+                if skip:
+                    cut = min(skip, data.shape[1])
+                    data, skip = data[:, cut:], skip - cut
+                parts.append(data)
+                have += data.shape[1]
+            if have >= wanted:
+                break
     pcm = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0), np.float32)
     pcm = np.pad(pcm[:, :wanted], ((0, 0), (0, max(0, wanted - pcm.shape[1]))))
     for at in range(0, wanted, AUDIO_FRAME):
@@ -288,31 +254,6 @@ def _write_sound(output: av.container.OutputContainer, stream: av.AudioStream, c
 
 
 # -- frames either side of a cut ----------------------------------------------------------------------
-
-
-def first_frame(path: Path, start: float = 0.0) -> np.ndarray:
-    """The first frame (from `start` seconds) as RGB."""
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            if frame.time is None or frame.time >= start - 0.5 / FPS:
-                return frame.to_ndarray(format="rgb24")
-    raise ValueError(f"{path.name} has no frame")
-
-
-def last_frame(path: Path) -> np.ndarray:
-    """The last frame as RGB; seeks near the end rather than decoding the whole clip."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        last = None
-        if stream.duration and stream.time_base:
-            near_end = max(0, int(stream.duration - 1 / stream.time_base))  # a second before the end
-            with contextlib.suppress(av.FFmpegError):
-                container.seek(near_end, stream=stream, backward=True)
-        for frame in container.decode(stream):
-            last = frame
-        if last is None:
-            raise ValueError(f"{path.name} has no frame")
-        return last.to_ndarray(format="rgb24")
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:

@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
-from dailies.media import probe_video
+from dailies.media import first_frame, probe_video
 from dailies.review.markers import edl_of_markers, note_marker
 from dailies.review.timecode import Clock, to_frame
-from dailies.storyboard import assemble
 
 if TYPE_CHECKING:
     from dailies.review.notes import Note
@@ -143,7 +142,7 @@ def contact_sheet_png(title: str, clips: list[HandoffClip], *, tile_width: int =
 def _middle_frame(clip: HandoffClip) -> Image.Image:
     info = probe_video(clip.path)
     middle = clip.start + (info.duration - clip.start) / 2
-    return Image.fromarray(assemble.first_frame(clip.path, middle))
+    return Image.fromarray(first_frame(clip.path, middle))
 
 
 PROMPT_LINES = 4

@@ -16,9 +16,10 @@ from typing import Any
 from PIL import Image
 
 from dailies.errors import APIError, RequestRefused, ValidationError
+from dailies.files import replaced_path
 from dailies.jobs import Job, JobKind, JobRequest, JobStatus
 from dailies.library import asset_from_record, with_asset
-from dailies.storyboard import assemble
+from dailies.media import last_frame
 from dailies.storyboard.boards import (
     CHAIN_CLAIM_S,
     CHAIN_CLAIMS,
@@ -184,11 +185,9 @@ class Launcher:
         """The take's last frame as a PNG (made once per take), the next shot's reference image."""
         path = self.folder / board.id / f"{job.id}-last.png"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            rgb = assemble.last_frame(video_path(self.studio.media, job))
-            tmp = path.with_name(f".{path.name}.part")
-            Image.fromarray(rgb).save(tmp, format="PNG")
-            tmp.replace(path)
+            rgb = last_frame(video_path(self.studio.media, job))
+            with replaced_path(path) as tmp:
+                Image.fromarray(rgb).save(tmp, format="PNG")
         return path
 
     def launch_next(self, board: Board, shot_id: str) -> Board:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dailies.backoff import Backoff
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -40,8 +42,7 @@ class PollPolicy:
         the time left is used (aiming a little past it, so the poll lands just after completion),
         and without that, a backoff from `first` growing by `growth` to `cap`.
         """
-        if hint is not None:
-            return min(max(hint, self.floor), self.cap)
-        if eta is not None:
-            return min(max(eta * 1.05 + 0.05, self.floor), self.cap)
-        return min(self.first * self.growth**polls, self.cap)
+        backoff = Backoff(self.first, self.cap, self.growth, floor=self.floor)
+        if hint is None and eta is not None:
+            hint = eta * 1.05 + 0.05
+        return backoff.delay(polls, retry_after=hint)

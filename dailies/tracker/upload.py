@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dailies.backoff import Backoff
 from dailies.bucket import Bucket, BucketError, needs_upload, upload_job
 from dailies.jobs import Job, JobStatus
 from dailies.tracker.context import TrackerContext
@@ -69,7 +70,8 @@ class Uploader:
             with ctx.cond:
                 up = self._pending.setdefault(job_id, PendingUpload())
                 up.failures += 1
-                up.next_at = ctx.clock() + min(ctx.policy.first * ctx.policy.growth**up.failures, UPLOAD_RETRY_CAP)
+                retry = Backoff(ctx.policy.first, UPLOAD_RETRY_CAP, ctx.policy.growth)
+                up.next_at = ctx.clock() + retry.delay(up.failures)
                 ctx.cond.notify_all()
             log.info("upload of %s failed (try %d): %s", job_id, up.failures, exc)
             current = ctx.store.require(job_id)  # a rating or tag may have landed while the upload ran

@@ -5,7 +5,7 @@ What lives here:
   verify, dedupe, tell the tracker), `register` / `unregister` with a provider.
 - `schemes`: one signature check per signing scheme (OpenAI-style and Replicate's Standard Webhooks, fal's
   Ed25519), each saying what a verified delivery means.
-The HTTP route is `components/webhook_route.py`; the engine's own sender is `dailies/engine/webhooks.py`.
+The HTTP route is `dailies/web/hooks.py`; the engine's own sender is `dailies/engine/webhooks.py`.
 May import: config, errors, the store's interface; never Streamlit, the studio or the tracker (the receiver is
 handed what it nudges).
 """

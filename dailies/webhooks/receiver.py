@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -46,6 +44,7 @@ from urllib.parse import urlsplit
 
 from dailies.config import is_loopback_host
 from dailies.errors import APIError, NotFoundError, ValidationError
+from dailies.files import write_text
 from dailies.store import Store
 from dailies.webhooks.schemes import (
     TOLERANCE_S,
@@ -142,14 +141,8 @@ class WebhookBook:
         self._stamp = stamp
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".webhooks.", dir=self.path.parent)  # mode 0600: it holds secrets
-        with os.fdopen(fd, "w") as out:
-            json.dump({"registrations": {k: asdict(v) for k, v in self._registrations.items()},
-                       "deliveries": {k: asdict(v) for k, v in self._deliveries.items()}}, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps({"registrations": {k: asdict(v) for k, v in self._registrations.items()},
+                                          "deliveries": {k: asdict(v) for k, v in self._deliveries.items()}}))
         stat = self.path.stat()
         self._stamp = (stat.st_mtime_ns, stat.st_size)
 

@@ -14,7 +14,8 @@ from until import wait_until
 
 from dailies.client import VideosClient
 from dailies.engine import EngineConfig, serve_engine
-from dailies.storyboard.assemble import first_frame, mean_delta_e
+from dailies.media import first_frame
+from dailies.storyboard.assemble import mean_delta_e
 
 
 @pytest.fixture(scope="module")

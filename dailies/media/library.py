@@ -1,4 +1,4 @@
-"""Files on disk: where each job's video, thumbnail and spritesheet live, and how we know they're whole.
+"""The media folder: where each job's video, thumbnail and spritesheet live, and how we know they're whole.
 
 Every path is built from a job id that is checked first and resolved inside the media folder, so an
 id or file name that tries to leave the folder (`../`) is refused rather than followed.
@@ -12,16 +12,10 @@ import re
 import shutil
 import stat
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dailies.errors import ValidationError
 from dailies.jobs import FileRecord
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 VARIANT_EXT = {"video": "mp4", "thumbnail": "webp", "spritesheet": "jpg"}
 _CONTENT_EXT = {"image/webp": "webp", "image/jpeg": "jpg", "image/png": "png", "video/mp4": "mp4"}
@@ -33,17 +27,6 @@ def check_id(value: str, what: str = "id") -> str:
     if not isinstance(value, str) or not _SAFE_ID.match(value) or ".." in value:
         raise ValidationError(f"not a valid {what}: {value!r}")
     return value
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    width: int
-    height: int
-    duration: float
-    fps: float
-    codec: str
-    pix_fmt: str
-    frames: int
 
 
 class MediaLibrary:
@@ -197,86 +180,3 @@ def sniff_type(path: str | os.PathLike[str]) -> str | None:
         if head[offset : offset + len(magic)] == magic:
             return kind
     return None
-
-
-def make_thumbnail(video: str | os.PathLike[str], dest: str | os.PathLike[str], *, width: int = 480) -> FileRecord:
-    """A WEBP still from the video's first frame, for providers that serve no thumbnail of their own.
-
-    Written like a download (temp file, rename) so a half-made thumbnail is never recorded.
-    """
-    import av
-
-    dest = Path(dest)
-    try:
-        with av.open(str(video)) as container:
-            frame = next(container.decode(video=0))
-    except (av.FFmpegError, StopIteration) as exc:
-        raise ValueError(f"{Path(video).name} has no frame to make a thumbnail from") from exc
-    image = frame.to_image()
-    image.thumbnail((width, width))
-    tmp = dest.with_name(f".{dest.name}.part")
-    image.save(tmp, format="WEBP", quality=80)
-    tmp.replace(dest)
-    return FileRecord(path=str(dest), size=dest.stat().st_size, sha256=sha256_file(dest), content_type="image/webp")
-
-
-def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read a video's shape with PyAV; raises ValueError when it is not a playable video."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise ValueError(f"{Path(path).name} has no video stream")
-            stream = container.streams.video[0]
-            duration = (
-                float(stream.duration * stream.time_base)
-                if stream.duration
-                else (container.duration / 1_000_000 if container.duration else 0.0)
-            )
-            fps = float(stream.average_rate or stream.guessed_rate or 0)
-            return VideoInfo(
-                width=stream.codec_context.width,
-                height=stream.codec_context.height,
-                duration=duration,
-                fps=fps,
-                codec=stream.codec_context.name,
-                pix_fmt=str(stream.codec_context.pix_fmt),
-                frames=int(stream.frames or round(duration * fps)),
-            )
-    except av.FFmpegError as exc:
-        raise ValueError(f"{Path(path).name} is not a readable video: {exc}") from exc
-
-
-def frame_image(path: str | os.PathLike[str], index: int) -> Image.Image:
-    """Frame number `index` (0-based, in the order a player shows them) of the video, as an RGB image."""
-    return frame_images(path, [index])[index]
-
-
-def frame_images(path: str | os.PathLike[str], indices: Iterable[int]) -> dict[int, Image.Image]:
-    """The frames numbered `indices` (0-based) of the video, as RGB images, in one pass.
-
-    Decoded from the start and counted, not sought by timestamp: a seek lands on a keyframe and a timestamp
-    rounds, while a note at frame 37 must be drawn on frame 37. Takes are seconds long, so this is quick.
-    ValueError when the video has no such frame.
-    """
-    import av
-
-    wanted = set(indices)
-    if any(i < 0 for i in wanted):
-        raise ValueError("a frame number is never negative")
-    found: dict[int, Image.Image] = {}
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for number, frame in enumerate(container.decode(stream)):
-                if number in wanted:
-                    found[number] = frame.to_image()
-                    if len(found) == len(wanted):
-                        break
-    except av.FFmpegError as exc:
-        raise ValueError(f"{Path(path).name} is not a readable video: {exc}") from exc
-    if missing := sorted(wanted - set(found)):
-        raise ValueError(f"{Path(path).name} has no frame {missing[0]}")
-    return found
