@@ -39,7 +39,7 @@ from dailies.library import asset_from_record, with_asset
 from dailies.media import make_thumbnail, probe_video, sha256_file
 from dailies.review.approvals import Approvals
 from dailies.review.notes import NoteBook
-from dailies.studio import Preflight, Studio, new_group_id
+from dailies.studio import Preflight, Studio, new_group_id, numbered_takes
 
 __all__ = [
     "BOARDS_TABLE",
@@ -472,19 +472,18 @@ class Storyboards:
         common: dict[str, Any] = {"group_id": group, "tags": [f"board:{board.id}"]}
         axes = {"board": board.title, "shot": shot.name}
         if shot.continuity == NONE:
-            return [self._with_asset(shot, JobRequest(
+            return numbered_takes(self._with_asset(shot, JobRequest(
                 prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
-                reference_path=shot.reference_path, axes={**axes, "take": str(n + 1)}, **common))
-                    for n in range(count)]
+                reference_path=shot.reference_path, axes=axes, **common)), count, group)
         source = self.store.require(board.shots[index - 1].picked or "")
         if shot.continuity == EXTEND:
-            return [JobRequest(prompt=prompt, model=source.model, size=source.size, seconds=int(shot.seconds),
-                               kind=JobKind.EXTEND, source_job_id=source.id, axes={**axes, "take": str(n + 1)},
-                               **common) for n in range(count)]
+            return numbered_takes(JobRequest(prompt=prompt, model=source.model, size=source.size,
+                                             seconds=int(shot.seconds), kind=JobKind.EXTEND, source_job_id=source.id,
+                                             axes=axes, **common), count, group)
         reference = self.last_frame_image(board, source)
-        return [self._with_asset(shot, JobRequest(
+        return numbered_takes(self._with_asset(shot, JobRequest(
             prompt=prompt, model=board.model, size=board.size, seconds=int(shot.seconds),
-            reference_path=str(reference), axes={**axes, "take": str(n + 1)}, **common)) for n in range(count)]
+            reference_path=str(reference), axes=axes, **common)), count, group)
 
     def last_frame_image(self, board: Board, job: Job) -> Path:
         """The take's last frame as a PNG (made once per take), the next shot's reference image."""
