@@ -129,13 +129,13 @@ def close_studio() -> None:
 @st.cache_data(max_entries=2, show_spinner=False)
 def team_tags(store_version: int) -> list[str]:
     """Every tag in use, worked out once per version of the store rather than on every rerun."""
-    return sorted({tag for job in studio().store.all() for tag in job.tags})
+    return sorted({tag for job in studio().takes.all() for tag in job.tags})
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def team_models(store_version: int) -> list[str]:
     """Every model a job was made with, once per version of the store."""
-    return sorted({job.model for job in studio().store.all()})
+    return sorted({job.model for job in studio().takes.all()})
 
 
 @functools.cache
@@ -170,7 +170,7 @@ def _fetched_from_bucket(job_id: str, name: str) -> Path | None:
     """A take's file this server's folder lacks (another server made it), fetched from the team's bucket into
     the folder, as a cache; None when the store knows no such file or it is not in the bucket."""
     shared = studio()
-    job = shared.store.get(job_id)
+    job = shared.takes.get(job_id)
     wanted = f"{job_id}/{name}"
     record = next((r for r in (job.files.values() if job else ()) if r.path == wanted and r.in_bucket), None)
     if record is None:

@@ -145,7 +145,7 @@ with form:
 def my_recent_jobs() -> list[Job]:
     """This session's last six jobs, newest first, as the store has them now."""
     ids = st.session_state.get("my_jobs", [])[:6]
-    return [job for job in (shared.store.get(i) for i in ids) if job is not None]
+    return [job for job in (shared.takes.get(i) for i in ids) if job is not None]
 
 
 mine_live = any(job.is_active for job in my_recent_jobs())

@@ -38,7 +38,7 @@ def grids(store_path: str, store_version: int) -> dict[str, str]:
     """Every grid with its label, newest first; worked out once per store version, not on every rerun."""
     prompts_of: dict[str, list[str]] = {}
     source_of: dict[str, str] = {}
-    for job in shared.store.all():  # newest first, so the newest grid is offered first
+    for job in shared.takes.all():  # newest first, so the newest grid is offered first
         if job.group_id:
             prompts_of.setdefault(job.group_id, []).append(job.prompt)
             source_of.setdefault(job.group_id, job.axes.get(FILE_AXIS, ""))
@@ -46,7 +46,7 @@ def grids(store_path: str, store_version: int) -> dict[str, str]:
             for group, prompts in prompts_of.items()}
 
 
-groups = grids(str(shared.store.path), shared.store.version)
+groups = grids(str(shared.store.path), shared.takes.version)
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
     st.session_state["v_tab"] = "Review a grid"
@@ -153,7 +153,7 @@ with existing:
                      query_params={"group": chosen}, icon=":material/how_to_vote:")
 
         def grid_running() -> bool:
-            return any(j.is_active for j in shared.store.group(chosen))
+            return any(j.is_active for j in shared.takes.group(chosen))
 
         @st.fragment(run_every=refresh_every(grid_running()))
         def grid(was_live: bool) -> None:

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from dailies.bucket import Bucket
@@ -149,17 +148,8 @@ class Studio:
     def bucket(self) -> Bucket | None:
         return self.admin.bucket()
 
-    def drop_bucketed_copies(self) -> int:
-        return self.admin.drop_bucketed_copies()
-
     def add_provider(self, name: str, base_url: str = "", key_from: str = "", kind: str = "openai_compat") -> None:
         self.admin.add_provider(name, base_url, key_from, kind)
-
-    def remove_provider(self, name: str) -> None:
-        self.admin.remove_provider(name)
-
-    def use_environment(self, env: Environment) -> None:
-        self.admin.use_environment(env)
 
     @property
     def active_provider_name(self) -> str:
@@ -173,9 +163,6 @@ class Studio:
 
     def health(self, name: str | None = None) -> Health:
         return self.admin.health(name)
-
-    def test_connection(self, name: str) -> Health:
-        return self.admin.test_connection(name)
 
     # -- before and at a submit (`sending`) ----------------------------------------------------------
 
@@ -203,9 +190,6 @@ class Studio:
                     made_by: str | None = None) -> LaunchResult:
         return self.sending.launch_each(pairs, concurrency=concurrency, made_by=made_by)
 
-    def cancel(self, job_id: str) -> Job:
-        return self.sending.cancel(job_id)
-
     def request_from(self, job_id: str, kind: JobKind, prompt: str, seconds: int | None = None) -> JobRequest:
         """A remix, extension or edit of a finished job."""
         return request_builders.derived(self.takes.require(job_id), kind, prompt, seconds)
@@ -222,26 +206,5 @@ class Studio:
     def retry(self, job_id: str, *, knowingly: bool = False) -> Job:
         return self.takes.retry(job_id, knowingly=knowingly)
 
-    def redownload(self, job_id: str) -> Job:
-        return self.takes.redownload(job_id)
-
-    def recheck(self, job_id: str) -> Job:
-        return self.takes.recheck(job_id)
-
-    def mark_failed(self, job_id: str) -> Job:
-        return self.takes.mark_failed(job_id)
-
-    def attach(self, job_id: str, remote_id: str) -> Job:
-        return self.takes.attach(job_id, remote_id)
-
     def delete(self, job_id: str, *, remote: bool = True) -> Job:
         return self.takes.delete(job_id, remote=remote)
-
-    def clean_up(self, older_than_days: float) -> int:
-        return self.takes.clean_up(older_than_days)
-
-    def active_count(self) -> int:
-        return self.takes.active_count()
-
-    def media_path(self, job: Job, variant: str = "video") -> Path | None:
-        return self.takes.media_path(job, variant)
