@@ -54,7 +54,7 @@ def bucket_section(shared: Studio) -> None:
         if st.button("Drop local copies that are in the bucket", key="bucket_clean_up",
                      icon=":material/cloud_done:"):
             try:
-                count = shared.drop_bucketed_copies()
+                count = shared.admin.drop_bucketed_copies()
             except (BucketError, ValidationError) as exc:
                 st.error(plain(exc), icon=":material/cloud_off:")
             else:

@@ -50,8 +50,8 @@ def guest_view() -> None:
 
 
 def _ordered(link: GuestLink) -> list[Job]:
-    store = studio().store
-    jobs = [job for job in (store.get(take) for take in link.scope.takes) if job is not None]
+    takes = studio().takes
+    jobs = [job for job in (takes.get(take) for take in link.scope.takes) if job is not None]
     return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
 

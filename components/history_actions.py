@@ -22,7 +22,7 @@ from dailies.review.guests import playlist_id
 def selected_actions(job_ids: list[str]) -> None:
     """The bar for the picked rows (ids in table order); kept to this signature, which History calls."""
     shared = studio()
-    jobs = [job for job in (shared.store.get(i) for i in job_ids) if job is not None]
+    jobs = [job for job in (shared.takes.get(i) for i in job_ids) if job is not None]
     playable = [job.id for job in jobs if job.has_video]
     downloadable = [job for job in jobs if job.remote_id]
     timed_out = [job for job in jobs if job.status in (JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK)]
@@ -42,10 +42,10 @@ def selected_actions(job_ids: list[str]) -> None:
             _each(jobs, shared.retry, "sent again as new jobs")
         if st.button(f"Re-download {len(downloadable)}", icon=":material/download:", key="h_redownload",
                      disabled=not downloadable):
-            _each(downloadable, shared.redownload, "queued for download")
+            _each(downloadable, shared.takes.redownload, "queued for download")
         if st.button(f"Re-check {len(timed_out)}", icon=":material/refresh:", key="h_recheck", disabled=not timed_out,
                      help="Ask the provider again about jobs that timed out or need a look"):
-            _each(timed_out, shared.recheck, "checked again")
+            _each(timed_out, shared.takes.recheck, "checked again")
         if st.button(f"Delete {len(jobs)}", icon=":material/delete:", key="h_delete", type="primary"):
             st.session_state["delete_pending"] = list(job_ids)
     if st.session_state.get("delete_pending") == list(job_ids):
@@ -106,7 +106,7 @@ def confirm_delete(job_ids: list[str]) -> None:
 
 def _providers_of(job_ids: list[str]) -> set[str]:
     shared = studio()
-    return {job.provider for job in (shared.store.get(i) for i in job_ids) if job is not None and job.remote_id}
+    return {job.provider for job in (shared.takes.get(i) for i in job_ids) if job is not None and job.remote_id}
 
 
 def _cannot_delete_remotely(job_ids: list[str]) -> set[str]:

@@ -93,7 +93,7 @@ def shared_clock() -> float:
 
 def cancel(job: Job) -> None:
     try:
-        studio().cancel(job.id)
+        studio().sending.cancel(job.id)
     except (RequestRefused, APIError) as exc:
         st.error(plain(exc), icon=":material/block:")
         return
@@ -105,7 +105,7 @@ def job_tags(job: Job, key: str) -> None:
     shared = studio()
     tags_key = f"tags_{key}"
     st.session_state.setdefault(tags_key, list(job.tags))
-    known = sorted(set(team_tags(shared.store.version)) | set(st.session_state[tags_key]))
+    known = sorted(set(team_tags(shared.takes.version)) | set(st.session_state[tags_key]))
     st.multiselect("Tags", known, key=tags_key, accept_new_options=True, placeholder="Add tags",
                    on_change=lambda: shared.review(job.id, tags=st.session_state[tags_key]))
 
@@ -194,7 +194,7 @@ def retry_or_recheck(job: Job, key: str) -> None:
     with st.container(horizontal=True, key=f"retry_{key}"):
         if job.status is JobStatus.TIMED_OUT and st.button("Re-check", key=f"recheck_{key}",
                                                           icon=":material/refresh:"):
-            shared.recheck(job.id)
+            shared.takes.recheck(job.id)
             st.rerun()
         if job.kind is JobKind.GENERATE:
             run_again_button(job, key)
@@ -213,10 +213,10 @@ def needs_look_actions(job: Job, key: str) -> None:
     shared = studio()
     with st.container(horizontal=True, key=f"look_{key}"):
         if st.button("Re-check", key=f"look_recheck_{key}", icon=":material/refresh:"):
-            shared.recheck(job.id)
+            shared.takes.recheck(job.id)
             st.rerun()
         if st.button("Mark failed", key=f"look_fail_{key}", icon=":material/block:"):
-            shared.mark_failed(job.id)
+            shared.takes.mark_failed(job.id)
             st.rerun()
         with (st.popover("Attach video id", icon=":material/link:", key=f"look_attach_pop_{key}"),
               st.form(f"look_attach_{key}", border=False)):
@@ -229,7 +229,7 @@ def needs_look_actions(job: Job, key: str) -> None:
             retry = st.button("Send it again", key=f"look_retry_{key}", disabled=not sure, type="primary")
     try:
         if attach:
-            shared.attach(job.id, remote_id)
+            shared.takes.attach(job.id, remote_id)
             st.rerun()
         if retry:
             new = shared.retry(job.id, knowingly=True)

@@ -30,15 +30,15 @@ def store_busy(*, wait: bool = True) -> bool:
 
     `wait=False` (the sidebar after a start): False while the store is still opening, rather than wait for
     it; the sidebar then looks again every `OPENING_CHECK_SECONDS`, and redraws the page once it has opened."""
-    store = studio().store
-    if not wait and not store.ready:
+    shared = studio()
+    if not wait and not shared.store.ready:
         return False
-    return _busy(str(store.path), store.version)
+    return _busy(str(shared.store.path), shared.takes.version)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _busy(store_path: str, store_version: int) -> bool:
-    return any(job.is_active for job in studio().store.all())
+    return any(job.is_active for job in studio().takes.all())
 
 
 def refresh_every(live: bool, seconds: float = LIVE_SECONDS) -> float | None:

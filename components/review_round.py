@@ -55,7 +55,7 @@ def book() -> ReviewBook:
 
 def take_label(job_id: str) -> str:
     """What a take is, in the words of its grid: its axis values, else its id; with its model."""
-    job = studio().store.get(job_id)
+    job = studio().takes.get(job_id)
     if job is None:
         return f"{job_id} (deleted)"
     axes = " · ".join(f"{axis}: {value}" for axis, value in job.axes.items())
@@ -96,7 +96,7 @@ def _save_score(round_id: str, reviewer: str, take: str, stars_key: str, note_ke
 
 def score_tile(found: Round, reviewer: str, take: str, position: int, saved: dict) -> None:
     """One take to score: the player, the stars and a note (kept as a draft at once, counted on submit)."""
-    job = studio().store.get(take)
+    job = studio().takes.get(take)
     with st.container(border=True, key=f"review_take_{position + 1}"):
         st.markdown(f"**Take {position + 1}**" if found.blind else f"**{plain(take_label(take))}**")
         if job is not None and job.has_video:
@@ -126,7 +126,7 @@ def choose_pair(found: Round, reviewer: str, pair: tuple[str, str], number: int,
     """Two takes side by side in sync, and a button under each to choose it."""
     left, right = pair
     st.progress(number / total, text=f"Pair {number + 1} of {total}")
-    jobs = [studio().store.get(take) for take in pair]  # None: deleted since the round began
+    jobs = [studio().takes.get(take) for take in pair]  # None: deleted since the round began
     names = ["Left", "Right"] if found.blind else [take_label(take) for take in pair]
     shown = [(name, job) for name, job in zip(names, jobs, strict=True) if job is not None and job.has_video]
     if len(shown) < len(pair):
@@ -163,7 +163,7 @@ def ranked_players(results: RoundResults, columns: int = 3) -> None:
     grid = st.grid(min(columns, max(1, len(results.takes))), gap="small")
     with grid:
         for take in results.takes:
-            job = studio().store.get(take.take)
+            job = studio().takes.get(take.take)
             with st.container(border=True, key=f"rr_take_{take.take}"):
                 rank = "Unranked" if take.rank is None else f"#{take.rank}"
                 st.markdown(f"**{rank}** · {plain(take_label(take.take))}")

@@ -33,8 +33,8 @@ def _statuses(store_path: str, store_version: int) -> dict[str, str]:
 
 def review_statuses() -> dict[str, str]:
     """Every decided take's status (a take not in it is in review), read once per store version."""
-    store = studio().store
-    return _statuses(str(store.path), store.version)
+    shared = studio()
+    return _statuses(str(shared.store.path), shared.takes.version)
 
 
 def status_of(take_id: str) -> str:

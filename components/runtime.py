@@ -115,13 +115,13 @@ def close_studio() -> None:
 @st.cache_data(max_entries=2, show_spinner=False)
 def team_tags(store_version: int) -> list[str]:
     """Every tag in use, worked out once per version of the store rather than on every rerun."""
-    return sorted({tag for job in studio().store.all() for tag in job.tags})
+    return sorted({tag for job in studio().takes.all() for tag in job.tags})
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def team_models(store_version: int) -> list[str]:
     """Every model a job was made with, once per version of the store."""
-    return sorted({job.model for job in studio().store.all()})
+    return sorted({job.model for job in studio().takes.all()})
 
 
 @functools.cache

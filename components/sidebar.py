@@ -21,7 +21,7 @@ def store_totals(store_path: str, store_version: int, day: str) -> tuple[float, 
     """Today's spend, the running count and the jobs that need a look, once per store version and day:
     every page shows them on every run."""
     shared = studio()
-    return shared.spent_today(), shared.active_count(), len(shared.store.query(status=JobStatus.NEEDS_LOOK))
+    return shared.spent_today(), shared.takes.active_count(), len(shared.takes.query(status=JobStatus.NEEDS_LOOK))
 
 
 QUICK_STORE_BYTES = 4 << 20
@@ -58,10 +58,10 @@ def render_status(drawn_version: int | None = None) -> None:
     with st.sidebar:
         # Defined on every run, so the timer follows what is running now (not what ran at import).
         live = store_busy(wait=False)
-        tab_seen(shared.store.version if drawn_version is None else drawn_version, live)
+        tab_seen(shared.takes.version if drawn_version is None else drawn_version, live)
         # Idle, it still looks once a minute, so a job made or a take rated in another tab is noticed.
         every = 3 if live else IDLE_CHECK_SECONDS if shared.store.ready else OPENING_CHECK_SECONDS
-        st.fragment(status_panel, run_every=every)(live, shared.store.version)
+        st.fragment(status_panel, run_every=every)(live, shared.takes.version)
 
 
 def status_panel(was_live: bool, seen_version: int) -> None:
@@ -80,7 +80,7 @@ def _status_panel(was_live: bool, seen_version: int) -> None:
         show_warnings(shared)
         return
     budget = shared.settings.daily_budget_usd
-    spent, running, unsure = store_totals(str(shared.store.path), shared.store.version, time.strftime("%Y-%m-%d"))
+    spent, running, unsure = store_totals(str(shared.store.path), shared.takes.version, time.strftime("%Y-%m-%d"))
     left, right = st.columns(2)
     left.metric("Spent today", f"${spent:.2f}", help=f"Daily budget ${budget:.2f}" if budget else "No budget set")
     right.metric("Running", running, help="Takes queued or rendering, on every page and tab")
@@ -91,7 +91,7 @@ def _status_panel(was_live: bool, seen_version: int) -> None:
     if budget:
         st.progress(min(1.0, spent / budget), text=f"${spent:.2f} of ${budget:.2f} budget")
     show_warnings(shared)
-    if not was_live and shared.store.version != seen_version:
+    if not was_live and shared.takes.version != seen_version:
         st.rerun(scope="app")  # an idle tab whose store changed elsewhere (a take rated, a job made): redraw once
     settle(was_live, store_busy())
 

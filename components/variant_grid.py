@@ -95,7 +95,7 @@ def review_exports(group_id: str, *, blind: bool) -> None:
     if blind:
         st.caption("Reveal the labels to export the review.")
         return
-    takes = studio().store.group(group_id)
+    takes = studio().takes.group(group_id)
     with st.container(horizontal=True):
         st.download_button("Export CSV", review_csv(takes), f"{group_id}-review.csv",
                            "text/csv", key="v_csv", on_click="ignore", icon=":material/table:")
@@ -204,7 +204,7 @@ def take_tile(job: Job, position: int, *, blind: bool) -> None:
 
 
 def variant_grid(group_id: str, *, blind: bool) -> None:
-    jobs = studio().store.group(group_id)
+    jobs = studio().takes.group(group_id)
     if not jobs:
         st.info("No takes in this group yet.")
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -19,7 +20,7 @@ import httpx
 from dailies.config import Environment, SettingsFile
 from dailies.errors import DailiesError
 from dailies.jobs import ACTIVE_STATUSES, Job, JobRequest, JobStatus
-from dailies.studio import Studio, new_group_id
+from dailies.studio import Studio, new_group_id, numbered_takes
 from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE
 
 
@@ -82,20 +83,9 @@ def running_engine_url(folder: Path) -> tuple[str | None, str | None]:
 def cmd_submit(args: argparse.Namespace) -> int:
     with open_studio(args) as studio:
         args.model = args.model or studio.capabilities(args.provider).default_model
-        group = new_group_id() if args.takes > 1 else None
-        requests = [
-            JobRequest(
-                prompt=args.prompt,
-                model=args.model,
-                size=args.size,
-                seconds=args.seconds,
-                group_id=group,
-                axes={"take": str(i + 1)} if group else {},
-                seed=(args.seed + i) if args.seed is not None else None,
-                audio=args.sound,
-            )
-            for i in range(args.takes)
-        ]
+        request = JobRequest(prompt=args.prompt, model=args.model, size=args.size, seconds=args.seconds,
+                             seed=args.seed, audio=args.sound)
+        requests = numbered_takes(request, args.takes)
         result = studio.launch(requests, concurrency=args.concurrency, provider=args.provider)
         for job in result.jobs:
             print(json.dumps({"job": job.id, "remote_id": job.remote_id, "status": str(job.status)}))
@@ -122,17 +112,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     with open_studio(args) as studio:
         args.model = args.model or studio.capabilities(args.provider).default_model
         group = new_group_id()
-        requests = [
-            JobRequest(
-                prompt=f"{args.prompt}, take {i + 1}",
-                model=args.model,
-                size=args.size,
-                seconds=args.seconds,
-                group_id=group,
-                axes={"take": str(i + 1)},
-            )
-            for i in range(args.count)
-        ]
+        takes = numbered_takes(JobRequest(prompt=args.prompt, model=args.model, size=args.size, seconds=args.seconds),
+                               args.count, group)
+        requests = [dataclasses.replace(take, prompt=f"{take.prompt}, take {take.axes['take']}") for take in takes]
         started = time.perf_counter()
         result = studio.launch(requests, concurrency=args.concurrency, provider=args.provider)
         waiting = [j for j in result.jobs if j.status is JobStatus.WAITING]

@@ -35,7 +35,7 @@ st.title("Compare")
 @st.cache_data(max_entries=2, show_spinner=False)
 def recent(version: int) -> list[str]:
     """The newest playable takes, worked out once per version of the store."""
-    return recent_takes(shared.store.all())
+    return recent_takes(shared.takes.all())
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -43,11 +43,11 @@ def searched(version: int, search: str) -> list[str]:
     """The newest playable takes a search finds (prompt, notes, tags, id), a bounded few."""
     if not search.strip():
         return []
-    return [job.id for job in shared.store.query(text=search) if job.has_video][:RECENT]
+    return [job.id for job in shared.takes.query(text=search) if job.has_video][:RECENT]
 
 
 def describe(job_id: str) -> str:
-    job = shared.store.require(job_id)
+    job = shared.takes.require(job_id)
     prompt = job.prompt[:50] + ("…" if len(job.prompt) > 50 else "")
     return " · ".join([str(job.kind), *job.axes.values(), job.id, prompt])
 
@@ -75,7 +75,7 @@ def reviewer() -> Author | None:
         return None
 
 
-if not len(shared.store):
+if not len(shared.takes):
     st.info("No jobs yet: make one on Generate, then remix, extend or edit it, or make a grid on Variants.")
     st.stop()
 
@@ -83,7 +83,7 @@ if not len(shared.store):
 asked = parse_takes(st.query_params.get("takes"))
 job_link = st.query_params.get("job")
 if not asked and job_link:
-    if shared.store.get(job_link) is None:
+    if shared.takes.get(job_link) is None:
         st.warning(f"There is no job `{shown_id(job_link)}` here; pick takes below.", icon=":material/search_off:")
     else:
         asked = lineage_takes(shared.store, job_link) or [job_link]
@@ -97,13 +97,13 @@ if "compare_pick" not in st.session_state or (link and link != st.session_state.
         st.info(f"{job.id} has no video yet ({job.status.label}); it plays here once it has one.",
                 icon=":material/hourglass_top:")
     st.session_state["compare_pick"] = [job.id for job in found.playable]
-chosen = [i for i in st.session_state["compare_pick"] if shared.store.get(i) is not None]  # gone: deleted meanwhile
+chosen = [i for i in st.session_state["compare_pick"] if shared.takes.get(i) is not None]  # gone: deleted meanwhile
 st.session_state["compare_pick"] = chosen
 # The newest takes and what the search finds, never a list of every take ever made.
 with st.container(horizontal=True, vertical_alignment="bottom"):
     search = st.text_input("Find older takes", key="compare_search",
                            placeholder="words of a prompt, a note, a tag or an id")
-    options = list(dict.fromkeys([*chosen, *searched(shared.store.version, search), *recent(shared.store.version)]))
+    options = list(dict.fromkeys([*chosen, *searched(shared.takes.version, search), *recent(shared.takes.version)]))
     picked = st.multiselect("Takes to review or compare", options, key="compare_pick", format_func=describe,
                             max_selections=MAX_TAKES, placeholder="Pick a take, or two to four")
 st.query_params.pop("job", None)
@@ -113,7 +113,7 @@ if picked:
 else:
     st.query_params.pop("takes", None)
 
-clips: list[Job] = [shared.store.require(i) for i in picked]
+clips: list[Job] = [shared.takes.require(i) for i in picked]
 desk = ReviewDesk(shared.store, shared.media)  # no state of its own: cheap per run
 if not clips:
     st.info("Pick a take to review, or two to four to compare: here, from History's selection, from a Variants "
@@ -145,7 +145,7 @@ else:
                           target=picked.index(target_id), mode=mode or "side", offsets=offsets)
     except (RequestRefused, ValueError) as exc:
         st.warning(f"This take cannot be reviewed here: {exc}", icon=":material/videocam_off:")
-    target = shared.store.require(target_id)
+    target = shared.takes.require(target_id)
     previous = desk.previous(target.id)
     if previous is not None and previous.id not in picked:
         st.button(f"Compare with the previous version ({previous.id})", icon=":material/difference:",
@@ -160,7 +160,7 @@ else:
 if clips:
     st.subheader("Lineage")
     of = st.selectbox("Lineage of", [job.id for job in clips], format_func=describe, key="compare_lineage_of")
-    lineage = shared.store.lineage(of)
+    lineage = shared.takes.lineage(of)
     by_id = {job.id: job for job in lineage}
     depth: dict[str, int] = {}
     for job in lineage:

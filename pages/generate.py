@@ -22,7 +22,7 @@ from components.text import plain
 from dailies.errors import APIError, RequestRefused
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.library import how_sent, with_asset
-from dailies.studio import new_group_id
+from dailies.studio import numbered_takes
 from dailies.validation import REFERENCE_SUFFIXES, prompt_length
 
 shared = studio()
@@ -96,14 +96,11 @@ with form:
     elif reference is not None:
         st.image(reference, width=160, alt="Reference image preview")
 
-    group = new_group_id() if takes > 1 else None
-    requests = [
-        with_asset(JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
-                              group_id=group, axes={"take": str(i + 1)} if group else {}, reference_path=reference_path,
-                              seed=loaded.get("seed") if takes == 1 else None, audio=audio,
-                              **kept), picked.asset, caps)
-        for i in range(int(takes))
-    ]
+    request = with_asset(JobRequest(prompt=prompt, model=model, size=size, seconds=int(seconds or caps.default_seconds),
+                                    reference_path=reference_path, seed=loaded.get("seed") if takes == 1 else None,
+                                    audio=audio, **kept), picked.asset, caps)
+    requests = numbered_takes(request, int(takes))
+    group = requests[0].group_id
     # Drawn while a large store still opens; a send checks all.
     check = shared.preflight(requests, provider_name, quick=True)
     # One state: while a problem stands it is shown once, nothing says all is well, and sending is off.
@@ -148,7 +145,7 @@ with form:
 def my_recent_jobs() -> list[Job]:
     """This session's last six jobs, newest first, as the store has them now."""
     ids = st.session_state.get("my_jobs", [])[:6]
-    return [job for job in (shared.store.get(i) for i in ids) if job is not None]
+    return [job for job in (shared.takes.get(i) for i in ids) if job is not None]
 
 
 mine_live = any(job.is_active for job in my_recent_jobs())

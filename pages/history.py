@@ -44,9 +44,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                               help="Where each take is in review: decisions made on its notes panel, in a review "
                                    "link, or through the API")
     kinds = st.multiselect("Kind", [str(k) for k in JobKind], key="f_kind")
-    models = st.multiselect("Model", team_models(shared.store.version), key="f_model")
+    models = st.multiselect("Model", team_models(shared.takes.version), key="f_model")
     dates = st.date_input("Created between", value=(), key="f_dates")
-    tags = st.multiselect("Tags", team_tags(shared.store.version), key="f_tags")
+    tags = st.multiselect("Tags", team_tags(shared.takes.version), key="f_tags")
     ratings = st.multiselect("Rating", RATINGS, format_func=lambda r: stars(r) or "Not rated", key="f_rating")
     picked = st.selectbox("Picked", PICKED, key="f_picked")
     text = st.text_input("Search prompts", key="f_text", placeholder="lighthouse")
@@ -74,7 +74,7 @@ def table(was_live: bool) -> None:
         st.session_state["h_page"] = 1
     page = st.session_state.get("h_page", 1)
     rows = page_of(shown, page)
-    rows["thumbnail"] = [(media_url(job, "thumbnail") if (job := shared.store.get(i)) else None) or NO_PICTURE
+    rows["thumbnail"] = [(media_url(job, "thumbnail") if (job := shared.takes.get(i)) else None) or NO_PICTURE
                          for i in rows.index]
     rows.insert(list(rows.columns).index("picked") + 1 if "picked" in rows.columns else len(rows.columns), "review",
                 [LABELS[review.get(i, INITIAL)] for i in rows.index])

@@ -27,7 +27,7 @@ if problem := st.session_state.pop("review_problem", None):
 def grids(version: int) -> dict[str, list[str]]:
     """Every grid's playable takes, in launch order, once per store version."""
     found: dict[str, list[str]] = {}
-    for job in sorted(shared.store.all(), key=lambda j: (j.created_at, j.id)):
+    for job in sorted(shared.takes.all(), key=lambda j: (j.created_at, j.id)):
         if job.group_id and job.has_video:
             found.setdefault(job.group_id, []).append(job.id)
     return found
@@ -35,7 +35,7 @@ def grids(version: int) -> dict[str, list[str]]:
 
 def start_round() -> None:
     """The organiser's form: which takes, scored or in pairs, blind or labelled."""
-    by_grid = grids(shared.store.version)
+    by_grid = grids(shared.takes.version)
     asked = parse_takes(st.query_params.get("takes"))
     source = st.segmented_control("Takes from", ["A Variants grid", "Chosen takes"], key="rv_source", required=True,
                                   default="Chosen takes" if asked else "A Variants grid")
@@ -50,7 +50,7 @@ def start_round() -> None:
         takes = by_grid[group]
         st.caption("  \n".join(plain(take_label(take)) for take in takes))
     else:
-        options = list(dict.fromkeys([*asked, *recent_takes(shared.store.all())]))
+        options = list(dict.fromkeys([*asked, *recent_takes(shared.takes.all())]))
         takes = st.multiselect("Takes", options, default=[t for t in asked if t in options], key="rv_takes",
                                format_func=take_label, placeholder="Choose two or more takes")
     mode = st.segmented_control("How", ["scores", "pairwise"], key="rv_mode", required=True, default="scores",
@@ -129,7 +129,7 @@ else:
     show_organiser_link(found.id)
     held = st.session_state.get(ORGANISER_SECRETS, {}).get(found.id, "")
     if found.organised_by(secret=held, signed_in=signed_in_as() or ""):  # sharing beyond the team: the organiser's
-        guest_links_panel("round", found.id, [t for t in found.takes if (j := shared.store.get(t)) and j.has_video],
+        guest_links_panel("round", found.id, [t for t in found.takes if (j := shared.takes.get(t)) and j.has_video],
                           key=f"round_{found.id}")
     reviewer = current_person()
     if not reviewer:

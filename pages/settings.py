@@ -58,7 +58,7 @@ for name in names:
             if entry is not None and name not in defined and registry.added_problem(name, entry):
                 st.code(registry.definition(name, entry.kind, entry.base_url, entry.key_from), language="toml")
         if st.button("Test connection", key=f"test_{name}", icon=":material/network_check:"):
-            health = shared.test_connection(name)
+            health = shared.admin.test_connection(name)
             (st.success if health.ok else st.error)(plain(health.message))
 with st.expander("Add a provider"):
     new_kind = st.selectbox("Kind", list(registry.KINDS), key="new_provider_kind",
@@ -108,7 +108,7 @@ with st.expander("Add a provider"):
     if added:
         gone = st.selectbox("Remove an added provider", added, index=None, key="remove_provider")
         if gone and st.button(f"Remove {plain(gone)}", key="remove_provider_btn", icon=":material/delete:"):
-            shared.remove_provider(gone)
+            shared.admin.remove_provider(gone)
             st.rerun()
 
 # One pattern on this page: what is a setting sits in a box (a form) whose Save button is at its foot, and
@@ -203,7 +203,7 @@ bucket_section(shared)
 def media_on_disk(counting: bool) -> None:
     """The media folder's size, counted in the background (100,000 takes take seconds to walk), so the
     page never waits for it; while a count runs this part looks again every second."""
-    size, current = shared.media_usage.size(shared.store.version)
+    size, current = shared.media_usage.size(shared.takes.version)
     st.metric("Media on disk", "counting…" if size is None else f"{size / 2**20:,.1f} MB",
               help=None if current else "Being counted again: the store changed since the last count.")
     settle(counting, not current)
@@ -212,9 +212,9 @@ def media_on_disk(counting: bool) -> None:
 st.subheader("Data folder")
 st.code(str(shared.home), language=None)
 # A small folder is counted within the wait and shown at once; a large one is shown when counted.
-counting = not shared.media_usage.size(shared.store.version, wait=0.3)[1]
+counting = not shared.media_usage.size(shared.takes.version, wait=0.3)[1]
 st.fragment(media_on_disk, run_every=refresh_every(counting, 1))(counting)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     days = st.number_input("Remove files of unpicked, unrated takes older than (days)", 1, 3650, 30, key="clean_days")
     if st.button("Clean up", key="clean_up", icon=":material/cleaning_services:"):
-        st.success(f"Removed the files of {shared.clean_up(days)} job(s).")
+        st.success(f"Removed the files of {shared.takes.clean_up(days)} job(s).")

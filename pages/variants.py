@@ -1,5 +1,7 @@
 """Variants: one base prompt, axes of variation, every combination rendered and reviewed side by side."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -24,7 +26,7 @@ from dailies.jobs import JobRequest
 from dailies.library import how_sent, with_asset
 from dailies.providers.base import Capabilities
 from dailies.review.shootout import AXIS, Target
-from dailies.studio import axis_combinations, new_group_id
+from dailies.studio import axis_combinations, new_group_id, numbered_takes
 
 shared = studio()
 st.title("Variants")
@@ -36,7 +38,7 @@ def grids(store_path: str, store_version: int) -> dict[str, str]:
     """Every grid with its label, newest first; worked out once per store version, not on every rerun."""
     prompts_of: dict[str, list[str]] = {}
     source_of: dict[str, str] = {}
-    for job in shared.store.all():  # newest first, so the newest grid is offered first
+    for job in shared.takes.all():  # newest first, so the newest grid is offered first
         if job.group_id:
             prompts_of.setdefault(job.group_id, []).append(job.prompt)
             source_of.setdefault(job.group_id, job.axes.get(FILE_AXIS, ""))
@@ -44,7 +46,7 @@ def grids(store_path: str, store_version: int) -> dict[str, str]:
             for group, prompts in prompts_of.items()}
 
 
-groups = grids(str(shared.store.path), shared.store.version)
+groups = grids(str(shared.store.path), shared.takes.version)
 launched = st.query_params.get("group")
 if just_launched := st.session_state.pop("v_show_review", None):
     st.session_state["v_tab"] = "Review a grid"
@@ -74,14 +76,8 @@ with new_grid:
     seconds = int(seconds or caps.seconds[0])
     size = size_choice(shared, caps, model, seconds, key="v_size")
     shootout = shootout_choice(shared, Target(shared.active_provider_name, model), size, seconds)
-    if seeds > 1:
-        axes["take"] = [str(n + 1) for n in range(int(seeds))]
-    if shootout:
-        axes[AXIS] = [fitted.target.name for fitted in shootout]
     if picked.asset is not None:
         st.caption(plain(how_sent(picked.asset, caps, model)))
-    fitted_of = {fitted.target.name: fitted for fitted in shootout}
-    combos = axis_combinations(axes)
 
     def asset_caps(provider: str) -> Capabilities:
         """The capabilities an asset is fitted to; a provider that does not answer is left to the preflight."""
@@ -92,17 +88,20 @@ with new_grid:
 
     group_id = st.session_state.setdefault("v_group_draft", new_group_id())
     pairs = []
-    for combo in combos:
-        fitted = fitted_of.get(combo.get(AXIS, ""))
-        target = fitted.target if fitted else Target(shared.active_provider_name, model)
-        request = JobRequest(
-            prompt=", ".join([base.strip(), *(v for a, v in combo.items() if a not in ("take", AXIS))]),
-            model=target.model, size=fitted.size if fitted else size,
-            seconds=fitted.seconds if fitted else seconds, group_id=group_id, axes=combo)
-        # Each model is sent the asset as it takes references; one that cannot is named in the problems below.
-        if picked.asset is not None:
-            request = with_asset(request, picked.asset, asset_caps(target.provider))
-        pairs.append((target.provider, request))
+    for combo in axis_combinations(axes):  # each combination × its takes × the shoot-out's models, in that order
+        worded = [v for a, v in combo.items() if a not in ("take", AXIS)]
+        request = JobRequest(prompt=", ".join([base.strip(), *worded]), model=model, size=size, seconds=seconds,
+                             group_id=group_id, axes=combo)
+        for take in numbered_takes(request, int(seeds)):
+            for fitted in shootout or [None]:
+                target = fitted.target if fitted else Target(shared.active_provider_name, model)
+                sent = take if fitted is None else dataclasses.replace(
+                    take, model=target.model, size=fitted.size, seconds=fitted.seconds,
+                    axes={**take.axes, AXIS: target.name})
+                # Each model is sent the asset as it takes references; one that cannot is named in the problems below.
+                if picked.asset is not None:
+                    sent = with_asset(sent, picked.asset, asset_caps(target.provider))
+                pairs.append((target.provider, sent))
     requests = [request for _, request in pairs]
     check = shared.preflight_each(pairs) if base.strip() else None
     if check:
@@ -154,7 +153,7 @@ with existing:
                      query_params={"group": chosen}, icon=":material/how_to_vote:")
 
         def grid_running() -> bool:
-            return any(j.is_active for j in shared.store.group(chosen))
+            return any(j.is_active for j in shared.takes.group(chosen))
 
         @st.fragment(run_every=refresh_every(grid_running()))
         def grid(was_live: bool) -> None:

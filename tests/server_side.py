@@ -16,7 +16,7 @@ from dailies.studio import Studio
 def define(studio: Studio, name: str, kind: str, base_url: str, key_from: str = "", label: str = "") -> None:
     """Define provider `name` of `kind` at `base_url` as `[providers.<name>]` in secrets.toml would."""
     provider = ServerProvider(name, kind=kind, base_url=base_url, key_from=key_from, label=label)
-    studio.use_environment(dataclasses.replace(studio.env, providers={**studio.env.providers, name: provider}))
+    studio.admin.use_environment(dataclasses.replace(studio.env, providers={**studio.env.providers, name: provider}))
 
 
 def variables(name: str, kind: str, base_url: str, key_from: str = "") -> dict[str, str]:

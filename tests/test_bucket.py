@@ -161,7 +161,7 @@ def test_clean_up_then_play_from_a_presigned_url(tmp_path: Path, s3: str) -> Non
         job = studio.submit(take())
         wait_until(lambda: in_bucket(studio, job.id), 90, "the take to be in the bucket")
         local = studio.store.require(job.id)
-        assert studio.drop_bucketed_copies() == 1
+        assert studio.admin.drop_bucketed_copies() == 1
         after = studio.store.require(job.id)
         video = after.files["video"]
         assert not studio.media.present(video), "the local copy is gone"
@@ -183,7 +183,7 @@ def test_clean_up_keeps_a_copy_whose_object_is_gone(tmp_path: Path, s3: str) -> 
         done = studio.store.require(job.id)
         boto3.client("s3", endpoint_url=s3, region_name="us-east-1").delete_object(
             Bucket=BUCKET, Key=done.files["video"].bucket_key)
-        assert studio.drop_bucketed_copies() == 0
+        assert studio.admin.drop_bucketed_copies() == 0
         assert studio.media.verify(done.files["video"])
 
 
@@ -192,7 +192,7 @@ def test_the_age_clean_up_keeps_what_the_bucket_holds_playable(tmp_path: Path, s
         job = studio.submit(take())
         wait_until(lambda: in_bucket(studio, job.id), 90, "the take to be in the bucket")
         done = studio.store.require(job.id)
-        assert studio.clean_up(0) == 1
+        assert studio.takes.clean_up(0) == 1
         after = studio.store.require(job.id)
         assert not studio.media.present(done.files["video"]), "the local copy is gone"
         assert after.files == done.files, "the bucket's keys and ETags are kept, so the take still plays"
@@ -200,7 +200,7 @@ def test_the_age_clean_up_keeps_what_the_bucket_holds_playable(tmp_path: Path, s
         assert bucket is not None
         answer = httpx.get(bucket.presigned_url(after.files["video"]))
         assert hashlib.sha256(answer.content).hexdigest() == done.files["video"].sha256
-        assert studio.clean_up(0) == 0, "nothing local is left to remove"
+        assert studio.takes.clean_up(0) == 0, "nothing local is left to remove"
 
 
 def test_an_assembled_board_goes_to_the_bucket_too(tmp_path: Path, s3: str) -> None:

@@ -150,7 +150,7 @@ def test_a_job_past_its_deadline_times_out_and_can_be_rechecked(tmp_path: Path, 
         timed_out = studio.store.require(job.id)
         assert timed_out.status is JobStatus.TIMED_OUT and "re-check" in timed_out.error.message
         studio.tracker.policy = PollPolicy(deadline=60)
-        studio.recheck(job.id)
+        studio.takes.recheck(job.id)
         assert studio.tracker.run_until_idle(timeout=60)
         assert_files_verified(studio, job.id)
 

@@ -168,7 +168,7 @@ class SubjectReferences(OpenAICompatibleProvider):
 
 def test_an_asset_goes_to_each_model_the_way_it_takes_references_and_the_take_says_which(
         library: Library, isolated_home: Path, engine, monkeypatch) -> None:
-    monkeypatch.setattr("dailies.studio.OpenAICompatibleProvider", SubjectReferences)
+    monkeypatch.setattr("dailies.providers.configured.OpenAICompatibleProvider", SubjectReferences)
     monkeypatch.setattr(SubjectReferences, "handed", [])
     studio = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
     try:

@@ -25,7 +25,7 @@ def studio(isolated_home: Path, shared_engine) -> Studio:
 def test_an_unknown_job_id_is_named_and_nothing_changes(studio: Studio, action: str) -> None:
     args = {"request_from": ("job_nope", JobKind.REMIX, "neon"), "takes_of": ("job_nope", 3)}.get(action, ("job_nope",))
     with pytest.raises(KeyError, match="job_nope"):
-        getattr(studio, action)(*args)
+        getattr(studio if action in ("request_from", "takes_of") else studio.takes, action)(*args)
     assert len(studio.store) == 0
     assert all(job.id != "job_nope" for job in JobStore(studio.home / "jobs.json").all()), "nothing was written"
 

@@ -175,7 +175,7 @@ def test_a_waiting_take_can_be_cancelled_and_is_never_sent(tmp_path: Path, isola
         studio = Studio(Environment(home=isolated_home), engine_base_url=running.base_url)
         job = studio.submit(_requests(1)[0])
         assert job.status is JobStatus.WAITING and job.next_try_at >= studio.clock() + 25
-        cancelled = studio.cancel(job.id)
+        cancelled = studio.sending.cancel(job.id)
         assert cancelled.status is JobStatus.FAILED and cancelled.error.code == "cancelled"
         assert list(VideosClient(running.base_url).list_all()) == []
         studio.close()

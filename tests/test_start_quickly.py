@@ -145,6 +145,6 @@ def test_the_providers_answer_is_shared_and_asked_at_most_every_15_seconds(engin
         assert asked == [1000.0], "one request for every page run within 15 s"
         now[0] += 2
         assert studio.health().ok and asked == [1000.0, 1016.0]
-        assert studio.test_connection(studio.active_provider_name).ok and len(asked) == 3, "the button asks now"
+        assert studio.admin.test_connection(studio.active_provider_name).ok and len(asked) == 3, "the button asks now"
     finally:
         studio.close()

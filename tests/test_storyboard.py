@@ -159,8 +159,8 @@ def test_a_chained_shot_waits_for_a_pick_then_starts_from_its_last_frame(boards:
     first, chained = (boards.store.require(s.picked) for s in board.shots[:2])
     assert chained.params["reference_name"] == f"{first.id}-last.png"
     # The engine honours the reference: the chained take's first frame is the first take's last.
-    last = last_frame(boards.studio.media_path(first))
-    opening = first_frame(boards.studio.media_path(chained))
+    last = last_frame(boards.studio.takes.media_path(first))
+    opening = first_frame(boards.studio.takes.media_path(chained))
     assert assemble.mean_delta_e(last, opening) < 3
 
     cuts = boards.cuts(board)
@@ -187,7 +187,7 @@ def test_assembly_copies_streams_and_is_a_job_whose_lineage_is_the_board(boards:
     assert job.params["board_id"] == board.id and job.params["picks"] == board.picks
     assert job.params["method"] == "copy"
     assert f"board:{board.id}" in job.tags
-    info = probe_video(boards.studio.media_path(job))
+    info = probe_video(boards.studio.takes.media_path(job))
     takes = [boards.store.require(p) for p in board.picks]
     assert info.duration == pytest.approx(sum(t.duration for t in takes), abs=1 / 24)
     assert info.frames == 3 * 4 * 24
@@ -209,7 +209,7 @@ def test_assembly_copies_streams_and_is_a_job_whose_lineage_is_the_board(boards:
     board = boards.assemble(board.id)
     faded = boards.assembly(board)
     assert faded.params["method"] == "reencode"
-    assert probe_video(boards.studio.media_path(faded)).frames == 3 * 96 - 2 * 6
+    assert probe_video(boards.studio.takes.media_path(faded)).frames == 3 * 96 - 2 * 6
 
 
 @pytest.mark.slow
@@ -227,7 +227,7 @@ def test_an_extension_shot_is_cut_after_its_source_in_the_assembly(boards: Story
     board = boards.assemble(board.id)
     job = boards.assembly(board)
     assert job.params["method"] == "reencode"  # the extension is cut where its source ended
-    assert probe_video(boards.studio.media_path(job)).duration == pytest.approx(8, abs=1 / 24)
+    assert probe_video(boards.studio.takes.media_path(job)).duration == pytest.approx(8, abs=1 / 24)
 
 
 @pytest.mark.slow

@@ -146,7 +146,7 @@ def test_plain_http_is_refused_beyond_loopback(isolated_home: Path, url: str) ->
             shared.add_provider("gateway", url)
         for loopback in ("http://localhost:4000/v1", "http://127.0.0.2:4000/v1", "http://[::1]:4000/v1"):
             shared.add_provider("local", loopback)
-            shared.remove_provider("local")
+            shared.admin.remove_provider("local")
         shared.add_provider("secure", "https://gateway.example.com/v1")
     finally:
         shared.close()

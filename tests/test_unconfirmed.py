@@ -107,7 +107,7 @@ def test_a_gateway_that_cannot_list_puts_a_lost_create_in_needs_a_look(tmp_path:
         assert studio.spent_today() == looked.cost_estimate, "it may have been made, so it still counts"
 
         # Re-check: looked for once more, and back to needing a look (the gateway still cannot list).
-        assert studio.recheck(job.id).status is JobStatus.QUEUED
+        assert studio.takes.recheck(job.id).status is JobStatus.QUEUED
         assert studio.tracker.run_until_idle(timeout=60)
         assert studio.store.require(job.id).status is JobStatus.NEEDS_LOOK
 
@@ -118,10 +118,10 @@ def test_a_gateway_that_cannot_list_puts_a_lost_create_in_needs_a_look(tmp_path:
 
         # Attach: a wrong id is refused with nothing changed; the id from the provider's console works.
         with pytest.raises(ValidationError, match="no video"):
-            studio.attach(job.id, "video_doesnotexist")
+            studio.takes.attach(job.id, "video_doesnotexist")
         assert studio.store.require(job.id).status is JobStatus.NEEDS_LOOK
         (video,) = running.engine.book.listed()
-        studio.attach(job.id, video.id)
+        studio.takes.attach(job.id, video.id)
         assert studio.tracker.run_until_idle(timeout=60)
         done = studio.store.require(job.id)
         assert done.status is JobStatus.COMPLETED and done.remote_id == video.id and done.has_video
@@ -136,7 +136,7 @@ def test_needs_a_look_can_be_marked_failed_or_retried_knowingly(tmp_path: Path, 
         first, second = studio.submit(req("first")), studio.submit(req("second"))
         assert studio.tracker.run_until_idle(timeout=60)
 
-        failed = studio.mark_failed(first.id)
+        failed = studio.takes.mark_failed(first.id)
         assert failed.status is JobStatus.FAILED and failed.error.code == "marked_failed"
         assert studio.spent_today() == second.cost_estimate
 

@@ -46,7 +46,7 @@ class MediaFiles:
     def _fetched_from_bucket(self, job_id: str, name: str) -> Path | None:
         """A take's file this server's folder lacks (another server made it), fetched from the team's bucket into
         the folder, as a cache; None when the store knows no such file or it is not in the bucket."""
-        job = self.studio.store.get(job_id)
+        job = self.studio.takes.get(job_id)
         wanted = f"{job_id}/{name}"
         record = next((r for r in (job.files.values() if job else ()) if r.path == wanted and r.in_bucket), None)
         if record is None:

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from dailies.errors import APIConnectionError, APIError, NotSupported, ServerError
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
 from dailies.providers.catalog import FAL
 from dailies.providers.fal import FalProvider
-from dailies.studio import _may_have_arrived
 from tests.fakes.fal import KEY, FakeFal
 from tests.providers._helpers import assert_real_mp4, follow, request
 

@@ -17,12 +17,12 @@ from PIL import Image
 
 from dailies.config import Environment
 from dailies.errors import APIConnectionError, APIError, AuthenticationError, NotSupported, RateLimitError, ServerError
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobKind, JobStatus
 from dailies.pricing import PriceList
 from dailies.providers import registry
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
 from dailies.providers.google import EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
-from dailies.studio import _may_have_arrived
 from tests.fakes.google import LOCATION, PROJECT, TOKEN, FakeVertexVeo, service_account_file
 from tests.providers._helpers import assert_real_mp4, follow, request
 

@@ -108,8 +108,8 @@ def test_a_wrong_key_is_a_refusal_in_the_vendors_words_not_a_maybe(
     import importlib
 
     from dailies.errors import AuthenticationError
+    from dailies.errors import may_have_arrived as _may_have_arrived
     from dailies.jobs import JobRequest
-    from dailies.studio import _may_have_arrived
 
     module, _, name = fake_path.partition(":")
     with getattr(importlib.import_module(module), name)() as fake:

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from dailies.errors import APIConnectionError, APIError, NotSupported, ServerError
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
 from dailies.providers.catalog import REPLICATE
 from dailies.providers.replicate import ReplicateProvider
-from dailies.studio import _may_have_arrived
 from tests.fakes.replicate import KEY, FakeReplicate
 from tests.providers._helpers import assert_real_mp4, follow, request
 

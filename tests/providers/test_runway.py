@@ -9,11 +9,11 @@ import pytest
 import runwayml.lib.polling  # noqa: F401  (the SDK's own module is loaded as in production)
 
 from dailies.errors import APIConnectionError, APIError, NotSupported, ServerError
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobKind, JobStatus
 from dailies.providers._vendor import MissingKey
 from dailies.providers.catalog import RUNWAY
 from dailies.providers.runway import RunwayProvider
-from dailies.studio import _may_have_arrived
 from tests.fakes.runway import KEY, FakeRunway
 from tests.providers._helpers import assert_real_mp4, follow, request
 

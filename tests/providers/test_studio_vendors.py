@@ -116,7 +116,7 @@ def define_veo(studio: Studio, fake: FakeVertexVeo, folder: Path) -> None:
     """Veo as its docs prescribe: a project, a location and a service-account key file, defined where keys live."""
     server = ServerProvider("veo", kind="google", base_url=fake.base_url, project=PROJECT, location=LOCATION,
                             credentials_file=str(service_account_file(fake, folder)))
-    studio.use_environment(dataclasses.replace(studio.env, providers={**studio.env.providers, "veo": server}))
+    studio.admin.use_environment(dataclasses.replace(studio.env, providers={**studio.env.providers, "veo": server}))
     assert studio.providers.kind_of("veo") == "google"
 
 

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
+from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobStatus
 from dailies.providers import fal as fal_module
 from dailies.providers import runway as runway_module
@@ -26,7 +27,6 @@ from dailies.providers.catalog import FAL, REPLICATE, RUNWAY
 from dailies.providers.fal import FalProvider
 from dailies.providers.replicate import ReplicateProvider
 from dailies.providers.runway import RunwayProvider
-from dailies.studio import _may_have_arrived
 from tests.fakes import fal as fake_fal
 from tests.fakes import replicate as fake_replicate
 from tests.fakes import runway as fake_runway

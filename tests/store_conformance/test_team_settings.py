@@ -54,7 +54,7 @@ def test_settings_saved_on_one_server_are_in_effect_on_another_and_no_key_is_in_
     one = Studio(Environment.load(server_env(tmp_path / "one", pg_url)), engine_base_url="http://127.0.0.1:9")
     two = Studio(Environment.load(server_env(tmp_path / "two", pg_url)), engine_base_url="http://127.0.0.1:9")
     try:
-        assert isinstance(one.settings_file, StoreSettings)
+        assert isinstance(one.admin.settings_file, StoreSettings)
         assert two.settings.daily_budget_usd == Settings().daily_budget_usd
         one.save_settings(team_choices(one.settings))
         # A running server takes it up on its next read, a second or so later: nothing restarted.
@@ -83,7 +83,7 @@ def test_settings_saved_on_one_server_are_in_effect_on_another_and_no_key_is_in_
 def test_with_the_journal_settings_stay_in_the_folders_settings_json(tmp_path: Path) -> None:
     studio = Studio(Environment.load(server_env(tmp_path / "home", None)), engine_base_url="http://127.0.0.1:9")
     try:
-        assert isinstance(studio.settings_file, SettingsFile)
+        assert isinstance(studio.admin.settings_file, SettingsFile)
         studio.save_settings(team_choices(studio.settings))
         assert json.loads((tmp_path / "home" / "settings.json").read_text())["daily_budget_usd"] == 3.5
         assert TEAM_SETTINGS_TABLE not in studio.store.dump()

@@ -72,8 +72,8 @@ def test_clean_up_removes_old_unreviewed_files_only(open_page, studio_of) -> Non
     at = open_page("settings.py")
     at.button(key="clean_up").click().run()
     assert any("1 job" in s.value for s in at.success)
-    assert shared.media_path(shared.store.require(keep.id)) is not None
-    assert shared.media_path(shared.store.require(drop.id)) is None
+    assert shared.takes.media_path(shared.store.require(keep.id)) is not None
+    assert shared.takes.media_path(shared.store.require(drop.id)) is None
 
 
 def test_another_server_is_added_checked_and_removed(open_page, studio_of, engine) -> None:
