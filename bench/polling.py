@@ -44,7 +44,6 @@ import httpx
 import openai
 
 from bench.report import cli, table, write
-from dailies.client import RetryPolicy, VideosClient
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine import EngineConfig, Faults, serve_engine
 from dailies.engine.state import JobBook
@@ -182,10 +181,9 @@ class TrackerFollower:
     def __init__(self, server: Server, base_url: str, home: Path, count: int) -> None:
         self.server = server
         SettingsFile(home / "settings.json").save(Settings(max_concurrency=count))
-        self.studio = Studio(Environment(home=home), engine_base_url=base_url)
         self.transport = CountingTransport()
+        self.studio = Studio(Environment(home=home), engine_base_url=base_url, transport=self.transport)
         provider = self.studio.provider()
-        provider.client = VideosClient(base_url, transport=self.transport, retry=RetryPolicy(max_retries=2))
         self.learned: dict[str, float] = {}
         provider.refresh = _recording(provider.refresh, self.learned)
         self.job_ids: list[str] = []

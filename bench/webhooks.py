@@ -46,7 +46,6 @@ from bench.polling import (
     summarise,
 )
 from bench.report import cli, table, write
-from dailies.client import RetryPolicy, VideosClient
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine import EngineConfig, Faults, serve_engine
 from dailies.engine.server import free_port
@@ -105,10 +104,9 @@ class HookedFollower:
 
     def __init__(self, stack: ExitStack, base_url: str, home: Path, count: int) -> None:
         SettingsFile(home / "settings.json").save(Settings(max_concurrency=count))
-        self.studio = Studio(Environment(home=home), engine_base_url=base_url)
         self.transport = CountingTransport()
+        self.studio = Studio(Environment(home=home), engine_base_url=base_url, transport=self.transport)
         provider = self.studio.provider()
-        provider.client = VideosClient(base_url, transport=self.transport, retry=RetryPolicy(max_retries=2))
         self.learned: dict[str, float] = {}
         nudge = self.studio.tracker.nudge
 

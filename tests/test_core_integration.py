@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from until import wait_until
 
-from dailies.client import RetryPolicy, VideosClient
+from dailies.client import VideosClient
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.errors import BadRequestError, BudgetExceeded, ModerationBlocked, NotFoundError, ValidationError
 from dailies.jobs import JobKind, JobRequest, JobStatus
@@ -21,10 +21,10 @@ from dailies.tracker import PollPolicy
 ENGINE_MODEL = "dailies-preview"
 
 
-def make_studio(home: Path, base_url: str, **settings) -> Studio:
+def make_studio(home: Path, base_url: str, transport: httpx.BaseTransport | None = None, **settings) -> Studio:
     env = Environment(home=home)
     SettingsFile(home / "settings.json").save(Settings(**settings))
-    return Studio(env, engine_base_url=base_url)
+    return Studio(env, engine_base_url=base_url, transport=transport)
 
 
 def req(prompt: str = "a lighthouse at golden hour, slow pan left", **kwargs) -> JobRequest:
@@ -213,9 +213,7 @@ def test_a_create_whose_answer_is_lost_is_found_again_not_sent_twice(engine, iso
                 raise httpx.ReadTimeout("answer lost", request=request)
             return response
 
-    studio = make_studio(isolated_home, engine.base_url)
-    provider = studio.provider()
-    provider.client = VideosClient(engine.base_url, transport=LoseCreateAnswers(), retry=RetryPolicy(max_retries=3))
+    studio = make_studio(isolated_home, engine.base_url, transport=LoseCreateAnswers())
     job = studio.submit(req("a lost answer, static"))
     assert job.remote_id is None and job.error.code == "unconfirmed"
     assert studio.tracker.run_until_idle(timeout=60)

@@ -20,7 +20,6 @@ import httpx
 import pytest
 from until import wait_until
 
-from dailies.client import RetryPolicy, VideosClient
 from dailies.config import Environment
 from dailies.engine import EngineConfig, Faults, serve_engine
 from dailies.errors import ValidationError
@@ -160,11 +159,9 @@ def test_a_list_that_keeps_failing_ends_in_needs_a_look_at_the_deadline(isolated
         return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
 
     now = [1_000_000.0]
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0])
+    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0],
+                    transport=httpx.MockTransport(gateway))
     studio.tracker.policy = PollPolicy(deadline=60.0, unconfirmed_grace=600.0)
-    studio.provider().client = VideosClient(
-        "http://gateway.test/v1", transport=httpx.MockTransport(gateway), retry=RetryPolicy(max_retries=0)
-    )
     job = studio.submit(req())
     assert job.error.code == "unconfirmed"
     now[0] += 30
@@ -191,11 +188,9 @@ def test_a_job_a_full_list_showed_missing_fails_even_if_a_later_list_fails(isola
         return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
 
     now = [1_000_000.0]
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0])
+    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0],
+                    transport=httpx.MockTransport(gateway))
     studio.tracker.policy = PollPolicy(unconfirmed_grace=60.0)
-    studio.provider().client = VideosClient(
-        "http://gateway.test/v1", transport=httpx.MockTransport(gateway), retry=RetryPolicy(max_retries=0)
-    )
     job = studio.submit(req())
     assert job.error.code == "unconfirmed", "a 5xx to a create may have made it: kept"
     now[0] += 5
@@ -231,8 +226,8 @@ def test_an_answer_that_cannot_be_read_keeps_the_job_unconfirmed(isolated_home: 
             return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
         return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
 
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1")
-    studio.provider().client = VideosClient("http://gateway.test/v1", transport=httpx.MockTransport(gateway))
+    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1",
+                    transport=httpx.MockTransport(gateway))
     job = studio.submit(req())
     kept = studio.store.require(job.id)
     assert kept.remote_id is None and kept.error.code == "unconfirmed" and kept.is_active

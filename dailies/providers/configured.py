@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from dailies.config import ENGINE, REMOTE, Environment, ProviderSettings, ServerProvider, Settings
 from dailies.errors import ValidationError
 from dailies.pricing import PriceList
@@ -36,10 +38,13 @@ class ConfiguredProviders:
 
     def __init__(
         self, env: Environment, settings: Settings, engine_base_url: str | None, engine_api_key: str | None = None,
-        webhook_url: WebhookUrl | None = None,
+        webhook_url: WebhookUrl | None = None, transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """`webhook_url`: where a vendor that takes a callback URL per create finds its registration, if any."""
+        """`webhook_url`: where a vendor that takes a callback URL per create finds its registration, if any;
+        `transport`: what the OpenAI-compatible providers' clients send through (a test's or a bench's counting
+        or failing one), passed to `provider_registry.build`'s seam."""
         self._engine_key = engine_api_key
+        self._transport = transport
         self._webhook_url = webhook_url
         self._lock = threading.Lock()
         self._providers: dict[str, VideoProvider] = {}
@@ -60,13 +65,13 @@ class ConfiguredProviders:
         if engine_base_url:
             engine = OpenAICompatibleConfig(ENGINE, engine_base_url, label="Embedded engine (local preview renderer)",
                                             api_key=self._engine_key, max_retries=2)
-            wanted[ENGINE] = (engine, functools.partial(OpenAICompatibleProvider, engine),
+            wanted[ENGINE] = (engine, functools.partial(OpenAICompatibleProvider, engine, transport=self._transport),
                               PriceList.from_table(settings.rates, free=True), "openai_compat")
         if env.base_url:
             host = urlsplit(env.base_url).netloc or env.base_url
             remote = OpenAICompatibleConfig(REMOTE, env.base_url, label=f"OpenAI-compatible · {host}",
                                             api_key=env.api_key, moderation=host.endswith("api.openai.com"))
-            wanted[REMOTE] = (remote, functools.partial(OpenAICompatibleProvider, remote),
+            wanted[REMOTE] = (remote, functools.partial(OpenAICompatibleProvider, remote, transport=self._transport),
                               PriceList.from_table(settings.rates), "openai_compat")
         added = {extra.name: extra for extra in settings.extra_providers}
         for server in env.providers.values():
@@ -76,7 +81,8 @@ class ConfiguredProviders:
             wanted[server.name] = (
                 provider_registry.identity(defined, env.key_named),
                 functools.partial(provider_registry.build_or_explain, server.name, defined, env.key_named,
-                                  webhook_url=self._webhook_lookup(server.name)),
+                                  webhook_url=self._webhook_lookup(server.name),
+                                  transport=self._transport_for(defined.kind)),
                 _prices_of(defined, settings),
                 defined.kind,
             )
@@ -87,7 +93,8 @@ class ConfiguredProviders:
             wanted[extra.name] = (
                 ("added", provider_registry.identity(extra, env.key_named)),
                 functools.partial(provider_registry.build_added, extra.name, extra, env.key_named,
-                                  webhook_url=self._webhook_lookup(extra.name)),
+                                  webhook_url=self._webhook_lookup(extra.name),
+                                  transport=self._transport_for(extra.kind)),
                 _prices_of(extra, settings),
                 extra.kind,
             )
@@ -105,6 +112,10 @@ class ConfiguredProviders:
         for name, provider in old.items():
             if kept.get(name) is not provider:
                 _retire(provider)
+
+    def _transport_for(self, kind: str) -> httpx.BaseTransport | None:
+        """The transport given, for the kinds whose client is ours (a vendor's SDK brings its own)."""
+        return self._transport if provider_registry.speaks_openai(kind) else None
 
     def _webhook_lookup(self, name: str) -> Callable[[], str | None] | None:
         """Where provider `name`'s creates ask for callbacks: read from `webhooks.json` at each create."""

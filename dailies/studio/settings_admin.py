@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import httpx
+
 from dailies.bucket import Bucket, drop_local_copies
 from dailies.config import (
     ENGINE,
@@ -40,7 +42,8 @@ class SettingsAdmin:
 
     def __init__(self, env: Environment, settings_file: SettingsFile | StoreSettings, *, store: Store,
                  media: MediaLibrary, engine_base_url: str | None, engine_api_key: str | None,
-                 webhook_url: Callable[[str], str | None] | None, clock: Callable[[], float] = time.time) -> None:
+                 webhook_url: Callable[[str], str | None] | None, clock: Callable[[], float] = time.time,
+                 transport: httpx.BaseTransport | None = None) -> None:
         """`settings_file`: the data folder's settings.json, or the shared database's table (`team_settings`)."""
         self.env = env
         self.settings_file = settings_file
@@ -48,7 +51,7 @@ class SettingsAdmin:
         self._store, self._media, self._clock = store, media, clock
         self._settings = settings_file.load()
         self.providers = ConfiguredProviders(env, self._settings, engine_base_url, engine_api_key,
-                                             webhook_url=webhook_url)
+                                             webhook_url=webhook_url, transport=transport)
         self._bucket: tuple[BucketSettings, Bucket | None] | None = None
         self._health: dict[str, tuple[float, Health]] = {}
         self._health_lock = threading.Lock()

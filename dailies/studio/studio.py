@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
+
 from dailies.bucket import Bucket
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.errors import DailiesError
@@ -47,8 +49,10 @@ class Studio:
         media: MediaLibrary | None = None,
         clock: Callable[[], float] = time.time,
         engine_api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """`engine_api_key`: the token the mounted engine was started with; held here, never shown."""
+        """`engine_api_key`: the token the mounted engine was started with; held here, never shown. `transport`:
+        what the OpenAI-compatible providers' clients send through (a test's failing or counting one)."""
         self.home = env.home
         self.home.mkdir(parents=True, exist_ok=True)
         self.clock = clock
@@ -59,7 +63,8 @@ class Studio:
         self.admin = SettingsAdmin(
             env, settings_file or settings_source(self.store, SettingsFile(self.home / "settings.json")),
             store=self.store, media=self.media, engine_base_url=engine_base_url, engine_api_key=engine_api_key,
-            webhook_url=functools.partial(registered_url, WebhookBook(self.home, self.store)), clock=clock)
+            webhook_url=functools.partial(registered_url, WebhookBook(self.home, self.store)), clock=clock,
+            transport=transport)
         self.providers = self.admin.providers
         settings = self.admin.settings
         self.tracker = Tracker(self.store, self.providers.get, self.media,
