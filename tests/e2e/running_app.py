@@ -7,8 +7,11 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import httpx
 
 from bench.process import stop as stop_app
 from bench.process import wait_answering
@@ -22,6 +25,20 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+
+
+@dataclass
+class ApiApp:
+    """An app process reached through its pipeline API (`/api/v1`) with a bearer token."""
+
+    url: str
+    token: str
+    timeout: float
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """A request to the API with the token; `headers` are added to it."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=self.timeout, **kwargs)
 
 
 class RunningApp:
