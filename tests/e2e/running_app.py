@@ -20,6 +20,8 @@ from dailies.engine.server import free_port
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+    from dailies.studio import Studio
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -101,6 +103,22 @@ def sign_in_with_the_token(page: Page, base: str, token: str) -> None:
     page.get_by_label("Access token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     page.locator(".st-key-prompt").wait_for()
+
+
+@contextmanager
+def studio_beside(home: Path) -> Iterator[Studio]:
+    """A studio in `home` on an engine of its own (its folder beside `home`), to make takes before the app starts
+    on `home`; the studio and the engine are closed after the block."""
+    from dailies.config import Environment
+    from dailies.engine import EngineConfig, serve_engine
+    from dailies.studio import Studio
+
+    with serve_engine(EngineConfig(data_dir=home.parent / f"{home.name}-engine", workers=2)) as engine:
+        studio = Studio(Environment(home=home), engine_base_url=engine.base_url)
+        try:
+            yield studio
+        finally:
+            studio.close()
 
 
 def new_context(browser: Browser) -> BrowserContext:
