@@ -48,6 +48,16 @@ def stored_take(store, status: JobStatus, prompt: str = "a lighthouse in fog", *
                             size="720x1280", seconds=4, status=status, **fields))
 
 
+def beside_a_finished_take(open_page, studio_of, make: Callable[..., Job]) -> Job:
+    """Once the pages' studio has started (Generate opened), the job `make(store)` puts in its store, with a
+    finished take beside it for the filters to leave out."""
+    open_page("generate.py")
+    store = studio_of().store
+    job = make(store)
+    stored_take(store, JobStatus.COMPLETED, "done", progress=100)
+    return job
+
+
 def card_of(job_id: str) -> None:
     """A script for `AppTest.from_function`: the job's card alone (its keys end in `_t`)."""
     from components.job_card import job_card

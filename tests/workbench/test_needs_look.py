@@ -3,7 +3,7 @@ by History's status filter, and settled from its card (mark failed, attach an id
 
 from __future__ import annotations
 
-from page_helpers import history_filtered_to, no_exception, open_card, stored_take
+from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
 
 from dailies.jobs import Job, JobError, JobStatus
 
@@ -14,10 +14,7 @@ def unsure(store, prompt: str = "a lighthouse in fog") -> Job:
 
 
 def test_history_filters_by_needs_a_look_and_the_sidebar_counts_them(open_page, studio_of) -> None:
-    open_page("generate.py")
-    store = studio_of().store
-    job = unsure(store)
-    stored_take(store, JobStatus.COMPLETED, "done", progress=100)
+    job = beside_a_finished_take(open_page, studio_of, unsure)
     at = no_exception(open_page("generate.py"))
     warnings = [e.value for e in at.sidebar if type(e).__name__ == "Warning"]  # fragments included
     assert any("1 job needs a look" in w for w in warnings), warnings

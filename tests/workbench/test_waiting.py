@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from page_helpers import history_filtered_to, no_exception, open_card, stored_take
+from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
 from streamlit.testing.v1 import AppTest
 
 from dailies.jobs import Job, JobStatus
@@ -19,10 +19,7 @@ def waiting(store, prompt: str = "a lighthouse in fog") -> Job:
 
 
 def test_history_filters_by_waiting_and_says_why(open_page, studio_of) -> None:
-    open_page("generate.py")
-    store = studio_of().store
-    job = waiting(store)
-    stored_take(store, JobStatus.COMPLETED, "done", progress=100)
+    job = beside_a_finished_take(open_page, studio_of, waiting)
     at = history_filtered_to(open_page, "waiting", "waiting to send")
     table = at.dataframe[0].value
     assert list(table["id"]) == [job.id]
