@@ -18,7 +18,7 @@ from bench.process import wait_answering
 from dailies.engine.server import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
     from dailies.studio import Studio
 
@@ -133,6 +133,23 @@ def new_tab(browser: Browser) -> tuple[BrowserContext, Page]:
     """A `new_context` and its first page: one person's browser."""
     context = new_context(browser)
     return context, context.new_page()
+
+
+def choose(page: Page, select: Locator, option: str, *, exact: bool = False) -> None:
+    """Open a select box and click one of its options, then wait for the run it starts. A rerun that lands as the
+    list opens (the sidebar's once-a-minute look, on a slow machine) closes it again: then it is opened once more."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for _ in range(3):
+        wait_for_run(page)
+        select.click()
+        try:
+            page.get_by_role("option", name=option, exact=exact).click(timeout=5_000)
+            wait_for_run(page)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the option {option!r} never showed in its list")
 
 
 def wait_for_run(page) -> None:
