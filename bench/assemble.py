@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from bench.report import cli, table, write
+from bench.report import cli, conclude, table
 
 SIZE = (1280, 720)
 SECONDS = 4
@@ -89,17 +89,13 @@ def run(quick: bool = False) -> dict[str, Any]:
     speedup = reencode["join_s"] / copy["join_s"] if copy["join_s"] else None
     print(f"stream copy {copy['join_s']:.3f} s, re-encode {reencode['join_s']:.2f} s "
           f"({speedup:.0f}x); goal copy < {GOAL_COPY_S:g} s; checks: {checks}")
-    result = {
+    return conclude("assemble", {
         "quick": quick,
         "rows": rows,
         "delta_e": {"chained": chained, "unchained": unchained},
         "copy_speedup": speedup,
         "goal": f"three {SECONDS} s {SIZE[0]}x{SIZE[1]} shots joined by stream copy in under {GOAL_COPY_S:g} s",
-        "checks": checks,
-        "goal_met": all(checks.values()),
-    }
-    print(f"wrote {write('assemble', result)}")
-    return result
+    }, checks)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import cli, table, write
+from bench.report import cli, columns_table, conclude
 from bench.sweeps import EngineProcess
 from dailies.client import VideosClient
 from dailies.media import sha256_file
@@ -203,10 +203,10 @@ def run(quick: bool = False) -> dict[str, Any]:
                 row["ratio_to_devnull"] = row["mb_per_s"] / ceiling
             rows.extend(measured)
     print(
-        table(
+        columns_table(
             f"Downloads: streamed from the engine (own process) over loopback (goal: {GOAL})",
-            [header for header, _ in COLUMNS],
-            [[r[key] for _, key in COLUMNS] for r in rows],
+            COLUMNS,
+            rows,
         )
     )
     ours = [r for r in rows if r["method"].startswith("dailies")]
@@ -224,23 +224,19 @@ def run(quick: bool = False) -> dict[str, Any]:
         print(f"{size} MB: ours / {BASELINE}: {ratio:.2f} (goal >= {MIN_SPEED_RATIO:g})")
     print(f"ours tracemalloc peak, {large['file_mb']} MB minus {small['file_mb']} MB: {memory_growth:+.3f} MB")
     print(f"checks: {checks}; goal met: {all(checks.values())}")
-    result = {
+    return conclude("downloads", {
         "quick": quick,
         "rows": rows,
         "repeats": repeats,
         "goal": GOAL,
         "speed_ratio_to_baseline": {str(size): ratio for size, ratio in speed_ratios.items()},
         "tracemalloc_growth_mb": memory_growth,
-        "checks": checks,
         "ours_large_vs_small": {
             "sizes_mb": [small["file_mb"], large["file_mb"]],
             "tracemalloc_peak_mb": [small["tracemalloc_peak_mb"], large["tracemalloc_peak_mb"]],
             "rss_growth_mb": [small["rss_growth_mb"], large["rss_growth_mb"]],
         },
-        "goal_met": all(checks.values()),
-    }
-    print(f"wrote {write('downloads', result)}")
-    return result
+    }, checks)
 
 
 if __name__ == "__main__":

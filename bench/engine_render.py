@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.report import cli, table, write
+from bench.report import cli, conclude, table
 
 SIZES_FULL = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 SIZES_QUICK = ("720x1280", "1280x720")
@@ -103,7 +103,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "memory_flat": peak_ratio <= MAX_PEAK_RATIO,
     }
     print(f"tracemalloc peak {LONG_CLIP_S} s / {CLIP_S} s: {peak_ratio:.2f}; checks: {checks}")
-    result = {
+    return conclude("engine_render", {
         "quick": quick,
         "rows": rows,
         "render_threads": 1,
@@ -116,11 +116,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "tracemalloc_peak_ratio": peak_ratio,
             "rss_growth_ratio": long["rss_growth_mb"] / short["rss_growth_mb"] if short["rss_growth_mb"] else None,
         },
-        "checks": checks,
-        "goal_met": all(checks.values()),
-    }
-    print(f"wrote {write('engine_render', result)}")
-    return result
+    }, checks)
 
 
 if __name__ == "__main__":

@@ -48,9 +48,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.process import cpu_seconds, rss_mb, wake_ups
+from bench.process import cpu_seconds, rss_mb, stop, wait_answering, wake_ups
 from bench.report import cli, table, write
 from bench.store import synthetic_jobs
 from dailies.engine.server import free_port
@@ -158,26 +156,10 @@ def running_app(home: Path, log: Path, port: int | None = None,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not answer in 180 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.02)
+        wait_answering(process, f"{url}/_stcore/health", log, "the app", timeout_s=180, interval_s=0.02)
         yield process, url, started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace_s=20)
 
 
 SHOWN_WATCH = """

@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 import openai
 
-from bench.report import cli, table, write
+from bench.report import cli, columns_table, write
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine import EngineConfig, Faults, serve_engine
 from dailies.engine.state import JobBook
@@ -72,8 +72,7 @@ MAX_CLEAN_OVERRUN_S = 1.0
 """A job finishing later than this past its drawn time means the engine's renders were starved of CPU."""
 SDK, OURS = "openai SDK videos.poll", "dailies Tracker"
 MODEL, SIZE, SECONDS = "dailies-preview", "720x1280", 4
-COLUMNS = [
-    ("server", "server"),
+FOLLOWER_COLUMNS = [
     ("client", "client"),
     ("jobs", "jobs"),
     ("job s (min-max)", "job_s_range"),
@@ -82,6 +81,8 @@ COLUMNS = [
     ("p90 delay s", "p90_delay_s"),
     ("max delay s", "max_delay_s"),
 ]
+"""What a row says of one client following jobs (as `summarise` counts it), here and in bench/webhooks.py."""
+COLUMNS = [("server", "server"), *FOLLOWER_COLUMNS]
 STATUS_PATH = re.compile(r"^/v1/videos(?:/(?P<id>[^/]+))?$")
 GOAL = (
     "the tracker sends fewer status requests per job than the SDK on every server, "
@@ -175,14 +176,20 @@ class SdkFollower:
         self.client.close()
 
 
+def counted_studio(home: Path, base_url: str, count: int) -> tuple[Studio, CountingTransport]:
+    """A studio in `home` on the engine at `base_url`, sending up to `count` takes at once, and the transport that
+    counts its provider's requests."""
+    SettingsFile(home / "settings.json").save(Settings(max_concurrency=count))
+    transport = CountingTransport()
+    return Studio(Environment(home=home), engine_base_url=base_url, transport=transport), transport
+
+
 class TrackerFollower:
     """Our Studio on one server: each job submitted through `launch`, its background tracker following."""
 
     def __init__(self, server: Server, base_url: str, home: Path, count: int) -> None:
         self.server = server
-        SettingsFile(home / "settings.json").save(Settings(max_concurrency=count))
-        self.transport = CountingTransport()
-        self.studio = Studio(Environment(home=home), engine_base_url=base_url, transport=self.transport)
+        self.studio, self.transport = counted_studio(home, base_url, count)
         provider = self.studio.provider()
         self.learned: dict[str, float] = {}
         provider.refresh = _recording(provider.refresh, self.learned)
@@ -190,22 +197,32 @@ class TrackerFollower:
         self.studio.start()
 
     def start(self, seed: int) -> None:
-        text = prompt(self.server, "ours", seed)
-        request = JobRequest(prompt=text, model=MODEL, size=SIZE, seconds=SECONDS, seed=seed)
-        launched = self.studio.launch([request], concurrency=1)
-        if launched.errors:
-            raise RuntimeError(f"submit failed: {launched.errors}")
-        self.job_ids.extend(job.id for job in launched.jobs)
+        self.job_ids.extend(launch_one(self.studio, prompt(self.server, "ours", seed), seed))
 
     def finish(self, deadline: float) -> None:
-        try:
-            while self.studio.store.active() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            statuses = Counter(self.studio.store.require(j).status for j in self.job_ids)
-            if statuses != Counter({JobStatus.COMPLETED: len(self.job_ids)}):
-                raise RuntimeError(f"tracker did not complete every job on {self.server.name}: {dict(statuses)}")
-        finally:
-            self.studio.close()
+        close_once_completed(self.studio, self.job_ids, deadline, f"on {self.server.name}")
+
+
+def launch_one(studio: Studio, text: str, seed: int) -> list[str]:
+    """One take of `text` launched through the studio, as a person's grid of one is; its job's id."""
+    launched = studio.launch([JobRequest(prompt=text, model=MODEL, size=SIZE, seconds=SECONDS, seed=seed)],
+                             concurrency=1)
+    if launched.errors:
+        raise RuntimeError(f"submit failed: {launched.errors}")
+    return [job.id for job in launched.jobs]
+
+
+def close_once_completed(studio: Studio, job_ids: list[str], deadline: float, where: str) -> None:
+    """Wait, up to `deadline` (monotonic), until the studio's tracker has no active job, then close the studio;
+    every job must have completed."""
+    try:
+        while studio.store.active() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        statuses = Counter(studio.store.require(j).status for j in job_ids)
+        if statuses != Counter({JobStatus.COMPLETED: len(job_ids)}):
+            raise RuntimeError(f"the tracker did not complete every job {where}: {dict(statuses)}")
+    finally:
+        studio.close()
 
 
 def _recording(refresh: Callable[[str], RemoteVideo], learned: dict[str, float]) -> Callable[[str], RemoteVideo]:
@@ -312,10 +329,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         rows, overrun = measure(quick, Path(tmp))
     print(
-        table(
+        columns_table(
             f"Polling: status requests per job and detection delay (goal: {GOAL})",
-            [header for header, _ in COLUMNS],
-            [[r[key] for _, key in COLUMNS] for r in rows],
+            COLUMNS,
+            rows,
         )
     )
     results = checks(rows)

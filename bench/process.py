@@ -1,11 +1,44 @@
-"""What a process costs, read from /proc: CPU time, wake-ups and memory (Linux)."""
+"""The server processes a benchmark or a test starts: waiting until one answers, stopping it, and what it costs,
+read from /proc (CPU time, wake-ups and memory; Linux)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import subprocess
+import time
 from pathlib import Path
+
+import httpx
+
+
+def wait_answering(process: subprocess.Popen, url: str, log: Path, what: str, *, timeout_s: float,
+                   interval_s: float) -> None:
+    """Wait until `url` answers 200. A process that exits fails at once, and one that stays silent for
+    `timeout_s` is killed: either way with its log's last lines, which say why."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval_s)  # polling interval of a deadline loop, not synchronisation
+    process.kill()
+    raise RuntimeError(f"{what} did not answer in {timeout_s:g} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def stop(process: subprocess.Popen, grace_s: float = 15) -> None:
+    """Ask the process to end; one still running after `grace_s` is killed. Either way it is reaped."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.report import cli, table, write
+from bench.report import cli, columns_table, conclude
 from bench.sweeps import EngineProcess, requests_for, verified
 from dailies.client import VideosClient
 from dailies.config import Environment, Settings, SettingsFile
@@ -83,11 +83,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     for row in rows:
         row["over_clean"] = row["wall_s"] / rows[0]["wall_s"]
     print(
-        table(
+        columns_table(
             f"Rate limits: {takes} takes (4 s, 720x1280) at concurrency {CONCURRENCY}, creates refused with 429 "
             f"(Retry-After {RETRY_AFTER_S:g} s) or not; engine in its own process, {os.cpu_count()} cores",
-            [header for header, _ in COLUMNS],
-            [[r[key] for _, key in COLUMNS] for r in rows],
+            COLUMNS,
+            rows,
         )
     )
     goal = ("every take made exactly once (the engine's own list) and verified, with and without refusals; with "
@@ -99,9 +99,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "slowdown_bounded": rows[1]["over_clean"] <= SLOWDOWN_BAR,
     }
     print(f"goal: {goal}\nchecks: {checks}; goal met: {all(checks.values())}")
-    result = {"quick": quick, "rows": rows, "goal": goal, "checks": checks, "goal_met": all(checks.values())}
-    print(f"wrote {write('rate_limits', result)}")
-    return result
+    return conclude("rate_limits", {"quick": quick, "rows": rows, "goal": goal}, checks)
 
 
 if __name__ == "__main__":

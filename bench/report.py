@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells]
     return "\n".join([f"### {title}", "", line, rule, *body, ""])
+
+
+def columns_table(title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]) -> str:
+    """`table` of rows kept as dicts: a column per `(header, key)`."""
+    return table(title, [header for header, _ in columns], [[row[key] for _, key in columns] for row in rows])
 
 
 def _fmt(value: Any) -> str:
@@ -46,6 +51,13 @@ def write(name: str, payload: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def conclude(name: str, result: dict[str, Any], checks: dict[str, bool]) -> dict[str, Any]:
+    """The result with its checks and whether every one passed (the goal met), written as `name`'s JSON."""
+    result = {**result, "checks": checks, "goal_met": all(checks.values())}
+    print(f"wrote {write(name, result)}")
+    return result
 
 
 def cli(run: Callable[..., Any], doc: str | None) -> None:

@@ -31,7 +31,8 @@ from typing import Any
 
 import httpx
 
-from bench.report import cli, table, write
+from bench.process import stop
+from bench.report import cli, columns_table, conclude
 from dailies.config import Environment, Settings, SettingsFile
 from dailies.engine.server import free_port
 from dailies.jobs import Job, JobRequest, JobStatus
@@ -88,12 +89,7 @@ class EngineProcess:
         raise RuntimeError("the engine did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self.log.close()
 
     def __enter__(self) -> EngineProcess:
@@ -183,11 +179,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         row["wall_over_serial_render"] = row["wall_s"] / serial
         row["wall_over_render_sum"] = row["wall_s"] / row["render_sum_s"]
     print(
-        table(
+        columns_table(
             f"Sweeps: {count} jobs (4 s, 720x1280) launched and tracked to verified files; "
             f"engine in its own process, {os.cpu_count()} cores",
-            [header for header, _ in COLUMNS],
-            [[r[key] for _, key in COLUMNS] for r in rows],
+            COLUMNS,
+            rows,
         )
     )
     cores = os.cpu_count() or 1
@@ -204,15 +200,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     for r in scaled:
         print(f"concurrency {r['concurrency']}: wall {r['wall_s'] / single:.2f}x the concurrency-1 wall")
     print(f"goal: {goal}\nchecks: {checks}; goal met: {all(checks.values())}")
-    result = {
+    return conclude("sweeps", {
         "quick": quick,
         "rows": rows,
         "goal": goal,
-        "checks": checks,
-        "goal_met": all(checks.values()),
-    }
-    print(f"wrote {write('sweeps', result)}")
-    return result
+    }, checks)
 
 
 if __name__ == "__main__":

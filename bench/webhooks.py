@@ -18,39 +18,27 @@ completed.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
+from bench.loopback import receiver_server
 from bench.polling import (
-    MODEL,
-    SECONDS,
-    SIZE,
-    CountingTransport,
+    FOLLOWER_COLUMNS,
     SdkFollower,
     Server,
+    close_once_completed,
+    counted_studio,
+    launch_one,
     prompt,
     record_completions,
     spread_seeds,
     summarise,
 )
-from bench.report import cli, table, write
-from dailies.config import Environment, Settings, SettingsFile
+from bench.report import cli, columns_table, write
 from dailies.engine import EngineConfig, Faults, serve_engine
-from dailies.engine.server import free_port
-from dailies.jobs import JobRequest, JobStatus
-from dailies.studio import Studio
 from dailies.webhooks import WebhookBook, WebhookReceiver, register
 
 RANGES_FULL = {"10-50 s jobs": (10.0, 50.0), "20-90 s jobs": (20.0, 90.0)}
@@ -65,47 +53,14 @@ so one request per job, and a few safety-net polls across the run."""
 MAX_MEDIAN_DELAY_S = 0.2
 SDK, OURS = "openai SDK videos.poll", "dailies Tracker + webhooks"
 GOAL = f"with webhooks, < {MAX_REQUESTS_PER_JOB:g} status requests per job and median delay < {MAX_MEDIAN_DELAY_S:g} s"
-COLUMNS = [
-    ("jobs of", "range"),
-    ("client", "client"),
-    ("jobs", "jobs"),
-    ("job s (min-max)", "job_s_range"),
-    ("requests/job", "requests_per_job"),
-    ("median delay s", "median_delay_s"),
-    ("p90 delay s", "p90_delay_s"),
-    ("max delay s", "max_delay_s"),
-]
-
-
-@contextlib.contextmanager
-def receiver_server(receiver: WebhookReceiver) -> Iterator[str]:
-    """The receiver behind a loopback HTTP server; yields the base URL deliveries go to."""
-
-    async def handle(request: Request) -> JSONResponse:
-        outcome = receiver.receive(request.path_params["provider"], await request.body(), request.headers)
-        return JSONResponse({"message": outcome.message}, status_code=outcome.status)
-
-    port = free_port()
-    app = Starlette(routes=[Route("/hooks/{provider}", handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
+COLUMNS = [("jobs of", "range"), *FOLLOWER_COLUMNS]
 
 
 class HookedFollower:
     """Our studio on one engine, told by webhooks: each job submitted through `launch`."""
 
     def __init__(self, stack: ExitStack, base_url: str, home: Path, count: int) -> None:
-        SettingsFile(home / "settings.json").save(Settings(max_concurrency=count))
-        self.transport = CountingTransport()
-        self.studio = Studio(Environment(home=home), engine_base_url=base_url, transport=self.transport)
+        self.studio, self.transport = counted_studio(home, base_url, count)
         provider = self.studio.provider()
         self.learned: dict[str, float] = {}
         nudge = self.studio.tracker.nudge
@@ -128,22 +83,10 @@ class HookedFollower:
         self.job_ids: list[str] = []
 
     def start(self, label: str, seed: int) -> None:
-        text = prompt(Server(label, Faults(), True), "ours", seed)
-        launched = self.studio.launch([JobRequest(prompt=text, model=MODEL, size=SIZE, seconds=SECONDS, seed=seed)],
-                                      concurrency=1)
-        if launched.errors:
-            raise RuntimeError(f"submit failed: {launched.errors}")
-        self.job_ids.extend(job.id for job in launched.jobs)
+        self.job_ids.extend(launch_one(self.studio, prompt(Server(label, Faults(), True), "ours", seed), seed))
 
     def finish(self, deadline: float) -> None:
-        try:
-            while self.studio.store.active() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            statuses = {self.studio.store.require(j).status for j in self.job_ids}
-            if statuses != {JobStatus.COMPLETED}:
-                raise RuntimeError(f"not every job completed: {statuses}")
-        finally:
-            self.studio.close()
+        close_once_completed(self.studio, self.job_ids, deadline, "told by webhooks")
 
 
 def measure(quick: bool, folder: Path) -> list[dict[str, Any]]:
@@ -184,8 +127,7 @@ def measure(quick: bool, folder: Path) -> list[dict[str, Any]]:
 def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         rows = measure(quick, Path(tmp))
-    print(table(f"Webhooks: status requests per job and detection delay (goal: {GOAL})",
-                [header for header, _ in COLUMNS], [[r[key] for _, key in COLUMNS] for r in rows]))
+    print(columns_table(f"Webhooks: status requests per job and detection delay (goal: {GOAL})", COLUMNS, rows))
     checks = []
     for row in rows:
         if row["client"] != OURS:

@@ -73,6 +73,18 @@ def engine(tmp_path: Path) -> Iterator[object]:
         yield running
 
 
+@pytest.fixture
+def studio(engine, isolated_home: Path) -> Iterator[object]:
+    """A studio on the test's own engine, its tracker started (a module with other needs defines its own)."""
+    from dailies.config import Environment
+    from dailies.studio import Studio
+
+    made = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
+    made.start()
+    yield made
+    made.close()
+
+
 @pytest.fixture(scope="session")
 def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One engine for a whole session, for tests that only read or add their own jobs."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
+import numpy as np
 from until import wait_until
 
 from dailies.config import Environment
@@ -33,23 +35,29 @@ def studio_with_takes(home: Path, base_url: str) -> tuple[Studio, Job, Job]:
     return studio, first, remix
 
 
+def write_h264(out: Path, pictures: Iterable[np.ndarray], fps: int) -> None:
+    """Encode RGB pictures (all of one size) as an H.264 MP4 in yuv420p, as browsers play it: a frame each."""
+    with av.open(str(out), "w", format="mp4") as output:
+        stream = None
+        for i, picture in enumerate(pictures):
+            if stream is None:
+                stream = output.add_stream("libx264", rate=fps)
+                stream.height, stream.width = picture.shape[:2]
+                stream.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = i
+            output.mux(stream.encode(frame))
+        if stream is not None:
+            output.mux(stream.encode())
+
+
 def reencode(source: Path, out: Path, fps: int, frames: int) -> int:
     """Write `frames` frames of `source` (looped) to `out` at `fps`; the count written."""
     pictures = []
     with av.open(str(source)) as container:
         for frame in container.decode(container.streams.video[0]):
             pictures.append(frame.to_ndarray(format="rgb24"))
-    height, width = pictures[0].shape[:2]
-    with av.open(str(out), "w", format="mp4") as output:
-        stream = output.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(pictures[i % len(pictures)], format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
+    write_h264(out, (pictures[i % len(pictures)] for i in range(frames)), fps)
     return frames
 
 
@@ -60,21 +68,14 @@ def take_at(studio: Studio, video: Path, prompt: str = "a 30 fps take") -> Job:
 
 def tiny_video(out: Path, fps: int = 24, frames: int = 48, size: tuple[int, int] = (64, 48)) -> Path:
     """A small MP4 whose frames differ (a bar moving across), for tests about records rather than pictures."""
-    import numpy as np
-
     width, height = size
-    with av.open(str(out), "w", format="mp4") as output:
-        stream = output.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(frames):
-            picture = np.zeros((height, width, 3), dtype=np.uint8)
-            picture[:, (i * 4) % width: (i * 4) % width + 4] = 255
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
+
+    def picture(i: int) -> np.ndarray:
+        drawn = np.zeros((height, width, 3), dtype=np.uint8)
+        drawn[:, (i * 4) % width: (i * 4) % width + 4] = 255
+        return drawn
+
+    write_h264(out, (picture(i) for i in range(frames)), fps)
     return out
 
 

@@ -14,11 +14,9 @@ import pytest
 from hook_receiver import hook_receiver
 from until import wait_until
 
-from dailies.config import Environment
 from dailies.jobs import Job
 from dailies.pipeline import CALLBACK_TABLE, Pipeline, body_digest
 from dailies.pipeline.callbacks import ALLOW_HOSTS_VAR, CallbackPolicy, CallbackRefused, Target, post, why_not_public
-from dailies.studio import Studio
 
 SECRET = "whsec_" + "cGlwZWxpbmUtY2FsbGJhY2stc2VjcmV0LTAxMjM0NTY="
 PUBLIC = "93.184.216.34"
@@ -28,16 +26,18 @@ def file_url(job: Job, variant: str) -> str:
     return f"https://dailies.example/api/v1/takes/{job.id}/files/{variant}"
 
 
-@pytest.fixture
-def studio(engine, isolated_home: Path):
-    made = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
-    made.start()
-    yield made
-    made.close()
-
-
 def order(pipeline: Pipeline, fields: dict):
     return pipeline.order(pipeline.parse(fields), None, body_digest(fields, None))
+
+
+def sent_until(pipeline: Pipeline, job: Job, state: str) -> dict:
+    """Send the pipeline's callbacks until the job's is in `state` (within 90 s); the job's view then."""
+    pipeline.start(file_url)
+    try:
+        return wait_until(lambda: (v := pipeline.view(pipeline.studio.store.require(job.id), file_url))["callback"][
+            "state"] == state and v, 90, f"the callback to be {state}")
+    finally:
+        pipeline.close()
 
 
 def refused_urls(engine, receiver_port: int) -> list[str]:
@@ -141,12 +141,7 @@ def test_a_host_that_turns_private_after_the_order_is_refused_at_send_time(studi
         job, _, _ = order(pipeline, {"prompt": "a heron lifting off", "seconds": 4,
                                      "callback_url": f"https://cms.example:{port}/hook"})
         answers["cms.example"] = ["127.0.0.1"]  # DNS rebinding: the receiver on this machine is what answers now
-        pipeline.start(file_url)
-        try:
-            view = wait_until(lambda: (v := pipeline.view(studio.store.require(job.id), file_url))["callback"][
-                "state"] == "refused" and v, 90, "the callback to be refused")
-        finally:
-            pipeline.close()
+        view = sent_until(pipeline, job, "refused")
         assert not receiver.received, "nothing was POSTed"
     assert looked_up == ["cms.example", "cms.example"], "resolved at order and again at send"
     callback = view["callback"]
@@ -184,12 +179,7 @@ def test_a_redirect_is_not_followed(studio) -> None:
     with hook_receiver() as elsewhere, hook_receiver() as receiver:
         receiver.redirect_to = elsewhere.url.replace("127.0.0.1", "localhost")
         job, _, _ = order(pipeline, {"prompt": "a heron lifting off", "seconds": 4, "callback_url": receiver.url})
-        pipeline.start(file_url)
-        try:
-            view = wait_until(lambda: (v := pipeline.view(studio.store.require(job.id), file_url))["callback"][
-                "state"] == "gave_up" and v, 90, "the callback to be given up")
-        finally:
-            pipeline.close()
+        view = sent_until(pipeline, job, "gave_up")
         assert len(receiver.received) == 1 and not elsewhere.received, "the 302 was not followed"
     assert view["callback"]["last_status"] == 302
 
@@ -223,34 +213,23 @@ def test_over_tls_the_pinned_address_is_reached_under_the_url_s_name(tmp_path: P
     """A receiver on 127.0.0.1 with a certificate for cms.example: reached through the pinned address, its
     certificate checked against cms.example (SNI); a URL naming another host fails the check."""
     import ssl
-    import threading
 
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from dailies.engine.server import free_port
+    from bench.loopback import serving
 
     async def hook(request: Request) -> JSONResponse:
         return JSONResponse({"host": request.headers["host"]})
 
     cert, key = self_signed(tmp_path, "cms.example")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
-                                          host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                          ssl_certfile=str(cert), ssl_keyfile=str(key)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, 10, "the TLS receiver to start")
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    with serving(app, "the TLS receiver", ssl_certfile=str(cert), ssl_keyfile=str(key)) as port:
         trusting = ssl.create_default_context(cafile=str(cert))
         with httpx.Client(verify=trusting, trust_env=False) as client:
             answer = post(client, Target(f"https://cms.example:{port}/hook", "127.0.0.1"), b"{}", {})
             assert answer.status_code == 200 and answer.json()["host"] == f"cms.example:{port}"
             with pytest.raises(httpx.ConnectError, match=r"certificate|hostname"):
                 post(client, Target(f"https://other.example:{port}/hook", "127.0.0.1"), b"{}", {})
-    finally:
-        server.should_exit = True
-        thread.join(5)

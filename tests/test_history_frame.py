@@ -54,12 +54,18 @@ def test_every_kind_of_change_updates_only_its_rows(tmp_path: Path) -> None:
     assert list(shown.index) == [jobs[1].id]
 
 
-def test_another_processes_change_reaches_the_table(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    jobs = [make_job(f"take {n}", 1_000 + n) for n in range(20)]
+def table_built(folder: Path, count: int) -> tuple[JobStore, list[Job], LiveFrame]:
+    """A store of `count` takes and History's table of it, built whole once."""
+    store = JobStore(folder / "jobs.json")
+    jobs = [make_job(f"take {n}", 1_000 + n) for n in range(count)]
     store.insert_many(jobs)
     live = LiveFrame(store, thumb)
     live.current()
+    return store, jobs, live
+
+
+def test_another_processes_change_reaches_the_table(tmp_path: Path) -> None:
+    store, jobs, live = table_built(tmp_path, 20)
     other = JobStore(tmp_path / "jobs.json", follow=False)
     other.update(jobs[5].id, rating=3)
     other.insert(make_job("made by the CLI", 5_000))
@@ -72,11 +78,7 @@ def test_another_processes_change_reaches_the_table(tmp_path: Path) -> None:
 
 
 def test_changes_too_many_or_too_old_to_follow_build_the_table_again(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "jobs.json")
-    jobs = [make_job(f"take {n}", 1_000 + n) for n in range(10)]
-    store.insert_many(jobs)
-    live = LiveFrame(store, thumb)
-    live.current()
+    store, jobs, live = table_built(tmp_path, 10)
     for n in range(CHANGE_LOG + 5):  # more versions than the store remembers
         store.set_progress(jobs[0].id, n % 100)
     assert store.changed_since(live.version) is None

@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from dailies.access.hosts import HostPolicy
 from dailies.access.identity import AllowList
 from dailies.access.lockout import Guesses, GuessPolicy
-from tests.e2e.running_app import app_on_the_lan, port_of, start_streamlit, stop_app
+from tests.e2e.running_app import app_on_the_lan, port_of, running, start_streamlit
 
 ACCESS = "team-access-token-for-the-host-checks"
 TAKE = "video_hostcheck"
@@ -153,11 +153,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app as configured by default (loopback), with a take and a take folder holding links."""
     home = tmp_path_factory.mktemp("hosts")
     seed_takes(home / "data" / "media", home / "key.pem")
-    process, url = start_streamlit(home / "data", home / "app.log")
-    try:
-        yield url
-    finally:
-        stop_app(process)
+    with running(home / "data", start_streamlit) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")

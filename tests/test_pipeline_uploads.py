@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dailies.config import Environment
 from dailies.errors import APIError, RequestRefused, ValidationError
 from dailies.pipeline import Pipeline, body_digest, fetch_public_image
 from dailies.studio import Studio
@@ -19,14 +18,6 @@ def png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (720, 1280), (30, 90, 160)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def studio(engine, isolated_home: Path):
-    made = Studio(Environment(home=isolated_home), engine_base_url=engine.base_url)
-    made.start()
-    yield made
-    made.close()
 
 
 def uploads(studio: Studio) -> list[str]:

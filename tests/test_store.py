@@ -171,12 +171,17 @@ def test_an_old_format_file_of_a_newer_schema_is_read_but_not_migrated(tmp_path:
     assert path.read_bytes() == before and not (tmp_path / "jobs.journal").exists()
 
 
-def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.json"
+def three_takes_closed(folder: Path) -> tuple[Path, list[Job], Path]:
+    """A store of three takes ("take 0" to "take 2"), closed: its path, the takes, and its journal's file."""
+    path = folder / "jobs.json"
     store = JobStore(path)
-    kept = [store.insert(make_job(f"take {i}")) for i in range(3)]
+    jobs = [store.insert(make_job(f"take {i}")) for i in range(3)]
     store.close()
-    journal = tmp_path / "jobs.journal"
+    return path, jobs, folder / "jobs.journal"
+
+
+def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path: Path) -> None:
+    path, kept, journal = three_takes_closed(tmp_path)
     whole = journal.read_bytes()
     journal.write_bytes(whole + encode({"t": "jobs", "k": "job_torn", "set": make_job().to_dict()})[:40])
     opened = JobStore(path)
@@ -188,11 +193,7 @@ def test_a_torn_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path: Pa
 
 
 def test_a_damaged_line_in_the_middle_costs_that_line_only(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.json"
-    store = JobStore(path)
-    jobs = [store.insert(make_job(f"take {i}")) for i in range(3)]
-    store.close()
-    journal = tmp_path / "jobs.journal"
+    path, jobs, journal = three_takes_closed(tmp_path)
     lines = journal.read_bytes().splitlines(keepends=True)
     lines[2] = lines[2].replace(b"take 1", b"take X")  # the checksum no longer matches
     journal.write_bytes(b"".join(lines))

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_backends import nothing_lost, three_writers
 from until import wait_until
 
+from bench.loopback import serving
 from dailies.jobs import Job, JobStatus, new_job_id
 from dailies.store import JobStore
 
@@ -53,25 +55,10 @@ def test_three_writer_processes_lose_nothing(tmp_path: Path) -> None:
     shared = JobStore(home / "jobs.json").insert(
         Job(id=new_job_id(), provider="engine", model="sora-2", prompt="reviewed by all three")
     )
-    writers = [
-        start_worker(home, "writer", name, "40", shared.id, field)
-        for name, field in (("ana", "rating"), ("ben", "notes"), ("cy", "tags"))
-    ]
-    (home / "go").touch()
-    outputs = [w.communicate(timeout=120) for w in writers]
-    for writer, (_out, err) in zip(writers, outputs, strict=True):
-        assert writer.returncode == 0, err
-    acked = [acknowledged(out.splitlines()) for out, _ in outputs]
-    assert [len(a) for a in acked] == [40, 40, 40]
-
+    acked = three_writers(home, process_env(home), shared.id, 40)
     store = JobStore(home / "jobs.json")
     assert len(store) == 121
-    for name, ids in zip(("ana", "ben", "cy"), acked, strict=True):
-        for i, job_id in enumerate(ids):
-            job = store.require(job_id)
-            assert (job.prompt, job.rating, job.notes) == (f"{name} take {i}", 1 + i % 5, f"{name} note {i}")
-    both = store.require(shared.id)
-    assert (both.rating, both.notes, both.tags) == (5, "ben was here", ["cy"]), "each process's field survives"
+    nothing_lost(store, acked, shared.id)
     assert store._journal.damaged_lines == 0
 
 
@@ -164,12 +151,9 @@ def test_an_app_and_a_cli_on_one_folder_download_each_job_once(tmp_path: Path) -
 @contextlib.contextmanager
 def counting_engine(folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
     """A real engine on loopback that counts the video downloads of each video."""
-    import threading
 
-    import uvicorn
 
     from dailies.engine import Engine, EngineConfig
-    from dailies.engine.server import free_port
 
     engine = Engine(EngineConfig(data_dir=folder, workers=2, min_job_s=2.0))
     downloads: dict[str, int] = {}
@@ -181,16 +165,9 @@ def counting_engine(folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
             downloads[parts[-2]] = downloads.get(parts[-2], 0) + 1
         await engine.app(scope, receive, send)
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     engine.start()
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}/v1"
-    wait_until(lambda: server.started, 15, "the counting engine to answer")
     try:
-        yield url, downloads
+        with serving(counting, "the counting engine") as port:
+            yield f"http://127.0.0.1:{port}/v1", downloads
     finally:
-        server.should_exit = True
-        thread.join(10)
         engine.close()

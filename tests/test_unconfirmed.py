@@ -13,7 +13,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -45,6 +45,46 @@ def studio_on(home: Path, base_url: str, policy: PollPolicy = FAST) -> Studio:
     studio = Studio(Environment(home=home), engine_base_url=base_url)
     studio.tracker.policy = policy
     return studio
+
+
+GATEWAY = "http://gateway.test/v1"
+
+
+def behind(home: Path, gateway: Callable[[httpx.Request], httpx.Response],
+           clock: Callable[[], float] = time.time) -> Studio:
+    """A studio whose provider is reached at GATEWAY, every request answered by `gateway` (no network)."""
+    return Studio(Environment(home=home), engine_base_url=GATEWAY, clock=clock, transport=httpx.MockTransport(gateway))
+
+
+def list_down() -> httpx.Response:
+    return httpx.Response(503, json={"error": {"message": "list is down"}})
+
+
+def answering(create: Callable[[httpx.Request], httpx.Response],
+              listing: Callable[[], httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:
+    """A gateway's answers: `create(request)` to a create, `listing()` to the list of videos, and its one model
+    (the preview) to anything else."""
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return create(request)
+        if request.url.path.endswith("/videos"):
+            return listing()
+        return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
+
+    return gateway
+
+
+def queued_until_its_deadline(studio: Studio, job: Job, now: list[float], before: float, after: float,
+                              why_queued: str) -> Job:
+    """`before` s on, the tracker still has the job queued; `after` s more (past its deadline), it needs a look.
+    The job then."""
+    now[0] += before
+    assert studio.tracker.advance(job.id).status is JobStatus.QUEUED, why_queued
+    now[0] += after
+    looked = studio.tracker.advance(job.id)
+    assert looked.status is JobStatus.NEEDS_LOOK
+    return looked
 
 
 @pytest.mark.slow
@@ -151,24 +191,16 @@ def test_a_list_that_keeps_failing_ends_in_needs_a_look_at_the_deadline(isolated
     """Error path (MockTransport): the create's answer times out, every list answers 503. The job is
     looked for until its deadline (shorter than the grace here), then it needs a look."""
 
-    def gateway(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            raise httpx.ReadTimeout("no answer", request=request)
-        if request.url.path.endswith("/videos"):
-            return httpx.Response(503, json={"error": {"message": "list is down"}})
-        return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
+    def create(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
 
     now = [1_000_000.0]
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0],
-                    transport=httpx.MockTransport(gateway))
+    studio = behind(isolated_home, answering(create, list_down), lambda: now[0])
     studio.tracker.policy = PollPolicy(deadline=60.0, unconfirmed_grace=600.0)
     job = studio.submit(req())
     assert job.error.code == "unconfirmed"
-    now[0] += 30
-    assert studio.tracker.advance(job.id).status is JobStatus.QUEUED, "still looked for before the deadline"
-    now[0] += 31
-    looked = studio.tracker.advance(job.id)
-    assert looked.status is JobStatus.NEEDS_LOOK and "kept failing" in looked.error.message
+    looked = queued_until_its_deadline(studio, job, now, 30, 31, "still looked for before the deadline")
+    assert "kept failing" in looked.error.message
     studio.close()
 
 
@@ -178,18 +210,15 @@ def test_a_job_a_full_list_showed_missing_fails_even_if_a_later_list_fails(isola
     asking a person to look for a video that the provider said it does not have."""
     list_up = [True]
 
-    def gateway(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(503, json={"error": {"message": "overloaded"}})
-        if request.url.path.endswith("/videos"):
-            if list_up[0]:
-                return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
-            return httpx.Response(503, json={"error": {"message": "list is down"}})
-        return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
+    def listing() -> httpx.Response:
+        if not list_up[0]:
+            return list_down()
+        return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
+
+    gateway = answering(lambda _: httpx.Response(503, json={"error": {"message": "overloaded"}}), listing)
 
     now = [1_000_000.0]
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0],
-                    transport=httpx.MockTransport(gateway))
+    studio = behind(isolated_home, gateway, lambda: now[0])
     studio.tracker.policy = PollPolicy(unconfirmed_grace=60.0)
     job = studio.submit(req())
     assert job.error.code == "unconfirmed", "a 5xx to a create may have made it: kept"
@@ -205,13 +234,11 @@ def test_a_job_a_full_list_showed_missing_fails_even_if_a_later_list_fails(isola
 def test_an_unconfirmed_job_whose_provider_was_removed_needs_a_look_at_its_deadline(isolated_home: Path) -> None:
     """Its provider was removed in Settings: it cannot be looked for, and it does not stay queued."""
     now = [1_000_000.0]
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1", clock=lambda: now[0])
+    studio = Studio(Environment(home=isolated_home), engine_base_url=GATEWAY, clock=lambda: now[0])
     job = studio.store.insert(Job(id="job_gone", provider="gateway", model="dailies-preview", prompt="a kite",
                                   size="720x1280", seconds=4, created_at=now[0], deadline_at=now[0] + 60))
-    assert studio.tracker.advance(job.id).status is JobStatus.QUEUED, "it may be added back"
-    now[0] += 61
-    looked = studio.tracker.advance(job.id)
-    assert looked.status is JobStatus.NEEDS_LOOK and "gateway" in looked.error.message
+    looked = queued_until_its_deadline(studio, job, now, 0, 61, "it may be added back")
+    assert "gateway" in looked.error.message
     studio.close()
 
 
@@ -226,8 +253,7 @@ def test_an_answer_that_cannot_be_read_keeps_the_job_unconfirmed(isolated_home: 
             return httpx.Response(200, json={"object": "list", "data": [{"id": "dailies-preview"}]})
         return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
 
-    studio = Studio(Environment(home=isolated_home), engine_base_url="http://gateway.test/v1",
-                    transport=httpx.MockTransport(gateway))
+    studio = behind(isolated_home, gateway)
     job = studio.submit(req())
     kept = studio.store.require(job.id)
     assert kept.remote_id is None and kept.error.code == "unconfirmed" and kept.is_active

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hook_receiver import receiver_server
 from standardwebhooks import Webhook
 from until import wait_until
 
+from bench.loopback import receiver_server
 from dailies.config import Environment
 from dailies.engine import DeliveryPolicy, EngineConfig, WebhookFaults, serve_engine
 from dailies.errors import ValidationError

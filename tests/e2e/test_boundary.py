@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from playwright.sync_api import expect
-from running_app import start_streamlit, stop_app
+from running_app import sign_in_with_the_token, start_streamlit, stop_app
 
 from dailies.jobs import Job, JobError, JobStatus
 from dailies.store import JobStore
@@ -102,37 +102,19 @@ def seed_markdown_job(home) -> None:
     store.close()
 
 
-def test_markdown_written_by_people_or_providers_makes_no_link_or_image(app_url: str, browser) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/variants?group=grid_md&blind=0")
-        take = page.locator(".st-key-take_video_md")
-        take.get_by_text("The provider said:", exact=False).wait_for()
-        # Shown as written; an invisible word joiner after "http:" keeps the URL from becoming a link.
-        take.get_by_text(f"{LINK}: {IMAGE}".replace("://", ":\u2060//"), exact=False).wait_for()
-        take.get_by_text(f"a boat {IMAGE} {LINK}".replace("://", ":\u2060//"), exact=False).wait_for()
-        expect(take.get_by_placeholder("Notes")).to_have_value(LINK)
-        main = page.locator("[data-testid='stMain']")
-        assert main.locator("a[href*='evil.example']").count() == 0
-        assert main.locator("img[src*='evil.example']").count() == 0
-    finally:
-        context.close()
+def test_markdown_written_by_people_or_providers_makes_no_link_or_image(app_url: str, page) -> None:
+    page.goto(f"{app_url}/variants?group=grid_md&blind=0")
+    take = page.locator(".st-key-take_video_md")
+    take.get_by_text("The provider said:", exact=False).wait_for()
+    # Shown as written; an invisible word joiner after "http:" keeps the URL from becoming a link.
+    take.get_by_text(f"{LINK}: {IMAGE}".replace("://", ":\u2060//"), exact=False).wait_for()
+    take.get_by_text(f"a boat {IMAGE} {LINK}".replace("://", ":\u2060//"), exact=False).wait_for()
+    expect(take.get_by_placeholder("Notes")).to_have_value(LINK)
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("a[href*='evil.example']").count() == 0
+    assert main.locator("img[src*='evil.example']").count() == 0
 
 
-def test_beyond_loopback_a_page_shows_only_the_sign_in_until_the_token_is_entered(exposed_url: str, browser) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        page.goto(exposed_url)
-        page.get_by_text("sign in with the team's access token").wait_for()
-        assert page.locator(".st-key-prompt").count() == 0, "no page content before sign-in"
-        page.goto(f"{exposed_url}/access")
-        page.get_by_label("Access token").fill(ACCESS)
-        page.get_by_role("button", name="Sign in").click()
-        page.locator(".st-key-prompt").wait_for()
-        assert page.get_by_text("sign in with the team's access token").count() == 0
-    finally:
-        context.close()
+def test_beyond_loopback_a_page_shows_only_the_sign_in_until_the_token_is_entered(exposed_url: str, page) -> None:
+    sign_in_with_the_token(page, exposed_url, ACCESS)
+    assert page.get_by_text("sign in with the team's access token").count() == 0

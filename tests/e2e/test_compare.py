@@ -13,12 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
-from running_app import start_app, stop_app
+from running_app import running, studio_beside
 
-from dailies.config import Environment
-from dailies.engine import EngineConfig, serve_engine
 from dailies.jobs import JobKind, JobRequest
-from dailies.studio import Studio
 
 pytestmark = pytest.mark.e2e
 
@@ -37,22 +34,15 @@ class ComparedApp:
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComparedApp]:
     home = tmp_path_factory.mktemp("compare-home")
-    with serve_engine(EngineConfig(data_dir=home.parent / f"{home.name}-engine", workers=2)) as engine:
-        studio = Studio(Environment(home=home), engine_base_url=engine.base_url)
-        try:
-            source = studio.submit(JobRequest(prompt="a paper boat on a pond, orbit", model="dailies-preview",
-                                              size="720x1280", seconds=4))
-            assert studio.tracker.run_until_idle(timeout=90)
-            extension = studio.submit(studio.request_from(source.id, JobKind.EXTEND, "the boat drifts on", seconds=4))
-            grid = studio.launch(studio.takes_of(source.id, 2))
-            assert studio.tracker.run_until_idle(timeout=120)
-        finally:
-            studio.close()
-    process, url = start_app(home, home.parent / f"{home.name}.log")
-    try:
-        yield ComparedApp(url, source.id, extension.id, [job.id for job in grid.jobs])
-    finally:
-        stop_app(process)
+    with studio_beside(home) as studio:
+        source = studio.submit(JobRequest(prompt="a paper boat on a pond, orbit", model="dailies-preview",
+                                          size="720x1280", seconds=4))
+        assert studio.tracker.run_until_idle(timeout=90)
+        extension = studio.submit(studio.request_from(source.id, JobKind.EXTEND, "the boat drifts on", seconds=4))
+        grid = studio.launch(studio.takes_of(source.id, 2))
+        assert studio.tracker.run_until_idle(timeout=120)
+    with running(home) as app:
+        yield ComparedApp(app.url, source.id, extension.id, [job.id for job in grid.jobs])
 
 
 def open_compare(page: Page, app: ComparedApp, takes: list[str]) -> None:

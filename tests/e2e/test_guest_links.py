@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from running_app import CHROMIUM, CHROMIUM_ARGS, RunningApp, port_of, start_streamlit, stop_app, wait_for_run
+from running_app import RunningApp, headless_chromium, new_tab, port_of, running, start_streamlit, wait_for_run
 
 from dailies.media import MediaLibrary
 from dailies.review import ReviewDesk
@@ -36,13 +36,8 @@ PROMPTS = ("a red kite over dunes", "a blue kite over the sea", "the secret thir
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN} 127.0.0.1"])
+    with headless_chromium(LAN) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +49,9 @@ def lan_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningA
     video = tiny_video(home / "source.mp4", fps=24, frames=48)
     takes = [store_take(store, media, video, prompt).id for prompt in PROMPTS]
     store.close()
-    log = home.parent / f"{home.name}.log"
-    process, url = start_streamlit(home, log, "--server.address", "0.0.0.0",
-                                   env={"DAILIES_ACCESS_TOKEN": ACCESS, "DAILIES_ALLOWED_HOSTS": LAN})
-    try:
-        yield RunningApp(url, home, log), takes
-    finally:
-        stop_app(process)
-
-
-def new_context(chromium):
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    return context, context.new_page()
+    with running(home, lambda home, log: start_streamlit(home, log, "--server.address", "0.0.0.0", env={
+            "DAILIES_ACCESS_TOKEN": ACCESS, "DAILIES_ALLOWED_HOSTS": LAN})) as started:
+        yield started, takes
 
 
 def status_of(page, path: str) -> int:
@@ -107,8 +92,8 @@ def make_link(page, app: RunningApp, takes: list[str]) -> tuple[str, str]:
 def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, chromium, screenshots: Path) -> None:
     app, takes = lan_app
     lan = f"http://{LAN}:{port_of(app.url)}"
-    organiser_context, organiser = new_context(chromium)
-    guest_context, guest = new_context(chromium)
+    organiser_context, organiser = new_tab(chromium)
+    guest_context, guest = new_tab(chromium)
     try:
         link, round_id = make_link(organiser, app, takes[:2])
         assert link.split("t=", 1)[1] not in app.log.read_text(), "the secret is in the server's log"
@@ -193,7 +178,7 @@ def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, ch
             guest.goto(f"{lan}/guest/leave")  # "Forget this link in this browser": the workbench's gate again
             wait_for_run(guest)
             expect(guest.get_by_text("sign in with the team's access token")).to_be_visible()
-            fresh_context, fresh = new_context(chromium)
+            fresh_context, fresh = new_tab(chromium)
             fresh.goto(link)
             expect(fresh.locator("#guest-refusal")).to_have_text(re.compile("This link was revoked"))
             fresh.goto(f"{lan}/guest?t=not-a-secret-anyone-made")
@@ -203,7 +188,7 @@ def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, ch
             # Expired (made through the core with its expiry a day ago): likewise.
             expired = GuestLinks(store, clock=lambda: time.time() - 2 * 86400).create(
                 "round", round_id, takes[:2], made_by="test", life_s=86400)
-            late_context, late = new_context(chromium)
+            late_context, late = new_tab(chromium)
             late.goto(f"{lan}/guest?t={expired.secret}")
             expect(late.locator("#guest-refusal")).to_have_text(re.compile("expired"))
             late.goto(f"{lan}/")

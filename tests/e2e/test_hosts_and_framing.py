@@ -14,7 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from running_app import CHROMIUM, CHROMIUM_ARGS, app_on_the_lan, port_of, start_streamlit, stop_app, wait_for_run
+from running_app import (
+    app_on_the_lan,
+    headless_chromium,
+    port_of,
+    running,
+    sign_in_with_the_token,
+    start_streamlit,
+    wait_for_run,
+)
 
 from tests.fakes._server import render_mp4
 
@@ -28,14 +36,8 @@ NAMES = ("evil.example", "dailies.lan", "other.lan")
 @pytest.fixture(scope="module")
 def chromium():
     """Chromium resolving the test's names to this machine."""
-    from playwright.sync_api import sync_playwright
-
-    rules = ", ".join(f"MAP {name} 127.0.0.1" for name in NAMES)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"])
+    with headless_chromium(*NAMES) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -53,11 +55,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     take = home / "data" / "media" / TAKE
     take.mkdir(parents=True)
     (take / "video.mp4").write_bytes(render_mp4("landscape"))
-    process, url = start_streamlit(home / "data", home / "app.log")
-    try:
-        yield url
-    finally:
-        stop_app(process)
+    with running(home / "data", start_streamlit) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
@@ -150,13 +149,7 @@ def test_a_teammate_signs_in_by_the_configured_name(lan_url: str, page, screensh
     lan = f"http://dailies.lan:{port_of(lan_url)}"
     answer = page.goto(f"http://other.lan:{port_of(lan_url)}/access")
     assert answer is not None and answer.status == 421, "a name nobody configured"
-    page.goto(lan)
-    page.get_by_text("sign in with the team's access token").wait_for()
-    assert page.locator(".st-key-prompt").count() == 0, "no page content before sign-in"
-    page.goto(f"{lan}/access")
-    page.get_by_label("Access token").fill(ACCESS)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator(".st-key-prompt").wait_for()
+    sign_in_with_the_token(page, lan, ACCESS)
     wait_for_run(page)
     page.goto(f"{lan}/history")
     wait_for_run(page)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from running_app import start_streamlit, stop_app, wait_for_run
+from running_app import choose, running, start_streamlit, wait_for_run
 
 from dailies.__main__ import running_engine_url
 from dailies.config import Environment
@@ -31,31 +30,17 @@ STYLED = f"{PROMPT}, {STYLE}"
 
 @pytest.fixture(scope="module")
 def library_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    home = tmp_path_factory.mktemp("library-home")
-    process, url = start_streamlit(home, home.parent / f"{home.name}.log")
-    try:
-        yield url, home
-    finally:
-        stop_app(process)
+    with running(tmp_path_factory.mktemp("library-home"), start_streamlit) as app:
+        yield app.url, app.home
 
 
 def widget(page: Page, key: str):
     return page.locator(f".st-key-{key}")
 
 
-def choose(page: Page, key: str, option: str) -> None:
-    """Open the select box with this key and click an option; a rerun that closes the list as it opens (the
-    sidebar's once-a-minute look) is met by opening it again."""
-    for _ in range(3):
-        wait_for_run(page)
-        widget(page, key).get_by_role("combobox").click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            wait_for_run(page)
-            return
-        except PlaywrightTimeoutError:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"the option {option!r} never showed in its list")
+def choose_in(page: Page, key: str, option: str) -> None:
+    """Choose the option, by its exact name, in the select box with this key."""
+    choose(page, widget(page, key).get_by_role("combobox"), option, exact=True)
 
 
 def open_expander(page: Page, label: str, key: str) -> None:
@@ -131,10 +116,10 @@ def test_saved_items_are_used_on_generate_variants_batch_and_storyboard(library_
 
     page.goto(url)  # Generate
     expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
-    choose(page, "gen_lib_prompt", "Kite")
-    choose(page, "gen_lib_style", "Warm film")
+    choose_in(page, "gen_lib_prompt", "Kite")
+    choose_in(page, "gen_lib_style", "Warm film")
     expect(widget(page, "prompt").locator("textarea")).to_have_value(STYLED)
-    choose(page, "gen_lib_asset", "Beach")
+    choose_in(page, "gen_lib_asset", "Beach")
     expect(widget(page, "library_gen_asset_images").locator("img")).to_have_count(2)
     expect(page.get_by_text("is sent its first image as the opening frame (1 more would go to a model that takes "
                             "subject references).", exact=False)).to_be_visible()
@@ -144,10 +129,10 @@ def test_saved_items_are_used_on_generate_variants_batch_and_storyboard(library_
     carries_the_library(job, STYLED)
 
     page.goto(f"{url}/variants")
-    choose(page, "v_lib_prompt", "Kite")
-    choose(page, "v_lib_style", "Warm film")
+    choose_in(page, "v_lib_prompt", "Kite")
+    choose_in(page, "v_lib_style", "Warm film")
     expect(widget(page, "v_base").locator("textarea")).to_have_value(STYLED)
-    choose(page, "v_lib_asset", "Beach")
+    choose_in(page, "v_lib_asset", "Beach")
     page.get_by_role("button", name="Launch 4 takes").click()
     grid = new_takes(store, known, 4, "the grid's takes in the store")
     for job in grid:
@@ -159,8 +144,8 @@ def test_saved_items_are_used_on_generate_variants_batch_and_storyboard(library_
     rows.write_text("prompt,seconds\nA kite on a string,4\n")
     widget(page, "batch_file").locator("input[type='file']").set_input_files(str(rows))
     wait_for_run(page)
-    choose(page, "batch_lib_style", "Warm film")
-    choose(page, "batch_lib_asset", "Beach")
+    choose_in(page, "batch_lib_style", "Warm film")
+    choose_in(page, "batch_lib_asset", "Beach")
     page.get_by_role("button", name="Launch 1 take").click()
     (job,) = new_takes(store, known, 1, "the batch's take in the store")
     carries_the_library(job, f"A kite on a string, {STYLE}")
@@ -175,9 +160,9 @@ def test_saved_items_are_used_on_generate_variants_batch_and_storyboard(library_
     page.locator("[class*='st-key-sb_del_'] button").first.click()  # the new board's empty first shot
     expect(page.locator("[class*='st-key-sb_shot_']")).to_have_count(0)
     open_expander(page, "Add a shot from the library", "sb_lib_prompt")
-    choose(page, "sb_lib_prompt", "Kite")
-    choose(page, "sb_lib_style", "Warm film")
-    choose(page, "sb_lib_asset", "Beach")
+    choose_in(page, "sb_lib_prompt", "Kite")
+    choose_in(page, "sb_lib_style", "Warm film")
+    choose_in(page, "sb_lib_asset", "Beach")
     page.get_by_role("button", name="Add this shot").click()
     wait_for_run(page)
     expect(page.locator("[class*='st-key-sb_prompt_'] textarea")).to_have_value(STYLED)

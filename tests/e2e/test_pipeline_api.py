@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from hook_receiver import hook_receiver
-from running_app import start_streamlit, stop_app
+from running_app import ApiApp, running, start_streamlit
 from until import wait_until
 
 from dailies.client import VideosClient
@@ -28,30 +29,22 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @dataclass
-class App:
-    url: str
-    home: object
+class App(ApiApp):
+    home: Path
     engine: RunningEngine
-
-    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {**AUTH, **kwargs.pop("headers", {})}
-        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     folder = tmp_path_factory.mktemp("pipeline")
     with serve_engine(EngineConfig(data_dir=folder / "engine", api_key=ENGINE_KEY, min_job_s=2.0)) as engine:
-        process, url = start_streamlit(folder / "home", folder / "app.log", env={
-            "DAILIES_ENGINE_URL": engine.base_url, "DAILIES_ENGINE_KEY": ENGINE_KEY,
-            "DAILIES_API_TOKEN": TOKEN, "DAILIES_CALLBACK_SECRET": SECRET,
-            # The test's callback receivers are on this machine, named as a team names its own CMS host;
-            # by name, so that the app's own address (127.0.0.1) stays refused.
-            "DAILIES_CALLBACK_ALLOW_HOSTS": "localhost"})
-        try:
-            yield App(url, folder / "home", engine)
-        finally:
-            stop_app(process)
+        env = {"DAILIES_ENGINE_URL": engine.base_url, "DAILIES_ENGINE_KEY": ENGINE_KEY,
+               "DAILIES_API_TOKEN": TOKEN, "DAILIES_CALLBACK_SECRET": SECRET,
+               # The test's callback receivers are on this machine, named as a team names its own CMS host;
+               # by name, so that the app's own address (127.0.0.1) stays refused.
+               "DAILIES_CALLBACK_ALLOW_HOSTS": "localhost"}
+        with running(folder / "home", lambda home, log: start_streamlit(home, log, env=env)) as started:
+            yield App(started.url, TOKEN, 30, folder / "home", engine)
 
 
 def takes(app: App) -> list[dict]:

@@ -11,13 +11,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from pg_server import pg_server, pg_url  # noqa: F401 (fixtures)
 from playwright.sync_api import Page, expect
-from running_app import start_streamlit, stop_app
+from running_app import new_context, start_streamlit, stop_app
 from s3_server import BUCKET, moto_s3
 from until import wait_until
 
@@ -38,74 +39,70 @@ def jobs_metric(page: Page):
     return page.locator("[data-testid='stMetric']", has_text="Jobs").locator("[data-testid='stMetricValue']")
 
 
-def test_a_take_launched_on_one_server_shows_on_the_others_history(request: pytest.FixtureRequest, tmp_path: Path,
-                                                                   browser) -> None:
-    database = request.getfixturevalue("pg_url")  # a fresh database on this session's PostgreSQL (tests/pg_server.py)
-    env = {"DAILIES_DATABASE_URL": database}
-    one, one_url = start_streamlit(tmp_path / "one", tmp_path / "one.log", env=env)
-    two, two_url = start_streamlit(tmp_path / "two", tmp_path / "two.log", env=env)
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    try:
-        history = context.new_page()
-        history.goto(f"{two_url}/history")
-        expect(jobs_metric(history)).to_have_text("0")
-        settled(history)
-
-        generate = context.new_page()
-        generate.goto(one_url)
-        generate.get_by_role("textbox", name="Prompt", exact=True).fill("A lighthouse seen from the other server")
-        generate.get_by_role("button", name="Generate", exact=True).click()
-
-        store = PostgresStore(database)
-        try:
-            wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
-            assert store.all()[0].prompt == "A lighthouse seen from the other server"
-        finally:
-            store.close()
-        history.reload()
-        expect(jobs_metric(history)).to_have_text("1")
-        assert not list((tmp_path / "two").glob("jobs.journal")), "the second server keeps no journal of its own"
-    finally:
-        context.close()
-        stop_app(one)
-        stop_app(two)
+@dataclasses.dataclass
+class TwoServers:
+    database: str
+    history: Page
+    """The second server's History, showing no take yet."""
+    generate: Page
+    """The first server's Generate page."""
 
 
-def test_an_open_history_on_another_server_shows_a_new_take_without_reload(
-        request: pytest.FixtureRequest, tmp_path: Path, browser) -> None:
-    """History open on server B, nothing clicked there: a take launched on server A is pushed to it (A's write,
-    B's LISTEN, B's store, B's tab) well before the idle tab's once-a-minute look would have found it."""
+@pytest.fixture
+def two_servers(request: pytest.FixtureRequest, tmp_path: Path, browser) -> Iterator[TwoServers]:
+    """Two app servers, data folders `one` and `two`, on a fresh database of this session's PostgreSQL
+    (tests/pg_server.py); in one browser, History open and settled on the second, Generate open on the first."""
     database = request.getfixturevalue("pg_url")
     env = {"DAILIES_DATABASE_URL": database}
     one, one_url = start_streamlit(tmp_path / "one", tmp_path / "one.log", env=env)
     two, two_url = start_streamlit(tmp_path / "two", tmp_path / "two.log", env=env)
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
+    context = new_context(browser)
     try:
         history = context.new_page()
         history.goto(f"{two_url}/history")
         expect(jobs_metric(history)).to_have_text("0")
         settled(history)
-        history.wait_for_timeout(1_000)  # the tab's first runs (the sidebar's) are over: it is idle
-
         generate = context.new_page()
         generate.goto(one_url)
-        generate.get_by_role("textbox", name="Prompt", exact=True).fill("A harbour seen from the other server")
-        store = PostgresStore(database)
-        try:
-            generate.get_by_role("button", name="Generate", exact=True).click()
-            wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
-            written = time.monotonic()
-            expect(jobs_metric(history)).to_have_text("1", timeout=10_000)  # no reload, no click
-            print(f"\nserver B's open History showed the take {time.monotonic() - written:.2f} s after it was "
-                  "in the database")
-        finally:
-            store.close()
+        yield TwoServers(database, history, generate)
     finally:
         context.close()
         stop_app(one)
         stop_app(two)
+
+
+def test_a_take_launched_on_one_server_shows_on_the_others_history(two_servers: TwoServers, tmp_path: Path) -> None:
+    history, generate = two_servers.history, two_servers.generate
+    generate.get_by_role("textbox", name="Prompt", exact=True).fill("A lighthouse seen from the other server")
+    generate.get_by_role("button", name="Generate", exact=True).click()
+
+    store = PostgresStore(two_servers.database)
+    try:
+        wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
+        assert store.all()[0].prompt == "A lighthouse seen from the other server"
+    finally:
+        store.close()
+    history.reload()
+    expect(jobs_metric(history)).to_have_text("1")
+    assert not list((tmp_path / "two").glob("jobs.journal")), "the second server keeps no journal of its own"
+
+
+def test_an_open_history_on_another_server_shows_a_new_take_without_reload(two_servers: TwoServers) -> None:
+    """History open on server B, nothing clicked there: a take launched on server A is pushed to it (A's write,
+    B's LISTEN, B's store, B's tab) well before the idle tab's once-a-minute look would have found it."""
+    history, generate = two_servers.history, two_servers.generate
+    history.wait_for_timeout(1_000)  # the tab's first runs (the sidebar's) are over: it is idle
+    generate.get_by_role("textbox", name="Prompt", exact=True).fill("A harbour seen from the other server")
+    store = PostgresStore(two_servers.database)
+    try:
+        generate.get_by_role("button", name="Generate", exact=True).click()
+        wait_until(lambda: len(store) == 1, 60, "the take in the shared database")
+        written = time.monotonic()
+        expect(jobs_metric(history)).to_have_text("1", timeout=10_000)  # no reload, no click
+        print(f"\nserver B's open History showed the take {time.monotonic() - written:.2f} s after it was "
+              "in the database")
+    finally:
+        store.close()
 
 
 def test_a_database_that_cannot_be_reached_is_said_on_the_page(tmp_path: Path, page: Page) -> None:

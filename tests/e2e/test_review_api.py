@@ -7,38 +7,25 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import opentimelineio as otio
 import pytest
-from running_app import start_streamlit, stop_app
+from running_app import ApiApp, running, start_streamlit
 from until import wait_until
 
 TOKEN = "review-token-for-tests-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@dataclass
-class App:
-    url: str
-
-    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {**AUTH, **kwargs.pop("headers", {})}
-        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=60, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiApp]:
     folder = tmp_path_factory.mktemp("review-api")
-    process, url = start_streamlit(folder / "home", folder / "app.log", env={"DAILIES_API_TOKEN": TOKEN})
-    try:
-        yield App(url)
-    finally:
-        stop_app(process)
+    with running(folder / "home", lambda home, log: start_streamlit(home, log, env={"DAILIES_API_TOKEN": TOKEN})
+                 ) as started:
+        yield ApiApp(started.url, TOKEN, 60)
 
 
-def finished_take(app: App, prompt: str) -> dict:
+def finished_take(app: ApiApp, prompt: str) -> dict:
     made = app.api("POST", "/takes", json={"prompt": prompt, "seconds": 4})
     assert made.status_code == 201, made.text
     return wait_until(lambda: (t := app.api("GET", f"/takes/{made.json()['id']}").json())["status"] == "completed"
@@ -46,11 +33,11 @@ def finished_take(app: App, prompt: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def take(app: App) -> dict:
+def take(app: ApiApp) -> dict:
     return finished_take(app, "a red kite over dunes at dusk")
 
 
-def test_comments_are_pinned_to_frames_and_listed_in_frame_order(app: App, take: dict) -> None:
+def test_comments_are_pinned_to_frames_and_listed_in_frame_order(app: ApiApp, take: dict) -> None:
     tid = take["id"]
     later = app.api("POST", f"/takes/{tid}/comments",
                     json={"frame": 37, "end_frame": 48, "text": "kite too small", "author": "Ann"})
@@ -68,7 +55,7 @@ def test_comments_are_pinned_to_frames_and_listed_in_frame_order(app: App, take:
     assert listed[0]["drawing"][0]["box"] == [0.2, 0.2, 0.4, 0.5]
 
 
-def test_a_comment_gets_replies_and_is_marked_done(app: App, take: dict) -> None:
+def test_a_comment_gets_replies_and_is_marked_done(app: ApiApp, take: dict) -> None:
     tid = take["id"]
     made = app.api("POST", f"/takes/{tid}/comments", json={"frame": 80, "text": "flicker here", "author": "Cy"}).json()
     replied = app.api("POST", f"/takes/{tid}/comments/{made['id']}/replies", json={"text": "fixed in v2",
@@ -97,7 +84,7 @@ def test_a_comment_gets_replies_and_is_marked_done(app: App, take: dict) -> None
     ({"content": b"frame=3", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 400, "as JSON"),
     ({"json": {"frame": 3, "text": "x" * 2_000_000, "author": "Ann"}}, 413, "over 1 MB"),
 ])
-def test_a_bad_comment_is_refused_with_a_reason_and_nothing_stored(app: App, take: dict, send: dict, status: int,
+def test_a_bad_comment_is_refused_with_a_reason_and_nothing_stored(app: ApiApp, take: dict, send: dict, status: int,
                                                                      said: str) -> None:
     before = len(app.api("GET", f"/takes/{take['id']}/comments").json()["data"])
     answer = app.api("POST", f"/takes/{take['id']}/comments", **send)
@@ -105,7 +92,7 @@ def test_a_bad_comment_is_refused_with_a_reason_and_nothing_stored(app: App, tak
     assert len(app.api("GET", f"/takes/{take['id']}/comments").json()["data"]) == before
 
 
-def test_the_routes_refuse_strangers_unknown_takes_and_pages(app: App, take: dict) -> None:
+def test_the_routes_refuse_strangers_unknown_takes_and_pages(app: ApiApp, take: dict) -> None:
     body = {"frame": 3, "text": "x", "author": "Ann"}
     for path in (f"/takes/{take['id']}/comments", f"/takes/{take['id']}/approvals"):
         assert httpx.post(f"{app.url}/api/v1{path}", json=body).status_code == 401
@@ -122,7 +109,7 @@ def test_the_routes_refuse_strangers_unknown_takes_and_pages(app: App, take: dic
     assert all(c["author"] != "x" for c in comments)
 
 
-def test_approvals_follow_the_machine_and_show_on_the_take(app: App) -> None:
+def test_approvals_follow_the_machine_and_show_on_the_take(app: ApiApp) -> None:
     tid = finished_take(app, "a lighthouse in fog")["id"]
     assert app.api("GET", f"/takes/{tid}").json()["approval"]["status"] == "in_review"
     illegal = app.api("POST", f"/takes/{tid}/approvals", json={"decision": "final", "author": "Ann"})
@@ -148,7 +135,7 @@ def test_approvals_follow_the_machine_and_show_on_the_take(app: App) -> None:
     assert reopened.status_code == 201 and reopened.json()["approval"]["status"] == "in_review"
 
 
-def test_the_notes_export_as_otio_with_markers_at_their_frames_and_as_edl_csv_zip(app: App, take: dict) -> None:
+def test_the_notes_export_as_otio_with_markers_at_their_frames_and_as_edl_csv_zip(app: ApiApp, take: dict) -> None:
     tid = take["id"]
     comments = app.api("GET", f"/takes/{tid}/comments").json()["data"]
     assert comments, "the comments test ran first"
@@ -172,7 +159,7 @@ def test_the_notes_export_as_otio_with_markers_at_their_frames_and_as_edl_csv_zi
     assert "notes.txt" in archive.namelist() and len(archive.namelist()) == len(comments) + 1
 
 
-def test_the_openapi_description_names_the_review_routes(app: App) -> None:
+def test_the_openapi_description_names_the_review_routes(app: ApiApp) -> None:
     spec = httpx.get(f"{app.url}/api/v1/openapi.json").json()
     for path in ("/api/v1/takes/{take_id}/comments", "/api/v1/takes/{take_id}/approvals",
                  "/api/v1/takes/{take_id}/notes.{format}"):

@@ -19,13 +19,10 @@ import opentimelineio as otio
 import pytest
 from playwright.sync_api import Page, expect
 from review_fixtures import reencode, store_take
-from running_app import start_app, stop_app, wait_for_run
+from running_app import running, studio_beside, wait_for_run
 
-from dailies.config import Environment
-from dailies.engine import EngineConfig, serve_engine
 from dailies.jobs import JobKind, JobRequest
 from dailies.review.timecode import Clock, to_frame
-from dailies.studio import Studio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,25 +41,20 @@ class ReviewApp:
 @pytest.fixture(scope="module")
 def review_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewApp]:
     home = tmp_path_factory.mktemp("player-home")
-    with serve_engine(EngineConfig(data_dir=home.parent / f"{home.name}-engine", workers=2)) as engine:
-        studio = Studio(Environment(home=home), engine_base_url=engine.base_url)
-        try:
-            first = studio.submit(JobRequest(prompt="a red kite over dunes", model="dailies-preview", size="1280x720",
-                                             seconds=4))
-            assert studio.tracker.run_until_idle(timeout=90)
-            remix = studio.submit(studio.request_from(first.id, JobKind.REMIX, "a red kite over dunes, larger"))
-            assert studio.tracker.run_until_idle(timeout=90)
-            source = studio.media.resolve(studio.store.require(first.id).files["video"].path)
-            thirty = home.parent / f"{home.name}-30fps.mp4"
-            reencode(source, thirty, fps=30, frames=120)
-            take30 = store_take(studio.store, studio.media, thirty, "a 30 fps take")
-        finally:
-            studio.close()
-    process, url = start_app(home, home.parent / f"{home.name}.log")
+    with studio_beside(home) as studio:
+        first = studio.submit(JobRequest(prompt="a red kite over dunes", model="dailies-preview", size="1280x720",
+                                         seconds=4))
+        assert studio.tracker.run_until_idle(timeout=90)
+        remix = studio.submit(studio.request_from(first.id, JobKind.REMIX, "a red kite over dunes, larger"))
+        assert studio.tracker.run_until_idle(timeout=90)
+        source = studio.media.resolve(studio.store.require(first.id).files["video"].path)
+        thirty = home.parent / f"{home.name}-30fps.mp4"
+        reencode(source, thirty, fps=30, frames=120)
+        take30 = store_take(studio.store, studio.media, thirty, "a 30 fps take")
     try:
-        yield ReviewApp(url, first.id, remix.id, take30.id)
+        with running(home) as app:
+            yield ReviewApp(app.url, first.id, remix.id, take30.id)
     finally:
-        stop_app(process)
         shutil.rmtree(home.parent / f"{home.name}-engine", ignore_errors=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from running_app import RunningApp, start_streamlit, stop_app, wait_for_run
+from running_app import RunningApp, new_tab, running, start_streamlit, wait_for_run
 
 from dailies.jobs import JobStatus
 from dailies.review.rounds import ReviewBook
@@ -31,19 +31,8 @@ SCORES = {  # reviewer → (lighting, angle) → stars
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    home = tmp_path_factory.mktemp("review-home")
-    log = home.parent / f"{home.name}.log"
-    process, url = start_streamlit(home, log)
-    try:
-        yield RunningApp(url, home, log)
-    finally:
-        stop_app(process)
-
-
-def new_tab(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    return context, context.new_page()
+    with running(tmp_path_factory.mktemp("review-home"), start_streamlit) as started:
+        yield started
 
 
 def give_name(page, name: str) -> None:

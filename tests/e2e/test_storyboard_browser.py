@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import opentimelineio as otio
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from running_app import start_streamlit, stop_app, wait_for_run
+from running_app import choose, running, start_streamlit, wait_for_run
 
 from dailies.jobs import Job
 from dailies.store import JobStore
@@ -25,12 +24,8 @@ CHAINED = "Starts from the previous shot's last frame"
 
 @pytest.fixture(scope="module")
 def board_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    home = tmp_path_factory.mktemp("board-home")
-    process, url = start_streamlit(home, home.parent / f"{home.name}.log")
-    try:
-        yield url, home
-    finally:
-        stop_app(process)
+    with running(tmp_path_factory.mktemp("board-home"), start_streamlit) as app:
+        yield app.url, app.home
 
 
 def settled(page: Page) -> None:
@@ -47,21 +42,6 @@ def wait_for_takes(page: Page, n: int, count: int) -> None:
     renders share both cores with the suite's kill tests."""
     page.locator("[class*='st-key-sb_shot_']").nth(n).locator("video").nth(count - 1).wait_for(timeout=240_000)
     settled(page)
-
-
-def choose(page: Page, select, option: str) -> None:
-    """Open a select box and click one of its options. A rerun that lands as the list opens (the sidebar's
-    once-a-minute look, on a slow machine) closes it again: then it is opened once more."""
-    for _ in range(3):
-        settled(page)
-        select.click()
-        try:
-            page.get_by_role("option", name=option).click(timeout=5_000)
-            settled(page)
-            return
-        except PlaywrightTimeoutError:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"the option {option!r} never showed in its list")
 
 
 def pick(page: Page, n: int, take: str) -> None:

@@ -75,53 +75,35 @@ def assert_text_only(area, *, expected: int) -> None:
         assert text.count(piece) >= expected, (piece, text)
 
 
-def test_variants_tiles_show_prompts_labels_and_errors_as_text(app, browser) -> None:
+def test_variants_tiles_show_prompts_labels_and_errors_as_text(app, page) -> None:
     url, _ = app
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/variants?group=grid_tt&blind=0")
-        tile = page.locator(".st-key-take_video_tt_fail")
-        tile.get_by_text("The provider said:", exact=False).wait_for()
-        wait_for_run(page)
-        assert_text_only(tile, expected=3)  # the label, the prompt, the provider's error
-        assert_text_only(page.locator("[data-testid='stMain']"), expected=3)
-    finally:
-        context.close()
+    page.goto(f"{url}/variants?group=grid_tt&blind=0")
+    tile = page.locator(".st-key-take_video_tt_fail")
+    tile.get_by_text("The provider said:", exact=False).wait_for()
+    wait_for_run(page)
+    assert_text_only(tile, expected=3)  # the label, the prompt, the provider's error
+    assert_text_only(page.locator("[data-testid='stMain']"), expected=3)
 
 
-def test_review_results_show_labels_names_and_notes_as_text(app, browser) -> None:
+def test_review_results_show_labels_names_and_notes_as_text(app, page) -> None:
     url, round_id = app
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/review_results?{round_id}")
-        wait_for_run(page)
-        page.get_by_text("Ranking").wait_for()
-        wait_for_run(page)
-        main = page.locator("[data-testid='stMain']")
-        assert page.locator("[data-testid='stTable']").count() >= 3, "ranking, axis effects, notes"
-        assert_text_only(main, expected=2)
-        names = main.inner_text().replace(WORD_JOINER, "")
-        assert "Ann someone@evil.example" in names and "Cy :material/home:" in names
-    finally:
-        context.close()
+    page.goto(f"{url}/review_results?{round_id}")
+    wait_for_run(page)
+    page.get_by_text("Ranking").wait_for()
+    wait_for_run(page)
+    main = page.locator("[data-testid='stMain']")
+    assert page.locator("[data-testid='stTable']").count() >= 3, "ranking, axis effects, notes"
+    assert_text_only(main, expected=2)
+    names = main.inner_text().replace(WORD_JOINER, "")
+    assert "Ann someone@evil.example" in names and "Cy :material/home:" in names
 
 
-def test_a_take_s_status_line_shows_its_model_as_text(app, browser) -> None:
+def test_a_take_s_status_line_shows_its_model_as_text(app, page) -> None:
     """The caption of a take's card (Generate, History's selection), here under Compare's lineage."""
     url, _ = app
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/compare?takes=video_tt_1,video_tt_0")  # the lineage of the first: its status line
-        wait_for_run(page)
-        main = page.locator("[data-testid='stMain']")
-        main.get_by_text("720x1280 · 4s", exact=False).first.wait_for()
-        assert main.locator("a[href*='evil.example'], a[href*='www.']").count() == 0
-        assert "www.evil.example" in main.inner_text().replace(WORD_JOINER, ""), "the model, as written"
-    finally:
-        context.close()
+    page.goto(f"{url}/compare?takes=video_tt_1,video_tt_0")  # the lineage of the first: its status line
+    wait_for_run(page)
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("720x1280 · 4s", exact=False).first.wait_for()
+    assert main.locator("a[href*='evil.example'], a[href*='www.']").count() == 0
+    assert "www.evil.example" in main.inner_text().replace(WORD_JOINER, ""), "the model, as written"

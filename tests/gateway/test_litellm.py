@@ -9,76 +9,30 @@ must work; the rest must show as unsupported, once, without loops. The proxy run
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from until import wait_until
 
-from dailies.config import Environment, Settings, SettingsFile
-from dailies.engine.server import free_port
 from dailies.errors import NotSupported
 from dailies.jobs import JobKind, JobRequest, JobStatus
 from dailies.media import probe_video, sha256_file, sniff_type
 from dailies.studio import Studio
+from tests.gateway.litellm_proxy import litellm_proxy, studio_through
 
-ROOT = Path(__file__).resolve().parents[2]
-PROXY = ROOT / ".venv-litellm" / "bin" / "litellm"
 MASTER_KEY = "sk-dailies-gateway-test-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def gateway(shared_engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """LiteLLM's proxy on a loopback port, routing `sora-2` to the engine as an `openai/` model."""
-    if not PROXY.exists():
-        pytest.skip("LiteLLM's proxy is not installed: scripts/test installs it (scripts/ensure-litellm)")
-    folder = tmp_path_factory.mktemp("litellm")
-    config = folder / "config.yaml"
-    config.write_text(
-        "model_list:\n"
-        "  - model_name: sora-2\n"
-        "    litellm_params:\n"
-        "      model: openai/sora-2\n"
-        f"      api_base: {shared_engine.base_url}\n"
-        "      api_key: sk-engine-unused\n"
-        "general_settings:\n"
-        f"  master_key: {MASTER_KEY}\n",
-        encoding="utf-8",
-    )
-    port = free_port()
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False", "NO_PROXY": "*"}
-    log = (folder / "proxy.log").open("wb")
-    proc = subprocess.Popen(
-        [str(PROXY), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        def proxy_answers() -> bool:
-            assert proc.poll() is None, (folder / "proxy.log").read_text(errors="replace")[-3000:]
-            try:
-                return httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(proxy_answers, 150, "LiteLLM's proxy to start", interval=0.25)
-        yield f"{base}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with litellm_proxy(tmp_path_factory.mktemp("litellm"), shared_engine.base_url, MASTER_KEY) as url:
+        yield url
 
 
 @pytest.fixture
 def studio(gateway: str, isolated_home: Path) -> Iterator[Studio]:
-    SettingsFile(isolated_home / "settings.json").save(Settings(active_provider="remote"))
-    shared = Studio(Environment(home=isolated_home, base_url=gateway, api_key=MASTER_KEY, provider="remote"))
+    shared = studio_through(gateway, isolated_home, MASTER_KEY)
     yield shared
     shared.close()
 

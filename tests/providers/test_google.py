@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import inspect
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from google.oauth2.credentials import Credentials
 from PIL import Image
 
 from dailies.config import Environment
-from dailies.errors import APIConnectionError, APIError, AuthenticationError, NotSupported, RateLimitError, ServerError
+from dailies.errors import AuthenticationError, NotSupported, RateLimitError
 from dailies.errors import may_have_arrived as _may_have_arrived
 from dailies.jobs import JobKind, JobStatus
 from dailies.pricing import PriceList
@@ -24,10 +23,12 @@ from dailies.providers import registry
 from dailies.providers.catalog import GOOGLE, GOOGLE_RETIRED
 from dailies.providers.google import EXPRESS_MODE_REFUSED, GoogleVeoProvider, RequestsPerMinute
 from tests.fakes.google import LOCATION, PROJECT, TOKEN, FakeVertexVeo, service_account_file
-from tests.providers._helpers import assert_real_mp4, follow, request
+from tests.providers._helpers import follow, follow_to_video, request, small_png, veo
 
 VEO = "veo-3.1-fast-generate-001"
 MODEL_PATH = f"/v1beta1/projects/{PROJECT}/locations/{LOCATION}/publishers/google/models"
+VENDOR = "google"
+pytestmark = pytest.mark.usefixtures("fresh_veo_quotas")
 
 
 class Clock:
@@ -36,33 +37,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def fresh_project_quotas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test its own minute of Veo quota (the counters are per project and per process)."""
-    import dailies.providers.google as google
-
-    monkeypatch.setattr(google, "_QUOTAS", {})
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeVertexVeo]:
-    with FakeVertexVeo() as server:
-        yield server
-
-
-def veo(fake: FakeVertexVeo, **kw: object) -> GoogleVeoProvider:
-    """A provider in the fake's project with an access token the fake knows (no token exchange)."""
-    return GoogleVeoProvider(project=PROJECT, location=LOCATION, credentials=Credentials(token=TOKEN),
-                             base_url=fake.base_url, **kw)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def provider(fake: FakeVertexVeo) -> Iterator[GoogleVeoProvider]:
-    made = veo(fake)
-    yield made
-    made.close()
 
 
 def test_text_to_video_in_a_project_create_status_download(
@@ -75,13 +49,11 @@ def test_text_to_video_in_a_project_create_status_download(
     assert created.remote_id == f"projects/{PROJECT}/locations/{LOCATION}/publishers/google/models/{VEO}/operations/" \
         + next(iter(fake.jobs))
 
-    seen = follow(provider, created.remote_id)
+    seen, _ = follow_to_video(provider, created.remote_id, tmp_path / "video.mp4")
     assert [s.status for s in seen] == [JobStatus.IN_PROGRESS, JobStatus.COMPLETED]
     polls = [r for r in fake.requests if r.path.endswith(":fetchPredictOperation")]
     assert {r.path for r in polls} == {f"{MODEL_PATH}/{VEO}:fetchPredictOperation"}
     assert polls[0].body == {"operationName": created.remote_id}
-    record = provider.download(created.remote_id, "video", tmp_path / "video.mp4")
-    assert_real_mp4(tmp_path / "video.mp4", record.sha256)
 
 
 @pytest.mark.parametrize("model", list(GOOGLE.models))
@@ -120,16 +92,13 @@ def test_prices_are_the_published_audio_rates_with_their_date_and_source() -> No
 
 
 def test_image_to_video_at_1080p(fake: FakeVertexVeo, provider: GoogleVeoProvider, tmp_path: Path) -> None:
-    image = tmp_path / "ref.png"
-    Image.new("RGB", (32, 18), (200, 200, 40)).save(image)
+    image = small_png(tmp_path / "ref.png", (200, 200, 40))
     created = provider.submit(request("veo-3.1-generate-001", "1920x1080", 8, reference_path=str(image)))
     body = fake.creates(":predictLongRunning")[0].body
     assert base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"]) == image.read_bytes()
     assert body["instances"][0]["image"]["mimeType"] == "image/png"
     assert body["parameters"]["resolution"] == "1080p" and body["parameters"]["aspectRatio"] == "16:9"
-    follow(provider, created.remote_id)
-    record = provider.download(created.remote_id, "video", tmp_path / "out.mp4")
-    assert_real_mp4(tmp_path / "out.mp4", record.sha256)
+    follow_to_video(provider, created.remote_id, tmp_path / "out.mp4")
 
 
 def test_a_service_account_file_signs_in_at_its_token_uri_from_the_server_definition(
@@ -291,18 +260,6 @@ def test_failures_say_why(fake: FakeVertexVeo, provider: GoogleVeoProvider) -> N
     in_bucket = follow(provider, provider.submit(request(VEO, "1280x720", 4)).remote_id)[-1]
     assert in_bucket.status is JobStatus.FAILED and in_bucket.error
     assert "gs://fake-bucket/" in in_bucket.error.message and "Cloud Storage reader" in in_bucket.error.message
-
-
-@pytest.mark.parametrize(("how", "error_class"), [("drop", APIConnectionError), ("503", ServerError)])
-def test_a_lost_create_answer_is_never_sent_twice(
-    fake: FakeVertexVeo, provider: GoogleVeoProvider, how: str, error_class: type[APIError]
-) -> None:
-    fake.lose_next_create = how
-    with pytest.raises(error_class) as raised:
-        provider.submit(request(VEO, "1280x720", 8))
-    assert _may_have_arrived(raised.value)
-    assert len(fake.creates(":predictLongRunning")) == 1
-    assert len(fake.jobs) == 1
 
 
 def test_retired_models_are_not_offered_and_are_refused_by_name(fake: FakeVertexVeo,

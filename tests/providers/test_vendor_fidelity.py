@@ -10,58 +10,25 @@ import base64
 import dataclasses
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import fal_client.client
 import pytest
 from PIL import Image
 
 from dailies.errors import BadRequestError, NotFoundError, NotSupported, RateLimitError, UnprocessableEntityError
 from dailies.errors import may_have_arrived as _may_have_arrived
-from dailies.jobs import JobStatus
+from dailies.jobs import JobRequest, JobStatus
 from dailies.providers import fal as fal_module
 from dailies.providers import runway as runway_module
-from dailies.providers._vendor import ImageLimit
-from dailies.providers.catalog import FAL, REPLICATE, RUNWAY
-from dailies.providers.fal import FalProvider
-from dailies.providers.replicate import ReplicateProvider
-from dailies.providers.runway import RunwayProvider
-from tests.fakes import fal as fake_fal
-from tests.fakes import replicate as fake_replicate
-from tests.fakes import runway as fake_runway
+from dailies.providers._vendor import ImageLimit, ModelSpec
+from dailies.providers.base import RemoteVideo, VideoProvider
+from dailies.providers.catalog import FAL, REPLICATE, RUNWAY, VendorCatalog
 from tests.fakes import schemas
 from tests.providers._helpers import follow, request
 from tests.providers._helpers import request as job_request
 
 # -- fixtures ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[fake_fal.FakeFal, FalProvider]]:
-    monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", "http://127.0.0.1:9/")
-    with fake_fal.FakeFal() as fake:
-        monkeypatch.setattr(fal_client.client, "REST_URL", fake.rest_url)  # fal's storage, at the fake
-        monkeypatch.setattr(fal_client.client, "CDN_URL", fake.cdn_url)
-        provider = FalProvider(api_key=fake_fal.KEY, base_url=fake.base_url)
-        yield fake, provider
-        provider.close()
-
-
-@pytest.fixture
-def rep() -> Iterator[tuple[fake_replicate.FakeReplicate, ReplicateProvider]]:
-    with fake_replicate.FakeReplicate() as fake:
-        provider = ReplicateProvider(api_key=fake_replicate.KEY, base_url=fake.base_url)
-        yield fake, provider
-        provider.close()
-
-
-@pytest.fixture
-def runway() -> Iterator[tuple[fake_runway.FakeRunway, RunwayProvider]]:
-    with fake_runway.FakeRunway() as fake:
-        provider = RunwayProvider(api_key=fake_runway.KEY, base_url=fake.base_url)
-        yield fake, provider
-        provider.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,96 +53,95 @@ def _decoded(uri: str) -> bytes:
 # -- every model sends what its schema takes ---------------------------------------------------------
 
 
-def _combinations(catalog, image: bool):
+@dataclasses.dataclass(frozen=True)
+class Take:
+    """One model at one of its sizes and durations, with or without a reference image."""
+
+    spec: ModelSpec
+    size: str
+    seconds: int
+    reference: str | None
+
+    def request(self, audio: bool) -> JobRequest:
+        return request(self.spec.id, self.size, self.seconds, reference_path=self.reference, audio=audio)
+
+
+def _each_take(catalog: VendorCatalog, image: Path | None) -> Iterator[Take]:
+    """Every model in the catalogue that takes this input (text, or the image), at each size and duration."""
     for spec in catalog.models.values():
-        if (image and spec.image) or (not image and spec.text):
-            yield pytest.param(spec, id=f"{spec.id}-{'image' if image else 'text'}")
+        if spec.image if image else spec.text:
+            for size in spec.sizes:
+                for seconds in spec.seconds:
+                    yield Take(spec, size, seconds, str(image) if image else None)
 
 
-def _sound_as_chosen(provider, spec, fake, submit) -> None:
-    """Send `submit(audio)` with sound on and off: a model that takes the choice gets it as chosen in its own
-    input (never left to the vendor's default), one that renders sound always refuses silence before sending,
-    and one without sound gets no sound input at all."""
+def _sound_as_chosen(provider: VideoProvider, fake, take: Take, sent: Callable[[RemoteVideo, bool], dict]) -> None:
+    """Send the take with sound on and off, `sent(created, audio)` checking and returning what went out: a model
+    that takes the choice gets it as chosen in its own input (never left to the vendor's default), one that
+    renders sound always refuses silence before sending, and one without sound gets no sound input at all."""
+    spec = take.spec
     for audio in (True, False):
         if spec.audio and not spec.audio_input and not audio:
             before = len(fake.requests)
             with pytest.raises(NotSupported, match="always renders sound"):
-                submit(audio)
+                provider.submit(take.request(audio))
             assert len(fake.requests) == before
             continue
-        sent = submit(audio)
+        body = sent(provider.submit(take.request(audio)), audio)
         if spec.audio_input:
-            assert sent[spec.audio_input] is audio, (spec.id, audio)
+            assert body[spec.audio_input] is audio, (spec.id, audio)
         else:
-            assert not {"audio", "generate_audio"} & set(sent), spec.id
+            assert not {"audio", "generate_audio"} & set(body), spec.id
 
 
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, with_image: bool) -> None:
     """Each model, each size, each duration, sound on and off: the body fits the endpoint's published schema."""
     fake, provider = fal
-    for spec in FAL.models.values():
-        if not (spec.image if with_image else spec.text):
-            continue
-        for size in spec.sizes:
-            for seconds in spec.seconds:
-                reference = str(small_image) if with_image else None
+    for take in _each_take(FAL, small_image if with_image else None):
 
-                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
-                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
-                    sent = fake.requests[-1]
-                    endpoint = sent.path.strip("/")
-                    schema = schemas.FAL[endpoint]
-                    assert schema.problems(sent.body) == [], (endpoint, size, seconds, audio)
-                    if "resolution" in schema.defaults:  # never left to the model's default: the size chosen
-                        assert sent.body["resolution"] == spec.resolutions[size] == (
-                            "1080p" if "1080" in size else "720p")
-                        assert fake.rendered[created.remote_id.rpartition("/")[2]] == spec.resolutions[size]
-                    return sent.body
+        def sent(created: RemoteVideo, audio: bool, take: Take = take) -> dict:
+            last = fake.requests[-1]
+            endpoint = last.path.strip("/")
+            schema = schemas.FAL[endpoint]
+            assert schema.problems(last.body) == [], (endpoint, take.size, take.seconds, audio)
+            if "resolution" in schema.defaults:  # never left to the model's default: the size chosen
+                assert last.body["resolution"] == take.spec.resolutions[take.size] == (
+                    "1080p" if "1080" in take.size else "720p")
+                assert fake.rendered[created.remote_id.rpartition("/")[2]] == take.spec.resolutions[take.size]
+            return last.body
 
-                _sound_as_chosen(provider, spec, fake, submit)
+        _sound_as_chosen(provider, fake, take, sent)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_replicate_model_sends_what_its_schema_takes(rep, small_image: Path, with_image: bool) -> None:
     fake, provider = rep
-    for spec in REPLICATE.models.values():
-        if not (spec.image if with_image else spec.text):
-            continue
-        for size in spec.sizes:
-            for seconds in spec.seconds:
-                reference = str(small_image) if with_image else None
+    for take in _each_take(REPLICATE, small_image if with_image else None):
 
-                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
-                    created = provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
-                    model_input = fake.requests[-1].body["input"]
-                    schema = schemas.REPLICATE[spec.id]
-                    assert schema.problems(model_input) == [], (spec.id, size, seconds, audio)
-                    if "resolution" in schema.defaults:  # never left to the model's default
-                        assert fake.rendered[created.remote_id] == model_input["resolution"] == spec.resolutions[size]
-                    return model_input
+        def sent(created: RemoteVideo, audio: bool, take: Take = take) -> dict:
+            model_input = fake.requests[-1].body["input"]
+            schema = schemas.REPLICATE[take.spec.id]
+            assert schema.problems(model_input) == [], (take.spec.id, take.size, take.seconds, audio)
+            if "resolution" in schema.defaults:  # never left to the model's default
+                assert fake.rendered[created.remote_id] == model_input["resolution"] == take.spec.resolutions[take.size]
+            return model_input
 
-                _sound_as_chosen(provider, spec, fake, submit)
+        _sound_as_chosen(provider, fake, take, sent)
 
 
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_runway_model_sends_what_the_sdk_types_take(runway, small_image: Path, with_image: bool) -> None:
     fake, provider = runway
     table = schemas.RUNWAY_IMAGE if with_image else schemas.RUNWAY_TEXT
-    for spec in RUNWAY.models.values():
-        if not (spec.image if with_image else spec.text):
-            continue
-        for size in spec.sizes:
-            for seconds in spec.seconds:
-                reference = str(small_image) if with_image else None
+    for take in _each_take(RUNWAY, small_image if with_image else None):
 
-                def submit(audio: bool, size=size, seconds=seconds, reference=reference, spec=spec) -> dict:
-                    provider.submit(request(spec.id, size, seconds, reference_path=reference, audio=audio))
-                    body = fake.requests[-1].body
-                    assert table[spec.id].problems(body) == [], (spec.id, size, seconds, audio)
-                    return body
+        def sent(created: RemoteVideo, audio: bool, take: Take = take) -> dict:
+            body = fake.requests[-1].body
+            assert table[take.spec.id].problems(body) == [], (take.spec.id, take.size, take.seconds, audio)
+            return body
 
-                _sound_as_chosen(provider, spec, fake, submit)
+        _sound_as_chosen(provider, fake, take, sent)
 
 
 def test_seedance_renders_the_720p_asked_for_not_its_1080p_default(fal, rep) -> None:

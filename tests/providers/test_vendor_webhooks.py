@@ -19,9 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hook_receiver import hook_receiver, receiver_server
+from hook_receiver import hook_receiver
 from standardwebhooks import Webhook
 
+from bench.loopback import receiver_server
 from dailies.config import Environment
 from dailies.jobs import JobRequest, JobStatus
 from dailies.providers.fal import FalProvider
@@ -29,6 +30,7 @@ from dailies.studio import Studio
 from dailies.tracker import PollPolicy
 from dailies.webhooks import Registration, WebhookBook, WebhookReceiver, register_vendor, unregister
 from dailies.webhooks.schemes import FalKeys, fal_message
+from tests.fakes._server import Delivered
 from tests.fakes.fal import KEY as FAL_KEY
 from tests.fakes.fal import FakeFal
 from tests.fakes.replicate import KEY as REPLICATE_KEY
@@ -95,6 +97,20 @@ def finished_by_callback(hooked: Hooked, job_id: str, fake_job: object) -> None:
     assert studio.tracker.pushing(done.provider)
 
 
+def replay_ignored_and_forgeries_refused(hooked: Hooked, provider: str, delivered: Delivered, forged: dict[str, str],
+                                        stale: dict[str, str], job_id: str) -> None:
+    """A replay of that very delivery is answered 2xx (so the vendor stops) and ignored; a forged signature and a
+    stale timestamp are refused (401) and change nothing: the last delivery and the completed take stay."""
+    last = hooked.book.last_delivery(provider)
+    again = post(hooked.base, provider, delivered.body, delivered.headers)
+    assert again.status_code == 200 and "Already received" in again.json()["message"]
+    for headers, why in ((forged, "No matching signature"), (stale, "too old")):
+        refused = post(hooked.base, provider, delivered.body, headers)
+        assert refused.status_code == 401 and why in refused.json()["message"]
+    assert hooked.book.last_delivery(provider) == last
+    assert hooked.studio.store.require(job_id).status is JobStatus.COMPLETED
+
+
 def post(base: str, provider: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(f"{base}/hooks/{provider}", content=body, headers=headers, timeout=10)
 
@@ -120,20 +136,13 @@ def test_a_replicate_take_is_finished_by_its_signed_callback(on_replicate: Hooke
     (delivered,) = replicate_fake.deliveries
     assert delivered.status == 200
 
-    # A replay of that very delivery is answered 2xx (so Replicate stops) and ignored.
-    again = post(on_replicate.base, "rep", delivered.body, delivered.headers)
-    assert again.status_code == 200 and "Already received" in again.json()["message"]
-    # A forged signature and a stale timestamp are refused and change nothing.
+    # Signed with a secret that is not ours; signed with ours an hour ago.
     body = delivered.body.decode()
     forged = {**replicate_fake.sign(body, "msg_forged"),
               "webhook-signature": Webhook("whsec_" + "Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2Vk").sign(
                   "msg_forged", datetime.now(UTC), body)}
     stale = replicate_fake.sign(body, "msg_stale", at=time.time() - 3600)
-    for headers, why in ((forged, "No matching signature"), (stale, "too old")):
-        refused = post(on_replicate.base, "rep", delivered.body, headers)
-        assert refused.status_code == 401 and why in refused.json()["message"]
-    assert book.last_delivery("rep") == last
-    assert studio.store.require(job.id).status is JobStatus.COMPLETED
+    replay_ignored_and_forgeries_refused(on_replicate, "rep", delivered, forged, stale, job.id)
 
     # Removed: the next create asks for no callback, and the tracker polls it (at the safety net's pace
     # until a poll finds it finished unannounced, which puts polling back on its normal schedule).
@@ -143,17 +152,6 @@ def test_a_replicate_take_is_finished_by_its_signed_callback(on_replicate: Hooke
     assert "webhook" not in replicate_fake.creates("/predictions")[1].body
     wait_until(lambda: studio.store.require(second.id).status is JobStatus.COMPLETED, "the polled take", 30)
     assert len(replicate_fake.deliveries) == 1
-
-
-def test_a_failed_replicate_prediction_is_failed_at_once_with_its_reason(on_replicate: Hooked,
-                                                                         replicate_fake: FakeReplicate) -> None:
-    studio = on_replicate.studio
-    register_vendor(on_replicate.book, "rep", studio.provider("rep"), on_replicate.base)
-    replicate_fake.fail_next = "The model ran out of memory"
-    job = studio.submit(JobRequest("a kite", "google/veo-3.1", "1280x720", 8), provider="rep")
-    wait_until(lambda: studio.store.require(job.id).status is JobStatus.FAILED, "the take to fail", 20)
-    assert studio.store.require(job.id).error.message == "The model ran out of memory"
-    assert on_replicate.book.last_delivery("rep").event_type == "prediction.failed"
 
 
 # -- fal --------------------------------------------------------------------------------------------
@@ -175,34 +173,38 @@ def test_a_fal_take_is_finished_by_its_signed_callback(on_fal: Hooked, fal_fake:
     (delivered,) = fal_fake.deliveries
     assert delivered.status == 200 and json.loads(delivered.body)["payload"]["video"]["url"]
 
-    again = post(on_fal.base, "fal", delivered.body, delivered.headers)
-    assert again.status_code == 200 and "Already received" in again.json()["message"]
-    # Signed by a key fal does not publish; signed by fal's key an hour ago: refused, nothing changes.
+    # Signed by a key fal does not publish; signed by fal's key an hour ago.
     other = Ed25519PrivateKey.generate()
     forged = fal_fake.sign("fal-forged", delivered.body)
     stamp = forged["x-fal-webhook-timestamp"]
     forged["x-fal-webhook-signature"] = other.sign(fal_message("fal-forged", forged["x-fal-webhook-user-id"],
                                                                stamp, delivered.body)).hex()
     stale = fal_fake.sign("fal-stale", delivered.body, at=time.time() - 3600)
-    for headers, why in ((forged, "No matching signature"), (stale, "too old")):
-        refused = post(on_fal.base, "fal", delivered.body, headers)
-        assert refused.status_code == 401 and why in refused.json()["message"]
-    assert book.last_delivery("fal") == last
-    assert studio.store.require(job.id).status is JobStatus.COMPLETED
+    replay_ignored_and_forgeries_refused(on_fal, "fal", delivered, forged, stale, job.id)
 
     unregister(book, "fal", None)
     studio.submit(JobRequest("another boat", "fal-ai/veo3.1", "1280x720", 8), provider="fal")
     assert "fal_webhook" not in fal_fake.creates("/fal-ai/veo3.1")[0].query
 
 
-def test_a_failed_fal_request_is_failed_with_its_reason(on_fal: Hooked, fal_fake: FakeFal) -> None:
-    studio = on_fal.studio
-    register_vendor(on_fal.book, "fal", studio.provider("fal"), on_fal.base)
-    fal_fake.fail_next = "The prompt breaks the content policy"
-    job = studio.submit(JobRequest("a paper boat", "fal-ai/veo3.1", "1280x720", 8), provider="fal")
-    wait_until(lambda: studio.store.require(job.id).status is JobStatus.FAILED, "the take to fail", 20)
-    assert studio.store.require(job.id).error.message == "The prompt breaks the content policy"
-    assert on_fal.book.last_delivery("fal").event_type == "request.error"
+@pytest.mark.parametrize(("hooked_on", "fake_of", "provider", "job", "reason", "event"), [
+    ("on_replicate", "replicate_fake", "rep", JobRequest("a kite", "google/veo-3.1", "1280x720", 8),
+     "The model ran out of memory", "prediction.failed"),
+    ("on_fal", "fal_fake", "fal", JobRequest("a paper boat", "fal-ai/veo3.1", "1280x720", 8),
+     "The prompt breaks the content policy", "request.error"),
+], ids=["replicate", "fal"])
+def test_a_failed_take_is_failed_at_once_with_its_reason(
+    hooked_on: str, fake_of: str, provider: str, job: JobRequest, reason: str, event: str,
+    request: pytest.FixtureRequest
+) -> None:
+    on: Hooked = request.getfixturevalue(hooked_on)
+    studio = on.studio
+    register_vendor(on.book, provider, studio.provider(provider), on.base)
+    request.getfixturevalue(fake_of).fail_next = reason
+    submitted = studio.submit(job, provider=provider)
+    wait_until(lambda: studio.store.require(submitted.id).status is JobStatus.FAILED, "the take to fail", 20)
+    assert studio.store.require(submitted.id).error.message == reason
+    assert on.book.last_delivery(provider).event_type == event
 
 
 def test_fals_keys_are_kept_and_fetched_again_once_when_fal_rotates_them(fal_fake: FakeFal) -> None:

@@ -19,7 +19,8 @@ from store_backends import Backend
 
 from dailies.config import BucketSettings, Settings, SettingsFile
 from dailies.engine import EngineConfig, serve_engine
-from dailies.jobs import JobStatus
+from dailies.engine.server import RunningEngine
+from dailies.jobs import Job, JobStatus
 from dailies.store.postgres import PostgresStore
 from dailies.team_settings import StoreSettings
 
@@ -33,6 +34,42 @@ def cli(home: Path, url: str, engine_url: str, *args: str) -> subprocess.Popen[s
                             stderr=subprocess.PIPE)
 
 
+def one_killed_the_others_finish(sweeps: list[subprocess.Popen[str]], takes: int, pg_url: str, watcher: Path,
+                                 engine: RunningEngine, survivor_timeout: float) -> list[str]:
+    """SIGKILL the first sweep once it has submitted its `takes`; the others run to their end, then a `watch` in
+    the `watcher` folder finishes what is left. The killed sweep's takes unfinished at the kill (there are some)."""
+    victim = sweeps[0]
+    said = json.loads(victim.stdout.readline())
+    assert said["submitted"] == takes, victim.stderr.read() if victim.poll() is not None else said
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    store = PostgresStore(pg_url)
+    try:
+        store.refresh()
+        unfinished_at_kill = [j.id for j in store.group(said["group"]) if j.is_active]
+    finally:
+        store.close()
+    assert unfinished_at_kill, "the kill landed mid-run"
+    for survivor in sweeps[1:]:
+        _out, err = survivor.communicate(timeout=survivor_timeout)
+        assert survivor.returncode == 0, err
+    watch = cli(watcher, pg_url, engine.base_url, "watch", "--timeout", "120")
+    _out, err = watch.communicate(timeout=180)
+    assert watch.returncode == 0, err
+    return unfinished_at_kill
+
+
+def each_take_made_once(store: PostgresStore, engine: RunningEngine, count: int) -> list[Job]:
+    """Every take recorded once and completed, and each one the provider made is one job, and no more."""
+    store.refresh()
+    jobs = store.all()
+    assert len(jobs) == count, "every take recorded once"
+    assert Counter(j.status for j in jobs) == Counter({JobStatus.COMPLETED: count})
+    made = Counter(video.prompt for video in engine.engine.book.listed())
+    assert made == Counter(j.prompt for j in jobs), "each take the provider made is one job, and no more"
+    return jobs
+
+
 @pytest.mark.slow
 def test_three_servers_share_one_database_and_a_killed_ones_takes_are_finished(pg_url: str, tmp_path: Path) -> None:
     homes = [tmp_path / f"server-{n}" for n in range(3)]
@@ -40,29 +77,10 @@ def test_three_servers_share_one_database_and_a_killed_ones_takes_are_finished(p
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=4, min_job_s=3.0)) as engine:
         sweeps = [cli(home, pg_url, engine.base_url, "sweep", "--count", str(TAKES), "--prompt", f"server {n}")
                   for n, home in enumerate(homes)]
-        victim = sweeps[0]
-        said = json.loads(victim.stdout.readline())
-        assert said["submitted"] == TAKES, victim.stderr.read() if victim.poll() is not None else said
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=30)
+        unfinished_at_kill = one_killed_the_others_finish(sweeps, TAKES, pg_url, homes[1], engine, 240)
         store = PostgresStore(pg_url)
         try:
-            store.refresh()
-            unfinished_at_kill = [j.id for j in store.group(said["group"]) if j.is_active]
-            assert unfinished_at_kill, "the kill landed mid-run"
-            for survivor in sweeps[1:]:
-                _out, err = survivor.communicate(timeout=240)
-                assert survivor.returncode == 0, err
-            watch = cli(homes[1], pg_url, engine.base_url, "watch", "--timeout", "120")
-            _out, err = watch.communicate(timeout=180)
-            assert watch.returncode == 0, err
-
-            store.refresh()
-            jobs = store.all()
-            assert len(jobs) == 3 * TAKES, "every take recorded once"
-            assert Counter(j.status for j in jobs) == Counter({JobStatus.COMPLETED: 3 * TAKES})
-            made = Counter(video.prompt for video in engine.engine.book.listed())
-            assert made == Counter(j.prompt for j in jobs), "each take the provider made is one job, and no more"
+            jobs = each_take_made_once(store, engine, 3 * TAKES)
             assert len({j.remote_id for j in jobs}) == 3 * TAKES
             for job_id in unfinished_at_kill:  # finished by a survivor, whose own folder holds its files
                 job = store.require(job_id)
@@ -92,28 +110,10 @@ def test_sixty_takes_on_three_servers_with_one_bucket_one_killed_each_made_once_
             team.close()
         sweeps = [cli(home, pg_url, engine.base_url, "sweep", "--count", str(ISSUE_TAKES), "--prompt",
                       f"harbour {n}", "--size", "720x1280", "--seconds", "4") for n, home in enumerate(homes)]
-        victim = sweeps[0]
-        said = json.loads(victim.stdout.readline())
-        assert said["submitted"] == ISSUE_TAKES, victim.stderr.read() if victim.poll() is not None else said
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=30)
+        one_killed_the_others_finish(sweeps, ISSUE_TAKES, pg_url, homes[1], engine, 300)
         store = PostgresStore(pg_url)
         try:
-            store.refresh()
-            assert [j.id for j in store.group(said["group"]) if j.is_active], "the kill landed mid-run"
-            for survivor in sweeps[1:]:
-                _out, err = survivor.communicate(timeout=300)
-                assert survivor.returncode == 0, err
-            watch = cli(homes[1], pg_url, engine.base_url, "watch", "--timeout", "120")
-            _out, err = watch.communicate(timeout=180)
-            assert watch.returncode == 0, err
-
-            store.refresh()
-            jobs = store.all()
-            assert len(jobs) == 3 * ISSUE_TAKES, "every take recorded once"
-            assert Counter(j.status for j in jobs) == Counter({JobStatus.COMPLETED: 3 * ISSUE_TAKES})
-            made = Counter(video.prompt for video in engine.engine.book.listed())
-            assert made == Counter(j.prompt for j in jobs), "each take the provider made is one job, and no more"
+            jobs = each_take_made_once(store, engine, 3 * ISSUE_TAKES)
             for job in jobs:  # in the bucket, the verified file: either survivor's media route serves it from there
                 video = job.files["video"]
                 assert video.in_bucket, job.id

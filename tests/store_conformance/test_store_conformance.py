@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from store_backends import Backend
+from store_backends import Backend, nothing_lost, three_writers
 from until import wait_until
 
 from dailies.jobs import MOVES, FileRecord, IllegalTransition, Job, JobError, JobKind, JobStatus, new_job_id
@@ -258,26 +258,10 @@ def test_a_store_says_when_another_store_changed_it(backend: Backend) -> None:
 def test_three_writer_processes_lose_nothing(backend: Backend) -> None:
     home = backend.home
     shared = backend.open().insert(make_job("reviewed by all three"))
-    writers = [
-        subprocess.Popen([sys.executable, str(TESTS / "store_worker.py"), "writer", str(home), name, "20", shared.id,
-                          field], cwd=TESTS.parent, env=backend.env(), text=True, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-        for name, field in (("ana", "rating"), ("ben", "notes"), ("cy", "tags"))
-    ]
-    (home / "go").touch()
-    outputs = [w.communicate(timeout=120) for w in writers]
-    for writer, (_out, err) in zip(writers, outputs, strict=True):
-        assert writer.returncode == 0, err
-    acked = [[line.split()[1] for line in out.splitlines() if line.startswith("ack ")] for out, _ in outputs]
-    assert [len(a) for a in acked] == [20, 20, 20]
+    acked = three_writers(home, backend.env(), shared.id, 20)
     store = backend.open()
     assert len(store) == 61
-    for name, ids in zip(("ana", "ben", "cy"), acked, strict=True):
-        for i, job_id in enumerate(ids):
-            job = store.require(job_id)
-            assert (job.prompt, job.rating, job.notes) == (f"{name} take {i}", 1 + i % 5, f"{name} note {i}")
-    both = store.require(shared.id)
-    assert (both.rating, both.notes, both.tags) == (5, "ben was here", ["cy"]), "each process's field survives"
+    nothing_lost(store, acked, shared.id)
 
 
 # -- leases ----------------------------------------------------------------------------------------------

@@ -61,13 +61,9 @@ def test_a_jobs_link_plays_its_whole_lineage(open_page, studio_of) -> None:
 
 
 @pytest.mark.slow
-def test_any_takes_named_in_the_address_play_siblings_included(open_page, studio_of) -> None:
-    at = open_page("generate.py")
-    shared = studio_of()
-    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
-        prompt="a paper boat on a pond", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
-    assert shared.tracker.run_until_idle(timeout=90)
-    first, second, third = (job.id for job in grid.jobs)
+def test_any_takes_named_in_the_address_play_siblings_included(open_page, finished_grid) -> None:
+    grid = finished_grid("a paper boat on a pond", 3)
+    first, second, third = (job.id for job in grid)
     at = no_exception(open_page("compare.py", query={"takes": f"{first},{third}"}))
     assert at.multiselect(key="compare_pick").value == [first, third]
     assert len(players(at)) == 2, "two siblings of a grid, no lineage between them"
@@ -98,16 +94,13 @@ def test_a_job_without_follow_ups_explains_what_to_do(open_page, studio_of) -> N
 
 
 @pytest.mark.slow
-def test_a_grids_picks_link_to_compare(open_page, studio_of) -> None:
-    open_page("generate.py")
+def test_a_grids_picks_link_to_compare(open_page, studio_of, finished_grid) -> None:
+    grid = finished_grid("a kite at dusk", 3)
     shared = studio_of()
-    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
-        prompt="a kite at dusk", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
-    assert shared.tracker.run_until_idle(timeout=90)
-    group = grid.jobs[0].group_id
+    group = grid[0].group_id
     at = no_exception(open_page("variants.py", query={"group": group}))
     assert not [link for link in at.get("page_link") if link.proto.label == "Compare the picks"], "no picks yet"
-    first, _, third = grid.jobs
+    first, _, third = grid
     for job in (first, third):
         shared.review(job.id, picked=True)
     at.run()

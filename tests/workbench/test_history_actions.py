@@ -22,13 +22,9 @@ def bar_buttons(at: AppTest) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_several_picked_rows_give_one_compact_bar(open_page, studio_of) -> None:
-    open_page("generate.py")
-    shared = studio_of()
-    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
-        prompt="a paper boat on a pond", model="dailies-preview", size="1280x720", seconds=4)).id, 3))
-    assert shared.tracker.run_until_idle(timeout=90)
-    ids = [job.id for job in grid.jobs]
+def test_several_picked_rows_give_one_compact_bar(finished_grid) -> None:
+    grid = finished_grid("a paper boat on a pond", 3)
+    ids = [job.id for job in grid]
 
     at = no_exception(AppTest.from_function(selected, args=(ids,), default_timeout=30).run())
     assert not at.get("video"), "no players stacked under the table"
@@ -44,25 +40,17 @@ def test_several_picked_rows_give_one_compact_bar(open_page, studio_of) -> None:
 
 
 @pytest.mark.slow
-def test_more_takes_than_compare_plays_say_so(open_page, studio_of) -> None:
-    open_page("generate.py")
-    shared = studio_of()
-    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
-        prompt="a kite", model="dailies-preview", size="1280x720", seconds=4)).id, 5))
-    assert shared.tracker.run_until_idle(timeout=120)
-    at = no_exception(AppTest.from_function(selected, args=([j.id for j in grid.jobs],), default_timeout=30).run())
+def test_more_takes_than_compare_plays_say_so(finished_grid) -> None:
+    grid = finished_grid("a kite", 5, timeout=120)
+    at = no_exception(AppTest.from_function(selected, args=([j.id for j in grid],), default_timeout=30).run())
     compare = bar_buttons(at)["h_compare"]
     assert compare.disabled and "2 to 4" in compare.help
 
 
 @pytest.mark.slow
-def test_compare_opens_the_compare_page_with_the_picks(open_page, studio_of) -> None:
-    open_page("generate.py")
-    shared = studio_of()
-    grid = shared.launch(shared.takes_of(shared.submit(JobRequest(
-        prompt="a kite", model="dailies-preview", size="1280x720", seconds=4)).id, 2))
-    assert shared.tracker.run_until_idle(timeout=90)
-    siblings = {job.id for job in grid.jobs}
+def test_compare_opens_the_compare_page_with_the_picks(open_page, finished_grid) -> None:
+    grid = finished_grid("a kite", 2)
+    siblings = {job.id for job in grid}
     at = open_page("history.py")
     rows = [n for n, job_id in enumerate(at.dataframe[0].value["id"]) if job_id in siblings]
     at.session_state["history_table_1"] = {"selection": {"rows": rows, "columns": [], "cells": []}}  # two rows picked

@@ -3,40 +3,22 @@ by History's status filter, and settled from its card (mark failed, attach an id
 
 from __future__ import annotations
 
-from page_helpers import no_exception
-from streamlit.testing.v1 import AppTest
+from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
 
-from dailies.jobs import Job, JobError, JobStatus, new_job_id
+from dailies.jobs import Job, JobError, JobStatus
 
 
 def unsure(store, prompt: str = "a lighthouse in fog") -> Job:
-    return store.insert(Job(
-        id=new_job_id(), provider="engine", model="dailies-preview", prompt=prompt, size="720x1280", seconds=4,
-        status=JobStatus.NEEDS_LOOK, cost_estimate=0.4,
-        error=JobError("The provider cannot list its videos, so this job cannot be found there.", "needs_look"),
-    ))
-
-
-def card(job_id: str) -> None:
-    from components.job_card import job_card
-    from components.runtime import studio
-
-    job_card(studio().store.require(job_id), key="t")
+    return stored_take(store, JobStatus.NEEDS_LOOK, prompt, cost_estimate=0.4, error=JobError(
+        "The provider cannot list its videos, so this job cannot be found there.", "needs_look"))
 
 
 def test_history_filters_by_needs_a_look_and_the_sidebar_counts_them(open_page, studio_of) -> None:
-    open_page("generate.py")
-    store = studio_of().store
-    job = unsure(store)
-    store.insert(Job(id=new_job_id(), provider="engine", model="dailies-preview", prompt="done", size="720x1280",
-                     seconds=4, status=JobStatus.COMPLETED, progress=100))
+    job = beside_a_finished_take(open_page, studio_of, unsure)
     at = no_exception(open_page("generate.py"))
     warnings = [e.value for e in at.sidebar if type(e).__name__ == "Warning"]  # fragments included
     assert any("1 job needs a look" in w for w in warnings), warnings
-    at = no_exception(open_page("history.py"))
-    status_filter = at.multiselect(key="f_status")
-    assert "needs a look" in status_filter.options, "shown in words"
-    status_filter.select("needs_look").run()
+    at = history_filtered_to(open_page, "needs_look", "needs a look")
     assert list(at.dataframe[0].value["id"]) == [job.id]
 
 
@@ -44,7 +26,7 @@ def test_the_card_labels_it_and_offers_what_a_person_can_do(open_page, studio_of
     open_page("generate.py")
     shared = studio_of()
     job = unsure(shared.store)
-    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    at = open_card(job.id)
     assert "needs a look" in at.caption[0].value
     assert "cannot list" in at.warning[0].value, "the reason is shown as a warning, not an error"
 
@@ -61,7 +43,7 @@ def test_the_card_labels_it_and_offers_what_a_person_can_do(open_page, studio_of
     assert shared.store.require(job.id).status is JobStatus.FAILED
 
     other = unsure(shared.store, "a second one")
-    at = AppTest.from_function(card, args=(other.id,), default_timeout=30).run()
+    at = open_card(other.id)
     at.button(key="look_fail_t").click().run()
     marked = shared.store.require(other.id)
     assert marked.status is JobStatus.FAILED and marked.error.code == "marked_failed"

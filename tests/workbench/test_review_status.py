@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from page_helpers import no_exception
+from page_helpers import no_exception, one_take_a_shot
 
 from dailies.jobs import FileRecord, Job, JobStatus, new_job_id
 from dailies.review import Author, ReviewDesk
@@ -103,15 +103,9 @@ def test_historys_selection_is_a_playlist_a_guest_link_opens_and_revoking_closes
 
 @pytest.mark.slow
 def test_a_board_shows_which_shots_picks_are_approved_and_shares_them(open_page, studio_of) -> None:
-    from test_storyboard_page import new_board, shot_ids
-
     from dailies.review.guests import GuestLinks
 
-    at = new_board(open_page, "One shot")
-    board_id = at.selectbox(key="sb_board").value
-    at.number_input(key=f"sb_takes_{board_id}").set_value(1).run()
-    shot = shot_ids(studio_of, board_id)[0]
-    at.text_area(key=f"sb_prompt_{shot}").input("the kite lifts off").run()
+    at, board_id, shot = one_take_a_shot(open_page, studio_of, "One shot")
     at.button(key="sb_launch").click().run()
     shared = studio_of()
     assert shared.tracker.run_until_idle(timeout=90)

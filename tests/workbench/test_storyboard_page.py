@@ -5,28 +5,9 @@ from __future__ import annotations
 
 import opentimelineio as otio
 import pytest
-from page_helpers import no_exception, record_downloads
+from page_helpers import board_of, new_board, no_exception, one_take_a_shot, record_downloads, shot_ids
 
 from components.text import plain
-
-
-def new_board(open_page, title: str = "Kite on the beach"):
-    at = open_page("storyboard.py")
-    assert any("No boards yet" in i.value for i in at.info)
-    form_title = next(t for t in at.text_input if t.label == "Title")
-    form_title.input(title)
-    next(b for b in at.button if b.label == "Create").click().run()
-    return no_exception(at)
-
-
-def board_of(studio_of, board_id: str):
-    from dailies.storyboard import Storyboards
-
-    return Storyboards(studio_of()).get(board_id)
-
-
-def shot_ids(studio_of, board_id: str) -> list[str]:
-    return [s.id for s in board_of(studio_of, board_id).shots]
 
 
 def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_page, studio_of) -> None:
@@ -82,11 +63,7 @@ def test_a_board_is_made_edited_priced_and_nothing_is_sent_before_launch(open_pa
 @pytest.mark.slow
 def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, studio_of, monkeypatch) -> None:
     downloads = record_downloads(monkeypatch)
-    at = new_board(open_page, "Two shots")
-    board_id = at.selectbox(key="sb_board").value
-    at.number_input(key=f"sb_takes_{board_id}").set_value(1).run()
-    first = shot_ids(studio_of, board_id)[0]
-    at.text_area(key=f"sb_prompt_{first}").input("the kite lifts off").run()
+    at, board_id, first = one_take_a_shot(open_page, studio_of, "Two shots")
     at.button(key="sb_add").click().run()
     second = shot_ids(studio_of, board_id)[1]
     at.text_area(key=f"sb_prompt_{second}").input("the kite lands").run()
@@ -117,14 +94,7 @@ def test_takes_are_picked_cuts_measured_assembled_and_handed_off(open_page, stud
     assert [c.name for c in timeline.find_clips()] == ["Shot 1", "Shot 2"]
 
 
-def test_a_board_over_budget_shows_its_cost_and_cannot_launch(open_page, studio_of, engine, monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    settings = studio_of().settings
-    settings.active_provider = "remote"
-    settings.rates = {**settings.rates, "dailies-preview": 1.0}
-    settings.daily_budget_usd = 10.0
-    studio_of().save_settings(settings)
+def test_a_board_over_budget_shows_its_cost_and_cannot_launch(open_page, studio_of, over_budget) -> None:
     at = new_board(open_page, "Dear")
     board_id = at.selectbox(key="sb_board").value
     first = shot_ids(studio_of, board_id)[0]

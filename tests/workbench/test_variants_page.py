@@ -34,14 +34,7 @@ def test_seeds_multiply_the_takes(open_page) -> None:
     assert len(at.dataframe[-1].value) == 8
 
 
-def test_a_grid_over_budget_cannot_launch(open_page, studio_of, engine, monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", engine.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    settings = studio_of().settings
-    settings.active_provider = "remote"
-    settings.rates = {**settings.rates, "dailies-preview": 1.0}
-    settings.daily_budget_usd = 10.0
-    studio_of().save_settings(settings)
+def test_a_grid_over_budget_cannot_launch(open_page, studio_of, over_budget) -> None:
     at = launch_default_grid(open_page("variants.py"))
     assert at.metric[-1].value == "$16.00"
     assert any("budget" in e.value.lower() for e in at.error)

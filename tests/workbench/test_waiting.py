@@ -5,38 +5,22 @@ from __future__ import annotations
 
 import time
 
-from page_helpers import no_exception
+from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
 from streamlit.testing.v1 import AppTest
 
-from dailies.jobs import Job, JobStatus, new_job_id
+from dailies.jobs import Job, JobStatus
 
 REASON = "the provider's rate limit (Rate limit reached for requests)"
 
 
 def waiting(store, prompt: str = "a lighthouse in fog") -> Job:
-    return store.insert(Job(
-        id=new_job_id(), provider="engine", model="dailies-preview", prompt=prompt, size="720x1280", seconds=4,
-        status=JobStatus.WAITING, cost_estimate=0.4, wait_reason=REASON, next_try_at=time.time() + 600,
-    ))
-
-
-def card(job_id: str) -> None:
-    from components.job_card import job_card
-    from components.runtime import studio
-
-    job_card(studio().store.require(job_id), key="t")
+    return stored_take(store, JobStatus.WAITING, prompt, cost_estimate=0.4, wait_reason=REASON,
+                       next_try_at=time.time() + 600)
 
 
 def test_history_filters_by_waiting_and_says_why(open_page, studio_of) -> None:
-    open_page("generate.py")
-    store = studio_of().store
-    job = waiting(store)
-    store.insert(Job(id=new_job_id(), provider="engine", model="dailies-preview", prompt="done", size="720x1280",
-                     seconds=4, status=JobStatus.COMPLETED, progress=100))
-    at = no_exception(open_page("history.py"))
-    status_filter = at.multiselect(key="f_status")
-    assert "waiting to send" in status_filter.options, "shown in words"
-    status_filter.select("waiting").run()
+    job = beside_a_finished_take(open_page, studio_of, waiting)
+    at = history_filtered_to(open_page, "waiting", "waiting to send")
     table = at.dataframe[0].value
     assert list(table["id"]) == [job.id]
     assert table.loc[job.id, "why"] == f"waiting to send: {REASON}"
@@ -46,7 +30,7 @@ def test_the_card_says_what_it_waits_for_and_cancels_it(open_page, studio_of) ->
     open_page("generate.py")
     shared = studio_of()
     job = waiting(shared.store)
-    at = no_exception(AppTest.from_function(card, args=(job.id,), default_timeout=30).run())
+    at = open_card(job.id)
     assert "waiting to send" in at.caption[0].value
     said = at.info[0].value
     assert said.startswith(f"Waiting to send: {REASON}; next try in ") and said.endswith(" s"), said
