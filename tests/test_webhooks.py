@@ -207,12 +207,12 @@ def test_polling_slows_while_deliveries_arrive_and_resumes_when_they_stop(tmp_pa
     from dailies.jobs import Job
     from dailies.media import MediaLibrary
     from dailies.store import JobStore
-    from dailies.tracker import PollPolicy, Tracker
+    from dailies.tracker import PollPolicy, Tracker, TrackerContext
 
     now = [1_000_000.0]
     store = JobStore(tmp_path / "jobs.journal")
-    tracker = Tracker(store, lambda name: None, MediaLibrary(tmp_path / "media"), clock=lambda: now[0],
-                      policy=PollPolicy(safety_net=60.0, quiet_after=600.0))
+    tracker = Tracker(TrackerContext.build(store, lambda name: None, MediaLibrary(tmp_path / "media"),
+                                           clock=lambda: now[0], policy=PollPolicy(safety_net=60.0, quiet_after=600.0)))
     job = store.insert(Job(id="job_1", provider="engine", model="m", prompt="p", remote_id="video_1"))
     assert tracker.safety_net.next_poll(job, 1.0) == now[0] + 1.0, "no deliveries: the normal schedule"
     tracker.delivery_arrived("engine")

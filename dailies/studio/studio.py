@@ -30,7 +30,7 @@ from dailies.studio.settings_admin import SettingsAdmin
 from dailies.studio.submitting import LaunchResult, Preflight, Submitter
 from dailies.studio.take_library import TakeLibrary
 from dailies.team_settings import settings_source, unshared_media_warning
-from dailies.tracker import PollPolicy, Tracker
+from dailies.tracker import PollPolicy, Tracker, TrackerContext
 from dailies.webhooks import WebhookBook, registered_url
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,9 @@ class Studio:
             transport=transport)
         self.providers = self.admin.providers
         settings = self.admin.settings
-        self.tracker = Tracker(self.store, self.providers.get, self.media,
-                               policy=PollPolicy(deadline=settings.deadline_minutes * 60),
-                               max_workers=max(2, settings.max_concurrency), clock=clock, bucket=self.admin.bucket)
+        self.tracker = Tracker(TrackerContext.build(self.store, self.providers.get, self.media, clock=clock,
+                                                    policy=PollPolicy(deadline=settings.deadline_minutes * 60)),
+                               max_workers=max(2, settings.max_concurrency), bucket=self.admin.bucket)
         self.admin.applied = self._follow_settings
         self.person: Callable[[], str | None] = lambda: None
         """Who is asking, when the caller does not say: the app sets it to read the session's person (a

@@ -26,13 +26,9 @@ from typing import Any
 
 from dailies.bucket import Bucket
 from dailies.jobs import Job, JobStatus
-from dailies.media import MediaLibrary
-from dailies.providers.base import VideoProvider
 from dailies.send_queue import SendQueue
-from dailies.store import Store
 from dailies.tracker.context import Schedule, TrackerContext
 from dailies.tracker.fetch import Fetcher
-from dailies.tracker.leases import LeasePolicy
 from dailies.tracker.policy import PollPolicy
 from dailies.tracker.poll import Poller
 from dailies.tracker.reconcile import Reconciler
@@ -48,19 +44,15 @@ class Tracker:
 
     def __init__(
         self,
-        store: Store,
-        providers: Callable[[str], VideoProvider],
-        media: MediaLibrary,
+        context: TrackerContext,
         *,
-        policy: PollPolicy | None = None,
         max_workers: int = 4,
-        clock: Callable[[], float] = time.time,
-        lease_s: float = LeasePolicy.ttl_s,
         bucket: Callable[[], Bucket | None] | None = None,
     ) -> None:
-        """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
-        self.context = TrackerContext.build(store, providers, media, policy=policy, clock=clock, lease_s=lease_s)
-        self.store, self.clock = store, clock
+        """`context`: what the workers share (`TrackerContext.build(store, providers, media, ...)`); `bucket`: the
+        team's bucket as configured now (None: none), asked for each upload."""
+        self.context = context
+        self.store, self.clock = context.store, context.clock
         self.stats = self.context.stats
         self.owner = self.context.owner
         """This tracker's name on the jobs it works on (their lease in the store)."""
