@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dailies.jobs import Job, JobStatus, new_job_id
+
+if TYPE_CHECKING:
+    from dailies.studio import Studio
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBENCH = str(ROOT / "workbench.py")
@@ -69,6 +73,15 @@ def card_of(job_id: str) -> None:
 def open_card(job_id: str) -> AppTest:
     """The job's card drawn alone, as a page's studio shows it (its keys end in `_t`)."""
     return no_exception(AppTest.from_function(card_of, args=(job_id,), default_timeout=30).run())
+
+
+def a_new_card(open_page, studio_of, make: Callable[..., Job]) -> tuple[Studio, Job, AppTest]:
+    """Once the pages' studio has started (Generate opened): that studio, the job `make(store)` puts in its store,
+    and the job's card drawn alone."""
+    open_page("generate.py")
+    shared = studio_of()
+    job = make(shared.store)
+    return shared, job, open_card(job.id)
 
 
 def history_filtered_to(open_page, status: str, words: str) -> AppTest:

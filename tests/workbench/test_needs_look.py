@@ -3,7 +3,7 @@ by History's status filter, and settled from its card (mark failed, attach an id
 
 from __future__ import annotations
 
-from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
+from page_helpers import a_new_card, beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
 
 from dailies.jobs import Job, JobError, JobStatus
 
@@ -23,10 +23,7 @@ def test_history_filters_by_needs_a_look_and_the_sidebar_counts_them(open_page, 
 
 
 def test_the_card_labels_it_and_offers_what_a_person_can_do(open_page, studio_of) -> None:
-    open_page("generate.py")
-    shared = studio_of()
-    job = unsure(shared.store)
-    at = open_card(job.id)
+    shared, job, at = a_new_card(open_page, studio_of, unsure)
     assert "needs a look" in at.caption[0].value
     assert "cannot list" in at.warning[0].value, "the reason is shown as a warning, not an error"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from page_helpers import beside_a_finished_take, history_filtered_to, no_exception, open_card, stored_take
+from page_helpers import a_new_card, beside_a_finished_take, history_filtered_to, no_exception, stored_take
 from streamlit.testing.v1 import AppTest
 
 from dailies.jobs import Job, JobStatus
@@ -27,10 +27,7 @@ def test_history_filters_by_waiting_and_says_why(open_page, studio_of) -> None:
 
 
 def test_the_card_says_what_it_waits_for_and_cancels_it(open_page, studio_of) -> None:
-    open_page("generate.py")
-    shared = studio_of()
-    job = waiting(shared.store)
-    at = open_card(job.id)
+    shared, job, at = a_new_card(open_page, studio_of, waiting)
     assert "waiting to send" in at.caption[0].value
     said = at.info[0].value
     assert said.startswith(f"Waiting to send: {REASON}; next try in ") and said.endswith(" s"), said
