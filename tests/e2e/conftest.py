@@ -22,10 +22,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request: pytest.FixtureRequest):
+    """Debian's headless Chromium, resolving the names a test module lists in `RESOLVED_NAMES` (a LAN name, a
+    foreign site) to this machine."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
-    with headless_chromium() as launched:
+    with headless_chromium(*getattr(request.module, "RESOLVED_NAMES", ())) as launched:
         yield launched
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from running_app import RunningApp, headless_chromium, new_tab, port_of, running, start_streamlit, wait_for_run
+from running_app import RunningApp, new_tab, port_of, running, start_streamlit, wait_for_run
 
 from dailies.media import MediaLibrary
 from dailies.review import ReviewDesk
@@ -31,13 +31,8 @@ pytestmark = pytest.mark.slow
 
 ACCESS = "team-access-token-for-guest-links"
 LAN = "dailies.lan"
+RESOLVED_NAMES = (LAN,)
 PROMPTS = ("a red kite over dunes", "a blue kite over the sea", "the secret third take nobody shares")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with headless_chromium(LAN) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +84,11 @@ def make_link(page, app: RunningApp, takes: list[str]) -> tuple[str, str]:
     return link, round_id
 
 
-def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, chromium, screenshots: Path) -> None:
+def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, browser, screenshots: Path) -> None:
     app, takes = lan_app
     lan = f"http://{LAN}:{port_of(app.url)}"
-    organiser_context, organiser = new_tab(chromium)
-    guest_context, guest = new_tab(chromium)
+    organiser_context, organiser = new_tab(browser)
+    guest_context, guest = new_tab(browser)
     try:
         link, round_id = make_link(organiser, app, takes[:2])
         assert link.split("t=", 1)[1] not in app.log.read_text(), "the secret is in the server's log"
@@ -178,7 +173,7 @@ def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, ch
             guest.goto(f"{lan}/guest/leave")  # "Forget this link in this browser": the workbench's gate again
             wait_for_run(guest)
             expect(guest.get_by_text("sign in with the team's access token")).to_be_visible()
-            fresh_context, fresh = new_tab(chromium)
+            fresh_context, fresh = new_tab(browser)
             fresh.goto(link)
             expect(fresh.locator("#guest-refusal")).to_have_text(re.compile("This link was revoked"))
             fresh.goto(f"{lan}/guest?t=not-a-secret-anyone-made")
@@ -188,7 +183,7 @@ def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, ch
             # Expired (made through the core with its expiry a day ago): likewise.
             expired = GuestLinks(store, clock=lambda: time.time() - 2 * 86400).create(
                 "round", round_id, takes[:2], made_by="test", life_s=86400)
-            late_context, late = new_tab(chromium)
+            late_context, late = new_tab(browser)
             late.goto(f"{lan}/guest?t={expired.secret}")
             expect(late.locator("#guest-refusal")).to_have_text(re.compile("expired"))
             late.goto(f"{lan}/")

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from running_app import (
     app_on_the_lan,
-    headless_chromium,
     port_of,
     running,
     sign_in_with_the_token,
@@ -30,19 +29,12 @@ pytestmark = pytest.mark.e2e
 
 TAKE = "video_framing"
 ACCESS = "team-access-token-for-the-lan"
-NAMES = ("evil.example", "dailies.lan", "other.lan")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Chromium resolving the test's names to this machine."""
-    with headless_chromium(*NAMES) as browser:
-        yield browser
+RESOLVED_NAMES = ("evil.example", "dailies.lan", "other.lan")
 
 
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     yield context.new_page()
     context.close()
