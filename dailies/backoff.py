@@ -4,9 +4,11 @@ A wait starts at `first` and grows by `factor` with each try, up to `cap`; a par
 at random (`jitter`) so that many clients refused together do not come back together. A server's own
 hint (`Retry-After`, `openai-poll-after-ms`) wins over the formula, kept within [`floor`, `cap`].
 
-The policies that say when each kind of thing is tried again (`RetryPolicy` for HTTP calls,
-`PollPolicy` for polls and downloads, `SendPolicy`, `DeliveryPolicy`, the pipeline's callbacks, the
-access lock-out) keep their own documented fields and ask a `Backoff` for the number.
+The policies that say when each kind of thing is tried again ask a `Backoff` for the number. `RetryPolicy`
+(HTTP calls), `DeliveryPolicy` (the engine's webhooks) and `GuessPolicy` (the access lock-out) hold one, their
+`waits`; `PollPolicy` (polls and downloads) and `SendPolicy` keep `first` and `cap` as fields of their own,
+because callers tune them one at a time (a fast first poll, keeping the growth and floor) and the tracker reads
+them alone (the first poll; the wait after an unexpected error).
 """
 
 from __future__ import annotations

@@ -44,14 +44,12 @@ class RetryPolicy:
     """Exponential backoff with full jitter, capped, deferring to the server's Retry-After."""
 
     max_retries: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    jitter: float = 0.5
-    """Fraction of the delay drawn at random, so that many clients do not retry in step."""
+    waits: Backoff = Backoff(first=0.5, cap=20.0, jitter=0.5)
+    """Half of each wait drawn at random, so that many clients do not retry in step."""
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
-        return Backoff(self.base_delay, self.max_delay, jitter=self.jitter).delay(attempt, retry_after, rng)
+        return self.waits.delay(attempt, retry_after, rng)
 
 
 def is_retryable(error: APIError, *, idempotent: bool) -> bool:

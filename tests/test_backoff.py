@@ -32,14 +32,14 @@ def test_jitter_draws_the_wait_from_its_lower_part() -> None:
 
 def test_every_policy_keeps_its_own_schedule() -> None:
     """Each policy's fields mean what they meant before it asked `Backoff`: the closed forms, attempt by attempt."""
-    poll, retry, send, delivery, guesses = PollPolicy(), RetryPolicy(jitter=0.0), SendPolicy(), DeliveryPolicy(), \
-        GuessPolicy()
+    poll, send, delivery, guesses = PollPolicy(), SendPolicy(), DeliveryPolicy(), GuessPolicy()
+    retry = RetryPolicy(waits=Backoff(0.5, 20.0))  # without its jitter
     for n in range(11):
         assert poll.next_delay(n) == min(poll.first * poll.growth**n, poll.cap)
         assert poll.next_delay(n, eta=3.0) == min(max(3.0 * 1.05 + 0.05, poll.floor), poll.cap)
-        assert retry.delay(n) == min(retry.max_delay, retry.base_delay * 2**n)
+        assert retry.delay(n) == min(retry.waits.cap, retry.waits.first * 2**n)
         assert send.delay(n, None) == min(send.cap, send.first * 2 ** max(0, n - 1))
         assert send.delay(n, 1e5) == 1e5, "a provider's Retry-After is kept however long"
-        assert delivery.backoff(n + 1) == min(delivery.first_s * delivery.growth**n, delivery.cap_s)
+        assert delivery.backoff(n + 1) == min(delivery.waits.first * delivery.waits.factor**n, delivery.waits.cap)
         past = n + 1 - guesses.free_failures
-        assert guesses.wait_after(n + 1) == (0.0 if past < 1 else min(guesses.longest_wait_s, 2.0 ** (past - 1)))
+        assert guesses.wait_after(n + 1) == (0.0 if past < 1 else min(guesses.waits.cap, 2.0 ** (past - 1)))

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from dailies import errors
+from dailies.backoff import Backoff
 from dailies.client import RetryPolicy, VideosClient, is_retryable
 
 VIDEO = {
@@ -99,7 +100,7 @@ def test_reads_retry_on_5xx_with_growing_backoff_then_give_up() -> None:
         calls.append(request)
         return httpx.Response(503, json=error_body("overloaded", type_="server_error"))
 
-    client, slept = make_client(handler, retry=RetryPolicy(max_retries=3, base_delay=1.0, jitter=0.0))
+    client, slept = make_client(handler, retry=RetryPolicy(max_retries=3, waits=Backoff(first=1.0, cap=20.0)))
     with pytest.raises(errors.ServerError):
         client.retrieve("video_1")
     assert len(calls) == 4
@@ -181,7 +182,7 @@ def test_insufficient_quota_is_not_retried() -> None:
 
 
 def test_backoff_grows_exponentially_is_capped_and_jittered() -> None:
-    policy = RetryPolicy(base_delay=0.5, max_delay=4.0, jitter=0.5)
+    policy = RetryPolicy(waits=Backoff(first=0.5, cap=4.0, jitter=0.5))
     for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (6, 4.0)]:
         delays = {policy.delay(attempt) for _ in range(50)}
         assert all(ceiling * 0.5 <= d <= ceiling for d in delays)

@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 from dailies.access.hosts import HostPolicy
 from dailies.access.identity import AllowList
 from dailies.access.lockout import Guesses, GuessPolicy
+from dailies.backoff import Backoff
 from tests.e2e.running_app import app_on_the_lan, port_of, running, start_streamlit
 
 ACCESS = "team-access-token-for-the-host-checks"
@@ -82,7 +83,7 @@ def test_another_sites_page_may_link_to_the_workbench_but_not_load_from_it() -> 
 
 
 def test_wrong_tokens_make_one_address_wait_longer_each_time_and_all_together_slow_down() -> None:
-    guesses = Guesses(GuessPolicy(free_failures=3, first_wait_s=1.0, longest_wait_s=8.0,
+    guesses = Guesses(GuessPolicy(free_failures=3, waits=Backoff(first=1.0, cap=8.0),
                                   shared_failures_per_minute=10))
     now = 100.0
     for _ in range(3):

@@ -17,6 +17,7 @@ from standardwebhooks import Webhook
 from until import wait_until
 
 from bench.loopback import receiver_server
+from dailies.backoff import Backoff
 from dailies.config import Environment
 from dailies.engine import DeliveryPolicy, EngineConfig, WebhookFaults, serve_engine
 from dailies.errors import ValidationError
@@ -33,7 +34,7 @@ from dailies.webhooks import (
     unregister,
 )
 
-FAST = DeliveryPolicy(attempts=5, first_s=0.2, growth=2.0, cap_s=2.0)
+FAST = DeliveryPolicy(attempts=5, waits=Backoff(first=0.2, cap=2.0))
 
 
 @contextlib.contextmanager

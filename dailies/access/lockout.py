@@ -23,9 +23,8 @@ __all__ = ["GuessPolicy", "Guesses"]
 class GuessPolicy:
     free_failures: int = 5
     """Wrong tokens an address may send before it has to wait (a person mistyping)."""
-    first_wait_s: float = 1.0
-    """The wait after the first wrong token past the free ones; each further one doubles it."""
-    longest_wait_s: float = 900.0
+    waits: Backoff = Backoff(first=1.0, cap=900.0)
+    """The wait after the first wrong token past the free ones (`first`); each further one doubles it, to `cap`."""
     forget_after_s: float = 3600.0
     """An address with no wrong token for this long starts again with its free tries."""
     shared_failures_per_minute: float = 30.0
@@ -36,7 +35,7 @@ class GuessPolicy:
     def wait_after(self, failures: int) -> float:
         """Seconds an address waits after its `failures`-th wrong token in a row."""
         past = failures - self.free_failures
-        return 0.0 if past < 1 else Backoff(self.first_wait_s, self.longest_wait_s).delay(min(past - 1, 30))
+        return 0.0 if past < 1 else self.waits.delay(min(past - 1, 30))
 
 
 def client_key(address: str) -> str:

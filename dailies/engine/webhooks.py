@@ -78,17 +78,16 @@ class WebhookFaults:
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """How hard a delivery is tried: `attempts` in all, waiting `first_s`, then ×`growth`, up to `cap_s`."""
+    """How hard a delivery is tried: `attempts` in all, the waits between them growing from `waits.first` to its
+    `cap`."""
 
     attempts: int = 8
-    first_s: float = 1.0
-    growth: float = 2.0
-    cap_s: float = 60.0
+    waits: Backoff = Backoff(first=1.0, cap=60.0)
     timeout_s: float = 10.0
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
-        return Backoff(self.first_s, self.cap_s, self.growth).delay(attempt - 1)
+        return self.waits.delay(attempt - 1)
 
 
 @dataclass

@@ -11,9 +11,10 @@ import pytest
 from hook_receiver import hook_receiver
 from until import wait_until
 
+from dailies.backoff import Backoff
 from dailies.engine import DeliveryPolicy, EngineConfig, Faults, WebhookFaults, serve_engine
 
-FAST = DeliveryPolicy(attempts=4, first_s=0.1, growth=2.0, cap_s=1.0, timeout_s=5.0)
+FAST = DeliveryPolicy(attempts=4, waits=Backoff(first=0.1, cap=1.0), timeout_s=5.0)
 
 
 def sdk(base_url: str) -> openai.OpenAI:
