@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -309,7 +310,7 @@ class VideosClient:
                     )
                 return written, digest.hexdigest(), content_type
             except httpx.HTTPError as exc:
-                error: APIError = _error_from_transport(exc)
+                error: APIError = error_from_transport(exc)
             except APIError as exc:
                 error = exc
             if attempt >= self.retry.max_retries or not is_retryable(error, idempotent=True):
@@ -346,7 +347,7 @@ class VideosClient:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
-                error = _error_from_transport(exc)
+                error = error_from_transport(exc)
             else:
                 if response.status_code < 400:
                     return response
@@ -376,10 +377,13 @@ def _error_from_response(response: httpx.Response) -> APIError:
     return error_for_status(response.status_code, body, response.headers)
 
 
-def _error_from_transport(exc: httpx.HTTPError) -> APIError:
-    if isinstance(exc, httpx.TimeoutException):
-        code = "connect_failed" if isinstance(exc, httpx.ConnectTimeout) else "timeout"
+def error_from_transport(exc: BaseException, http: ModuleType = httpx) -> APIError:
+    """A transport failure in our words, read against `http`'s exception classes: httpx's, or those of a
+    fork under its own names (google-genai's `httpx2`); a refused connection (`connect_failed`) surely
+    created nothing."""
+    if isinstance(exc, http.TimeoutException):
+        code = "connect_failed" if isinstance(exc, http.ConnectTimeout) else "timeout"
         return APITimeoutError(f"the server did not answer in time ({type(exc).__name__})", code=code)
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, http.ConnectError):
         return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
     return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")

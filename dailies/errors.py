@@ -116,14 +116,12 @@ class APITimeoutError(APIConnectionError):
 
 
 _BY_STATUS: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
+    cls.status_code: cls
+    for cls in (BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
+                UnprocessableEntityError, RateLimitError)
+    if cls.status_code is not None
 }
+"""Each status's error, by the status its class declares (a status said once)."""
 
 
 def error_for_status(status_code: int, body: Any, headers: Mapping[str, str]) -> APIError:

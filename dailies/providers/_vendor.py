@@ -33,8 +33,8 @@ try:  # google-genai's transport
 except ImportError:  # pragma: no cover - installed with google-genai
     httpx2 = None
 
-from dailies.client import _error_from_transport
-from dailies.errors import APIConnectionError, APIError, APITimeoutError, NotSupported, RequestRefused, error_for_status
+from dailies.client import error_from_transport
+from dailies.errors import APIConnectionError, APIError, NotSupported, RequestRefused, error_for_status
 from dailies.files import write_chunks
 from dailies.jobs import FileRecord
 from dailies.pricing import Rate
@@ -370,15 +370,8 @@ def transport_error(exc: BaseException) -> APIError:
     google-genai sends through `httpx2` (pydantic's fork of httpx, under its own names), so its
     exceptions are read the same way as httpx's.
     """
-    if isinstance(exc, httpx.HTTPError):
-        return _error_from_transport(exc)
-    if httpx2 is not None and isinstance(exc, httpx2.HTTPError):
-        if isinstance(exc, httpx2.TimeoutException):
-            code = "connect_failed" if isinstance(exc, httpx2.ConnectTimeout) else "timeout"
-            return APITimeoutError(f"the server did not answer in time ({type(exc).__name__})", code=code)
-        if isinstance(exc, httpx2.ConnectError):
-            return APIConnectionError(f"could not connect: {exc}", code="connect_failed")
-    return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}", code="connection_error")
+    http = httpx2 if httpx2 is not None and isinstance(exc, httpx2.HTTPError) else httpx
+    return error_from_transport(exc, http)
 
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError,) + ((httpx2.HTTPError,) if httpx2 else ())

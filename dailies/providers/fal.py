@@ -47,8 +47,8 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
 import fal_client
@@ -57,23 +57,10 @@ import httpx
 
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
-from dailies.providers._vendor import (
-    ImageLimit,
-    ModelSpec,
-    audio_choice,
-    check_published_schema,
-    check_request_shape,
-    check_seconds,
-    download_url,
-    http_error,
-    key_from,
-    transport_error,
-    vendor_resolution,
-    vendor_size,
-)
+from dailies.providers._vendor import ImageLimit, check_request_shape, download_url, http_error, transport_error
 from dailies.providers.base import CallbackSigning, Health, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import FAL
-from dailies.providers.vendor_base import VendorProvider
+from dailies.providers.vendor_base import SchemaCheckedProvider, VendorArgs
 from dailies.webhooks.schemes import FAL_JWKS_URL
 
 IMAGE_LIMIT = ImageLimit(
@@ -88,52 +75,39 @@ UPLOAD_LIMIT = ImageLimit(
 )
 FAL_OPENAPI_URL = "https://fal.ai/api/openapi/queue/openapi.json"
 SCHEMA_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SCHEMA_RETRY_S = 600.0
-"""How long a connection test waits before asking again for schemas it could not read (health runs often)."""
 UNKNOWN_STATUS_GRACE_S = 120.0
 """How long a status word the SDK does not know is read as "still running" before the take fails."""
 
 
-class FalProvider(VendorProvider):
+class FalProvider(SchemaCheckedProvider):
     """fal's queue through `fal_client.SyncClient`. Thread-safe (one SDK client, shared)."""
 
     catalog = FAL
     image_limit = IMAGE_LIMIT
     upload_limit = UPLOAD_LIMIT
 
-    def __init__(
-        self,
-        name: str = FAL.kind,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        label: str = FAL.label,
-        key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = FAL.models,
-        webhook_url: WebhookLookup | None = None,
-        jwks_url: str | None = None,
-        openapi_url: str | None = None,
-    ) -> None:
+    def __init__(self, name: str | None = None, *, webhook_url: WebhookLookup | None = None,
+                 jwks_url: str | None = None, openapi_url: str | None = None, **given: Unpack[VendorArgs]) -> None:
         """`base_url` replaces fal's queue, `https://queue.fal.run/` (tests point it at a local fake).
 
         `webhook_url` says, at each create, where fal should post the result (None: nowhere, the tracker
         polls). `jwks_url` is where fal's signing keys are published: by default `FAL_JWKS_URL` from
         `key_lookup` (the environment), else fal's own.
         """
-        queue_url = base_url.rstrip("/") + "/" if base_url else None
-        super().__init__(name, label=label, models=models, base_url=queue_url)
-        self.sdk = fal_client.SyncClient(key=api_key or key_from(FAL.key_variables, label, key_lookup))
+        if base_url := given.get("base_url"):
+            given["base_url"] = base_url.rstrip("/") + "/"
+        super().__init__(name, **given)
+        key_lookup = given.get("key_lookup")
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
         self.jwks_url = jwks_url or (key_lookup or os.environ.get)("FAL_JWKS_URL") or FAL_JWKS_URL
         self.openapi_url = openapi_url or (
-            queue_url + "api/openapi/queue/openapi.json" if queue_url else FAL_OPENAPI_URL
+            self.base_url + "api/openapi/queue/openapi.json" if self.base_url else FAL_OPENAPI_URL
         )
-        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-        """Endpoint -> (its input schema, the whole OpenAPI document), as read at the connection test."""
-        self.clock: Callable[[], float] = time.monotonic
-        self._schemas_retry_at = 0.0
         self._unknown_since: dict[str, float] = {}
         """When each request first answered a status word we do not know (bounded by how many are polled)."""
+
+    def _connect(self, key: str) -> fal_client.SyncClient:
+        return fal_client.SyncClient(key=key)
 
     @property
     def queue_url(self) -> str:
@@ -155,9 +129,7 @@ class FalProvider(VendorProvider):
                 return Health(False, f"{self.label} refused the key: {exc.message}")
         except (httpx.HTTPError, ValueError) as exc:
             return Health(False, f"{self.label} does not answer: {transport_error(exc)}")
-        unread = self._read_schemas()
-        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
-        return Health(True, said, (time.perf_counter() - started) * 1000)
+        return self._answers(started)
 
     def _endpoints(self) -> list[str]:
         kinds = {"text": lambda spec: spec.text, "image": lambda spec: spec.image,
@@ -165,11 +137,10 @@ class FalProvider(VendorProvider):
         return ["/".join(p for p in (spec.id, spec.options.get(kind)) if p)
                 for spec in self.models.values() for kind, offered in kinds.items() if offered(spec)]
 
-    def _read_schemas(self) -> list[str]:
-        """Each catalogue endpoint's published inputs, read once; the endpoints whose schema could not be read."""
-        missing = [endpoint for endpoint in self._endpoints() if endpoint not in self.published]
-        if not missing or self.clock() < self._schemas_retry_at:
-            return missing
+    def _schema_keys(self) -> list[str]:
+        return self._endpoints()
+
+    def _read_published(self, missing: list[str]) -> list[str]:
         unread = []
         key = {"Authorization": f"Key {self.sdk.key}"}  # public on fal.ai; a proxy in between may want the key
         with httpx.Client(timeout=SCHEMA_TIMEOUT, follow_redirects=True, headers=key) as http:
@@ -184,8 +155,6 @@ class FalProvider(VendorProvider):
                     break
                 except (httpx.HTTPError, ValueError, KeyError, TypeError, StopIteration):
                     unread.append(endpoint)
-        if unread:
-            self._schemas_retry_at = self.clock() + SCHEMA_RETRY_S
         return unread
 
     def callback_signing(self) -> CallbackSigning:
@@ -201,14 +170,15 @@ class FalProvider(VendorProvider):
                                "both (its reference-to-video endpoint has no opening frame): take one of them off.")
         if not request.reference_images:
             check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
+        terms = self._create_terms(spec, request)
         arguments: dict[str, Any] = {
             "prompt": request.prompt,
-            "aspect_ratio": vendor_size(spec, request.size, self.label),
-            "duration": spec.options["seconds"].format(check_seconds(spec, request.seconds, self.label)),
+            "aspect_ratio": terms.ratio,
+            "duration": spec.options["seconds"].format(terms.seconds),
         }
-        if resolution := vendor_resolution(spec, request.size):
-            arguments["resolution"] = resolution
-        arguments.update(audio_choice(spec, request.audio, self.label))
+        if terms.resolution:
+            arguments["resolution"] = terms.resolution
+        arguments.update(terms.audio)
         if request.seed is not None:
             arguments["seed"] = request.seed
         kind = "references" if request.reference_images else "image" if request.reference_path else "text"
@@ -220,7 +190,7 @@ class FalProvider(VendorProvider):
         if kind == "references" and not spec.options.get("references"):
             raise NotSupported(f"{self.label} {spec.id}: its catalogue entry names no endpoint for subject references.")
         endpoint = "/".join(p for p in (spec.id, spec.options[kind]) if p)
-        check_published_schema(self.published, endpoint, arguments, self.label)
+        self._check_published(endpoint, arguments)
         if request.reference_path:
             arguments["image_url"] = self._image_input(request.reference_path)
         if request.reference_images:

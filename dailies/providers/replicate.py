@@ -44,8 +44,8 @@ import io
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Unpack
 
 import httpx
 import replicate
@@ -54,23 +54,10 @@ from replicate.exceptions import ReplicateError
 
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
-from dailies.providers._vendor import (
-    ImageLimit,
-    ModelSpec,
-    audio_choice,
-    check_published_schema,
-    check_request_shape,
-    check_seconds,
-    download_url,
-    http_error,
-    key_from,
-    transport_error,
-    vendor_resolution,
-    vendor_size,
-)
+from dailies.providers._vendor import ImageLimit, check_request_shape, download_url, http_error, transport_error
 from dailies.providers.base import CallbackSigning, Health, ModelInfo, ProgressCallback, RemoteVideo, WebhookLookup
 from dailies.providers.catalog import REPLICATE
-from dailies.providers.vendor_base import VendorProvider
+from dailies.providers.vendor_base import SchemaCheckedProvider, VendorArgs
 
 IMAGE_LIMIT = ImageLimit(
     1_000_000, "Replicate's advice for data URLs, https://replicate.com/docs/topics/predictions/input-files"
@@ -92,39 +79,28 @@ _STATUS = {
 }
 
 
-class ReplicateProvider(VendorProvider):
+class ReplicateProvider(SchemaCheckedProvider):
     """Replicate's predictions through `replicate.Client`. Thread-safe (one SDK client, shared)."""
 
     catalog = REPLICATE
     image_limit = IMAGE_LIMIT
     upload_limit = UPLOAD_LIMIT
 
-    def __init__(
-        self,
-        name: str = REPLICATE.kind,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        label: str = REPLICATE.label,
-        key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = REPLICATE.models,
-        webhook_url: WebhookLookup | None = None,
-    ) -> None:
+    def __init__(self, name: str | None = None, *, webhook_url: WebhookLookup | None = None,
+                 **given: Unpack[VendorArgs]) -> None:
         """`webhook_url` says, at each create, where Replicate should post the finished prediction (None:
         nowhere, the tracker polls)."""
-        super().__init__(name, label=label, models=models, base_url=base_url)
-        key = api_key or key_from(REPLICATE.key_variables, label, key_lookup)
-        self.sdk = replicate.Client(api_token=key, base_url=base_url)
+        super().__init__(name, **given)
         self.webhook_url: WebhookLookup = webhook_url or (lambda: None)
-        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-        """Model id -> (its `Input` schema, the whole OpenAPI document), as read at the connection test."""
-        self._schemas_retry_at = 0.0
 
     def closer(self) -> Callable[[], None]:
         return self.sdk._client.close  # the SDK exposes no close; its httpx client holds the connections
 
     def list_models(self) -> list[ModelInfo]:
         return [ModelInfo(model, model.partition("/")[0]) for model in self.models]
+
+    def _connect(self, key: str) -> replicate.Client:
+        return replicate.Client(api_token=key, base_url=self.base_url or None)
 
     def health(self) -> Health:
         """Ask for one page of predictions: a read that costs nothing and checks the token."""
@@ -135,15 +111,12 @@ class ReplicateProvider(VendorProvider):
             pass  # the page held a status word 1.0.7 cannot parse (`aborted`): the key was accepted
         except APIError as exc:
             return Health(False, f"{self.label} does not answer: {exc}")
-        unread = self._read_schemas()
-        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
-        return Health(True, said, (time.perf_counter() - started) * 1000)
+        return self._answers(started)
 
-    def _read_schemas(self) -> list[str]:
-        """Each catalogue model's published inputs, read once; the models whose schema could not be read."""
-        missing = [model for model in self.models if model not in self.published]
-        if not missing or time.monotonic() < self._schemas_retry_at:
-            return missing
+    def _schema_keys(self) -> list[str]:
+        return list(self.models)
+
+    def _read_published(self, missing: list[str]) -> list[str]:
         unread = []
         for model in missing:
             try:
@@ -152,8 +125,6 @@ class ReplicateProvider(VendorProvider):
                 self.published[model] = (document["components"]["schemas"]["Input"], document)
             except (APIError, KeyError, TypeError, pydantic_v1.ValidationError):
                 unread.append(model)
-        if unread:  # health runs often: ask again for what was missing in ten minutes, not at every page
-            self._schemas_retry_at = time.monotonic() + 600.0
         return unread
 
     def callback_signing(self) -> CallbackSigning:
@@ -166,24 +137,23 @@ class ReplicateProvider(VendorProvider):
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
         spec = self._spec_to_generate(request)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
-        ratio = vendor_size(spec, request.size, self.label)
-        check_seconds(spec, request.seconds, self.label)
+        terms = self._create_terms(spec, request)
         names = spec.options
         model_input: dict[str, Any] = {"prompt": request.prompt}
         if names.get("ratio"):
-            model_input[names["ratio"]] = ratio
+            model_input[names["ratio"]] = terms.ratio
         if names.get("seconds"):
-            model_input[names["seconds"]] = request.seconds
-        if names.get("resolution") and (resolution := vendor_resolution(spec, request.size)):
-            model_input[names["resolution"]] = resolution
+            model_input[names["seconds"]] = terms.seconds
+        if names.get("resolution") and terms.resolution:
+            model_input[names["resolution"]] = terms.resolution
         if request.reference_path:
             model_input[names["image"]] = "data:"  # checked against the schema first, uploaded only then
         if request.reference_images:  # a model with subject references names its list input (Kling's)
             model_input[names["references"]] = ["data:"] * len(request.reference_images)
         if request.seed is not None:
             model_input["seed"] = request.seed
-        model_input.update(audio_choice(spec, request.audio, self.label))
-        check_published_schema(self.published, spec.id, model_input, self.label)
+        model_input.update(terms.audio)
+        self._check_published(spec.id, model_input)
         if request.reference_path:
             model_input[names["image"]] = self._image_input(request.reference_path)
         if request.reference_images:

@@ -28,28 +28,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import runwayml
 
 from dailies.errors import APIError, NotSupported
 from dailies.jobs import FileRecord, JobError, JobRequest, JobStatus
-from dailies.providers._vendor import (
-    ImageLimit,
-    ModelSpec,
-    audio_choice,
-    check_request_shape,
-    check_seconds,
-    download_url,
-    http_error,
-    key_from,
-    transport_error,
-    vendor_size,
-)
+from dailies.providers._vendor import ImageLimit, check_request_shape, download_url, http_error, transport_error
 from dailies.providers.base import Health, ProgressCallback, RemoteVideo
 from dailies.providers.catalog import RUNWAY
-from dailies.providers.vendor_base import VendorProvider
+from dailies.providers.vendor_base import KeyedVendorProvider
 
 IMAGE_LIMIT = ImageLimit(5_000_000, "Runway's cap for data URIs, runwayml 5.24.0 image_to_video_create_params")
 UPLOAD_LIMIT = ImageLimit(
@@ -67,26 +55,15 @@ _STATUS = {
 }
 
 
-class RunwayProvider(VendorProvider):
+class RunwayProvider(KeyedVendorProvider):
     """Runway's task API through `runwayml.RunwayML`. Thread-safe (one SDK client, shared)."""
 
     catalog = RUNWAY
     image_limit = IMAGE_LIMIT
     upload_limit = UPLOAD_LIMIT
 
-    def __init__(
-        self,
-        name: str = RUNWAY.kind,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        label: str = RUNWAY.label,
-        key_lookup: Callable[[str], str | None] | None = None,
-        models: Mapping[str, ModelSpec] = RUNWAY.models,
-    ) -> None:
-        super().__init__(name, label=label, models=models, base_url=base_url)
-        key = api_key or key_from(RUNWAY.key_variables, label, key_lookup)
-        self.sdk = runwayml.RunwayML(api_key=key, base_url=base_url)
+    def _connect(self, key: str) -> runwayml.RunwayML:
+        return runwayml.RunwayML(api_key=key, base_url=self.base_url or None)
 
     def health(self) -> Health:
         """Runway has no free read besides an organisation query; ask for it, with no retries."""
@@ -102,13 +79,10 @@ class RunwayProvider(VendorProvider):
     def submit(self, request: JobRequest, *, source_remote_id: str | None = None) -> RemoteVideo:
         spec = self._spec_to_generate(request)
         check_request_shape(spec, has_image=bool(request.reference_path), label=self.label)
-        args: dict[str, Any] = {
-            "model": spec.id,
-            "ratio": vendor_size(spec, request.size, self.label),
-            "duration": check_seconds(spec, request.seconds, self.label),
-            "prompt_text": request.prompt,
-        }
-        args.update(audio_choice(spec, request.audio, self.label))  # as chosen and priced, never Runway's default
+        terms = self._create_terms(spec, request)
+        args: dict[str, Any] = {"model": spec.id, "ratio": terms.ratio, "duration": terms.seconds,
+                                "prompt_text": request.prompt}
+        args.update(terms.audio)  # as chosen and priced, never Runway's default
         if request.seed is not None:
             args["seed"] = request.seed
         once = self.sdk.with_options(max_retries=0)  # a create is never sent twice

@@ -3,16 +3,22 @@
 A vendor module (fal, replicate, runway, google) subclasses it, names its catalogue (`catalog`), builds its
 SDK client as `sdk` and implements `submit`, `refresh`, `download`, `delete` and `health`. What vendors have
 the same way is here once: name, label and models; capabilities from the catalogue; no moderation, no list of
-videos, no webhook endpoints (each raising `NotSupported` in the catalogue's words); closing the SDK; and
-building one from a provider's definition (`from_settings`), which the registry calls.
+videos, no webhook endpoints (each raising `NotSupported` in the catalogue's words); closing the SDK; a create's
+checked terms (`CreateTerms`); and building one from a provider's definition (`from_settings`), which the
+registry calls. A vendor whose SDK is made from an API key (fal, Replicate, Runway) builds on
+`KeyedVendorProvider`, which reads the key and leaves the vendor only `_connect`; Veo, keyless, builds its own.
+One whose models publish their input schemas (fal, Replicate) builds on `SchemaCheckedProvider`.
 
 Imports no SDK (the registry imports this to build any vendor); may import `base`, `_vendor`, `catalog`.
 """
 
 from __future__ import annotations
 
+import abc
+import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypedDict, Unpack
 
 import httpx
 
@@ -21,16 +27,24 @@ from dailies.jobs import JobKind, JobRequest
 from dailies.providers._vendor import (
     ImageLimit,
     ModelSpec,
+    audio_choice,
     capabilities_of,
+    check_published_schema,
+    check_seconds,
     check_subject_references,
     image_input,
     key_from,
     spec_for,
+    vendor_resolution,
+    vendor_size,
 )
-from dailies.providers.base import CallbackSigning, Capabilities, ModelInfo, ModerationVerdict, WebhookLookup
+from dailies.providers.base import CallbackSigning, Capabilities, Health, ModelInfo, ModerationVerdict, WebhookLookup
 from dailies.providers.catalog import VendorCatalog
 
 KeyLookup = Callable[[str], str | None]
+
+SCHEMA_RETRY_S = 600.0
+"""How long a connection test waits before asking again for schemas it could not read (health runs often)."""
 
 
 def setting(settings: Any, name: str, default: Any = None) -> Any:
@@ -42,6 +56,31 @@ def setting(settings: Any, name: str, default: Any = None) -> Any:
 
 def text_setting(settings: Any, name: str) -> str:
     return str(setting(settings, name) or "").strip()
+
+
+@dataclass(frozen=True)
+class CreateTerms:
+    """A create's size, length and sound in the vendor's terms, each checked against the catalogue."""
+
+    ratio: str
+    """The vendor's aspect ratio for the take's size."""
+    seconds: int
+    resolution: str | None
+    """The vendor's resolution for the size, when the model takes one."""
+    audio: dict[str, bool]
+    """The audio input as the take chose it (empty when the model has no choice)."""
+
+
+class VendorArgs(TypedDict, total=False):
+    """What every keyed vendor is built with (each defaulting to its catalogue's), beside its own options."""
+
+    api_key: str | None
+    base_url: str | None
+    """The vendor's API replaced (a proxy, or a local fake in tests)."""
+    label: str
+    key_lookup: KeyLookup | None
+    """Where the key is read from the catalogue's variables when `api_key` is not given (the environment)."""
+    models: Mapping[str, ModelSpec]
 
 
 class VendorProvider:
@@ -141,6 +180,13 @@ class VendorProvider:
         check_subject_references(spec, request.reference_images, self.label)
         return spec
 
+    def _create_terms(self, spec: ModelSpec, request: JobRequest) -> CreateTerms:
+        """The create's terms, or a refusal before sending (the size first, then the length, then the sound)."""
+        return CreateTerms(ratio=vendor_size(spec, request.size, self.label),
+                           seconds=check_seconds(spec, request.seconds, self.label),
+                           resolution=vendor_resolution(spec, request.size),
+                           audio=audio_choice(spec, request.audio, self.label))
+
     def _only_video(self, variant: str) -> None:
         if variant != "video":
             raise NotSupported(f"{self.label} serves only the video; thumbnails are made locally.")
@@ -149,3 +195,60 @@ class VendorProvider:
         """A reference image inline under `image_limit`, else through the vendor's own upload (the subclass's
         `_upload(data, content type, file name) -> URL`)."""
         return image_input(path, self.image_limit, self.upload_limit, self._upload, self.label)
+
+
+class KeyedVendorProvider(VendorProvider, abc.ABC):
+    """A vendor whose SDK client is made from an API key (fal, Replicate, Runway): given, or read from the
+    catalogue's variables through `key_lookup`."""
+
+    def __init__(self, name: str | None = None, **given: Unpack[VendorArgs]) -> None:
+        catalog = self.catalog
+        label = given.get("label", catalog.label)
+        super().__init__(catalog.kind if name is None else name, label=label,
+                         models=given.get("models", catalog.models), base_url=given.get("base_url"))
+        key = given.get("api_key") or key_from(catalog.key_variables, label, given.get("key_lookup"))
+        self.sdk = self._connect(key)
+
+    @abc.abstractmethod
+    def _connect(self, key: str) -> Any:
+        """The vendor's SDK client, authenticated with `key`, at `base_url` when one is set."""
+
+
+class SchemaCheckedProvider(KeyedVendorProvider):
+    """A keyed vendor whose models publish their input schemas (fal, Replicate): read at the connection test,
+    asked again for what could not be read only after `SCHEMA_RETRY_S`, and each create checked against them
+    before it is sent (a schema never read lets the create go as the catalogue says)."""
+
+    def __init__(self, name: str | None = None, **given: Unpack[VendorArgs]) -> None:
+        super().__init__(name, **given)
+        self.published: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Endpoint or model -> (its input schema, the whole OpenAPI document), as read at the connection test."""
+        self.clock: Callable[[], float] = time.monotonic
+        self._schemas_retry_at = 0.0
+
+    @abc.abstractmethod
+    def _schema_keys(self) -> list[str]:
+        """What publishes a schema: each endpoint or model of the catalogue."""
+
+    @abc.abstractmethod
+    def _read_published(self, missing: list[str]) -> list[str]:
+        """Read the `missing` schemas into `published`; the keys whose schema could not be read."""
+
+    def _read_schemas(self) -> list[str]:
+        """Each schema, read once; the keys whose schema could not be read."""
+        missing = [key for key in self._schema_keys() if key not in self.published]
+        if not missing or self.clock() < self._schemas_retry_at:
+            return missing
+        unread = self._read_published(missing)
+        if unread:
+            self._schemas_retry_at = self.clock() + SCHEMA_RETRY_S
+        return unread
+
+    def _answers(self, started: float) -> Health:
+        """The connection test once the vendor answered, naming the schemas that could not be read."""
+        unread = self._read_schemas()
+        said = f"{self.label} answers" + (f"; no published input schema for {', '.join(unread)}" if unread else "")
+        return Health(True, said, (time.perf_counter() - started) * 1000)
+
+    def _check_published(self, key: str, arguments: Mapping[str, Any]) -> None:
+        check_published_schema(self.published, key, arguments, self.label)

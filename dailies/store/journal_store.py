@@ -22,25 +22,23 @@ written by a newer schema opens read-only rather than be rewritten as an older o
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dailies.jobs import Job, check_move
+from dailies.jobs import Job
 from dailies.store.api import StoreOpenError
 from dailies.store.journal import FREEZE_AT, Changed, Journal, ReadOnlyStoreError, Record, gc_paused
 from dailies.store.journal_follow import Follower
 from dailies.store.journal_leases import JournalLeases
 from dailies.store.journal_schema import SCHEMA_VERSION, migrate, migrate_legacy
 from dailies.store.journal_tables import Claims, Table
-from dailies.store.open_state import Opening, OpensInBackground
-from dailies.store.records import JOBS_TABLE, LEASES_TABLE, job_from_doc, named_table
+from dailies.store.open_state import OpensInBackground
+from dailies.store.records import JOBS_TABLE, LEASES_TABLE, NamedTables, job_from_doc
 from dailies.store.snapshot import SnapshotReads
 
 __all__ = ["JobStore"]
@@ -48,12 +46,15 @@ __all__ = ["JobStore"]
 log = logging.getLogger(__name__)
 
 
-class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
+class JobStore(JournalLeases, OpensInBackground, NamedTables, SnapshotReads):
     """Every job the team made. Safe to share between threads, and between processes on one folder.
 
     `path` names the store (`<home>/jobs.json`); the data lives in `jobs.journal` beside it. Jobs
     handed out are snapshots: change them with `update`, never in place.
     """
+
+    table_type = Table
+    claims_type = Claims
 
     def __init__(self, path: str | os.PathLike[str], *, follow: bool = True, compact_ratio: float = 2.0,
                  background: bool = False, deferred: bool = False) -> None:
@@ -67,15 +68,12 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
         self.journal_path = self.path.with_suffix(".journal")
         self.warnings: list[str] = []
         self._init_reads()
-        self._batch_depth = 0
         self._pending: list[Record] = []
         self._pending_ids: set[str] = set()
         self._follower: Follower | None = None
         self._claims_swept: dict[str, float] = {}
         self._options = (follow, compact_ratio)
-        self._opening = Opening(self._open, self._open_failed, opened_late=lambda: self._bump(None),
-                                background=background, deferred=deferred)
-        self._opening.start()
+        self._start_opening(background=background, deferred=deferred)
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -155,40 +153,27 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
 
     # -- writing -----------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group writes into one append. Nested batches write once, at the outermost exit.
-
-        Inside, the snapshot shows the batch's changes at once; when the append fails they are
-        taken back, so nothing of a failed batch is left for a later write to save.
-        """
-        with self._lock:
-            self._batch_depth += 1
-            ok = False
-            try:
-                yield
-                ok = True
-            finally:
-                self._batch_depth -= 1
-                if self._batch_depth == 0:
-                    pending, touched = self._pending, self._pending_ids
-                    self._pending, self._pending_ids = [], set()
-                    try:
-                        if ok and pending:
-                            with self._journal.writing():
-                                self._journal.append(pending)
-                            for key in touched:  # with what other processes wrote meanwhile, field by field
-                                self._rebuild(key)
-                            self._bump(touched)
-                        elif not ok:
-                            raise _Discard
-                    except BaseException as exc:
-                        for key in touched:
-                            self._progress.pop(key, None)
-                            self._rebuild(key)
-                        self._bump(touched)
-                        if not isinstance(exc, _Discard):
-                            raise
+    def _end_batch(self, ok: bool) -> None:
+        """Append a finished batch's records at once; when the append fails, or the batch did, take back what
+        it showed, so nothing of a failed batch is left for a later write to save."""
+        pending, touched = self._pending, self._pending_ids
+        self._pending, self._pending_ids = [], set()
+        try:
+            if ok and pending:
+                with self._journal.writing():
+                    self._journal.append(pending)
+                for key in touched:  # with what other processes wrote meanwhile, field by field
+                    self._rebuild(key)
+                self._bump(touched)
+            elif not ok:
+                raise _Discard
+        except BaseException as exc:
+            for key in touched:
+                self._progress.pop(key, None)
+                self._rebuild(key)
+            self._bump(touched)
+            if not isinstance(exc, _Discard):
+                raise
 
     def _write(self, records: list[Record], new: dict[str, Job | None]) -> None:
         """Append records (now, or at the end of the batch), then show `new` in the snapshot."""
@@ -199,13 +184,7 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
             self._pending_ids.update(new)
         else:
             self._journal.append(records)
-        for key, job in new.items():
-            if job is None:
-                self._snapshot.pop(key, None)
-                self._progress.pop(key, None)
-            else:
-                self._snapshot[key] = job
-        self._bump(new)
+        self._show_written(new)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -216,10 +195,6 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
             else:
                 with self._journal.writing():
                     yield
-
-    def insert(self, job: Job) -> Job:
-        self.insert_many([job])
-        return job
 
     def insert_many(self, jobs: Iterable[Job]) -> list[Job]:
         jobs = list(jobs)
@@ -235,12 +210,8 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
     def update(self, job_id: str, **changes: Any) -> Job:
         """Change fields of a job and write them (only them) through at once."""
         with self._writing():
-            job = self.require(job_id)
-            changes.setdefault("updated_at", time.time())
-            new = dataclasses.replace(job, **changes)
-            check_move(job_id, job.status, new.status)
-            data = new.to_dict()
-            records = [{"t": JOBS_TABLE, "k": job_id, "set": {k: data[k] for k in changes}}]
+            new, fields = self._changed(job_id, changes)
+            records = [{"t": JOBS_TABLE, "k": job_id, "set": fields}]
             if not new.is_active and job_id in self._journal.table(LEASES_TABLE):
                 records.append({"t": LEASES_TABLE, "k": job_id, "del": 1})  # a finished job needs no owner
             self._write(records, {job_id: new})
@@ -256,16 +227,6 @@ class JobStore(JournalLeases, OpensInBackground, SnapshotReads):
                 records.append({"t": LEASES_TABLE, "k": job_id, "del": 1})
             self._write(records, {job_id: None})
             return job
-
-    # -- other tables ------------------------------------------------------------------------------
-
-    def table(self, name: str) -> Table:
-        """Another table of plain records in the same journal (boards, reviews): the same guarantees."""
-        return Table(self, named_table(name))
-
-    def claims(self, name: str) -> Claims:
-        """A table of keys claimed once (idempotency keys, webhook ids): see `Claims`."""
-        return Claims(self, named_table(name))
 
     # -- moving records between backends -----------------------------------------------------------
 

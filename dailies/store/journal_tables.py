@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from dailies.store import leases
 from dailies.store.journal import Journal, Record
 from dailies.store.leases import UNTIL, Claim
+from dailies.store.records import NamedTable
 
 if TYPE_CHECKING:
     from dailies.store.journal_store import JobStore
@@ -17,12 +18,10 @@ if TYPE_CHECKING:
 __all__ = ["Claims", "Table"]
 
 
-class _Named:
+class _Named(NamedTable):
     """One named table of a store's journal."""
 
-    def __init__(self, store: JobStore, name: str) -> None:
-        self._store = store
-        self.name = name
+    _store: JobStore
 
     @property
     def _journal(self) -> Journal:

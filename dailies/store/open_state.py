@@ -9,7 +9,7 @@ to ask is the store's user's to decide (the app asks once its first page is draw
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 __all__ = ["Opening", "OpensInBackground"]
 
@@ -94,6 +94,16 @@ class OpensInBackground:
     """`ready`, `wait_ready` and `open_now` of the `Store` interface, for a store opened through `_opening`."""
 
     _opening: Opening
+    _open: Callable[[bool], None]
+    _open_failed: Callable[[BaseException], None]
+    _bump: Callable[[Iterable[str] | None], None]
+
+    def _start_opening(self, *, background: bool, deferred: bool) -> None:
+        """Open through the backend's `_open(background)` (its failure to `_open_failed`), now or in the
+        background; a store that opens late shows its jobs as a change (`_bump(None)`)."""
+        self._opening = Opening(self._open, self._open_failed, opened_late=lambda: self._bump(None),
+                                background=background, deferred=deferred)
+        self._opening.start()
 
     @property
     def ready(self) -> bool:

@@ -24,7 +24,6 @@ named tables and claims (`postgres_tables`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
@@ -34,16 +33,16 @@ from typing import Any
 
 import psycopg
 
-from dailies.jobs import Job, check_move
+from dailies.jobs import Job
 from dailies.store import pg_schema
 from dailies.store.journal import FREEZE_AT, ReadOnlyStoreError, gc_paused
 from dailies.store.leases import UNTIL
-from dailies.store.open_state import Opening, OpensInBackground
+from dailies.store.open_state import OpensInBackground
 from dailies.store.postgres_changes import CHANGE_LOCK, CHANNEL, ChangeFollowing, listen
 from dailies.store.postgres_db import CONNECT_TIMEOUT_S, Database, jsonb
 from dailies.store.postgres_leases import PostgresLeases
 from dailies.store.postgres_tables import PostgresClaims, PostgresTable
-from dailies.store.records import JOBS_TABLE, LEASES_TABLE, job_from_doc, named_table
+from dailies.store.records import JOBS_TABLE, LEASES_TABLE, NamedTables, job_from_doc
 from dailies.store.snapshot import SnapshotReads
 
 __all__ = ["REOPEN_AFTER_S", "PostgresStore"]
@@ -57,11 +56,14 @@ this often, so the pages and the tracker carry on by themselves once the databas
 Op = Callable[[psycopg.Connection[Any]], None]
 
 
-class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, SnapshotReads):
+class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, NamedTables, SnapshotReads):
     """Every job the team made, in a PostgreSQL database. Safe to share between threads, processes and machines.
 
     `url`: `postgresql://user:password@host:port/database`; it is never shown with its password (`path`).
     """
+
+    table_type = PostgresTable
+    claims_type = PostgresClaims
 
     def __init__(self, url: str, *, follow: bool = True, background: bool = False, deferred: bool = False,
                  pool_size: int = 4) -> None:
@@ -72,7 +74,6 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
         self._init_reads()
         self._lock = threading.RLock()
         self._catch_lock = threading.Lock()
-        self._batch_depth = 0
         self._pending: list[Op] = []
         self._pending_changes: list[tuple[str, str]] = []
         self._pending_ids: set[str] = set()
@@ -90,9 +91,7 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
         self._options = (follow, pool_size)
         self._open_tried = time.monotonic()
         self._reopen_lock = threading.Lock()
-        self._opening = Opening(self._open, self._open_failed, opened_late=lambda: self._bump(None),
-                                background=background, deferred=deferred)
-        self._opening.start()
+        self._start_opening(background=background, deferred=deferred)
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -200,40 +199,23 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
         else:
             self._run(ops, changes)
         self._write_mark += 1
-        for key, job in new.items():
-            self._written[key] = self._write_mark
-            if job is None:
-                self._snapshot.pop(key, None)
-                self._progress.pop(key, None)
-            else:
-                self._snapshot[key] = job
-        self._bump(new)
+        self._written.update(dict.fromkeys(new, self._write_mark))
+        self._show_written(new)
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group writes into one transaction. Nested batches write once, at the outermost exit; when the
-        transaction fails its changes are taken back from memory too."""
-        self._wait_open()
-        with self._lock:
-            self._batch_depth += 1
-            ok = False
-            try:
-                yield
-                ok = True
-            finally:
-                self._batch_depth -= 1
-                if self._batch_depth == 0:
-                    ops, changes, touched = self._pending, self._pending_changes, self._pending_ids
-                    self._pending, self._pending_changes, self._pending_ids = [], [], set()
-                    try:
-                        if ok and ops:
-                            self._run(ops, changes)
-                            self._reread(touched)  # with what other processes wrote meanwhile, field by field
-                        elif not ok:
-                            self._reread(touched, taken_back=True)
-                    except BaseException:
-                        self._reread(touched, taken_back=True)
-                        raise
+    def _end_batch(self, ok: bool) -> None:
+        """Run a finished batch's writes in one transaction; when it fails, or the batch did, take its changes
+        back from memory too."""
+        ops, changes, touched = self._pending, self._pending_changes, self._pending_ids
+        self._pending, self._pending_changes, self._pending_ids = [], [], set()
+        try:
+            if ok and ops:
+                self._run(ops, changes)
+                self._reread(touched)  # with what other processes wrote meanwhile, field by field
+            elif not ok:
+                self._reread(touched, taken_back=True)
+        except BaseException:
+            self._reread(touched, taken_back=True)
+            raise
 
     def _reread(self, touched: set[str], *, taken_back: bool = False) -> None:
         """Show the database's records for jobs a batch changed in memory (`taken_back`: a failed batch's)."""
@@ -251,10 +233,6 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
         for key in touched:
             self._show(key, docs.get(key))
         self._bump(touched)
-
-    def insert(self, job: Job) -> Job:
-        self.insert_many([job])
-        return job
 
     def insert_many(self, jobs: Iterable[Job]) -> list[Job]:
         jobs = list(jobs)
@@ -283,12 +261,8 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
     def update(self, job_id: str, **changes: Any) -> Job:
         """Change fields of a job and write them (only them: another process's other fields stay)."""
         with self._lock:
-            job = self.require(job_id)
-            changes.setdefault("updated_at", time.time())
-            new = dataclasses.replace(job, **changes)
-            check_move(job_id, job.status, new.status)
-            data = new.to_dict()
-            fields = jsonb({k: data[k] for k in changes})
+            new, changed = self._changed(job_id, changes)
+            fields = jsonb(changed)
             finished = not new.is_active
 
             def update(conn: psycopg.Connection[Any]) -> None:
@@ -313,14 +287,6 @@ class PostgresStore(ChangeFollowing, PostgresLeases, OpensInBackground, Snapshot
 
             self._write([delete], {job_id: None})
             return job
-
-    # -- other tables ------------------------------------------------------------------------------
-
-    def table(self, name: str) -> PostgresTable:
-        return PostgresTable(self, named_table(name))
-
-    def claims(self, name: str) -> PostgresClaims:
-        return PostgresClaims(self, named_table(name))
 
     # -- moving records between backends -----------------------------------------------------------
 

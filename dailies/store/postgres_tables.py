@@ -12,6 +12,7 @@ import psycopg
 from dailies.store import leases
 from dailies.store.leases import Claim
 from dailies.store.postgres_db import jsonb
+from dailies.store.records import NamedTable
 
 if TYPE_CHECKING:
     from dailies.store.postgres import PostgresStore
@@ -19,12 +20,14 @@ if TYPE_CHECKING:
 __all__ = ["PostgresClaims", "PostgresTable"]
 
 
-class PostgresTable:
-    """A named table of plain JSON records (boards, reviews, rounds) as (table, key) rows; field-level writes."""
+class _Named(NamedTable):
+    """One named table of the PostgreSQL store (rows of `dailies_records` under its name)."""
 
-    def __init__(self, store: PostgresStore, name: str) -> None:
-        self._store = store
-        self.name = name
+    _store: PostgresStore
+
+
+class PostgresTable(_Named):
+    """A named table of plain JSON records (boards, reviews, rounds) as (table, key) rows; field-level writes."""
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._store._connection() as conn:
@@ -60,14 +63,10 @@ class PostgresTable:
         self._store._bump(())
 
 
-class PostgresClaims:
+class PostgresClaims(_Named):
     """Keys claimed at most once while their claim lives, under the (table, key) primary key: expired claims
     are deleted and the key inserted with `ON CONFLICT DO NOTHING` in one transaction, so of any number of
     callers on any machines one gets it (see `dailies.store.journal_tables.Claims` for the contract)."""
-
-    def __init__(self, store: PostgresStore, name: str) -> None:
-        self._store = store
-        self.name = name
 
     def claim(self, key: str, value: dict[str, Any], ttl: float) -> Claim:
         now = time.time()

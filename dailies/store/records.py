@@ -1,17 +1,19 @@
 """A job as both backends keep it: a document of every field, read back without `Job.__init__`.
 
 The journal and PostgreSQL both store `Job.to_dict()` and build the snapshot with `job_from_doc`; the
-store's own tables (jobs, leases) are not for `table()`/`claims()`.
+store's own tables (jobs, leases) are not for `table()`/`claims()` (`NamedTable`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from dailies.jobs import FileRecord, Job, JobError, JobKind, JobStatus
+from dailies.store.api import StoreClaims, StoreTable
 
-__all__ = ["JOBS_TABLE", "LEASES_TABLE", "job_from_doc", "named_table"]
+__all__ = ["JOBS_TABLE", "LEASES_TABLE", "NamedTable", "NamedTables", "job_from_doc"]
 
 JOBS_TABLE = "jobs"
 LEASES_TABLE = "leases"
@@ -23,11 +25,34 @@ _STATUSES = {str(status): status for status in JobStatus}
 _new = object.__new__
 
 
-def named_table(name: str) -> str:
-    """`name`, when it may name a table of plain records (boards, reviews, keys): not one of the store's own."""
-    if name in (JOBS_TABLE, LEASES_TABLE):
-        raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
-    return name
+class NamedTable:
+    """One named table of a store, on either backend: plain records (boards, reviews) or claimed keys; never
+    one of the store's own (jobs, leases), which only the store's methods write. A subclass names its store's
+    type (`_store`)."""
+
+    _store: Any
+
+    def __init__(self, store: Any, name: str) -> None:
+        if name in (JOBS_TABLE, LEASES_TABLE):
+            raise ValueError(f"{name!r} is the store's own table; use the JobStore methods")
+        self._store = store
+        self.name = name
+
+
+class NamedTables:
+    """`table()` and `claims()` of the `Store` interface, alike on both backends: a backend names the classes
+    that keep them (`table_type`, `claims_type`, each a `NamedTable`)."""
+
+    table_type: ClassVar[Callable[[Any, str], StoreTable]]
+    claims_type: ClassVar[Callable[[Any, str], StoreClaims]]
+
+    def table(self, name: str) -> StoreTable:
+        """Another table of plain records in the same store (boards, reviews): the same guarantees as jobs."""
+        return self.table_type(self, name)
+
+    def claims(self, name: str) -> StoreClaims:
+        """A table of keys claimed once (idempotency keys, webhook ids): see `dailies.store.journal_tables.Claims`."""
+        return self.claims_type(self, name)
 
 
 def job_from_doc(doc: dict[str, Any]) -> Job:

@@ -5,20 +5,22 @@ the jobs in memory as `Job` snapshots and answer every read from there: a Histor
 is built from memory on either, and what a page derived is kept per `version`. A backend keeps
 the snapshot current (its own writes, and with `_show` what it learns other processes wrote) and calls
 `_bump` with the ids it changed; the reads, progress ticks and the change feed (`changed_since`) are
-this class's.
+this class's, and so is what a write of either backend decides before it writes (`insert` as one of
+`insert_many`, `_changed`: an update's new job and changed fields) and how writes are batched (`batch`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus
+from dailies.jobs import ACTIVE_STATUSES, Job, JobKind, JobStatus, check_move
 from dailies.store.records import job_from_doc
 
 __all__ = ["CHANGE_LOG", "SnapshotReads"]
@@ -50,6 +52,7 @@ class SnapshotReads:
         self._groups: tuple[int, dict[str, list[Job]]] = (-1, {})
         self._version_lock = threading.Lock()
         self._watchers: list[Callable[[int], None]] = []
+        self._batch_depth = 0
 
     def _wait_open(self) -> None:
         """Wait while the backend opens (raising when it could not)."""
@@ -84,6 +87,55 @@ class SnapshotReads:
             else:
                 del self._progress[key]
         self._snapshot[key] = job
+
+    def _show_written(self, new: dict[str, Job | None]) -> None:
+        """Show the jobs this process has just written (None: deleted) in the snapshot, as one change."""
+        for key, job in new.items():
+            if job is None:
+                self._snapshot.pop(key, None)
+                self._progress.pop(key, None)
+            else:
+                self._snapshot[key] = job
+        self._bump(new)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes into one write of the backend (an append, a transaction). Nested batches write once,
+        at the outermost exit (`_end_batch`). Inside, the snapshot shows the batch's changes at once; when the
+        write fails they are taken back."""
+        self._wait_open()
+        with self._lock:
+            self._batch_depth += 1
+            ok = False
+            try:
+                yield
+                ok = True
+            finally:
+                self._batch_depth -= 1
+                if self._batch_depth == 0:
+                    self._end_batch(ok)
+
+    def _end_batch(self, ok: bool) -> None:
+        """Write what a batch gathered (`ok`), else take back what it showed (a backend's)."""
+        raise NotImplementedError
+
+    def insert(self, job: Job) -> Job:
+        self.insert_many([job])
+        return job
+
+    def insert_many(self, jobs: Iterable[Job]) -> list[Job]:
+        """Add new jobs (a backend's), refusing ids it already has."""
+        raise NotImplementedError
+
+    def _changed(self, job_id: str, changes: dict[str, Any]) -> tuple[Job, dict[str, Any]]:
+        """What an `update` writes, on either backend: the job as `changes` leave it (stamped `updated_at`, its
+        status move checked against the lifecycle) and the changed fields as stored."""
+        job = self.require(job_id)
+        changes.setdefault("updated_at", time.time())
+        new = dataclasses.replace(job, **changes)
+        check_move(job_id, job.status, new.status)
+        data = new.to_dict()
+        return new, {k: data[k] for k in changes}
 
     def set_progress(self, job_id: str, progress: int) -> Job | None:
         """A progress tick: the snapshot only, no write. Status changes use `update`."""

@@ -24,6 +24,7 @@ from dailies.providers import runway as runway_module
 from dailies.providers._vendor import ImageLimit, ModelSpec
 from dailies.providers.base import RemoteVideo, VideoProvider
 from dailies.providers.catalog import FAL, REPLICATE, RUNWAY, VendorCatalog
+from dailies.providers.vendor_base import SCHEMA_RETRY_S
 from tests.fakes import schemas
 from tests.providers._helpers import follow, request
 from tests.providers._helpers import request as job_request
@@ -346,7 +347,7 @@ def test_fals_published_schemas_are_read_at_the_connection_test_and_refuse_befor
     first = reads()
     provider.health()  # read once per provider; the missing one not asked again at every page's health
     assert reads() == first
-    now[0] += fal_module.SCHEMA_RETRY_S + 1
+    now[0] += SCHEMA_RETRY_S + 1
     provider.health()
     assert reads() == first + 1
 
