@@ -77,17 +77,6 @@ class VideosAPI:
         """Status requests (`GET /v1/videos/{id}`) answered per video: what polling costs (tests, benchmarks)."""
 
     def routes(self) -> list[Route]:
-        creating, reading, characters = self.creating, self.reading, self.characters
-        return [
-            Route("/v1/models", self.catalogue.models, methods=["GET"]),
-            Route("/v1/videos", creating.create, methods=["POST"]),
-            Route("/v1/videos", reading.list, methods=["GET"]),
-            Route("/v1/videos/extensions", creating.extend, methods=["POST"]),
-            Route("/v1/videos/edits", creating.edit, methods=["POST"]),
-            Route("/v1/videos/characters", characters.create, methods=["POST"]),
-            Route("/v1/videos/characters/{character_id}", characters.get, methods=["GET"]),
-            Route("/v1/videos/{video_id}", reading.retrieve, methods=["GET"]),
-            Route("/v1/videos/{video_id}", reading.delete, methods=["DELETE"]),
-            Route("/v1/videos/{video_id}/content", reading.content, methods=["GET"]),
-            Route("/v1/videos/{video_id}/remix", creating.remix, methods=["POST"]),
-        ]
+        """Each part's routes, the characters' before a video's (`GET /v1/videos/characters/content` is a
+        character's, not a video's content)."""
+        return [*self.catalogue.routes(), *self.creating.routes(), *self.characters.routes(), *self.reading.routes()]

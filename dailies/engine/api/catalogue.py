@@ -10,6 +10,7 @@ import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from dailies.videos_spec import MODELS
 
@@ -49,6 +50,9 @@ class Catalogue:
         if model not in self.served_models:
             raise APIError(404, f"The model `{model}` does not exist.", code="model_not_found", param="model")
         return model
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/models", self.models, methods=["GET"])]
 
     async def models(self, request: Request) -> Response:
         await self.gate.guard(request, faults=False)

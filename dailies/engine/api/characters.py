@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from ..state import JobBook, new_id
 from .errors import APIError
@@ -19,6 +20,12 @@ from .uploads import save_video
 class Characters:
     def __init__(self, book: JobBook, gate: RequestGate) -> None:
         self.book, self.gate = book, gate
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/videos/characters", self.create, methods=["POST"]),
+            Route("/v1/videos/characters/{character_id}", self.get, methods=["GET"]),
+        ]
 
     async def create(self, request: Request) -> Response:
         await self.gate.guard(request)

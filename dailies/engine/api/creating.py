@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from dailies.videos_spec import DEFAULT_SECONDS, DEFAULT_SIZE, EXTEND_SECONDS, SECONDS, SIZES, sizes_for
 
@@ -28,6 +29,14 @@ class Creating:
 
     def __init__(self, book: JobBook, plan: FaultPlan, gate: RequestGate, catalogue: Catalogue) -> None:
         self.book, self.plan, self.gate, self.catalogue = book, plan, gate, catalogue
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/videos", self.create, methods=["POST"]),
+            Route("/v1/videos/{video_id}/remix", self.remix, methods=["POST"]),
+            Route("/v1/videos/extensions", self.extend, methods=["POST"]),
+            Route("/v1/videos/edits", self.edit, methods=["POST"]),
+        ]
 
     async def create(self, request: Request) -> Response:
         body, prompt = await self._asked(request)

@@ -8,6 +8,7 @@ from collections import Counter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from ..faults import FaultPlan
 from ..state import EngineJob, JobBook, expired
@@ -31,6 +32,14 @@ class Reading:
         self.poll_after_ms = poll_after_ms
         self.status_requests: Counter[str] = Counter()
         """Status requests (`GET /v1/videos/{id}`) answered per video: what polling costs (tests, benchmarks)."""
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/videos", self.list, methods=["GET"]),
+            Route("/v1/videos/{video_id}", self.retrieve, methods=["GET"]),
+            Route("/v1/videos/{video_id}", self.delete, methods=["DELETE"]),
+            Route("/v1/videos/{video_id}/content", self.content, methods=["GET"]),
+        ]
 
     async def retrieve(self, request: Request) -> Response:
         await self.gate.guard(request)
