@@ -102,7 +102,7 @@ class Engine:
         self.webhooks = EngineWebhooks(Path(config.data_dir), config.webhook_faults, config.webhook_policy)
         self.book.on_finish = self.webhooks.job_finished
         self.app = Starlette(
-            routes=[*self.api.routes(), *self.webhooks.routes(self.api._guard, self.api._body)],
+            routes=[*self.api.routes(), *self.webhooks.routes(self.api.gate)],
             middleware=[Middleware(HostGuard, allowed=config.allowed_hosts)],
             exception_handlers={
                 APIError: _api_error,

@@ -24,7 +24,6 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ from starlette.routing import Route
 from dailies.backoff import Backoff
 from dailies.files import write_text
 
-from .api import APIError
+from .api import APIError, RequestGate
 from .state import EngineJob
 
 log = logging.getLogger(__name__)
@@ -313,10 +312,9 @@ class EngineWebhooks:
 
     # -- routes ------------------------------------------------------------------------------------
 
-    def routes(self, guard: Callable[..., Awaitable[None]], body: Callable[[Request], Awaitable[dict[str, Any]]]
-               ) -> list[Route]:
-        """The endpoints' routes, behind the engine's own key check (`guard`) and body reader (`body`)."""
-        self._guard, self._body = guard, body
+    def routes(self, gate: RequestGate) -> list[Route]:
+        """The endpoints' routes, behind the engine's own gate (its key check and body reader)."""
+        self.gate = gate
         return [
             Route("/v1/webhook_endpoints", self.create, methods=["POST"]),
             Route("/v1/webhook_endpoints", self.list, methods=["GET"]),
@@ -329,8 +327,8 @@ class EngineWebhooks:
         ]
 
     async def create(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
-        body = await self._body(request)
+        await self.gate.guard(request, faults=False)
+        body = await self.gate.body(request)
         url, name, types = _url(body.get("url")), _name(body.get("name")), _event_types(body.get("event_types"))
         now = int(time.time())
         with self._lock:
@@ -343,7 +341,7 @@ class EngineWebhooks:
         return JSONResponse({**endpoint.public(), "signing_secret": endpoint.secret})
 
     async def list(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
+        await self.gate.guard(request, faults=False)
         try:
             limit = int(request.query_params.get("limit") or 20)
         except ValueError:
@@ -369,12 +367,12 @@ class EngineWebhooks:
         return endpoint
 
     async def retrieve(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
+        await self.gate.guard(request, faults=False)
         return JSONResponse(self._endpoint(request).public())
 
     async def update(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
-        body = await self._body(request)
+        await self.gate.guard(request, faults=False)
+        body = await self.gate.body(request)
         with self._lock:
             endpoint = self._endpoint(request)
             changes = {}
@@ -392,7 +390,7 @@ class EngineWebhooks:
         return JSONResponse(endpoint.public())
 
     async def delete(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
+        await self.gate.guard(request, faults=False)
         with self._lock:
             endpoint = self._endpoint(request)
             del self._endpoints[endpoint.id]
@@ -400,8 +398,8 @@ class EngineWebhooks:
         return JSONResponse({"id": endpoint.id, "object": "webhook_endpoint.deleted", "deleted": True})
 
     async def rotate_secret(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
-        body = await self._body(request)
+        await self.gate.guard(request, faults=False)
+        body = await self.gate.body(request)
         keep = body.get("keep_old_secret_active_for_24_hours") in (True, "true", "True", "1")
         with self._lock:
             endpoint = self._endpoint(request)
@@ -414,8 +412,8 @@ class EngineWebhooks:
 
     async def test(self, request: Request) -> Response:
         """Send one sample event now (one attempt, no faults) and say what the endpoint answered."""
-        await self._guard(request, faults=False)
-        body = await self._body(request)
+        await self.gate.guard(request, faults=False)
+        body = await self.gate.body(request)
         event_type = str(body.get("event_type") or "")
         if event_type not in EVENT_TYPES:
             raise APIError(400, f"Invalid event_type '{event_type}'. Supported: {', '.join(EVENT_TYPES)}.",
@@ -436,7 +434,7 @@ class EngineWebhooks:
                              "event_type": event_type, "status_code": status, "success": True})
 
     async def event_types(self, request: Request) -> Response:
-        await self._guard(request, faults=False)
+        await self.gate.guard(request, faults=False)
         return JSONResponse({"object": "list", "data": list(EVENT_TYPES)})
 
 
