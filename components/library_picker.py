@@ -64,16 +64,18 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
     styles = {item.id: item for item in library.items("style")}
     every = {item.id: item for item in library.items("asset")} if assets else {}
     fills = prompt_key is not None
-    with st.container(horizontal=True, key=f"library_{key}"):
+    # One row, never wrapped: on Generate a second row for "Save prompt" pushed the Generate button below the fold
+    # of a 1440x1000 window; the boxes narrow instead.
+    with st.container(horizontal=True, vertical_alignment="bottom", wrap=False, key=f"library_{key}"):
         # Options are shown as text (not markdown), so names need no escaping here.
         prompt_id = st.selectbox(
             "Use a saved prompt", list(prompts), index=None, format_func=lambda i: prompts[i].label,
-            key=f"{key}_lib_prompt", placeholder="From the library",
+            key=f"{key}_lib_prompt", placeholder="Choose",
             on_change=_use_prompt if fills else None,
             args=(f"{key}_lib_prompt", prompt_key, prompts) if fills else None)
         style_id = st.selectbox(
             "Add a style", list(styles), index=None, format_func=lambda i: styles[i].label,
-            key=f"{key}_lib_style", placeholder="From the library",
+            key=f"{key}_lib_style", placeholder="Choose",
             on_change=_use_style if fills else None,
             args=(f"{key}_lib_style", prompt_key, styles) if fills else None)
         asset_id = None
@@ -96,7 +98,7 @@ def library_picker(key: str, prompt_key: str | None, *, assets: bool = False) ->
 
 def save_prompt_popover(key: str, prompt_key: str, library: Library) -> None:
     """Keep the prompt as written in the field under a name, for the team."""
-    with st.popover("Save prompt", icon=":material/bookmark_add:", key=f"{key}_lib_save_pop"):
+    with st.popover("Save prompt", icon=":material/bookmark_add:", key=f"{key}_lib_save_pop", width="content"):
         name = st.text_input("Name", key=f"{key}_lib_save_name", placeholder="Lighthouse opener")
         tags = st.text_input("Tags (separate with commas)", key=f"{key}_lib_save_tags")
         if st.button("Save to the library", key=f"{key}_lib_save", type="primary"):

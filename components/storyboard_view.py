@@ -6,6 +6,7 @@ says what was changed. Widgets are keyed by shot id, so reordering shots keeps e
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -20,6 +21,8 @@ from dailies.library import asset_from_record, how_sent
 from dailies.storyboard import CONTINUITY, EXTEND, NONE, Board, Cut, ShotState, Storyboards
 from dailies.storyboard.handoff import contact_sheet_png, media_zip, otio_json
 from dailies.validation import check_reference_image
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,7 +60,10 @@ def _asset_off(board_id: str, shot_id: str) -> None:
 def _pick(board_id: str, shot_id: str, key: str) -> None:
     try:
         storyboards().pick(board_id, shot_id, st.session_state.get(key))
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        _note(str(exc))
+    except ValueError as exc:  # not the person's doing (a move the code did not declare): said, and logged
+        log.exception("picking a take of %s failed", shot_id)
         _note(str(exc))
 
 

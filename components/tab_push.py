@@ -8,9 +8,11 @@ while nothing changes, and a change reaches an open page within about a second.
 
 Streamlit has no public way for the server to rerun a session; its own "run on save" does
 `session.request_rerun(session's last client state)`, and so does this, through `components.streamlit_patches`
-(where every reach into Streamlit's internals is kept, and tested). A tab whose page is running, or that shows a
-running job (its own timers redraw it), is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes
-is one rerun.
+(where every reach into Streamlit's internals is kept, and tested). A tab that shows a running job (its own timers
+redraw it) is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes is one rerun. A tab whose
+page is running when a change lands is not cut short: it is looked at again a moment later, and rerun then if
+the run it was in drew an older version (the change landed after that run read the store). Without that second
+look such a tab stayed a version behind until the next change, however long that took.
 """
 
 from __future__ import annotations
@@ -63,25 +65,32 @@ class TabPush:
             self._wake.clear()
             self._last = time.monotonic()
             try:
-                self.push(self._store.version)
+                _, mid_run = self.push(self._store.version)
             except Exception:  # the next change tries again
                 log.exception("telling open tabs about a change failed")
+                continue
+            if mid_run:  # look again once their runs may have ended (spaced like any push)
+                self._wake.set()
 
     @staticmethod
-    def push(version: int) -> int:
-        """Rerun every idle tab that drew an older version than `version`; how many were rerun."""
+    def push(version: int) -> tuple[int, int]:
+        """Rerun every idle tab that drew an older version than `version`: how many were rerun, and how many
+        were left because their page was running (a click's run, not cut short; it may draw the change)."""
         sessions = open_sessions()
         if sessions is None:  # no server: no tabs to tell
-            return 0
+            return 0, 0
         with _seen_lock:
             for gone in set(_seen) - set(sessions):
                 del _seen[gone]
             stale = [sid for sid, (drawn, live) in _seen.items() if drawn < version and not live]
-        pushed = 0
+        pushed = mid_run = 0
         for sid in stale:
             session = sessions.get(sid)
-            if session is None or page_running(session):  # a click's run, not cut short: it draws the new jobs
+            if session is None:
+                continue
+            if page_running(session):
+                mid_run += 1
                 continue
             rerun_whole_page(session)
             pushed += 1
-        return pushed
+        return pushed, mid_run
