@@ -61,7 +61,7 @@ with form:
                 st.rerun()
     picked = library_picker("gen", "prompt", assets=True)
     prompt = st.text_area(
-        "Prompt", key="prompt", height=90, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
+        "Prompt", key="prompt", height=76, placeholder="A lighthouse on a cliff at golden hour, slow pan left",
         help="Colour and light words (golden hour, neon, overcast…) and camera words (pan left, zoom in, orbit…) "
              "steer the picture.",
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from running_app import start_streamlit, stop_app, wait_for_run
 
 from dailies.jobs import FileRecord, Job, JobError, JobStatus
@@ -92,6 +93,9 @@ def test_review_results_show_labels_names_and_notes_as_text(app, page) -> None:
     page.get_by_text("Ranking").wait_for()
     wait_for_run(page)
     main = page.locator("[data-testid='stMain']")
+    # A rerun may land as the ranking shows (the tab told of a store change): its tables follow it.
+    expect(page.locator("[data-testid='stTable']").nth(2)).to_be_attached(timeout=30_000)
+    wait_for_run(page)
     assert page.locator("[data-testid='stTable']").count() >= 3, "ranking, axis effects, notes"
     assert_text_only(main, expected=2)
     names = main.inner_text().replace(WORD_JOINER, "")
