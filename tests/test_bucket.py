@@ -56,6 +56,7 @@ def in_bucket(studio: Studio, job_id: str) -> bool:
     return job.status is JobStatus.COMPLETED and bool(job.files) and all(r.in_bucket for r in job.files.values())
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_each_verified_file_goes_up_right_after_its_download(tmp_path: Path, s3: str) -> None:
     with bucket_studio(tmp_path, s3) as studio:
         job = studio.submit(take())
@@ -107,6 +108,7 @@ def test_a_large_file_goes_up_in_parts_with_its_checksum(tmp_path: Path, s3: str
     assert hashlib.sha256(object_bytes(s3, uploaded.bucket_key)).hexdigest() == record.sha256
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_an_interrupted_upload_is_retried_by_the_tracker(tmp_path: Path, s3: str) -> None:
     with bucket_studio(tmp_path, s3) as studio:
         bucket = studio.bucket()
@@ -135,6 +137,7 @@ def test_an_interrupted_upload_is_retried_by_the_tracker(tmp_path: Path, s3: str
         assert hashlib.sha256(object_bytes(s3, done.files["video"].bucket_key)).hexdigest() == video.sha256
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_bucket_that_refuses_the_credentials(tmp_path: Path, s3: str) -> None:
     refuse_unknown_keys(s3)
     with bucket_studio(tmp_path, s3) as studio:
@@ -154,6 +157,7 @@ def test_a_bucket_that_refuses_the_credentials(tmp_path: Path, s3: str) -> None:
             bucket.test_connection()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_clean_up_then_play_from_a_presigned_url(tmp_path: Path, s3: str) -> None:
     from dailies.bucket import needs_upload
 
@@ -176,6 +180,7 @@ def test_clean_up_then_play_from_a_presigned_url(tmp_path: Path, s3: str) -> Non
         assert hashlib.sha256(answer.content).hexdigest() == local.files["video"].sha256
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_clean_up_keeps_a_copy_whose_object_is_gone(tmp_path: Path, s3: str) -> None:
     with bucket_studio(tmp_path, s3) as studio:
         job = studio.submit(take())
@@ -187,6 +192,7 @@ def test_clean_up_keeps_a_copy_whose_object_is_gone(tmp_path: Path, s3: str) -> 
         assert studio.media.verify(done.files["video"])
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_age_clean_up_keeps_what_the_bucket_holds_playable(tmp_path: Path, s3: str) -> None:
     with bucket_studio(tmp_path, s3) as studio:
         job = studio.submit(take())
@@ -203,6 +209,7 @@ def test_the_age_clean_up_keeps_what_the_bucket_holds_playable(tmp_path: Path, s
         assert studio.takes.clean_up(0) == 0, "nothing local is left to remove"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_an_assembled_board_goes_to_the_bucket_too(tmp_path: Path, s3: str) -> None:
     from dailies.storyboard import Storyboards, Style
 

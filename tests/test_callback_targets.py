@@ -113,6 +113,7 @@ def test_the_allow_list_names_hosts_addresses_and_networks_as_written() -> None:
         CallbackPolicy(resolve=lambda h, p: [PUBLIC, "10.0.0.1"]).check("https://cms.example.com/hook")
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_named_loopback_receiver_gets_its_callback(studio) -> None:
     pipeline = Pipeline(studio, callback_secret=SECRET, callback_policy=CallbackPolicy.from_setting("127.0.0.1"))
     with hook_receiver() as receiver:
@@ -127,6 +128,7 @@ def test_a_named_loopback_receiver_gets_its_callback(studio) -> None:
     assert pipeline.view(studio.store.require(job.id), file_url)["callback"]["last_status"] == 200
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_host_that_turns_private_after_the_order_is_refused_at_send_time(studio) -> None:
     answers = {"cms.example": [PUBLIC]}
     looked_up: list[str] = []
@@ -172,6 +174,7 @@ def test_the_pinned_address_is_the_one_connected_to(studio) -> None:
     assert answer.status_code == 200 and receiver.received[0].headers["host"] == f"cms.invalid:{port}"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_redirect_is_not_followed(studio) -> None:
     policy = CallbackPolicy.from_setting("127.0.0.1,localhost")
     pipeline = Pipeline(studio, callback_secret=SECRET, callback_policy=policy)

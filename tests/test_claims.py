@@ -68,6 +68,7 @@ def finish(workers: list[subprocess.Popen[str]], timeout: float = 120) -> list[l
 # -- Idempotency-Key across processes --------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_one_key_ordered_at_once_from_two_processes_makes_one_take(tmp_path: Path) -> None:
     """The pipeline's rules in two processes on one data folder (the fast complement of the app test below)."""
     home = tmp_path / "home"
@@ -112,6 +113,7 @@ def two_apps(folder: Path, engine_url: str) -> Iterator[list[str]]:
             stop_app(process)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_twenty_posts_with_one_key_split_between_two_apps_make_one_take(tmp_path: Path) -> None:
     """Issue 20 item 4 as reported: two apps on one DAILIES_HOME, 20 concurrent POSTs per key split between
     them. Each key makes exactly one take: one 201, the rest 200 (the same take) or 409 (still being sent)."""
@@ -221,6 +223,7 @@ def test_a_webhook_id_is_claimed_in_the_apps_own_store(tmp_path: Path) -> None:
 # -- an early event never makes a final state ------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 @pytest.mark.parametrize("event_type", ["video.completed", "video.failed"])
 def test_an_early_event_neither_fails_nor_completes_the_take(tmp_path: Path, event_type: str) -> None:
     """A signed `video.completed` (or a `video.failed` out of order) arrives while the engine is still rendering:

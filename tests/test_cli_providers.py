@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
 from tests.server_side import variables
@@ -29,6 +31,7 @@ def lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_runway_provider_defined_where_keys_live_makes_a_take_from_the_cli_with_its_own_key(tmp_path: Path) -> None:
     with FakeRunway() as fake:
         defined = variables("rw", "runway", fake.base_url)
@@ -47,6 +50,7 @@ def test_a_runway_provider_defined_where_keys_live_makes_a_take_from_the_cli_wit
     assert not (tmp_path / "settings.json").exists()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_vendor_added_from_the_cli_is_on_its_own_api(tmp_path: Path) -> None:
     added = cli(tmp_path, "add-provider", "kling", "--kind", "fal", FAL_KEY="")
     assert added.returncode == 0, added.stderr
@@ -57,6 +61,7 @@ def test_a_vendor_added_from_the_cli_is_on_its_own_api(tmp_path: Path) -> None:
     assert [(p["name"], p["kind"], p["base_url"], p["key_from"]) for p in saved] == [("kling", "fal", "", "")]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_veo_provider_is_listed_with_its_project_and_an_api_key_alone_says_what_to_define(tmp_path: Path) -> None:
     from tests.fakes.google import LOCATION, PROJECT, FakeVertexVeo, service_account_file
 

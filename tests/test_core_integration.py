@@ -79,6 +79,7 @@ def test_client_speaks_every_endpoint_of_the_engine(engine, tmp_path: Path) -> N
     assert bad.value.param == "size" and "720x1280" in bad.value.message
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_submitted_job_ends_with_verified_files_on_disk(engine, isolated_home: Path) -> None:
     studio = make_studio(isolated_home, engine.base_url)
     reference = isolated_home / "ref.png"
@@ -125,6 +126,7 @@ def test_jobs_resume_after_a_tracker_restart(tmp_path: Path, isolated_home: Path
         second.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_restart_fetches_missing_files_of_completed_jobs(engine, isolated_home: Path) -> None:
     studio = make_studio(isolated_home, engine.base_url)
     job = studio.submit(req())
@@ -222,6 +224,7 @@ def test_a_create_whose_answer_is_lost_is_found_again_not_sent_twice(engine, iso
     assert len(list(VideosClient(engine.base_url).list_all())) == 1, "created exactly once"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_key_is_never_written_to_the_data_folder(tmp_path: Path, isolated_home: Path) -> None:
     from dailies.engine import EngineConfig, serve_engine
 

@@ -40,6 +40,7 @@ def test_a_second_engine_on_one_folder_is_refused_and_named(tmp_path: Path) -> N
         pass
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_cli_uses_the_engine_already_running_on_its_folder(tmp_path: Path) -> None:
     home = tmp_path / "home"
     folder = home / "engine"

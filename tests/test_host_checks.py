@@ -271,6 +271,7 @@ def from_address(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), follow_redirects=False)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_guessing_the_access_token_is_slowed_down(lan_url: str) -> None:
     with from_address("127.0.0.3") as guesser:
         answers = [guesser.post(f"{lan_url}/access", data={"token": f"guess-{n}"}) for n in range(200)]

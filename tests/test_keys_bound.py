@@ -89,6 +89,7 @@ def lines(out: str) -> list[dict]:
 # -- (a) the CLI cannot name a key for a URL of its choosing ------------------------------------------------
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_cli_cannot_send_the_google_key_to_a_server_it_names(tmp_path: Path, recorder: Recorder) -> None:
     home = tmp_path / "home"
     kept = cli(home, "add-provider", "local", "--base-url", recorder.base_url, **SECRETS)

@@ -38,6 +38,7 @@ def order(pipeline: Pipeline, fields: dict, key: str | None = None):
     return pipeline.order(pipeline.parse(fields), key, body_digest(fields, None))
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_callback_is_retried_with_backoff_until_it_is_taken(studio: Studio) -> None:
     pipeline = Pipeline(studio, callback_secret=SECRET)
     pipeline.backoff_first_s = 0.2

@@ -185,6 +185,7 @@ def test_a_remix_is_the_next_version_and_shows_the_previous_versions_open_notes(
     assert desk.versions.set_current(remix.id).current == remix.id
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_retake_sent_to_answer_notes_becomes_the_next_version(takes, desk: ReviewDesk) -> None:
     studio, first = takes[0], takes[1]
     before = desk.stack(first.id)

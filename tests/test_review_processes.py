@@ -76,6 +76,7 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, timeout=120, check=False)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_cli_lists_and_exports_a_takes_notes(folder: tuple[Path, str], tmp_path: Path) -> None:
     home, take = folder
     store = JobStore(home / "jobs.json")

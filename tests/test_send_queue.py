@@ -138,6 +138,7 @@ def _requests(count: int) -> list[JobRequest]:
             for i in range(count)]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_half_the_creates_refused_and_a_restart_midway_every_take_made_once(tmp_path: Path,
                                                                             isolated_home: Path) -> None:
     from dailies.engine import EngineConfig, Faults, serve_engine
@@ -181,6 +182,7 @@ def test_a_waiting_take_can_be_cancelled_and_is_never_sent(tmp_path: Path, isola
         studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_sweep_waits_through_429s_and_says_why_a_take_was_not_made(tmp_path: Path,
                                                                       isolated_home: Path) -> None:
     from dailies.engine import EngineConfig, Faults, serve_engine
@@ -204,6 +206,7 @@ def test_the_sweep_waits_through_429s_and_says_why_a_take_was_not_made(tmp_path:
 
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_limit_of_one_take_at_once_sends_the_rest_in_line(tmp_path: Path, isolated_home: Path) -> None:
     from dailies.engine import EngineConfig, serve_engine
 
@@ -226,6 +229,7 @@ def test_a_limit_of_one_take_at_once_sends_the_rest_in_line(tmp_path: Path, isol
         studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_takes_waiting_in_a_stopped_process_are_sent_by_the_next_one(tmp_path: Path, isolated_home: Path) -> None:
     """A real second process: a sweep whose creates are all refused is stopped while its takes wait; once the
     provider allows again, `python -m dailies watch` sends each of them, once."""

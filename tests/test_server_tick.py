@@ -24,6 +24,7 @@ from dailies.server_tick import QuietServer
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_date_header_moves_on_and_the_server_stops_when_told(tmp_path: Path) -> None:
     app = Starlette(routes=[Route("/", lambda _request: PlainTextResponse("ok"))])
     port = free_port()

@@ -27,6 +27,7 @@ def a_take_that_lost_its_video(home: Path, base_url: str) -> tuple[Job, Path]:
     return job, video
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_started_studio_fetches_a_missing_file_again_in_the_background(engine, isolated_home: Path) -> None:
     job, video = a_take_that_lost_its_video(isolated_home, engine.base_url)
 
@@ -64,6 +65,7 @@ def test_a_take_whose_files_were_removed_on_purpose_is_left_alone(engine, isolat
         again.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_studio_has_started_once_its_look_for_missing_files_is_over(engine, isolated_home: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Scripts and tests arrange jobs after `wait_started`: by then a take that had lost its file was sent back

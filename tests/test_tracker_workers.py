@@ -80,6 +80,7 @@ def assert_verified(ctx: TrackerContext, job: Job) -> None:
     assert job.files["video"].duration == pytest.approx(4, abs=0.2)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_poller_follows_a_sent_job_until_its_files_are_here(parts: Parts) -> None:
     ctx = parts.ctx
     video = parts.made(unique("a kite over dunes"))
@@ -103,6 +104,7 @@ def test_the_poller_follows_a_sent_job_until_its_files_are_here(parts: Parts) ->
     assert ctx.stats.per_job_requests[job.id] == sched.requests >= 1 + 3, "its polls and one request per file"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_fetcher_alone_fetches_a_finished_video_and_fails_one_the_provider_lost(parts: Parts) -> None:
     ctx = parts.ctx
     fetcher = Fetcher(ctx, Uploader(ctx, lambda: None))

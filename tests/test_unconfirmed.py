@@ -133,6 +133,7 @@ def test_each_take_adopts_the_video_made_closest_to_its_send(losing_engine, isol
     studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_gateway_that_cannot_list_puts_a_lost_create_in_needs_a_look(tmp_path: Path, isolated_home) -> None:
     faults = Faults(rate_lost_create=1.0, refuse_list=True)
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", workers=2, faults=faults)) as running:
@@ -187,6 +188,7 @@ def test_needs_a_look_can_be_marked_failed_or_retried_knowingly(tmp_path: Path, 
         studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_list_that_keeps_failing_ends_in_needs_a_look_at_the_deadline(isolated_home: Path) -> None:
     """Error path (MockTransport): the create's answer times out, every list answers 503. The job is
     looked for until its deadline (shorter than the grace here), then it needs a look."""

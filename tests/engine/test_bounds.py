@@ -73,6 +73,7 @@ def test_an_over_limit_source_video_is_a_clear_400_and_nothing_is_kept(engine, v
     assert no_files_kept(engine)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_expired_assets_are_deleted(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path / "engine", lifetime_s=0)) as running:
         created = httpx.post(f"{running.base_url}/videos", json={"prompt": "a kite", "seconds": "4"}).json()

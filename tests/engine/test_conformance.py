@@ -199,6 +199,7 @@ def test_expired_content_is_a_clear_404(tmp_path: Path) -> None:
             client.videos.download_content(video.id)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_poll_hint_is_sent_while_running(tmp_path: Path) -> None:
     """A job that takes at least 3 s is still running when asked about at once, and every answer about
     a running job says when to ask again; a finished job's answer does not."""
@@ -214,6 +215,7 @@ def test_the_poll_hint_is_sent_while_running(tmp_path: Path) -> None:
         assert "openai-poll-after-ms" not in httpx.get(f"{engine.base_url}/videos/{created['id']}").headers
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_server_without_hint_or_progress_can_be_played(tmp_path: Path) -> None:
     """The polling benchmark's servers: opt-in faults drop the poll hint and hold progress at 0 until done."""
     import httpx

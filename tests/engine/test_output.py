@@ -59,6 +59,7 @@ def shift_between(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
     return tuple(int(p - s if p > s // 2 else p) for p, s in zip(peak, a.shape[:2], strict=True))  # type: ignore
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_an_mp4_of_the_requested_shape(client: VideosClient, tmp_path: Path) -> None:
     video = finish(client, client.create(prompt="a red kite, static", size="1280x720", seconds=8))
     path = fetch(client, video, tmp_path)
@@ -149,6 +150,7 @@ def test_every_frame_carries_the_watermark(client: VideosClient, tmp_path: Path)
         assert region[text].mean() > region[~text].mean() + 60
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_blocked_term_fails_the_job_as_moderation_blocked(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path, faults=Faults(blocked_terms=("volcano",)))) as engine:
         client = VideosClient(engine.base_url)
@@ -157,6 +159,7 @@ def test_a_blocked_term_fails_the_job_as_moderation_blocked(tmp_path: Path) -> N
         assert finish(client, client.create(prompt="volcanic sand"))["status"] == "completed"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_injected_job_failures_say_so(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path, faults=Faults(rate_failed_jobs=1.0))) as engine:
         client = VideosClient(engine.base_url)
@@ -164,6 +167,7 @@ def test_injected_job_failures_say_so(tmp_path: Path) -> None:
         assert failed["status"] == "failed" and failed["error"]["message"]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_dropped_download_really_truncates(tmp_path: Path) -> None:
     with serve_engine(EngineConfig(data_dir=tmp_path, faults=Faults(rate_drop_download=1.0))) as engine:
         client = VideosClient(engine.base_url)

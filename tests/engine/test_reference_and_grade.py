@@ -44,6 +44,7 @@ def frame_at(path: Path, seconds: float) -> np.ndarray:
     raise AssertionError("the clip is shorter than that")
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_first_frame_is_the_reference_image(client: VideosClient, tmp_path: Path) -> None:
     picture = np.zeros((720, 1280, 3), np.uint8)
     picture[:, :640] = (200, 60, 40)  # a red half and a teal half: nothing the engine would paint itself

@@ -71,6 +71,7 @@ def test_endpoints_and_secrets_survive_a_restart_in_a_private_file(tmp_path) -> 
         assert [e.id for e in sdk(engine.base_url).webhooks.list()] == [made.id]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_finished_video_is_delivered_signed_and_the_sdk_verifies_it(running) -> None:
     client = sdk(running.base_url)
     with hook_receiver() as receiver:
@@ -136,6 +137,7 @@ def test_rotation_keeping_the_old_secret_signs_with_both(running) -> None:
             client.webhooks.verify_signature(got.body, got.headers, secret=rotated.signing_secret)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_faults_drop_duplicate_delay_and_reorder_deliveries(tmp_path) -> None:
     cases = {
         "drop": WebhookFaults(rate_drop=0.5, seed=1),  # seed 1: the first event dropped, the second not

@@ -420,6 +420,7 @@ def test_the_fake_refuses_what_veo_refuses_of_references(fake: FakeVertexVeo, tm
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_two_processes_on_one_data_folder_together_stay_under_veos_ten_a_minute(
     fake: FakeVertexVeo, tmp_path: Path
 ) -> None:

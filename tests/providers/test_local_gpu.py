@@ -86,6 +86,7 @@ def stand_in(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         process.wait(timeout=15)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_recipe_adds_the_gpu_server_makes_a_take_and_offers_no_remix(
     stand_in: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

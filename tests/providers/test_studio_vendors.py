@@ -242,6 +242,7 @@ def test_a_shootout_sends_nothing_when_one_of_its_providers_cannot_take_its_requ
         assert fal.requests == [] and runway.requests == [] and studio.store.all() == []
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_vendor_changed_mid_create_finishes_that_create_then_is_retired(studio: Studio) -> None:
     """Settings saved while a create is in flight: the create is not cut (it may be paid for), the job is
     followed by the new provider, and the old one's connections close once nothing holds it."""

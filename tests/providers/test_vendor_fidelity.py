@@ -95,6 +95,7 @@ def _sound_as_chosen(provider: VideoProvider, fake, take: Take, sent: Callable[[
             assert not {"audio", "generate_audio"} & set(body), spec.id
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, with_image: bool) -> None:
     """Each model, each size, each duration, sound on and off: the body fits the endpoint's published schema."""
@@ -115,6 +116,7 @@ def test_every_fal_model_sends_what_its_endpoint_takes(fal, small_image: Path, w
         _sound_as_chosen(provider, fake, take, sent)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_replicate_model_sends_what_its_schema_takes(rep, small_image: Path, with_image: bool) -> None:
     fake, provider = rep
@@ -131,6 +133,7 @@ def test_every_replicate_model_sends_what_its_schema_takes(rep, small_image: Pat
         _sound_as_chosen(provider, fake, take, sent)
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 @pytest.mark.parametrize("with_image", [False, True])
 def test_every_runway_model_sends_what_the_sdk_types_take(runway, small_image: Path, with_image: bool) -> None:
     fake, provider = runway
@@ -213,6 +216,7 @@ def test_a_small_image_still_goes_inline(fal, rep, small_image: Path) -> None:
         assert _decoded(sent) == small_image.read_bytes() and not fake.file_inputs
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_an_image_too_large_to_upload_is_refused_naming_the_limit_before_anything_is_sent(
     fal, rep, large_jpeg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 from store_backends import Backend
 from until import wait_until
 
@@ -49,6 +50,7 @@ def everything_in(url: str) -> str:
         return "\n".join(str(row) for t in tables for row in conn.execute(f'SELECT t::text FROM "{t}" t'))
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_settings_saved_on_one_server_are_in_effect_on_another_and_no_key_is_in_the_database(
         pg_url: str, tmp_path: Path) -> None:
     one = Studio(Environment.load(server_env(tmp_path / "one", pg_url)), engine_base_url="http://127.0.0.1:9")
@@ -103,6 +105,7 @@ def test_a_server_moving_onto_the_database_keeps_its_settings(pg_url: str, tmp_p
         studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_migrate_copies_the_settings_to_the_database_and_back(pg_url: str, tmp_path: Path) -> None:
     home, back = tmp_path / "home", tmp_path / "back"
     SettingsFile(home / "settings.json").save(team_choices(Settings()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from page_helpers import no_exception
 
 PREVIEW = "(local preview renderer)"
@@ -64,6 +65,7 @@ def test_a_batch_grid_is_named_from_its_file_and_prompts_and_a_refusal_reads_in_
     assert title.startswith("spring-shots.csv: a paper boat drifting") and "· 2 takes · grp_" in title, title
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_round_opens_its_results_to_its_organiser_link_not_to_a_typed_name(open_page, studio_of) -> None:
     from test_review_pages import as_person, launch_grid, player_data, texts
 
@@ -96,6 +98,7 @@ def test_a_round_opens_its_results_to_its_organiser_link_not_to_a_typed_name(ope
     assert sorted(played) == sorted(found.takes), "the ranked takes can be watched (in the review player)"
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_picking_the_source_launches_a_chained_shot_once_whichever_processes_pick(engine, isolated_home) -> None:
     import subprocess
     import sys
@@ -141,6 +144,7 @@ def test_picking_the_source_launches_a_chained_shot_once_whichever_processes_pic
         studio.close()
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_chained_launch_the_budget_refuses_sends_nothing_and_says_why(engine, isolated_home, monkeypatch) -> None:
     from until import wait_until
 

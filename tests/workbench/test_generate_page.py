@@ -103,6 +103,7 @@ def test_a_reference_that_is_not_an_image_is_refused_before_any_submit(open_page
     assert remote_count(engine) == 0
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_take_is_sent_then_plays_with_its_files(open_page, studio_of) -> None:
     at = open_page("generate.py")
     at.text_area(key="prompt").input(PROMPT).run()
@@ -160,6 +161,7 @@ def test_a_finished_take_offers_more_takes_as_a_grid(open_page, studio_of) -> No
 
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_sound_is_a_choice_shown_with_both_prices_and_sent_as_chosen(
     open_page, studio_of, monkeypatch, tmp_path
 ) -> None:

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import httpx
+import pytest
 from page_helpers import no_exception
 from PIL import Image
 
@@ -85,6 +86,7 @@ def test_a_model_that_takes_no_reference_refuses_an_asset_before_anything_is_sen
     assert not at.main.error and not at.button(key="send").disabled
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_run_again_with_changes_loads_the_takes_exact_parameters(open_page, studio_of) -> None:
     shared = studio_of()
     shared.settings.default_seconds = 8  # the form's own choice differs from the take's 4 seconds

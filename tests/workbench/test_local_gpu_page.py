@@ -17,6 +17,7 @@ MODEL = "Wan-AI/Wan2.2-T2V-A14B-Diffusers"
 REFUSED = ("remix", "extend", "edit", "characters")
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_the_cards_remix_and_extend_say_the_gpu_server_does_not_offer_them(open_page, studio_of, tmp_path) -> None:
     config = EngineConfig(data_dir=tmp_path / "gpu-box", served_models=(MODEL,),
                           faults=Faults(refuse_operations=REFUSED))

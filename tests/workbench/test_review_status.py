@@ -27,6 +27,7 @@ def decided(shared, jobs: list[Job]) -> None:
     desk.decide(jobs[1].id, "changes_requested", Author.typed("guest: Gil"))
 
 
+@pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_history_shows_each_takes_review_status_and_filters_by_it(open_page, studio_of) -> None:
     at = open_page("generate.py")
     shared = studio_of()
