@@ -5,10 +5,11 @@ at random (`jitter`) so that many clients refused together do not come back toge
 hint (`Retry-After`, `openai-poll-after-ms`) wins over the formula, kept within [`floor`, `cap`].
 
 The policies that say when each kind of thing is tried again ask a `Backoff` for the number. `RetryPolicy`
-(HTTP calls), `DeliveryPolicy` (the engine's webhooks) and `GuessPolicy` (the access lock-out) hold one, their
-`waits`; `PollPolicy` (polls and downloads) and `SendPolicy` keep `first` and `cap` as fields of their own,
-because callers tune them one at a time (a fast first poll, keeping the growth and floor) and the tracker reads
-them alone (the first poll; the wait after an unexpected error).
+(HTTP calls), `RetrySchedule` (the retry queue's: bucket uploads, API callbacks, and `DeliveryPolicy`, the
+engine's webhooks) and `GuessPolicy` (the access lock-out) hold one, their `waits`; `PollPolicy` (polls and
+downloads) and `SendPolicy` keep `first` and `cap` as fields of their own, because callers tune them one at a
+time (a fast first poll, keeping the growth and floor) and the tracker reads them alone (the first poll; the
+wait after an unexpected error).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Positive paths use a real receiver on loopback, named in the allow-list as a tea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from hook_receiver import hook_receiver
 from until import wait_until
 
 from dailies.jobs import Job
-from dailies.pipeline import CALLBACK_TABLE, Pipeline, body_digest
+from dailies.pipeline import CALLBACK_SCHEDULE, CALLBACK_TABLE, Pipeline, body_digest
 from dailies.pipeline.callbacks import ALLOW_HOSTS_VAR, CallbackPolicy, CallbackRefused, Target, post, why_not_public
 
 SECRET = "whsec_" + "cGlwZWxpbmUtY2FsbGJhY2stc2VjcmV0LTAxMjM0NTY="
@@ -177,8 +178,8 @@ def test_the_pinned_address_is_the_one_connected_to(studio) -> None:
 @pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_redirect_is_not_followed(studio) -> None:
     policy = CallbackPolicy.from_setting("127.0.0.1,localhost")
-    pipeline = Pipeline(studio, callback_secret=SECRET, callback_policy=policy)
-    pipeline.attempts = 1
+    pipeline = Pipeline(studio, callback_secret=SECRET, callback_policy=policy,
+                        callback_schedule=replace(CALLBACK_SCHEDULE, attempts=1))
     with hook_receiver() as elsewhere, hook_receiver() as receiver:
         receiver.redirect_to = elsewhere.url.replace("127.0.0.1", "localhost")
         job, _, _ = order(pipeline, {"prompt": "a heron lifting off", "seconds": 4, "callback_url": receiver.url})

@@ -4,6 +4,7 @@ idempotency keys that outlive the process, and a refused order that leaves its k
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import openai
@@ -11,10 +12,11 @@ import pytest
 from hook_receiver import hook_receiver
 from until import wait_until
 
+from dailies.backoff import Backoff
 from dailies.config import Environment
 from dailies.errors import RequestRefused
 from dailies.jobs import Job
-from dailies.pipeline import Pipeline, body_digest
+from dailies.pipeline import CALLBACK_SCHEDULE, Pipeline, body_digest
 from dailies.studio import Studio
 
 SECRET = "whsec_" + "cGlwZWxpbmUtY2FsbGJhY2stc2VjcmV0LTAxMjM0NTY="
@@ -40,8 +42,8 @@ def order(pipeline: Pipeline, fields: dict, key: str | None = None):
 
 @pytest.mark.slow  # a real process, server or render: out of the fast tier
 def test_a_callback_is_retried_with_backoff_until_it_is_taken(studio: Studio) -> None:
-    pipeline = Pipeline(studio, callback_secret=SECRET)
-    pipeline.backoff_first_s = 0.2
+    pipeline = Pipeline(studio, callback_secret=SECRET,
+                        callback_schedule=replace(CALLBACK_SCHEDULE, waits=Backoff(first=0.2, cap=60.0)))
     with hook_receiver() as receiver:
         receiver.answers = [500, 503]
         job, _, _ = order(pipeline, {"prompt": "a heron lifting off", "seconds": 4, "callback_url": receiver.url})

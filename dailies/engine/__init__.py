@@ -12,8 +12,8 @@ It is a preview renderer, and says so: its models are `dailies-preview` and `dai
 `serve_engine(config)` runs one on a loopback port in a background thread (tests, the CLI).
 
 It is the other side of the wire: it imports only the core's leaf modules (`videos_spec`, `files`, `media`,
-`request_bodies`, `backoff`, `errors`, `config`, the store's `filelock`), never the studio, the tracker, the
-store or a provider, so what it answers never depends on the client it is tested against.
+`request_bodies`, `backoff`, `retry_queue`, `file_table`, `errors`, `config`, the store's `filelock`), never the
+studio, the tracker, the store or a provider, so what it answers never depends on the client it is tested against.
 """
 
 from __future__ import annotations

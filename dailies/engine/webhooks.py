@@ -10,14 +10,13 @@ a test event. When a video completes or fails, every endpoint subscribed to `vid
 Faults on purpose (`WebhookFaults`) drop, delay, duplicate and reorder deliveries, as a real sender
 does now and then: a receiver must dedupe on `webhook-id` and never rely on events alone.
 Endpoints (with their secrets) are kept in `webhooks.json` in the engine folder, readable by its user
-only; deliveries still queued when the engine stops are not kept (the receiver's polling covers them).
+only; deliveries still to send are kept beside it in `deliveries.json` (a `RetryQueue` over a `FileTable`), so
+an engine stopped with deliveries queued or retrying sends them once it runs again.
 """
 
 from __future__ import annotations
 
 import base64
-import heapq
-import itertools
 import json
 import logging
 import random
@@ -39,7 +38,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dailies.backoff import Backoff
+from dailies.file_table import FileTable
 from dailies.files import write_text
+from dailies.retry_queue import RetryQueue, RetrySchedule
 
 from .api import APIError, RequestGate
 from .state import EngineJob
@@ -76,17 +77,13 @@ class WebhookFaults:
 
 
 @dataclass(frozen=True)
-class DeliveryPolicy:
+class DeliveryPolicy(RetrySchedule):
     """How hard a delivery is tried: `attempts` in all, the waits between them growing from `waits.first` to its
-    `cap`."""
+    `cap`; and how long one attempt may take."""
 
-    attempts: int = 8
+    attempts: int | None = 8
     waits: Backoff = Backoff(first=1.0, cap=60.0)
     timeout_s: float = 10.0
-
-    def backoff(self, attempt: int) -> float:
-        """The wait after failed attempt number `attempt` (1-based)."""
-        return self.waits.delay(attempt - 1)
 
 
 @dataclass
@@ -114,15 +111,6 @@ class Endpoint:
         if self.old_secret and now < self.old_secret_until:
             keys.append(self.old_secret)
         return [Webhook(key) for key in keys]
-
-
-@dataclass
-class Delivery:
-    endpoint_id: str
-    event_id: str
-    event_type: str
-    payload: str
-    attempt: int = 0
 
 
 @dataclass
@@ -158,12 +146,13 @@ class EngineWebhooks:
         self.path = Path(data_dir) / "webhooks.json"
         self.faults = faults or WebhookFaults()
         self.policy = policy or DeliveryPolicy()
+        self.deliveries = RetryQueue(FileTable(Path(data_dir) / "deliveries.json"), self.policy)
+        """Each delivery to one endpoint (`endpoint_id`, `event_id`, `event_type`, `payload`) until it goes or gives
+        up; a duplicate (an injected fault) is an entry of its own with the same `event_id`."""
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Condition()
         self._endpoints: dict[str, Endpoint] = {}
-        self._queue: list[tuple[float, int, Delivery]] = []
-        self._held: list[tuple[float, Delivery]] = []
-        self._seq = itertools.count()
+        self._held: list[tuple[float, dict[str, str]]] = []
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -223,51 +212,62 @@ class EngineWebhooks:
                 for held_at, delivery in list(self._held):
                     if now >= held_at + self.faults.reorder_hold_s:
                         self._held.remove((held_at, delivery))
-                        self._push(delivery, now)
-                if not self._queue or self._queue[0][0] > now:
-                    # Nothing queued or held: sleep until `_push` or `close` notifies (an idle engine is not
-                    # woken for nothing; every delivery is queued through `_push`).
-                    wait = self._queue[0][0] - now if self._queue else None
+                        self._queue(delivery, now)
+                due = self.deliveries.due(now)
+                if not due:
+                    # Nothing due: sleep until the next delivery's time, or until `_queue`, a failed attempt or
+                    # `close` notifies (an idle engine is not woken for nothing; every delivery is queued through
+                    # `_queue`).
+                    next_at = self.deliveries.next_due()
+                    wait = None if next_at is None else next_at - now
                     if self._held:
                         wait = 0.1 if wait is None else min(wait, 0.1)
                     self._lock.wait(timeout=None if wait is None else max(0.005, min(wait, 1.0)))
                     continue
-                _, _, delivery = heapq.heappop(self._queue)
                 pool = self._pool
             if pool is not None:
-                pool.submit(self._attempt, delivery)
+                for key, delivery in due:
+                    pool.submit(self._attempt, key, delivery)
 
-    def _push(self, delivery: Delivery, at: float) -> None:
-        """Queue a delivery at time `at`. Call with the lock held."""
-        heapq.heappush(self._queue, (at, next(self._seq), delivery))
+    def _queue(self, delivery: dict[str, str], at: float) -> None:
+        """Queue a delivery at time `at`, under a key of its own (a duplicate is another entry). Call with the lock
+        held."""
+        key = f"{delivery['event_id']}.{delivery['endpoint_id']}.{secrets.token_hex(4)}"
+        self.deliveries.put(key, at, **delivery)
         self._lock.notify_all()
 
-    def _attempt(self, delivery: Delivery) -> None:
+    def _attempt(self, key: str, delivery: dict[str, Any]) -> None:
         with self._lock:
-            endpoint = self._endpoints.get(delivery.endpoint_id)
+            endpoint = self._endpoints.get(delivery["endpoint_id"])
             client = self._http
-        if endpoint is None or client is None:
-            return  # deleted meanwhile, or stopping
-        delivery.attempt += 1
-        status, error = self._send(client, endpoint, delivery)
-        record = DeliveryRecord(endpoint.id, delivery.event_id, delivery.event_type, delivery.attempt, status, error,
+        if endpoint is None:  # deleted meanwhile
+            self.deliveries.forget(key)
+            return
+        if client is None:  # stopping: it goes once the engine runs again
+            self.deliveries.release(key)
+            return
+        attempt = int(delivery.get("attempts") or 0) + 1
+        status, error = self._send(client, endpoint, delivery["event_id"], delivery["payload"])
+        record = DeliveryRecord(endpoint.id, delivery["event_id"], delivery["event_type"], attempt, status, error,
                                 time.time())
         with self._lock:
             self.log.append(record)
             del self.log[:-1000]
-            if status is not None and 200 <= status < 300:
-                return
-            if delivery.attempt >= self.policy.attempts:
-                log.warning("webhook %s to %s given up after %d attempts (%s)", delivery.event_id, endpoint.url,
-                            delivery.attempt, error or status)
-                return
-            self._push(delivery, time.time() + self.policy.backoff(delivery.attempt))
+        if status is not None and 200 <= status < 300:
+            self.deliveries.forget(key)
+            return
+        if self.deliveries.failed(key, status=status, error=error)["state"] == "gave_up":
+            log.warning("webhook %s to %s given up after %d attempts (%s)", delivery["event_id"], endpoint.url,
+                        attempt, error or status)
+            self.deliveries.forget(key)
+        with self._lock:
+            self._lock.notify_all()  # the sender times the next try
 
     @staticmethod
-    def _send(client: httpx.Client, endpoint: Endpoint, delivery: Delivery) -> tuple[int | None, str | None]:
-        headers = sign_headers(endpoint.signers(time.time()), delivery.event_id, delivery.payload)
+    def _send(client: httpx.Client, endpoint: Endpoint, event_id: str, payload: str) -> tuple[int | None, str | None]:
+        headers = sign_headers(endpoint.signers(time.time()), event_id, payload)
         try:
-            answer = client.post(endpoint.url, content=delivery.payload.encode(), headers=headers)
+            answer = client.post(endpoint.url, content=payload.encode(), headers=headers)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         return answer.status_code, None
@@ -294,17 +294,18 @@ class EngineWebhooks:
                 if self._draw(self.faults.rate_drop):
                     log.info("webhook %s to %s dropped (injected fault)", event_id, endpoint.url)
                     continue
-                delivery = Delivery(endpoint.id, event_id, event_type, payload)
+                delivery = {"endpoint_id": endpoint.id, "event_id": event_id, "event_type": event_type,
+                            "payload": payload}
                 at = now + self.faults.delay_s
                 if self._draw(self.faults.rate_reorder):
                     self._held.append((at, delivery))
                     self._lock.notify_all()  # the sender times its release
                 else:
-                    self._push(delivery, at)
+                    self._queue(delivery, at)
                 if self._draw(self.faults.rate_duplicate):
-                    self._push(Delivery(endpoint.id, event_id, event_type, payload), at + 0.05)
+                    self._queue(delivery, at + 0.05)
             for delivery in released:
-                self._push(delivery, now + self.faults.delay_s + 0.2)
+                self._queue(delivery, now + self.faults.delay_s + 0.2)
         return event_id
 
     def _draw(self, rate: float) -> bool:
@@ -422,9 +423,8 @@ class EngineWebhooks:
         event_id = "evt_test_" + secrets.token_hex(12)
         payload = json.dumps({"id": event_id, "object": "event", "created_at": int(time.time()),
                               "type": event_type, "data": {"id": "video_test_" + secrets.token_hex(6)}})
-        delivery = Delivery(endpoint.id, event_id, event_type, payload, attempt=1)
         with httpx.Client(timeout=self.policy.timeout_s, follow_redirects=False) as client:
-            status, error = await run_in_threadpool(self._send, client, endpoint, delivery)
+            status, error = await run_in_threadpool(self._send, client, endpoint, event_id, payload)
         with self._lock:
             self.log.append(DeliveryRecord(endpoint.id, event_id, event_type, 1, status, error, time.time()))
         if status is None:

@@ -9,6 +9,7 @@ May import: `dailies.studio` and what it speaks (jobs, errors, store, validation
 """
 
 from dailies.pipeline.orders import (
+    CALLBACK_SCHEDULE,
     CALLBACK_SECRET_VAR,
     CALLBACK_TABLE,
     TOKEN_VAR,
@@ -21,6 +22,7 @@ from dailies.pipeline.orders import (
 )
 
 __all__ = [
+    "CALLBACK_SCHEDULE",
     "CALLBACK_SECRET_VAR",
     "CALLBACK_TABLE",
     "TOKEN_VAR",

@@ -6,8 +6,10 @@ makes a retried order return the first take, never a second paid one: the key is
 (`JobStore.claims`, a compare-and-set across processes), so of two app processes on one data folder one
 sends, and a restart knows the key for `KEY_LIFE_S`. A take ordered with a `callback_url` is
 announced there when it ends, signed the Standard Webhooks way with `DAILIES_CALLBACK_SECRET` and
-retried with backoff until the receiver answers 2xx; only public https hosts, or hosts the team names in
-`DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/pipeline/callbacks.py`, checked at order and at send).
+retried with backoff until the receiver answers 2xx (a `RetryQueue` over the store's `api_callbacks` table: a
+restart or another process carries on where this one stopped, and one process sends each); only public https
+hosts, or hosts the team names in `DAILIES_CALLBACK_ALLOW_HOSTS`, are sent to (`dailies/pipeline/callbacks.py`,
+checked at order and at send).
 
 The HTTP side (routes, bearer token, Host checks) is `dailies/web/api.py`; this module
 imports neither Streamlit nor Starlette.
@@ -40,6 +42,7 @@ from dailies.backoff import Backoff
 from dailies.errors import RequestRefused, ValidationError
 from dailies.jobs import Job, JobRequest, JobStatus
 from dailies.pipeline.callbacks import CallbackPolicy, CallbackRefused, Target, post, why_not_public
+from dailies.retry_queue import RetryQueue, RetrySchedule
 from dailies.store import StoreOpenError
 from dailies.studio import Studio
 from dailies.validation import MAX_REFERENCE_BYTES, check_reference_image
@@ -50,6 +53,8 @@ TOKEN_VAR = "DAILIES_API_TOKEN"
 CALLBACK_SECRET_VAR = "DAILIES_CALLBACK_SECRET"
 IDEMPOTENCY_TABLE = "api_idempotency"
 CALLBACK_TABLE = "api_callbacks"
+CALLBACK_SCHEDULE = RetrySchedule(attempts=8, waits=Backoff(first=1.0, cap=60.0))
+"""How hard a callback is tried: 8 attempts in all, the waits growing from a second to a minute."""
 FIELDS = {"prompt", "model", "size", "seconds", "provider", "tags", "reference_url", "callback_url", "audio"}
 FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.NEEDS_LOOK}
 """A take in one of these is announced to its callback (a needs-look one needs a person: said so)."""
@@ -92,22 +97,21 @@ class Pipeline:
     """Orders, looks and callbacks over one studio. Thread-safe; `start`/`close` run the callback sender."""
 
     def __init__(self, studio: Studio, *, callback_secret: str | None = None,
-                 fetch: Callable[[str], bytes] | None = None, callback_policy: CallbackPolicy | None = None) -> None:
+                 fetch: Callable[[str], bytes] | None = None, callback_policy: CallbackPolicy | None = None,
+                 callback_schedule: RetrySchedule = CALLBACK_SCHEDULE) -> None:
         self.studio = studio
         self.callback_secret = callback_secret
         self.callback_policy = callback_policy or CallbackPolicy.from_values(studio.env.values)
         """Where callbacks may go (`DAILIES_CALLBACK_ALLOW_HOSTS` from the studio's environment by default)."""
         self._fetch = fetch or fetch_public_image
         self._keys = studio.store.claims(IDEMPOTENCY_TABLE)
-        self._callbacks = studio.store.table(CALLBACK_TABLE)
-        self._lock = threading.Lock()
-        self._pending: set[str] | None = None
-        """Takes whose callback is not done yet (None: read the table); re-read now and then for other processes."""
-        self._pending_read_at = 0.0
+        self.callbacks = RetryQueue(studio.store.table(CALLBACK_TABLE), callback_schedule,
+                                    claims=studio.store.claims(CALLBACK_TABLE + "_sending"),
+                                    reread_every=PENDING_REREAD_S)
+        """Each take's callback (`url`, `event_id`) until it is sent, given up or refused, keyed by the take."""
         self._stop = threading.Event()
         self._wake = threading.Event()  # a new order, or stopping
         self._thread: threading.Thread | None = None
-        self.backoff_first_s, self.backoff_cap_s, self.attempts = 1.0, 60.0, 8
 
     # -- ordering ----------------------------------------------------------------------------------
 
@@ -228,11 +232,7 @@ class Pipeline:
         if key:
             self._keys.update(key, state="made", job_id=job.id)
         if order.callback_url:
-            self._callbacks.set(job.id, url=order.callback_url, event_id="evt_" + secrets.token_hex(16),
-                                attempts=0, next_at=0.0, state="waiting")
-            with self._lock:
-                if self._pending is not None:
-                    self._pending.add(job.id)
+            self.callbacks.put(job.id, url=order.callback_url, event_id="evt_" + secrets.token_hex(16))
             self._wake.set()
         return job, cost, True
 
@@ -264,7 +264,7 @@ class Pipeline:
             "files": {variant: file_url(job, variant) for variant in job.files} if job.status == "completed" else {},
             "error": {"message": job.error.message, "code": job.error.code} if job.error else None,
         }
-        callback = self._callbacks.get(job.id)
+        callback = self.callbacks.entry(job.id)
         if callback:
             body["callback"] = {"state": callback.get("state"), "attempts": callback.get("attempts"),
                                 "last_status": callback.get("last_status")}
@@ -308,39 +308,31 @@ class Pipeline:
                 except Exception:  # one bad record must not stop every later callback
                     log.exception("sending callbacks failed")
 
-    def _time_to_next(self) -> float:
-        """Once a second while a callback waits (it goes out within a second of its take ending); with none,
-        until the next look at other processes' orders (this process's own wake the thread at once), so an
-        idle server is not woken for nothing."""
-        with self._lock:
-            if self._pending is None or self._pending:
-                return 1.0
-            return max(1.0, self._pending_read_at + PENDING_REREAD_S - time.time())
+    def _time_to_next(self) -> float | None:
+        """Until the next callback's time or the next look at other processes' orders, and a second at least: a
+        callback whose take has not ended waits for it, and goes out within a second of its end; this process's
+        own orders wake the thread at once, so an idle server is not woken for nothing."""
+        next_at = self.callbacks.next_due()
+        return None if next_at is None else max(1.0, next_at - time.time())
 
     def send_due(self, client: httpx.Client) -> int:
         """Send every callback whose take has ended and whose time has come; returns how many were tried."""
-        now = time.time()
         tried = 0
-        with self._lock:
-            if self._pending is None or now - self._pending_read_at > PENDING_REREAD_S:  # other processes' orders
-                records = self._callbacks.all().items()
-                self._pending = {k for k, r in records if r.get("state") in ("waiting", "retrying")}
-                self._pending_read_at = now
-            pending = list(self._pending)
-        for job_id in pending:
-            record = self._callbacks.get(job_id)
-            if record is None or record.get("state") not in ("waiting", "retrying"):
-                with self._lock:
-                    self._pending.discard(job_id)
-                continue
-            if float(record.get("next_at") or 0) > now:
-                continue
-            job = self.studio.store.get(job_id)
-            if job is None or job.status not in FINISHED:
-                continue
-            tried += 1
-            self._send(client, job, record)
+        due = self.callbacks.due(time.time(), ready=self._ended)
+        try:
+            for job_id, record in due:
+                job = self.studio.store.get(job_id)
+                if job is not None:
+                    tried += 1
+                    self._send(client, job, record)
+        finally:
+            for job_id, _ in due:  # those whose outcome went unsaid (deleted meanwhile, or a send raised)
+                self.callbacks.release(job_id)
         return tried
+
+    def _ended(self, job_id: str, record: dict[str, Any]) -> bool:
+        job = self.studio.store.get(job_id)
+        return job is not None and job.status in FINISHED
 
     def _send(self, client: httpx.Client, job: Job, record: dict[str, Any]) -> None:
         assert self.callback_secret
@@ -351,27 +343,22 @@ class Pipeline:
         headers = {"webhook-id": record["event_id"], "webhook-timestamp": str(int(stamp.timestamp())),
                    "webhook-signature": Webhook(self.callback_secret).sign(record["event_id"], stamp, payload),
                    "content-type": "application/json", "user-agent": "dailies-callbacks/1"}
-        attempts = int(record.get("attempts") or 0) + 1
         try:  # checked again now: the host may resolve elsewhere than when the take was ordered
             target: Target = self.callback_policy.check(record["url"])
         except CallbackRefused as exc:
             log.warning("callback for %s refused: %s", job.id, exc)
-            self._callbacks.set(job.id, state="refused", attempts=attempts - 1, reason=str(exc), last_status=None)
+            self.callbacks.refused(job.id, str(exc))
             return
+        error = None
         try:
             status: int | None = post(client, target, payload.encode(), headers).status_code
         except httpx.HTTPError as exc:
-            status = None
+            status, error = None, str(exc)
             log.info("callback for %s to %s failed: %s", job.id, record["url"], exc)
         if status is not None and 200 <= status < 300:
-            self._callbacks.set(job.id, state="sent", attempts=attempts, last_status=status)
-            return
-        if attempts >= self.attempts:
-            self._callbacks.set(job.id, state="gave_up", attempts=attempts, last_status=status)
-            return
-        wait = Backoff(self.backoff_first_s, self.backoff_cap_s).delay(attempts - 1)
-        self._callbacks.set(job.id, state="retrying", attempts=attempts, last_status=status,
-                            next_at=time.time() + wait)
+            self.callbacks.succeeded(job.id, last_status=status)
+        else:
+            self.callbacks.failed(job.id, status=status, error=error)
 
 
 def body_digest(fields: Mapping[str, Any], upload: tuple[str, bytes] | None) -> str:

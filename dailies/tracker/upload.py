@@ -1,41 +1,46 @@
 """Copies in the team's bucket: a completed take's files go up after its download, and a failed upload is
-tried again with backoff while the local copy stays untouched (the take is complete either way)."""
+tried again with backoff while the local copy stays untouched (the take is complete either way).
+
+The uploads still to do are a `RetryQueue` over the store's `bucket_uploads` table: a failing upload's attempts
+and next time survive a restart (the resume queues every take still to upload again, keeping those).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dailies.backoff import Backoff
 from dailies.bucket import Bucket, BucketError, needs_upload, upload_job
 from dailies.jobs import Job, JobStatus
+from dailies.retry_queue import RetryQueue, RetrySchedule
 from dailies.tracker.context import TrackerContext
+from dailies.tracker.policy import PollPolicy
 
 log = logging.getLogger(__name__)
 
+UPLOAD_TABLE = "bucket_uploads"
 UPLOAD_RETRY_CAP = 300.0
 """A bucket that keeps refusing is asked again at most every 5 minutes per take (a wrong key stays wrong)."""
 
 
-@dataclass
-class PendingUpload:
-    """A completed job whose files are still to go up to the bucket (after a failed try)."""
-
-    next_at: float = 0.0
-    failures: int = 0
-    in_flight: bool = False
+def upload_schedule(policy: PollPolicy) -> RetrySchedule:
+    """Tried until it goes, the wait after the n-th failure `first * growth ** n` of the poll policy (as it is
+    now: the studio replaces it on new settings), up to `UPLOAD_RETRY_CAP`."""
+    return RetrySchedule(None, Backoff(policy.first * policy.growth, UPLOAD_RETRY_CAP, policy.growth))
 
 
 class Uploader:
-    """The bucket-upload queue. Thread-safe: its queue is guarded by the context's `cond`."""
+    """The bucket-upload queue. Thread-safe."""
 
     def __init__(self, ctx: TrackerContext, bucket: Callable[[], Bucket | None]) -> None:
         """`bucket`: the team's bucket as configured now (None: none), asked for each upload."""
         self.ctx = ctx
         self.configured = bucket
-        self._pending: dict[str, PendingUpload] = {}
-        """Completed jobs whose upload failed: tried again with backoff, the local copy untouched meanwhile."""
+        self.retries = RetryQueue(ctx.store.table(UPLOAD_TABLE), lambda: upload_schedule(ctx.policy),
+                                  clock=ctx.clock)
+        """Completed jobs whose files are still to go up: tried again with backoff, the local copy untouched
+        meanwhile."""
 
     def bucket(self) -> Bucket | None:
         """The bucket now, or None when there is none or its settings are wrong."""
@@ -47,8 +52,7 @@ class Uploader:
 
     def failing(self, job_id: str) -> bool:
         """The job's files are waiting for another try at the bucket."""
-        with self.ctx.cond:
-            return job_id in self._pending
+        return self.retries.pending(job_id)
 
     def upload(self, job_id: str) -> Job | None:
         """Upload a completed job's files not in the bucket yet (now, in this thread); on failure schedule a retry.
@@ -60,25 +64,19 @@ class Uploader:
         job = ctx.store.get(job_id)
         bucket = self.bucket()
         if job is None or job.status is not JobStatus.COMPLETED or bucket is None or not needs_upload(job, ctx.media):
-            with ctx.cond:
-                self._pending.pop(job_id, None)
+            self.retries.forget(job_id)
             return job
         try:
             files = upload_job(bucket, ctx.media, job)
         except BucketError as exc:
             ctx.stats.upload_errors += 1
-            with ctx.cond:
-                up = self._pending.setdefault(job_id, PendingUpload())
-                up.failures += 1
-                retry = Backoff(ctx.policy.first, UPLOAD_RETRY_CAP, ctx.policy.growth)
-                up.next_at = ctx.clock() + retry.delay(up.failures)
-                ctx.cond.notify_all()
-            log.info("upload of %s failed (try %d): %s", job_id, up.failures, exc)
+            tried = self.retries.failed(job_id, error=str(exc))
+            self._wake()
+            log.info("upload of %s failed (try %d): %s", job_id, tried["attempts"], exc)
             current = ctx.store.require(job_id)  # a rating or tag may have landed while the upload ran
             return ctx.store.update(job_id, params={**current.params, "bucket_error": str(exc)})
         ctx.stats.uploads += 1
-        with ctx.cond:
-            self._pending.pop(job_id, None)
+        self.retries.forget(job_id)
         current = ctx.store.require(job_id)  # a rating or tag may have landed while the upload ran
         merged = {name: files[name] if name in files and files[name].path == rec.path else rec
                   for name, rec in current.files.items()}
@@ -92,37 +90,35 @@ class Uploader:
         self.queue(job_id)
 
     def queue(self, job_id: str) -> None:
-        """Upload the job's files from the loop, now (a try already waiting keeps its time)."""
-        with self.ctx.cond:
-            self._pending.setdefault(job_id, PendingUpload(next_at=self.ctx.clock()))
-            self.ctx.cond.notify_all()
+        """Upload the job's files from the loop, now (a try already waiting keeps its time, and its attempts).
+
+        Nothing is written until a try fails: the resume finds every take still to upload again after a restart.
+        """
+        if not self.retries.pending(job_id):
+            self.retries.put(job_id, record=False)
+        self._wake()
 
     def due(self) -> list[str]:
-        """Uploads whose retry is due, marked in flight. Call with `cond` held."""
-        now = self.ctx.clock()
-        due = [job_id for job_id, up in self._pending.items() if not up.in_flight and up.next_at <= now]
-        for job_id in due:
-            self._pending[job_id].in_flight = True
-        return due
+        """Uploads whose retry is due, marked in flight."""
+        return [job_id for job_id, _ in self.retries.due(self.ctx.clock())]
 
     def waiting_until(self) -> list[float]:
-        """When each upload not in flight is next due. Call with `cond` held."""
-        return [up.next_at for up in self._pending.values() if not up.in_flight]
+        """When each upload not in flight is next due."""
+        return self.retries.waiting_until()
 
     def upload_safely(self, job_id: str) -> None:
         """One due upload in the pool: an unexpected error backs it off instead of spinning on it."""
         try:
             self.upload(job_id)
-        except Exception:
+        except Exception as exc:
             log.exception("uploading %s failed", job_id)
-            with self.ctx.cond:
-                up = self._pending.get(job_id)
-                if up:
-                    up.failures += 1
-                    up.next_at = self.ctx.clock() + self.ctx.policy.cap
+            if self.retries.pending(job_id):
+                self.retries.failed(job_id, error=f"{type(exc).__name__}: {exc}", retry_after=self.ctx.policy.cap)
         finally:
-            with self.ctx.cond:
-                up = self._pending.get(job_id)
-                if up:
-                    up.in_flight = False
-                self.ctx.cond.notify_all()
+            self.retries.release(job_id, self.ctx.policy.cap)  # when even that failed (the store gone, say)
+            self._wake()
+
+    def _wake(self) -> None:
+        """Tell the loop: an upload's time changed."""
+        with self.ctx.cond:
+            self.ctx.cond.notify_all()
