@@ -169,10 +169,14 @@ class RetryQueue:
         return record
 
     def _put_off(self, key: str, now: float) -> None:
-        schedule = self.schedule() if callable(self.schedule) else self.schedule
+        """An entry whose record could not be read is asked about again after the schedule's first wait."""
+        wait = self._schedule().backoff(1)
         with self._lock:
             if self._waiting is not None and key in self._waiting:
-                self._waiting[key] = now + schedule.backoff(1)
+                self._waiting[key] = now + wait
+
+    def _schedule(self) -> RetrySchedule:
+        return self.schedule() if callable(self.schedule) else self.schedule
 
     def _current(self, key: str) -> dict[str, Any] | None:
         """The entry's record if it is still to send; otherwise it leaves the index (another process ended it)."""
@@ -199,7 +203,7 @@ class RetryQueue:
                retry_after: float | None = None) -> dict[str, Any]:
         """One try failed: the entry waits its backoff (a server's `retry_after` wins), or gives up after the
         schedule's last attempt. Returns the fields written (`state` says which)."""
-        schedule = self.schedule() if callable(self.schedule) else self.schedule
+        schedule = self._schedule()
         record = self.table.get(key) or {}
         attempt = int(record.get("attempts") or 0) + 1
         fields: dict[str, Any] = {"attempts": attempt, "last_status": status, "last_error": error}

@@ -162,6 +162,29 @@ def test_the_uploader_alone_retries_a_refusing_bucket_then_puts_the_take_up(part
         assert ctx.stats.upload_errors == 1 and ctx.stats.uploads == 1
 
 
+def test_a_failing_uploads_attempts_and_next_try_survive_a_restart(parts: Parts,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = parts.ctx
+    parts.now.append(1_000_000.0)
+    with moto_s3(monkeypatch) as url:
+        bucket = Bucket(BucketSettings(bucket=BUCKET, endpoint_url=url, prefix="takes/", region="us-east-1"))
+        job = a_finished_take(parts)
+        refuse_unknown_keys(url)
+        Uploader(ctx, lambda: bucket).upload(job.id)
+
+        again = Uploader(ctx, lambda: bucket)  # a restart: nothing of the first in memory
+        Resumer(ctx, again).resume(check_files=False)
+        assert again.failing(job.id)
+        with ctx.cond:
+            assert again.due() == [], "the retry keeps its time across the restart"
+        parts.now[0] += FAST.first * FAST.growth
+        with ctx.cond:
+            assert again.due() == [job.id]
+        again.upload_safely(job.id)
+        assert again.failing(job.id), "refused again"
+        assert again.retries.entry(job.id)["attempts"] == 2, "the attempts before the restart count"  # type: ignore[index]
+
+
 def test_the_reconciler_alone_adopts_the_video_an_unanswered_create_made(parts: Parts) -> None:
     ctx = parts.ctx
     prompt = unique("a harbour at dawn")

@@ -3,7 +3,7 @@
 - `scheduler.py`  `Tracker`: the loop, the pool, leases across processes, which worker takes a job's next step
 - `poll.py`       `Poller`: asking the provider about a sent job and applying its answer; waiting takes
 - `fetch.py`      `Fetcher`: downloading a completed job's files
-- `upload.py`     `Uploader`: copies in the team's bucket, retried with backoff
+- `upload.py`     `Uploader`: copies in the team's bucket, retried with backoff (a durable `RetryQueue` in the store)
 - `reconcile.py`  `Reconciler`: jobs whose create never answered, found among the provider's videos
 - `resume.py`     `Resumer`: what survives a restart (unfinished jobs, missing files, pending uploads)
 - `safety_net.py` `SafetyNet`: webhook deliveries first, polling behind them

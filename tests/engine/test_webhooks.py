@@ -4,6 +4,7 @@ deliveries checked by the SDK's own `webhooks.verify_signature`: retries, secret
 from __future__ import annotations
 
 import json
+import stat
 import time
 
 import openai
@@ -117,6 +118,21 @@ def test_a_failing_endpoint_is_retried_with_backoff_under_the_same_id(running) -
         assert [(a.attempt, a.status_code) for a in attempts] == [(1, 500), (2, 503), (3, 200)]
         assert attempts[2].at - attempts[1].at > attempts[1].at - attempts[0].at  # the wait grows
         assert len(receiver.received) == 3  # success ends the retries
+
+
+def test_a_delivery_still_queued_when_the_engine_stops_is_sent_once_it_runs_again(tmp_path) -> None:
+    config = EngineConfig(data_dir=tmp_path / "engine", webhook_policy=FAST)
+    with hook_receiver() as receiver:
+        with serve_engine(config) as first:
+            sdk(first.base_url).webhooks.create(url=receiver.url, name="app", event_types=["video.completed"])
+            first.engine.webhooks.close()  # the sender stops; the event is queued all the same
+            event_id = first.engine.webhooks.emit("video.completed", {"id": "video_x"})
+        assert not receiver.received
+        assert stat.S_IMODE((tmp_path / "engine" / "deliveries.json").stat().st_mode) == 0o600
+        with serve_engine(config):
+            got = wait_until(lambda: receiver.received, 10, "the kept delivery")
+        assert [r.headers["webhook-id"] for r in got] == [event_id]
+    assert json.loads((tmp_path / "engine" / "deliveries.json").read_text()) == {}, "sent: no longer kept"
 
 
 def test_rotation_keeping_the_old_secret_signs_with_both(running) -> None:
