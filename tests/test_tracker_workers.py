@@ -4,6 +4,7 @@ public step and checks what the store, the files and the schedule say afterwards
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -132,16 +133,22 @@ def a_finished_take(parts: Parts) -> Job:
                                       status=JobStatus.COMPLETED, progress=100, files={"video": record}))
 
 
-def test_the_uploader_alone_retries_a_refusing_bucket_then_puts_the_take_up(parts: Parts,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = parts.ctx
+@contextlib.contextmanager
+def a_refusing_bucket(parts: Parts, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Bucket, Job]]:
+    """A bucket on a local S3 that refuses our keys, a finished take for it, and the test's clock set."""
     parts.now.append(1_000_000.0)
     with moto_s3(monkeypatch) as url:
         bucket = Bucket(BucketSettings(bucket=BUCKET, endpoint_url=url, prefix="takes/", region="us-east-1"))
-        uploads = Uploader(ctx, lambda: bucket)
         job = a_finished_take(parts)
-
         refuse_unknown_keys(url)
+        yield url, bucket, job
+
+
+def test_the_uploader_alone_retries_a_refusing_bucket_then_puts_the_take_up(parts: Parts,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = parts.ctx
+    with a_refusing_bucket(parts, monkeypatch) as (url, bucket, job):
+        uploads = Uploader(ctx, lambda: bucket)
         refused = uploads.upload(job.id)
         assert refused is not None and refused.status is JobStatus.COMPLETED, "complete here either way"
         assert "InvalidAccessKeyId" in refused.params["bucket_error"] and uploads.failing(job.id)
@@ -165,11 +172,7 @@ def test_the_uploader_alone_retries_a_refusing_bucket_then_puts_the_take_up(part
 def test_a_failing_uploads_attempts_and_next_try_survive_a_restart(parts: Parts,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = parts.ctx
-    parts.now.append(1_000_000.0)
-    with moto_s3(monkeypatch) as url:
-        bucket = Bucket(BucketSettings(bucket=BUCKET, endpoint_url=url, prefix="takes/", region="us-east-1"))
-        job = a_finished_take(parts)
-        refuse_unknown_keys(url)
+    with a_refusing_bucket(parts, monkeypatch) as (_, bucket, job):
         Uploader(ctx, lambda: bucket).upload(job.id)
 
         again = Uploader(ctx, lambda: bucket)  # a restart: nothing of the first in memory
