@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python -m bench.engine_render` (`--quick`: the two 720p sizes only, and the 12 s clip).
 Each case calls the renderer directly (`render_generate`, the function the engine's workers call for a
-generate job) with one encoder thread (`render_threads=1`), in a fresh spawned process so that one
+generate job) with one encoder thread and the default preset (`Encoding()`), in a fresh spawned process so that one
 render's memory does not hide another's. The child renders twice: once untraced for the time and the
 growth of its peak RSS (`ru_maxrss` after the render minus before it, imports done: Python, numpy and
 the encoder's own buffers), and once under tracemalloc for the peak of Python and numpy allocations.
@@ -43,7 +43,7 @@ def _render_once(size: str, seconds: int, folder: Path) -> float:
     width, height = (int(v) for v in size.split("x"))
     spec = RenderSpec(width, height, seconds, 7, PROMPT, PROMPT)
     started = time.perf_counter()
-    render_generate(spec, folder, {"title": PROMPT}, threads=1)
+    render_generate(spec, folder, {"title": PROMPT})
     return time.perf_counter() - started
 
 

@@ -50,6 +50,12 @@ def _ports_of_this_worker() -> None:
 
 _ports_of_this_worker()
 
+# The suite renders hundreds of takes: x264's `ultrafast` renders each in about 60% of the default's CPU time, still
+# a real H.264 MP4 that Chromium plays (`dailies/engine/encoding.py`). Every engine of the run uses it, in this
+# process and in the apps and CLIs it starts (`shell_free` keeps it); `DAILIES_ENGINE_PRESET=veryfast` in the shell
+# runs the suite on the default. tests/engine/test_output.py renders both presets whatever this says.
+os.environ.setdefault("DAILIES_ENGINE_PRESET", "ultrafast")
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

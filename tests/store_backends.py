@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shell_free import shell_free
+
 from dailies.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,7 @@ class Backend:
 
     def env(self) -> dict[str, str]:
         """A subprocess's environment: this worktree's code, this data folder and database, no shell's server."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+        env = shell_free()
         env.update({"DAILIES_HOME": str(self.home),
                     "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS), env.get("PYTHONPATH", "")])})
         if self.url:

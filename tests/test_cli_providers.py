@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shell_free import shell_free
 
 from tests.fakes.runway import KEY as RUNWAY_KEY
 from tests.fakes.runway import FakeRunway
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_", "RUNWAYML_"))}
+    clean = shell_free("RUNWAYML_")
     clean.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), clean.get("PYTHONPATH", "")]),
                   **env})
     return subprocess.run([sys.executable, "-m", "dailies", *args], cwd=ROOT, env=clean, text=True,

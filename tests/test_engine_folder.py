@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from shell_free import shell_free
 from until import wait_until
 
 from dailies.client import VideosClient
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def process_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
     return env
 

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import pytest
 from PIL import Image
+from shell_free import shell_free
 
 from dailies.config import Environment
 from dailies.errors import ValidationError
@@ -225,7 +226,7 @@ def test_two_processes_adding_items_at_once_both_keep_theirs(tmp_path: Path) -> 
     home = tmp_path / "home"
     home.mkdir()
     shared = Library(JobStore(home / "jobs.json"), home).add_style("shared look", "soft light")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
     workers = [subprocess.Popen([sys.executable, str(WORKER), str(home), name, "25", shared.id], cwd=ROOT, env=env,
                                 text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("ana", "ben")]

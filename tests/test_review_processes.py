@@ -13,6 +13,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 from review_fixtures import store_take, tiny_video
+from shell_free import shell_free
 
 from dailies.media import MediaLibrary
 from dailies.review import Author, ReviewDesk
@@ -23,7 +24,7 @@ WORKER = Path(__file__).resolve().parent / "review_worker.py"
 
 
 def start(home: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])})
     return subprocess.Popen([sys.executable, str(WORKER), args[0], str(home), *args[1:]], cwd=ROOT, env=env,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -70,7 +71,7 @@ def test_two_reviewer_processes_deciding_at_once_make_one_unbroken_history(folde
 
 
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT)})
     return subprocess.run([sys.executable, "-m", "dailies", *args], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=120, check=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from shell_free import shell_free
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -51,7 +51,7 @@ def _answer(url: str) -> httpx.Response | None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_engine_process_stops_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))},
+    env = {**shell_free(),
            "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "dailies.engine", "--port", str(port), "--data-dir", str(tmp_path / "engine")],

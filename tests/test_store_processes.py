@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shell_free import shell_free
 from store_backends import nothing_lost, three_writers
 from until import wait_until
 
@@ -26,7 +27,7 @@ WORKER = Path(__file__).resolve().parent / "store_worker.py"
 
 def process_env(home: Path) -> dict[str, str]:
     """This worktree's code first on the path, the test's own data folder, no server from the shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
     return env
 

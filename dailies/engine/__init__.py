@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dailies.config import host_of, is_loopback_host
 
 from .api import PREVIEW_MODEL, PREVIEW_PRO_MODEL, APIError, VideosAPI
+from .encoding import Encoding
 from .faults import FaultPlan, Faults
 from .folder import EngineFolder, EngineFolderBusy
 from .state import JobBook
@@ -72,8 +73,9 @@ class EngineConfig:
     poll_after_ms: int | None = None
     """A fixed `openai-poll-after-ms` hint; None estimates the time left from the job's progress."""
     faults: Faults = field(default_factory=Faults)
-    render_threads: int = 1
-    """Encoder threads per render; the worker pool gives the parallelism."""
+    encoding: Encoding = field(default_factory=Encoding.from_environment)
+    """Encoder threads per render (one: the worker pool gives the parallelism) and x264's preset (`veryfast`, or
+    `DAILIES_ENGINE_PRESET`'s: see `render.Encoding`)."""
     allowed_hosts: tuple[str, ...] = ()
     """Names a request's `Host` may carry besides loopback ones (DNS rebinding is refused); "*" allows any."""
     webhook_faults: WebhookFaults = field(default_factory=WebhookFaults)
@@ -100,7 +102,7 @@ class Engine:
             min_job_s=config.min_job_s,
             job_s_range=config.job_s_range,
             faults=plan,
-            threads_per_render=config.render_threads,
+            encoding=config.encoding,
         )
         self.api = VideosAPI(self.book, plan, config.api_key, config.poll_after_ms, config.served_models)
         self.webhooks = EngineWebhooks(Path(config.data_dir), config.webhook_faults, config.webhook_policy)

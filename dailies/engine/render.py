@@ -24,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from dailies.media import last_frame, probe_video, video_frames
 
+from .encoding import DEFAULT as DEFAULT_ENCODING
+from .encoding import Encoding
 from .look import EditOps, Look, Motion, read_edit, read_look
 
 FPS = 24
@@ -254,7 +256,8 @@ class Encoder:
     """An MP4 writer that also keeps what the thumbnail and spritesheet need, frame by frame."""
 
     def __init__(
-        self, path: Path, width: int, height: int, total_frames: int, metadata: dict[str, str], threads: int = 1
+        self, path: Path, width: int, height: int, total_frames: int, metadata: dict[str, str],
+        encoding: Encoding = DEFAULT_ENCODING,
     ) -> None:
         self.path = path
         self.width, self.height = width, height
@@ -267,8 +270,8 @@ class Encoder:
         stream.pix_fmt = "yuv420p"
         # mbtree reads frame padding that is not initialised, which makes output vary between runs; off, renders
         # are byte-for-byte repeatable.
-        stream.options = {"preset": "veryfast", "crf": "23", "g": str(FPS * 2), "x264-params": "mbtree=0"}
-        stream.codec_context.thread_count = threads
+        stream.options = {"preset": encoding.preset, "crf": "23", "g": str(FPS * 2), "x264-params": "mbtree=0"}
+        stream.codec_context.thread_count = encoding.threads
         self.stream = stream
         self.count = 0
         self.thumb: np.ndarray | None = None
@@ -347,7 +350,7 @@ def render_generate(
     *,
     reference: Image.Image | None = None,
     progress: Progress | None = None,
-    threads: int = 1,
+    encoding: Encoding = DEFAULT_ENCODING,
 ) -> Outputs:
     """Render a spec to `out`: video.mp4, thumbnail.webp and spritesheet.jpg.
 
@@ -378,7 +381,7 @@ def render_generate(
         crops(),
         particles=Particles(spec.seed, width, height),
         progress=progress,
-        threads=threads,
+        encoding=encoding,
     )
 
 
@@ -394,11 +397,11 @@ def encode(
     prefix_frames: int = 0,
     particles: Particles | None = None,
     progress: Progress | None = None,
-    threads: int = 1,
+    encoding: Encoding = DEFAULT_ENCODING,
 ) -> Outputs:
     """Encode `prefix` (frames, as they are) then `pictures` (RGB of any size: scaled, watermarked)."""
     total = max(1, prefix_frames + frames)
-    encoder = Encoder(out / "video.mp4", width, height, total, metadata, threads)
+    encoder = Encoder(out / "video.mp4", width, height, total, metadata, encoding)
 
     def tick() -> None:
         if progress and encoder.count % 12 == 0:
@@ -466,7 +469,7 @@ def render_extension(
     metadata: dict[str, str],
     *,
     progress: Progress | None = None,
-    threads: int = 1,
+    encoding: Encoding = DEFAULT_ENCODING,
 ) -> Outputs:
     """The source as it is, then `spec.seconds` more that start from its last frame.
 
@@ -507,7 +510,7 @@ def render_extension(
         prefix=decode_frames(source, width, height),
         prefix_frames=prefix_frames,
         progress=progress,
-        threads=threads,
+        encoding=encoding,
     )
 
 
@@ -538,7 +541,7 @@ def render_edit(
     metadata: dict[str, str],
     *,
     progress: Progress | None = None,
-    threads: int = 1,
+    encoding: Encoding = DEFAULT_ENCODING,
 ) -> Outputs:
     """Decode the source, transform each frame as the prompt asks, re-encode (watermarked again).
 
@@ -562,7 +565,7 @@ def render_edit(
             frames = (mapped[i] for i in range(count - 1, -1, -1))
         edited = (apply_edit(rgb, ops) for rgb in _respeed(frames, ops.speed))
         total = max(1, round(count / ops.speed))
-        return encode(out, metadata, width, height, total, edited, progress=progress, threads=threads)
+        return encode(out, metadata, width, height, total, edited, progress=progress, encoding=encoding)
 
 
 def _decoded_rgb(path: Path, width: int, height: int) -> Iterator[np.ndarray]:

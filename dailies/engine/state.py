@@ -23,6 +23,7 @@ from typing import Any
 
 from dailies.files import write_text
 
+from .encoding import Encoding
 from .faults import FaultPlan
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class JobBook:
         min_job_s: float,
         faults: FaultPlan,
         job_s_range: tuple[float, float] | None = None,
-        threads_per_render: int = 1,
+        encoding: Encoding | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.videos_dir = data_dir / "videos"
@@ -104,7 +105,7 @@ class JobBook:
         self.min_job_s = min_job_s
         self.job_s_range = job_s_range
         self.faults = faults
-        self.threads_per_render = threads_per_render
+        self.encoding = encoding or Encoding()
         self.worker_count = max(1, workers)
         self._lock = threading.RLock()
         self._jobs: dict[str, EngineJob] = {}
@@ -294,18 +295,20 @@ class JobBook:
         spec = RenderSpec(
             width, height, job.seconds, job.seed, job.look_prompt or job.prompt, job.motion_prompt or job.prompt
         )
-        threads = self.threads_per_render
+        encoding = self.encoding
         if job.kind in ("generate", "remix"):
             reference = None
             if job.reference_path:
                 with Image.open(job.reference_path) as image:
                     reference = image.convert("RGB")
-            render_generate(spec, scratch, metadata, reference=reference, progress=progress, threads=threads)
+            render_generate(spec, scratch, metadata, reference=reference, progress=progress, encoding=encoding)
         elif job.kind == "extend":
             spec = RenderSpec(width, height, int(job.extra.get("added_seconds", 4)), job.seed, job.prompt, job.prompt)
-            render_extension(Path(job.source_path or ""), spec, scratch, metadata, progress=progress, threads=threads)
+            render_extension(Path(job.source_path or ""), spec, scratch, metadata, progress=progress,
+                             encoding=encoding)
         elif job.kind == "edit":
-            render_edit(Path(job.source_path or ""), job.prompt, scratch, metadata, progress=progress, threads=threads)
+            render_edit(Path(job.source_path or ""), job.prompt, scratch, metadata, progress=progress,
+                        encoding=encoding)
         else:
             raise ValueError(f"unknown kind {job.kind}")
 

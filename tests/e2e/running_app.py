@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+from shell_free import shell_free
 
 from bench.process import stop as stop_app
 from bench.process import wait_answering
@@ -55,7 +55,7 @@ def answering(process: subprocess.Popen, url: str, log: Path) -> None:
 
 def start_app(home: Path, log: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), **(extra_env or {})})
     process = subprocess.Popen(
         [str(ROOT / "scripts" / "start"), "--server.headless", "true", "--server.port", str(port)],
@@ -166,7 +166,7 @@ def start_streamlit(home: Path, log: Path, *args: str, env: dict[str, str] | Non
     """`streamlit run app.py` on `port` (a free one if none), waited for until its health check answers;
     its URL names `host`."""
     port = port or free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    clean = shell_free()
     clean.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT), **(env or {})})
     process = subprocess.Popen(
         [str(STREAMLIT), "run", "app.py", "--server.headless", "true", "--server.port", str(port), *args],

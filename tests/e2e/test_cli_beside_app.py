@@ -4,7 +4,6 @@ though that engine answers only whoever holds the token made at the app's start.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from running_app import ROOT, start_streamlit, stop_app
+from shell_free import shell_free
 from until import wait_until
 
 from dailies.engine.folder import running_engine
@@ -29,7 +29,7 @@ def test_the_cli_beside_the_app_uses_the_apps_engine_and_its_jobs_show_in_the_ap
         assert httpx.get(f"{record.url}/models", timeout=10).status_code == 401, "no token, no engine"
         assert stat.S_IMODE((folder / "engine.url").stat().st_mode) == 0o600, "only this user reads the token"
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+        env = shell_free()
         env.update({"DAILIES_HOME": str(home), "PYTHONPATH": str(ROOT)})
         cli = subprocess.run(
             [sys.executable, "-m", "dailies", "submit", "a paper boat on a pond", "--wait", "--timeout", "120"],

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pg_server import pg_server, pg_url  # noqa: F401 (fixtures)
 from playwright.sync_api import Page, expect
 from running_app import new_context, start_streamlit, stop_app
 from s3_server import BUCKET, moto_s3
+from shell_free import shell_free
 from until import wait_until
 
 from dailies.config import BucketSettings, Environment
@@ -122,7 +122,7 @@ def test_a_database_that_cannot_be_reached_is_said_on_the_page(tmp_path: Path, p
 
 
 def cli_status(home: Path, url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "DAILIES_DATABASE_URL": url, "PYTHONPATH": str(ROOT)})
     done = subprocess.run([sys.executable, "-m", "dailies", "status"], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=120)

@@ -12,7 +12,8 @@ from until import wait_until
 
 from dailies.client import VideosClient
 from dailies.engine import EngineConfig, Faults, serve_engine
-from dailies.engine.render import FPS, watermark_mask
+from dailies.engine.encoding import PRESET_VAR, Encoding
+from dailies.engine.render import FPS, RenderSpec, render_generate, watermark_mask
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +212,30 @@ def test_the_caption_fits_the_frame_in_portrait_and_landscape(size: tuple[int, i
     spec = render.RenderSpec(width, height, 1, 7, "A paper boat on a pond", "A paper boat on a pond")
     world = render.paint_world(spec)
     assert world.shape[1] >= width
+
+
+@pytest.mark.slow
+def test_the_encoder_preset_trades_bytes_for_render_time_and_keeps_the_picture(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`veryfast` by default, `ultrafast` when DAILIES_ENGINE_PRESET says so: the same frames, count and size (within
+    the encoders' loss), a bigger file, and the preset really reached x264 (its settings ride in the bitstream)."""
+    monkeypatch.delenv(PRESET_VAR, raising=False)
+    assert EngineConfig(data_dir=tmp_path / "a").encoding == Encoding(1, "veryfast")
+    monkeypatch.setenv(PRESET_VAR, "ultrafast")
+    assert EngineConfig(data_dir=tmp_path / "b").encoding.preset == "ultrafast"
+    monkeypatch.setenv(PRESET_VAR, "fastest please")
+    with pytest.raises(ValueError, match="DAILIES_ENGINE_PRESET='fastest please' is not an encoder preset"):
+        Encoding.from_environment()
+
+    spec = RenderSpec(720, 1280, 1, 7, "a lighthouse at golden hour, slow pan left", "slow pan left")
+    made = {}
+    for preset in ("veryfast", "ultrafast"):
+        out = tmp_path / preset
+        out.mkdir()
+        render_generate(spec, out, {"title": preset}, encoding=Encoding(preset=preset))
+        made[preset] = out / "video.mp4"
+    default, fast = frames(made["veryfast"]), frames(made["ultrafast"])
+    assert len(default) == len(fast) == FPS and default[0].shape == fast[0].shape == (1280, 720, 3)
+    assert max(float(np.abs(a.astype(np.int16) - b).mean()) for a, b in zip(default, fast, strict=True)) < 3.0
+    assert made["ultrafast"].stat().st_size > made["veryfast"].stat().st_size
+    assert b"cabac=1" in made["veryfast"].read_bytes() and b"cabac=0" in made["ultrafast"].read_bytes()

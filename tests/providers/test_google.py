@@ -13,6 +13,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from google.oauth2.credentials import Credentials
 from PIL import Image
+from shell_free import shell_free
 
 from dailies.config import Environment
 from dailies.errors import AuthenticationError, NotSupported, RateLimitError
@@ -432,7 +433,7 @@ def test_two_processes_on_one_data_folder_together_stay_under_veos_ten_a_minute(
 
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update(DAILIES_HOME=str(home), PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
     worker = Path(__file__).with_name("veo_quota_worker.py")
     workers = [subprocess.Popen([sys.executable, str(worker), fake.base_url, str(home), "8"], cwd=ROOT, env=env,

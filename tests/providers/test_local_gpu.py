@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from shell_free import shell_free
 from until import wait_until
 
 from dailies.config import Environment
@@ -47,7 +48,7 @@ def option(argv: list[str], name: str) -> str:
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DAILIES_"))}
+    env = shell_free()
     env.update({"DAILIES_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
     return env
 
