@@ -169,6 +169,36 @@ def test_a_chained_shot_waits_for_a_pick_then_starts_from_its_last_frame(boards:
     assert cuts[0].delta_e < cuts[1].delta_e / 2
 
 
+class RunStopped(BaseException):
+    """What Streamlit raises where a page's callback reads the session after another run was asked for."""
+
+
+@pytest.mark.slow
+def test_a_pick_stopped_where_it_asks_who_picked_leaves_the_chained_shot_to_the_next_pick(boards: Storyboards) -> None:
+    """A page's pick asks who is picking (the session) before it claims the chained launch: stopped there, nothing
+    is claimed or sent, and picking again launches the chained shot once, made by whoever picked."""
+    board = boards.create("Chain", STYLE, takes_per_shot=1)
+    board = boards.add_shot(board.id, "the kite lifts off")
+    board = boards.add_shot(board.id, "the kite over the dunes", continuity=LAST_FRAME)
+    board = finished(boards, boards.launch(board.id))
+    asked: list[str] = []
+
+    def stopped_once() -> str:
+        asked.append("who")
+        if len(asked) == 1:
+            raise RunStopped
+        return "Mo"
+
+    boards.studio.person = stopped_once
+    with pytest.raises(RunStopped):
+        pick_first(boards, board, 0)
+    assert boards.get(board.id).shots[1].takes == [], "nothing was sent"
+    board = pick_first(boards, boards.get(board.id), 0)
+    [chained] = board.shots[1].takes
+    assert boards.store.require(chained).made_by == "Mo"
+    assert pick_first(boards, board, 0).shots[1].takes == [chained], "launched once"
+
+
 @pytest.mark.slow
 def test_assembly_copies_streams_and_is_a_job_whose_lineage_is_the_board(boards: Storyboards) -> None:
     board = boards.create("Assemble", STYLE, takes_per_shot=2)

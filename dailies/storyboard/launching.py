@@ -110,11 +110,12 @@ class Launcher:
             return f"a picked, finished take of {previous.name}"
         return None
 
-    def launch(self, board_id: str, shot_ids: Iterable[str] | None = None, *, takes: int | None = None) -> Board:
+    def launch(self, board_id: str, shot_ids: Iterable[str] | None = None, *, takes: int | None = None,
+               made_by: str | None = None) -> Board:
         """Send takes of the given shots (by default every shot without takes that is ready).
 
         Refused as a whole, with nothing sent, when any chosen shot is not ready or when what the board
-        still has to make does not fit today's budget.
+        still has to make does not fit today's budget. `made_by` as for `Studio.launch`.
         """
         board = self.book.get(board_id)
         states = {state.shot.id: state for state in self.states(board)}
@@ -140,7 +141,7 @@ class Launcher:
         made: dict[str, list[str]] = {}
         errors: list[str] = []
         for shot, batch in requests:
-            result = self.studio.launch(batch)
+            result = self.studio.launch(batch, made_by=made_by)
             made[shot.id] = [job.id for job in result.jobs]
             errors.extend(f"{shot.name}: {error}" for _, error in result.errors)
             index = board.index(shot.id)
@@ -201,11 +202,16 @@ class Launcher:
         after = board.shots[index + 1]
         if after.continuity == NONE or after.takes or self._waiting_for(board, index + 1) is not None:
             return board
+        # Who picked is asked before the claim, and only then: in a page's callback, reading the session is where
+        # Streamlit stops a run when another run was asked for meanwhile; a run stopped there after the claim
+        # launched nothing and kept the shot from ever launching (seen under load: the pick landed, the chained shot
+        # never came). Once claimed, nothing here reads the session.
+        who = self.studio.person() or ""
         key = f"{board.id}:{after.id}:{board.shots[index].picked}"
         if not self.store.claims(CHAIN_CLAIMS).claim(key, {"board": board.id}, CHAIN_CLAIM_S).claimed:
             return board
         try:
-            board = self.launch(board.id, [after.id])
+            board = self.launch(board.id, [after.id], made_by=who)
         except (ValidationError, RequestRefused, APIError) as exc:
             self.store.claims(CHAIN_CLAIMS).release(key)  # a later pick may try again
             board = self.book.get(board.id)

@@ -144,9 +144,9 @@ class Submitter:
     def submit(self, request: JobRequest, provider: str | None = None, *, made_by: str | None = None) -> Job:
         """Check, price, record and send one request. Raises RequestRefused (nothing sent) or APIError.
 
-        `made_by`: who launched it (by default whoever `person` says is asking), kept on the job."""
+        `made_by`: who launched it (None: whoever `person` says is asking; "": nobody named), kept on the job."""
         return self._submit(request, provider or self._admin.active_provider_name, budget_checked=False,
-                            made_by=made_by or self._person())
+                            made_by=self._person() if made_by is None else made_by or None)
 
     def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool,
                 made_by: str | None = None) -> Job:
@@ -260,7 +260,8 @@ class Submitter:
         Nothing is sent unless every request passes (validation, moderation, one budget for the batch).
         """
         batch = list(pairs)
-        who = made_by or self._person()  # asked here: the pool's threads do not know the session
+        # Asked here: the pool's threads do not know the session. "" is an answer already given (nobody named).
+        who = self._person() if made_by is None else made_by or None
         preflight = self.preflight_each(batch)
         if not preflight.ok:
             raise ValidationError(" ".join(preflight.problems))
