@@ -119,8 +119,14 @@ def open_sessions() -> dict[str, Any] | None:
 
 
 def page_running(session: Any) -> bool:
-    """Whether the session's page is running now."""
-    return str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING")
+    """Whether the session's page is running, or about to: from the moment a run is asked for (its script runner
+    exists; its widgets' callbacks may be running) until the server has handled its end.
+
+    A rerun asked for then stops the run at its next read of the session (Streamlit's fast reruns), even a callback
+    halfway through its work: a pick saved whose chained launch never went. `_state` alone says "running" only
+    once the server's loop has handled the run's start, which under load comes after the callbacks have begun."""
+    return (getattr(session, "_scriptrunner", None) is not None
+            or str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING"))
 
 
 def rerun_whole_page(session: Any) -> None:

@@ -119,7 +119,9 @@ def test_the_runtime_still_lists_sessions_that_rerun_with_their_last_client_stat
     assert ActiveSessionInfo.__annotations__["session"] == "AppSession"
     assert signature(AppSession.request_rerun) == "(self, client_state: 'ClientState | None') -> 'None'"
     source = inspect.getsource(AppSession.__init__)
-    assert "self._client_state" in source and "self._state" in source
+    assert "self._client_state" in source and "self._state" in source and "self._scriptrunner" in source
+    # The runner exists from a run's request until its end is handled (then None): what `page_running` reads.
+    assert "self._scriptrunner = None" in inspect.getsource(AppSession._handle_scriptrunner_event_on_event_loop)
     assert AppSessionState.APP_IS_RUNNING.value == "APP_IS_RUNNING"
     assert streamlit_patches.open_sessions() is None, "no server in this process"
 
@@ -128,6 +130,7 @@ def test_the_runtime_still_lists_sessions_that_rerun_with_their_last_client_stat
             from streamlit.proto.ClientState_pb2 import ClientState
 
             self._state = AppSessionState.APP_NOT_RUNNING
+            self._scriptrunner: object | None = None
             self.asked: list[object] = []
             self._client_state = ClientState(fragment_id="a fragment", is_auto_rerun=True, page_script_hash="p1")
 
@@ -139,5 +142,8 @@ def test_the_runtime_still_lists_sessions_that_rerun_with_their_last_client_stat
     streamlit_patches.rerun_whole_page(session)
     (state,) = session.asked
     assert (state.fragment_id, state.is_auto_rerun, state.page_script_hash) == ("", False, "p1")
+    session._scriptrunner = object()  # a run asked for, its start not yet handled: its callbacks may be running
+    assert streamlit_patches.page_running(session)
+    session._scriptrunner = None
     session._state = AppSessionState.APP_IS_RUNNING
     assert streamlit_patches.page_running(session)

@@ -152,6 +152,26 @@ def choose(page: Page, select: Locator, option: str, *, exact: bool = False) -> 
     raise AssertionError(f"the option {option!r} never showed in its list")
 
 
+def check_option(page: Page, option: Locator, what: str) -> None:
+    """Click a radio-like option (a pick, a segmented control's choice) until it shows as checked, then wait for
+    the run: a click that lands as a run redraws its control is lost with the old control. Never clicked once it
+    shows checked (a second click on a pick takes it back)."""
+    from playwright.sync_api import expect
+
+    for _ in range(3):
+        wait_for_run(page)
+        if option.get_attribute("aria-checked") == "true":
+            return
+        option.click()
+        try:
+            expect(option).to_have_attribute("aria-checked", "true", timeout=15_000)
+            wait_for_run(page)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"{what} never showed as checked")
+
+
 def wait_for_run(page) -> None:
     """Wait until the page's script run has finished (Streamlit marks its root `notRunning`)."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=30_000)

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
-from running_app import RunningApp, new_tab, port_of, running, start_streamlit, wait_for_run
+from playwright.sync_api import expect
+from running_app import RunningApp, check_option, new_tab, port_of, running, start_streamlit, wait_for_run
 
 from dailies.media import MediaLibrary
 from dailies.review import ReviewDesk
@@ -75,30 +75,12 @@ def make_link(page, app: RunningApp, takes: list[str]) -> tuple[str, str]:
     wait_for_run(page)
     # Opened at 127.0.0.1, which nobody elsewhere can open: the link names the LAN name unless told otherwise.
     expect(panel.get_by_role("combobox", name="Reached at")).to_have_value(re.compile(LAN))
-    choose_segment(page, panel, "1 day")
+    check_option(page, panel.get_by_role("radio", name="1 day", exact=True), "an expiry of 1 day")
     panel.get_by_role("button", name="Make a guest link").click()
     wait_for_run(page)
     link = panel.locator("[data-testid='stCode']").inner_text().strip()
     assert link.startswith(f"http://{LAN}:{port_of(app.url)}/guest?t="), link
     return link, round_id
-
-
-def choose_segment(page: Page, panel: Locator, option: str) -> None:
-    """Click a segmented control's option until it shows as chosen: a click that lands as a run redraws the panel is
-    lost with the old control (seen on a busy machine: the link then kept its default of 7 days)."""
-    radio = panel.get_by_role("radio", name=option, exact=True)
-    for _ in range(3):
-        wait_for_run(page)
-        if radio.get_attribute("aria-checked") == "true":
-            return
-        radio.click()
-        try:
-            expect(radio).to_have_attribute("aria-checked", "true", timeout=15_000)
-            wait_for_run(page)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f"{option!r} never showed as chosen")
 
 
 def test_a_guest_link_opens_its_round_and_nothing_else_until_revoked(lan_app, browser, screenshots: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import opentimelineio as otio
 import pytest
 from playwright.sync_api import Page, expect
-from running_app import choose, running, start_streamlit, wait_for_run
+from running_app import check_option, choose, running, start_streamlit, wait_for_run
 
 from dailies.jobs import Job
 from dailies.store import JobStore
@@ -45,21 +45,8 @@ def wait_for_takes(page: Page, n: int, count: int) -> None:
 
 
 def pick(page: Page, n: int, take: str) -> None:
-    """Pick a take and see it picked: a click that lands as a run redraws the shot (the retake's take arriving, the
-    running board's refresh) is lost with the old control, so the pick is clicked again until it shows."""
-    for _ in range(3):
-        settled(page)
-        option = shot(page, n, "sb_pick").get_by_role("radio", name=take)
-        if option.get_attribute("aria-checked") == "true":  # a second click would take the pick back
-            return
-        option.click()
-        try:
-            expect(option).to_have_attribute("aria-checked", "true", timeout=15_000)
-            settled(page)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f"{take} of shot {n + 1} never showed as picked")
+    """Pick a take and see it picked (a click lost to a run that redrew the shot is clicked again)."""
+    check_option(page, shot(page, n, "sb_pick").get_by_role("radio", name=take), f"{take} of shot {n + 1}")
 
 
 def test_a_three_shot_board_with_continuity_is_assembled_and_handed_off(board_app, page: Page, screenshots,
