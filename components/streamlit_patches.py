@@ -11,11 +11,13 @@ It imports only Streamlit's and uvicorn's packages until a patch is applied, so 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SETTINGS_FILES", "apply", "open_sessions", "page_running", "rerun_whole_page", "signed_cookie"]
+__all__ = ["SETTINGS_FILES", "apply", "open_sessions", "page_running", "rerun_if_idle", "rerun_whole_page",
+           "signed_cookie"]
 
 SETTINGS_FILES = ("config.toml", "secrets.toml")
 """The files Streamlit polls for changes while running, which Dailies reads at start only."""
@@ -127,6 +129,27 @@ def page_running(session: Any) -> bool:
     once the server's loop has handled the run's start, which under load comes after the callbacks have begun."""
     return (getattr(session, "_scriptrunner", None) is not None
             or str(getattr(session, "_state", "")).endswith("APP_IS_RUNNING"))
+
+
+def rerun_if_idle(session: Any, timeout: float = 5.0) -> bool:
+    """Rerun the session's whole page unless it is running or about to; whether it was asked.
+
+    Looked at and asked on the session's own event loop, where a click's rerun is handled too, so the two cannot
+    cross: asked from another thread, a rerun could land just after a click's (seen: the click's run then ran with
+    the page's previous widget values, and a Generate with the prompt just typed found no prompt and sent nothing).
+    False, too, when the loop does not answer within `timeout` (it is busy: the caller looks again later)."""
+    async def on_loop() -> bool:
+        if page_running(session):
+            return False
+        rerun_whole_page(session)
+        return True
+
+    future = asyncio.run_coroutine_threadsafe(on_loop(), session._event_loop)
+    try:
+        return future.result(timeout)
+    except TimeoutError:
+        future.cancel()
+        return False
 
 
 def rerun_whole_page(session: Any) -> None:

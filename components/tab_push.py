@@ -12,7 +12,9 @@ Streamlit has no public way for the server to rerun a session; its own "run on s
 redraw it) is left alone; pushes are spaced by `PUSH_SPACING_S` so a burst of writes is one rerun. A tab whose
 page is running when a change lands is not cut short: it is looked at again a moment later, and rerun then if
 the run it was in drew an older version (the change landed after that run read the store). Without that second
-look such a tab stayed a version behind until the next change, however long that took.
+look such a tab stayed a version behind until the next change, however long that took. The look and the rerun
+happen on the session's own event loop (`rerun_if_idle`), where a click's rerun is handled too: a push never joins
+a click's run with the page's older widget values.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from components.streamlit_patches import open_sessions, page_running, rerun_whole_page
+from components.streamlit_patches import open_sessions, rerun_if_idle
 from dailies.store import Store
 
 __all__ = ["PUSH_SPACING_S", "TabPush", "tab_seen"]
@@ -88,9 +90,8 @@ class TabPush:
             session = sessions.get(sid)
             if session is None:
                 continue
-            if page_running(session):
+            if rerun_if_idle(session):
+                pushed += 1
+            else:
                 mid_run += 1
-                continue
-            rerun_whole_page(session)
-            pushed += 1
         return pushed, mid_run

@@ -147,3 +147,47 @@ def test_the_runtime_still_lists_sessions_that_rerun_with_their_last_client_stat
     session._scriptrunner = None
     session._state = AppSessionState.APP_IS_RUNNING
     assert streamlit_patches.page_running(session)
+
+
+def test_a_push_looks_and_asks_on_the_sessions_own_loop_and_never_into_a_run() -> None:
+    """`rerun_if_idle` runs its look and its request on the session's event loop (where Streamlit handles a click's
+    rerun), so a click's run is never joined by a push carrying the page's older widget values."""
+    import asyncio
+    import threading
+
+    from streamlit.runtime.app_session import AppSession, AppSessionState
+
+    assert "self._event_loop = asyncio.get_running_loop()" in inspect.getsource(AppSession.__init__)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    class Session:
+        _state = AppSessionState.APP_NOT_RUNNING
+        _scriptrunner: object | None = None
+        _event_loop = loop
+
+        def __init__(self) -> None:
+            from streamlit.proto.ClientState_pb2 import ClientState
+
+            self._client_state = ClientState(page_script_hash="p1")
+            self.asked_on: list[str] = []
+
+        def request_rerun(self, state: object) -> None:
+            self.asked_on.append(threading.current_thread().name)
+
+    try:
+        session = Session()
+        assert streamlit_patches.rerun_if_idle(session) is True
+        assert session.asked_on == [thread.name], "asked on the session's loop, not the pushing thread"
+        session._scriptrunner = object()  # a click's run was asked for first
+        assert streamlit_patches.rerun_if_idle(session) is False
+        assert session.asked_on == [thread.name]
+        blocked = threading.Event()
+        loop.call_soon_threadsafe(blocked.wait)  # a loop too busy to answer: not asked, looked at again later
+        session._scriptrunner = None
+        assert streamlit_patches.rerun_if_idle(session, timeout=0.2) is False
+        blocked.set()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
