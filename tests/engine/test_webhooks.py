@@ -106,6 +106,12 @@ def test_a_test_event_reports_what_the_endpoint_answered(running) -> None:
         client.webhooks.test(endpoint.id, event_type="video.completed")
 
 
+def logged(engine, count: int) -> None:
+    """Until the engine has recorded `count` attempts: it records one once its answer is in, a moment after the
+    receiver has the delivery."""
+    wait_until(lambda: len(engine.engine.webhooks.log) >= count, 10, f"{count} attempts recorded")
+
+
 def test_a_failing_endpoint_is_retried_with_backoff_under_the_same_id(running) -> None:
     client = sdk(running.base_url)
     with hook_receiver() as receiver:
@@ -114,6 +120,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_under_the_same_id(running) -
         running.engine.webhooks.emit("video.completed", {"id": "video_x"})
         wait_until(lambda: len(receiver.received) >= 3, 20, "three attempts")
         assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
+        logged(running, 3)
         attempts = [r for r in running.engine.webhooks.log if r.event_id == receiver.received[0].headers["webhook-id"]]
         assert [(a.attempt, a.status_code) for a in attempts] == [(1, 500), (2, 503), (3, 200)]
         assert attempts[2].at - attempts[1].at > attempts[1].at - attempts[0].at  # the wait grows
@@ -170,6 +177,7 @@ def test_faults_drop_duplicate_delay_and_reorder_deliveries(tmp_path) -> None:
             second = eng.engine.webhooks.emit("video.completed", {"id": "video_2"})
             expected = {"duplicate": 4, "drop": 1}.get(name, 2)
             wait_until(lambda: len(receiver.received) >= expected, 15, f"{name}: {expected} deliveries")  # noqa: B023
+            logged(eng, expected)
             ids = [r.headers["webhook-id"] for r in receiver.received]
             if name == "drop":
                 assert ids == [second]
