@@ -146,7 +146,11 @@ class Submitter:
 
         `made_by`: who launched it (None: whoever `person` says is asking; "": nobody named), kept on the job."""
         return self._submit(request, provider or self._admin.active_provider_name, budget_checked=False,
-                            made_by=self._person() if made_by is None else made_by or None)
+                            made_by=self._who(made_by))
+
+    def _who(self, made_by: str | None) -> str | None:
+        """Who launches: `made_by` as given ("" is an answer already given: nobody named), else `person`'s answer."""
+        return self._person() if made_by is None else made_by or None
 
     def _submit(self, request: JobRequest, provider_name: str, *, budget_checked: bool,
                 made_by: str | None = None) -> Job:
@@ -260,8 +264,7 @@ class Submitter:
         Nothing is sent unless every request passes (validation, moderation, one budget for the batch).
         """
         batch = list(pairs)
-        # Asked here: the pool's threads do not know the session. "" is an answer already given (nobody named).
-        who = self._person() if made_by is None else made_by or None
+        who = self._who(made_by)  # asked here: the pool's threads do not know the session
         preflight = self.preflight_each(batch)
         if not preflight.ok:
             raise ValidationError(" ".join(preflight.problems))
