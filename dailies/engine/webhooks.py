@@ -256,10 +256,12 @@ class EngineWebhooks:
         if status is not None and 200 <= status < 300:
             self.deliveries.forget(key)
             return
-        if self.deliveries.failed(key, status=status, error=error)["state"] == "gave_up":
+        if self.policy.gives_up(attempt):  # nothing left to keep: dropped in one write
             log.warning("webhook %s to %s given up after %d attempts (%s)", delivery["event_id"], endpoint.url,
                         attempt, error or status)
             self.deliveries.forget(key)
+        else:
+            self.deliveries.failed(key, status=status, error=error)
         with self._lock:
             self._lock.notify_all()  # the sender times the next try
 
