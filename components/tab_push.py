@@ -67,7 +67,7 @@ class TabPush:
             self._wake.clear()
             self._last = time.monotonic()
             try:
-                _, mid_run = self.push(self._store.version)
+                mid_run = self.push(self._store.version)
             except Exception:  # the next change tries again
                 log.exception("telling open tabs about a change failed")
                 continue
@@ -75,23 +75,21 @@ class TabPush:
                 self._wake.set()
 
     @staticmethod
-    def push(version: int) -> tuple[int, int]:
-        """Rerun every idle tab that drew an older version than `version`: how many were rerun, and how many
-        were left because their page was running (a click's run, not cut short; it may draw the change)."""
+    def push(version: int) -> int:
+        """Rerun every idle tab that drew an older version than `version`; how many were left because their page
+        was running (a click's run, not cut short; it may draw the change)."""
         sessions = open_sessions()
         if sessions is None:  # no server: no tabs to tell
-            return 0, 0
+            return 0
         with _seen_lock:
             for gone in set(_seen) - set(sessions):
                 del _seen[gone]
             stale = [sid for sid, (drawn, live) in _seen.items() if drawn < version and not live]
-        pushed = mid_run = 0
+        mid_run = 0
         for sid in stale:
             session = sessions.get(sid)
             if session is None:
                 continue
-            if rerun_if_idle(session):
-                pushed += 1
-            else:
+            if not rerun_if_idle(session):
                 mid_run += 1
-        return pushed, mid_run
+        return mid_run
